@@ -1,0 +1,255 @@
+--[[
+baocao.lua: the report's one Lua filter, used by both render backends
+(Quarto through `filters:` in _quarto.yml, the pandoc backend through --lua-filter).
+
+What it does, per output format:
+  both   table header cells        -> centred
+  typst  tables                    -> column widths left to typst (auto)
+         `# … {.part}` headings    -> #baocao-part[ … ]  (appendix: #baocao-part(appendix: true)[ … ])
+         `::: {.part-title}`       -> #baocao-part-title[ … ]
+         `::: {.landscape}`        -> #baocao-landscape[ … ]  (landscape pages; headings
+                                      right before it move onto the landscape page)
+         signature position        -> #baocao-signature-slot()  (filled by the typst layout
+                                      from the `baocao:` metadata)
+  html   tables                    -> wrapped in <div class="table-wrap"> (scrolls on phones)
+         figure images             -> `fig-alt` becomes the alt text (as Quarto does)
+         signature position        -> <div class="signature"> built from the `baocao:` metadata
+  other  untouched.
+
+The signature block goes before the first `.appendix` part, or at the end of the document.
+
+Safety: the filter never turns text into markup. Raw output is limited to fixed typst
+wrapper code around content the document already holds; metadata values stay pandoc
+inlines and are escaped by the writer like any other text.
+]]
+
+local is_typst = FORMAT:match("typst") ~= nil
+local is_html = FORMAT:match("html") ~= nil
+
+local function typst(code)
+  return pandoc.RawBlock("typst", code)
+end
+
+-- Wrap a list of blocks in a typst function call: `#fn[` blocks `]`.
+local function typst_wrap(open, blocks)
+  local out = pandoc.Blocks({ typst(open) })
+  out:extend(blocks)
+  out:insert(typst("]"))
+  return out
+end
+
+local function is_part(block)
+  return block.t == "Header" and block.classes:includes("part")
+end
+
+local function is_appendix(block)
+  return is_part(block) and block.classes:includes("appendix")
+end
+
+-- Metadata value -> Inlines (nil when absent or empty).
+local function meta_inlines(value)
+  if value == nil then
+    return nil
+  end
+  local kind = pandoc.utils.type(value)
+  local result
+  if kind == "Inlines" then
+    result = value
+  elseif kind == "Blocks" then
+    result = pandoc.utils.blocks_to_inlines(value)
+  elseif kind == "string" or kind == "boolean" or kind == "number" then
+    result = pandoc.Inlines({ pandoc.Str(tostring(value)) })
+  else
+    return nil
+  end
+  if #result == 0 then
+    return nil
+  end
+  return result
+end
+
+local function meta_list(value)
+  if value == nil then
+    return {}
+  end
+  if pandoc.utils.type(value) == "List" then
+    return value
+  end
+  return { value }
+end
+
+-- HTML signature block and "Nơi nhận" from the `baocao:` metadata.
+local function html_signature(meta)
+  local info = meta.baocao
+  if info == nil then
+    return nil
+  end
+  local function line(class, inl)
+    return pandoc.Div({ pandoc.Plain(inl) }, pandoc.Attr("", { class }))
+  end
+
+  local recipients = pandoc.Blocks({})
+  for _, item in ipairs(meta_list(info["recipients"])) do
+    local inl = meta_inlines(item)
+    if inl then
+      local text = pandoc.Inlines({ pandoc.Str("-"), pandoc.Space() })
+      text:extend(inl)
+      recipients:insert(line("recipient", text))
+    end
+  end
+  if #recipients > 0 then
+    recipients:insert(
+      1,
+      line("recipients-title", { pandoc.Strong({ pandoc.Emph({ pandoc.Str("Nơi"), pandoc.Space(), pandoc.Str("nhận:") }) }) })
+    )
+  end
+
+  local signer = pandoc.Blocks({})
+  for _, key in ipairs({ "signer-on-behalf", "signer-title" }) do
+    local inl = meta_inlines(info[key])
+    if inl then
+      signer:insert(line(key, inl))
+    end
+  end
+  local name = meta_inlines(info["signer-name"])
+  if name then
+    signer:insert(pandoc.Div({}, pandoc.Attr("", { "signer-space" })))
+    signer:insert(line("signer-name", name))
+  end
+
+  if #recipients == 0 and #signer == 0 then
+    return nil
+  end
+  return pandoc.Div({
+    pandoc.Div(recipients, pandoc.Attr("", { "recipients" })),
+    pandoc.Div(signer, pandoc.Attr("", { "signer" })),
+  }, pandoc.Attr("", { "signature" }))
+end
+
+local function signature_block(meta)
+  if is_typst then
+    return typst("#baocao-signature-slot()")
+  elseif is_html then
+    return html_signature(meta)
+  end
+  return nil
+end
+
+local function Header(el)
+  if is_typst and is_part(el) then
+    local new_page = is_appendix(el) and el.attributes["baocao-new-page"] ~= "done"
+    el.attributes["baocao-new-page"] = nil
+    local open = new_page and "#baocao-part(appendix: true)[" or "#baocao-part["
+    return typst_wrap(open, { el })
+  end
+  return nil
+end
+
+local function Div(el)
+  if is_typst then
+    if el.classes:includes("part-title") then
+      return typst_wrap("#baocao-part-title[", el.content)
+    elseif el.classes:includes("landscape") then
+      return typst_wrap("#baocao-landscape[", el.content)
+    end
+  end
+  return nil
+end
+
+-- Header cells centred (Vietnamese tables: centred bold headings); body cells keep the
+-- pipe table's column alignment (numbers right-aligned).
+local function centre_header(el)
+  for _, row in ipairs(el.head.rows) do
+    for _, cell in ipairs(row.cells) do
+      cell.alignment = pandoc.AlignCenter
+    end
+  end
+end
+
+local function Table(el)
+  if is_typst or is_html then
+    centre_header(el)
+  end
+  if is_typst then
+    -- Pipe-table column widths come from the dash counts in the composed source, which
+    -- are arbitrary; let typst size the columns to their content instead.
+    for i, spec in ipairs(el.colspecs) do
+      el.colspecs[i] = { spec[1], pandoc.ColWidthDefault }
+    end
+    return el
+  elseif is_html then
+    return pandoc.Div({ el }, pandoc.Attr("", { "table-wrap" }))
+  end
+  return nil
+end
+
+local function Image(el)
+  -- Quarto maps fig-alt itself; plain pandoc does not.
+  if is_html and quarto == nil then
+    local alt = el.attributes["fig-alt"]
+    if alt ~= nil and alt ~= "" then
+      el.attributes["fig-alt"] = nil
+      el.attributes["alt"] = alt
+      return el
+    end
+  end
+  return nil
+end
+
+local function is_heading_like(block)
+  return block.t == "Header" or (block.t == "Div" and block.classes:includes("part-title"))
+end
+
+-- A landscape div starts a new page; headings right before it (e.g. the appendix part
+-- heading and its title) would be stranded on a page of their own, so they move onto the
+-- landscape page with it.
+local function pull_headings_into_landscape(blocks)
+  local out = pandoc.Blocks({})
+  for _, block in ipairs(blocks) do
+    if block.t == "Div" and block.classes:includes("landscape") then
+      local moved = pandoc.Blocks({})
+      while #out > 0 and is_heading_like(out[#out]) do
+        local heading = out:remove(#out)
+        if heading.t == "Header" then
+          -- The landscape page already starts a new page.
+          heading.attributes["baocao-new-page"] = "done"
+        end
+        moved:insert(1, heading)
+      end
+      moved:extend(block.content)
+      block.content = moved
+    end
+    out:insert(block)
+  end
+  return out
+end
+
+-- Place the signature block (before the first appendix part, else at the end), then map
+-- the elements. The signature is placed first so that the walk below sees it too.
+local function Pandoc(doc)
+  if not (is_typst or is_html) then
+    return nil
+  end
+  local sig = signature_block(doc.meta)
+  if sig ~= nil then
+    local blocks = pandoc.Blocks({})
+    local placed = false
+    for _, block in ipairs(doc.blocks) do
+      if not placed and is_appendix(block) then
+        blocks:insert(sig)
+        placed = true
+      end
+      blocks:insert(block)
+    end
+    if not placed then
+      blocks:insert(sig)
+    end
+    doc.blocks = blocks
+  end
+  if is_typst then
+    doc.blocks = pull_headings_into_landscape(doc.blocks)
+  end
+  return doc:walk({ Header = Header, Div = Div, Table = Table, Image = Image })
+end
+
+return { { Pandoc = Pandoc } }

@@ -1,0 +1,258 @@
+"""Render options: `_quarto.yml`, read in one place for both backends.
+
+`_quarto.yml` is the single home of the report's format options. Real Quarto reads it
+itself; the pandoc backend gets the same keys from :meth:`RenderOptions.from_project`.
+A key that is missing or wrong raises :class:`~baocao.errors.ConfigError` naming
+``_quarto.yml`` and the key.
+
+Keys honoured by the pandoc backend::
+
+    lang                                  html lang, typst text(lang:)
+    filters                               Lua filters (both outputs)
+    format.html.toc / toc-title / toc-depth
+    format.html.css                       embedded into the HTML
+    format.html.template-partials         must include title-block.html
+    format.typst.papersize / mainfont / fontsize / font-paths / toc
+    format.typst.template-partials        typst-template.typ, typst-show.typ
+    baocao.pdf-standard                   typst pdf_standards (default "a-2b")
+    baocao.fonts                          font preference list (default [mainfont])
+    baocao.html-template                  default report/html/pandoc-template.html
+    baocao.typst-template                 default report/typst/pandoc-template.typ
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from baocao.errors import ConfigError
+
+CONFIG_NAME = "_quarto.yml"
+DEFAULT_HTML_TEMPLATE = "report/html/pandoc-template.html"
+DEFAULT_TYPST_TEMPLATE = "report/typst/pandoc-template.typ"
+REQUIRED_TYPST_PARTIALS = ("typst-template.typ", "typst-show.typ")
+REQUIRED_HTML_PARTIALS = ("title-block.html",)
+PDF_STANDARDS = (
+    "1.4", "1.5", "1.6", "1.7", "2.0",
+    "a-1a", "a-1b", "a-2a", "a-2b", "a-2u", "a-3a", "a-3b", "a-3u", "a-4", "a-4e", "a-4f",
+    "ua-1",
+)
+_LENGTH = re.compile(r"^\d+(\.\d+)?(pt|mm|cm|in|em)$")
+_MISSING = object()
+
+
+def _error(key: str, problem_vi: str, problem_en: str, *, config: Path) -> ConfigError:
+    return ConfigError(
+        f"{config.name} ({config}): khóa '{key}' {problem_vi}",
+        f"{config.name} ({config}): key '{key}' {problem_en}",
+        hint_vi=f"Sửa khóa '{key}' trong {config.name} (xem chú thích trong tệp).",
+        hint_en=f"Fix the key '{key}' in {config.name} (see the comments in the file).",
+    )
+
+
+class _Reader:
+    """Typed access to the parsed YAML, with errors that name the key."""
+
+    def __init__(self, data: dict, config: Path, root: Path):
+        self.data = data
+        self.config = config
+        self.root = root
+
+    def get(self, key: str, default: Any = _MISSING) -> Any:
+        node: Any = self.data
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                if default is _MISSING:
+                    raise _error(key, "bị thiếu", "is missing", config=self.config)
+                return default
+            node = node[part]
+        return node
+
+    def string(self, key: str, default: Any = _MISSING) -> str:
+        value = self.get(key, default)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            raise _error(key, f"phải là một chuỗi, không phải {value!r}",
+                         f"must be a non-empty string, not {value!r}", config=self.config)
+        return value.strip()
+
+    def boolean(self, key: str, default: Any = _MISSING) -> bool:
+        value = self.get(key, default)
+        if not isinstance(value, bool):
+            raise _error(key, f"phải là true hoặc false, không phải {value!r}",
+                         f"must be true or false, not {value!r}", config=self.config)
+        return value
+
+    def integer(self, key: str, default: Any = _MISSING, *, low: int = 1, high: int = 6) -> int:
+        value = self.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _error(key, f"phải là số nguyên từ {low} đến {high}, không phải {value!r}",
+                         f"must be an integer from {low} to {high}, not {value!r}",
+                         config=self.config)
+        return value
+
+    def strings(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
+        value = self.get(key, default)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and v.strip() for v in value
+        ):
+            raise _error(key, f"phải là một danh sách chuỗi, không phải {value!r}",
+                         f"must be a list of strings, not {value!r}", config=self.config)
+        return tuple(v.strip() for v in value)
+
+    def path(self, key: str, value: str, *, kind: str = "file") -> Path:
+        """A project-relative path that must exist (and stay inside the project)."""
+        candidate = Path(value)
+        if candidate.is_absolute() or ".." in candidate.parts:
+            raise _error(key, f"phải là đường dẫn tương đối trong dự án: {value!r}",
+                         f"must be a path relative to the project folder: {value!r}",
+                         config=self.config)
+        full = self.root / candidate
+        ok = full.is_dir() if kind == "dir" else full.is_file()
+        if not ok:
+            what_vi = "thư mục" if kind == "dir" else "tệp"
+            what_en = "folder" if kind == "dir" else "file"
+            raise _error(key, f"trỏ tới {what_vi} không tồn tại: {value!r}",
+                         f"points to a {what_en} that does not exist: {value!r}",
+                         config=self.config)
+        return full
+
+    def paths(self, key: str, default: Any = _MISSING, *, kind: str = "file") -> tuple[Path, ...]:
+        return tuple(self.path(key, v, kind=kind) for v in self.strings(key, default))
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Format options for both backends, from ``<project>/_quarto.yml``."""
+
+    project_root: Path
+    config_file: Path
+    lang: str
+    filters: tuple[Path, ...]
+    # HTML
+    toc: bool
+    toc_title: str
+    toc_depth: int
+    css: tuple[Path, ...]
+    html_partials: tuple[Path, ...]
+    html_template: Path
+    # Typst / PDF
+    papersize: str
+    mainfont: str
+    fontsize: str
+    font_paths: tuple[Path, ...]
+    typst_toc: bool
+    typst_partials: tuple[Path, ...]
+    typst_template: Path
+    pdf_standard: str | None
+    fonts: tuple[str, ...]
+
+    @classmethod
+    def from_project(cls, project_root: Path) -> "RenderOptions":
+        root = Path(project_root).resolve()
+        config = root / CONFIG_NAME
+        if not config.is_file():
+            raise ConfigError(
+                f"không tìm thấy {CONFIG_NAME} trong thư mục dự án {root}",
+                f"{CONFIG_NAME} not found in the project folder {root}",
+                hint_vi=f"Chạy lệnh trong thư mục dự án, nơi có {CONFIG_NAME}.",
+                hint_en=f"Run the command in the project folder that holds {CONFIG_NAME}.",
+            )
+        try:
+            data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(
+                f"{CONFIG_NAME} ({config}) không phải YAML hợp lệ: {exc}",
+                f"{CONFIG_NAME} ({config}) is not valid YAML: {exc}",
+            ) from exc
+        if not isinstance(data, dict):
+            raise ConfigError(
+                f"{CONFIG_NAME} ({config}) phải là một bảng khóa: giá trị",
+                f"{CONFIG_NAME} ({config}) must be a mapping of keys to values",
+            )
+        r = _Reader(data, config, root)
+
+        for fmt in ("html", "typst"):
+            if not isinstance(r.get(f"format.{fmt}"), dict):
+                raise _error(f"format.{fmt}", "phải là một bảng tùy chọn",
+                             "must be a mapping of options", config=config)
+        if r.get("baocao", {}) is not None and not isinstance(r.get("baocao", {}), dict):
+            raise _error("baocao", "phải là một bảng tùy chọn", "must be a mapping of options",
+                         config=config)
+
+        lang = r.string("lang")
+        filters = r.paths("filters")
+
+        html_partials = r.paths("format.html.template-partials")
+        typst_partials = r.paths("format.typst.template-partials")
+        html_template = r.path("baocao.html-template",
+                               r.string("baocao.html-template", DEFAULT_HTML_TEMPLATE))
+        typst_template = r.path("baocao.typst-template",
+                                r.string("baocao.typst-template", DEFAULT_TYPST_TEMPLATE))
+        # pandoc resolves `$name()$` partials next to the template: the configured partials
+        # must sit there under the names the templates use.
+        for key, partials, template, required in (
+            ("format.html.template-partials", html_partials, html_template, REQUIRED_HTML_PARTIALS),
+            ("format.typst.template-partials", typst_partials, typst_template, REQUIRED_TYPST_PARTIALS),
+        ):
+            names = {p.name for p in partials}
+            for name in required:
+                if name not in names:
+                    raise _error(key, f"phải có {name}", f"must list {name}", config=config)
+            for p in partials:
+                if p.parent != template.parent:
+                    raise _error(
+                        key,
+                        f"{p.name} phải nằm cùng thư mục với {template.relative_to(root)}",
+                        f"{p.name} must be in the same folder as {template.relative_to(root)}",
+                        config=config,
+                    )
+
+        fontsize = r.string("format.typst.fontsize")
+        if not _LENGTH.match(fontsize):
+            raise _error("format.typst.fontsize", f"phải là cỡ chữ như 13pt, không phải {fontsize!r}",
+                         f"must be a size such as 13pt, not {fontsize!r}", config=config)
+        papersize = r.string("format.typst.papersize")
+        if not re.fullmatch(r"[a-z0-9-]+", papersize):
+            raise _error("format.typst.papersize", f"không hợp lệ: {papersize!r}",
+                         f"is not a paper name: {papersize!r}", config=config)
+
+        pdf_standard: str | None = r.string("baocao.pdf-standard", "a-2b")
+        if pdf_standard.lower() in ("none", "false", "off"):
+            pdf_standard = None
+        elif pdf_standard not in PDF_STANDARDS:
+            raise _error("baocao.pdf-standard",
+                         f"phải là một trong {', '.join(PDF_STANDARDS)}, không phải {pdf_standard!r}",
+                         f"must be one of {', '.join(PDF_STANDARDS)}, not {pdf_standard!r}",
+                         config=config)
+        mainfont = r.string("format.typst.mainfont")
+
+        return cls(
+            project_root=root,
+            config_file=config,
+            lang=lang,
+            filters=filters,
+            toc=r.boolean("format.html.toc"),
+            toc_title=r.string("format.html.toc-title"),
+            toc_depth=r.integer("format.html.toc-depth"),
+            css=r.paths("format.html.css"),
+            html_partials=html_partials,
+            html_template=html_template,
+            papersize=papersize,
+            mainfont=mainfont,
+            fontsize=fontsize,
+            font_paths=r.paths("format.typst.font-paths", [], kind="dir")
+            if r.get("format.typst.font-paths", None) else (),
+            typst_toc=r.boolean("format.typst.toc", False),
+            typst_partials=typst_partials,
+            typst_template=typst_template,
+            pdf_standard=pdf_standard,
+            fonts=r.strings("baocao.fonts", [mainfont]),
+        )

@@ -1,0 +1,393 @@
+"""Render tests: the pandoc backend end to end on tests/data/render/sample.qmd, read back the
+way a reviewer would (pypdf for the PDF, the HTML source), plus the Quarto backend where
+Quarto is installed.
+
+The fixture exercises every composer convention: parts and part titles, numbered headings,
+pipe tables with right-aligned numbers and escaped data (``\\<script\\>``, ``\\*``, ``\\|``),
+an SVG figure, a landscape appendix table and the `baocao:` header/signature metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+from pypdf import PdfReader
+
+from baocao.errors import ConfigError, InputError, ToolMissingError
+from baocao.render import RenderOptions, get_renderer
+from baocao.render.pandoc import PandocRenderer, check_image_target
+
+PROJECT = Path(__file__).resolve().parents[1]
+FIXTURE = Path(__file__).resolve().parent / "data" / "render"
+A4 = (595.0, 842.0)
+TOP_MARGIN_PT = 20 / 25.4 * 72  # 20 mm
+
+TITLE = "Báo cáo tổng kết công tác Mặt trận năm 2023, phương hướng nhiệm vụ năm 2024"
+SUBTITLE = "Tổng kết công tác Mặt trận năm 2023, phương hướng nhiệm vụ năm 2024"
+AUTHOR = "Ủy ban MTTQ Việt Nam phường Bình Ngọc"
+
+
+def norm(text: str) -> str:
+    """NFC, one space between words (PDF extraction breaks lines anywhere)."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def copy_fixture(dest: Path) -> Path:
+    shutil.copytree(FIXTURE, dest)
+    return dest / "sample.qmd"
+
+
+@pytest.fixture(scope="module")
+def options() -> RenderOptions:
+    return RenderOptions.from_project(PROJECT)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory, options) -> dict[str, Path]:
+    qmd = copy_fixture(tmp_path_factory.mktemp("render-a") / "doc")
+    return PandocRenderer().render(qmd, ("html", "pdf"), options=options)
+
+
+@pytest.fixture(scope="module")
+def rendered_again(tmp_path_factory, options) -> dict[str, Path]:
+    qmd = copy_fixture(tmp_path_factory.mktemp("render-b") / "another-folder")
+    return PandocRenderer().render(qmd, ("html", "pdf"), options=options)
+
+
+@pytest.fixture(scope="module")
+def pdf(rendered) -> PdfReader:
+    return PdfReader(rendered["pdf"])
+
+
+@pytest.fixture(scope="module")
+def pdf_text(pdf) -> str:
+    return norm(" ".join(page.extract_text() for page in pdf.pages))
+
+
+@pytest.fixture(scope="module")
+def html(rendered) -> str:
+    return rendered["html"].read_text(encoding="utf-8")
+
+
+def top_margin_text(page) -> str:
+    """Text drawn in the page's top margin (where Nghị định 30 puts the page number)."""
+    height = float(page.mediabox.height)
+    found: list[str] = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        y = tm[5] * cm[3] + cm[5] if cm[3] else tm[5]
+        if text.strip() and y > height - TOP_MARGIN_PT:
+            found.append(text.strip())
+
+    page.extract_text(visitor_text=visit)
+    return " ".join(found)
+
+
+# --- outputs ------------------------------------------------------------------------------
+
+
+def test_outputs_are_written_next_to_the_document(rendered):
+    assert rendered["html"].name == "sample.html"
+    assert rendered["pdf"].name == "sample.pdf"
+    assert rendered["html"].parent == rendered["pdf"].parent
+    leftovers = [p.name for p in rendered["pdf"].parent.iterdir() if p.name.startswith(".baocao-tmp-")]
+    assert leftovers == []
+
+
+# --- PDF ----------------------------------------------------------------------------------
+
+
+def test_pdf_is_a4_portrait_with_a_landscape_appendix_page(pdf):
+    first = pdf.pages[0].mediabox
+    assert abs(float(first.width) - A4[0]) <= 1 and abs(float(first.height) - A4[1]) <= 1
+    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pdf.pages}
+    assert (842, 595) in sizes, f"no landscape page: {sizes}"
+    # The landscape page holds the appendix heading and its table.
+    landscape = [p for p in pdf.pages if float(p.mediabox.width) > float(p.mediabox.height)]
+    text = norm(landscape[0].extract_text())
+    assert "Phụ lục" in text and "Bảng 2" in text and "Tổng cộng" in text
+
+
+def test_pdf_text_keeps_every_diacritic(pdf_text):
+    for expected in (
+        "BÁO CÁO",
+        SUBTITLE,
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "ỦY BAN MTTQ VIỆT NAM",
+        "PHƯỜNG BÌNH NGỌC",
+        "Số: 45/BC-MTTQ-BTT",
+        "Bình Ngọc, ngày 05 tháng 12 năm 2023",
+        "Phần thứ nhất",
+        "KẾT QUẢ CÔNG TÁC MẶT TRẬN NĂM 2023",
+        "Bảng 1: Kết quả thực hiện chỉ tiêu năm 2023",
+        "Biểu đồ 1",
+        "a) Tuyên truyền chủ trương, chính sách",  # bold italic
+        "b) Ngày hội Đại đoàn kết toàn dân tộc",
+        "TM. BAN THƯỜNG TRỰC",
+        "CHỦ TỊCH",
+        "Khổng Minh Nguyên",
+        "Nơi nhận:",
+        "- Lưu: VT.",
+    ):
+        assert norm(expected) in pdf_text, expected
+
+
+def test_pdf_escaped_data_stays_text(pdf_text):
+    assert "<script>alert(1)</script>" in pdf_text
+    assert "*not bold*" in pdf_text
+    assert "a | b" in pdf_text
+
+
+def test_pdf_page_numbers_in_the_top_margin_but_not_on_page_1(pdf):
+    assert top_margin_text(pdf.pages[0]) == ""
+    assert top_margin_text(pdf.pages[1]) == "2"
+
+
+def test_pdf_metadata_and_pdfa(pdf):
+    meta = pdf.metadata
+    assert norm(meta.title) == norm(TITLE)
+    assert norm(meta.author) == norm(AUTHOR)
+    # The creation date is the report's date (00:00 in Việt Nam), never the clock.
+    assert meta["/CreationDate"].startswith("D:20231204170000")
+    xmp = pdf.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert "<pdfaid:part>2</pdfaid:part>" in xmp
+    assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+
+
+def test_every_vietnamese_letter_survives_every_style_of_the_layout():
+    """Fonts can lack letters without typst warning (Libertinus Serif Bold Italic has no
+    ơ/ư/ủ…): typeset all 134 letters in every style the layout uses and read them back."""
+    import io
+
+    import typst
+
+    base = "aăâeêioôơuưy"
+    tones = ["", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323"]
+    letters = "".join(unicodedata.normalize("NFC", b + t) for b in base for t in tones) + "đ"
+    letters += letters.upper()
+    template = (PROJECT / "report" / "typst" / "typst-template.typ").read_text(encoding="utf-8")
+    styles = ["{}", "*{}*", "_{}_", "*_{}_*", "_*{}*_", "\n==== {}\n", "\n== _{}_\n"]
+    body = "\n\n".join(s.format(letters) for s in styles)
+    source = template + "\n#show: doc => baocao-report(doc)\n" + body
+    pdf, warnings = typst.compile_with_warnings(source.encode("utf-8"), format="pdf",
+                                                ignore_system_fonts=True)
+    assert warnings == []
+    text = unicodedata.normalize("NFC", "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines == [letters] * len(styles)
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+
+def test_html_is_vietnamese_self_contained_and_offline(html):
+    assert re.search(r'<html[^>]*\blang="vi"', html)
+    assert "<table" in html and "Bảng 1: Kết quả thực hiện chỉ tiêu năm 2023" in html
+    assert re.search(r'<img[^>]+src="data:image/svg\+xml;base64,', html)
+    refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html) + re.findall(r"url\(([^)]*)\)", html)
+    assert refs, "expected some src/href attributes"
+    assert not [r for r in refs if re.match(r"\s*['\"]?(https?:)?//", r)]
+    assert "Content-Security-Policy" in html and "default-src &#39;none&#39;" in html
+    assert "Mục lục" in html
+
+
+def test_html_escaped_data_stays_text(html):
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert not re.search(r"<script", html, re.IGNORECASE)
+    assert "*not bold*" in html
+    assert not re.search(r"<(strong|em)>not bold", html)
+    assert ">a | b<" in html
+
+
+def test_html_header_and_signature_blocks(html):
+    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                     "Số: 45/BC-MTTQ-BTT", "Khổng Minh Nguyên", "Nơi nhận:"):
+        assert expected in html, expected
+    # The signature comes before the appendix part.
+    assert html.index('class="signature"') < html.index("Phụ lục</h1>")
+    assert 'class="table-wrap"' in html
+
+
+# --- determinism and safety --------------------------------------------------------------
+
+
+def test_two_renders_in_different_folders_are_byte_identical(rendered, rendered_again):
+    assert rendered["html"].read_bytes() == rendered_again["html"].read_bytes()
+    assert rendered["pdf"].read_bytes() == rendered_again["pdf"].read_bytes()
+
+
+def test_image_outside_figures_is_refused(tmp_path, options):
+    qmd = copy_fixture(tmp_path / "doc")
+    (tmp_path / "secret.txt").write_text("secret-token-123", encoding="utf-8")
+    text = qmd.read_text(encoding="utf-8")
+    qmd.write_text(text + "\n![x](../secret.txt)\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        PandocRenderer().render(qmd, ("html",), options=options)
+    assert "../secret.txt" in str(err.value)
+    assert not qmd.with_suffix(".html").exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "../../secret.txt",
+        "figures/../../secret.txt",
+        "/etc/passwd",
+        "https://example.com/x.png",
+        "data:image/png;base64,AAAA",
+        "figures/missing.svg",
+        "figures/quy-vnn.svg?x=1",
+        "secret.svg",
+        "figures/notes.txt",
+    ],
+)
+def test_image_targets_refused(target, tmp_path):
+    qmd = copy_fixture(tmp_path / "doc")
+    (qmd.parent / "figures" / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError):
+        check_image_target(target, qmd.parent, qmd)
+
+
+def test_image_symlink_out_of_figures_is_refused(tmp_path):
+    qmd = copy_fixture(tmp_path / "doc")
+    (tmp_path / "outside.svg").write_text("<svg/>", encoding="utf-8")
+    (qmd.parent / "figures" / "link.svg").symlink_to(tmp_path / "outside.svg")
+    with pytest.raises(InputError):
+        check_image_target("figures/link.svg", qmd.parent, qmd)
+    assert check_image_target("figures/quy-vnn.svg", qmd.parent, qmd) == "figures/quy-vnn.svg"
+
+
+def test_missing_font_is_an_environment_error(tmp_path, options):
+    qmd = copy_fixture(tmp_path / "doc")
+    only_tnr = dataclasses.replace(options, fonts=("A Font Nobody Has",), font_paths=())
+    with pytest.raises(ToolMissingError) as err:
+        PandocRenderer().render(qmd, ("pdf",), options=only_tnr)
+    assert err.value.exit_code == 3
+    assert not qmd.with_suffix(".pdf").exists()
+
+
+# --- options and backend choice -------------------------------------------------------
+
+
+def test_options_come_from_quarto_yml(options):
+    assert options.lang == "vi"
+    assert options.papersize == "a4"
+    assert options.fontsize == "13pt"
+    assert options.toc is True and options.toc_title == "Mục lục" and options.toc_depth == 3
+    assert options.typst_toc is False
+    assert options.pdf_standard == "a-2b"
+    assert [p.name for p in options.filters] == ["baocao.lua"]
+    assert {p.name for p in options.typst_partials} == {"typst-template.typ", "typst-show.typ"}
+
+
+def test_a_wrong_key_in_quarto_yml_is_named(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT / "report", project / "report")
+    config = yaml.safe_load((PROJECT / "_quarto.yml").read_text(encoding="utf-8"))
+    config["format"]["typst"]["fontsize"] = "big"
+    (project / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        RenderOptions.from_project(project)
+    assert "_quarto.yml" in str(err.value) and "format.typst.fontsize" in str(err.value)
+
+    del config["format"]["html"]["css"]
+    config["format"]["typst"]["fontsize"] = "13pt"
+    (project / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match="format.html.css"):
+        RenderOptions.from_project(project)
+
+
+def test_renderer_choice_without_quarto(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert get_renderer("auto").name == "pandoc"
+    with pytest.raises(ToolMissingError) as err:
+        get_renderer("quarto")
+    assert err.value.exit_code == 3
+    assert "--renderer pandoc" in str(err.value) and "Quarto" in str(err.value)
+
+
+def test_pandoc_versions():
+    versions = PandocRenderer().versions()
+    assert versions["pandoc"] and versions["typst"]
+
+
+# --- Quarto ---------------------------------------------------------------------------------
+
+FAKE_QUARTO = """#!/bin/sh
+# Stands in for `quarto render FILE --to FMT`: writes FILE's output next to it.
+if [ "$1" = "--version" ]; then echo 9.9.9; exit 0; fi
+if [ "$1" = "typst" ]; then exit 1; fi
+[ -n "$FAIL_TO" ] && [ "$4" = "$FAIL_TO" ] && { echo "ERROR: boom in $2" >&2; exit 1; }
+stem="${2%.qmd}"
+case "$4" in
+  html) echo "<html>$SOURCE_DATE_EPOCH</html>" > "$stem.html" ;;
+  typst) printf '%%PDF-fake' > "$stem.pdf" ;;
+esac
+"""
+
+
+def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options):
+    """The Quarto backend's own logic (temporary copy, atomic move, clean-up, errors),
+    with a shell script standing in for Quarto."""
+    from baocao.render import RenderError
+    from baocao.render.quarto import QuartoRenderer
+
+    fake = tmp_path / "quarto"
+    fake.write_text(FAKE_QUARTO, encoding="utf-8")
+    fake.chmod(0o755)
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT / "report", project / "report")
+    shutil.copy(PROJECT / "_quarto.yml", project / "_quarto.yml")
+    qmd = copy_fixture(project / "build" / "2023")
+    opts = RenderOptions.from_project(project)
+    renderer = QuartoRenderer(executable=str(fake))
+    assert renderer.versions() == {"quarto": "9.9.9"}
+
+    outputs = renderer.render(qmd, options=opts)
+    assert outputs == {"html": qmd.with_suffix(".html"), "pdf": qmd.with_suffix(".pdf")}
+    # SOURCE_DATE_EPOCH = 2023-12-05 00:00 in Việt Nam.
+    assert qmd.with_suffix(".html").read_text().strip() == "<html>1701709200</html>"
+    names = sorted(p.name for p in qmd.parent.iterdir() if p.is_file())
+    assert names == ["sample.html", "sample.pdf", "sample.qmd"]
+
+    monkeypatch.setenv("FAIL_TO", "typst")
+    qmd.with_suffix(".html").write_text("previous", encoding="utf-8")
+    with pytest.raises(RenderError, match="boom"):
+        renderer.render(qmd, options=opts)
+    assert qmd.with_suffix(".html").read_text() == "previous"
+    names = sorted(p.name for p in qmd.parent.iterdir() if p.is_file())
+    assert names == ["sample.html", "sample.pdf", "sample.qmd"]
+
+    with pytest.raises(ConfigError):
+        renderer.render(copy_fixture(tmp_path / "outside"), options=opts)
+
+
+
+@pytest.mark.skipif(shutil.which("quarto") is None, reason="Quarto is not installed (quarto not on PATH)")
+def test_quarto_backend_renders_the_same_document(tmp_path):
+    # A throwaway project: Quarto reads the nearest _quarto.yml above the document.
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT / "report", project / "report")
+    shutil.copy(PROJECT / "_quarto.yml", project / "_quarto.yml")
+    qmd = copy_fixture(project / "build" / "2023")
+    renderer = get_renderer("quarto")
+    outputs = renderer.render(qmd, ("html", "pdf"), options=RenderOptions.from_project(project))
+    reader = PdfReader(outputs["pdf"])
+    box = reader.pages[0].mediabox
+    assert abs(float(box.width) - A4[0]) <= 1 and abs(float(box.height) - A4[1]) <= 1
+    text = norm(" ".join(p.extract_text() for p in reader.pages))
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Khổng Minh Nguyên" in text
+    html = outputs["html"].read_text(encoding="utf-8")
+    assert re.search(r'<html[^>]*\blang="vi"', html)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert not re.search(r'(src|href)="https?://', html)
+    assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == [
+        "sample.html", "sample.pdf", "sample.qmd"]

@@ -1,0 +1,170 @@
+"""Command line: ``baocao build | validate | …`` (also ``python -m baocao``).
+
+Exit codes: 0 ok, 1 bad input data, 2 usage, 3 environment (missing tool or font, locked).
+Expected failures print one bilingual message and no traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import BaocaoError, UsageError
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+class StepPrinter:
+    """One line per step and year; works the same on a terminal and in CI logs."""
+
+    def __init__(self, console):
+        self.console = console
+
+    def __call__(self, year: int, step: str, state: str, seconds: float) -> None:
+        from .pipeline import STEP_LABELS
+
+        if state == "start":
+            self.console.print(f"[{year}] {STEP_LABELS.get(step, step)} …")
+        else:
+            self.console.print(f"[{year}] {STEP_LABELS.get(step, step)}: xong / done ({seconds:.1f} s)")
+
+
+def _project(args):
+    from .config import Project
+
+    return Project.find(Path(args.project) if args.project else None, Path(args.build_dir) if args.build_dir else None)
+
+
+def _years(args, project) -> list[int]:
+    available = project.years_available()
+    if getattr(args, "all", False):
+        if not available:
+            raise UsageError("không có năm nào trong data/raw/", "no year folders in data/raw/")
+        return available
+    years = args.year or [project.unit.default_year]
+    return sorted(set(years))
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_build(args) -> int:
+    from .pipeline import build_year
+
+    console = _console()
+    project = _project(args)
+    years = _years(args, project)
+    printer = StepPrinter(console)
+    t0 = time.perf_counter()
+    results = []
+    for year in years:
+        results.append(build_year(project, year, renderer_name=args.renderer, progress=printer, wait=args.wait))
+    console.print(f"Hoàn thành {len(results)} năm trong {time.perf_counter() - t0:.1f} s / built {len(results)} year(s).")
+    for result in results:
+        if result.rejected_rows:
+            console.print(f"[{result.year}] {result.rejected_rows} dòng số liệu bị loại: xem "
+                          f"{project.rel(project.data_dir(result.year) / 'rejects.csv')} / rows rejected")
+    console.print("Tệp đã tạo / files produced:")
+    for result in results:
+        for fmt in ("html", "pdf"):
+            if fmt in result.outputs:
+                console.print(f"  {project.rel(result.outputs[fmt])}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from rich.table import Table
+
+    from .clean import clean_year
+    from .narrative import load_meta, load_narrative
+
+    console = _console()
+    project = _project(args)
+    status = 0
+    for year in _years(args, project):
+        result = clean_year(project, year)
+        problems = []
+        for loader in (load_meta, load_narrative):
+            try:
+                loader(project, year)
+            except BaocaoError as exc:
+                problems.append(exc.render())
+        table = Table(title=f"Năm {year}: số dòng theo tệp / rows per file", show_lines=False)
+        for col in ("Tệp / file", "Sheet", "Đọc", "Dùng", "Loại", "Trống", "Tổng cộng"):
+            table.add_column(col, justify="left" if col in ("Tệp / file", "Sheet") else "right")
+        for row in result.accounting.itertuples():
+            table.add_row(row.file, row.sheet, *(str(v) for v in (row.read, row.kept, row.rejected, row.blank, row.total)))
+        console.print(table)
+        for r in result.rejects:
+            console.print(f"LOẠI / REJECTED  {r.file}, sheet '{r.sheet}', dòng {r.row}, cột '{r.column}', "
+                          f"giá trị '{r.value}': {r.reason_vi} / {r.reason_en}", markup=False)
+        for w in result.warnings:
+            where = f"{w.file}, sheet '{w.sheet}'" + (f", dòng {w.row}" if w.row else "") + (f", cột '{w.column}'" if w.column else "")
+            console.print(f"CẢNH BÁO / WARNING  {where}: {w.reason_vi} / {w.reason_en}", markup=False)
+        for p in problems:
+            console.print(p, markup=False)
+        rejected = result.rows_rejected
+        if problems or (args.strict and rejected):
+            status = 1
+        verdict = "chưa dùng được / cannot build" if problems or (args.strict and rejected) else "dùng được / can build"
+        console.print(f"Năm {year}: {rejected} dòng bị loại, {len(result.warnings)} cảnh báo: {verdict}")
+    return status
+
+
+# ---------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="baocao",
+        description="Báo cáo tổng kết năm từ số liệu: làm sạch, tính chỉ tiêu, xuất HTML và PDF, lưu trữ. "
+        "Yearly reports from office data: clean, compute, render to HTML and PDF, archive.",
+    )
+    parser.add_argument("--version", action="version", version=f"baocao {__version__}")
+    parser.add_argument("--project", metavar="DIR", help="project folder (holds baocao.yml); default: here or above")
+    parser.add_argument("--build-dir", metavar="DIR", help="where builds go (default: <project>/build)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def years(p, allow_all=True):
+        p.add_argument("--year", type=int, nargs="+", metavar="Y", help="year(s) to process (default: baocao.yml default_year)")
+        if allow_all:
+            p.add_argument("--all", action="store_true", help="every year folder in data/raw/")
+
+    p = sub.add_parser("build", help="build the report of one or more years")
+    years(p)
+    p.add_argument("--renderer", choices=("auto", "quarto", "pandoc"), default="auto",
+                   help="auto: Quarto if installed, else pandoc + typst")
+    p.add_argument("--wait", action="store_true", help="wait for another build of the same year instead of failing")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("validate", help="check a year's input files only")
+    years(p)
+    p.add_argument("--strict", action="store_true", help="fail when any row is rejected")
+    p.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except BaocaoError as exc:
+        if args.debug:
+            raise
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("Đã dừng / interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Charts of the report, drawn from metrics.json alone (so they follow from the numbers).
+
+Byte-identical output (RELIABILITY.md §3): a fixed ``svg.hashsalt``, no date in the metadata,
+text drawn as paths (no font needed by the viewer or by typst), and the DejaVu Sans that
+ships inside the matplotlib wheel (full Vietnamese coverage). Labels are Vietnamese; numbers on
+axes use Vietnamese separators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .atomic import atomic_path
+from .vnformat import fmt_number
+
+PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    file: str  # relative to the build folder: figures/<name>.svg
+    caption: str
+    alt: str
+
+
+def _setup():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcdefaults()
+    plt.rcParams.update({
+        "svg.hashsalt": "baocao",
+        "svg.fonttype": "path",
+        "font.family": "DejaVu Sans",
+        "font.size": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titleweight": "bold",
+        "axes.titlesize": 11,
+        "figure.dpi": 100,
+        "savefig.bbox": "tight",
+        "axes.formatter.use_locale": False,
+    })
+    return plt
+
+
+def _vn_axis(ax, decimals: int = 0, axis: str = "y"):
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _pos: fmt_number(v, decimals, trim=True))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": None, "Title": None})
+    plt.close(fig)
+
+
+def _bar_labels(ax, bars, decimals: int = 0):
+    for bar in bars:
+        height = bar.get_height()
+        ax.annotate(fmt_number(height, decimals, trim=True), (bar.get_x() + bar.get_width() / 2, height),
+                    ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
+
+
+def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
+    """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order."""
+    plt = _setup()
+    year = metrics["year"]
+    ind = metrics["indicators"]
+    figures: list[Figure] = []
+    years = [int(y) for y in metrics["compared_years"]] + [year]
+
+    # 1. Quỹ "Vì người nghèo" over the years
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    width = 0.38
+    thu = [ind["quy_vnn_thu"]["history"].get(str(y)) if y != year else ind["quy_vnn_thu"]["value"] for y in years]
+    chi = [ind["quy_vnn_chi"]["history"].get(str(y)) if y != year else ind["quy_vnn_chi"]["value"] for y in years]
+    xs = range(len(years))
+    b1 = ax.bar([x - width / 2 for x in xs], [v or 0 for v in thu], width, label="Vận động (thu)", color=PALETTE[0])
+    b2 = ax.bar([x + width / 2 for x in xs], [v or 0 for v in chi], width, label="Chi hỗ trợ", color=PALETTE[1])
+    _bar_labels(ax, b1, 1)
+    _bar_labels(ax, b2, 1)
+    ax.set_xticks(list(xs), [f"Năm {y}" for y in years])
+    ax.set_ylabel("triệu đồng")
+    _vn_axis(ax)
+    ax.legend(frameon=False, loc="upper left")
+    _save(fig, out_dir / "quy-vnn.svg")
+    figures.append(Figure("figures/quy-vnn.svg", f'Quỹ "Vì người nghèo" qua các năm {years[0]}–{year} (triệu đồng)',
+                          "Biểu đồ cột: số tiền vận động và chi của Quỹ Vì người nghèo theo từng năm, đơn vị triệu đồng"))
+
+    # 2. Activities per khu
+    areas = metrics["by_area"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.4))
+    names = [a["name"] for a in areas]
+    bars = ax1.bar(names, [a["sessions"] for a in areas], color=PALETTE[0])
+    _bar_labels(ax1, bars)
+    ax1.set_title("Số cuộc hoạt động")
+    _vn_axis(ax1)
+    bars = ax2.bar(names, [a["participants"] for a in areas], color=PALETTE[2])
+    _bar_labels(ax2, bars)
+    ax2.set_title("Số lượt người tham gia")
+    _vn_axis(ax2)
+    fig.tight_layout()
+    _save(fig, out_dir / "hoat-dong-khu.svg")
+    figures.append(Figure("figures/hoat-dong-khu.svg", f"Hoạt động của các Ban Công tác Mặt trận khu dân cư năm {year}",
+                          "Hai biểu đồ cột: số cuộc hoạt động và số lượt người tham gia ở từng khu dân cư"))
+
+    # 3. GĐVH and poverty rates over the years
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.2))
+    for ax, code, color, title in (
+        (ax1, "ty_le_gdvh", PALETTE[2], "Tỷ lệ hộ gia đình văn hóa (%)"),
+        (ax2, "ty_le_ho_ngheo", PALETTE[1], "Tỷ lệ hộ nghèo cuối năm (%)"),
+    ):
+        vals = [ind[code]["history"].get(str(y)) if y != year else ind[code]["value"] for y in years]
+        pts = [(str(y), v) for y, v in zip(years, vals) if v is not None]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=color)
+        for x, v in pts:
+            ax.annotate(fmt_number(v, 1), (x, v), ha="center", va="bottom", fontsize=8, xytext=(0, 4),
+                        textcoords="offset points")
+        ax.set_title(title)
+        _vn_axis(ax, 1)
+        ax.margins(y=0.25)
+    fig.tight_layout()
+    _save(fig, out_dir / "gdvh-ho-ngheo.svg")
+    figures.append(Figure("figures/gdvh-ho-ngheo.svg", f"Tỷ lệ hộ gia đình văn hóa và hộ nghèo, {years[0]}–{year}",
+                          "Hai biểu đồ đường: tỷ lệ hộ đạt gia đình văn hóa và tỷ lệ hộ nghèo theo từng năm"))
+
+    # 4. Petitions by month
+    months = metrics["petitions_by_month"]
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    labels = [f"T{m['month']}" for m in months]
+    answered = [m["answered"] for m in months]
+    pending = [m["pending"] for m in months]
+    ax.bar(labels, answered, color=PALETTE[2], label="Đã trả lời")
+    ax.bar(labels, pending, bottom=answered, color=PALETTE[1], label="Đang giải quyết")
+    ax.plot(labels, [m["received"] for m in months], color=PALETTE[0], marker="o", linewidth=1, label="Tiếp nhận")
+    ax.set_ylabel("ý kiến, kiến nghị")
+    _vn_axis(ax)
+    ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, 1.15))
+    _save(fig, out_dir / "kien-nghi-thang.svg")
+    figures.append(Figure("figures/kien-nghi-thang.svg", f"Ý kiến, kiến nghị của cử tri và nhân dân theo tháng năm {year}",
+                          "Biểu đồ cột chồng theo 12 tháng: số kiến nghị đã trả lời và đang giải quyết, đường số tiếp nhận"))
+
+    # 5. Fund payments by purpose
+    purposes = metrics["fund"]["by_purpose"]
+    if purposes:
+        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(purposes)))
+        rows = sorted(purposes, key=lambda p: (p["amount"], p["name"]))
+        bars = ax.barh([p["name"] for p in rows], [p["amount"] / 1e6 for p in rows], color=PALETTE[0])
+        for bar in bars:
+            ax.annotate(fmt_number(bar.get_width(), 1, trim=True), (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                        va="center", fontsize=8, xytext=(3, 0), textcoords="offset points")
+        ax.set_xlabel("triệu đồng")
+        _vn_axis(ax, 0, "x")
+        ax.margins(x=0.12)
+        _save(fig, out_dir / "chi-quy-muc-dich.svg")
+        figures.append(Figure("figures/chi-quy-muc-dich.svg", f'Chi Quỹ "Vì người nghèo" năm {year} theo mục đích (triệu đồng)',
+                              "Biểu đồ thanh ngang: số tiền chi của Quỹ theo từng mục đích"))
+
+    # 6. Results against targets
+    rows = [i for i in ind.values() if i["achievement_pct"] is not None]
+    if rows:
+        rows.sort(key=lambda i: (i["achievement_pct"], i["code"]))
+        fig, ax = plt.subplots(figsize=(7.5, 0.6 + 0.38 * len(rows)))
+        colors = [PALETTE[2] if i["status"] != "chưa đạt" else PALETTE[1] for i in rows]
+        bars = ax.barh([i["name"] for i in rows], [i["achievement_pct"] for i in rows], color=colors)
+        ax.axvline(100, color="#444444", linewidth=1, linestyle="--")
+        for bar in bars:
+            ax.annotate(fmt_number(bar.get_width(), 1) + "%", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                        va="center", fontsize=8, xytext=(3, 0), textcoords="offset points")
+        ax.set_xlabel("% kế hoạch")
+        _vn_axis(ax, 0, "x")
+        ax.tick_params(axis="y", labelsize=8)
+        ax.margins(x=0.1)
+        _save(fig, out_dir / "chi-tieu.svg")
+        figures.append(Figure("figures/chi-tieu.svg", f"Mức độ thực hiện chỉ tiêu năm {year} (% kế hoạch)",
+                              "Biểu đồ thanh ngang: phần trăm kế hoạch đạt được của từng chỉ tiêu, vạch đứt là 100%"))
+    return figures

@@ -1,0 +1,195 @@
+"""The year's report metadata (thong-tin-bao-cao.yml) and narrative text (nhan-dinh.md).
+
+The narrative is written by people in plain Markdown under fixed level-2 headings; it may use
+paragraphs, lists and emphasis, and nothing that fetches or embeds (images, links, HTML):
+those are refused here with the file and line, before they could reach a renderer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Project, load_yaml
+from .errors import ConfigError, InputError, Location
+from .parse import ValueParseError, parse_date
+from .textenc import fold_key
+
+META_FILE = "thong-tin-bao-cao.yml"
+NARRATIVE_FILE = "nhan-dinh.md"
+
+# slot id -> (heading, required)
+SECTIONS: dict[str, tuple[str, bool]] = {
+    "tinh_hinh_chung": ("Tình hình chung", True),
+    "tuyen_truyen": ("Tuyên truyền, vận động", False),
+    "phong_trao": ("Phong trào thi đua", False),
+    "an_sinh": ("An sinh xã hội", False),
+    "giam_sat": ("Giám sát, phản biện", False),
+    "xay_dung_dang": ("Xây dựng Đảng, chính quyền", False),
+    "to_chuc_thanh_vien": ("Tổ chức thành viên", False),
+    "cung_co_to_chuc": ("Củng cố tổ chức", False),
+    "uu_diem": ("Ưu điểm", True),
+    "han_che": ("Hạn chế", True),
+    "nguyen_nhan": ("Nguyên nhân", True),
+    "bai_hoc": ("Bài học kinh nghiệm", False),
+    "muc_tieu": ("Mục tiêu chung", True),
+    "nhiem_vu": ("Nhiệm vụ trọng tâm", True),
+    "giai_phap": ("Giải pháp", False),
+    "kien_nghi": ("Kiến nghị, đề xuất", False),
+}
+_BY_KEY = {fold_key(heading): slot for slot, (heading, _req) in SECTIONS.items()}
+
+_FORBIDDEN = [
+    (re.compile(r"!\["), "hình ảnh", "an image"),
+    (re.compile(r"\]\("), "liên kết", "a link"),
+    (re.compile(r"<\s*[a-zA-Z!/]"), "thẻ HTML", "an HTML tag"),
+    (re.compile(r"^\s*(```|~~~)"), "khối mã", "a code block"),
+    (re.compile(r"^\s*\|.*\|\s*$"), "bảng", "a table"),
+]
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    year: int
+    number: str  # "45" (the "…" of "Số: …/BC-MTTQ-BTT")
+    date: dt.date
+    conference: str
+    term: str
+    signer_on_behalf: str
+    signer_title: str
+    signer_name: str
+    recipients: tuple[str, ...]
+
+
+def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> ReportMeta:
+    path = (raw_dir or project.raw_dir(year)) / META_FILE
+    rel = f"{year}/{META_FILE}"
+    if not path.is_file():
+        raise InputError(
+            Location(rel),
+            "thiếu tệp thông tin văn bản báo cáo (số, ngày, người ký)",
+            "the report metadata file (number, date, signer) is missing",
+            hint_vi=f"tạo tệp bằng 'baocao new-year {year}' rồi điền số, ngày báo cáo",
+            hint_en=f"create it with 'baocao new-year {year}' and fill in the number and date",
+        )
+    try:
+        data = load_yaml(path) or {}
+    except ConfigError as exc:
+        raise InputError(Location(rel), exc.message_vi, exc.message_en) from None
+    if not isinstance(data, dict):
+        raise InputError(Location(rel), "nội dung không phải danh sách khóa: giá trị", "not a mapping of keys to values")
+    unit = project.unit
+
+    def need(key: str) -> object:
+        if data.get(key) in (None, ""):
+            raise InputError(
+                Location(rel, column=key),
+                f"thiếu khóa bắt buộc '{key}'",
+                f"required key '{key}' is missing",
+                hint_vi=f"thêm dòng '{key}: …' vào tệp",
+                hint_en=f"add a line '{key}: …' to the file",
+            )
+        return data[key]
+
+    number = str(need("so")).strip()
+    raw_date = need("ngay_bao_cao")
+    try:
+        date = parse_date(raw_date)
+    except ValueParseError as exc:
+        raise InputError(Location(rel, column="ngay_bao_cao", value=raw_date), exc.reason_vi, exc.reason_en,
+                         hint_vi="ghi ngày dạng 05/12/2023", hint_en="write the date as 05/12/2023") from None
+    if date.year not in (year, year + 1):
+        raise InputError(
+            Location(rel, column="ngay_bao_cao", value=raw_date),
+            f"ngày báo cáo không thuộc năm {year} hay đầu năm {year + 1}",
+            f"the report date is neither in {year} nor early {year + 1}",
+        )
+    signer = data.get("nguoi_ky") or {}
+    recipients = data.get("noi_nhan") or list(unit.recipients)
+    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+        raise InputError(Location(rel, column="noi_nhan"), "'noi_nhan' phải là danh sách các dòng chữ",
+                         "'noi_nhan' must be a list of text lines")
+    return ReportMeta(
+        year=year,
+        number=number,
+        date=date,
+        conference=str(data.get("hoi_nghi") or ""),
+        term=str(data.get("nhiem_ky") or ""),
+        signer_on_behalf=str(signer.get("thay_mat") or unit.signer.get("on_behalf", "")),
+        signer_title=str(signer.get("chuc_vu") or unit.signer.get("title", "")),
+        signer_name=str(signer.get("ho_ten") or unit.signer.get("name", "")),
+        recipients=tuple(recipients),
+    )
+
+
+def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> dict[str, str]:
+    """Slot id -> Markdown text (NFC), for the sections of SECTIONS present in the file."""
+    import unicodedata
+
+    path = (raw_dir or project.raw_dir(year)) / NARRATIVE_FILE
+    rel = f"{year}/{NARRATIVE_FILE}"
+    if not path.is_file():
+        raise InputError(
+            Location(rel),
+            "thiếu tệp nhận định (đánh giá chung, phương hướng)",
+            "the narrative file (assessment, next year's direction) is missing",
+            hint_vi=f"tạo tệp bằng 'baocao new-year {year}' rồi viết nội dung dưới các tiêu đề có sẵn",
+            hint_en=f"create it with 'baocao new-year {year}' and write under its headings",
+        )
+    text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8-sig"))
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        heading = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+        if heading:
+            if len(heading.group(1)) != 2:
+                raise InputError(
+                    Location(rel, row=lineno, value=line),
+                    "chỉ dùng tiêu đề cấp 2 ('## …') có sẵn trong mẫu",
+                    "only the template's level-2 headings ('## …') may be used",
+                    hint_vi="bỏ dấu # ở đầu dòng, hoặc dùng đúng tiêu đề '## …' của mẫu",
+                    hint_en="remove the #s, or use one of the template's '## …' headings",
+                )
+            slot = _BY_KEY.get(fold_key(heading.group(2)))
+            if slot is None:
+                allowed = "; ".join(h for h, _ in SECTIONS.values())
+                raise InputError(
+                    Location(rel, row=lineno, value=heading.group(2)),
+                    f"tiêu đề không có trong mẫu (các tiêu đề được dùng: {allowed})",
+                    f"heading not in the template (allowed headings: {allowed})",
+                )
+            if slot in sections:
+                raise InputError(Location(rel, row=lineno, value=heading.group(2)),
+                                 "tiêu đề bị lặp lại", "the heading appears twice")
+            current = slot
+            sections[slot] = []
+            continue
+        for pattern, what_vi, what_en in _FORBIDDEN:
+            if pattern.search(line):
+                raise InputError(
+                    Location(rel, row=lineno, value=line.strip()),
+                    f"phần nhận định không được chứa {what_vi}",
+                    f"the narrative may not contain {what_en}",
+                    hint_vi="chỉ viết đoạn văn, gạch đầu dòng và chữ đậm/nghiêng",
+                    hint_en="write paragraphs, bullet lists and bold/italic only",
+                )
+        if current is None:
+            if line.strip():
+                raise InputError(Location(rel, row=lineno, value=line.strip()),
+                                 "có nội dung trước tiêu đề đầu tiên", "text before the first heading",
+                                 hint_vi="đặt nội dung dưới một tiêu đề '## …'", hint_en="put it under a '## …' heading")
+            continue
+        sections[current].append(line)
+    out = {slot: "\n".join(lines).strip() for slot, lines in sections.items()}
+    missing = [SECTIONS[s][0] for s, (_h, req) in SECTIONS.items() if req and not out.get(s)]
+    if missing:
+        raise InputError(
+            Location(rel),
+            f"thiếu nội dung bắt buộc dưới tiêu đề: {', '.join(missing)}",
+            f"required sections are missing or empty: {', '.join(missing)}",
+            hint_vi="viết ít nhất một đoạn dưới mỗi tiêu đề đó",
+            hint_en="write at least one paragraph under each of those headings",
+        )
+    return out

@@ -1,0 +1,362 @@
+"""One year, end to end: clean → analyze (Papermill notebooks) → compose → render → manifest.
+
+A build is staged: every output of the year is written into ``build/.<year>.staging-*/`` and
+the finished folder replaces ``build/<year>/`` only when every step succeeded, so a failed or
+killed build leaves the last good report in place. One build per year at a time (a file
+lock). The notebook steps call :func:`clean_step` and :func:`analyze_step`, which hold the
+logic; the notebooks are the readable record of what they did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import __version__
+from .atomic import write_json
+from .config import Project
+from .errors import BaocaoError, BuildLockedError, ToolMissingError
+
+STEPS = ("clean", "analyze", "compose", "render", "manifest")
+STEP_LABELS = {
+    "clean": "làm sạch, kiểm tra số liệu (01_clean.ipynb)",
+    "analyze": "tính chỉ tiêu, vẽ biểu đồ (02_analyze.ipynb)",
+    "compose": "soạn văn bản báo cáo (.qmd)",
+    "render": "xuất HTML và PDF",
+    "manifest": "ghi manifest.json",
+}
+NOTEBOOKS = {"clean": "01_clean.ipynb", "analyze": "02_analyze.ipynb"}
+
+Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done", seconds
+
+
+# ---------------------------------------------------------------------------- notebook steps
+def clean_step(project_dir: str | Path, year: int, build_dir: str | Path):
+    """Read, clean and validate the year's raw data; write build_dir/data/. Returns CleanResult."""
+    from .clean import clean_year, write_clean
+    from .schema import validate_tables
+
+    project = Project.find(Path(project_dir))
+    result = clean_year(project, year)
+    validate_tables(project, result.tables, year)
+    write_clean(result, Path(build_dir) / "data")
+    return result
+
+
+def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path) -> dict:
+    """Metrics and figures from the tidy tables (and earlier years' raw data)."""
+    import pandas as pd
+
+    from .clean import read_clean
+    from .figures import make_figures
+    from .metrics import compute_metrics, load_history
+
+    project = Project.find(Path(project_dir))
+    build_dir = Path(build_dir)
+    data = build_dir / "data"
+    tables = read_clean(data, project)
+    history, notes = load_history(project, year)
+
+    def frame(name: str) -> pd.DataFrame:
+        return pd.read_csv(data / name, dtype=str, keep_default_na=False)
+
+    accounting = pd.read_csv(data / "accounting.csv")
+    metrics = compute_metrics(project, year, tables, history, accounting, frame("rejects.csv"), frame("warnings.csv"))
+    metrics["history_notes"] = notes
+    figures = make_figures(metrics, build_dir / "figures")
+    metrics["figures"] = [f.__dict__ for f in figures]
+    write_json(build_dir / "metrics.json", metrics)
+    return metrics
+
+
+# ---------------------------------------------------------------------------- papermill
+def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Path:
+    """Execute notebooks/<name> with Papermill into build_dir/notebooks/<name>."""
+    import papermill as pm
+
+    source = project.notebooks_dir / name
+    target = build_dir / "notebooks" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    params = {"year": year, "project_dir": str(project.root), "build_dir": str(build_dir)}
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(target),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(project.root),
+            progress_bar=False,
+            log_output=False,
+            record_timing=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        _normalise_notebook(target)
+        raise NotebookFailed(name, year, target, exc) from None
+    _normalise_notebook(target)
+    return target
+
+
+class NotebookFailed(BaocaoError):
+    """A notebook step failed; if the cause was bad input, say that, not a traceback."""
+
+    def __init__(self, name: str, year: int, executed: Path, exc: Exception):
+        self.notebook = name
+        self.executed = executed
+        self.cause = exc
+        ename = getattr(exc, "ename", type(exc).__name__)
+        evalue = getattr(exc, "evalue", str(exc))
+        if ename in ("InputProblems", "InputError", "ConfigError"):
+            self.exit_code = 1
+            super().__init__(
+                f"số liệu năm {year} chưa dùng được:\n{evalue}",
+                f"the {year} data cannot be used (see the Vietnamese lines above)",
+                hint_vi=f"sửa các tệp trong data/raw/{year}/ theo từng dòng trên, rồi chạy lại; "
+                f"'baocao validate --year {year}' chỉ kiểm tra số liệu",
+                hint_en=f"fix the files in data/raw/{year}/ as each line says, then run again; "
+                f"'baocao validate --year {year}' checks the data only",
+            )
+        else:
+            self.exit_code = 1
+            super().__init__(
+                f"sổ tay {name} năm {year} lỗi: {ename}: {evalue}",
+                f"notebook {name} for {year} failed: {ename}: {evalue}",
+                hint_vi="xem chi tiết với --debug",
+                hint_en="run with --debug for the traceback",
+            )
+
+
+def _normalise_notebook(path: Path) -> None:
+    """Strip Papermill's volatile metadata so the record reads the same from run to run."""
+    if not path.exists():
+        return
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    pm_meta = nb.get("metadata", {}).get("papermill", {})
+    for key in ("start_time", "end_time", "duration", "input_path", "output_path"):
+        pm_meta.pop(key, None)
+    for i, cell in enumerate(nb.get("cells", [])):
+        cell["id"] = f"cell-{i}"
+        meta = cell.get("metadata", {})
+        meta.pop("execution", None)
+        for key in ("start_time", "end_time", "duration"):
+            meta.get("papermill", {}).pop(key, None)
+    from .atomic import write_text
+
+    write_text(path, json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------------------- a year's build
+@dataclass
+class BuildResult:
+    year: int
+    outputs: dict[str, Path] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    rejected_rows: int = 0
+
+
+def _lock(project: Project, year: int, wait: bool):
+    from filelock import FileLock, Timeout
+
+    project.build_root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(project.build_root / f".{year}.lock"))
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise BuildLockedError(
+            f"một lệnh build khác đang chạy cho năm {year}",
+            f"another build of {year} is running",
+            hint_vi="đợi lệnh kia chạy xong, hoặc dùng --wait để tự đợi",
+            hint_en="wait for it to finish, or pass --wait to queue behind it",
+        ) from None
+    return lock
+
+
+def build_year(
+    project: Project,
+    year: int,
+    *,
+    renderer_name: str = "auto",
+    formats: Sequence[str] = ("html", "pdf"),
+    progress: Progress | None = None,
+    wait: bool = False,
+) -> BuildResult:
+    from .atomic import sweep_temporaries
+    from .render import get_renderer
+    from .render.options import RenderOptions
+
+    progress = progress or (lambda *a: None)
+    if not project.raw_dir(year).is_dir():
+        from .errors import InputError, Location
+
+        raise InputError(
+            Location(f"data/raw/{year}"),
+            f"không có thư mục số liệu năm {year}",
+            f"no data folder for {year}",
+            hint_vi=f"tạo bằng 'baocao new-year {year}'; các năm có số liệu: "
+            + (", ".join(map(str, project.years_available())) or "chưa có"),
+            hint_en=f"create it with 'baocao new-year {year}'; years with data: "
+            + (", ".join(map(str, project.years_available())) or "none"),
+        )
+    renderer = get_renderer(renderer_name)  # fail before any work when the tool is missing
+    options = RenderOptions.from_project(project.root)
+    lock = _lock(project, year, wait)
+    try:
+        _recover(project, year)
+        sweep_temporaries(project.build_dir(year))
+        staging = Path(tempfile.mkdtemp(prefix=f".{year}.staging-", dir=project.build_root))
+        try:
+            result = BuildResult(year)
+
+            def step(name: str, fn: Callable[[], object]) -> object:
+                progress(year, name, "start", 0.0)
+                t0 = time.perf_counter()
+                value = fn()
+                result.timings[name] = time.perf_counter() - t0
+                progress(year, name, "done", result.timings[name])
+                return value
+
+            step("clean", lambda: run_notebook(project, NOTEBOOKS["clean"], year, staging))
+            step("analyze", lambda: run_notebook(project, NOTEBOOKS["analyze"], year, staging))
+            qmd = step("compose", lambda: compose_step(project, year, staging))
+            outputs = step("render", lambda: renderer.render(qmd, formats, options=options))
+            step("manifest", lambda: write_manifest(project, year, staging, renderer))
+            _promote(project, year, staging)
+            staging = None
+            final = project.build_dir(year)
+            result.outputs = {fmt: final / Path(p).name for fmt, p in outputs.items()}
+            result.outputs["qmd"] = project.qmd_path(year)
+            result.rejected_rows = _rejected_rows(final)
+            return result
+        finally:
+            if staging is not None and staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        lock.release()
+
+
+def compose_step(project: Project, year: int, build_dir: Path) -> Path:
+    from .atomic import write_text
+    from .compose import compose
+    from .figures import Figure
+    from .narrative import load_meta, load_narrative
+
+    metrics = json.loads((build_dir / "metrics.json").read_text(encoding="utf-8"))
+    figures = [Figure(**f) for f in metrics["figures"]]
+    meta = load_meta(project, year)
+    narrative = load_narrative(project, year)
+    text = compose(project, metrics, meta, narrative, figures)
+    return write_text(build_dir / f"bao-cao-{year}.qmd", text)
+
+
+def _rejected_rows(build_dir: Path) -> int:
+    import csv
+
+    path = build_dir / "data" / "accounting.csv"
+    with open(path, encoding="utf-8") as fh:
+        return sum(int(r["rejected"]) for r in csv.DictReader(fh))
+
+
+def _promote(project: Project, year: int, staging: Path) -> None:
+    """Put the finished build in place: build/<year> → .old, staging → build/<year>."""
+    final = project.build_dir(year)
+    old = project.build_root / f".{year}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(project: Project, year: int) -> None:
+    """After a kill between the two renames of _promote, put the last good build back."""
+    final = project.build_dir(year)
+    old = project.build_root / f".{year}.old"
+    if old.exists() and not final.exists():
+        os.replace(old, final)
+    elif old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in project.build_root.glob(f".{year}.staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- manifest
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if folder.is_dir() else []
+
+
+def input_files(project: Project, year: int) -> list[Path]:
+    """Everything a year's build reads: raw data (this and compared years), config, code."""
+    files: list[Path] = []
+    for y in range(year - project.unit.compare_years, year + 1):
+        files += _files_under(project.raw_dir(y))
+    files += _files_under(project.root / "data" / "reference")
+    files += [project.root / n for n in ("baocao.yml", "_quarto.yml", "requirements.lock") if (project.root / n).exists()]
+    files += _files_under(project.notebooks_dir)
+    files += _files_under(project.report_dir)
+    return files
+
+
+def tool_versions(renderer) -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"python": sys.version.split()[0], "baocao": __version__}
+    for dist in ("pandas", "numpy", "openpyxl", "pandera", "papermill", "nbclient", "ipykernel", "matplotlib",
+                 "jinja2", "pyyaml", "pypandoc_binary", "typst", "filelock"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    versions.update({f"renderer:{k}": v for k, v in renderer.versions().items()})
+    versions["renderer"] = renderer.name
+    return dict(sorted(versions.items()))
+
+
+def _git_commit(root: Path) -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def write_manifest(project: Project, year: int, build_dir: Path, renderer) -> Path:
+    """SHA-256 of every input and output, tool versions, parameters. Outputs are relative to
+    build/<year>/; executed notebooks are listed but are records (not byte-stable)."""
+    inputs = {p.relative_to(project.root).as_posix(): sha256(p) for p in input_files(project, year)}
+    outputs = {}
+    for p in _files_under(build_dir):
+        rel = p.relative_to(build_dir).as_posix()
+        if rel == "manifest.json":
+            continue
+        outputs[rel] = sha256(p)
+    manifest = {
+        "baocao_version": __version__,
+        "year": year,
+        "unit": project.unit.id,
+        "parameters": {"year": year, "renderer": renderer.name, "compare_years": project.unit.compare_years},
+        "git_commit": _git_commit(project.root),
+        "tools": tool_versions(renderer),
+        "inputs": inputs,
+        "outputs": outputs,
+        "records": sorted(k for k in outputs if k.startswith("notebooks/")),
+    }
+    return write_json(build_dir / "manifest.json", manifest)

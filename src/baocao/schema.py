@@ -1,0 +1,77 @@
+"""pandera schemas of the tidy tables, derived from data/reference/inputs.yml.
+
+The cleaner rejects bad rows one by one with a message for people; these schemas are the
+contract that what it keeps is right (types, allowed values, ranges, provenance). A failure
+here is a bug in baocao, not in the data, and says so.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .config import Project, TableSpec
+from .errors import BaocaoError
+
+_DTYPES = {
+    "text": "string",
+    "area": "string",
+    "organisation": "string",
+    "category": "string",
+    "integer": "Int64",
+    "money": "Int64",
+    "year": "Int64",
+    "month": "Int64",
+    "number": "Float64",
+    "yesno": "boolean",
+    "date": "datetime64[ns]",
+}
+
+
+def table_schema(project: Project, spec: TableSpec, year: int | None = None) -> pa.DataFrameSchema:
+    from .clean import WHOLE_UNIT
+
+    columns: dict[str, pa.Column] = {}
+    areas = [a.id for a in project.unit.areas]
+    for col in spec.columns:
+        checks = []
+        if col.type in ("integer", "money", "number") and col.min is not None:
+            checks.append(pa.Check.ge(col.min))
+        if col.type == "month":
+            checks.append(pa.Check.in_range(1, 12))
+        if col.type == "area":
+            checks.append(pa.Check.isin(areas + ([WHOLE_UNIT] if col.whole_unit else [])))
+        if col.type == "organisation":
+            checks.append(pa.Check.isin([o.id for o in project.unit.organisations]))
+        if col.type == "category":
+            checks.append(pa.Check.isin([i.id for i in project.reference.catalogues[col.catalogue]]))
+        if col.type == "date" and year is not None and not col.any_year:
+            checks.append(pa.Check(lambda s, y=year: s.dt.year == y, name=f"in_year_{year}"))
+        if col.type == "year" and year is not None:
+            checks.append(pa.Check.isin([year, year + 1]))
+        nullable = not col.required or (col.default is None and not col.required)
+        if col.default is not None:
+            nullable = False
+        columns[col.name] = pa.Column(_DTYPES[col.type], checks=checks, nullable=nullable)
+    columns["source_file"] = pa.Column("string", nullable=False)
+    columns["source_sheet"] = pa.Column("string", nullable=False)
+    columns["source_row"] = pa.Column("Int64", pa.Check.ge(1), nullable=False)
+    return pa.DataFrameSchema(columns, strict=True, ordered=True, name=spec.name)
+
+
+class SchemaViolation(BaocaoError):
+    exit_code = 1
+
+
+def validate_tables(project: Project, tables: dict[str, pd.DataFrame], year: int | None = None) -> None:
+    for name, frame in tables.items():
+        schema = table_schema(project, project.reference.tables[name], year)
+        try:
+            schema.validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            cases = exc.failure_cases.head(5).to_string(index=False)
+            raise SchemaViolation(
+                f"bảng '{name}' sau khi làm sạch không đúng lược đồ (lỗi của baocao, không phải của số liệu):\n{cases}",
+                f"cleaned table '{name}' violates its schema (a baocao bug, not a data error):\n{cases}",
+                hint_vi="báo lỗi kèm thư mục số liệu", hint_en="report it with the data folder",
+            ) from None

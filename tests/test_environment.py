@@ -1,0 +1,47 @@
+"""The pinned environment: requirements.lock and environment.yml carry the same pins."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lock_pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"requirements.lock: '{line}' is not an exact pin"
+            pins[name.lower()] = version
+    return pins
+
+
+def test_lock_pins_are_exact_and_cover_the_dependencies():
+    pins = lock_pins()
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for dep in project["dependencies"] + project["optional-dependencies"]["test"]:
+        name = dep.split(">")[0].split("=")[0].split("[")[0].strip().lower().replace("_", "-")
+        assert name in {k.replace("_", "-") for k in pins}, f"{name} is not pinned in requirements.lock"
+
+
+def test_environment_yml_has_the_same_pins():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    pip_section = next(d for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)["pip"]
+    conda_pins = {}
+    for line in pip_section:
+        name, _, version = line.partition("==")
+        conda_pins[name.lower()] = version
+    assert conda_pins == lock_pins()
+    assert any(str(d).startswith("quarto") for d in env["dependencies"]), "conda users get Quarto from conda-forge"
+
+
+def test_installed_versions_match_the_lock():
+    from importlib import metadata
+
+    pins = lock_pins()
+    for name in ("pandas", "typst", "pypandoc_binary", "papermill", "matplotlib", "jinja2"):
+        assert metadata.version(name) == pins[name.lower()], f"{name} differs from requirements.lock"

@@ -96,7 +96,8 @@ def cmd_validate(args) -> int:
                 problems.append(exc.render())
         table = Table(title=f"Năm {year}: số dòng theo tệp / rows per file", show_lines=False)
         for col in ("Tệp / file", "Sheet", "Đọc", "Dùng", "Loại", "Trống", "Tổng cộng"):
-            table.add_column(col, justify="left" if col in ("Tệp / file", "Sheet") else "right")
+            table.add_column(col, justify="left" if col in ("Tệp / file", "Sheet") else "right",
+                             no_wrap=col == "Tệp / file", min_width=8 if col == "Tệp / file" else None)
         for row in result.accounting.itertuples():
             table.add_row(row.file, row.sheet, *(str(v) for v in (row.read, row.kept, row.rejected, row.blank, row.total)))
         console.print(table)

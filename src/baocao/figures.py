@@ -58,7 +58,7 @@ def _save(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": None, "Title": None})
+        fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
 
 

@@ -96,6 +96,8 @@ def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Pat
             progress_bar=False,
             log_output=False,
             record_timing=False,
+            # the kernel talks to us over loopback only; its "TCP without encryption" warning is noise
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except pm.PapermillExecutionError as exc:
         _normalise_notebook(target)

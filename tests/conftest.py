@@ -1,0 +1,54 @@
+"""Shared fixtures. Each sample year is built at most once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_FILES = ("baocao.yml", "_quarto.yml", "requirements.lock")
+PROJECT_DIRS = ("data", "notebooks", "report")
+
+
+def copy_project(dest: Path, years: list[int] | None = None) -> Path:
+    """A project tree as a user has it (config, data, notebooks, templates), without build/."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        shutil.copy2(ROOT / name, dest / name)
+    for name in PROJECT_DIRS:
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    if years is not None:
+        for path in (dest / "data" / "raw").iterdir():
+            if path.is_dir() and path.name.isdigit() and int(path.name) not in years:
+                shutil.rmtree(path)
+    return dest
+
+
+def run_cli(*args: str, cwd: Path, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m baocao …` as a user runs it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "baocao", *args],
+        cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"baocao {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def sample_project(tmp_path_factory) -> Path:
+    """A copy of the repository's project with the four sample years, built once: 2023."""
+    project = copy_project(tmp_path_factory.mktemp("project") / "binh-ngoc")
+    proc = run_cli("build", "--year", "2023", "--renderer", "pandoc", cwd=project)
+    project.joinpath("build-2023.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    return project
+
+
+@pytest.fixture(scope="session")
+def build_2023(sample_project) -> Path:
+    return sample_project / "build" / "2023"

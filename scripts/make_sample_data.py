@@ -1,0 +1,2132 @@
+"""Make the sample source data of baocao: what the offices of phường Bình Ngọc send each year.
+
+For each sample year (2021-2024) this writes into ``data/raw/<year>/``:
+
+* ``ban-ctmt-khu-1.xlsx`` … ``ban-ctmt-khu-4.xlsx`` (one per Ban Công tác Mặt trận khu dân cư):
+  sheets "Hoạt động", "Hộ gia đình", "Mô hình thi đua", "Hòa giải";
+* ``mttq-phuong.xlsx`` (the ward committee's office): "Hoạt động", "Quỹ Vì người nghèo", "Số dư quỹ",
+  "Tặng quà", "Nhà Đại đoàn kết", "Giám sát", "Phản biện, góp ý", "Kiến nghị cử tri", "Khen thưởng";
+* ``to-chuc-thanh-vien.xlsx`` (member organisations): "Tổ chức", "Hoạt động";
+* ``chi-tieu.xlsx``: the targets of the report year and of the next year;
+* ``thong-tin-bao-cao.yml``: the report's number, date, term, signer and recipients;
+* ``nhan-dinh.md``: the narrative written by people (assessment, directions, proposals).
+
+File, sheet and column names follow ``data/reference/inputs.yml``; category values follow
+``data/reference/catalogues.yml``; organisations and khu follow ``baocao.yml``. The numbers are
+invented but coherent: households grow about 1 % a year, poor households fall, the Quỹ "Vì
+người nghèo" balance carries over from one year to the next, Tết gifts go to the poor and
+near-poor households of each khu and are paid from the Quỹ, and so on.
+
+The workbooks imitate the everyday mess of real office files on purpose (title rows above the
+header, numbers and dates typed as text in some files, "Tổng cộng" rows, khu spelled in several
+ways, a few alias headers, an empty column, formatted blank rows). Exactly the rows listed in
+``EXPECTED_REJECTS`` are invalid; everything else must pass the cleaner.
+
+The script has two layers: ``build_*`` functions return :class:`Table` objects (rows as dicts
+keyed by the column ``name`` of inputs.yml, values as the office typed them or as Python
+numbers/dates), and ``write_*`` functions lay them out in workbooks. ``check_table`` verifies
+every table against the reference files before anything is written.
+
+Deterministic: every random choice comes from ``random.Random`` seeded by (year, file, table),
+workbook timestamps are fixed and the zip containers are rewritten with fixed entry dates, so
+two runs give byte-identical files.
+
+Usage::
+
+    python scripts/make_sample_data.py [--out data/raw] [--years 2021 2022 2023 2024]
+"""
+
+import argparse
+import calendar
+import csv
+import datetime as dt
+import io
+import math
+import os
+import random
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+import yaml
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = ROOT / "data" / "reference"
+CONFIG_FILE = ROOT / "baocao.yml"
+DEFAULT_OUT = ROOT / "data" / "raw"
+
+YEARS = (2021, 2022, 2023, 2024)
+KHU = (1, 2, 3, 4)
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+# The rows that are wrong on purpose: the cleaner must reject exactly these (1-based Excel rows).
+EXPECTED_REJECTS = [
+    {"year": 2022, "file": "mttq-phuong.xlsx", "sheet": "Quỹ Vì người nghèo", "row": 94,
+     "column": "Số tiền (đồng)", "value": "-500.000"},
+    {"year": 2023, "file": "ban-ctmt-khu-3.xlsx", "sheet": "Hoạt động", "row": 4,
+     "column": "Ngày", "value": "28/12/2022"},
+    {"year": 2023, "file": "mttq-phuong.xlsx", "sheet": "Tặng quà", "row": 19,
+     "column": "Khu", "value": "Khu 7"},
+]
+
+
+# =============================================================================== reference files
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, no spaces or punctuation (how headers and categories match)."""
+    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+class Reference:
+    """inputs.yml, catalogues.yml, indicators.csv and baocao.yml, with look-ups."""
+
+    def __init__(self, root: Path = ROOT):
+        ref = root / "data" / "reference"
+        self.inputs = yaml.safe_load((ref / "inputs.yml").read_text(encoding="utf-8"))
+        self.catalogues = yaml.safe_load((ref / "catalogues.yml").read_text(encoding="utf-8"))
+        with open(ref / "indicators.csv", encoding="utf-8", newline="") as f:
+            self.indicators = {row["code"]: row for row in csv.DictReader(f)}
+        self.config = yaml.safe_load((root / "baocao.yml").read_text(encoding="utf-8"))
+        self.tables = self.inputs["tables"]
+
+    # categories -------------------------------------------------------------------------
+    def entry(self, catalogue: str, id_: str) -> dict:
+        for e in self.catalogues[catalogue]:
+            if e["id"] == id_:
+                return e
+        raise KeyError(f"{catalogue}: no id {id_!r}")
+
+    def name(self, catalogue: str, id_: str) -> str:
+        return self.entry(catalogue, id_)["name"]
+
+    def resolve(self, catalogue: str, text: str) -> str | None:
+        key = fold(text)
+        if catalogue == "indicators":   # the codes of indicators.csv
+            return next((code for code in self.indicators if fold(code) == key), None)
+        for e in self.catalogues[catalogue]:
+            if key in {fold(e["name"]), *map(fold, e.get("aliases") or [])}:
+                return e["id"]
+        return None
+
+    # organisations and areas -----------------------------------------------------------
+    def org_name(self, id_: str) -> str:
+        return next(o["name"] for o in self.config["organisations"] if o["id"] == id_)
+
+    def org_resolve(self, text: str) -> str | None:
+        key = fold(text)
+        for o in self.config["organisations"]:
+            if key in {fold(o["name"]), fold(o["short"]), *map(fold, o.get("aliases") or [])}:
+                return o["id"]
+        return None
+
+    @staticmethod
+    def area_resolve(text: str) -> str | None:
+        """'khu-<n>' for "Khu 1", "khu I", "K1", "KDC số 1"; 'toan-phuong' for "Toàn phường"."""
+        key = fold(text)
+        if key in ("toanphuong", "caphuong"):
+            return "toan-phuong"
+        m = re.fullmatch(r"(?:khu|k|kdcso|kdc|khudancu(?:so)?)(\d+|i{1,3}|iv)", key)
+        if not m:
+            return None
+        n = m.group(1)
+        n = int(n) if n.isdigit() else {"i": 1, "ii": 2, "iii": 3, "iv": 4}[n]
+        return f"khu-{n}"
+
+    # columns --------------------------------------------------------------------------------
+    def column(self, table: str, name: str) -> dict:
+        return next(c for c in self.tables[table]["columns"] if c["name"] == name)
+
+    def headers_ok(self, table: str, name: str, header: str) -> bool:
+        col = self.column(table, name)
+        return fold(header) in {fold(col["header"]), *map(fold, col.get("aliases") or [])}
+
+
+_REF: Reference | None = None
+
+
+def ref() -> Reference:
+    global _REF
+    if _REF is None:
+        _REF = Reference()
+    return _REF
+
+
+def cat(catalogue: str, id_: str, rng: random.Random | None = None, p_alias: float = 0.0) -> str:
+    """A category value as an office writes it: mostly the catalogue name, now and then an alias."""
+    e = ref().entry(catalogue, id_)
+    aliases = e.get("aliases") or []
+    if rng is not None and aliases and rng.random() < p_alias:
+        return rng.choice(aliases)
+    return e["name"]
+
+
+# =============================================================================== small helpers
+
+def rng_for(*parts: object) -> random.Random:
+    """One random stream per (year, file, table): changing one table leaves the others alone."""
+    return random.Random("/".join(str(p) for p in parts))
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def vn_int(value: int) -> str:
+    """1500000 → "1.500.000" (Vietnamese thousands dots)."""
+    return f"{value:,}".replace(",", ".")
+
+
+def vn_num(value: float) -> str:
+    """120.5 → "120,5"; 1250.0 → "1.250"."""
+    if float(value).is_integer():
+        return vn_int(int(value))
+    whole, frac = f"{value:.2f}".rstrip("0").split(".")
+    return f"{vn_int(int(whole))},{frac}"
+
+
+def round_to(value: float, step: int) -> int:
+    return int(round(value / step)) * step
+
+
+def rand_day(rng: random.Random, year: int, month: int, lo: int = 1, hi: int | None = None) -> dt.date:
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, rng.randint(lo, min(hi or last, last)))
+
+
+def sundays(year: int, month: int) -> list[dt.date]:
+    first = dt.date(year, month, 1)
+    day = first + dt.timedelta(days=(6 - first.weekday()) % 7)
+    out = []
+    while day.month == month:
+        out.append(day)
+        day += dt.timedelta(days=7)
+    return out
+
+
+def khu_label(k: int, form: str) -> str:
+    """The ways offices write a khu: "Khu 1", "khu 1", "K1", "Khu I", "KDC số 1"."""
+    return {"Khu": f"Khu {k}", "khu": f"khu {k}", "K": f"K{k}", "roman": f"Khu {ROMAN[k]}",
+            "KDC": f"KDC số {k}"}[form]
+
+
+def mixed_khu(rng: random.Random, k: int) -> str:
+    return khu_label(k, rng.choices(["Khu", "khu", "K", "roman", "KDC"], [8, 2, 1, 1, 1])[0])
+
+
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Ngô", "Đặng", "Lương", "Hà",
+            "Phùng", "Đinh", "Lâm", "Tô", "Vi", "Hứa", "Trịnh", "Đào"]
+MALE = (["Văn", "Đức", "Minh", "Quang", "Xuân", "Hữu", "Công", "Thanh", "Ngọc"],
+        ["Hùng", "Dũng", "Tuấn", "Thắng", "Hải", "Long", "Sơn", "Bình", "Cường", "Tâm", "Khánh", "Phúc",
+         "Toàn", "Lợi", "Thịnh", "Quý", "Hòa", "Chiến", "Nam", "Trung"])
+FEMALE = (["Thị", "Thị Thu", "Thị Minh", "Thị Thanh", "Thị Kim"],
+          ["Lan", "Hoa", "Mai", "Hương", "Thủy", "Nga", "Hạnh", "Liên", "Tuyết", "Dung", "Yến", "Thoa",
+           "Nhung", "Hiền", "Loan", "Phượng", "Vân", "Huệ"])
+
+
+def person(rng: random.Random) -> tuple[str, str]:
+    """(title, full name): ("ông", "Nguyễn Văn Hùng") or ("bà", "Lê Thị Mai")."""
+    male = rng.random() < 0.55
+    middles, givens = MALE if male else FEMALE
+    return ("ông" if male else "bà"), f"{rng.choice(SURNAMES)} {rng.choice(middles)} {rng.choice(givens)}"
+
+
+# =============================================================================== tables and styles
+
+@dataclass
+class Table:
+    """One sheet's table as built: rows are dicts keyed by the inputs.yml column ``name``.
+
+    A value that is a ``str`` is written verbatim; ints, floats and dates are written as numbers
+    and dates or typed as text, depending on the file's :class:`FileStyle`. Keys starting with
+    "_" are notes for the script (``_reject`` marks a row that is wrong on purpose).
+    """
+
+    table: str                                   # key of inputs.yml `tables`
+    sheet: str                                   # sheet name as written
+    title: str                                   # title line above the header
+    columns: list[str]                           # column names, in the order written
+    rows: list[dict]
+    headers: dict[str, str] = field(default_factory=dict)  # name -> alias written instead of the header
+    total: bool = False                          # a "Tổng cộng" row under the body
+    total_note: str | None = None                # text for the total row's "Ghi chú"
+    stt: bool = True                             # a "STT" first column
+    blank_col_after: str | None = None           # an empty column after this one
+    trailing_blank_rows: int = 0                 # formatted empty rows under the table
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name) or ref().column(self.table, name)["header"]
+
+
+@dataclass(frozen=True)
+class FileStyle:
+    """How one office types its workbook."""
+
+    header_row: int            # 3, 4 or 5: title rows (and a blank row) above the header
+    text_numbers: bool         # numbers typed as text "1.500.000"
+    text_dates: bool           # dates typed as text "05/03/2023"
+    dong_suffix: bool = False  # now and then a money cell ends in " đ" (text numbers only)
+    merge_titles: bool = True  # title rows merged across the table's width
+
+
+# One style per (year, file); chosen by hand so that every year has a bit of every kind of mess.
+STYLES: dict[tuple[int, str], FileStyle] = {
+    (2021, "ban-ctmt-khu-1"): FileStyle(4, False, False),
+    (2021, "ban-ctmt-khu-2"): FileStyle(3, True, True, merge_titles=False),
+    (2021, "ban-ctmt-khu-3"): FileStyle(5, False, True),
+    (2021, "ban-ctmt-khu-4"): FileStyle(4, True, False),
+    (2021, "mttq-phuong"): FileStyle(5, False, False),
+    (2021, "to-chuc-thanh-vien"): FileStyle(3, True, True),
+    (2021, "chi-tieu"): FileStyle(4, False, False),
+    (2022, "ban-ctmt-khu-1"): FileStyle(3, False, True),
+    (2022, "ban-ctmt-khu-2"): FileStyle(5, False, False),
+    (2022, "ban-ctmt-khu-3"): FileStyle(4, True, True, dong_suffix=True),
+    (2022, "ban-ctmt-khu-4"): FileStyle(5, True, False, merge_titles=False),
+    (2022, "mttq-phuong"): FileStyle(4, True, True, dong_suffix=True),
+    (2022, "to-chuc-thanh-vien"): FileStyle(5, False, False),
+    (2022, "chi-tieu"): FileStyle(3, True, False),
+    (2023, "ban-ctmt-khu-1"): FileStyle(5, True, False),
+    (2023, "ban-ctmt-khu-2"): FileStyle(4, False, True),
+    (2023, "ban-ctmt-khu-3"): FileStyle(3, False, True),
+    (2023, "ban-ctmt-khu-4"): FileStyle(4, False, False, merge_titles=False),
+    (2023, "mttq-phuong"): FileStyle(3, False, False),
+    (2023, "to-chuc-thanh-vien"): FileStyle(4, True, True),
+    (2023, "chi-tieu"): FileStyle(5, False, False),
+    (2024, "ban-ctmt-khu-1"): FileStyle(3, True, True, dong_suffix=True),
+    (2024, "ban-ctmt-khu-2"): FileStyle(5, False, False),
+    (2024, "ban-ctmt-khu-3"): FileStyle(4, False, False),
+    (2024, "ban-ctmt-khu-4"): FileStyle(3, True, True),
+    (2024, "mttq-phuong"): FileStyle(4, True, False, dong_suffix=True),
+    (2024, "to-chuc-thanh-vien"): FileStyle(5, False, True),
+    (2024, "chi-tieu"): FileStyle(4, False, False),
+}
+
+# How each khu file spells its own khu in the "Khu" column (year, khu) -> form of khu_label().
+KHU_FORMS = {
+    2021: {1: "Khu", 2: "Khu", 3: "roman", 4: "Khu"},
+    2022: {1: "Khu", 2: "K", 3: "Khu", 4: "KDC"},
+    2023: {1: "Khu", 2: "khu", 3: "Khu", 4: "roman"},
+    2024: {1: "KDC", 2: "Khu", 3: "K", 4: "Khu"},
+}
+
+# Headers written as an alias of inputs.yml instead of the header: (year, file, sheet, column).
+ALIASED_HEADERS = {
+    (2021, "to-chuc-thanh-vien", "Hoạt động", "date"): "Ngày thực hiện",
+    (2021, "ban-ctmt-khu-2", "Hộ gia đình", "households"): "Tổng số hộ",
+    (2022, "mttq-phuong", "Tặng quà", "count"): "Số phần quà",
+    (2022, "to-chuc-thanh-vien", "Tổ chức", "members"): "Số hội viên, đoàn viên",
+    (2023, "ban-ctmt-khu-1", "Hoạt động", "participants"): "Lượt người",
+    (2023, "mttq-phuong", "Nhà Đại đoàn kết", "support"): "Kinh phí hỗ trợ",
+    (2024, "mttq-phuong", "Quỹ Vì người nghèo", "source"): "Nguồn vận động",
+    (2024, "ban-ctmt-khu-4", "Hòa giải", "received"): "Tiếp nhận",
+}
+
+# Files whose "Hoạt động" / "Quỹ Vì người nghèo" sheet ends with a "Tổng cộng" row.
+TOTAL_ROWS = {
+    (2021, "ban-ctmt-khu-1"), (2021, "mttq-phuong"), (2021, "to-chuc-thanh-vien"),
+    (2022, "ban-ctmt-khu-2"), (2022, "ban-ctmt-khu-4"),
+    (2023, "ban-ctmt-khu-1"), (2023, "mttq-phuong"), (2023, "to-chuc-thanh-vien"),
+    (2024, "ban-ctmt-khu-2"), (2024, "ban-ctmt-khu-3"), (2024, "mttq-phuong"),
+}
+
+
+def aliased(year: int, file: str, sheet: str) -> dict[str, str]:
+    return {col: alias for (y, f, s, col), alias in ALIASED_HEADERS.items()
+            if (y, f, s) == (year, file, sheet)}
+
+
+# =============================================================================== the ward's figures
+
+# Households and people per khu (Khu 1..4) at the end of each year: ~1 % growth a year.
+HOUSEHOLDS = {2021: (812, 634, 748, 566), 2022: (821, 640, 756, 571),
+              2023: (829, 647, 763, 577), 2024: (839, 653, 771, 582)}
+POPULATION = {2021: (3146, 2452, 2897, 2181), 2022: (3171, 2470, 2921, 2196),
+              2023: (3199, 2493, 2946, 2214), 2024: (3230, 2514, 2973, 2233)}
+# Poor and near-poor households at the end of each year; the start of a year is the previous end.
+POOR_START_2021 = (12, 11, 13, 9)
+POOR_END = {2021: (10, 9, 11, 8), 2022: (8, 8, 9, 6), 2023: (6, 6, 7, 5), 2024: (4, 4, 5, 4)}
+NEAR_POOR_START_2021 = (16, 14, 17, 11)
+NEAR_POOR_END = {2021: (14, 13, 15, 10), 2022: (12, 12, 13, 9), 2023: (10, 10, 11, 8), 2024: (9, 8, 9, 7)}
+# Share of households recognised "gia đình văn hóa" (whole ward, %), and each khu's offset.
+GDVH_RATE = {2021: 92.1, 2022: 93.0, 2023: 94.1, 2024: 95.0}
+GDVH_OFFSET = (0.8, 0.4, -1.3, 0.0)
+KDC_VAN_HOA = {2021: (1, 1, 0, 1), 2022: (1, 1, 1, 1), 2023: (1, 1, 1, 1), 2024: (1, 1, 1, 1)}
+
+FUND_OPENING_2021 = 268_650_000  # Quỹ "Vì người nghèo" balance on 01/01/2021 (đồng): most of the
+#                                  money raised in the peak month of 2020, spent during 2021
+FUND_SCALE = {2021: 0.82, 2022: 0.92, 2023: 1.0, 2024: 1.0}   # Covid year low, then recovery
+
+TET = {2021: dt.date(2021, 2, 12), 2022: dt.date(2022, 2, 1), 2023: dt.date(2023, 1, 22),
+       2024: dt.date(2024, 2, 10)}
+TRUNG_THU = {2021: dt.date(2021, 9, 21), 2022: dt.date(2022, 9, 10), 2023: dt.date(2023, 9, 29),
+             2024: dt.date(2024, 9, 17)}
+HOUSES_PER_YEAR = {2021: 2, 2022: 3, 2023: 4, 2024: 6}
+
+# Member organisations' members at the end of 2020 (continued year by year).
+MEMBERS_2020 = {"hlhpn": 1596, "doan-tn": 322, "hcck": 204, "hnd": 468, "hnct": 1121, "hctd": 408,
+                "hkh": 1851, "cd": 94}
+NEW_MEMBERS = {"hlhpn": (30, 60), "doan-tn": (22, 45), "hcck": (4, 11), "hnd": (8, 20),
+               "hnct": (38, 70), "hctd": (14, 32), "hkh": (40, 85), "cd": (3, 9)}
+LEAVING_RATE = {"hlhpn": 0.012, "doan-tn": 0.07, "hcck": 0.02, "hnd": 0.018, "hnct": 0.03,
+                "hctd": 0.02, "hkh": 0.015, "cd": 0.03}
+MEMBER_ORGS = list(MEMBERS_2020)
+
+
+def poor_start(year: int) -> tuple[int, ...]:
+    return POOR_START_2021 if year == 2021 else POOR_END[year - 1]
+
+
+def near_poor_start(year: int) -> tuple[int, ...]:
+    return NEAR_POOR_START_2021 if year == 2021 else NEAR_POOR_END[year - 1]
+
+
+# =============================================================================== activities
+
+# A pool entry: (field id, campaign id or None, description, sessions (lo, hi),
+#                participants per row (lo, hi), months or None for any, orgs that may be named)
+KHU_POOL_COMMON = [
+    ("tuyen_truyen", None, "Tuyên truyền phòng, chống cháy nổ trong khu dân cư", (1, 2), (25, 70), None, [None, "MTTQ"]),
+    ("tuyen_truyen", None, "Tuyên truyền bảo đảm trật tự an toàn giao thông", (1, 2), (25, 80), None, [None, "Đoàn Thanh niên"]),
+    ("tuyen_truyen", None, "Tuyên truyền phòng, chống buôn lậu, gian lận thương mại qua biên giới", (1, 2), (30, 90), None, [None, "Hội CCB"]),
+    ("tuyen_truyen", None, "Tuyên truyền vận động nhân dân tham gia bảo hiểm y tế hộ gia đình", (1, 2), (20, 60), None, [None, "Hội Phụ nữ"]),
+    ("tuyen_truyen", "tddk_ntm_dtvm", "Tuyên truyền thực hiện nếp sống văn minh trong việc cưới, việc tang", (1, 2), (30, 90), None, [None, "Mặt trận"]),
+    ("tuyen_truyen", "uu_tien_hang_viet", "Tuyên truyền cuộc vận động ưu tiên dùng hàng Việt Nam tại các buổi họp tổ", (1, 2), (20, 60), None, [None, "Hội Phụ nữ"]),
+    ("tuyen_truyen", None, "Tuyên truyền phòng, chống ma túy, tệ nạn xã hội", (1, 2), (25, 70), None, [None, "Đoàn Thanh niên"]),
+    ("tuyen_truyen", None, "Tuyên truyền về chủ quyền biên giới, biển đảo qua loa truyền thanh khu", (1, 3), (40, 120), None, [None]),
+    ("tuyen_truyen", "vi_nguoi_ngheo", "Vận động các hộ gia đình ủng hộ Quỹ \"Vì người nghèo\"", (1, 2), (30, 90), (9, 10, 11), [None, "MTTQ"]),
+    ("tuyen_truyen", "tddk_ntm_dtvm", "Vận động nhân dân chỉnh trang nhà cửa, ngõ xóm xanh, sạch, đẹp", (1, 2), (25, 80), None, [None]),
+    ("tuyen_truyen", None, "Tuyên truyền phòng, chống lừa đảo qua mạng xã hội", (1, 2), (25, 70), None, [None, "Hội NCT"]),
+    ("hoi_nghi_nhan_dan", None, "Họp dân thông báo tình hình, nhiệm vụ của khu", (1, 1), (60, 140), None, [None]),
+    ("hoi_nghi_nhan_dan", None, "Họp dân lấy ý kiến về việc chỉnh trang, mở rộng ngõ xóm", (1, 1), (50, 120), None, [None]),
+    ("an_sinh", None, "Thăm hỏi hộ gia đình có người ốm đau, hoàn cảnh khó khăn", (1, 2), (8, 20), None, [None, "Hội CTĐ", "MTTQ"]),
+    ("an_sinh", None, "Thăm hỏi, động viên gia đình có người mất", (1, 1), (6, 15), None, [None]),
+    ("an_sinh", "dan_van_kheo", "Vận động nhân dân giúp công, giúp sức hộ khó khăn sửa nhà", (1, 1), (10, 25), (3, 4, 5, 6, 7, 8, 10), [None, "Hội CCB"]),
+    ("van_hoa_the_thao", None, "Giao lưu văn nghệ, thể thao chào mừng các ngày lễ lớn", (1, 1), (60, 160), (3, 4, 5, 8, 9), [None, "Hội NCT", "Hội Phụ nữ"]),
+    ("van_hoa_the_thao", None, "Tổ chức giải bóng chuyền hơi của khu", (1, 2), (40, 100), (4, 5, 6, 7, 8), [None, "Hội NCT"]),
+    ("an_ninh_trat_tu", None, "Họp tổ an ninh nhân dân, nắm tình hình địa bàn", (1, 1), (10, 25), None, [None, "Hội CCB"]),
+    ("an_ninh_trat_tu", None, "Phối hợp tuần tra bảo đảm an ninh trật tự", (1, 3), (8, 20), None, ["Hội CCB", "Đoàn Thanh niên"]),
+    ("ve_sinh_moi_truong", None, "Khơi thông cống rãnh, phát quang bụi rậm", (1, 1), (30, 80), (4, 5, 6, 7), [None, "Đoàn Thanh niên"]),
+]
+KHU_POOL_YEAR = {
+    2021: [
+        ("tuyen_truyen", None, "Tuyên truyền phòng, chống dịch Covid-19 qua loa truyền thanh khu", (2, 4), (60, 160), None, [None]),
+        ("tuyen_truyen", None, "Tuyên truyền, vận động nhân dân tiêm vắc xin phòng Covid-19", (1, 3), (50, 140), (6, 7, 8, 9, 10, 11, 12), [None, "Đoàn Thanh niên"]),
+        ("tuyen_truyen", None, "Vận động người dân không tiếp tay cho xuất, nhập cảnh trái phép", (1, 2), (30, 90), None, [None, "Hội CCB"]),
+        ("tuyen_truyen", None, "Tuyên truyền về cuộc bầu cử đại biểu Quốc hội và HĐND các cấp", (1, 3), (60, 150), (2, 3, 4, 5), [None]),
+        ("an_sinh", None, "Hỗ trợ lương thực, thực phẩm cho hộ khó khăn do dịch Covid-19", (1, 1), (10, 30), (2, 3, 8, 9), [None, "Hội CTĐ"]),
+        ("chuyen_doi_so", None, "Hướng dẫn nhân dân cài đặt ứng dụng khai báo y tế, PC-Covid", (1, 2), (20, 70), (5, 6, 7, 8, 9, 10, 11), [None, "Đoàn Thanh niên"]),
+        ("ve_sinh_moi_truong", None, "Phun khử khuẩn, vệ sinh các khu vực công cộng phòng dịch", (1, 1), (15, 40), (2, 3, 8, 9), [None, "Đoàn Thanh niên"]),
+    ],
+    2022: [
+        ("tuyen_truyen", None, "Tuyên truyền thích ứng an toàn, linh hoạt, kiểm soát hiệu quả dịch Covid-19", (1, 2), (40, 110), (1, 2, 3, 4, 5), [None]),
+        ("tuyen_truyen", None, "Tuyên truyền chuẩn nghèo đa chiều giai đoạn 2022-2025", (1, 2), (40, 100), None, [None]),
+        ("chuyen_doi_so", None, "Hướng dẫn nhân dân cài đặt, kích hoạt tài khoản định danh điện tử VNeID", (1, 2), (25, 80), None, [None, "Đoàn Thanh niên"]),
+        ("chuyen_doi_so", None, "Hướng dẫn thanh toán không dùng tiền mặt", (1, 1), (20, 60), None, [None, "Hội Phụ nữ"]),
+    ],
+    2023: [
+        ("tuyen_truyen", None, "Tuyên truyền Luật Thực hiện dân chủ ở cơ sở", (1, 2), (40, 110), None, [None, "MTTQ"]),
+        ("tuyen_truyen", None, "Tuyên truyền \"Ngày xanh trong tuần\", phân loại rác thải tại nguồn", (1, 2), (30, 90), None, [None, "Hội Phụ nữ"]),
+        ("tuyen_truyen", None, "Tuyên truyền thi đua lập thành tích chào mừng Đại hội MTTQ các cấp", (1, 2), (40, 100), (9, 10, 11, 12), [None, "Mặt trận"]),
+        ("chuyen_doi_so", None, "Hướng dẫn nhân dân cài đặt, kích hoạt tài khoản định danh điện tử VNeID", (1, 2), (25, 80), None, [None, "Đoàn Thanh niên"]),
+        ("chuyen_doi_so", None, "Hướng dẫn sử dụng dịch vụ công trực tuyến", (1, 1), (20, 60), None, [None, "Đoàn TN"]),
+    ],
+    2024: [
+        ("tuyen_truyen", None, "Tuyên truyền Đại hội đại biểu MTTQ Việt Nam các cấp nhiệm kỳ 2024-2029", (1, 2), (40, 110), (3, 4, 5, 6, 9, 10), [None, "Mặt trận"]),
+        ("tuyen_truyen", None, "Tuyên truyền phòng, chống thiên tai, chủ động ứng phó mưa bão", (1, 2), (40, 120), (6, 7, 8, 9), [None]),
+        ("tuyen_truyen", None, "Tuyên truyền \"Ngày xanh trong tuần\", phân loại rác thải tại nguồn", (1, 2), (30, 90), None, [None, "Hội Phụ nữ"]),
+        ("chuyen_doi_so", None, "Hướng dẫn sử dụng dịch vụ công trực tuyến, ứng dụng VNeID", (1, 2), (25, 80), None, [None, "Đoàn Thanh niên"]),
+        ("an_sinh", None, "Giúp đỡ các hộ bị thiệt hại do bão số 3 khắc phục nhà cửa", (1, 2), (15, 40), (9, 10), [None, "Hội CCB", "Đoàn Thanh niên"]),
+    ],
+}
+# Rows per khu file: (lo, hi) by year; bigger khu do a little more.
+KHU_ACTIVITY_COUNT = {2021: (43, 49), 2022: (48, 58), 2023: (55, 66), 2024: (58, 70)}
+COVID_MONTHS_2021 = (2, 8, 9)   # months without gatherings in 2021
+
+
+def cn_xanh_days(year: int) -> list[dt.date]:
+    """The province-wide "Ngày chủ nhật xanh": third Sunday of the month; none during the 2021
+    Covid restrictions, and in September 2024 the storm clean-up replaced it."""
+    skip = {2021: (2, 8), 2024: (9,)}.get(year, ())
+    return [sundays(year, m)[2] for m in range(1, 13) if m not in skip]
+
+
+def activity_row(date, area, org, field_, campaign, text, sessions, participants, waste=None, note=None,
+                 rng=None, p_alias=0.06) -> dict:
+    return {
+        "date": date, "area": area, "org": org,
+        "field": cat("activity_fields", field_, rng, p_alias),
+        "campaign": cat("campaigns", campaign, rng, p_alias) if campaign else None,
+        "description": text, "sessions": sessions, "participants": participants,
+        "waste_kg": waste, "note": note,
+    }
+
+
+def build_khu_activities(year: int, k: int) -> list[dict]:
+    rng = rng_for(year, f"ban-ctmt-khu-{k}", "activity")
+    form = KHU_FORMS[year][k]
+    area = lambda: khu_label(k, form) if rng.random() > 0.12 else khu_label(k, "khu")  # noqa: E731
+    rows: list[dict] = []
+    seen: set[tuple] = set()
+
+    def add(date, org, field_, campaign, text, sessions, participants, waste=None, note=None):
+        key = (date, text)
+        if key in seen:
+            return False
+        seen.add(key)
+        rows.append(activity_row(date, area(), org, field_, campaign, text, sessions, participants, waste, note, rng))
+        return True
+
+    # Ngày chủ nhật xanh: every month, the same Sunday in every khu.
+    for day in cn_xanh_days(year):
+        scale = 0.6 if year == 2021 else 1.0
+        add(day, rng.choice([None, "Đoàn Thanh niên", "Mặt trận", None]), "ve_sinh_moi_truong", "chu_nhat_xanh",
+            rng.choice(["Ra quân \"Ngày chủ nhật xanh\" dọn vệ sinh đường làng, ngõ xóm",
+                        "Ra quân \"Ngày chủ nhật xanh\", thu gom rác thải, thùng xốp",
+                        "\"Ngày chủ nhật xanh\": vệ sinh các điểm công cộng của khu"]),
+            1, int(rng.randint(45, 120) * scale), round_to(rng.randint(100, 800), 5))
+    if year == 2024:
+        add(dt.date(2024, 9, rng.randint(9, 12)), "Đoàn Thanh niên", "ve_sinh_moi_truong", None,
+            "Ra quân dọn dẹp cây đổ, rác thải sau bão số 3", 1, rng.randint(80, 150),
+            round_to(rng.randint(1500, 3000), 50), "Khắc phục hậu quả bão số 3 (Yagi)")
+    # Fixed points of the year.
+    tet = TET[year]
+    add(tet - dt.timedelta(days=rng.randint(8, 14)), None, "ve_sinh_moi_truong", "tddk_ntm_dtvm",
+        "Ra quân tổng vệ sinh, trang trí đường làng đón Tết", 1, rng.randint(50, 110), round_to(rng.randint(300, 700), 10))
+    for q, month in enumerate((3, 6, 9, 12), start=1):
+        add(rand_day(rng, year, month, 20, 28), None, "khac", None, f"Họp Ban Công tác Mặt trận khu đánh giá công tác quý {ROMAN[q]}",
+            1, rng.randint(7, 12))
+    if year != 2021:
+        add(rand_day(rng, year, 2, 15, 28) if year != 2023 else rand_day(rng, year, 2, 5, 20), None, "hoi_nghi_nhan_dan", None,
+            "Hội nghị nhân dân triển khai nhiệm vụ năm", 1, rng.randint(90, 170))
+    else:
+        add(dt.date(2021, 3, rng.randint(10, 15)), None, "hoi_nghi_nhan_dan", None,
+            "Hội nghị cử tri nơi cư trú lấy ý kiến nhận xét người ứng cử đại biểu HĐND", 1, rng.randint(70, 110),
+            note="Bầu cử nhiệm kỳ 2021-2026")
+        add(dt.date(2021, 5, 23), None, "tuyen_truyen", None, "Vận động cử tri đi bầu cử đại biểu Quốc hội khóa XV và HĐND các cấp",
+            1, rng.randint(400, 700))
+    add(rand_day(rng, year, 10, 18, 30), None, "hoi_nghi_nhan_dan", None, "Họp dân bình xét hộ nghèo, hộ cận nghèo",
+        1, rng.randint(60, 120))
+    add(rand_day(rng, year, 12, 5, 20), None, "hoi_nghi_nhan_dan", "tddk_ntm_dtvm",
+        "Họp dân bình xét danh hiệu gia đình văn hóa, khu dân cư văn hóa", 1, rng.randint(70, 140))
+    if year != 2021:
+        add(rand_day(rng, year, 11, 8, 17), None, "ngay_hoi_ddk", "tddk_ntm_dtvm",
+            "Ngày hội Đại đoàn kết toàn dân tộc ở khu dân cư", 1, rng.randint(220, 420))
+    else:
+        add(rand_day(rng, year, 11, 12, 18), None, "ngay_hoi_ddk", "tddk_ntm_dtvm",
+            "Ngày hội Đại đoàn kết toàn dân tộc (quy mô nhỏ, bảo đảm phòng dịch)", 1, rng.randint(80, 140))
+    add(TRUNG_THU[year] - dt.timedelta(days=rng.randint(0, 3)), "Đoàn Thanh niên", "van_hoa_the_thao", None,
+        "Vui Tết Trung thu cho thiếu nhi của khu", 1, rng.randint(90, 180) if year != 2021 else rng.randint(30, 60))
+
+    pool = KHU_POOL_COMMON + KHU_POOL_YEAR[year]
+    lo, hi = KHU_ACTIVITY_COUNT[year]
+    bonus = {1: 4, 2: 0, 3: 2, 4: -2}[k]
+    n = rng.randint(lo, hi) + bonus
+    tries = 0
+    while len(rows) < n and tries < 5000:
+        tries += 1
+        field_, campaign, text, (s_lo, s_hi), (p_lo, p_hi), months, orgs = rng.choice(pool)
+        month = rng.choice(months or range(1, 13))
+        if year == 2021 and month in COVID_MONTHS_2021 and field_ in ("hoi_nghi_nhan_dan", "van_hoa_the_thao"):
+            continue
+        sessions = rng.randint(s_lo, s_hi)
+        factor = 0.7 if year == 2021 else 1.0
+        participants = max(5, int(rng.randint(p_lo, p_hi) * sessions * factor))
+        waste = round_to(rng.randint(150, 600), 10) if field_ == "ve_sinh_moi_truong" else None
+        add(rand_day(rng, year, month), rng.choice(orgs), field_, campaign, text, sessions, participants, waste)
+    rows.sort(key=lambda r: r["date"])
+    return rows
+
+
+WARD_ACTIVITIES = {
+    # (month, day or None, area, org, field, campaign, description, sessions, participants, waste, note)
+    "common": [
+        (1, None, "Toàn phường", "Ủy ban MTTQ phường", "an_sinh", "vi_nguoi_ngheo", "Trao quà Tết cho hộ nghèo, hộ cận nghèo, hộ có hoàn cảnh khó khăn", 1, (150, 220), None, None),
+        (2, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tuyên truyền kỷ niệm Ngày thành lập Đảng Cộng sản Việt Nam 3/2", 1, (60, 110), None, None),
+        (2, None, "Toàn phường", "MTTQ", "khac", None, "Giao ban Ban Công tác Mặt trận các khu tháng 2", 1, (12, 18), None, None),
+        (3, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị Ủy ban MTTQ phường sơ kết quý I, triển khai nhiệm vụ quý II", 1, (35, 45), None, None),
+        (4, None, "Toàn phường", "MTTQ", "khac", None, "Giao ban Ban Công tác Mặt trận các khu tháng 4", 1, (12, 18), None, None),
+        (5, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tuyên truyền kỷ niệm Ngày sinh Chủ tịch Hồ Chí Minh 19/5", 1, (60, 110), None, None),
+        (8, None, "Toàn phường", "MTTQ", "khac", None, "Giao ban Ban Công tác Mặt trận các khu tháng 8", 1, (12, 18), None, None),
+        (8, None, "Toàn phường", "MTTQ", "an_ninh_trat_tu", None, "Phối hợp tổ chức Ngày hội toàn dân bảo vệ an ninh Tổ quốc 19/8", 1, (80, 150), None, None),
+        (10, None, "Toàn phường", "MTTQ", "khac", None, "Giao ban Ban Công tác Mặt trận các khu tháng 10", 1, (12, 18), None, None),
+        (12, None, "Toàn phường", "MTTQ", "an_sinh", None, "Rà soát, lập danh sách hộ nghèo, hộ cận nghèo nhận quà Tết", 1, (15, 25), None, None),
+        (4, None, "Toàn phường", "MTTQ", "khac", None, "Tập huấn nghiệp vụ công tác Mặt trận cho Ban Công tác Mặt trận khu", 1, (30, 45), None, None),
+        (6, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị Ủy ban MTTQ phường sơ kết 6 tháng đầu năm", 1, (35, 45), None, None),
+        (7, 25, "Toàn phường", "Ủy ban MTTQ phường", "an_sinh", None, "Thăm hỏi, tặng quà gia đình chính sách nhân dịp 27/7", 1, (60, 90), None, None),
+        (9, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị Ủy ban MTTQ phường sơ kết 9 tháng", 1, (35, 45), None, None),
+        (10, 17, "Toàn phường", "Ủy ban MTTQ phường", "tuyen_truyen", "vi_nguoi_ngheo", "Lễ phát động tháng cao điểm \"Vì người nghèo\"", 1, (120, 200), None, None),
+        (11, None, "Toàn phường", "Ủy ban MTTQ phường", "tuyen_truyen", None, "Tọa đàm kỷ niệm Ngày truyền thống MTTQ Việt Nam 18/11", 1, (60, 90), None, None),
+        (12, None, "Toàn phường", "MTTQ", "hoi_nghi_nhan_dan", None, "Hội nghị đối thoại giữa người đứng đầu cấp ủy, chính quyền với nhân dân", 1, (90, 140), None, None),
+        (12, None, "Toàn phường", "Ủy ban MTTQ phường", "khac", None, "Hội nghị góp ý đánh giá cán bộ, đảng viên cuối năm", 1, (40, 60), None, None),
+    ],
+    2021: [
+        (1, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương lần thứ nhất bầu cử đại biểu HĐND phường", 1, (40, 55), None, "Bầu cử nhiệm kỳ 2021-2026"),
+        (2, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương lần thứ hai", 1, (40, 55), None, None),
+        (4, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương lần thứ ba lập danh sách người ứng cử", 1, (40, 55), None, None),
+        (5, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tổ chức cho cử tri tiếp xúc, gặp gỡ người ứng cử", 2, (120, 180), None, None),
+        (2, None, "Toàn phường", "MTTQ", "an_sinh", None, "Tiếp nhận, phân bổ hàng hóa ủng hộ phòng, chống dịch Covid-19", 2, (20, 40), None, None),
+        (8, None, "Toàn phường", "MTTQ", "an_sinh", None, "Hỗ trợ các hộ có người cách ly, hộ khó khăn do dịch Covid-19", 3, (30, 50), None, None),
+        (8, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Vận động ủng hộ Quỹ vắc xin phòng Covid-19", 1, (30, 60), None, None),
+        (11, None, "Khu 2", "MTTQ", "ngay_hoi_ddk", "tddk_ntm_dtvm", "Dự Ngày hội Đại đoàn kết điểm của phường tại khu 2", 1, (100, 150), None, None),
+        (10, None, "Toàn phường", "Đoàn Thanh niên", "chuyen_doi_so", None, "Ra quân hướng dẫn khai báo y tế điện tử", 2, (60, 110), None, None),
+        (6, None, "Toàn phường", "MTTQ", "tuyen_truyen", "uu_tien_hang_viet", "Tuyên truyền cuộc vận động \"Người Việt Nam ưu tiên dùng hàng Việt Nam\"", 1, (50, 90), None, None),
+        (9, None, "Toàn phường", "MTTQ", "an_ninh_trat_tu", None, "Giao ban công tác bảo đảm an ninh trật tự, phòng dịch khu vực biên giới", 1, (25, 40), None, None),
+        (12, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị tổng kết công tác Mặt trận năm 2021", 1, (60, 90), None, None),
+    ],
+    2022: [
+        (1, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị triển khai chương trình phối hợp thống nhất hành động năm 2022", 1, (40, 55), None, None),
+        (3, None, "Toàn phường", "Đoàn Thanh niên", "ve_sinh_moi_truong", "chu_nhat_xanh", "Ra quân \"Ngày chủ nhật xanh\" toàn phường hưởng ứng Tháng Thanh niên", 1, (150, 250), 900, None),
+        (5, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tuyên truyền chuẩn nghèo đa chiều và chính sách giảm nghèo bền vững", 1, (60, 100), None, None),
+        (6, None, "Toàn phường", "MTTQ", "chuyen_doi_so", None, "Ra quân hỗ trợ cấp căn cước công dân, định danh điện tử", 3, (100, 160), None, None),
+        (8, None, "Toàn phường", "MTTQ", "van_hoa_the_thao", None, "Giao lưu văn nghệ chào mừng kỷ niệm Cách mạng tháng Tám và Quốc khánh 2/9", 1, (150, 250), None, None),
+        (11, None, "Khu 3", "MTTQ", "ngay_hoi_ddk", "tddk_ntm_dtvm", "Ngày hội Đại đoàn kết điểm của phường tại khu 3", 1, (250, 350), None, None),
+        (11, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tuyên truyền, lấy ý kiến góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở", 1, (50, 80), None, None),
+        (9, None, "Toàn phường", "MTTQ", "an_ninh_trat_tu", None, "Phối hợp xây dựng mô hình camera an ninh khu dân cư", 1, (20, 35), None, None),
+        (12, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị tổng kết công tác Mặt trận năm 2022", 1, (60, 90), None, None),
+    ],
+    2023: [
+        (1, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị triển khai chương trình phối hợp thống nhất hành động năm 2023", 1, (40, 55), None, None),
+        (2, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Hội nghị lấy ý kiến nhân dân góp ý dự thảo Luật Đất đai (sửa đổi)", 1, (70, 110), None, None),
+        (3, None, "Toàn phường", "Đoàn Thanh niên", "ve_sinh_moi_truong", "chu_nhat_xanh", "Ra quân \"Ngày chủ nhật xanh\" toàn phường hưởng ứng Tháng Thanh niên", 1, (180, 260), 1100, None),
+        (6, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Hội nghị triển khai Luật Thực hiện dân chủ ở cơ sở", 1, (60, 90), None, None),
+        (7, None, "Toàn phường", "MTTQ", "chuyen_doi_so", None, "Ra quân hỗ trợ kích hoạt tài khoản định danh điện tử mức 2", 3, (120, 200), None, None),
+        (8, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương cử nhân sự tham gia Ủy ban MTTQ phường nhiệm kỳ 2024-2029", 1, (35, 50), None, "Chuẩn bị Đại hội"),
+        (10, None, "Toàn phường", "MTTQ", "khac", None, "Kiện toàn Trưởng Ban Công tác Mặt trận khu 2 và khu 4", 1, (20, 30), None, None),
+        (11, None, "Khu 1", "MTTQ", "ngay_hoi_ddk", "tddk_ntm_dtvm", "Ngày hội Đại đoàn kết điểm của phường tại khu 1", 1, (280, 380), None, None),
+        (11, 29, "Toàn phường", "Ủy ban MTTQ phường", "khac", None, "Hội nghị tổng kết công tác Mặt trận năm 2023, phát động thi đua chào mừng Đại hội MTTQ phường nhiệm kỳ 2024-2029", 1, (70, 95), None, "4 Ban CTMT đăng ký mô hình"),
+    ],
+    2024: [
+        (1, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị triển khai kế hoạch tổ chức Đại hội MTTQ phường nhiệm kỳ 2024-2029", 1, (40, 55), None, None),
+        (3, None, "Toàn phường", "Đoàn Thanh niên", "ve_sinh_moi_truong", "chu_nhat_xanh", "Ra quân \"Ngày chủ nhật xanh\" toàn phường hưởng ứng Tháng Thanh niên", 1, (180, 260), 1200, None),
+        (4, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương giới thiệu nhân sự Ủy ban MTTQ phường khóa mới", 1, (35, 50), None, None),
+        (5, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Lấy ý kiến nhân dân góp ý dự thảo Báo cáo chính trị trình Đại hội MTTQ phường", 2, (80, 140), None, None),
+        (6, None, "Toàn phường", "Ủy ban MTTQ phường", "khac", None, "Đại hội đại biểu MTTQ Việt Nam phường Bình Ngọc nhiệm kỳ 2024-2029", 1, (120, 130), None, "Đại hội thành công"),
+        (9, None, "Toàn phường", "MTTQ", "an_sinh", None, "Tiếp nhận, phân bổ tiền, hàng ủng hộ đồng bào bị thiệt hại do bão số 3", 2, (30, 60), None, None),
+        (9, None, "Toàn phường", "Đoàn Thanh niên", "ve_sinh_moi_truong", None, "Ra quân tổng dọn vệ sinh, khắc phục hậu quả bão số 3 toàn phường", 2, (250, 400), 6500, None),
+        (10, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tuyên truyền Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X", 1, (60, 100), None, None),
+        (10, None, "Toàn phường", "MTTQ", "an_sinh", None, "Hưởng ứng phong trào thi đua chung tay xóa nhà tạm, nhà dột nát", 1, (60, 100), None, None),
+        (11, None, "Khu 4", "MTTQ", "ngay_hoi_ddk", "tddk_ntm_dtvm", "Ngày hội Đại đoàn kết điểm của phường tại khu 4", 1, (260, 360), None, None),
+        (11, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Quán triệt chủ trương sắp xếp, tinh gọn tổ chức bộ máy của hệ thống chính trị", 1, (50, 80), None, None),
+        (12, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị tổng kết công tác Mặt trận năm 2024", 1, (60, 90), None, None),
+    ],
+}
+
+
+def build_ward_activities(year: int) -> list[dict]:
+    rng = rng_for(year, "mttq-phuong", "activity")
+    rows = []
+    for month, day, area, org, field_, campaign, text, sessions, (p_lo, p_hi), waste, note in (
+        WARD_ACTIVITIES["common"] + WARD_ACTIVITIES[year]
+    ):
+        if year == 2021 and month in COVID_MONTHS_2021 and field_ in ("hoi_nghi_nhan_dan", "van_hoa_the_thao"):
+            month += 1
+        date = dt.date(year, month, day) if day else rand_day(rng, year, month, 3, 26)
+        if text.startswith("Trao quà Tết"):
+            date = TET[year] - dt.timedelta(days=rng.randint(4, 8))
+        if area.startswith("Khu"):
+            area = mixed_khu(rng, int(area[-1]))
+        org = org if rng.random() > 0.15 else None
+        rows.append(activity_row(date, area, org, field_, campaign, text, sessions, rng.randint(p_lo, p_hi),
+                                 waste, note, rng, 0.08))
+    rows.sort(key=lambda r: r["date"])
+    return rows
+
+
+ORG_POOL = {
+    # org id: [(field, campaign, description, sessions, participants, months)]
+    "hlhpn": [
+        ("tuyen_truyen", None, "Tuyên truyền phòng, chống bạo lực gia đình", (1, 2), (40, 90), None),
+        ("tuyen_truyen", None, "Sinh hoạt chuyên đề xây dựng gia đình \"5 không, 3 sạch\"", (1, 2), (40, 80), None),
+        ("tuyen_truyen", "uu_tien_hang_viet", "Tuyên truyền hội viên ưu tiên dùng hàng Việt Nam", (1, 1), (40, 70), None),
+        ("ve_sinh_moi_truong", "tddk_ntm_dtvm", "Ra quân phân loại rác thải tại nguồn", (1, 1), (40, 80), (4, 6, 10)),
+        ("an_sinh", None, "Thăm hỏi, tặng quà hội viên phụ nữ có hoàn cảnh khó khăn", (1, 1), (15, 30), (1, 10)),
+        ("van_hoa_the_thao", None, "Giao lưu văn nghệ kỷ niệm Ngày Quốc tế Phụ nữ 8/3", (1, 1), (80, 150), (3,)),
+        ("van_hoa_the_thao", None, "Kỷ niệm Ngày thành lập Hội LHPN Việt Nam 20/10", (1, 1), (80, 140), (10,)),
+        ("chuyen_doi_so", None, "Hướng dẫn hội viên thanh toán không dùng tiền mặt", (1, 1), (30, 60), None),
+    ],
+    "doan-tn": [
+        ("ve_sinh_moi_truong", "chu_nhat_xanh", "Đoàn viên ra quân \"Ngày chủ nhật xanh\" làm sạch bãi biển", (1, 1), (40, 90), (4, 5, 6, 7, 8)),
+        ("chuyen_doi_so", None, "Tình nguyện hè hướng dẫn người dân sử dụng dịch vụ công trực tuyến", (1, 2), (30, 80), (6, 7, 8)),
+        ("tuyen_truyen", None, "Tuyên truyền phòng, chống ma túy trong thanh, thiếu niên", (1, 1), (50, 110), None),
+        ("van_hoa_the_thao", None, "Giải bóng đá thanh niên phường", (1, 2), (80, 160), (3, 4, 8)),
+        ("an_ninh_trat_tu", None, "Đội thanh niên xung kích tuần tra bảo đảm an ninh trật tự", (1, 3), (12, 25), None),
+        ("an_sinh", None, "Hiến máu tình nguyện", (1, 1), (20, 45), (1, 6)),
+    ],
+    "hcck": [
+        ("tuyen_truyen", None, "Tuyên truyền truyền thống Quân đội nhân dân Việt Nam", (1, 1), (40, 80), (12,)),
+        ("tuyen_truyen", None, "Tuyên truyền về chủ quyền biên giới quốc gia", (1, 1), (30, 70), None),
+        ("an_ninh_trat_tu", None, "Hội viên cựu chiến binh tham gia tuần tra đường biên", (1, 2), (10, 20), None),
+        ("an_sinh", None, "Thăm hỏi hội viên ốm đau, gia đình khó khăn", (1, 1), (8, 15), None),
+        ("khac", None, "Gặp mặt kỷ niệm Ngày thành lập Hội Cựu chiến binh Việt Nam", (1, 1), (60, 110), (12,)),
+    ],
+    "hnd": [
+        ("tuyen_truyen", None, "Tập huấn kỹ thuật nuôi trồng thủy sản cho hội viên", (1, 1), (30, 60), (3, 4, 9)),
+        ("tuyen_truyen", None, "Tuyên truyền phòng, chống dịch bệnh trên gia súc, gia cầm", (1, 1), (30, 60), None),
+        ("tuyen_truyen", "tddk_ntm_dtvm", "Vận động hội viên tham gia xây dựng đô thị văn minh", (1, 1), (30, 70), None),
+        ("an_sinh", None, "Hướng dẫn hội viên vay vốn phát triển sản xuất", (1, 1), (15, 35), None),
+    ],
+    "hnct": [
+        ("an_sinh", None, "Mừng thọ người cao tuổi tròn tuổi 70, 75, 80, 85, 90", (1, 1), (60, 120), (1, 2)),
+        ("van_hoa_the_thao", None, "Luyện tập dưỡng sinh, thể dục thể thao người cao tuổi", (1, 2), (40, 90), None),
+        ("tuyen_truyen", None, "Tuyên truyền phòng, chống lừa đảo qua điện thoại, mạng xã hội", (1, 1), (40, 80), None),
+        ("an_sinh", None, "Thăm hỏi hội viên người cao tuổi ốm đau", (1, 1), (8, 16), None),
+        ("tuyen_truyen", None, "Người cao tuổi tham gia hòa giải, giữ gìn an ninh trật tự khu dân cư", (1, 1), (25, 50), None),
+    ],
+    "hctd": [
+        ("an_sinh", None, "Vận động hiến máu tình nguyện", (1, 1), (25, 50), (1, 6, 11)),
+        ("an_sinh", None, "Trao quà cho người khuyết tật, người có hoàn cảnh khó khăn", (1, 1), (20, 40), None),
+        ("khac", None, "Tập huấn sơ cấp cứu ban đầu cho tình nguyện viên", (1, 1), (20, 40), (4, 5)),
+        ("an_sinh", None, "Hưởng ứng phong trào \"Tết nhân ái\"", (1, 1), (30, 60), (1,)),
+    ],
+    "hkh": [
+        ("an_sinh", None, "Trao học bổng cho học sinh nghèo vượt khó", (1, 1), (40, 80), (8, 9)),
+        ("tuyen_truyen", None, "Đánh giá, công nhận \"Gia đình học tập\", \"Dòng họ học tập\"", (1, 1), (30, 60), (11, 12)),
+        ("van_hoa_the_thao", None, "Tuyên dương học sinh giỏi, học sinh đỗ đại học", (1, 1), (60, 120), (8,)),
+        ("tuyen_truyen", None, "Tuyên truyền phong trào khuyến học, khuyến tài", (1, 1), (30, 60), None),
+    ],
+    "cd": [
+        ("tuyen_truyen", None, "Tuyên truyền chính sách pháp luật lao động cho đoàn viên", (1, 1), (25, 45), None),
+        ("van_hoa_the_thao", None, "Hoạt động văn nghệ, thể thao chào mừng Ngày Quốc tế Lao động 1/5", (1, 1), (40, 70), (4, 5)),
+        ("tuyen_truyen", "vi_nguoi_ngheo", "Vận động đoàn viên ủng hộ Quỹ \"Vì người nghèo\"", (1, 1), (30, 50), (10, 11)),
+        ("chuyen_doi_so", None, "Bồi dưỡng kỹ năng số cho cán bộ, đoàn viên", (1, 1), (25, 45), None),
+    ],
+}
+ORG_ACTIVITY_COUNT = {"hlhpn": 10, "doan-tn": 10, "hcck": 7, "hnd": 6, "hnct": 8, "hctd": 6, "hkh": 6, "cd": 5}
+ORG_ACTIVITY_YEAR = {  # (org, field, campaign, month, description, sessions, participants)
+    2021: [("doan-tn", "chuyen_doi_so", None, 7, "Hỗ trợ khai báo y tế, lập danh sách tiêm vắc xin", 3, 150),
+           ("hlhpn", "an_sinh", None, 9, "Trao túi an sinh cho hộ gặp khó khăn do dịch Covid-19", 1, 40),
+           ("hctd", "an_sinh", None, 8, "Hỗ trợ hộ có người cách ly, điều trị Covid-19", 1, 25)],
+    2022: [("doan-tn", "chuyen_doi_so", None, 3, "Ra quân hướng dẫn cài đặt ứng dụng VNeID", 3, 180),
+           ("hlhpn", "tuyen_truyen", None, 11, "Hưởng ứng Tháng hành động vì bình đẳng giới", 1, 70)],
+    2023: [("doan-tn", "chuyen_doi_so", None, 7, "Tình nguyện hè hỗ trợ kích hoạt định danh điện tử mức 2", 3, 200),
+           ("hcck", "tuyen_truyen", None, 10, "Tuyên truyền thi đua chào mừng Đại hội MTTQ các cấp", 1, 60)],
+    2024: [("doan-tn", "ve_sinh_moi_truong", None, 9, "Thanh niên tình nguyện giúp dân khắc phục hậu quả bão số 3", 3, 160),
+           ("hcck", "an_sinh", None, 9, "Hội viên giúp hộ khó khăn lợp lại mái nhà sau bão số 3", 2, 35),
+           ("hlhpn", "an_sinh", None, 10, "Vận động ủng hộ hội viên bị thiệt hại do bão số 3", 1, 80)],
+}
+
+
+def build_org_activities(year: int) -> list[dict]:
+    rng = rng_for(year, "to-chuc-thanh-vien", "activity")
+    org_config = {o["id"]: o for o in ref().config["organisations"]}
+    rows = []
+    seen = set()
+    growth = {2021: -1, 2022: 0, 2023: 1, 2024: 1}[year]
+
+    def org_text(oid: str) -> str:
+        o = org_config[oid]
+        return o["name"] if rng.random() < 0.7 else rng.choice([o["short"], *o["aliases"]])
+
+    def area() -> str:
+        return "Toàn phường" if rng.random() < 0.65 else mixed_khu(rng, rng.choice(KHU))
+
+    for oid in MEMBER_ORGS:
+        n = max(4, ORG_ACTIVITY_COUNT[oid] + growth)
+        tries = 0
+        count = 0
+        while count < n and tries < 500:
+            tries += 1
+            field_, campaign, text, (s_lo, s_hi), (p_lo, p_hi), months = rng.choice(ORG_POOL[oid])
+            month = rng.choice(months or range(1, 13))
+            if year == 2021 and month in COVID_MONTHS_2021 and field_ != "an_sinh":
+                continue
+            date = rand_day(rng, year, month)
+            if campaign == "chu_nhat_xanh":
+                date = rng.choice([d for d in sundays(year, month) if d not in cn_xanh_days(year)])
+            if (date, text) in seen:
+                continue
+            seen.add((date, text))
+            sessions = rng.randint(s_lo, s_hi)
+            waste = round_to(rng.randint(200, 700), 10) if field_ == "ve_sinh_moi_truong" else None
+            rows.append(activity_row(date, area(), org_text(oid), field_, campaign, text, sessions,
+                                     int(rng.randint(p_lo, p_hi) * (0.75 if year == 2021 else 1.0)), waste,
+                                     rng=rng, p_alias=0.05))
+            count += 1
+    for oid, field_, campaign, month, text, sessions, participants in ORG_ACTIVITY_YEAR[year]:
+        rows.append(activity_row(rand_day(rng, year, month, 5, 25), "Toàn phường", org_text(oid), field_, campaign,
+                                 text, sessions, participants,
+                                 round_to(rng.randint(2000, 4000), 100) if field_ == "ve_sinh_moi_truong" else None))
+    rows.sort(key=lambda r: (r["date"], r["description"]))
+    return rows
+
+
+# =============================================================================== khu tables
+
+def build_households(year: int, k: int) -> list[dict]:
+    i = k - 1
+    hh = HOUSEHOLDS[year][i]
+    rng = rng_for(year, f"ban-ctmt-khu-{k}", "households")
+    rate = GDVH_RATE[year] + GDVH_OFFSET[i]
+    achieved = round(hh * rate / 100)
+    registered = min(hh, achieved + round(hh * rng.uniform(0.03, 0.05)))
+    form = KHU_FORMS[year][k]
+    return [{
+        "area": khu_label(k, form),
+        "households": hh,
+        "population": POPULATION[year][i],
+        "poor_start": poor_start(year)[i],
+        "poor_end": POOR_END[year][i],
+        "near_poor_start": near_poor_start(year)[i],
+        "near_poor_end": NEAR_POOR_END[year][i],
+        "gdvh_registered": registered,
+        "gdvh_achieved": achieved,
+        "kdc_van_hoa": (rng.choice(["Có", "Có", "Đạt", "x"]) if KDC_VAN_HOA[year][i]
+                        else rng.choice(["Không", "Chưa đạt"])),
+    }]
+
+
+MODELS = {
+    1: ["Tuyến đường hoa, cây xanh kiểu mẫu", "Ngõ xóm sáng, xanh, sạch, đẹp", "Camera an ninh khu dân cư",
+        "Phân loại rác thải tại nguồn", "Khu dân cư không có tội phạm và tệ nạn xã hội"],
+    2: ["Thắp sáng đường làng, ngõ xóm", "Tổ dân tự quản an toàn, văn minh", "Ngày xanh trong tuần",
+        "Tuyến đường tự quản về vệ sinh môi trường", "Nhà sạch, vườn đẹp"],
+    3: ["Camera an ninh khu dân cư", "Tổ liên gia tự quản", "Đường hoa khu dân cư",
+        "Gia đình không sử dụng túi ni lông", "Chi hội phụ nữ thu gom phế liệu gây quỹ"],
+    4: ["Tuyến đường hoa, cây xanh", "Nhà văn hóa khu xanh, sạch, đẹp", "Tổ hòa giải giỏi",
+        "Thu gom rác thải, thùng xốp ven biển", "Khu dân cư an toàn về an ninh trật tự"],
+}
+MODEL_FIELDS = {"Camera": "an_ninh_trat_tu", "an ninh": "an_ninh_trat_tu", "tội phạm": "an_ninh_trat_tu",
+                "hòa giải": "an_ninh_trat_tu", "tự quản an toàn": "an_ninh_trat_tu", "liên gia": "an_ninh_trat_tu"}
+
+
+def build_models(year: int, k: int) -> list[dict]:
+    """2021: Khu 4 registers nothing (3 of 4 khu); from 2022 every khu registers."""
+    if year == 2021 and k == 4:
+        return []
+    rng = rng_for(year, f"ban-ctmt-khu-{k}", "models")
+    form = KHU_FORMS[year][k]
+    names = rng.sample(MODELS[k], 2 if year >= 2023 or k == 1 else 1)
+    rows = []
+    for j, name in enumerate(names):
+        field_ = next((f for word, f in MODEL_FIELDS.items() if word.lower() in name.lower()), "ve_sinh_moi_truong")
+        if year == 2023 and j == 1:
+            # Registered at the 29/11/2023 conference, for the emulation towards the Đại hội.
+            registered_on, recognised = dt.date(2023, 11, 29), None
+            name = f"{name} (chào mừng Đại hội MTTQ phường nhiệm kỳ 2024-2029)"
+        else:
+            registered_on = rand_day(rng, year, rng.choice((2, 3)), 1, 28)
+            recognised = rng.choice(["Có", "Có", "Được công nhận", "Chưa"])
+        rows.append({"area": khu_label(k, form), "model_name": f"Mô hình \"{name}\"",
+                     "field": cat("activity_fields", field_, rng, 0.1), "registered_on": registered_on,
+                     "recognised": recognised})
+    return rows
+
+
+def build_mediation(year: int, k: int) -> list[dict]:
+    rng = rng_for(year, f"ban-ctmt-khu-{k}", "mediation")
+    received = rng.randint(3, 9)
+    pending = 1 if rng.random() < 0.15 else 0
+    failed = 1 if rng.random() < 0.2 and received - pending >= 3 else 0
+    if year == 2023 and k in (2, 3):   # 2023: land disputes drag on; the success rate misses its target
+        failed, pending = 1, 1 if k == 3 else pending
+    return [{"area": khu_label(k, KHU_FORMS[year][k]), "teams": 2 if k == 1 or (k == 3 and year >= 2023) else 1,
+             "received": received, "success": received - failed - pending, "failed": failed, "pending": pending}]
+
+
+def build_khu_file(year: int, k: int) -> list[Table]:
+    key = f"ban-ctmt-khu-{k}"
+    activities = build_khu_activities(year, k)
+    if year == 2023 and k == 3:
+        # Wrong on purpose: an activity of December 2022 typed into the 2023 file.
+        activities.insert(0, {**activity_row(None, khu_label(3, KHU_FORMS[2023][3]), None, "ve_sinh_moi_truong",
+                                             None, "Ra quân dọn vệ sinh, thu gom rác thải cuối năm", 1, 60, 350),
+                              "date": "28/12/2022", "_reject": "date"})
+    title_khu = f"BAN CÔNG TÁC MẶT TRẬN KHU {k}"
+    total = (year, key) in TOTAL_ROWS
+    rng = rng_for(year, key, "layout")
+    return [
+        Table("activity", "Hoạt động", f"BẢNG THEO DÕI HOẠT ĐỘNG NĂM {year}",
+              ["date", "area", "org", "field", "campaign", "description", "sessions", "participants", "waste_kg", "note"],
+              activities, aliased(year, key, "Hoạt động"), total=total,
+              trailing_blank_rows=rng.choice([0, 0, 3, 5])),
+        Table("households", "Hộ gia đình", f"SỐ LIỆU HỘ GIA ĐÌNH, HỘ NGHÈO, GIA ĐÌNH VĂN HÓA NĂM {year}",
+              ["area", "households", "population", "poor_start", "poor_end", "near_poor_start", "near_poor_end",
+               "gdvh_registered", "gdvh_achieved", "kdc_van_hoa"],
+              build_households(year, k), aliased(year, key, "Hộ gia đình"), stt=rng.random() < 0.6),
+        Table("emulation_models", "Mô hình thi đua", f"ĐĂNG KÝ MÔ HÌNH THI ĐUA NĂM {year}",
+              ["area", "model_name", "field", "registered_on", "recognised"],
+              build_models(year, k), aliased(year, key, "Mô hình thi đua"),
+              trailing_blank_rows=3 if year == 2021 and k == 4 else 0),
+        Table("mediation", "Hòa giải", f"KẾT QUẢ HÒA GIẢI Ở CƠ SỞ NĂM {year}",
+              ["area", "teams", "received", "success", "failed", "pending"],
+              build_mediation(year, k), aliased(year, key, "Hòa giải")),
+    ]
+
+
+# =============================================================================== ward tables
+
+def build_houses(year: int) -> list[dict]:
+    rng = rng_for(year, "mttq-phuong", "houses")
+    n = HOUSES_PER_YEAR[year]
+    months = sorted(rng.sample(range(3, 11), n))
+    khus = rng.sample(KHU * 2, n)   # at most two houses a khu
+    rows = []
+    for month, k in zip(months, khus):
+        title, name = person(rng)
+        work = "xay_moi" if rng.random() < 0.6 else "sua_chua"
+        support = rng.choice([60, 70, 80] if work == "xay_moi" else [40, 45, 50]) * 1_000_000
+        other = round_to(rng.randint(80, 250) if work == "xay_moi" else rng.randint(10, 60), 5) * 1_000_000
+        started = rand_day(rng, year, month, 1, 25)
+        handed = started + dt.timedelta(days=rng.randint(55, 100))
+        rows.append({
+            "area": mixed_khu(rng, k),
+            "household_head": f"{title.capitalize()} {name}" if rng.random() < 0.5 else name,
+            "household_type": cat("household_types", rng.choice(["ngheo", "ngheo", "can_ngheo", "kho_khan", "chinh_sach"]),
+                                  rng, 0.1),
+            "work": cat("house_works", work, rng, 0.1),
+            "support": support,
+            "other_funds": other if rng.random() < 0.9 else None,
+            "started": started,
+            "handed_over": handed if handed <= dt.date(year, 12, 15) else None,
+            "_khu": k, "_name": name, "_title": title, "_work": work,
+        })
+    return rows
+
+
+def build_gifts(year: int) -> list[dict]:
+    """Tết gifts for every poor and near-poor household of each khu (paid from the Quỹ), and the
+    gifts of the other occasions (paid by businesses, the state budget, the upper level…)."""
+    rng = rng_for(year, "mttq-phuong", "gifts")
+    tet_value = 400_000 if year <= 2022 else 500_000
+    tet_day = TET[year] - dt.timedelta(days=rng.randint(6, 10))
+    rows = []
+
+    def gift(date, occasion, recipient, area, count, value, funding=None, k=None, quy=False):
+        rows.append({"date": date, "occasion": cat("gift_occasions", occasion, rng, 0.1),
+                     "recipient": cat("gift_recipients", recipient, rng, 0.1), "area": area, "count": count,
+                     "unit_value": value, "total": count * value,
+                     "funding": cat("fund_sources", funding, rng, 0.15) if funding else None,
+                     "_khu": k, "_quy": quy})
+
+    for k in KHU:
+        area = mixed_khu(rng, k)
+        gift(tet_day, "tet_nguyen_dan", "ho_ngheo", area, poor_start(year)[k - 1], tet_value, k=k, quy=True)
+        gift(tet_day, "tet_nguyen_dan", "can_ngheo", area, near_poor_start(year)[k - 1], tet_value, k=k, quy=True)
+    for k in KHU:
+        gift(tet_day - dt.timedelta(days=rng.randint(0, 3)), "tet_nguyen_dan", "kho_khan", mixed_khu(rng, k),
+             rng.randint(12, 26), 300_000 if year <= 2022 else 400_000, rng.choice(["doanh_nghiep", "cap_tren"]))
+    gift(tet_day + dt.timedelta(days=1), "tet_nguyen_dan", "nguoi_cao_tuoi", "Toàn phường", rng.randint(18, 30), 300_000,
+         "ton_giao")
+    gift(dt.date(year, 7, rng.randint(20, 26)), "ngay_27_7", "chinh_sach", "Toàn phường", rng.randint(55, 80),
+         500_000 if year >= 2023 else 400_000, "ngan_sach")
+    if year >= 2022:
+        gift(dt.date(year, 7, rng.randint(20, 26)), "ngay_27_7", "chinh_sach", "Toàn phường", rng.randint(10, 20),
+             300_000, "doanh_nghiep")
+    tt = TRUNG_THU[year] - dt.timedelta(days=rng.randint(1, 4))
+    if year == 2021:
+        gift(tt, "trung_thu", "tre_em", "Toàn phường", rng.randint(90, 120), 300_000, "doanh_nghiep")
+    else:
+        for k in KHU:
+            gift(tt, "trung_thu", "tre_em", mixed_khu(rng, k), rng.randint(22, 36), 300_000, "doanh_nghiep")
+    for k in KHU:
+        gift(dt.date(year, 11, rng.randint(10, 18)), "ngay_hoi_ddk", rng.choice(["ho_ngheo", "kho_khan"]),
+             mixed_khu(rng, k), rng.randint(5, 10), 300_000, "cap_tren")
+    if year == 2024:
+        gift(dt.date(2024, 9, rng.randint(12, 16)), "khac", "kho_khan", "Toàn phường", rng.randint(25, 40), 500_000,
+             "doanh_nghiep")
+    if year == 2023:
+        # Wrong on purpose: a khu that does not exist.
+        rows.append({"date": TRUNG_THU[2023] - dt.timedelta(days=2), "occasion": "Tết Trung thu", "recipient": "Trẻ em",
+                     "area": "Khu 7", "count": 20, "unit_value": 300_000, "total": 6_000_000,
+                     "funding": "Doanh nghiệp", "_reject": "area", "_khu": None, "_quy": False})
+    rows.sort(key=lambda r: r["date"])
+    return rows
+
+
+BUSINESSES = [
+    "Công ty TNHH Thương mại và Dịch vụ Tân Phong", "Công ty CP Vận tải Biên Cương",
+    "Doanh nghiệp tư nhân Hoàng Long", "Công ty TNHH Thủy sản Bình Minh", "Hợp tác xã Dịch vụ tổng hợp Bình Ngọc",
+    "Công ty TNHH Vật liệu xây dựng Đông Bắc", "Công ty TNHH Du lịch Sa Vĩ Xanh", "Cửa hàng xăng dầu Bình Ngọc",
+    "Công ty TNHH Xây dựng Phúc Thịnh", "Nhà hàng hải sản Biển Xanh", "Công ty TNHH Logistics Lục Lam",
+    "Công ty CP Thương mại Kim Sơn", "Công ty TNHH Nông sản Hải Hà", "Công ty TNHH Cơ khí Trường An",
+]
+UNITS_CBCC = [
+    ("Cán bộ, công chức, người lao động phường ủng hộ một ngày lương", (8, 12)),
+    ("Cán bộ, giáo viên Trường Mầm non Bình Ngọc ủng hộ", (3, 5)),
+    ("Cán bộ, giáo viên Trường Tiểu học Bình Ngọc ủng hộ", (3, 6)),
+    ("Cán bộ, giáo viên Trường THCS Bình Ngọc ủng hộ", (3, 6)),
+    ("Cán bộ, chiến sĩ Công an phường ủng hộ", (2, 4)),
+    ("Cán bộ Trạm Y tế phường ủng hộ", (1, 3)),
+]
+ORG_DONORS = [("hcck", "Hội viên Hội Cựu chiến binh ủng hộ"), ("hlhpn", "Hội viên Hội Phụ nữ ủng hộ"),
+              ("hnct", "Hội viên Hội Người cao tuổi ủng hộ"), ("doan-tn", "Đoàn viên thanh niên ủng hộ"),
+              ("cd", "Đoàn viên Công đoàn cơ sở ủng hộ"), ("hnd", "Hội viên Hội Nông dân ủng hộ"),
+              ("hctd", "Hội Chữ thập đỏ phường vận động ủng hộ")]
+
+
+def build_fund(year: int, opening: int, houses: list[dict], gifts: list[dict]) -> list[dict]:
+    """Receipts and payments of the Quỹ "Vì người nghèo"; the closing balance stays positive and the
+    running balance never drops below zero."""
+    rng = rng_for(year, "mttq-phuong", "fund")
+    scale = FUND_SCALE[year]
+    org_names = {o["id"]: o for o in ref().config["organisations"]}
+    receipts: list[dict] = []
+
+    def receipt(date, source, text, amount, area=None, org=None, note=None):
+        receipts.append({"date": date, "direction": cat("fund_directions", "thu", rng, 0.03),
+                         "source": cat("fund_sources", source, rng, 0.08), "purpose": None,
+                         "description": text, "area": area, "org": org, "amount": amount, "note": note})
+
+    def peak_month() -> int:
+        return rng.choices(range(1, 13), [3, 1, 1, 1, 1, 1, 1, 1, 2, 6, 6, 2])[0]
+
+    # Nhân dân of each khu, collected in batches; most during the peak month (17/10-18/11).
+    for k in KHU:
+        batches = sorted({*rng.sample(range(1, 13), rng.randint(6, 9)), 10, 11})
+        for b, month in enumerate(batches, start=1):
+            base = rng.randint(2_500_000, 7_000_000) * (1.7 if month in (10, 11) else 1.0) * scale * (1.15 if k == 1 else 1)
+            day = rand_day(rng, year, month, 17 if month == 10 else 1, 18 if month == 11 else None)
+            receipt(day, "nhan_dan", f"Nhân dân {khu_label(k, 'khu')} ủng hộ Quỹ (đợt {b})", round_to(base, 50_000),
+                    area=mixed_khu(rng, k))
+    # Individual households.
+    for _ in range(rng.randint(15, 24)):
+        title, name = person(rng)
+        k = rng.choice(KHU)
+        receipt(rand_day(rng, year, peak_month()), "nhan_dan", f"Hộ {title} {name} ({khu_label(k, 'khu')}) ủng hộ",
+                rng.choice([500_000, 1_000_000, 1_000_000, 2_000_000, 2_000_000, 3_000_000, 5_000_000]),
+                area=mixed_khu(rng, k))
+    # Businesses.
+    for name in rng.sample(BUSINESSES, rng.randint(9, 13)):
+        month = rng.choice([1, 1, 10, 10, 11, 11, 12, 6])
+        receipt(rand_day(rng, year, month), "doanh_nghiep", f"{name} ủng hộ",
+                round_to(rng.randint(5, 28) * 1_000_000 * scale, 1_000_000), area="Toàn phường")
+    # Cán bộ, công chức and the schools.
+    for text, (lo, hi) in UNITS_CBCC[: rng.randint(4, 6)]:
+        receipt(rand_day(rng, year, rng.choice([10, 11])), "can_bo", text, round_to(rng.uniform(lo, hi) * 1_000_000, 100_000))
+    # Member organisations collect from their members.
+    for oid, text in rng.sample(ORG_DONORS, rng.randint(4, 6)):
+        o = org_names[oid]
+        receipt(rand_day(rng, year, rng.choice([10, 11, 12])), "nhan_dan", text,
+                round_to(rng.uniform(2, 7) * 1_000_000 * scale, 100_000), org=rng.choice([o["name"], o["short"]]))
+    # Religious establishments.
+    for _ in range(rng.randint(1, 2)):
+        receipt(rand_day(rng, year, rng.choice([1, 11])), "ton_giao", "Cơ sở thờ tự trên địa bàn phường ủng hộ",
+                round_to(rng.uniform(3, 8) * 1_000_000, 500_000))
+    # The city committee supports the new houses.
+    for h in houses:
+        if h["_work"] == "xay_moi" and rng.random() < 0.75:
+            receipt(h["started"] - dt.timedelta(days=rng.randint(3, 10)), "cap_tren",
+                    f"MTTQ thành phố hỗ trợ xây nhà Đại đoàn kết hộ {h['_title']} {h['_name']}", 30_000_000,
+                    area="Toàn phường")
+    if year == 2024:
+        for name in rng.sample(BUSINESSES, 3):
+            receipt(dt.date(2024, 9, rng.randint(10, 20)), "doanh_nghiep", f"{name} ủng hộ khắc phục hậu quả bão số 3",
+                    rng.choice([10, 15, 20]) * 1_000_000, area="Toàn phường")
+    if year == 2022:
+        # Wrong on purpose: a receipt typed with a minus sign.
+        title, name = person(rng)
+        receipts.append({"date": dt.date(2022, 11, 8), "direction": "Thu", "source": "Nhân dân", "purpose": None,
+                         "description": f"Hộ {title} {name} (khu 2) ủng hộ", "area": "Khu 2", "org": None,
+                         "amount": "-500.000", "note": None, "_reject": "amount"})
+
+    payments: list[dict] = []
+
+    def payment(date, purpose, text, amount, area=None, note=None):
+        payments.append({"date": date, "direction": cat("fund_directions", "chi", rng, 0.03), "source": None,
+                         "purpose": cat("fund_purposes", purpose, rng, 0.08), "description": text, "area": area,
+                         "org": None, "amount": amount, "note": note})
+
+    for h in houses:
+        verb = "xây mới" if h["_work"] == "xay_moi" else "sửa chữa"
+        payment(h["started"], "nha_ddk", f"Hỗ trợ {verb} nhà Đại đoàn kết hộ {h['_title']} {h['_name']}", h["support"],
+                area=mixed_khu(rng, h["_khu"]))
+    tet = [g for g in gifts if g["_quy"]]
+    for k in KHU:
+        mine = [g for g in tet if g["_khu"] == k]
+        payment(mine[0]["date"], "qua_tet", f"Chi quà Tết cho hộ nghèo, hộ cận nghèo {khu_label(k, 'khu')}",
+                sum(g["total"] for g in mine), area=mixed_khu(rng, k))
+    fixed = sum(p["amount"] for p in payments)
+
+    # Everything else: sized so that the year ends with a sensible balance.
+    total_in = sum(r["amount"] for r in receipts if not r.get("_reject"))
+    closing_target = max(60_000_000, opening + rng.randint(-25, 35) * 1_000_000)
+    rest = opening + total_in - closing_target - fixed
+    plan = [("hoc_bong", "Trao học bổng cho học sinh nghèo vượt khó", (8, 9), 2, 0.14),
+            ("bhyt", "Mua thẻ bảo hiểm y tế cho người thuộc hộ cận nghèo, hộ khó khăn", (1, 7), 2, 0.22),
+            ("sinh_ke", "Hỗ trợ sinh kế (vốn, con giống) cho hộ nghèo", (3, 4, 5, 9), 3, 0.22),
+            ("om_dau", "Thăm hỏi, hỗ trợ người ốm đau, mắc bệnh hiểm nghèo", None, rng.randint(8, 12), 0.24),
+            ("khac", "Hỗ trợ mai táng phí cho gia đình hộ nghèo", None, 2, 0.04)]
+    if year == 2021:
+        plan.append(("cuu_tro", "Hỗ trợ hộ gặp khó khăn do dịch Covid-19", (2, 8, 9), 4, 0.18))
+    elif year == 2024:
+        plan.append(("cuu_tro", "Hỗ trợ hộ bị thiệt hại về nhà ở do bão số 3", (9,), 5, 0.22))
+    else:
+        plan.append(("cuu_tro", "Hỗ trợ đột xuất hộ gặp rủi ro, hỏa hoạn", None, 1, 0.05))
+    weights = sum(p[4] for p in plan)
+    for purpose, text, months, n, w in plan:
+        share = rest * w / weights
+        parts = [rng.uniform(0.6, 1.4) for _ in range(n)]
+        step = 500_000 if share / n < 8_000_000 else 1_000_000
+        for j, part in enumerate(parts):
+            month = rng.choice(months or range(1, 13))
+            k = rng.choice(KHU)
+            if purpose == "cuu_tro" and year == 2024:
+                date = dt.date(2024, 9, rng.randint(12, 30))
+            else:
+                date = rand_day(rng, year, month, 1, 28)
+            suffix = f" {khu_label(k, 'khu')}" if purpose in ("bhyt", "sinh_ke", "cuu_tro") else ""
+            payment(date, purpose, f"{text}{suffix}" + (f" (đợt {j + 1})" if n > 1 and purpose in ("hoc_bong", "bhyt") else ""),
+                    max(step, round_to(share * part / sum(parts), step)),
+                    area=mixed_khu(rng, k) if suffix else None)
+    rows = receipts + payments
+    rows.sort(key=lambda r: (r["date"], r["direction"] not in ("Thu", "Thu vào", "Nhận")))
+    return rows
+
+
+def fund_closing(opening: int, rows: list[dict]) -> tuple[int, int, int, int]:
+    """(closing, receipts, payments, lowest running balance) over the valid rows, in date order."""
+    balance, low, t_in, t_out = opening, opening, 0, 0
+    for r in rows:
+        if r.get("_reject"):
+            continue
+        if ref().resolve("fund_directions", r["direction"]) == "thu":
+            balance += r["amount"]
+            t_in += r["amount"]
+        else:
+            balance -= r["amount"]
+            t_out += r["amount"]
+        low = min(low, balance)
+    return balance, t_in, t_out, low
+
+
+SUPERVISION = {
+    "common": [
+        ("Giám sát việc bình xét hộ nghèo, hộ cận nghèo", "mttq_chu_tri", 11),
+        ("Giám sát việc thực hiện chính sách bảo hiểm y tế cho hộ cận nghèo", "phoi_hop", 6),
+        ("Giám sát việc giải quyết đơn thư, kiến nghị của công dân", "ban_ttnd", 5),
+        ("Giám sát công tác thu gom, xử lý rác thải trên địa bàn", "mttq_chu_tri", 8),
+        ("Giám sát việc thực hiện Quy chế dân chủ ở cơ sở", "ban_ttnd", 10),
+        ("Giám sát thi công công trình nâng cấp đường giao thông nội khu", "ban_gsdtccd", 7),
+    ],
+    2021: [("Giám sát việc thực hiện chính sách hỗ trợ người lao động gặp khó khăn do đại dịch Covid-19", "mttq_chu_tri", 9),
+           ("Giám sát việc tiếp nhận, phân bổ tiền, hàng ủng hộ phòng, chống dịch", "phoi_hop", 10),
+           ("Giám sát công tác bầu cử tại các tổ bầu cử", "phoi_hop", 5)],
+    2022: [("Giám sát việc thực hiện chính sách hỗ trợ tiền thuê nhà cho người lao động", "mttq_chu_tri", 7),
+           ("Giám sát thi công công trình nhà văn hóa khu 3", "ban_gsdtccd", 9),
+           ("Giám sát việc cấp giấy chứng nhận quyền sử dụng đất", "phoi_hop", 4)],
+    2023: [("Giám sát việc thực hiện Luật Thực hiện dân chủ ở cơ sở", "mttq_chu_tri", 9),
+           ("Giám sát việc cấp căn cước công dân, định danh điện tử", "phoi_hop", 6),
+           ("Giám sát thi công công trình chiếu sáng đường ven biển", "ban_gsdtccd", 10),
+           ("Giám sát việc quản lý, sử dụng các quỹ do nhân dân đóng góp", "ban_ttnd", 11)],
+    2024: [("Giám sát việc hỗ trợ các hộ bị thiệt hại do bão số 3", "mttq_chu_tri", 10),
+           ("Giám sát việc rà soát nhà tạm, nhà dột nát trên địa bàn", "mttq_chu_tri", 11),
+           ("Giám sát thi công công trình kè chống sạt lở bờ sông", "ban_gsdtccd", 8),
+           ("Giám sát việc quản lý, sử dụng các quỹ do nhân dân đóng góp", "ban_ttnd", 12)],
+}
+
+
+def build_supervision(year: int) -> list[dict]:
+    rng = rng_for(year, "mttq-phuong", "supervision")
+    items = SUPERVISION["common"][: 4 + (year - 2021) // 2] + SUPERVISION[year]
+    rows = []
+    for topic, mode, month in items:
+        recs = rng.randint(0, 5)
+        resolved = recs if month < 10 else max(0, recs - rng.randint(0, 2))
+        rows.append({"date": rand_day(rng, year, month, 3, 27), "topic": topic,
+                     "mode": cat("supervision_modes", mode, rng, 0.12), "sessions": rng.choice([1, 1, 1, 2]),
+                     "recommendations": recs, "resolved": resolved,
+                     "violations": rng.choice([0, 0, 0, 0, 1, None])})
+    rows.sort(key=lambda r: r["date"])
+    return rows
+
+
+CRITIQUE = {
+    "common": [
+        ("Góp ý dự thảo báo cáo kết quả thực hiện nhiệm vụ kinh tế - xã hội 6 tháng đầu năm", "gop_y_xd_dang", 6),
+        ("Góp ý dự thảo báo cáo kết quả thực hiện nhiệm vụ kinh tế - xã hội năm của UBND phường", "gop_y_xd_dang", 11),
+        ("Góp ý đánh giá, xếp loại chất lượng cán bộ, công chức cuối năm", "danh_gia_can_bo", 12),
+        ("Góp ý kiểm điểm tập thể, cá nhân Ban Thường vụ Đảng ủy phường", "danh_gia_can_bo", 12),
+        ("Góp ý xây dựng tổ chức cơ sở đảng và đảng viên qua sinh hoạt chi bộ khu", "gop_y_xd_dang", 4),
+        ("Phản biện dự thảo kế hoạch chỉnh trang đô thị, trồng cây xanh của phường", "phan_bien", 3),
+        ("Góp ý dự thảo kế hoạch phát triển kinh tế - xã hội năm sau", "gop_y_du_thao", 11),
+    ],
+    2021: [("Góp ý dự thảo Nghị quyết Đại hội Đảng bộ phường về các chương trình trọng tâm", "gop_y_xd_dang", 3),
+           ("Phản biện dự thảo phương án hỗ trợ người dân gặp khó khăn do dịch Covid-19", "phan_bien", 8),
+           ("Góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở (lần đầu)", "gop_y_du_thao", 10)],
+    2022: [("Góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở", "gop_y_du_thao", 8),
+           ("Phản biện dự thảo quy định mức thu, chi các khoản đóng góp tự nguyện của khu dân cư", "phan_bien", 9),
+           ("Góp ý dự thảo Luật Đất đai (sửa đổi) (lần đầu)", "gop_y_du_thao", 12)],
+    2023: [("Góp ý dự thảo Luật Đất đai (sửa đổi)", "gop_y_du_thao", 2),
+           ("Phản biện dự thảo phương án mở rộng tuyến đường liên khu", "phan_bien", 5),
+           ("Góp ý dự thảo Báo cáo chính trị trình Đại hội MTTQ phường nhiệm kỳ 2024-2029", "gop_y_du_thao", 10),
+           ("Góp ý dự thảo Luật Căn cước", "gop_y_du_thao", 4)],
+    2024: [("Góp ý dự thảo Điều lệ MTTQ Việt Nam (sửa đổi)", "gop_y_du_thao", 4),
+           ("Phản biện dự thảo phương án hỗ trợ xóa nhà tạm, nhà dột nát", "phan_bien", 10),
+           ("Góp ý dự thảo văn kiện Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X", "gop_y_du_thao", 6),
+           ("Phản biện dự thảo phương án khắc phục hậu quả bão số 3", "phan_bien", 9),
+           ("Góp ý phương án sắp xếp tổ chức bộ máy theo Nghị quyết số 18-NQ/TW", "gop_y_xd_dang", 12)],
+}
+
+
+def build_critique(year: int) -> list[dict]:
+    rng = rng_for(year, "mttq-phuong", "critique")
+    rows = []
+    for text, kind, month in CRITIQUE["common"] + CRITIQUE[year]:
+        if year == 2021 and "chỉnh trang" in text:
+            continue
+        rows.append({"date": rand_day(rng, year, month, 2, 27), "document": text,
+                     "kind": cat("critique_kinds", kind, rng, 0.1),
+                     "opinions": rng.randint(6, 28) if kind != "danh_gia_can_bo" else rng.randint(3, 10)})
+    rows.sort(key=lambda r: r["date"])
+    return rows
+
+
+def build_petitions(year: int) -> list[dict]:
+    """12 months × 2-3 channels; answered + pending = received; December leaves a few pending."""
+    rng = rng_for(year, "mttq-phuong", "petitions")
+    txct = {2021: (3, 6, 7, 12), 2022: (6, 7, 11, 12), 2023: (6, 7, 11, 12), 2024: (6, 7, 11, 12)}[year]
+    rows = []
+    for month in range(1, 13):
+        channels = ["hoi_nghi_nhan_dan", "don_thu"]
+        if month in txct:
+            channels.append("tiep_xuc_cu_tri")
+        elif month == 12 or (month in (5, 9) and rng.random() < 0.6):
+            channels.append("doi_thoai")
+        elif rng.random() < 0.2:
+            channels.append("khac")
+        if year == 2021 and month in COVID_MONTHS_2021 and "hoi_nghi_nhan_dan" in channels:
+            channels[channels.index("hoi_nghi_nhan_dan")] = "khac"
+        for ch in channels:
+            received = rng.randint(6, 15) if ch == "tiep_xuc_cu_tri" else rng.randint(2, 9)
+            open_rate = {2021: 0.12, 2022: 0.1, 2023: 0.09, 2024: 0.16}[year]
+            pending = sum(rng.random() < open_rate * (2.5 if month >= 11 else 1) for _ in range(received))
+            rows.append({"month": month if year != 2022 else f"{month:02d}/{year}",
+                         "channel": cat("petition_channels", ch, rng, 0.08), "received": received,
+                         "forwarded": rng.randint(received // 3, received // 2 + 1) if ch != "don_thu" else received,
+                         "answered": received - pending, "pending": pending})
+    return rows
+
+
+def build_awards(year: int) -> list[dict]:
+    rng = rng_for(year, "mttq-phuong", "awards")
+    rows = [
+        {"level": cat("award_levels", "thanh_pho", rng, 0.3), "recipient_type": "Tập thể", "count": rng.randint(1, 2),
+         "note": "Giấy khen của UBND thành phố cho Ban Công tác Mặt trận khu"},
+        {"level": cat("award_levels", "thanh_pho", rng, 0.3), "recipient_type": "Cá nhân", "count": rng.randint(2, 4),
+         "note": "Giấy khen của Ủy ban MTTQ thành phố"},
+        {"level": cat("award_levels", "phuong", rng, 0.3), "recipient_type": "Tập thể", "count": rng.randint(3, 4),
+         "note": "Ban Công tác Mặt trận, chi hội tiêu biểu"},
+        {"level": cat("award_levels", "phuong", rng, 0.3), "recipient_type": "Cá nhân", "count": rng.randint(9, 16),
+         "note": "Cá nhân tiêu biểu trong các phong trào"},
+        {"level": cat("award_levels", "phuong", rng, 0.3), "recipient_type": "Hộ gia đình", "count": rng.randint(6, 12),
+         "note": "Gia đình văn hóa tiêu biểu"},
+    ]
+    if year >= 2022:
+        rows.append({"level": cat("award_levels", "phuong", rng, 0.3), "recipient_type": "Tộc họ",
+                     "count": rng.randint(2, 4), "note": "Dòng họ học tập, đoàn kết tiêu biểu"})
+    if year in (2023, 2024):
+        rows.insert(0, {"level": cat("award_levels", "tinh", rng, 0.3), "recipient_type": "Tập thể", "count": 1,
+                        "note": "Bằng khen của Ủy ban MTTQ tỉnh" if year == 2023 else
+                        "Bằng khen của UBND tỉnh cho Ủy ban MTTQ phường"})
+    if year == 2024:
+        rows.append({"level": cat("award_levels", "phuong", rng, 0.3), "recipient_type": "Cá nhân",
+                     "count": rng.randint(5, 9), "note": "Tích cực ủng hộ khắc phục hậu quả bão số 3"})
+    return rows
+
+
+def build_ward_file(year: int, opening: int) -> tuple[list[Table], int]:
+    key = "mttq-phuong"
+    houses = build_houses(year)
+    gifts = build_gifts(year)
+    fund = build_fund(year, opening, houses, gifts)
+    closing, t_in, t_out, low = fund_closing(opening, fund)
+    assert low >= 0, f"{year}: the Quỹ balance drops to {low}"
+    total_note = f"Tổng thu: {vn_int(t_in)}; tổng chi: {vn_int(t_out)}"
+    total = (year, key) in TOTAL_ROWS
+    rng = rng_for(year, key, "layout")
+    tables = [
+        Table("activity", "Hoạt động", f"HOẠT ĐỘNG CỦA ỦY BAN MTTQ PHƯỜNG NĂM {year}",
+              ["date", "area", "org", "field", "campaign", "description", "sessions", "participants", "waste_kg", "note"],
+              build_ward_activities(year), aliased(year, key, "Hoạt động"), total=total),
+        Table("fund_txn", "Quỹ Vì người nghèo", f"SỔ THEO DÕI THU, CHI QUỸ \"VÌ NGƯỜI NGHÈO\" NĂM {year}",
+              ["date", "direction", "source", "purpose", "description", "area", "org", "amount", "note"],
+              fund, aliased(year, key, "Quỹ Vì người nghèo"), total=total, total_note=total_note,
+              trailing_blank_rows=rng.choice([0, 4])),
+        Table("fund_balance", "Số dư quỹ", f"SỐ DƯ QUỸ \"VÌ NGƯỜI NGHÈO\" ĐẦU NĂM {year}", ["opening"],
+              [{"opening": opening}], aliased(year, key, "Số dư quỹ"), stt=False),
+        Table("gifts", "Tặng quà", f"TỔNG HỢP TẶNG QUÀ CÁC ĐỐI TƯỢNG NĂM {year}",
+              ["date", "occasion", "recipient", "area", "count", "unit_value", "total", "funding"],
+              gifts, aliased(year, key, "Tặng quà")),
+        Table("houses", "Nhà Đại đoàn kết", f"DANH SÁCH HỖ TRỢ XÂY MỚI, SỬA CHỮA NHÀ \"ĐẠI ĐOÀN KẾT\" NĂM {year}",
+              ["area", "household_head", "household_type", "work", "support", "other_funds", "started", "handed_over"],
+              houses, aliased(year, key, "Nhà Đại đoàn kết")),
+        Table("supervision", "Giám sát", f"KẾT QUẢ GIÁM SÁT NĂM {year}",
+              ["date", "topic", "mode", "sessions", "recommendations", "resolved", "violations"],
+              build_supervision(year), aliased(year, key, "Giám sát"),
+              blank_col_after="sessions" if year in (2022, 2024) else None),
+        Table("critique", "Phản biện, góp ý", f"PHẢN BIỆN XÃ HỘI, GÓP Ý XÂY DỰNG ĐẢNG, CHÍNH QUYỀN NĂM {year}",
+              ["date", "document", "kind", "opinions"], build_critique(year), aliased(year, key, "Phản biện, góp ý")),
+        Table("petitions", "Kiến nghị cử tri", f"TỔNG HỢP Ý KIẾN, KIẾN NGHỊ CỦA CỬ TRI VÀ NHÂN DÂN NĂM {year}",
+              ["month", "channel", "received", "forwarded", "answered", "pending"],
+              build_petitions(year), aliased(year, key, "Kiến nghị cử tri"), trailing_blank_rows=rng.choice([0, 2])),
+        Table("awards", "Khen thưởng", f"KẾT QUẢ KHEN THƯỞNG NĂM {year}", ["level", "recipient_type", "count", "note"],
+              build_awards(year), aliased(year, key, "Khen thưởng"), stt=year != 2022),
+    ]
+    return tables, closing
+
+
+# =============================================================================== organisations
+
+def build_org_members(year: int, previous: dict[str, int]) -> tuple[list[dict], dict[str, int]]:
+    rng = rng_for(year, "to-chuc-thanh-vien", "members")
+    org_config = {o["id"]: o for o in ref().config["organisations"]}
+    rows, now = [], {}
+    for oid in MEMBER_ORGS:
+        lo, hi = NEW_MEMBERS[oid]
+        new = rng.randint(lo, hi) - (3 if year == 2021 and hi > 20 else 0)
+        left = round(previous[oid] * LEAVING_RATE[oid] * rng.uniform(0.7, 1.3))
+        now[oid] = previous[oid] + new - left
+        o = org_config[oid]
+        rows.append({"org": o["name"] if rng.random() < 0.75 else rng.choice(o["aliases"]), "members": now[oid],
+                     "new_members": new})
+    return rows, now
+
+
+def build_org_file(year: int, previous_members: dict[str, int]) -> tuple[list[Table], dict[str, int]]:
+    key = "to-chuc-thanh-vien"
+    members, now = build_org_members(year, previous_members)
+    return [
+        Table("org_members", "Tổ chức", f"SỐ LƯỢNG HỘI VIÊN, ĐOÀN VIÊN CÁC TỔ CHỨC THÀNH VIÊN NĂM {year}",
+              ["org", "members", "new_members"], members, aliased(year, key, "Tổ chức")),
+        Table("activity", "Hoạt động", f"HOẠT ĐỘNG CỦA CÁC TỔ CHỨC THÀNH VIÊN NĂM {year}",
+              ["date", "org", "area", "field", "campaign", "description", "sessions", "participants", "waste_kg", "note"],
+              build_org_activities(year), aliased(year, key, "Hoạt động"), total=(year, key) in TOTAL_ROWS,
+              blank_col_after="note" if year == 2023 else None),
+    ], now
+
+
+# =============================================================================== targets
+
+# The indicators each year's targets cover, and those the year misses on purpose.
+INDICATOR_SETS = {
+    2021: ["tuyen_truyen_cuoc", "quy_vnn_thu", "quy_vnn_chi", "qua_suat", "nha_ddk", "ty_le_ho_ngheo", "ty_le_gdvh",
+           "kdc_van_hoa", "chu_nhat_xanh_luot", "giam_sat_cuoc", "mo_hinh_dang_ky", "hoi_vien_moi"],
+    2022: ["tuyen_truyen_cuoc", "tuyen_truyen_luot", "quy_vnn_thu", "qua_suat", "nha_ddk", "ty_le_ho_ngheo",
+           "ty_le_gdvh", "kdc_van_hoa", "chu_nhat_xanh_buoi", "chu_nhat_xanh_luot", "giam_sat_cuoc", "mo_hinh_dang_ky",
+           "hoi_vien_moi"],
+    2023: ["tuyen_truyen_cuoc", "tuyen_truyen_luot", "quy_vnn_thu", "quy_vnn_chi", "qua_suat", "nha_ddk",
+           "ty_le_ho_ngheo", "ty_le_gdvh", "kdc_van_hoa", "chu_nhat_xanh_buoi", "giam_sat_cuoc", "y_kien_gop_y",
+           "ty_le_hoa_giai_thanh", "mo_hinh_dang_ky"],
+    2024: ["tuyen_truyen_cuoc", "tuyen_truyen_luot", "quy_vnn_thu", "quy_vnn_chi", "qua_suat", "qua_gia_tri", "nha_ddk",
+           "ty_le_ho_ngheo", "ty_le_gdvh", "kdc_van_hoa", "chu_nhat_xanh_buoi", "rac_thu_gom", "giam_sat_cuoc",
+           "ty_le_kien_nghi_tra_loi", "mo_hinh_dang_ky"],
+    2025: ["tuyen_truyen_cuoc", "tuyen_truyen_luot", "quy_vnn_thu", "quy_vnn_chi", "qua_suat", "qua_gia_tri", "nha_ddk",
+           "ty_le_ho_ngheo", "ty_le_gdvh", "kdc_van_hoa", "chu_nhat_xanh_buoi", "rac_thu_gom", "giam_sat_cuoc",
+           "y_kien_gop_y", "ty_le_kien_nghi_tra_loi", "mo_hinh_dang_ky"],
+}
+MISSES = {2021: {"mo_hinh_dang_ky", "quy_vnn_thu", "chu_nhat_xanh_luot"},
+          2022: {"ty_le_ho_ngheo", "tuyen_truyen_luot"},
+          2023: {"nha_ddk", "ty_le_hoa_giai_thanh"},
+          2024: {"chu_nhat_xanh_buoi", "ty_le_kien_nghi_tra_loi"}}
+
+
+def valid(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if not r.get("_reject")]
+
+
+def num(value) -> float:
+    """A value as built (int/float, or text such as "1.500.000") as a number."""
+    if isinstance(value, (int, float)):
+        return value
+    return float(str(value).replace(" đ", "").replace(".", "").replace(",", "."))
+
+
+def compute_actuals(tables: list[Table]) -> dict[str, float]:
+    """Each indicator's result, as indicators.csv defines it (all supervision sessions, all
+    critique opinions), from the valid rows."""
+    R = ref()
+    by = {}
+    for t in tables:
+        by.setdefault(t.table, []).extend(valid(t.rows))
+    act = by["activity"]
+    tt = [r for r in act if R.resolve("activity_fields", r["field"]) == "tuyen_truyen"]
+    cnx = [r for r in act if r["campaign"] and R.resolve("campaigns", r["campaign"]) == "chu_nhat_xanh"]
+    fund = by["fund_txn"]
+    thu = sum(num(r["amount"]) for r in fund if R.resolve("fund_directions", r["direction"]) == "thu")
+    chi = sum(num(r["amount"]) for r in fund if R.resolve("fund_directions", r["direction"]) == "chi")
+    hh = by["households"]
+    households = sum(r["households"] for r in hh)
+    pet = by["petitions"]
+    med = by["mediation"]
+    return {
+        "tuyen_truyen_cuoc": sum(r["sessions"] for r in tt),
+        "tuyen_truyen_luot": sum(r["participants"] for r in tt),
+        "quy_vnn_thu": thu / 1e6,
+        "quy_vnn_chi": chi / 1e6,
+        "qua_suat": sum(r["count"] for r in by["gifts"]),
+        "qua_gia_tri": sum(r["total"] for r in by["gifts"]) / 1e6,
+        "nha_ddk": len(by["houses"]),
+        "ty_le_ho_ngheo": 100 * sum(r["poor_end"] for r in hh) / households,
+        "ty_le_gdvh": 100 * sum(r["gdvh_achieved"] for r in hh) / households,
+        "kdc_van_hoa": sum(R.resolve("yesno", r["kdc_van_hoa"]) == "yes" for r in hh),
+        "chu_nhat_xanh_buoi": sum(r["sessions"] for r in cnx),
+        "chu_nhat_xanh_luot": sum(r["participants"] for r in cnx),
+        "rac_thu_gom": sum(num(r["waste_kg"]) for r in act if r["waste_kg"] is not None) / 1000,
+        "giam_sat_cuoc": sum(r["sessions"] for r in by["supervision"]),
+        "y_kien_gop_y": sum(r["opinions"] for r in by["critique"]),
+        "ty_le_kien_nghi_tra_loi": 100 * sum(r["answered"] for r in pet) / sum(r["received"] for r in pet),
+        "ty_le_hoa_giai_thanh": 100 * sum(r["success"] for r in med) / sum(r["received"] for r in med),
+        "mo_hinh_dang_ky": len({R.area_resolve(r["area"]) for r in by["emulation_models"]}),
+        "hoi_vien_moi": sum(r["new_members"] for r in by["org_members"]),
+    }
+
+
+def _nice(value: float, kind: str, unit: str, up: bool) -> float:
+    """Round a target the way a plan is written; up=True rounds up, else down."""
+    f = math.ceil if up else math.floor
+    if unit == "%":
+        return f(value * 10) / 10 if value < 5 else f(value * 2) / 2
+    if kind == "number":
+        return f(value * 10) / 10
+    if kind == "money":
+        return f(value / 10) * 10
+    step = 100 if value >= 2000 else 10 if value >= 200 else 5 if value >= 30 else 1
+    return f(value / step) * step
+
+
+def plan_targets(year: int, actual: dict[str, float] | None, previous: dict[str, float],
+                 rng: random.Random) -> dict[str, float]:
+    """The targets of ``year``: met by a margin except the planned misses. For the year after the
+    last sample year (no data yet) they are set a little above the last results."""
+    R = ref()
+    out = {}
+    for code in INDICATOR_SETS[year]:
+        ind = R.indicators[code]
+        higher = ind["direction"] == "higher"
+        if actual is None:   # a plan for a year with no data: a little better than the last result
+            base = previous[code]
+            if ind["kind"] == "count" and base <= 10:
+                out[code] = float(4 if code in ("kdc_van_hoa", "mo_hinh_dang_ky") else base)
+                continue
+            grow = rng.uniform(1.03, 1.08) if higher else rng.uniform(0.7, 0.85)
+            value = base * grow if ind["unit"] != "%" or not higher else min(99.0, base + rng.uniform(0.3, 1.0))
+            out[code] = float(_nice(value, ind["kind"], ind["unit"], up=higher))
+            continue
+        lo = hi = actual[code]
+        miss = code in MISSES.get(year, ())
+        if ind["kind"] == "count" and hi <= 10:        # khu, houses: small whole numbers
+            out[code] = float(hi + 1 if miss else (4 if code in ("kdc_van_hoa", "mo_hinh_dang_ky") and lo >= 4 else lo))
+        elif ind["unit"] == "%" and higher:
+            value = hi + rng.uniform(1.0, 3.0) if miss else lo - rng.uniform(0.6, 2.0)
+            out[code] = float(min(100.0, _nice(value, ind["kind"], "%", up=miss)))
+        elif higher:
+            value = hi * rng.uniform(1.05, 1.12) if miss else lo * rng.uniform(0.86, 0.96)
+            out[code] = float(_nice(value, ind["kind"], ind["unit"], up=miss))
+        else:                                              # lower is better (poverty rate)
+            value = lo * rng.uniform(0.8, 0.9) if miss else hi * rng.uniform(1.1, 1.3)
+            out[code] = float(_nice(value, ind["kind"], ind["unit"], up=not miss))
+        met = out[code] <= lo if higher else out[code] >= hi
+        assert met != miss, (year, code, out[code], lo, hi)
+    return out
+
+
+def build_targets_table(year: int, targets: dict[int, dict[str, float]]) -> Table:
+    R = ref()
+    rng = rng_for(year, "chi-tieu", "rows")
+    rows = []
+    for y in (year, year + 1):
+        for code in INDICATOR_SETS[y]:
+            ind = R.indicators[code]
+            value = targets[y][code]
+            rows.append({"year": y, "indicator": code, "label": ind["name"],
+                         "unit": ind["unit"] if rng.random() > 0.05 else None,
+                         "target": int(value) if float(value).is_integer() else value})
+    return Table("targets", "Chỉ tiêu", f"CHỈ TIÊU CÔNG TÁC MẶT TRẬN NĂM {year} VÀ NĂM {year + 1}",
+                 ["year", "indicator", "label", "unit", "target"], rows, aliased(year, "chi-tieu", "Chỉ tiêu"))
+
+
+# =============================================================================== the years
+
+@dataclass
+class YearData:
+    year: int
+    files: dict[str, list[Table]]           # workbook name (without .xlsx) -> tables
+    opening: int
+    closing: int
+    actuals: dict[str, float]
+
+
+def build_years() -> dict[int, YearData]:
+    """Every sample year, in order (balances and members carry over), then the targets."""
+    out: dict[int, YearData] = {}
+    opening = FUND_OPENING_2021
+    members = dict(MEMBERS_2020)
+    for year in YEARS:
+        files: dict[str, list[Table]] = {}
+        for k in KHU:
+            files[f"ban-ctmt-khu-{k}"] = build_khu_file(year, k)
+        files["mttq-phuong"], closing = build_ward_file(year, opening)
+        files["to-chuc-thanh-vien"], members = build_org_file(year, members)
+        tables = [t for ts in files.values() for t in ts]
+        out[year] = YearData(year, files, opening, closing, compute_actuals(tables))
+        opening = closing
+    targets: dict[int, dict[str, float]] = {}
+    for y in (*YEARS, YEARS[-1] + 1):
+        targets[y] = plan_targets(y, out[y].actuals if y in out else None, out[YEARS[-1]].actuals,
+                                  rng_for(y, "chi-tieu", "plan"))
+    for year in YEARS:
+        out[year].files["chi-tieu"] = [build_targets_table(year, targets)]
+    return out
+
+
+# =============================================================================== checks
+
+def check_table(t: Table, year: int) -> list[str]:
+    """What is wrong with a table, per inputs.yml/catalogues.yml/baocao.yml; rows marked
+    ``_reject`` must be wrong, all others right. An empty list means all is well."""
+    R = ref()
+    spec = R.tables[t.table]
+    problems = []
+    cols = {c["name"]: c for c in spec["columns"]}
+    for name in t.columns:
+        if not R.headers_ok(t.table, name, t.header(name)):
+            problems.append(f"{t.sheet}: header {t.header(name)!r} is not one of {name}'s")
+    for name, c in cols.items():
+        if c.get("required", True) and name not in t.columns:
+            problems.append(f"{t.sheet}: required column {name} missing")
+    seen = set()
+    for i, row in enumerate(t.rows):
+        errs = []
+        typed = {}
+        for name in t.columns:
+            c, v = cols[name], row.get(name)
+            if v is None or v == "":
+                if c.get("required", True):
+                    errs.append(f"{name} missing")
+                typed[name] = None
+                continue
+            kind = c["type"]
+            if kind == "date":
+                d = v if isinstance(v, dt.date) else dt.datetime.strptime(v, "%d/%m/%Y").date()
+                if d.year != year and not c.get("any_year"):
+                    errs.append(f"{name} {v} outside {year}")
+                typed[name] = d
+            elif kind in ("integer", "money", "number"):
+                n = num(v)
+                if n < c.get("min", 0):
+                    errs.append(f"{name} {v} negative")
+                if kind != "number" and not float(n).is_integer():
+                    errs.append(f"{name} {v} not whole")
+                typed[name] = n
+            elif kind == "month":
+                m = v if isinstance(v, int) else int(str(v).split("/")[0])
+                if not 1 <= m <= 12:
+                    errs.append(f"{name} {v}")
+                typed[name] = m
+            elif kind == "category":
+                typed[name] = R.resolve(c["catalogue"], v)
+                if typed[name] is None:
+                    errs.append(f"{name} {v!r} not in {c['catalogue']}")
+            elif kind == "yesno":
+                typed[name] = R.resolve("yesno", v)
+                if typed[name] is None:
+                    errs.append(f"{name} {v!r} not yes/no")
+            elif kind == "area":
+                a = R.area_resolve(v)
+                if a is None or (a == "toan-phuong" and not c.get("whole_unit")) or (
+                        a not in ("toan-phuong", "khu-1", "khu-2", "khu-3", "khu-4")):
+                    errs.append(f"{name} {v!r} unknown area")
+                typed[name] = a
+            elif kind == "organisation":
+                typed[name] = R.org_resolve(v)
+                if typed[name] is None:
+                    errs.append(f"{name} {v!r} unknown organisation")
+            else:
+                typed[name] = v
+                if isinstance(v, str) and (v != nfc(v) or v.strip() != v):
+                    errs.append(f"{name} {v!r} not NFC/trimmed")
+        if not errs:
+            env = {name: typed.get(name) for name in cols}
+            for chk in spec.get("checks", []):
+                try:
+                    ok = eval(chk["rule"], {"__builtins__": {}}, env)  # noqa: S307 - rules from inputs.yml
+                except TypeError:
+                    ok = True
+                if not ok:
+                    errs.append(f"rule {chk['rule']}")
+        key = tuple(typed.get(n) for n in t.columns)
+        if key in seen:
+            errs.append("duplicate row")
+        seen.add(key)
+        if row.get("_reject") and not errs:
+            problems.append(f"{t.sheet} row {i}: marked wrong but passes: {row}")
+        if not row.get("_reject") and errs:
+            problems.append(f"{t.sheet} row {i}: {errs}: {row}")
+    return problems
+
+
+def check_year(data: YearData) -> None:
+    problems = []
+    for name, tables in data.files.items():
+        for t in tables:
+            problems += [f"{data.year} {name}: {p}" for p in check_table(t, data.year)]
+    if problems:
+        raise SystemExit("sample data does not follow the reference files:\n" + "\n".join(problems))
+
+
+# =============================================================================== writing workbooks
+
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+FONT = "Times New Roman"
+WIDTHS = {"date": 12, "area": 11, "org": 22, "field": 20, "campaign": 26, "description": 48, "note": 22,
+          "model_name": 44, "household_head": 24, "topic": 52, "document": 56, "label": 44, "channel": 20,
+          "occasion": 24, "recipient": 30, "funding": 20, "direction": 8, "source": 18, "purpose": 18,
+          "household_type": 24, "mode": 24, "kind": 28, "indicator": 24, "registered_on": 13, "started": 13,
+          "handed_over": 13, "opening": 22}
+HEADINGS = {
+    "ban-ctmt-khu": "BAN CÔNG TÁC MẶT TRẬN KHU {k}",
+    "mttq-phuong": "VĂN PHÒNG ỦY BAN MTTQ PHƯỜNG",
+    "to-chuc-thanh-vien": "CÁC TỔ CHỨC THÀNH VIÊN",
+    "chi-tieu": "BAN THƯỜNG TRỰC",
+}
+UNIT_LINE = "ỦY BAN MTTQ VIỆT NAM PHƯỜNG BÌNH NGỌC"
+
+
+class _Counter:
+    n = 0
+
+
+def cell_value(value, kind: str, style: FileStyle, counter: _Counter):
+    """(value to write, number format or None) for one cell."""
+    if value is None or isinstance(value, str):
+        return value, None
+    if kind == "date":
+        return (value.strftime("%d/%m/%Y"), None) if style.text_dates else (
+            dt.datetime(value.year, value.month, value.day), "dd/mm/yyyy")
+    if kind in ("year", "month"):
+        return value, None
+    if kind == "money":
+        if style.text_numbers:
+            counter.n += 1
+            return vn_int(value) + (" đ" if style.dong_suffix and counter.n % 7 == 3 else ""), None
+        return value, "#,##0"
+    if isinstance(value, float) and not value.is_integer():
+        return (vn_num(value), None) if style.text_numbers else (value, "#,##0.0")
+    if style.text_numbers:
+        return vn_int(int(value)), None
+    return value, "#,##0"
+
+
+def write_table(ws, t: Table, style: FileStyle, heading: str) -> dict[int, int]:
+    """Lay a table out on a sheet; return {row index in t.rows: Excel row number}."""
+    R = ref()
+    cols: list[str | None] = []
+    for name in t.columns:
+        cols.append(name)
+        if name == t.blank_col_after:
+            cols.append(None)
+    ncols = len(cols) + (1 if t.stt else 0)
+    first = 2 if t.stt else 1
+    bold = Font(name=FONT, size=12, bold=True)
+    plain = Font(name=FONT, size=12)
+    titles = {3: [UNIT_LINE, t.title], 4: [UNIT_LINE, t.title, None], 5: [UNIT_LINE, heading, t.title, None]}
+    for r, text in enumerate(titles[style.header_row], start=1):
+        if text is None:
+            continue
+        c = ws.cell(row=r, column=1, value=text)
+        c.font = bold if text in (t.title, heading) else plain
+        c.alignment = Alignment(horizontal="center" if style.merge_titles else "left")
+        if style.merge_titles and ncols > 1:
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncols)
+    hr = style.header_row
+    if t.stt:
+        ws.cell(row=hr, column=1, value="STT")
+    for j, name in enumerate(cols):
+        ws.cell(row=hr, column=first + j, value=t.header(name) if name else None)
+    for j in range(1, ncols + 1):
+        c = ws.cell(row=hr, column=j)
+        c.font, c.border = bold, BORDER
+        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    kinds = {c["name"]: c["type"] for c in R.tables[t.table]["columns"]}
+    counter = _Counter()
+    where = {}
+    r = hr
+    for i, row in enumerate(t.rows):
+        r += 1
+        where[i] = r
+        if t.stt:
+            ws.cell(row=r, column=1, value=i + 1)
+        for j, name in enumerate(cols):
+            if name is None:
+                continue
+            value, fmt = cell_value(row.get(name), kinds[name], style, counter)
+            c = ws.cell(row=r, column=first + j, value=value)
+            if fmt:
+                c.number_format = fmt
+        for j in range(1, ncols + 1):
+            c = ws.cell(row=r, column=j)
+            c.font, c.border = plain, BORDER
+            c.alignment = Alignment(vertical="top", wrap_text=cols[j - first] in ("description", "topic", "document",
+                                                                                   "model_name", "label", "note")
+                                    if j >= first else False)
+    if t.total:
+        r += 1
+        numeric = [n for n in cols if n and kinds[n] in ("integer", "money", "number")]
+        ws.cell(row=r, column=first, value="Tổng cộng")
+        for j, name in enumerate(cols):
+            if name in numeric:
+                s = sum(num(row[name]) for row in t.rows if row.get(name) is not None)
+                s = int(s) if float(s).is_integer() else s
+                value, fmt = cell_value(s, kinds[name], style, _Counter())
+                c = ws.cell(row=r, column=first + j, value=value)
+                if fmt:
+                    c.number_format = fmt
+            if name == "note" and t.total_note:
+                ws.cell(row=r, column=first + j, value=t.total_note)
+        for j in range(1, ncols + 1):
+            c = ws.cell(row=r, column=j)
+            c.font, c.border = bold, BORDER
+    for _ in range(t.trailing_blank_rows):   # rows formatted in advance, never filled
+        r += 1
+        for j in range(1, ncols + 1):
+            ws.cell(row=r, column=j).border = BORDER
+    if t.stt:
+        ws.column_dimensions["A"].width = 5
+    for j, name in enumerate(cols):
+        ws.column_dimensions[get_column_letter(first + j)].width = WIDTHS.get(name, 13) if name else 4
+    return where
+
+
+FIXED_TIME = (2, 0, 0)   # 02:00:00 on 1 January of the next year
+
+
+def save_deterministic(wb: openpyxl.Workbook, path: Path, year: int) -> None:
+    """Save with fixed document properties and fixed zip entry dates, in a stable order."""
+    stamp = dt.datetime(year + 1, 1, 1, *FIXED_TIME)
+    wb.properties.creator = "Văn phòng Ủy ban MTTQ phường Bình Ngọc"
+    wb.properties.lastModifiedBy = "Văn phòng Ủy ban MTTQ phường Bình Ngọc"
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    buf = io.BytesIO()
+    wb.save(buf)   # openpyxl stamps "modified" with the clock here; fixed below
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        names = src.namelist()
+        order = ["[Content_Types].xml"] + sorted(n for n in names if n != "[Content_Types].xml")
+        for name in order:
+            data = src.read(name)
+            if name == "docProps/core.xml":
+                text = data.decode("utf-8")
+                text = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rf"\g<1>{iso}\g<2>", text)
+                text = re.sub(r"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)", rf"\g<1>{iso}\g<2>", text)
+                data = text.encode("utf-8")
+            info = zipfile.ZipInfo(name, date_time=(year + 1, 1, 1, *FIXED_TIME))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, data, compresslevel=6)
+    write_bytes(path, out.getvalue())
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_workbook(path: Path, file_key: str, tables: list[Table], year: int) -> dict[str, dict[int, int]]:
+    style = STYLES[(year, file_key)]
+    m = re.fullmatch(r"ban-ctmt-khu-(\d)", file_key)
+    heading = HEADINGS["ban-ctmt-khu"].format(k=m.group(1)) if m else HEADINGS[file_key]
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    where = {}
+    for t in tables:
+        ws = wb.create_sheet(t.sheet)
+        where[t.sheet] = write_table(ws, t, style, heading)
+    save_deterministic(wb, path, year)
+    return where
+
+
+# =============================================================================== text files
+
+def write_text(path: Path, text: str) -> None:
+    text = nfc(text)
+    if not text.endswith("\n"):
+        text += "\n"
+    write_bytes(path, text.encode("utf-8"))
+
+
+def q(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+REPORT_META = {
+    # so, ngay_bao_cao, hoi_nghi or None, nhiem_ky, signer or None (defaults), recipients or None (defaults)
+    2021: ("52", "06/12/2021", "Hội nghị tổng kết công tác Mặt trận năm 2021", "2019-2024", None,
+           ["Ban Thường trực UB MTTQ thành phố;", "Thường trực Đảng ủy phường;", "HĐND, UBND phường;",
+            "Các tổ chức thành viên;", "Các Ban Công tác Mặt trận khu;", "Lưu: VT."]),
+    2022: ("47", "28/11/2022", None, "2019-2024", ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"), None),
+    2023: ("45", "05/12/2023", "Hội nghị tổng kết công tác Mặt trận năm 2023, phương hướng nhiệm vụ năm 2024",
+           "2019-2024", ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
+           ["Ban Thường trực UB MTTQ thành phố (b/c);", "Thường trực Đảng ủy phường (b/c);", "HĐND, UBND phường;",
+            "Các tổ chức thành viên;", "Các Ban Công tác Mặt trận khu;", "Lưu: VT."]),
+    2024: ("61", "10/12/2024", "Hội nghị tổng kết công tác Mặt trận năm 2024", "2024-2029",
+           ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
+           ["Ban Thường trực UB MTTQ thành phố (b/c);", "Thường trực Đảng ủy phường (b/c);", "HĐND, UBND phường;",
+            "Ủy viên Ủy ban MTTQ phường;", "Các tổ chức thành viên;", "Các Ban Công tác Mặt trận khu;", "Lưu: VT."]),
+}
+
+
+def meta_yaml(year: int) -> str:
+    so, date, hoi_nghi, term, signer, recipients = REPORT_META[year]
+    lines = [f"# Thông tin văn bản báo cáo năm {year}",
+             f"so: {q(so):<28} # số văn bản; in ra \"Số: {so}/BC-MTTQ-BTT\"",
+             f"ngay_bao_cao: {q(date):<18} # ngày ký báo cáo, dd/mm/yyyy"]
+    if hoi_nghi:
+        lines.append(f"hoi_nghi: {q(hoi_nghi)}")
+    lines.append(f"nhiem_ky: {q(term):<22} # nhiệm kỳ của Ủy ban MTTQ phường")
+    if signer:
+        lines += ["nguoi_ky:", f"  thay_mat: {q(signer[0])}", f"  chuc_vu: {q(signer[1])}", f"  ho_ten: {q(signer[2])}"]
+    if recipients:
+        lines.append("noi_nhan:")
+        lines += [f"  - {q(r)}" for r in recipients]
+    return "\n".join(lines) + "\n"
+
+
+# =============================================================================== main
+
+def write_year(data: YearData, out_dir: Path) -> dict[str, int]:
+    """Write one year's files; return the row counts per (file, sheet)."""
+    year = data.year
+    folder = out_dir / str(year)
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    rejects_found = []
+    for key, tables in data.files.items():
+        where = write_workbook(folder / f"{key}.xlsx", key, tables, year)
+        for t in tables:
+            counts[f"{key}.xlsx/{t.sheet}"] = len(valid(t.rows))
+            for i, row in enumerate(t.rows):
+                if row.get("_reject"):
+                    name = {"date": "date", "area": "area", "amount": "amount"}[row["_reject"]]
+                    rejects_found.append({"year": year, "file": f"{key}.xlsx", "sheet": t.sheet,
+                                          "row": where[t.sheet][i], "column": t.header(name), "value": row[name]})
+    expected = [r for r in EXPECTED_REJECTS if r["year"] == year]
+    if rejects_found != expected:
+        raise SystemExit(f"EXPECTED_REJECTS is out of date for {year}: written {rejects_found}")
+    write_text(folder / "thong-tin-bao-cao.yml", meta_yaml(year))
+    write_text(folder / "nhan-dinh.md", NARRATIVES[year].strip())
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder that receives <year>/ (default data/raw)")
+    parser.add_argument("--years", type=int, nargs="+", default=list(YEARS), choices=YEARS)
+    args = parser.parse_args(argv)
+    years = build_years()
+    for year in sorted(args.years):
+        check_year(years[year])
+    for year in sorted(args.years):
+        d = years[year]
+        counts = write_year(d, args.out)
+        print(f"{year}: {args.out / str(year)}  (Quỹ: đầu năm {vn_int(d.opening)}, cuối năm {vn_int(d.closing)})")
+        for name, n in counts.items():
+            print(f"  {name:<45} {n:>4}")
+    return 0
+
+
+# =============================================================================== narratives
+
+# What people write: nhan-dinh.md of each year (no figures that the data gives).
+NARRATIVES = {
+    2021: """\
+## Tình hình chung
+
+Năm 2021 là năm đầu thực hiện Nghị quyết Đại hội đại biểu toàn quốc lần thứ XIII của Đảng, Nghị quyết Đại hội Đảng bộ các cấp nhiệm kỳ 2020-2025 và Nghị quyết Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2019-2024. Bên cạnh những thuận lợi cơ bản, công tác Mặt trận trên địa bàn phường gặp nhiều khó khăn do tác động kéo dài của đại dịch Covid-19. Là địa bàn thuộc thành phố biên giới, phường phải thực hiện nghiêm các biện pháp phòng, chống dịch, kiểm soát chặt chẽ người ra vào địa bàn; nhiều hoạt động tập trung đông người phải tạm dừng hoặc chuyển sang hình thức phù hợp. Hoạt động thương mại, dịch vụ, du lịch bị đình trệ, một bộ phận người lao động mất việc làm hoặc giảm thu nhập, đời sống của một số hộ gia đình gặp nhiều khó khăn.
+
+Dưới sự lãnh đạo, chỉ đạo của Đảng ủy, sự phối hợp chặt chẽ của chính quyền và sự hướng dẫn của Ủy ban MTTQ thành phố, Ủy ban MTTQ phường đã cùng các tổ chức thành viên và các Ban Công tác Mặt trận khu dân cư linh hoạt triển khai nhiệm vụ, vừa tham gia phòng, chống dịch bệnh, vừa góp phần tổ chức thành công cuộc bầu cử đại biểu Quốc hội khóa XV và đại biểu Hội đồng nhân dân các cấp nhiệm kỳ 2021-2026. Tình hình an ninh chính trị, trật tự an toàn xã hội được giữ vững; nhân dân tin tưởng vào sự lãnh đạo của Đảng, đồng thuận với các chủ trương, biện pháp phòng, chống dịch của Nhà nước.
+
+## Tuyên truyền, vận động
+
+Công tác tuyên truyền được đổi mới về hình thức cho phù hợp với yêu cầu phòng, chống dịch: tăng cường tuyên truyền qua hệ thống loa truyền thanh khu dân cư, các nhóm Zalo của Ban Công tác Mặt trận và tuyên truyền trực tiếp đến từng hộ gia đình. Nội dung tập trung vào các biện pháp phòng, chống dịch, vận động nhân dân tiêm vắc xin, khai báo y tế, không tiếp tay cho việc xuất, nhập cảnh trái phép qua biên giới; tuyên truyền về cuộc bầu cử, về quyền và nghĩa vụ của cử tri.
+
+Ủy ban MTTQ phường đã chủ trì các hội nghị hiệp thương, phối hợp tổ chức hội nghị cử tri nơi cư trú lấy ý kiến nhận xét đối với người ứng cử đúng quy trình, quy định của pháp luật, góp phần để ngày bầu cử thực sự là ngày hội của toàn dân.
+
+## Phong trào thi đua
+
+Cuộc vận động "Toàn dân đoàn kết xây dựng nông thôn mới, đô thị văn minh" tiếp tục được gắn với phong trào "Ngày chủ nhật xanh" và các tiêu chí xây dựng khu dân cư văn hóa. Do yêu cầu giãn cách, một số đợt ra quân phải tạm dừng hoặc chia nhỏ theo nhóm hộ, nên số người tham gia có thời điểm chưa đông đảo. Việc bình xét gia đình văn hóa, khu dân cư văn hóa được thực hiện công khai, dân chủ tại các hội nghị nhân dân.
+
+## An sinh xã hội
+
+Ban Thường trực Ủy ban MTTQ phường chủ động vận động các doanh nghiệp, nhà hảo tâm và nhân dân ủng hộ Quỹ "Vì người nghèo" và công tác phòng, chống dịch; kịp thời thăm hỏi, hỗ trợ các hộ gặp khó khăn do dịch bệnh, các gia đình có người phải cách ly, điều trị. Việc hỗ trợ xây dựng, sửa chữa nhà "Đại đoàn kết" được thực hiện đúng đối tượng, công khai tại khu dân cư, được nhân dân đồng tình.
+
+## Giám sát, phản biện
+
+Hoạt động giám sát tập trung vào việc thực hiện các chính sách hỗ trợ người lao động và người sử dụng lao động gặp khó khăn do đại dịch Covid-19, việc tiếp nhận, phân bổ tiền, hàng ủng hộ và việc bình xét hộ nghèo, hộ cận nghèo. Ban Thanh tra nhân dân và Ban Giám sát đầu tư của cộng đồng duy trì hoạt động, kịp thời phản ánh những vấn đề nhân dân quan tâm.
+
+## Ưu điểm
+
+- Ủy ban MTTQ phường bám sát sự lãnh đạo của Đảng ủy, chủ động, linh hoạt điều chỉnh nội dung, hình thức hoạt động cho phù hợp với tình hình dịch bệnh.
+- Công tác tham gia bầu cử đại biểu Quốc hội và Hội đồng nhân dân các cấp được thực hiện chặt chẽ, đúng luật, đạt yêu cầu đề ra.
+- Công tác an sinh xã hội được quan tâm; các hộ nghèo, hộ khó khăn, gia đình chính sách được thăm hỏi, hỗ trợ kịp thời, không để ai bị bỏ lại phía sau trong đại dịch.
+- Các Ban Công tác Mặt trận khu dân cư phát huy vai trò nòng cốt trong công tác phòng, chống dịch tại cộng đồng.
+
+## Hạn chế
+
+- Một số chỉ tiêu chưa đạt kế hoạch đề ra, nhất là kết quả vận động Quỹ "Vì người nghèo" và số lượt người tham gia "Ngày chủ nhật xanh".
+- Vẫn còn Ban Công tác Mặt trận chưa đăng ký mô hình thi đua; việc xây dựng và nhân rộng các mô hình tự quản ở khu dân cư còn chậm.
+- Hoạt động giám sát, phản biện xã hội còn ít về nội dung, chủ yếu lồng ghép trong các hoạt động chung.
+- Việc nắm bắt tình hình tư tưởng, dư luận xã hội ở một số khu dân cư có lúc chưa kịp thời.
+
+## Nguyên nhân
+
+Nguyên nhân khách quan: dịch Covid-19 diễn biến phức tạp, kéo dài; nhiều hoạt động tập trung đông người phải tạm dừng; kinh tế của nhiều hộ gia đình và doanh nghiệp gặp khó khăn nên nguồn vận động bị ảnh hưởng.
+
+Nguyên nhân chủ quan: một số cán bộ Mặt trận ở khu dân cư tuổi cao, kiêm nhiệm nhiều việc, còn hạn chế trong ứng dụng công nghệ thông tin; sự phối hợp giữa Mặt trận với một số tổ chức thành viên có lúc chưa chặt chẽ.
+
+## Bài học kinh nghiệm
+
+- Bám sát sự lãnh đạo của cấp ủy, chủ động tham mưu và phối hợp chặt chẽ với chính quyền trong mọi nhiệm vụ, nhất là trong tình huống khẩn cấp.
+- Linh hoạt đổi mới hình thức tập hợp, vận động nhân dân; tận dụng các nền tảng số để duy trì hoạt động khi không thể tổ chức tập trung.
+- Phát huy vai trò của Ban Công tác Mặt trận và người có uy tín ở khu dân cư; mọi việc đều công khai, dân chủ để tạo sự đồng thuận.
+
+## Mục tiêu chung
+
+Năm 2022, Ủy ban MTTQ phường tiếp tục đổi mới nội dung, phương thức hoạt động, hướng mạnh về khu dân cư; củng cố, phát huy sức mạnh khối đại đoàn kết toàn dân tộc; cùng với chính quyền thực hiện thích ứng an toàn, linh hoạt, kiểm soát hiệu quả dịch Covid-19, phục hồi và phát triển kinh tế - xã hội, chăm lo đời sống nhân dân, góp phần thực hiện thắng lợi nhiệm vụ chính trị của địa phương.
+
+## Nhiệm vụ trọng tâm
+
+- Tuyên truyền, vận động nhân dân thực hiện các biện pháp thích ứng an toàn với dịch bệnh, tiêm vắc xin đầy đủ theo hướng dẫn của ngành y tế.
+- Nâng cao chất lượng cuộc vận động "Toàn dân đoàn kết xây dựng nông thôn mới, đô thị văn minh" và phong trào "Ngày chủ nhật xanh".
+- Đẩy mạnh vận động Quỹ "Vì người nghèo", hỗ trợ hộ nghèo, hộ cận nghèo theo chuẩn nghèo đa chiều giai đoạn 2022-2025.
+- Vận động tất cả các Ban Công tác Mặt trận khu dân cư đăng ký, xây dựng mô hình tự quản.
+- Nâng cao chất lượng giám sát, phản biện xã hội, tham gia xây dựng Đảng, chính quyền trong sạch, vững mạnh.
+
+## Giải pháp
+
+- Tăng cường phối hợp với các tổ chức thành viên theo chương trình thống nhất hành động; phân công rõ người, rõ việc, rõ thời gian.
+- Đa dạng hóa nguồn vận động Quỹ "Vì người nghèo", công khai thu, chi tại khu dân cư để tạo niềm tin cho nhân dân.
+- Bồi dưỡng kỹ năng cho cán bộ Mặt trận ở khu dân cư, nhất là kỹ năng sử dụng công nghệ thông tin.
+- Định kỳ giao ban với các Ban Công tác Mặt trận để nắm tình hình và kịp thời tháo gỡ khó khăn.
+
+## Kiến nghị, đề xuất
+
+- Đề nghị Ủy ban MTTQ thành phố tiếp tục quan tâm hỗ trợ nguồn lực xây dựng nhà "Đại đoàn kết" cho hộ nghèo của phường.
+- Đề nghị Đảng ủy, Ủy ban nhân dân phường quan tâm bố trí kinh phí hoạt động cho các Ban Công tác Mặt trận khu dân cư.
+""",
+    2022: """\
+## Tình hình chung
+
+Năm 2022, dịch Covid-19 cơ bản được kiểm soát, đời sống kinh tế - xã hội từng bước trở lại trạng thái bình thường mới. Thực hiện chủ trương thích ứng an toàn, linh hoạt, kiểm soát hiệu quả dịch bệnh, các hoạt động sản xuất, kinh doanh, dịch vụ trên địa bàn phường dần phục hồi; tuy nhiên hoạt động xuất nhập khẩu qua biên giới còn nhiều hạn chế, thu nhập của một bộ phận nhân dân chưa ổn định. Đây cũng là năm đầu áp dụng chuẩn nghèo đa chiều giai đoạn 2022-2025 với các tiêu chí cao hơn, đặt ra yêu cầu mới cho công tác giảm nghèo bền vững.
+
+Ủy ban MTTQ phường đã phối hợp với các tổ chức thành viên xây dựng và thực hiện chương trình thống nhất hành động năm 2022; các hoạt động tập trung đông người được khôi phục, Ngày hội Đại đoàn kết toàn dân tộc được tổ chức trở lại ở tất cả các khu dân cư trong không khí vui tươi, phấn khởi. Tình hình an ninh chính trị, trật tự an toàn xã hội ổn định; nhân dân tin tưởng, đồng thuận với các chủ trương của Đảng, chính sách, pháp luật của Nhà nước.
+
+## Tuyên truyền, vận động
+
+Công tác tuyên truyền được đẩy mạnh với nhiều hình thức phong phú, kết hợp tuyên truyền trực tiếp tại các buổi họp khu dân cư với tuyên truyền trên loa truyền thanh và mạng xã hội. Nội dung tập trung vào chủ trương phục hồi kinh tế, chuẩn nghèo đa chiều, chính sách bảo hiểm y tế, chủ quyền biên giới, biển đảo. Ủy ban MTTQ phường đã tổ chức lấy ý kiến nhân dân góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở, được đông đảo nhân dân quan tâm. Tuy vậy, ở một số khu dân cư, số người tham dự các buổi tuyên truyền trực tiếp chưa nhiều, nhất là người trong độ tuổi lao động.
+
+## Phong trào thi đua
+
+Phong trào "Ngày chủ nhật xanh" được duy trì đều đặn hằng tháng ở các khu dân cư, thu hút đông đảo đoàn viên, hội viên và nhân dân tham gia. Các Ban Công tác Mặt trận đều đăng ký mô hình thi đua gắn với xây dựng đô thị văn minh. Các Ban Công tác Mặt trận phối hợp với Đoàn Thanh niên hướng dẫn nhân dân cài đặt, kích hoạt tài khoản định danh điện tử, góp phần thực hiện Đề án 06 của Chính phủ.
+
+## An sinh xã hội
+
+Công tác rà soát hộ nghèo, hộ cận nghèo theo chuẩn mới được thực hiện chặt chẽ, công khai tại các hội nghị nhân dân. Quỹ "Vì người nghèo" được vận động và sử dụng đúng mục đích: tặng quà Tết, hỗ trợ xây dựng, sửa chữa nhà "Đại đoàn kết", trao học bổng, mua thẻ bảo hiểm y tế, hỗ trợ sinh kế cho hộ nghèo. Tháng cao điểm "Vì người nghèo" nhận được sự hưởng ứng tích cực của các doanh nghiệp, cán bộ, công chức và nhân dân.
+
+## Tổ chức thành viên
+
+Các tổ chức thành viên tích cực triển khai các hoạt động hướng về cơ sở, gắn nhiệm vụ của tổ chức mình với chương trình thống nhất hành động chung. Công tác phát triển hội viên, đoàn viên được quan tâm; nhiều mô hình, cách làm hay được duy trì như tổ phụ nữ phân loại rác thải tại nguồn, đội thanh niên xung kích, cựu chiến binh tham gia tuần tra đường biên.
+
+## Ưu điểm
+
+- Công tác Mặt trận được triển khai toàn diện ngay khi dịch bệnh được kiểm soát; các hoạt động tập trung được khôi phục có hiệu quả.
+- Ngày hội Đại đoàn kết toàn dân tộc được tổ chức trở lại ở tất cả các khu dân cư, tạo không khí phấn khởi, tăng cường sự gắn kết trong cộng đồng.
+- Công tác an sinh xã hội, vận động Quỹ "Vì người nghèo" tiếp tục được quan tâm, thực hiện công khai, minh bạch.
+- Phối hợp tốt với chính quyền trong thực hiện chuyển đổi số, hỗ trợ người dân làm thủ tục định danh điện tử.
+
+## Hạn chế
+
+- Tỷ lệ hộ nghèo cuối năm chưa đạt mục tiêu đề ra; một số hộ thoát nghèo chưa thật sự bền vững.
+- Số lượt người tham gia các buổi tuyên truyền trực tiếp chưa đạt kế hoạch; hình thức tuyên truyền ở một số khu còn đơn điệu.
+- Việc theo dõi, đôn đốc giải quyết kiến nghị của cử tri sau giám sát có lúc chưa thường xuyên.
+
+## Nguyên nhân
+
+Nguyên nhân khách quan: chuẩn nghèo đa chiều giai đoạn 2022-2025 có tiêu chí cao hơn giai đoạn trước; kinh tế chưa phục hồi hoàn toàn sau dịch bệnh, hoạt động qua biên giới còn hạn chế.
+
+Nguyên nhân chủ quan: một bộ phận nhân dân trong độ tuổi lao động bận làm ăn xa, ít tham gia sinh hoạt khu dân cư; cán bộ Mặt trận ở cơ sở chưa chủ động đổi mới cách thức tập hợp nhân dân.
+
+## Bài học kinh nghiệm
+
+- Chủ động nắm chắc tình hình nhân dân để đề xuất với cấp ủy, chính quyền những giải pháp sát thực tế.
+- Gắn các cuộc vận động, phong trào thi đua với lợi ích thiết thực của người dân thì mới thu hút được đông đảo nhân dân tham gia.
+- Làm tốt công tác phối hợp với các tổ chức thành viên, phát huy sức mạnh tổng hợp của cả hệ thống chính trị.
+
+## Mục tiêu chung
+
+Năm 2023, tiếp tục phát huy sức mạnh khối đại đoàn kết toàn dân tộc, đổi mới nội dung, phương thức hoạt động theo hướng sâu sát cơ sở; vận động nhân dân thực hiện thắng lợi các nhiệm vụ phát triển kinh tế - xã hội, bảo đảm quốc phòng, an ninh; chuẩn bị tốt các điều kiện để tiến tới Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029.
+
+## Nhiệm vụ trọng tâm
+
+- Tuyên truyền, triển khai Luật Thực hiện dân chủ ở cơ sở đến toàn thể nhân dân.
+- Thực hiện có hiệu quả công tác giảm nghèo bền vững, chú trọng hỗ trợ sinh kế cho hộ nghèo, hộ cận nghèo.
+- Duy trì và nâng cao chất lượng phong trào "Ngày chủ nhật xanh", xây dựng khu dân cư xanh, sạch, đẹp.
+- Nâng cao chất lượng giám sát, phản biện xã hội và công tác tiếp nhận, theo dõi kiến nghị của cử tri.
+- Chuẩn bị nội dung, nhân sự cho Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029.
+
+## Giải pháp
+
+- Đổi mới hình thức tuyên truyền: tổ chức theo nhóm nhỏ, vào buổi tối và ngày nghỉ để người lao động có thể tham dự; tăng cường tuyên truyền trên mạng xã hội.
+- Phân công cán bộ Mặt trận, tổ chức thành viên theo dõi, giúp đỡ từng hộ nghèo, hộ cận nghèo.
+- Kiện toàn, bồi dưỡng các Ban Công tác Mặt trận khu dân cư, chuẩn bị nhân sự trẻ, nhiệt tình.
+
+## Kiến nghị, đề xuất
+
+- Đề nghị Ủy ban nhân dân phường quan tâm nguồn vốn vay ưu đãi giúp hộ nghèo, hộ cận nghèo phát triển sản xuất.
+- Đề nghị các cơ quan chức năng sớm trả lời những kiến nghị của cử tri về đất đai và hạ tầng giao thông nội khu.
+""",
+    2023: """\
+## Tình hình chung
+
+Năm 2023 là năm bản lề thực hiện Nghị quyết Đại hội Đảng các cấp nhiệm kỳ 2020-2025 và là năm chuẩn bị Đại hội đại biểu MTTQ Việt Nam các cấp nhiệm kỳ 2024-2029. Hoạt động giao thương qua cửa khẩu được khôi phục, kinh tế - xã hội của thành phố và của phường có nhiều chuyển biến tích cực, đời sống nhân dân từng bước được cải thiện.
+
+Trong năm, Ủy ban MTTQ phường đã phối hợp với các tổ chức thành viên, bám sát nhiệm vụ chính trị của địa phương, xây dựng và triển khai thực hiện tốt chương trình thống nhất hành động, kế hoạch công tác năm. Công tác tuyên truyền, vận động nhân dân xây dựng khối đại đoàn kết toàn dân tộc; chung sức, đồng lòng thực hiện các nhiệm vụ phát triển kinh tế - xã hội, công tác an sinh xã hội và các hoạt động vì người nghèo, chăm lo các đối tượng chính sách, người có công được thực hiện có hiệu quả. Tình hình an ninh chính trị và trật tự an toàn xã hội được giữ vững; quần chúng nhân dân tích cực hưởng ứng các phong trào, các cuộc vận động, chung tay xây dựng đô thị văn minh.
+
+## Tuyên truyền, vận động
+
+Ủy ban MTTQ phường tập trung tuyên truyền, triển khai Luật Thực hiện dân chủ ở cơ sở có hiệu lực từ ngày 01/7/2023; tổ chức lấy ý kiến nhân dân góp ý dự thảo Luật Đất đai (sửa đổi) với tinh thần trách nhiệm cao. Các Ban Công tác Mặt trận hướng dẫn nhân dân kích hoạt tài khoản định danh điện tử, sử dụng dịch vụ công trực tuyến. Từ tháng 9, công tác tuyên truyền hướng vào đợt thi đua lập thành tích chào mừng Đại hội đại biểu MTTQ Việt Nam các cấp.
+
+## Phong trào thi đua
+
+Phong trào "Ngày chủ nhật xanh" và "Ngày xanh trong tuần" được duy trì thường xuyên; việc thu gom rác thải, thùng xốp, dọn vệ sinh các điểm công cộng trở thành nếp sinh hoạt của nhiều khu dân cư. Tại Hội nghị tổng kết công tác Mặt trận năm 2023 ngày 29/11/2023, ông Khổng Minh Nguyên, Phó Bí thư Đảng ủy, Chủ tịch Ủy ban MTTQ phường, Trưởng Khối Dân vận phường đã phát động phong trào thi đua chào mừng Đại hội đại biểu MTTQ phường nhiệm kỳ 2024-2029, tiến tới Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X. Hưởng ứng phong trào, tất cả các Ban Công tác Mặt trận khu dân cư đã đăng ký các mô hình, phần việc cụ thể.
+
+## Giám sát, phản biện
+
+Công tác giám sát và phản biện xã hội, tham gia góp ý xây dựng Đảng, xây dựng chính quyền được Ủy ban MTTQ phường triển khai và ngày càng chú trọng hơn, được nhân dân đồng tình hưởng ứng. Nội dung giám sát tập trung vào việc thực hiện Luật Thực hiện dân chủ ở cơ sở, việc quản lý, sử dụng các quỹ do nhân dân đóng góp và chất lượng các công trình hạ tầng trên địa bàn.
+
+## Củng cố tổ chức
+
+Công tác kiện toàn Ban Công tác Mặt trận luôn được quan tâm. Trong năm đã kiện toàn Trưởng Ban Công tác Mặt trận khu 2 và khu 4; Ủy ban MTTQ phường ghi nhận, tặng quà chia tay bà Nguyễn Thị Xuân, nguyên Trưởng Ban Công tác Mặt trận khu 4 và bà Nguyễn Thị Hằng, nguyên Trưởng Ban Công tác Mặt trận khu 2. Các đồng chí tuy tuổi cao nhưng rất tâm huyết, trách nhiệm, sát dân, có nhiều đóng góp trong xây dựng khối đại đoàn kết toàn dân tộc trên địa bàn. Công tác chuẩn bị Đại hội đại biểu MTTQ phường nhiệm kỳ 2024-2029 được triển khai đúng hướng dẫn, bắt đầu từ khâu xây dựng dự thảo báo cáo chính trị và hiệp thương nhân sự.
+
+## Ưu điểm
+
+- Nội dung, phương thức hoạt động của MTTQ và các tổ chức thành viên ngày càng được đổi mới, từng bước đáp ứng yêu cầu nhiệm vụ.
+- Công tác an sinh xã hội, chăm lo người nghèo, gia đình chính sách được thực hiện kịp thời, đúng đối tượng.
+- Các phong trào thi đua, các cuộc vận động được đẩy mạnh, nhất là phong trào "Ngày chủ nhật xanh"; tất cả các Ban Công tác Mặt trận đã đăng ký mô hình thi đua chào mừng Đại hội.
+- Việc triển khai Luật Thực hiện dân chủ ở cơ sở được thực hiện sớm, bài bản.
+
+## Hạn chế
+
+- Kết quả hỗ trợ xây dựng, sửa chữa nhà "Đại đoàn kết" chưa đạt kế hoạch đề ra.
+- Tỷ lệ hòa giải thành ở cơ sở chưa đạt chỉ tiêu; một số vụ việc tranh chấp đất đai, ranh giới còn kéo dài.
+- Một số Ban Công tác Mặt trận còn lúng túng khi triển khai các quy định mới của Luật Thực hiện dân chủ ở cơ sở.
+
+## Nguyên nhân
+
+Nguyên nhân khách quan: giá vật liệu xây dựng tăng cao, một số hộ được hỗ trợ chưa chuẩn bị được phần kinh phí đối ứng nên chưa thể khởi công; các vụ việc tranh chấp đất đai có tính chất phức tạp, liên quan đến nhiều thế hệ.
+
+Nguyên nhân chủ quan: kỹ năng hòa giải của một số hòa giải viên còn hạn chế; việc phối hợp giữa tổ hòa giải với các đoàn thể và người có uy tín trong dòng họ chưa thường xuyên.
+
+## Bài học kinh nghiệm
+
+- Đổi mới nội dung, phương thức hoạt động theo hướng sâu sát với nhân dân, hướng về cơ sở; lấy sự hài lòng của nhân dân làm thước đo.
+- Phát huy vai trò của người có uy tín, các dòng họ trong hòa giải và xây dựng khu dân cư văn hóa.
+- Thi đua phải gắn với công trình, phần việc cụ thể, có người chịu trách nhiệm và thời hạn hoàn thành.
+
+## Mục tiêu chung
+
+Năm 2024, tiếp tục phát huy sức mạnh khối đại đoàn kết toàn dân tộc, phát huy quyền làm chủ của nhân dân; đẩy mạnh phong trào thi đua lập thành tích chào mừng Đại hội đại biểu MTTQ Việt Nam các cấp; tổ chức thành công Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029.
+
+## Nhiệm vụ trọng tâm
+
+- Tổ chức thành công Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029; hướng dẫn các Ban Công tác Mặt trận thực hiện các mô hình, phần việc đã đăng ký.
+- Thực hiện tốt Luật Thực hiện dân chủ ở cơ sở; phát huy quyền làm chủ của nhân dân thông qua giám sát và phản biện xã hội.
+- Triển khai hiệu quả "Ngày xanh trong tuần", "Ngày chủ nhật xanh", thu gom rác thải, thùng xốp tại các điểm công cộng.
+- Hoàn thành kế hoạch hỗ trợ xây dựng, sửa chữa nhà "Đại đoàn kết" còn dở dang.
+- Nâng cao chất lượng hòa giải ở cơ sở, giữ gìn đoàn kết trong cộng đồng dân cư.
+
+## Giải pháp
+
+- Thực hiện ý kiến chỉ đạo của đồng chí Nguyễn Hùng Chiến, Bí thư Đảng ủy, Chủ tịch Ủy ban nhân dân phường tại hội nghị tổng kết: tiếp tục đổi mới nội dung, phương thức hoạt động theo hướng sâu sát với nhân dân, hướng về cơ sở.
+- Phối hợp với Ủy ban nhân dân phường và gia đình, dòng họ huy động thêm nguồn lực đối ứng để các hộ được hỗ trợ sớm khởi công xây dựng nhà.
+- Tập huấn kỹ năng hòa giải cho các tổ hòa giải; mời người có uy tín tham gia hòa giải các vụ việc phức tạp.
+
+## Kiến nghị, đề xuất
+
+- Đề nghị Ủy ban MTTQ thành phố hướng dẫn sớm quy trình hiệp thương nhân sự, tổ chức Đại hội MTTQ cấp phường nhiệm kỳ 2024-2029.
+- Đề nghị Ủy ban nhân dân phường chỉ đạo các bộ phận chuyên môn phối hợp giải quyết dứt điểm các vụ việc tranh chấp đất đai kéo dài.
+""",
+    2024: """\
+## Tình hình chung
+
+Năm 2024 là năm diễn ra Đại hội đại biểu MTTQ Việt Nam các cấp nhiệm kỳ 2024-2029, đỉnh cao là Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X với chủ đề "Đoàn kết - Dân chủ - Đổi mới - Sáng tạo - Phát triển". Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029 đã thành công tốt đẹp, hiệp thương cử Ủy ban MTTQ phường khóa mới, đề ra chương trình hành động với nhiều chỉ tiêu cụ thể, đo đếm được.
+
+Ngày 07/9/2024, cơn bão số 3 (Yagi) đổ bộ trực tiếp vào tỉnh Quảng Ninh, gây thiệt hại nặng nề về nhà cửa, cây cối, công trình công cộng trên địa bàn phường. Ủy ban MTTQ phường đã cùng cả hệ thống chính trị và nhân dân khẩn trương khắc phục hậu quả, ổn định đời sống. Cuối năm, thực hiện chủ trương sắp xếp, tinh gọn tổ chức bộ máy của hệ thống chính trị theo tinh thần Nghị quyết số 18-NQ/TW, Mặt trận phường chủ động nắm bắt tư tưởng cán bộ, hội viên và nhân dân, chuẩn bị cho việc sắp xếp tổ chức bộ máy và đơn vị hành chính năm 2025.
+
+## Tuyên truyền, vận động
+
+Công tác tuyên truyền tập trung vào Đại hội MTTQ các cấp, Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X, chủ trương sắp xếp, tinh gọn tổ chức bộ máy và công tác phòng, chống thiên tai. Dự thảo Báo cáo chính trị trình Đại hội MTTQ phường được lấy ý kiến rộng rãi ở các khu dân cư, nhận được nhiều ý kiến tâm huyết của nhân dân.
+
+## An sinh xã hội
+
+Ngay sau bão số 3, Ủy ban MTTQ phường đã tiếp nhận, phân bổ kịp thời tiền, hàng ủng hộ của các doanh nghiệp, nhà hảo tâm đến các hộ bị thiệt hại; các tổ chức thành viên huy động hội viên, đoàn viên giúp dân lợp lại mái nhà, dọn dẹp cây đổ. Hưởng ứng phong trào thi đua "Chung tay xóa nhà tạm, nhà dột nát", phường đã rà soát và hỗ trợ xây mới, sửa chữa nhà "Đại đoàn kết" cho các hộ khó khăn về nhà ở, kết quả cao hơn các năm trước.
+
+## Giám sát, phản biện
+
+Nâng cao chất lượng giám sát, phản biện xã hội là một trong những khâu đột phá của nhiệm kỳ mới. Ủy ban MTTQ phường chủ trì giám sát việc hỗ trợ các hộ bị thiệt hại do bão số 3 và việc rà soát nhà tạm, nhà dột nát; tổ chức phản biện phương án hỗ trợ xóa nhà tạm, bảo đảm công khai, đúng đối tượng.
+
+## Củng cố tổ chức
+
+Sau Đại hội, Ủy ban MTTQ phường khóa mới đã kiện toàn Ban Thường trực, phân công nhiệm vụ cho các ủy viên, ban hành quy chế hoạt động nhiệm kỳ 2024-2029. Các Ban Công tác Mặt trận khu dân cư được củng cố, bổ sung thành viên trẻ, có năng lực. Ủy ban MTTQ phường đã chủ động rà soát hồ sơ, tài liệu, các quỹ do Mặt trận quản lý để sẵn sàng thực hiện việc sắp xếp tổ chức bộ máy theo chỉ đạo của cấp trên.
+
+## Ưu điểm
+
+- Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029 được tổ chức thành công, đúng hướng dẫn, tạo khí thế mới trong toàn hệ thống Mặt trận.
+- Công tác ứng phó và khắc phục hậu quả bão số 3 được triển khai nhanh chóng, thể hiện tinh thần "tương thân tương ái" của nhân dân.
+- Phong trào "Chung tay xóa nhà tạm, nhà dột nát" được triển khai quyết liệt, thu hút nhiều nguồn lực xã hội.
+- Các Ban Công tác Mặt trận đều thực hiện tốt các mô hình, phần việc đã đăng ký chào mừng Đại hội.
+
+## Hạn chế
+
+- Số buổi ra quân "Ngày chủ nhật xanh" chưa đạt kế hoạch do phải tập trung khắc phục hậu quả bão số 3.
+- Tỷ lệ kiến nghị của cử tri được trả lời chưa đạt chỉ tiêu; một số kiến nghị về đất đai, hạ tầng bị hư hỏng sau bão còn chậm được giải quyết.
+- Công tác nắm bắt tư tưởng của cán bộ, hội viên trước yêu cầu sắp xếp tổ chức bộ máy có lúc còn lúng túng.
+
+## Nguyên nhân
+
+Nguyên nhân khách quan: thiệt hại do bão số 3 rất lớn, khối lượng công việc khắc phục hậu quả nhiều, kéo dài; nguồn lực để sửa chữa hạ tầng còn hạn chế.
+
+Nguyên nhân chủ quan: việc theo dõi, đôn đốc các cơ quan chức năng trả lời kiến nghị của cử tri chưa thường xuyên; một số cán bộ Mặt trận ở cơ sở mới được kiện toàn, kinh nghiệm còn ít.
+
+## Bài học kinh nghiệm
+
+- Trong thiên tai, sự chủ động của Mặt trận và các Ban Công tác Mặt trận khu dân cư là yếu tố quyết định để huy động sức dân kịp thời, hiệu quả.
+- Mọi khoản tiền, hàng ủng hộ phải được tiếp nhận, phân bổ công khai, minh bạch, có sự giám sát của nhân dân.
+- Chỉ tiêu phải cụ thể, đo đếm được; nhiệm vụ phải rõ người, rõ việc, rõ thời gian, rõ kết quả.
+
+## Mục tiêu chung
+
+Năm 2025, đưa Nghị quyết Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029 vào cuộc sống; phát huy sức mạnh khối đại đoàn kết toàn dân tộc, tham gia xây dựng Đảng, chính quyền trong sạch, vững mạnh, góp phần tổ chức thành công Đại hội Đảng bộ các cấp nhiệm kỳ 2025-2030. Chủ động thực hiện tốt việc sắp xếp tổ chức bộ máy của MTTQ và các tổ chức chính trị - xã hội, sắp xếp đơn vị hành chính theo chủ trương của cấp trên, bảo đảm hoạt động thông suốt, không gián đoạn, không để ảnh hưởng đến quyền lợi của nhân dân.
+
+## Nhiệm vụ trọng tâm
+
+- Thực hiện ba khâu đột phá của nhiệm kỳ: nâng cao chất lượng giám sát, phản biện xã hội; chung tay xóa nhà tạm, nhà dột nát và hỗ trợ sinh kế cho hộ nghèo, hộ cận nghèo; nâng cao chất lượng hoạt động của Ban Công tác Mặt trận khu dân cư.
+- Tiếp tục hỗ trợ các hộ bị thiệt hại do bão số 3 ổn định cuộc sống.
+- Duy trì phong trào "Ngày chủ nhật xanh", xây dựng khu dân cư xanh, sạch, đẹp.
+- Chuẩn bị chu đáo hồ sơ, tài liệu, các quỹ do Mặt trận quản lý để bàn giao khi sắp xếp tổ chức bộ máy và đơn vị hành chính.
+
+## Giải pháp
+
+- Xây dựng chương trình phối hợp thống nhất hành động năm 2025 với các chỉ tiêu cụ thể, phân công rõ trách nhiệm cho từng tổ chức thành viên và Ban Công tác Mặt trận.
+- Lập sổ theo dõi kiến nghị của cử tri, định kỳ đôn đốc và thông báo kết quả trả lời đến nhân dân.
+- Làm tốt công tác tư tưởng đối với cán bộ, hội viên trong quá trình sắp xếp tổ chức bộ máy.
+
+## Kiến nghị, đề xuất
+
+- Đề nghị Ủy ban MTTQ thành phố sớm có hướng dẫn về việc sắp xếp tổ chức bộ máy, chuyển giao các quỹ và hồ sơ của Mặt trận cấp phường.
+- Đề nghị Ủy ban nhân dân phường quan tâm bố trí nguồn lực sửa chữa các công trình hạ tầng bị hư hỏng sau bão số 3.
+""",
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -22,18 +22,24 @@ def _console():
 
 
 class StepPrinter:
-    """One line per step and year; works the same on a terminal and in CI logs."""
+    """One line per step and job; the same on a terminal and in CI logs, and from many
+    processes at once (events arrive through one queue)."""
 
     def __init__(self, console):
         self.console = console
 
-    def __call__(self, year: int, step: str, state: str, seconds: float) -> None:
+    def __call__(self, label: object, step: str, state: str, seconds: float) -> None:
         from .pipeline import STEP_LABELS
 
+        name = STEP_LABELS.get(step, step)
         if state == "start":
-            self.console.print(f"[{year}] {STEP_LABELS.get(step, step)} …")
+            self.console.print(f"[{label}] {name} …", markup=False)
+        elif state == "skip":
+            self.console.print(f"[{label}] {name}: không đổi, bỏ qua / unchanged, skipped", markup=False)
+        elif state == "failed":
+            self.console.print(f"[{label}] lỗi / failed", markup=False)
         else:
-            self.console.print(f"[{year}] {STEP_LABELS.get(step, step)}: xong / done ({seconds:.1f} s)")
+            self.console.print(f"[{label}] {name}: xong / done ({seconds:.1f} s)", markup=False)
 
 
 def _project(args):
@@ -54,27 +60,42 @@ def _years(args, project) -> list[int]:
 
 # ---------------------------------------------------------------------------- commands
 def cmd_build(args) -> int:
-    from .pipeline import build_year
+    from .batch import plan_jobs, run_jobs
 
     console = _console()
     project = _project(args)
-    years = _years(args, project)
-    printer = StepPrinter(console)
+    if args.jobs < 1:
+        raise UsageError("--jobs phải ≥ 1", "--jobs must be at least 1")
+    jobs = plan_jobs(project, args.year, all_years=args.all, unit=args.unit, renderer=args.renderer,
+                     force=args.force, wait=args.wait)
+    if not jobs:
+        raise UsageError("không có năm nào để build trong data/raw/", "nothing to build: no year folders in data/raw/")
     t0 = time.perf_counter()
-    results = []
-    for year in years:
-        results.append(build_year(project, year, renderer_name=args.renderer, progress=printer, wait=args.wait))
-    console.print(f"Hoàn thành {len(results)} năm trong {time.perf_counter() - t0:.1f} s / built {len(results)} year(s).")
-    for result in results:
-        if result.rejected_rows:
-            console.print(f"[{result.year}] {result.rejected_rows} dòng số liệu bị loại: xem "
-                          f"{project.rel(project.data_dir(result.year) / 'rejects.csv')} / rows rejected")
-    console.print("Tệp đã tạo / files produced:")
-    for result in results:
-        for fmt in ("html", "pdf"):
-            if fmt in result.outputs:
-                console.print(f"  {project.rel(result.outputs[fmt])}")
-    return 0
+    results = run_jobs(jobs, n_jobs=args.jobs, scheduler=args.scheduler, on_event=StepPrinter(console))
+    elapsed = time.perf_counter() - t0
+    failed = [r for r in results if r["exit_code"]]
+    fresh = [r for r in results if not r["exit_code"] and r["up_to_date"]]
+    for r in fresh:
+        console.print(f"[{r['label']}] không có gì thay đổi: báo cáo đã cập nhật / nothing changed, up to date",
+                      markup=False)
+    built = len(results) - len(failed) - len(fresh)
+    console.print(f"Xong {len(results) - len(failed)}/{len(results)} (build {built}, không đổi {len(fresh)}) "
+                  f"trong {elapsed:.1f} s / done in {elapsed:.1f} s", markup=False)
+    for r in results:
+        if r.get("rejected_rows"):
+            data_dir = Path(r["outputs"]["qmd"]).parent / "data" / "rejects.csv"
+            console.print(f"[{r['label']}] {r['rejected_rows']} dòng số liệu bị loại / rows rejected: "
+                          f"{project.rel(data_dir)}", markup=False)
+    for r in failed:
+        print(f"[{r['label']}]\n{r['error']}", file=sys.stderr)
+    ok = [r for r in results if not r["exit_code"]]
+    if ok:
+        console.print("Tệp đã tạo / files produced:")
+        for r in ok:
+            for fmt in ("html", "pdf"):
+                if fmt in r["outputs"]:
+                    console.print(f"  {project.rel(Path(r['outputs'][fmt]))}", markup=False)
+    return max((r["exit_code"] for r in failed), default=0)
 
 
 def cmd_validate(args) -> int:
@@ -140,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--renderer", choices=("auto", "quarto", "pandoc"), default="auto",
                    help="auto: Quarto if installed, else pandoc + typst")
     p.add_argument("--wait", action="store_true", help="wait for another build of the same year instead of failing")
+    p.add_argument("--force", action="store_true", help="run every step, even those whose inputs did not change")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="build N unit-years in parallel processes")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run the jobs on a Dask cluster (tcp://host:8786)")
+    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: all units)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("validate", help="check a year's input files only")

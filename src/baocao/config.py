@@ -231,37 +231,53 @@ class UnitConfig:
     organisations: tuple[Item, ...]
     signer: dict
     recipients: tuple[str, ...]
+    data: str = ""  # source folder relative to the project; "" = data/raw
+    predecessors: tuple[str, ...] = ()  # units merged into this one …
+    valid_from: str = ""  # … on this date (ISO); earlier years compare with their sum
+    merged_into: str = ""
+    valid_to: str = ""
+    raw: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
-    def load(cls, path: Path) -> "UnitConfig":
-        data = load_yaml(path) or {}
+    def from_dict(cls, unit: dict, defaults: dict, path: Path) -> "UnitConfig":
+        merged = {**defaults, **unit}
         try:
-            unit = data["unit"]
             return cls(
-                id=str(unit["id"]),
-                name=unit["name"],
-                short_name=unit.get("short_name", unit["name"]),
-                body_parent=unit["body_parent"],
-                body_name=unit["body_name"],
-                place=unit["place"],
-                ward=unit.get("ward", ""),
-                city=unit.get("city", ""),
-                province=unit.get("province", ""),
-                symbol=unit.get("symbol", "BC-MTTQ-BTT"),
-                default_year=int(unit.get("default_year", 0)),
-                compare_years=int(unit.get("compare_years", 3)),
-                areas=tuple(_item(a) for a in data["areas"]),
-                organisations=tuple(_item(o) for o in data.get("organisations", ())),
-                signer=dict(data.get("signer", {})),
-                recipients=tuple(data.get("recipients", ())),
+                id=str(merged["id"]),
+                name=merged["name"],
+                short_name=merged.get("short_name", merged["name"]),
+                body_parent=merged["body_parent"],
+                body_name=merged["body_name"],
+                place=merged["place"],
+                ward=merged.get("ward", ""),
+                city=merged.get("city", ""),
+                province=merged.get("province", ""),
+                symbol=merged.get("symbol", "BC-MTTQ-BTT"),
+                default_year=int(merged.get("default_year", 0)),
+                compare_years=int(merged.get("compare_years", 3)),
+                areas=tuple(_item(a) for a in merged["areas"]),
+                organisations=tuple(_item(o) for o in merged.get("organisations") or ()),
+                signer=dict(merged.get("signer") or {}),
+                recipients=tuple(merged.get("recipients") or ()),
+                data=str(merged.get("data", "")),
+                predecessors=tuple(merged.get("predecessors") or ()),
+                valid_from=str(merged.get("valid_from", "") or ""),
+                merged_into=str(merged.get("merged_into", "") or ""),
+                valid_to=str(merged.get("valid_to", "") or ""),
+                raw=merged,
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(
-                f"{path}: thiếu khóa {exc} hoặc sai kiểu dữ liệu",
-                f"{path}: missing key {exc} or wrong type",
+                f"{path}: đơn vị '{merged.get('id', '?')}' thiếu khóa {exc} hoặc sai kiểu dữ liệu",
+                f"{path}: unit '{merged.get('id', '?')}' misses key {exc} or has a wrong type",
                 hint_vi="so sánh với baocao.yml mẫu trong kho mã",
                 hint_en="compare with the sample baocao.yml in the repository",
             ) from None
+
+    @classmethod
+    def load(cls, path: Path) -> "UnitConfig":
+        """The single unit of a baocao.yml with a `unit:` block."""
+        return load_units(path)[0]
 
     @functools.cached_property
     def area_catalogue(self) -> Catalogue:
@@ -272,12 +288,50 @@ class UnitConfig:
         return Catalogue("organisations", list(self.organisations))
 
 
+_UNIT_DEFAULT_KEYS = ("areas", "organisations", "signer", "recipients", "default_year", "compare_years", "symbol",
+                      "body_parent", "province", "city")
+
+
+def load_units(path: Path) -> list[UnitConfig]:
+    """Units of baocao.yml: one `unit:` block, or a `units:` list (a province analyst's wards).
+
+    Top-level keys (areas, organisations, signer, recipients, …) and a `unit:` block next to
+    `units:` are defaults that every unit of the list may override.
+    """
+    data = load_yaml(path) or {}
+    defaults = {k: data[k] for k in _UNIT_DEFAULT_KEYS if k in data}
+    if "units" in data:
+        defaults.update(data.get("unit") or {})
+        units = [UnitConfig.from_dict(u, defaults, path) for u in data["units"] or ()]
+    elif "unit" in data:
+        units = [UnitConfig.from_dict(data["unit"], defaults, path)]
+    else:
+        raise ConfigError(f"{path}: thiếu khối 'unit:' hoặc 'units:'", f"{path}: no 'unit:' or 'units:' block")
+    ids = [u.id for u in units]
+    for u in units:
+        if ids.count(u.id) > 1:
+            raise ConfigError(f"{path}: mã đơn vị '{u.id}' bị lặp", f"{path}: unit id '{u.id}' appears twice")
+        for other in (*u.predecessors, *([u.merged_into] if u.merged_into else [])):
+            if other not in ids:
+                raise ConfigError(
+                    f"{path}: đơn vị '{u.id}' nhắc tới đơn vị '{other}' không có trong danh sách",
+                    f"{path}: unit '{u.id}' refers to unknown unit '{other}'",
+                )
+    return units
+
+
 @dataclass(frozen=True)
 class Project:
-    """Where everything is. ``root`` holds baocao.yml; ``build_root`` defaults to root/build."""
+    """Where everything is. ``root`` holds baocao.yml; ``build_root`` defaults to root/build.
+
+    With several units in baocao.yml, :meth:`for_unit` narrows the project to one of them: its
+    raw data in ``data/raw/<unit>/<year>/`` (or the unit's ``data:``) and its builds in
+    ``build/<unit>/<year>/``. A single-unit project keeps ``data/raw/<year>`` and ``build/<year>``.
+    """
 
     root: Path
     build_root: Path
+    unit_id: str | None = None
 
     @classmethod
     def find(cls, start: Path | None = None, build_root: Path | None = None) -> "Project":
@@ -292,6 +346,56 @@ class Project:
             hint_en="run the command inside the project folder, or pass --project DIR",
         )
 
+    # units -----------------------------------------------------------------------------
+    @functools.cached_property
+    def all_units(self) -> list[UnitConfig]:
+        return load_units(self.root / CONFIG_NAME)
+
+    @property
+    def multi_unit(self) -> bool:
+        return len(self.all_units) > 1 or "units" in (load_yaml(self.root / CONFIG_NAME) or {})
+
+    def for_unit(self, unit_id: str) -> "Project":
+        if unit_id not in [u.id for u in self.all_units]:
+            known = ", ".join(u.id for u in self.all_units)
+            raise ConfigError(f"không có đơn vị '{unit_id}' trong {CONFIG_NAME} (có: {known})",
+                              f"no unit '{unit_id}' in {CONFIG_NAME} (known: {known})")
+        base = self.build_root.parent if self.unit_id and self.multi_unit else self.build_root
+        return Project(self.root, base / unit_id if self.multi_unit else base, unit_id)
+
+    def units(self) -> list["Project"]:
+        """One project per unit (a single-unit project returns itself)."""
+        if not self.multi_unit:
+            return [self]
+        return [self.for_unit(u.id) for u in self.all_units]
+
+    @functools.cached_property
+    def unit(self) -> UnitConfig:
+        units = self.all_units
+        if self.unit_id is None:
+            if len(units) > 1:
+                raise ConfigError(
+                    f"{CONFIG_NAME} khai báo {len(units)} đơn vị: hãy chọn một bằng --unit",
+                    f"{CONFIG_NAME} declares {len(units)} units: choose one with --unit",
+                )
+            return units[0]
+        return next(u for u in units if u.id == self.unit_id)
+
+    def unit_fingerprint(self) -> str:
+        import hashlib
+        import json
+
+        return hashlib.sha256(json.dumps(self.unit.raw, sort_keys=True, default=str).encode()).hexdigest()
+
+    def history_sources(self, year: int) -> list["Project"]:
+        """Whose data stands for this unit in an earlier ``year``: itself, or — before the
+        date it was formed by merging others — the units merged into it, so that the
+        year-over-year sections compare like with like."""
+        unit = self.unit
+        if unit.predecessors and unit.valid_from and year < int(unit.valid_from[:4]):
+            return [self.for_unit(p) for p in unit.predecessors if self.for_unit(p).raw_dir(year).is_dir()]
+        return [self] if self.raw_dir(year).is_dir() else []
+
     # configuration -------------------------------------------------------------------
     @functools.cached_property
     def unit(self) -> UnitConfig:
@@ -304,7 +408,9 @@ class Project:
     # inputs ----------------------------------------------------------------------------
     @property
     def raw_root(self) -> Path:
-        return self.root / "data" / "raw"
+        if self.unit_id is not None and self.multi_unit:
+            return self.root / (self.unit.data or f"data/raw/{self.unit.id}")
+        return self.root / (self.unit.data or "data/raw")
 
     def raw_dir(self, year: int) -> Path:
         return self.raw_root / str(year)

@@ -417,17 +417,43 @@ def _quality(accounting: pd.DataFrame, rejects: pd.DataFrame, warnings: pd.DataF
 
 
 def load_history(project: Project, year: int) -> tuple[dict[int, Tables], list[str]]:
-    """Earlier years' tidy tables, cleaned in memory from their raw folders."""
+    """Earlier years' tidy tables, cleaned in memory from their raw folders.
+
+    Before a unit was formed by a merger (``predecessors`` and ``valid_from`` in baocao.yml),
+    an earlier year is the sum of the units merged into it, so that "compared with last year"
+    compares like with like; their area ids are prefixed with the unit id to stay distinct.
+    """
     from .clean import clean_year
     from .errors import BaocaoError
 
     history: dict[int, Tables] = {}
     notes: list[str] = []
     for y in range(year - project.unit.compare_years, year):
-        if not project.raw_dir(y).is_dir():
+        sources = project.history_sources(y)
+        if not sources:
             continue
-        try:
-            history[y] = clean_year(project, y).tables
-        except BaocaoError as exc:
-            notes.append(f"{y}: {exc.message_vi}")
+        parts: list[Tables] = []
+        for source in sources:
+            try:
+                tables = clean_year(source, y).tables
+            except BaocaoError as exc:
+                notes.append(f"{y} ({source.unit.id}): {exc.message_vi}")
+                continue
+            if source.unit.id != project.unit.id:
+                tables = {name: _prefix_areas(frame, source.unit.id) for name, frame in tables.items()}
+            parts.append(tables)
+        if len(parts) == len(sources):
+            history[y] = parts[0] if len(parts) == 1 else {
+                name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]
+            }
+        elif parts:
+            notes.append(f"{y}: thiếu số liệu của một số đơn vị tiền thân; bỏ năm này khỏi so sánh")
     return history, notes
+
+
+def _prefix_areas(frame: pd.DataFrame, unit_id: str) -> pd.DataFrame:
+    if "area" not in frame.columns:
+        return frame
+    out = frame.copy()
+    out["area"] = (unit_id + ":" + out["area"].astype("string")).where(out["area"].notna())
+    return out

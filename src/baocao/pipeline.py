@@ -25,12 +25,12 @@ from .atomic import write_json
 from .config import Project
 from .errors import BaocaoError, BuildLockedError, ToolMissingError
 
-STEPS = ("clean", "analyze", "compose", "render", "manifest")
 STEP_LABELS = {
     "clean": "làm sạch, kiểm tra số liệu (01_clean.ipynb)",
     "analyze": "tính chỉ tiêu, vẽ biểu đồ (02_analyze.ipynb)",
     "compose": "soạn văn bản báo cáo (.qmd)",
-    "render": "xuất HTML và PDF",
+    "html": "xuất HTML",
+    "pdf": "xuất PDF (typst, PDF/A-2b)",
     "manifest": "ghi manifest.json",
 }
 NOTEBOOKS = {"clean": "01_clean.ipynb", "analyze": "02_analyze.ipynb"}
@@ -155,12 +155,26 @@ def _normalise_notebook(path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- a year's build
+STATE_FILE = ".baocao-state.json"
+RUN_STEPS = ("clean", "analyze", "compose", "html", "pdf")
+STEP_OUTPUTS = {
+    "clean": ("data", "notebooks/01_clean.ipynb"),
+    "analyze": ("metrics.json", "figures", "notebooks/02_analyze.ipynb"),
+    "compose": ("bao-cao-{year}.qmd",),
+    "html": ("bao-cao-{year}.html",),
+    "pdf": ("bao-cao-{year}.pdf",),
+}
+
+
 @dataclass
 class BuildResult:
     year: int
     outputs: dict[str, Path] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    ran: list[str] = field(default_factory=list)
     rejected_rows: int = 0
+    up_to_date: bool = False
+    unit: str = ""
 
 
 def _lock(project: Project, year: int, wait: bool):
@@ -180,6 +194,125 @@ def _lock(project: Project, year: int, wait: bool):
     return lock
 
 
+# ---------------------------------------------------------------------------- step keys
+_DIGESTS: dict[tuple, str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, memoised on (path, size, mtime) within the process."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = sha256(path)
+    return _DIGESTS[key]
+
+
+def _tree(base: Path, rel: str) -> dict[str, str]:
+    """Digests of a file or of every file below a folder, keyed by path relative to base."""
+    path = base / rel
+    if path.is_file():
+        return {rel: file_digest(path)}
+    return {p.relative_to(base).as_posix(): file_digest(p) for p in _files_under(path)}
+
+
+_CODE: str | None = None
+
+
+def code_digest() -> str:
+    """The package's own code: any change to it re-runs every step."""
+    global _CODE
+    if _CODE is None:
+        package = Path(__file__).resolve().parent
+        h = hashlib.sha256()
+        for p in sorted(package.rglob("*.py")):
+            h.update(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+        _CODE = h.hexdigest()
+    return _CODE
+
+
+_PY_LIBS = ("pandas", "numpy", "openpyxl", "pandera", "papermill", "nbclient", "ipykernel", "matplotlib", "jinja2", "pyyaml")
+
+
+def _lib_versions(names: Sequence[str]) -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": sys.version.split()[0]}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "-"
+    return out
+
+
+def renderer_fingerprint(renderer) -> dict[str, str]:
+    """What decides the rendered bytes; cheap for the pandoc backend (pinned wheels)."""
+    if renderer.name == "pandoc":
+        return {"renderer": "pandoc", **_lib_versions(("pypandoc_binary", "typst"))}
+    return {"renderer": renderer.name, **renderer.versions()}
+
+
+def _raw_inputs(project: Project, year: int) -> dict[str, str]:
+    """The year's data files (not its metadata or narrative, which only compose reads)."""
+    from .narrative import META_FILE, NARRATIVE_FILE
+
+    folder = project.raw_dir(year)
+    return {f"raw/{year}/{k}": v for k, v in _tree(folder, ".").items() if Path(k).name not in (META_FILE, NARRATIVE_FILE)} \
+        if folder.is_dir() else {}
+
+
+def step_key(step: str, project: Project, year: int, build_dir: Path, renderer) -> str:
+    """Hash of everything ``step`` reads: input files, parameters, code and tool versions."""
+    from .narrative import META_FILE, NARRATIVE_FILE
+
+    root, raw = project.root, project.raw_dir(year)
+    parts: dict[str, object] = {"step": step, "year": year, "code": code_digest(), "unit": project.unit_fingerprint()}
+    reference = _tree(root, "data/reference")
+    if step == "clean":
+        parts.update(raw=_raw_inputs(project, year), ref=reference, nb=_tree(root, "notebooks/01_clean.ipynb"),
+                     libs=_lib_versions(_PY_LIBS))
+    elif step == "analyze":
+        history = {}
+        for y in range(year - project.unit.compare_years, year):
+            for source in project.history_sources(y):
+                history.update(_raw_inputs(source, y))
+        parts.update(data=_tree(build_dir, "data"), history=history, ref=reference,
+                     nb=_tree(root, "notebooks/02_analyze.ipynb"), libs=_lib_versions(_PY_LIBS))
+    elif step == "compose":
+        parts.update(metrics=_tree(build_dir, "metrics.json"), template=_tree(root, "report/bao-cao.qmd.j2"),
+                     meta={k: file_digest(raw / k) for k in (META_FILE, NARRATIVE_FILE) if (raw / k).exists()},
+                     libs=_lib_versions(("jinja2",)))
+    elif step in ("html", "pdf"):
+        assets = ("report/html", "report/filters") if step == "html" else ("report/typst", "report/filters", "report/fonts")
+        parts.update(qmd=_tree(build_dir, f"bao-cao-{year}.qmd"), figures=_tree(build_dir, "figures"),
+                     assets={a: _tree(root, a) for a in assets}, quarto=_tree(root, "_quarto.yml"),
+                     renderer=renderer_fingerprint(renderer))
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _load_state(build_dir: Path) -> dict:
+    try:
+        return json.loads((build_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _outputs_exist(step: str, year: int, build_dir: Path) -> bool:
+    return all((build_dir / o.format(year=year)).exists() for o in STEP_OUTPUTS[step])
+
+
+def stale_steps(project: Project, year: int, build_dir: Path, renderer, formats: Sequence[str]) -> list[str]:
+    """Steps whose inputs changed since the build in ``build_dir`` (empty: nothing to do)."""
+    state = _load_state(build_dir)
+    wanted = [s for s in RUN_STEPS if s not in ("html", "pdf") or s in formats]
+    stale = []
+    for step in wanted:
+        if stale or state.get(step) != step_key(step, project, year, build_dir, renderer) \
+                or not _outputs_exist(step, year, build_dir):
+            stale.append(step)
+    return stale
+
+
 def build_year(
     project: Project,
     year: int,
@@ -188,7 +321,10 @@ def build_year(
     formats: Sequence[str] = ("html", "pdf"),
     progress: Progress | None = None,
     wait: bool = False,
+    force: bool = False,
 ) -> BuildResult:
+    """Build one year: only the steps whose inputs changed (all with ``force``), staged and
+    promoted at the end, under the year's lock."""
     from .atomic import sweep_temporaries
     from .render import get_renderer
     from .render.options import RenderOptions
@@ -198,7 +334,7 @@ def build_year(
         from .errors import InputError, Location
 
         raise InputError(
-            Location(f"data/raw/{year}"),
+            Location(project.rel(project.raw_dir(year))),
             f"không có thư mục số liệu năm {year}",
             f"no data folder for {year}",
             hint_vi=f"tạo bằng 'baocao new-year {year}'; các năm có số liệu: "
@@ -207,40 +343,69 @@ def build_year(
             + (", ".join(map(str, project.years_available())) or "none"),
         )
     renderer = get_renderer(renderer_name)  # fail before any work when the tool is missing
-    options = RenderOptions.from_project(project.root)
+    final = project.build_dir(year)
+    result = BuildResult(year, unit=project.unit.id)
+
+    def finish(folder: Path) -> BuildResult:
+        result.outputs = {fmt: folder / f"bao-cao-{year}.{fmt}" for fmt in formats}
+        result.outputs["qmd"] = folder / f"bao-cao-{year}.qmd"
+        result.rejected_rows = _rejected_rows(folder)
+        return result
+
     lock = _lock(project, year, wait)
     try:
         _recover(project, year)
-        sweep_temporaries(project.build_dir(year))
+        sweep_temporaries(final)
+        if not force and final.is_dir() and not stale_steps(project, year, final, renderer, formats):
+            result.up_to_date = True
+            return finish(final)
+        options = RenderOptions.from_project(project.root)
         staging = Path(tempfile.mkdtemp(prefix=f".{year}.staging-", dir=project.build_root))
         try:
-            result = BuildResult(year)
-
-            def step(name: str, fn: Callable[[], object]) -> object:
+            if final.is_dir() and not force:
+                shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
+            state = {} if force else _load_state(staging)
+            for name in RUN_STEPS:
+                if name in ("html", "pdf") and name not in formats:
+                    continue
+                # Keys are computed on the staged files, so a step whose inputs came out
+                # byte-identical from a re-run earlier step is still skipped.
+                key = step_key(name, project, year, staging, renderer)
+                if state.get(name) == key and _outputs_exist(name, year, staging):
+                    progress(year, name, "skip", 0.0)
+                    continue
+                for out in STEP_OUTPUTS[name]:
+                    target = staging / out.format(year=year)
+                    shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
                 progress(year, name, "start", 0.0)
                 t0 = time.perf_counter()
-                value = fn()
+                _run_step(name, project, year, staging, renderer, options)
                 result.timings[name] = time.perf_counter() - t0
+                result.ran.append(name)
                 progress(year, name, "done", result.timings[name])
-                return value
-
-            step("clean", lambda: run_notebook(project, NOTEBOOKS["clean"], year, staging))
-            step("analyze", lambda: run_notebook(project, NOTEBOOKS["analyze"], year, staging))
-            qmd = step("compose", lambda: compose_step(project, year, staging))
-            outputs = step("render", lambda: renderer.render(qmd, formats, options=options))
-            step("manifest", lambda: write_manifest(project, year, staging, renderer))
+                state[name] = key
+            write_json(staging / STATE_FILE, state)
+            progress(year, "manifest", "start", 0.0)
+            t0 = time.perf_counter()
+            write_manifest(project, year, staging, renderer)
+            progress(year, "manifest", "done", time.perf_counter() - t0)
             _promote(project, year, staging)
             staging = None
-            final = project.build_dir(year)
-            result.outputs = {fmt: final / Path(p).name for fmt, p in outputs.items()}
-            result.outputs["qmd"] = project.qmd_path(year)
-            result.rejected_rows = _rejected_rows(final)
-            return result
+            return finish(final)
         finally:
             if staging is not None and staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
     finally:
         lock.release()
+
+
+def _run_step(name: str, project: Project, year: int, build_dir: Path, renderer, options) -> None:
+    if name in NOTEBOOKS:
+        run_notebook(project, NOTEBOOKS[name], year, build_dir)
+    elif name == "compose":
+        compose_step(project, year, build_dir)
+    else:
+        renderer.render(build_dir / f"bao-cao-{year}.qmd", (name,), options=options)
 
 
 def compose_step(project: Project, year: int, build_dir: Path) -> Path:
@@ -347,7 +512,7 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer) -> Pa
     outputs = {}
     for p in _files_under(build_dir):
         rel = p.relative_to(build_dir).as_posix()
-        if rel == "manifest.json":
+        if rel == "manifest.json" or Path(rel).name.startswith("."):
             continue
         outputs[rel] = sha256(p)
     manifest = {

@@ -1,0 +1,169 @@
+"""Many builds: the unit × year matrix, serially, in parallel processes, or on a Dask cluster.
+
+Years and units are independent jobs (a year's build cleans its earlier years in memory and
+never reads another job's outputs), so they can run anywhere in any order and give the same
+bytes as a serial build. ``--jobs N`` uses a process pool on this machine; ``--scheduler
+ADDRESS`` sends the same jobs to a ``dask.distributed`` cluster whose workers see the project
+and build folders at the same paths (shared storage). No home-made scheduler.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from .config import Project
+from .errors import BaocaoError
+
+ProgressEvent = Callable[[str, str, str, float], None]  # job label, step, state, seconds
+
+
+@dataclass(frozen=True)
+class Job:
+    root: str
+    build_root: str
+    unit_id: str | None
+    year: int
+    renderer: str = "auto"
+    force: bool = False
+    wait: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.unit_id}/{self.year}" if self.unit_id else str(self.year)
+
+    def project(self) -> Project:
+        return Project(Path(self.root), Path(self.build_root), self.unit_id)
+
+
+def plan_jobs(project: Project, years: Sequence[int] | None, *, all_years: bool, unit: str | None,
+              renderer: str, force: bool, wait: bool) -> list[Job]:
+    """The jobs a command line asks for, in a stable order (unit, then year)."""
+    projects = [project.for_unit(unit)] if unit else project.units()
+    jobs = []
+    for p in projects:
+        wanted = p.years_available() if all_years else (list(years) if years else [p.unit.default_year])
+        for year in sorted(set(wanted)):
+            if all_years or p.raw_dir(year).is_dir() or len(projects) == 1:
+                jobs.append(Job(str(p.root), str(p.build_root), p.unit_id, year, renderer, force, wait))
+    return jobs
+
+
+def run_job(job: Job, queue=None) -> dict:
+    """Build one unit-year; returns a picklable summary (errors included, never raised)."""
+    from .pipeline import build_year
+
+    def progress(year: int, step: str, state: str, seconds: float) -> None:
+        if queue is not None:
+            queue.put((job.label, step, state, seconds))
+
+    try:
+        result = build_year(job.project(), job.year, renderer_name=job.renderer, progress=progress,
+                            wait=job.wait, force=job.force)
+    except BaocaoError as exc:
+        return {"job": asdict(job), "label": job.label, "error": exc.render(), "exit_code": exc.exit_code}
+    return {
+        "job": asdict(job),
+        "label": job.label,
+        "outputs": {k: str(v) for k, v in result.outputs.items()},
+        "timings": result.timings,
+        "ran": result.ran,
+        "up_to_date": result.up_to_date,
+        "rejected_rows": result.rejected_rows,
+        "exit_code": 0,
+    }
+
+
+class _Direct:
+    """A queue stand-in for in-process runs: events are shown as they happen."""
+
+    def __init__(self, on_event: ProgressEvent):
+        self.on_event = on_event
+
+    def put(self, event: tuple) -> None:
+        self.on_event(*event)
+
+
+def _drain(queue, on_event: ProgressEvent, stop: threading.Event) -> None:
+    import queue as queue_mod
+
+    while not stop.is_set() or not queue.empty():
+        try:
+            event = queue.get(timeout=0.1)
+        except queue_mod.Empty:
+            continue
+        except (EOFError, OSError):
+            return
+        on_event(*event)
+
+
+def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list[dict]:
+    """Serially (n_jobs == 1) or in a pool of processes, with one progress stream."""
+    if n_jobs <= 1 or len(jobs) <= 1:
+        sink = _Direct(on_event)
+        return [run_job(job, sink) for job in jobs]
+
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("spawn")  # fresh interpreters: no inherited locks, kernels or threads
+    with mp.Manager() as manager:
+        q = manager.Queue()
+        stop = threading.Event()
+        drainer = threading.Thread(target=_drain, args=(q, on_event, stop), daemon=True)
+        drainer.start()
+        try:
+            with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), mp_context=ctx) as pool:
+                results = list(pool.map(run_job, jobs, [q] * len(jobs)))
+        finally:
+            stop.set()
+            drainer.join()
+    return results
+
+
+def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list[dict]:
+    """The same jobs on a dask.distributed cluster; progress per finished job."""
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:
+        from .errors import ToolMissingError
+
+        raise ToolMissingError(
+            "chưa cài dask.distributed để chạy trên cụm máy",
+            "dask.distributed is not installed (needed for --scheduler)",
+            hint_vi="pip install 'dask[distributed]'", hint_en="pip install 'dask[distributed]'",
+        ) from None
+    from .errors import ToolMissingError
+
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise ToolMissingError(
+            f"không kết nối được bộ lập lịch Dask tại {address}: {exc}",
+            f"cannot reach the Dask scheduler at {address}: {exc}",
+            hint_vi="kiểm tra địa chỉ (tcp://máy:8786) và bộ lập lịch đang chạy",
+            hint_en="check the address (tcp://host:8786) and that the scheduler is running",
+        ) from None
+    try:
+        futures = {client.submit(run_job, job, key=f"baocao-{job.label}-{i}", pure=False): job
+                   for i, job in enumerate(jobs)}
+        by_label: dict[str, dict] = {}
+        for future in as_completed(futures):
+            job = futures[future]
+            result = future.result()
+            by_label[job.label] = result
+            on_event(job.label, "job", "done" if result["exit_code"] == 0 else "failed", sum(result.get("timings", {}).values()))
+        return [by_label[j.label] for j in jobs]
+    finally:
+        client.close()
+
+
+def run_jobs(jobs: Iterable[Job], *, n_jobs: int = 1, scheduler: str | None = None,
+             on_event: ProgressEvent | None = None) -> list[dict]:
+    jobs = list(jobs)
+    on_event = on_event or (lambda *a: None)
+    if scheduler:
+        return run_dask(jobs, scheduler, on_event)
+    return run_local(jobs, n_jobs, on_event)

@@ -393,14 +393,10 @@ class Project:
         year-over-year sections compare like with like."""
         unit = self.unit
         if unit.predecessors and unit.valid_from and year < int(unit.valid_from[:4]):
-            return [self.for_unit(p) for p in unit.predecessors if self.for_unit(p).raw_dir(year).is_dir()]
+            return [self.for_unit(p) for p in unit.predecessors]
         return [self] if self.raw_dir(year).is_dir() else []
 
     # configuration -------------------------------------------------------------------
-    @functools.cached_property
-    def unit(self) -> UnitConfig:
-        return UnitConfig.load(self.root / CONFIG_NAME)
-
     @functools.cached_property
     def reference(self) -> Reference:
         return Reference(self.root / "data" / "reference")

@@ -171,6 +171,7 @@ def compute_metrics(
         "indicators": indicators,
         "by_area": _by_area(project, tables),
         "by_org": _by_org(project, tables),
+        "by_field": _by_field(project, tables),
         "fund": _fund_summary(project, tables, history.get(prev_year)),
         "gifts": _gifts(project, tables),
         "houses": _houses(project, tables),
@@ -241,6 +242,26 @@ def _by_org(project: Project, t: Tables) -> list[dict]:
             "participants": _sum(a, "participants"),
             "members": _sum(m, "members") if len(m) else None,
             "new_members": _sum(m, "new_members") if len(m) else None,
+        })
+    return rows
+
+
+def _by_field(project: Project, t: Tables) -> list[dict]:
+    """Activities per field (lĩnh vực), with the sessions each organisation held in it."""
+    act = t["activity"]
+    rows = []
+    for item in project.reference.catalogues["activity_fields"]:
+        a = act[act["field"] == item.id]
+        if a.empty:
+            continue
+        rows.append({
+            "id": item.id,
+            "name": item.name,
+            "activities": len(a),
+            "sessions": _sum(a, "sessions"),
+            "participants": _sum(a, "participants"),
+            "sessions_by_org": {org.id: _sum(a[a["org"] == org.id], "sessions")
+                                for org in project.unit.organisations},
         })
     return rows
 
@@ -430,7 +451,12 @@ def load_history(project: Project, year: int) -> tuple[dict[int, Tables], list[s
     notes: list[str] = []
     for y in range(year - project.unit.compare_years, year):
         sources = project.history_sources(y)
-        if not sources:
+        missing = [s.unit.id for s in sources if not s.raw_dir(y).is_dir()]
+        if not sources or len(missing) == len(sources):
+            continue
+        if missing:
+            notes.append(f"{y}: thiếu số liệu của {', '.join(missing)}; không so sánh năm này "
+                         f"/ no {y} data for {', '.join(missing)}; year not compared")
             continue
         parts: list[Tables] = []
         for source in sources:

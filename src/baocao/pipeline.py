@@ -39,19 +39,24 @@ Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done",
 
 
 # ---------------------------------------------------------------------------- notebook steps
-def clean_step(project_dir: str | Path, year: int, build_dir: str | Path):
+def _step_project(project_dir: str | Path, unit: str | None) -> Project:
+    project = Project.find(Path(project_dir))
+    return project.for_unit(unit) if unit else project
+
+
+def clean_step(project_dir: str | Path, year: int, build_dir: str | Path, unit: str | None = None):
     """Read, clean and validate the year's raw data; write build_dir/data/. Returns CleanResult."""
     from .clean import clean_year, write_clean
     from .schema import validate_tables
 
-    project = Project.find(Path(project_dir))
+    project = _step_project(project_dir, unit)
     result = clean_year(project, year)
     validate_tables(project, result.tables, year)
     write_clean(result, Path(build_dir) / "data")
     return result
 
 
-def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path) -> dict:
+def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit: str | None = None) -> dict:
     """Metrics and figures from the tidy tables (and earlier years' raw data)."""
     import pandas as pd
 
@@ -59,7 +64,7 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path) -> d
     from .figures import make_figures
     from .metrics import compute_metrics, load_history
 
-    project = Project.find(Path(project_dir))
+    project = _step_project(project_dir, unit)
     build_dir = Path(build_dir)
     data = build_dir / "data"
     tables = read_clean(data, project)
@@ -85,7 +90,7 @@ def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Pat
     source = project.notebooks_dir / name
     target = build_dir / "notebooks" / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    params = {"year": year, "project_dir": str(project.root), "build_dir": str(build_dir)}
+    params = {"year": year, "project_dir": str(project.root), "build_dir": str(build_dir), "unit": project.unit_id or ""}
     try:
         pm.execute_notebook(
             str(source),
@@ -101,7 +106,7 @@ def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Pat
         )
     except pm.PapermillExecutionError as exc:
         _normalise_notebook(target)
-        raise NotebookFailed(name, year, target, exc) from None
+        raise NotebookFailed(name, year, target, exc, project.rel(project.raw_dir(year))) from None
     _normalise_notebook(target)
     return target
 
@@ -109,7 +114,8 @@ def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Pat
 class NotebookFailed(BaocaoError):
     """A notebook step failed; if the cause was bad input, say that, not a traceback."""
 
-    def __init__(self, name: str, year: int, executed: Path, exc: Exception):
+    def __init__(self, name: str, year: int, executed: Path, exc: Exception, raw: str = ""):
+        raw = raw or f"data/raw/{year}"
         self.notebook = name
         self.executed = executed
         self.cause = exc
@@ -120,9 +126,9 @@ class NotebookFailed(BaocaoError):
             super().__init__(
                 f"số liệu năm {year} chưa dùng được:\n{evalue}",
                 f"the {year} data cannot be used (see the Vietnamese lines above)",
-                hint_vi=f"sửa các tệp trong data/raw/{year}/ theo từng dòng trên, rồi chạy lại; "
+                hint_vi=f"sửa các tệp trong {raw}/ theo từng dòng trên, rồi chạy lại; "
                 f"'baocao validate --year {year}' chỉ kiểm tra số liệu",
-                hint_en=f"fix the files in data/raw/{year}/ as each line says, then run again; "
+                hint_en=f"fix the files in {raw}/ as each line says, then run again; "
                 f"'baocao validate --year {year}' checks the data only",
             )
         else:

@@ -1,0 +1,79 @@
+"""Incremental builds: a step runs again only when what it reads changed."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import openpyxl
+import pytest
+
+from baocao.config import Project
+from baocao.pipeline import RUN_STEPS, build_year
+
+from .conftest import copy_project, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    root = copy_project(tmp_path_factory.mktemp("incremental") / "p", years=[2022, 2023])
+    project = Project(root, root / "build")
+    first = build_year(project, 2023, renderer_name="pandoc")
+    assert first.ran == list(RUN_STEPS)
+    return project
+
+
+def test_noop_rebuild_runs_nothing(project):
+    before = (project.build_dir(2023) / "bao-cao-2023.pdf").stat().st_mtime_ns
+    result = build_year(project, 2023, renderer_name="pandoc")
+    assert result.up_to_date and result.ran == []
+    assert (project.build_dir(2023) / "bao-cao-2023.pdf").stat().st_mtime_ns == before
+
+
+def test_noop_cli_says_nothing_changed(project):
+    proc = run_cli("build", "--year", "2023", "--renderer", "pandoc", cwd=project.root)
+    assert "không có gì thay đổi" in proc.stdout and "nothing changed" in proc.stdout
+    assert proc.stdout.strip().endswith("build/2023/bao-cao-2023.pdf")
+
+
+def test_touching_a_file_without_changing_it_is_a_noop(project):
+    path = project.raw_dir(2023) / "chi-tieu.xlsx"
+    os.utime(path, (time.time() + 5, time.time() + 5))
+    assert build_year(project, 2023, renderer_name="pandoc").ran == []
+
+
+def test_narrative_edit_reruns_only_compose_and_render(project):
+    path = project.raw_dir(2023) / "nhan-dinh.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nMột câu mới được thêm vào cuối.\n", encoding="utf-8")
+    result = build_year(project, 2023, renderer_name="pandoc")
+    assert result.ran == ["compose", "html", "pdf"]
+
+
+def test_css_edit_reruns_only_the_html(project):
+    css = project.root / "report" / "html" / "baocao.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n/* edited */\n", encoding="utf-8")
+    assert build_year(project, 2023, renderer_name="pandoc").ran == ["html"]
+
+
+def test_earlier_year_data_reruns_analysis_not_cleaning(project):
+    """2022's raw data feeds 2023's comparisons, not 2023's tidy tables."""
+    path = project.raw_dir(2022) / "mttq-phuong.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Khen thưởng"]
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and cell.column > 1:
+                cell.value = cell.value + 1
+                break
+        else:
+            continue
+        break
+    wb.save(path)
+    result = build_year(project, 2023, renderer_name="pandoc")
+    assert "clean" not in result.ran and "analyze" in result.ran
+
+
+def test_force_runs_every_step(project):
+    assert build_year(project, 2023, renderer_name="pandoc", force=True).ran == list(RUN_STEPS)

@@ -1,0 +1,237 @@
+"""Benchmarks of baocao: they print figures; they assert nothing.
+
+    .venv/bin/python benchmarks/bench.py year      # (a) one year end to end, by step, beside the tool floor
+    .venv/bin/python benchmarks/bench.py noop      # (b) the no-op rebuild
+    .venv/bin/python benchmarks/bench.py clean     # (c) cleaning throughput and peak memory, 10k/100k/1M rows
+    .venv/bin/python benchmarks/bench.py batch     # (d) N synthetic unit-years with --jobs 1 and --jobs 2
+    .venv/bin/python benchmarks/bench.py all
+
+Every run works in a temporary copy of the project, so build/ and data/ are never touched.
+Results and the machine are recorded in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def copy_project(dest: Path, years: list[int] | None = None) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("baocao.yml", "_quarto.yml", "requirements.lock"):
+        shutil.copy2(ROOT / name, dest / name)
+    for name in ("data", "notebooks", "report"):
+        shutil.copytree(ROOT / name, dest / name)
+    if years is not None:
+        for path in (dest / "data" / "raw").iterdir():
+            if path.name.isdigit() and int(path.name) not in years:
+                shutil.rmtree(path)
+    return dest
+
+
+def timed(cmd: list[str], cwd: Path | None = None, repeat: int = 1, env: dict | None = None) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, env={**os.environ, **(env or {})})
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def machine() -> str:
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            mem = f", {int(fh.readline().split()[1]) / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}, {platform.system()}"
+
+
+# ---------------------------------------------------------------------------- (a) one year
+def tool_floor(workdir: Path) -> dict[str, float]:
+    """What any run of this pipeline pays at least: the tools, measured in the same run."""
+    import pypandoc
+
+    floor = {}
+    floor["python + pandas import"] = min(timed([PY, "-c", "import pandas"], repeat=3))
+    kernel = (
+        "from jupyter_client.manager import start_new_kernel\n"
+        "km, kc = start_new_kernel(kernel_name='python3')\n"
+        "kc.execute_interactive('1')\n"
+        "kc.stop_channels(); km.shutdown_kernel(now=True)\n"
+    )
+    floor["one Jupyter kernel start (python3)"] = min(timed([PY, "-c", kernel], repeat=3)) - floor["python + pandas import"] * 0
+    doc = workdir / "small.md"
+    doc.write_text("# Báo cáo\n\nMột đoạn văn ngắn có dấu tiếng Việt.\n\n| a | b |\n|---|--:|\n| x | 1 |\n", encoding="utf-8")
+    floor["pandoc (small document → html)"] = min(timed([pypandoc.get_pandoc_path(), str(doc), "-s", "-o",
+                                                         str(workdir / "small.html"), "--metadata", "title=t"], repeat=5))
+    typ = workdir / "small.typ"
+    typ.write_text('#set text(lang: "vi")\n= Báo cáo\nMột đoạn văn ngắn có dấu tiếng Việt.\n', encoding="utf-8")
+    floor["typst (small document → pdf)"] = min(timed([PY, "-c", f"import typst; typst.compile({str(typ)!r}, output={str(workdir / 'small.pdf')!r})"], repeat=3))
+    return floor
+
+
+def bench_year(year: int = 2023) -> None:
+    from baocao.config import Project
+    from baocao.pipeline import build_year
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        root = copy_project(tmp / "p")
+        floor = tool_floor(tmp)
+        project = Project(root, root / "build")
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            result = build_year(project, year, renderer_name="pandoc", force=True)
+            runs.append((time.perf_counter() - t0, result.timings))
+        wall = [r[0] for r in runs]
+        best = min(runs, key=lambda r: r[0])
+        cli = timed([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc", "--force"], cwd=root, repeat=3)
+    total_floor = sum(floor.values())
+    print(f"(a) One year end to end ({year}, pandoc + typst), best of 3; machine: {machine()}")
+    print(f"    {'step':44s} {'seconds':>8s}")
+    for step, secs in best[1].items():
+        print(f"    {step:44s} {secs:8.2f}")
+    print(f"    {'build_year() total (in process)':44s} {best[0]:8.2f}   (runs: {', '.join(f'{w:.2f}' for w in wall)})")
+    print(f"    {'`baocao build --force` (CLI, whole process)':44s} {min(cli):8.2f}")
+    print("    tool floor, measured in the same run:")
+    for name, secs in floor.items():
+        print(f"    {'  ' + name:44s} {secs:8.2f}")
+    print(f"    {'  floor total':44s} {total_floor:8.2f}")
+    print(f"    ratio CLI / floor: {min(cli) / total_floor:.2f}× (target ≤ 2×)")
+
+
+# ---------------------------------------------------------------------------- (b) no-op
+def bench_noop(year: int = 2023, repeat: int = 10) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = copy_project(Path(tmp) / "p")
+        subprocess.run([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root,
+                       check=True, capture_output=True)
+        times = timed([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root, repeat=repeat)
+        baseline = timed([PY, "-c", "pass"], repeat=repeat)
+        narrative = root / "data" / "raw" / str(year) / "nhan-dinh.md"
+        edits = []
+        for i in range(3):
+            narrative.write_text(narrative.read_text(encoding="utf-8") + f"\nCâu thêm số {i}.\n", encoding="utf-8")
+            edits += timed([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root)
+    print(f"(b) No-op rebuild of {year} (up to date), {repeat} runs of the whole CLI process")
+    print(f"    median {statistics.median(times):.3f} s, min {min(times):.3f} s, max {max(times):.3f} s (target ≤ 0,3 s)")
+    print(f"    of which a bare `python -c pass`: median {statistics.median(baseline):.3f} s")
+    print(f"    after editing only the narrative (compose + render): median {statistics.median(edits):.2f} s")
+
+
+# ---------------------------------------------------------------------------- (c) cleaning
+AREAS = ["Khu 1", "khu 2", "K3", "Khu IV", "KDC số 1"]
+FIELDS = ["Tuyên truyền, vận động", "Hội nghị nhân dân", "Vệ sinh môi trường", "An sinh xã hội", "Văn hóa, thể thao"]
+
+
+def synthetic_activity_csv(path: Path, rows: int, year: int = 2023, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["STT", "Ngày", "Khu", "Lĩnh vực", "Nội dung", "Số cuộc", "Số lượt người", "Ghi chú"])
+        for i in range(rows):
+            day = rng.randint(1, 28)
+            month = rng.randint(1, 12)
+            date = f"{day:02d}/{month:02d}/{year}" if i % 3 else f"{day}/{month}/{year % 100}"
+            people = rng.randint(10, 2500)
+            w.writerow([i + 1, date, rng.choice(AREAS), rng.choice(FIELDS), f"Hoạt động số {i}",
+                        rng.randint(1, 5), f"{people:,}".replace(",", ".") if i % 2 else people, ""])
+
+
+_CLEAN_CHILD = """
+import resource, sys, time
+from pathlib import Path
+from baocao.config import Project
+from baocao.clean import clean_year
+root = Path(sys.argv[1]); year = int(sys.argv[2])
+t0 = time.perf_counter()
+result = clean_year(Project(root, root / 'build'), year)
+secs = time.perf_counter() - t0
+kept = len(result.tables['activity'])
+print(secs, kept, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def bench_clean(sizes: list[int]) -> None:
+    print("(c) Cleaning throughput and peak memory: synthetic activity rows (CSV), one process each")
+    print(f"    {'rows':>9s} {'seconds':>8s} {'rows/s':>10s} {'peak RSS':>10s}")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = copy_project(Path(tmp) / "p", years=[])
+        year = 2023
+        folder = root / "data" / "raw" / str(year)
+        for n in sizes:
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            synthetic_activity_csv(folder / "ban-ctmt-khu-1.csv", n)
+            out = subprocess.run([PY, "-c", _CLEAN_CHILD, str(root), str(year)], check=True, capture_output=True,
+                                 text=True).stdout.split()
+            secs, kept, rss_kb = float(out[0]), int(out[1]), int(out[2])
+            assert kept == n, (kept, n)
+            print(f"    {n:9,d} {secs:8.2f} {n / secs:10,.0f} {rss_kb / 1024:8.0f} MiB")
+    print("    targets: ≥ 200.000 rows/s, peak ≤ 1 GiB at 1.000.000 rows")
+
+
+# ---------------------------------------------------------------------------- (d) batch
+def bench_batch(n_units: int, years: list[int]) -> None:
+    import yaml
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = copy_project(Path(tmp) / "p", years=[])
+        config = yaml.safe_load((ROOT / "baocao.yml").read_text(encoding="utf-8"))
+        base = config.pop("unit")
+        config["unit"] = base
+        units = []
+        for i in range(n_units):
+            uid = f"phuong-{i + 1:03d}"
+            units.append({"id": uid, "name": f"Ủy ban MTTQ Việt Nam phường số {i + 1}", "body_name": f"PHƯỜNG SỐ {i + 1}"})
+            for year in years:
+                shutil.copytree(ROOT / "data" / "raw" / str(year), root / "data" / "raw" / uid / str(year))
+        config["units"] = units
+        (root / "baocao.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        total = n_units * len(years)
+        print(f"(d) Batch of {total} synthetic unit-years ({n_units} units × {years}), `baocao build --all --force`")
+        results = {}
+        for jobs in (1, 2):
+            t = timed([PY, "-m", "baocao", "--build-dir", str(Path(tmp) / f"b{jobs}"), "build", "--all", "--force",
+                       "--renderer", "pandoc", "--jobs", str(jobs)], cwd=root)[0]
+            results[jobs] = t
+            print(f"    --jobs {jobs}: {t:7.1f} s, {total / t * 60:6.1f} unit-years/min")
+        print(f"    speed-up with 2 jobs: {results[1] / results[2]:.2f}× on {os.cpu_count()} cores")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("which", choices=("year", "noop", "clean", "batch", "all"))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--units", type=int, default=50, help="(d) units; unit-years = units × years")
+    parser.add_argument("--years", type=int, nargs="+", default=[2021, 2022, 2023, 2024])
+    args = parser.parse_args()
+    if args.which in ("year", "all"):
+        bench_year()
+    if args.which in ("noop", "all"):
+        bench_noop()
+    if args.which in ("clean", "all"):
+        bench_clean(args.sizes)
+    if args.which in ("batch", "all"):
+        bench_batch(args.units, args.years)
+
+
+if __name__ == "__main__":
+    main()

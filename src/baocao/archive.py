@@ -36,7 +36,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import io
 import json
 import logging
 import os
@@ -138,6 +137,11 @@ def _files(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
+def _hidden(rel: str) -> bool:
+    """Build bookkeeping (``.baocao-state.json``, …): not an output, as in write_manifest."""
+    return PurePosixPath(rel).name.startswith(".")
+
+
 def _human_size(n: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
@@ -224,7 +228,7 @@ def _check_build(project, year: int) -> dict:
             changed.append(f"{project.rel(p)} (đã bị sửa / modified)")
     for p in _files(build_dir):
         rel = p.relative_to(build_dir).as_posix()
-        if rel != "manifest.json" and rel not in listed:
+        if rel != "manifest.json" and rel not in listed and not _hidden(rel):
             changed.append(f"{project.rel(p)} (không có trong manifest / not in the manifest)")
     if changed:
         files = "; ".join(changed)
@@ -314,7 +318,9 @@ def make_archive(project, year: int, out_dir: Path | None = None, *, out: Out = 
             write_zip(bag_dir, zip_tmp, meta.date)
             files = len(_files(bag_dir))
 
-            # Promote: bag folder, then zip; a kill in between is repaired by _recover_out.
+            # Promote: bag folder, then zip. A kill between the folder's two renames is repaired
+            # by _recover_out; one between folder and zip leaves the previous (valid) zip: each
+            # verifies on its own, and the next archive run replaces it.
             final, old = out_dir / name, out_dir / f".{name}.old"
             if final.exists():
                 os.replace(final, old)
@@ -863,6 +869,11 @@ def reproduce(path: Path, *, keep: bool = False, out: Out = print) -> ReproduceR
         if manifest.get("baocao_version") != __version__:
             result.tool_differences.insert(0, ("baocao", manifest.get("baocao_version"), __version__))
             result.tool_differences = list(dict((d[0], d) for d in result.tool_differences).values())
+        from . import pipeline
+
+        recorded_code = manifest.get("baocao_code")  # sha256 of the package's code, when recorded
+        if recorded_code and hasattr(pipeline, "code_digest") and recorded_code != pipeline.code_digest():
+            result.tool_differences.append(("baocao code (sha256)", recorded_code[:12], pipeline.code_digest()[:12]))
         if result.tool_differences:
             out("CẢNH BÁO / WARNING: túi được tạo bằng phiên bản công cụ khác với bản cài ở đây; kết quả có thể khác "
                 "/ the bag was made with other tool versions than installed here; outputs may differ:")
@@ -875,6 +886,8 @@ def reproduce(path: Path, *, keep: bool = False, out: Out = print) -> ReproduceR
             root = tmp / "project"
             shutil.copytree(bag_dir / "data" / "source", root)
             project = Project(root, tmp / "build")
+            if getattr(project, "multi_unit", False) and manifest.get("unit"):
+                project = project.for_unit(manifest["unit"])  # a province's baocao.yml lists several wards
             out(f"Dựng lại năm {year} trong {tmp} / rebuilding {year} in {tmp} (renderer {renderer_name})")
 
             def progress(y, step, state, seconds):
@@ -898,7 +911,7 @@ def reproduce(path: Path, *, keep: bool = False, out: Out = print) -> ReproduceR
                     out(f"KHÁC / DIFFERENT   {rel}")
             for p in _files(rebuilt):
                 rel = p.relative_to(rebuilt).as_posix()
-                if rel != "manifest.json" and rel not in expected and rel not in records:
+                if rel != "manifest.json" and rel not in expected and rel not in records and not _hidden(rel):
                     result.new.append(rel)
                     out(f"MỚI / NEW          {rel}")
         finally:
@@ -914,8 +927,12 @@ def reproduce(path: Path, *, keep: bool = False, out: Out = print) -> ReproduceR
 def _project(args):
     from .config import Project
 
-    return Project.find(Path(args.project) if getattr(args, "project", None) else None,
-                        Path(args.build_dir) if getattr(args, "build_dir", None) else None)
+    project = Project.find(Path(args.project) if getattr(args, "project", None) else None,
+                           Path(args.build_dir) if getattr(args, "build_dir", None) else None)
+    unit = getattr(args, "unit", None)
+    if isinstance(unit, list):
+        unit = unit[0] if len(unit) == 1 else None
+    return project.for_unit(unit) if unit and hasattr(project, "for_unit") else project
 
 
 def cmd_archive(args) -> int:
@@ -965,6 +982,7 @@ def add_commands(subparsers) -> None:
     p = subparsers.add_parser("archive", help="pack a year's build and its sources into a BagIt bag and a .zip")
     p.add_argument("--year", type=int, metavar="Y", help="the year (default: baocao.yml default_year)")
     p.add_argument("--out", metavar="DIR", help="where the bag and zip go (default: <project>/archive/)")
+    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml")
     p.set_defaults(func=cmd_archive)
 
     p = subparsers.add_parser("verify", help="check a bag folder or its .zip; one line per damaged file")

@@ -99,42 +99,81 @@ def cmd_build(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    """Check a year's inputs only: a short table per file, then one line per problem.
+
+    Exit 0 when the data can build (rejected rows and warnings allowed), 1 when it cannot
+    (a file, sheet or column that cannot be read, or a broken metadata/narrative file);
+    ``--strict`` also fails on any rejected row.
+    """
+    from rich import box
     from rich.table import Table
 
-    from .clean import clean_year
+    from .clean import clean_year, file_summary, problem_lines
+    from .errors import InputError, Location
+    from .io import InputProblems
     from .narrative import load_meta, load_narrative
 
+    def pd_isna(value) -> bool:
+        return value is None or (isinstance(value, float) and value != value)
+
     console = _console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
     project = _project(args)
+    unit = getattr(args, "unit", None)
+    projects = [project.for_unit(unit)] if unit else project.units()
     status = 0
-    for year in _years(args, project):
-        result = clean_year(project, year)
-        problems = []
-        for loader in (load_meta, load_narrative):
+    for p in projects:
+        for year in _years(args, p):
+            label = f"{p.unit_id} {year}" if p.unit_id else str(year)
             try:
-                loader(project, year)
-            except BaocaoError as exc:
-                problems.append(exc.render())
-        table = Table(title=f"Năm {year}: số dòng theo tệp / rows per file", show_lines=False)
-        for col in ("Tệp / file", "Sheet", "Đọc", "Dùng", "Loại", "Trống", "Tổng cộng"):
-            table.add_column(col, justify="left" if col in ("Tệp / file", "Sheet") else "right",
-                             no_wrap=col == "Tệp / file", min_width=8 if col == "Tệp / file" else None)
-        for row in result.accounting.itertuples():
-            table.add_row(row.file, row.sheet, *(str(v) for v in (row.read, row.kept, row.rejected, row.blank, row.total)))
-        console.print(table)
-        for r in result.rejects:
-            console.print(f"LOẠI / REJECTED  {r.file}, sheet '{r.sheet}', dòng {r.row}, cột '{r.column}', "
-                          f"giá trị '{r.value}': {r.reason_vi} / {r.reason_en}", markup=False)
-        for w in result.warnings:
-            where = f"{w.file}, sheet '{w.sheet}'" + (f", dòng {w.row}" if w.row else "") + (f", cột '{w.column}'" if w.column else "")
-            console.print(f"CẢNH BÁO / WARNING  {where}: {w.reason_vi} / {w.reason_en}", markup=False)
-        for p in problems:
-            console.print(p, markup=False)
-        rejected = result.rows_rejected
-        if problems or (args.strict and rejected):
-            status = 1
-        verdict = "chưa dùng được / cannot build" if problems or (args.strict and rejected) else "dùng được / can build"
-        console.print(f"Năm {year}: {rejected} dòng bị loại, {len(result.warnings)} cảnh báo: {verdict}")
+                result, errors = clean_year(p, year), []
+            except InputProblems as exc:
+                result, errors = exc.partial, list(exc.errors)
+            if p.raw_dir(year).is_dir():
+                for loader in (load_meta, load_narrative):
+                    try:
+                        loader(p, year)
+                    except InputError as exc:
+                        errors.append(exc)
+                    except BaocaoError as exc:
+                        errors.append(InputError(Location(p.rel(p.raw_dir(year))), exc.message_vi, exc.message_en,
+                                                 hint_vi=exc.hint_vi, hint_en=exc.hint_en))
+            summary = file_summary(result, errors)
+            table = Table(title=f"Năm {label} ({p.rel(p.raw_dir(year))}/): số dòng theo tệp / rows per file",
+                          box=box.SQUARE, title_justify="left")
+            table.add_column("Tệp / file", no_wrap=True)
+            for head in ("Đọc", "Dùng", "Loại", "Trống", "Tổng", "Cảnh báo"):
+                table.add_column(head, justify="right")
+            table.add_column("Kết quả", no_wrap=True)
+            for row in summary.itertuples():
+                counts = [row.read, row.kept, row.rejected, row.blank, row.total]
+                shown = ["—" if pd_isna(v) else str(int(v)) for v in counts]
+                if row.errors:
+                    state = "LỖI / ERROR"
+                elif not pd_isna(row.rejected) and row.rejected:
+                    state = "có dòng loại / rejects"
+                else:
+                    state = "ok"
+                table.add_row(row.file, *shown, str(row.warnings), state)
+            console.print(table)
+            console.print("Đọc = Dùng + Loại + Trống + Tổng (dòng tổng cộng, không cộng lại) / "
+                          "read = kept + rejected + blank + total rows (never summed again)", markup=False)
+            rejects = result.rejects if result is not None else []
+            warnings = result.warnings if result is not None else []
+            lines = problem_lines(errors, rejects, warnings)
+            if lines:
+                console.print(f"Vấn đề / problems ({len(lines)}):", markup=False)
+                for line in lines:
+                    console.print(line, markup=False, soft_wrap=True)
+            rejected = result.rows_rejected if result is not None else 0
+            fails = bool(errors) or (args.strict and rejected > 0)
+            status = max(status, 1 if fails else 0)
+            verdict = "chưa dùng được / cannot build" if fails else "dùng được / can build"
+            why = " (--strict: có dòng bị loại / rows were rejected)" if args.strict and rejected and not errors else ""
+            console.print(f"Năm {label}: {len(errors)} lỗi, {rejected} dòng bị loại, {len(warnings)} cảnh báo / "
+                          f"{len(errors)} error(s), {rejected} row(s) rejected, {len(warnings)} warning(s): "
+                          f"{verdict}{why}", markup=False)
     return status
 
 
@@ -171,6 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     years(p)
     p.add_argument("--strict", action="store_true", help="fail when any row is rejected")
     p.set_defaults(func=cmd_validate)
+
+    from . import archive
+
+    archive.add_commands(sub)  # archive --year Y, verify PATH, reproduce PATH
     return parser
 
 

@@ -123,6 +123,9 @@ class NotebookFailed(BaocaoError):
         evalue = getattr(exc, "evalue", str(exc))
         if ename in ("InputProblems", "InputError", "ConfigError"):
             self.exit_code = 1
+            # InputProblems already reads as one message (each file, what is wrong, how to fix it,
+            # in Vietnamese then English): show it as it is, then what to do next.
+            self._detail = evalue.strip() if ename == "InputProblems" and evalue.lstrip().startswith("Lỗi:") else ""
             super().__init__(
                 f"số liệu năm {year} chưa dùng được:\n{evalue}",
                 f"the {year} data cannot be used (see the Vietnamese lines above)",
@@ -139,6 +142,12 @@ class NotebookFailed(BaocaoError):
                 hint_vi="xem chi tiết với --debug",
                 hint_en="run with --debug for the traceback",
             )
+
+    def render(self) -> str:
+        detail = getattr(self, "_detail", "")
+        if not detail:
+            return super().render()
+        return f"{detail}\nTiếp theo: {self.hint_vi}\nNext: {self.hint_en}"
 
 
 def _normalise_notebook(path: Path) -> None:
@@ -331,9 +340,7 @@ def build_year(
 ) -> BuildResult:
     """Build one year: only the steps whose inputs changed (all with ``force``), staged and
     promoted at the end, under the year's lock."""
-    from .atomic import sweep_temporaries
     from .render import get_renderer
-    from .render.options import RenderOptions
 
     progress = progress or (lambda *a: None)
     if not project.raw_dir(year).is_dir():
@@ -360,49 +367,66 @@ def build_year(
 
     lock = _lock(project, year, wait)
     try:
-        _recover(project, year)
-        sweep_temporaries(final)
-        if not force and final.is_dir() and not stale_steps(project, year, final, renderer, formats):
-            result.up_to_date = True
-            return finish(final)
-        options = RenderOptions.from_project(project.root)
-        staging = Path(tempfile.mkdtemp(prefix=f".{year}.staging-", dir=project.build_root))
-        try:
-            if final.is_dir() and not force:
-                shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
-            state = {} if force else _load_state(staging)
-            for name in RUN_STEPS:
-                if name in ("html", "pdf") and name not in formats:
-                    continue
-                # Keys are computed on the staged files, so a step whose inputs came out
-                # byte-identical from a re-run earlier step is still skipped.
-                key = step_key(name, project, year, staging, renderer)
-                if state.get(name) == key and _outputs_exist(name, year, staging):
-                    progress(year, name, "skip", 0.0)
-                    continue
-                for out in STEP_OUTPUTS[name]:
-                    target = staging / out.format(year=year)
-                    shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-                progress(year, name, "start", 0.0)
-                t0 = time.perf_counter()
-                _run_step(name, project, year, staging, renderer, options)
-                result.timings[name] = time.perf_counter() - t0
-                result.ran.append(name)
-                progress(year, name, "done", result.timings[name])
-                state[name] = key
-            write_json(staging / STATE_FILE, state)
-            progress(year, "manifest", "start", 0.0)
-            t0 = time.perf_counter()
-            write_manifest(project, year, staging, renderer)
-            progress(year, "manifest", "done", time.perf_counter() - t0)
-            _promote(project, year, staging)
-            staging = None
-            return finish(final)
-        finally:
-            if staging is not None and staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+        return _build_locked(project, year, renderer, formats, progress, force, final, result, finish)
+    except BaocaoError as exc:
+        if final.is_dir():
+            exc.hint_vi = (exc.hint_vi + "; " if exc.hint_vi else "") + f"báo cáo tốt gần nhất trong {project.rel(final)} được giữ nguyên"
+            exc.hint_en = (exc.hint_en + "; " if exc.hint_en else "") + f"the last good report in {project.rel(final)} is untouched"
+        raise
     finally:
         lock.release()
+
+
+def _build_locked(project: Project, year: int, renderer, formats: Sequence[str], progress: Progress, force: bool,
+                  final: Path, result: BuildResult, finish: Callable[[Path], BuildResult]) -> BuildResult:
+    """The build itself, once the year's lock is held."""
+    from .atomic import sweep_temporaries
+    from .render.options import RenderOptions
+
+    _recover(project, year)
+    sweep_temporaries(final)
+    if not force and final.is_dir() and not stale_steps(project, year, final, renderer, formats):
+        result.up_to_date = True
+        return finish(final)
+    options = RenderOptions.from_project(project.root)
+    staging = Path(tempfile.mkdtemp(prefix=f".{year}.staging-", dir=project.build_root))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; the promoted build/<year> must not be
+    try:
+        if final.is_dir() and not force:
+            shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
+        state = {} if force else _load_state(staging)
+        for name in RUN_STEPS:
+            if name in ("html", "pdf") and name not in formats:
+                continue
+            # Keys are computed on the staged files, so a step whose inputs came out
+            # byte-identical from a re-run earlier step is still skipped.
+            key = step_key(name, project, year, staging, renderer)
+            if state.get(name) == key and _outputs_exist(name, year, staging):
+                progress(year, name, "skip", 0.0)
+                continue
+            for out in STEP_OUTPUTS[name]:
+                target = staging / out.format(year=year)
+                shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+            progress(year, name, "start", 0.0)
+            t0 = time.perf_counter()
+            _run_step(name, project, year, staging, renderer, options)
+            result.timings[name] = time.perf_counter() - t0
+            result.ran.append(name)
+            progress(year, name, "done", result.timings[name])
+            state[name] = key
+        write_json(staging / STATE_FILE, state)
+        progress(year, "manifest", "start", 0.0)
+        t0 = time.perf_counter()
+        write_manifest(project, year, staging, renderer)
+        progress(year, "manifest", "done", time.perf_counter() - t0)
+        _promote(project, year, staging)
+        staging = None
+        return finish(final)
+    finally:
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _run_step(name: str, project: Project, year: int, build_dir: Path, renderer, options) -> None:
@@ -477,8 +501,10 @@ def _files_under(folder: Path) -> list[Path]:
 def input_files(project: Project, year: int) -> list[Path]:
     """Everything a year's build reads: raw data (this and compared years), config, code."""
     files: list[Path] = []
-    for y in range(year - project.unit.compare_years, year + 1):
-        files += _files_under(project.raw_dir(y))
+    for y in range(year - project.unit.compare_years, year):
+        for source in project.history_sources(y):  # a merged unit's history: its predecessors
+            files += _files_under(source.raw_dir(y))
+    files += _files_under(project.raw_dir(year))
     files += _files_under(project.root / "data" / "reference")
     files += [project.root / n for n in ("baocao.yml", "_quarto.yml", "requirements.lock") if (project.root / n).exists()]
     files += _files_under(project.notebooks_dir)
@@ -486,16 +512,36 @@ def input_files(project: Project, year: int) -> list[Path]:
     return files
 
 
-def tool_versions(renderer) -> dict[str, str]:
+def _dependency_closure(root: str = "baocao") -> dict[str, str]:
+    """Every installed package baocao depends on, directly or not, with its version."""
     from importlib import metadata
 
-    versions = {"python": sys.version.split()[0], "baocao": __version__}
-    for dist in ("pandas", "numpy", "openpyxl", "pandera", "papermill", "nbclient", "ipykernel", "matplotlib",
-                 "jinja2", "pyyaml", "pypandoc_binary", "typst", "filelock"):
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: dict[str, str] = {}
+    todo = [root]
+    while todo:
+        name = todo.pop()
         try:
-            versions[dist] = metadata.version(dist)
+            dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
-            pass
+            continue
+        key = canonicalize_name(dist.metadata["Name"])
+        if key in seen:
+            continue
+        seen[key] = dist.version
+        for spec in dist.requires or ():
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    seen.pop("baocao", None)
+    return seen
+
+
+def tool_versions(renderer) -> dict[str, str]:
+    versions = {"python": sys.version.split()[0], "baocao": __version__}
+    versions.update(_dependency_closure())
     versions.update({f"renderer:{k}": v for k, v in renderer.versions().items()})
     versions["renderer"] = renderer.name
     return dict(sorted(versions.items()))
@@ -523,6 +569,7 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer) -> Pa
         outputs[rel] = sha256(p)
     manifest = {
         "baocao_version": __version__,
+        "baocao_code": code_digest(),
         "year": year,
         "unit": project.unit.id,
         "parameters": {"year": year, "renderer": renderer.name, "compare_years": project.unit.compare_years},

@@ -1,12 +1,27 @@
 """Data never becomes markup: escaping for Markdown, checked through pandoc itself."""
 
 import json
+import re
 import subprocess
+from pathlib import Path
+from types import SimpleNamespace
 
 import pypandoc
 import pytest
 
-from baocao.compose import Md, environment, md_escape, table, yaml_str
+from baocao.compose import (
+    Md,
+    Tables,
+    _change_vs,
+    _lower_first,
+    _remarks,
+    _target_with_unit,
+    _vs_plan,
+    environment,
+    md_escape,
+    table,
+    yaml_str,
+)
 
 
 def pandoc_html(markdown: str) -> str:
@@ -58,7 +73,7 @@ def test_newlines_in_data_do_not_break_tables():
 
 def test_yaml_str_is_valid_json_and_escaped():
     s = yaml_str('Ban "A" *B*')
-    assert json.loads(s) == 'Ban \\"A\\" \\*B\\*'
+    assert json.loads(s) == 'Ban "A" \\*B\\*'
 
 
 def test_template_output_is_escaped_by_default(tmp_path):
@@ -74,3 +89,94 @@ def test_undefined_variables_fail(tmp_path):
     (tmp_path / "t.j2").write_text("{{ missing }}", encoding="utf-8")
     with pytest.raises(jinja2.UndefinedError):
         environment(tmp_path).get_template("t.j2").render()
+
+
+# --- sentences and tables of the report ----------------------------------------------------
+
+FILTER = Path(__file__).resolve().parents[1] / "report" / "filters" / "baocao.lua"
+
+
+def test_spaces_at_the_ends_of_a_value_are_kept():
+    """`{{ "; " if not loop.last }}` separates items: the space must survive."""
+    assert md_escape("; ") == "; "
+    assert md_escape("  a \n b ") == " a b "
+    assert md_escape(" ") == " " and md_escape("") == ""
+    html = pandoc_html("tập thể: 5" + md_escape("; ") + "cá nhân: 13\n")
+    assert "tập thể: 5; cá nhân: 13" in html
+
+
+def test_quotes_in_data_become_typographic_like_the_text_around_them():
+    html = pandoc_html('Phong trào ' + md_escape('"Ngày chủ nhật xanh" <b>') + "\n")
+    assert "“Ngày chủ nhật xanh”" in html and "&lt;b&gt;" in html
+
+
+def ind(**kw) -> dict:
+    base = {"code": "x", "name": "Chỉ tiêu", "unit": "cuộc", "kind": "count", "direction": "higher",
+            "value": 165, "target": 145, "achievement_pct": 113.7931, "status": "vượt",
+            "change": 22.2222, "change_is_points": False, "history": {}, "next_target": None}
+    base.update(kw)
+    return base
+
+
+def test_results_against_the_plan_read_like_a_report():
+    assert _vs_plan(ind()) == "đạt 113,8% kế hoạch"
+    assert _vs_plan(ind(value=145, achievement_pct=100, status="đạt")) == "đạt 100,0% kế hoạch"
+    assert _vs_plan(ind(value=4, target=5, achievement_pct=80, status="chưa đạt")) == \
+        "mới đạt 80,0% kế hoạch, chưa đạt chỉ tiêu"
+    lower = ind(kind="percent", unit="%", direction="lower", value=0.85, target=1, achievement_pct=None)
+    assert _vs_plan(lower) == "vượt kế hoạch là không quá 1,0%"
+    assert _vs_plan(ind(target=None, status=None, achievement_pct=None)) == ""
+    assert _remarks(ind(), 2023) == " (đạt 113,8% kế hoạch; tăng 22,2% so với năm 2022)"
+    assert _remarks(ind()) == " (đạt 113,8% kế hoạch)"
+    assert _remarks(ind(target=None, status=None, achievement_pct=None, change=None), 2023) == ""
+    points = ind(kind="percent", unit="%", value=94.1, target=None, status=None, change=1.1, change_is_points=True)
+    assert _remarks(points, 2023) == " (tăng 1,1 điểm phần trăm so với năm 2022)"
+
+
+def test_change_against_each_earlier_year():
+    assert _change_vs(ind(value=165), 135) == "+22,2%"
+    assert _change_vs(ind(value=473.45), 499.8) == "-5,3%"
+    assert _change_vs(ind(value=4), 4) == "0,0%"
+    assert _change_vs(ind(value=4), None) == "–" and _change_vs(ind(value=4), 0) == "–"
+    assert _change_vs(ind(kind="percent", value=94.07), 92.0) == "+2,1\u00a0điểm\u00a0%"
+    assert _change_vs(ind(kind="percent", value=0.85), 1.38) == "-0,5\u00a0điểm\u00a0%"
+
+
+def test_names_inside_sentences():
+    assert _lower_first("Tỷ lệ hòa giải thành") == "tỷ lệ hòa giải thành"
+    assert _lower_first('Nhà "Đại đoàn kết" xây mới') == 'nhà "Đại đoàn kết" xây mới'
+    assert _lower_first("Ban Công tác Mặt trận đăng ký") == "Ban Công tác Mặt trận đăng ký"
+    assert _target_with_unit(ind(target=5, unit="căn")) == "5 căn"
+    assert _target_with_unit(ind(kind="percent", unit="%", target=61.5)) == "61,5%"
+
+
+def test_column_widths_are_an_attribute_that_never_shows():
+    md = table(["TT", "Chỉ tiêu"], [[Md("1"), "a {b} [c]"]], "rl", "Bảng 1: thử {x}", widths=[10, 90])
+    assert md.splitlines()[-1] == ': Bảng 1: thử \\{x\\} {tbl-colwidths="[10,90]"}'
+    html = subprocess.run(
+        [pypandoc.get_pandoc_path(), "-f", "markdown-raw_html-raw_attribute-raw_tex", "-t", "html", "--sandbox",
+         "--lua-filter", str(FILTER)], input=md, capture_output=True, text=True, check=True).stdout
+    assert "Bảng 1: thử {x}" in html and "tbl-colwidths" not in html
+    assert '<col style="width: 10%" />' in html and 'class="table-wrap wide"' in html
+    typ = subprocess.run(
+        [pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "typst", "--lua-filter", str(FILTER)],
+        input=md, capture_output=True, text=True, check=True).stdout
+    assert "columns: (10%, 90%)" in typ
+    with pytest.raises(ValueError):
+        table(["a", "b"], [], "l", "c")
+
+
+def test_history_table_compares_with_every_earlier_year():
+    indicators = {
+        "cuoc": ind(code="cuoc", name="Số cuộc", value=165, history={"2021": 137, "2022": 135}),
+        "ty_le": ind(code="ty_le", name="Tỷ lệ", kind="percent", unit="%", value=94.07,
+                     history={"2021": 92.0, "2022": None}),
+    }
+    project = SimpleNamespace(reference=SimpleNamespace(indicators={"cuoc": None, "ty_le": None}))
+    metrics = {"year": 2023, "compared_years": [2021, 2022], "indicators": indicators}
+    md = Tables(project, metrics).history("Bảng 9: so sánh")
+    rows = [re.split(r"\s*\|\s*", line.strip("| ")) for line in md.splitlines() if line.startswith("|")]
+    assert rows[0] == ["TT", "Chỉ tiêu", "Đơn vị tính", "Năm 2021", "Năm 2022", "Năm 2023",
+                       "So với năm 2021", "So với năm 2022"]
+    assert rows[2] == ["1", "Số cuộc", "cuộc", "137", "135", "165", "+20,4%", "+22,2%"]
+    assert rows[3] == ["2", "Tỷ lệ", "%", "92,0%", "–", "94,1%", "+2,1\u00a0điểm\u00a0%", "–"]

@@ -154,8 +154,9 @@ def test_pdf_metadata_and_pdfa(pdf):
     meta = pdf.metadata
     assert norm(meta.title) == norm(TITLE)
     assert norm(meta.author) == norm(AUTHOR)
-    # The creation date is the report's date (00:00 in Việt Nam), never the clock.
-    assert meta["/CreationDate"].startswith("D:20231204170000")
+    # The creation date is the report's date (00:00 UTC: the same day in Việt Nam), never
+    # the clock.
+    assert meta["/CreationDate"].startswith("D:20231205000000")
     xmp = pdf.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
     assert "<pdfaid:part>2</pdfaid:part>" in xmp
     assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
@@ -274,6 +275,30 @@ def test_missing_font_is_an_environment_error(tmp_path, options):
     assert not qmd.with_suffix(".pdf").exists()
 
 
+def test_a_font_the_user_adds_is_used_in_the_order_configured(tmp_path, options):
+    """`baocao.fonts` is a preference list: a family whose files the user drops into the
+    font folder (here DejaVu Serif from the matplotlib wheel, standing in for Times New
+    Roman) is used; families nobody has are skipped without a typst warning."""
+    import matplotlib
+
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    for name in ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSerif-BoldItalic.ttf"):
+        shutil.copy(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name, fonts / name)
+    qmd = copy_fixture(tmp_path / "doc")
+    wanted = dataclasses.replace(options, fonts=("Times New Roman", "DejaVu Serif", "Libertinus Serif"),
+                                 font_paths=(fonts,))
+    assert PandocRenderer()._fonts(wanted, {}) == ("DejaVu Serif", "Libertinus Serif")
+    out = PandocRenderer().render(qmd, ("pdf",), options=wanted)
+    reader = PdfReader(out["pdf"])
+    used = set()
+    for page in reader.pages:
+        for font in (page["/Resources"].get_object().get("/Font") or {}).values():
+            used.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    assert used and all(name.startswith("DejaVuSerif") for name in used), used
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in norm(" ".join(p.extract_text() for p in reader.pages))
+
+
 # --- options and backend choice -------------------------------------------------------
 
 
@@ -353,8 +378,8 @@ def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options)
 
     outputs = renderer.render(qmd, options=opts)
     assert outputs == {"html": qmd.with_suffix(".html"), "pdf": qmd.with_suffix(".pdf")}
-    # SOURCE_DATE_EPOCH = 2023-12-05 00:00 in Việt Nam.
-    assert qmd.with_suffix(".html").read_text().strip() == "<html>1701709200</html>"
+    # SOURCE_DATE_EPOCH = 2023-12-05 00:00 UTC.
+    assert qmd.with_suffix(".html").read_text().strip() == "<html>1701734400</html>"
     names = sorted(p.name for p in qmd.parent.iterdir() if p.is_file())
     assert names == ["sample.html", "sample.pdf", "sample.qmd"]
 

@@ -4,14 +4,20 @@ baocao.lua: the report's one Lua filter, used by both render backends
 
 What it does, per output format:
   both   table header cells        -> centred
-  typst  tables                    -> column widths left to typst (auto)
+         `tbl-colwidths="[5,40,…]"` -> relative column widths, table as wide as the text
+                                      (the attribute Quarto itself honours; the composer
+                                      writes it for wide tables)
+  typst  other tables              -> column widths left to typst (auto)
          `# … {.part}` headings    -> #baocao-part[ … ]  (appendix: #baocao-part(appendix: true)[ … ])
          `::: {.part-title}`       -> #baocao-part-title[ … ]
+         `::: {.part-note}`        -> #baocao-part-note[ … ]  ("(Kèm theo Báo cáo số …)")
          `::: {.landscape}`        -> #baocao-landscape[ … ]  (landscape pages; headings
                                       right before it move onto the landscape page)
          signature position        -> #baocao-signature-slot()  (filled by the typst layout
-                                      from the `baocao:` metadata)
-  html   tables                    -> wrapped in <div class="table-wrap"> (scrolls on phones)
+                                      from the `baocao:` metadata); the paragraph before it
+                                      -> #baocao-keep-with-next[ … ] (never parted from it)
+  html   tables                    -> wrapped in <div class="table-wrap"> (scrolls on phones;
+                                      class "wide" too when it has tbl-colwidths)
          figure images             -> `fig-alt` becomes the alt text (as Quarto does)
          signature position        -> <div class="signature"> built from the `baocao:` metadata
   other  untouched.
@@ -149,6 +155,8 @@ local function Div(el)
   if is_typst then
     if el.classes:includes("part-title") then
       return typst_wrap("#baocao-part-title[", el.content)
+    elseif el.classes:includes("part-note") then
+      return typst_wrap("#baocao-part-note[", el.content)
     elseif el.classes:includes("landscape") then
       return typst_wrap("#baocao-landscape[", el.content)
     end
@@ -166,21 +174,60 @@ local function centre_header(el)
   end
 end
 
-local function Table(el)
-  if is_typst or is_html then
-    centre_header(el)
+-- `tbl-colwidths="[5, 40, 12]"` -> { 0.0877, 0.7017, 0.2105 }, or nil when absent, when
+-- the count does not match the columns, or when a value is not a positive number.
+local function colwidths(el)
+  local spec = el.attributes["tbl-colwidths"]
+  if spec == nil then
+    return nil
   end
-  if is_typst then
-    -- Pipe-table column widths come from the dash counts in the composed source, which
-    -- are arbitrary; let typst size the columns to their content instead.
-    for i, spec in ipairs(el.colspecs) do
-      el.colspecs[i] = { spec[1], pandoc.ColWidthDefault }
+  local values, total = {}, 0
+  for item in spec:gmatch("[^%[%],%s]+") do
+    local n = tonumber(item)
+    if n == nil or n <= 0 then
+      return nil
     end
-    return el
-  elseif is_html then
-    return pandoc.Div({ el }, pandoc.Attr("", { "table-wrap" }))
+    values[#values + 1] = n
+    total = total + n
   end
-  return nil
+  if #values ~= #el.colspecs then
+    return nil
+  end
+  for i, n in ipairs(values) do
+    values[i] = n / total
+  end
+  return values
+end
+
+local function Table(el)
+  if not (is_typst or is_html) then
+    return nil
+  end
+  centre_header(el)
+  local widths = colwidths(el)
+  if widths ~= nil and quarto ~= nil then
+    -- Quarto applies tbl-colwidths itself (the attribute stays).
+    widths = "keep"
+  elseif widths ~= nil then
+    el.attributes["tbl-colwidths"] = nil
+  end
+  if widths ~= "keep" then
+    for i, spec in ipairs(el.colspecs) do
+      -- Without tbl-colwidths, pipe-table widths come from the dash counts in the composed
+      -- source, which are arbitrary: typst and the browser size such columns to content.
+      el.colspecs[i] = { spec[1], widths and widths[i] or pandoc.ColWidthDefault }
+    end
+  end
+  if is_html then
+    -- Tables with set widths are wide ones: on a phone they keep a readable width and
+    -- scroll inside their wrapper (see report/html/baocao.css).
+    local classes = { "table-wrap" }
+    if widths ~= nil then
+      classes[2] = "wide"
+    end
+    return pandoc.Div({ el }, pandoc.Attr("", classes))
+  end
+  return el
 end
 
 local function Image(el)
@@ -197,7 +244,8 @@ local function Image(el)
 end
 
 local function is_heading_like(block)
-  return block.t == "Header" or (block.t == "Div" and block.classes:includes("part-title"))
+  return block.t == "Header"
+    or (block.t == "Div" and (block.classes:includes("part-title") or block.classes:includes("part-note")))
 end
 
 -- A landscape div starts a new page; headings right before it (e.g. the appendix part
@@ -234,15 +282,23 @@ local function Pandoc(doc)
   if sig ~= nil then
     local blocks = pandoc.Blocks({})
     local placed = false
+    local function place()
+      -- typst: the closing paragraph goes to the next page with the signature, if need be.
+      if is_typst and #blocks > 0 and blocks[#blocks].t == "Para" then
+        local last = blocks:remove(#blocks)
+        blocks:extend(typst_wrap("#baocao-keep-with-next[", { last }))
+      end
+      blocks:insert(sig)
+      placed = true
+    end
     for _, block in ipairs(doc.blocks) do
       if not placed and is_appendix(block) then
-        blocks:insert(sig)
-        placed = true
+        place()
       end
       blocks:insert(block)
     end
     if not placed then
-      blocks:insert(sig)
+      place()
     end
     doc.blocks = blocks
   end

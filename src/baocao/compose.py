@@ -27,7 +27,9 @@ from .narrative import ReportMeta
 TEMPLATE_NAME = "bao-cao.qmd.j2"
 
 # ASCII punctuation that means something to pandoc's Markdown (or Quarto's) somewhere inline.
-_SPECIAL = set("\\`*_{}[]<>#!|~^$@&\"'=")
+# Quotes are left alone: a pair of them becomes typographic quotes (“…”), as in the text of
+# the template, so that "Ngày chủ nhật xanh" looks the same in a table as in a sentence.
+_SPECIAL = set("\\`*_{}[]<>#!|~^$@&=")
 _LIST_START = re.compile(r"^(\d+)([.)])")
 
 
@@ -36,13 +38,21 @@ class Md(str):
 
 
 def md_escape(value: object) -> str:
-    """Plain text → Markdown that renders as exactly that text, on one line."""
+    """Plain text → Markdown that renders as exactly that text, on one line.
+
+    Runs of white space become one space (a newline would end a table row or a paragraph);
+    a space at either end is kept, so that ``"; "`` between two items stays a separator.
+    """
     text = unicodedata.normalize("NFC", "" if value is None else str(value))
-    text = " ".join(text.split())  # newlines would end a table row or a paragraph
-    out = "".join("\\" + ch if ch in _SPECIAL else ch for ch in text)
+    core = " ".join(text.split())
+    out = "".join("\\" + ch if ch in _SPECIAL else ch for ch in core)
     out = _LIST_START.sub(r"\1\\\2", out)
     if out[:1] in ("-", "+", ":"):
         out = "\\" + out
+    if core:
+        out = (" " if text[:1].isspace() else "") + out + (" " if text[-1:].isspace() else "")
+    elif text:
+        out = " "
     return out
 
 
@@ -96,6 +106,23 @@ def _target(ind: dict, key: str = "target") -> Md:
     return Md(vn.fmt_number(value, 0 if float(value).is_integer() else 1))
 
 
+def _target_with_unit(ind: dict, key: str = "target") -> Md:
+    """A target in its unit: "5 căn", "450 triệu đồng", "61,5%"."""
+    if ind.get(key) is None:
+        return Md("–")
+    return _with_unit({**ind, "value": ind[key]})
+
+
+def _lower_first(text: object) -> str:
+    """A name used inside a sentence: the first letter in lower case ("Tỷ lệ …" → "tỷ lệ …"),
+    unless the first word belongs to a proper name ("Ban Công tác Mặt trận …")."""
+    text = str(text)
+    words = text.split(" ", 2)
+    if not text or (len(words) > 1 and words[1][:1].isupper()):
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def _with_unit(ind: dict) -> Md:
     value = ind["value"]
     if value is None:
@@ -120,6 +147,58 @@ def _change(ind: dict) -> Md:
     return Md(vn.fmt_change(change))
 
 
+STATUS_LABEL = {"vượt": "Vượt", "đạt": "Đạt", "chưa đạt": "Chưa đạt"}
+
+
+def _vs_plan(ind: dict) -> Md:
+    """The result against the year's plan, as a report says it: "đạt 104,2% kế hoạch",
+    "mới đạt 80,0% kế hoạch, chưa đạt chỉ tiêu"; for a rate that should stay low, "vượt kế
+    hoạch là không quá 1,0%". Empty without a target."""
+    status = ind.get("status")
+    if status is None or ind.get("target") is None:
+        return Md("")
+    pct = ind.get("achievement_pct")
+    if pct is None:  # a rate that should stay low: the plan is a ceiling
+        return Md(f"{status} kế hoạch là không quá {_target(ind)}")
+    if status == "chưa đạt":
+        return Md(f"mới đạt {vn.fmt_percent(pct)} kế hoạch, chưa đạt chỉ tiêu")
+    return Md(f"đạt {vn.fmt_percent(pct)} kế hoạch")
+
+
+def _remarks(ind: dict, year: int | None = None) -> Md:
+    """The plan and the previous year in parentheses, after a stated value:
+    ``" (đạt 107,3% kế hoạch; tăng 27,0% so với năm 2022)"``; empty when there is neither."""
+    parts = []
+    plan = _vs_plan(ind)
+    if plan:
+        parts.append(plan)
+    change = _change(ind)
+    if change and year is not None:
+        parts.append(f"{change} so với năm {year - 1}")
+    return Md(f" ({'; '.join(parts)})" if parts else "")
+
+
+def _change_vs(ind: dict, past) -> Md:
+    """This year against an earlier value: "+22,2%", "-5,3%"; rates in points: "+1,1 điểm %"."""
+    value = ind.get("value")
+    if value is None or past is None:
+        return Md("–")
+    if ind.get("kind") == "percent":
+        diff = value - past
+        text = vn.fmt_number(abs(diff), 1)
+        # No-break spaces: "+2,1 điểm %" never breaks inside a narrow column.
+        if text == "0,0":
+            return Md("0,0\u00a0điểm\u00a0%")
+        return Md(f"{'+' if diff > 0 else '-'}{text}\u00a0điểm\u00a0%")
+    if not past:
+        return Md("–")
+    pct = (value - past) / past * 100
+    text = vn.fmt_number(abs(pct), 1)
+    if text == "0,0":
+        return Md("0,0%")
+    return Md(f"{'+' if pct > 0 else '-'}{text}%")
+
+
 def _achievement(ind: dict) -> Md:
     status = ind.get("status")
     if status is None:
@@ -129,15 +208,27 @@ def _achievement(ind: dict) -> Md:
     return Md(status)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str, caption: str) -> Md:
-    """A pipe table; ``align`` is one letter per column: l, r or c. Cells are escaped."""
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str, caption: str,
+          widths: Sequence[int] | None = None) -> Md:
+    """A pipe table; ``align`` is one letter per column: l, r or c. Cells are escaped.
+
+    ``widths`` (relative, one per column) make the table as wide as the text and size its
+    columns so; they are written as Quarto's ``tbl-colwidths`` caption attribute, which
+    Quarto applies itself and report/filters/baocao.lua applies in the pandoc backend.
+    Without them a table is as wide as its content.
+    """
     marks = {"l": ":---", "r": "---:", "c": ":---:"}
+    if len(align) != len(headers) or (widths is not None and len(widths) != len(headers)):
+        raise ValueError("one alignment letter and one width per column")
     lines = ["| " + " | ".join(md_escape(h) for h in headers) + " |",
              "|" + "|".join(marks[a] for a in align) + "|"]
     for row in rows:
         lines.append("| " + " | ".join(_finalize(c) for c in row) + " |")
     lines.append("")
-    lines.append(": " + md_escape(caption))
+    attrs = ""
+    if widths is not None:
+        attrs = ' {tbl-colwidths="[' + ",".join(str(int(w)) for w in widths) + ']"}'
+    lines.append(": " + md_escape(caption) + attrs)
     return Md("\n".join(lines))
 
 
@@ -175,6 +266,10 @@ def environment(template_dir: Path) -> jinja2.Environment:
         with_unit=_with_unit,
         change=_change,
         achievement=_achievement,
+        vs_plan=_vs_plan,
+        target_with_unit=_target_with_unit,
+        lower_first=_lower_first,
+        remarks=_remarks,
         yaml_str=yaml_str,
         yaml_list=yaml_list,
         percent=lambda v, d=1: Md("–" if v is None else vn.fmt_percent(v, d)),
@@ -209,6 +304,7 @@ def compose(
         "n": Numbering(),
         "number_line": f"Số: {meta.number}/{unit.symbol}",
         "place_date": f"{unit.place}, {vn.fmt_date_long(meta.date)}",
+        "date_long": vn.fmt_date_long(meta.date),
         "date_iso": meta.date.isoformat(),
         "areas": {a.id: a for a in unit.areas},
         "catalogues": project.reference.catalogues,
@@ -269,25 +365,35 @@ class Tables:
     def targets(self, caption: str) -> Md:
         rows = []
         for i, ind in enumerate(self._ordered(lambda x: x["target"] is not None), start=1):
-            rows.append([Md(str(i)), ind["name"], ind["unit"], _target(ind), _value(ind), _achievement(ind)])
-        return table(["TT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "Đạt (% kế hoạch)"], rows, "rllrrl", caption)
+            pct = ind.get("achievement_pct")
+            rows.append([Md(str(i)), ind["name"], ind["unit"], _target(ind), _value(ind),
+                         Md("–" if pct is None else vn.fmt_percent(pct)),
+                         Md(STATUS_LABEL.get(ind.get("status"), "–"))])
+        return table(["TT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "Tỷ lệ so với kế hoạch",
+                      "Đánh giá"], rows, "rllrrrl", caption, widths=[5, 36, 12, 11, 11, 13, 12])
 
     def history(self, caption: str) -> Md:
+        """Each indicator this year and in every earlier year available, with the change
+        against each of them (in %, or in percentage points for rates)."""
         years = [int(y) for y in self.m["compared_years"]]
         rows = []
         for i, ind in enumerate(self._ordered(lambda x: x["value"] is not None), start=1):
-            past = [_target({**ind, "v": ind["history"].get(str(y))}, "v") for y in years]
-            rows.append([Md(str(i)), ind["name"], ind["unit"], *past, _value(ind), _change(ind) or Md("–")])
+            history = [ind["history"].get(str(y)) for y in years]
+            past = [_target({**ind, "v": v}, "v") for v in history]
+            changes = [_change_vs(ind, v) for v in history]
+            rows.append([Md(str(i)), ind["name"], ind["unit"], *past, _value(ind), *changes])
         headers = ["TT", "Chỉ tiêu", "Đơn vị tính", *[f"Năm {y}" for y in years], f"Năm {self.year}",
-                   f"So với năm {self.year - 1}"]
-        return table(headers, rows, "rll" + "r" * (len(years) + 1) + "l", caption)
+                   *[f"So với năm {y}" for y in years]]
+        n = len(years)
+        widths = [5, 37 - 6 * n, 11, *[9] * (n + 1), *[14] * n]
+        return table(headers, rows, "rll" + "r" * (2 * n + 1), caption, widths=widths)
 
     def next_targets(self, caption: str) -> Md:
         rows = []
         for i, ind in enumerate(self._ordered(lambda x: x["next_target"] is not None), start=1):
             rows.append([Md(str(i)), ind["name"], ind["unit"], _value(ind), _target(ind, "next_target")])
         return table(["TT", "Chỉ tiêu", "Đơn vị tính", f"Thực hiện {self.year}", f"Chỉ tiêu {self.year + 1}"],
-                     rows, "rllrr", caption)
+                     rows, "rllrr", caption, widths=[5, 49, 14, 16, 16])
 
     def activity_by_area(self, caption: str) -> Md:
         rows, tot = [], [0, 0, 0, 0]
@@ -306,15 +412,39 @@ class Tables:
                          _pct(a["poor_rate"]), _f(a["near_poor_end"]), _pct(a["gdvh_rate"]),
                          Md("Đạt" if a["kdc_van_hoa"] else "Chưa đạt"), _f(a["sessions"]), _f(a["participants"]),
                          _f(a["waste_tonnes"], 1), _f(a["mediation_received"]), _f(a["mediation_success"]), _f(a["models"])])
+        areas = self.m["by_area"]
+
+        def total(key: str) -> float:
+            return sum(a[key] or 0 for a in areas)
+
+        households = total("households")
+        # Rates of the whole ward, weighted by households (= the rate of the summed counts).
+        poor_rate = total("poor_end") / households * 100 if households else None
+        gdvh_rate = (sum((a["gdvh_rate"] or 0) * (a["households"] or 0) for a in areas) / households
+                     if households else None)
+        cultured = sum(1 for a in areas if a["kdc_van_hoa"])
+
+        def bold(text: str) -> Md:
+            return Md(f"**{text}**")
+
+        rows.append([bold("Cộng"), bold(vn.fmt_int(households)), bold(vn.fmt_int(total("population"))),
+                     bold(vn.fmt_int(total("poor_start"))), bold(vn.fmt_int(total("poor_end"))),
+                     bold(_pct(poor_rate)), bold(vn.fmt_int(total("near_poor_end"))), bold(_pct(gdvh_rate)),
+                     bold(f"{cultured}/{len(areas)}"), bold(vn.fmt_int(total("sessions"))),
+                     bold(vn.fmt_int(total("participants"))), bold(vn.fmt_number(total("waste_tonnes"), 1)),
+                     bold(vn.fmt_int(total("mediation_received"))), bold(vn.fmt_int(total("mediation_success"))),
+                     bold(vn.fmt_int(total("models")))])
         headers = ["Khu dân cư", "Số hộ", "Nhân khẩu", "Hộ nghèo đầu năm", "Hộ nghèo cuối năm", "Tỷ lệ hộ nghèo (%)",
                    "Hộ cận nghèo cuối năm", "Tỷ lệ GĐVH (%)", "KDC văn hóa", "Số cuộc hoạt động", "Lượt người",
                    "Rác thu gom (tấn)", "Vụ hòa giải", "Hòa giải thành", "Mô hình đăng ký"]
-        return table(headers, rows, "l" + "r" * 7 + "l" + "r" * 6, caption)
+        return table(headers, rows, "l" + "r" * 7 + "l" + "r" * 6, caption,
+                     widths=[9, 6, 7, 6, 6, 6, 6, 6, 6, 7, 7, 7, 6, 6, 6])
 
     def models(self, caption: str) -> Md:
         rows = [[Md(str(i)), r["area"], r["model"], Md("Có" if r["recognised"] else "–")]
                 for i, r in enumerate(self.m["models"]["list"], start=1)]
-        return table(["TT", "Khu dân cư", "Mô hình đăng ký", "Được công nhận"], rows, "rllc", caption)
+        return table(["TT", "Khu dân cư", "Mô hình đăng ký", "Được công nhận"], rows, "rllc", caption,
+                     widths=[5, 14, 65, 16])
 
     def fund(self, caption: str) -> Md:
         f = self.m["fund"]
@@ -340,7 +470,7 @@ class Tables:
                  Md(vn.fmt_number(h["other_funds"] / 1e6, 1, trim=True)), Md("Đã bàn giao" if h["handed_over"] else "Đang thi công")]
                 for i, h in enumerate(self.m["houses"]["list"], start=1)]
         return table(["TT", "Khu dân cư", "Diện hộ", "Hình thức", "Quỹ hỗ trợ (triệu đồng)", "Nguồn khác (triệu đồng)",
-                      "Tình trạng"], rows, "rlllrrl", caption)
+                      "Tình trạng"], rows, "rlllrrl", caption, widths=[5, 12, 23, 12, 16, 16, 16])
 
     def supervision(self, caption: str) -> Md:
         s = self.m["supervision"]
@@ -359,10 +489,36 @@ class Tables:
         return table(["Tháng", "Tiếp nhận", "Đã chuyển", "Đã trả lời", "Đang giải quyết"], rows, "lrrrr", caption)
 
     def organisations(self, caption: str) -> Md:
-        rows = [[o["name"], _f(o["members"]), _f(o["new_members"]), _f(o["activities"]), _f(o["participants"])]
-                for o in self.m["by_org"]]
-        return table(["Tổ chức", "Hội viên, đoàn viên", "Kết nạp mới", "Số hoạt động", "Lượt người tham gia"],
-                     rows, "lrrrr", caption)
+        orgs = self.m["by_org"]
+        rows = [[o["name"], _f(o["members"]), _f(o["new_members"]), _f(o["activities"]), _f(o["sessions"]),
+                 _f(o["participants"])] for o in orgs]
+        totals = [sum(o[k] or 0 for o in orgs) for k in ("members", "new_members", "activities", "sessions",
+                                                          "participants")]
+        rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(t)}**") for t in totals]])
+        return table(["Tổ chức", "Hội viên, đoàn viên", "Kết nạp mới", "Số hoạt động", "Số cuộc", "Lượt người tham gia"],
+                     rows, "lrrrrr", caption, widths=[32, 15, 12, 13, 11, 17])
+
+    def fields(self, caption: str) -> Md:
+        """Activities per field (lĩnh vực)."""
+        fields = self.m.get("by_field", [])
+        rows = [[f["name"], _f(f["activities"]), _f(f["sessions"]), _f(f["participants"])] for f in fields]
+        totals = [sum(f[k] for f in fields) for k in ("activities", "sessions", "participants")]
+        rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(t)}**") for t in totals]])
+        return table(["Lĩnh vực", "Số hoạt động", "Số cuộc", "Lượt người tham gia"], rows, "lrrr", caption)
+
+    def org_by_field(self, caption: str) -> Md:
+        """Sessions per organisation (rows) and field (columns), with totals both ways."""
+        fields = self.m.get("by_field", [])
+        orgs = [o for o in self.m["by_org"] if o["sessions"]]
+        rows = []
+        for o in orgs:
+            cells = [f["sessions_by_org"].get(o["org"], 0) for f in fields]
+            rows.append([o["short"], *[_f(c) if c else Md("–") for c in cells], Md(f"**{vn.fmt_int(sum(cells))}**")])
+        col_totals = [sum(f["sessions_by_org"].get(o["org"], 0) for o in orgs) for f in fields]
+        rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(t)}**") for t in col_totals],
+                     Md(f"**{vn.fmt_int(sum(col_totals))}**")])
+        return table(["Tổ chức", *[f["name"] for f in fields], "Cộng"], rows, "l" + "r" * (len(fields) + 1), caption,
+                     widths=[10, *[9] * len(fields), 7])
 
     def sources(self, caption: str) -> Md:
         q = self.m["quality"]

@@ -8,6 +8,7 @@ axes use Vietnamese separators.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,11 @@ from .atomic import atomic_path
 from .vnformat import fmt_number
 
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6"]
+
+# Charts are drawn at the size they are printed: the report shows them at 95% of the A4 text
+# width (210 - 30 - 15 mm = 165 mm; 95% ≈ 6.2 in), so 10 pt here is 10 pt on paper. Heights
+# stay at or under ~12 cm so that a chart and its caption fit on a page with some text.
+WIDTH = 6.2
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,9 @@ def _setup():
         "axes.titleweight": "bold",
         "axes.titlesize": 11,
         "figure.dpi": 100,
+        "figure.constrained_layout.use": True,
         "savefig.bbox": "tight",
+        "savefig.pad_inches": 0.05,
         "axes.formatter.use_locale": False,
     })
     return plt
@@ -66,7 +74,7 @@ def _bar_labels(ax, bars, decimals: int = 0):
     for bar in bars:
         height = bar.get_height()
         ax.annotate(fmt_number(height, decimals, trim=True), (bar.get_x() + bar.get_width() / 2, height),
-                    ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
+                    ha="center", va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")
 
 
 def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
@@ -78,7 +86,7 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     years = [int(y) for y in metrics["compared_years"]] + [year]
 
     # 1. Quỹ "Vì người nghèo" over the years
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = plt.subplots(figsize=(WIDTH, 2.9))
     width = 0.38
     thu = [ind["quy_vnn_thu"]["history"].get(str(y)) if y != year else ind["quy_vnn_thu"]["value"] for y in years]
     chi = [ind["quy_vnn_chi"]["history"].get(str(y)) if y != year else ind["quy_vnn_chi"]["value"] for y in years]
@@ -97,7 +105,7 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
 
     # 2. Activities per khu
     areas = metrics["by_area"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.4))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH, 2.9))
     names = [a["name"] for a in areas]
     bars = ax1.bar(names, [a["sessions"] for a in areas], color=PALETTE[0])
     _bar_labels(ax1, bars)
@@ -107,13 +115,12 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     _bar_labels(ax2, bars)
     ax2.set_title("Số lượt người tham gia")
     _vn_axis(ax2)
-    fig.tight_layout()
     _save(fig, out_dir / "hoat-dong-khu.svg")
     figures.append(Figure("figures/hoat-dong-khu.svg", f"Hoạt động của các Ban Công tác Mặt trận khu dân cư năm {year}",
                           "Hai biểu đồ cột: số cuộc hoạt động và số lượt người tham gia ở từng khu dân cư"))
 
     # 3. GĐVH and poverty rates over the years
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.5, 3.2))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH, 2.7))
     for ax, code, color, title in (
         (ax1, "ty_le_gdvh", PALETTE[2], "Tỷ lệ hộ gia đình văn hóa (%)"),
         (ax2, "ty_le_ho_ngheo", PALETTE[1], "Tỷ lệ hộ nghèo cuối năm (%)"),
@@ -122,19 +129,18 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
         pts = [(str(y), v) for y, v in zip(years, vals) if v is not None]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=color)
         for x, v in pts:
-            ax.annotate(fmt_number(v, 1), (x, v), ha="center", va="bottom", fontsize=8, xytext=(0, 4),
+            ax.annotate(fmt_number(v, 1), (x, v), ha="center", va="bottom", fontsize=9, xytext=(0, 4),
                         textcoords="offset points")
         ax.set_title(title)
         _vn_axis(ax, 1)
         ax.margins(y=0.25)
-    fig.tight_layout()
     _save(fig, out_dir / "gdvh-ho-ngheo.svg")
     figures.append(Figure("figures/gdvh-ho-ngheo.svg", f"Tỷ lệ hộ gia đình văn hóa và hộ nghèo, {years[0]}–{year}",
                           "Hai biểu đồ đường: tỷ lệ hộ đạt gia đình văn hóa và tỷ lệ hộ nghèo theo từng năm"))
 
     # 4. Petitions by month
     months = metrics["petitions_by_month"]
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    fig, ax = plt.subplots(figsize=(WIDTH, 2.9))
     labels = [f"T{m['month']}" for m in months]
     answered = [m["answered"] for m in months]
     pending = [m["pending"] for m in months]
@@ -151,12 +157,12 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     # 5. Fund payments by purpose
     purposes = metrics["fund"]["by_purpose"]
     if purposes:
-        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(purposes)))
+        fig, ax = plt.subplots(figsize=(WIDTH, 0.6 + 0.3 * len(purposes)))
         rows = sorted(purposes, key=lambda p: (p["amount"], p["name"]))
         bars = ax.barh([p["name"] for p in rows], [p["amount"] / 1e6 for p in rows], color=PALETTE[0])
         for bar in bars:
             ax.annotate(fmt_number(bar.get_width(), 1, trim=True), (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                        va="center", fontsize=8, xytext=(3, 0), textcoords="offset points")
+                        va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
         ax.set_xlabel("triệu đồng")
         _vn_axis(ax, 0, "x")
         ax.margins(x=0.12)
@@ -168,16 +174,18 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     rows = [i for i in ind.values() if i["achievement_pct"] is not None]
     if rows:
         rows.sort(key=lambda i: (i["achievement_pct"], i["code"]))
-        fig, ax = plt.subplots(figsize=(7.5, 0.6 + 0.38 * len(rows)))
+        fig, ax = plt.subplots(figsize=(WIDTH, 0.7 + 0.3 * len(rows)))
         colors = [PALETTE[2] if i["status"] != "chưa đạt" else PALETTE[1] for i in rows]
-        bars = ax.barh([i["name"] for i in rows], [i["achievement_pct"] for i in rows], color=colors)
+        # Long names on two lines, so that the bars keep half of the width.
+        labels = [textwrap.fill(i["name"], 34) for i in rows]
+        bars = ax.barh(labels, [i["achievement_pct"] for i in rows], color=colors)
         ax.axvline(100, color="#444444", linewidth=1, linestyle="--")
         for bar in bars:
             ax.annotate(fmt_number(bar.get_width(), 1) + "%", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                        va="center", fontsize=8, xytext=(3, 0), textcoords="offset points")
+                        va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
         ax.set_xlabel("% kế hoạch")
         _vn_axis(ax, 0, "x")
-        ax.tick_params(axis="y", labelsize=8)
+        ax.tick_params(axis="y", labelsize=9)
         ax.margins(x=0.1)
         _save(fig, out_dir / "chi-tieu.svg")
         figures.append(Figure("figures/chi-tieu.svg", f"Mức độ thực hiện chỉ tiêu năm {year} (% kế hoạch)",

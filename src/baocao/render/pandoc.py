@@ -362,12 +362,16 @@ def apply_project_metadata(meta: dict, options: RenderOptions, fonts: Sequence[s
 
 
 def report_timestamp(meta: dict, qmd: Path) -> dt.datetime:
-    """The PDF creation time: the report's `date` at 00:00 in Việt Nam (never the clock)."""
+    """The PDF creation time: the report's `date` at 00:00 UTC (never the clock).
+
+    typst writes PDF dates in UTC. Midnight UTC reads as the report's day in UTC and in Việt
+    Nam alike (07:00 there), where midnight in Việt Nam would read as the day before in UTC;
+    it is also what the layout writes for a date without a time (the Quarto backend)."""
     text = (_meta_text(meta.get("date")) or "").strip()
     m = _ISO_DATE.match(text)
     if m:
         try:
-            return dt.datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=VN_TZ)
+            return dt.datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=dt.timezone.utc)
         except ValueError:
             pass
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")

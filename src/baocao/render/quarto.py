@@ -32,7 +32,6 @@ from baocao.render import FORMATS, Renderer, RenderError, check_formats
 from baocao.render.options import CONFIG_NAME, RenderOptions
 
 QUARTO_TO = {"html": ("html", ".html"), "pdf": ("typst", ".pdf")}
-VN_TZ = dt.timezone(dt.timedelta(hours=7))
 TIMEOUT_S = 600
 
 
@@ -125,7 +124,8 @@ class QuartoRenderer(Renderer):
 
 
 def _report_epoch(qmd: Path) -> int | None:
-    """The report's `date` (front matter) at 00:00 in Việt Nam, as a unix time."""
+    """The report's `date` (front matter) at 00:00 UTC, as a unix time: the same instant the
+    typst layout writes for a date without a time, and the same calendar day in Việt Nam."""
     text = qmd.read_text(encoding="utf-8")
     if not text.startswith("---"):
         return None
@@ -142,4 +142,4 @@ def _report_epoch(qmd: Path) -> int | None:
             day = dt.date.fromisoformat(str(value))
         except ValueError:
             return None
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=VN_TZ).timestamp())
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())

@@ -10,7 +10,9 @@ a total that does not add up) are listed in ``warnings.csv``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -78,6 +80,13 @@ class _Context:
     project: Project
     catalogues: dict[str, Catalogue]
     warnings: list[Reject] = field(default_factory=list)
+    # (column spec, header, type, value) -> outcome of convert_cell: office data repeats its khu,
+    # categories, dates and numbers, and a cell's conversion depends on nothing else
+    cache: dict = field(default_factory=dict)
+
+
+_CACHE_LIMIT = 100_000
+_UNCACHED = ("text",)  # free text is mostly unique: not worth remembering
 
 
 def _show(value: object) -> str:
@@ -108,19 +117,25 @@ def _match_area(text: str, ctx: _Context, col: ColumnSpec) -> str:
     names = ", ".join(a.name for a in areas)
     extra = " hoặc 'Toàn phường'" if col.whole_unit else ""
     extra_en = " or 'Toàn phường'" if col.whole_unit else ""
+    shown = _clip(text)
     raise CellError(
-        f"khu '{text}' không có trong danh sách khu dân cư của đơn vị ({names}{extra})",
-        f"unknown area '{text}' (the unit's areas are {names}{extra_en})",
+        f"khu '{shown}' không có trong danh sách khu dân cư của đơn vị ({names}{extra})",
+        f"unknown area '{shown}' (the unit's areas are {names}{extra_en})",
     )
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _match_catalogue(text: str, catalogue: Catalogue, header: str) -> str:
     item = catalogue.match(text)
     if item is None:
         allowed = "; ".join(catalogue.names())
+        shown = _clip(text)
         raise CellError(
-            f"giá trị '{text}' không có trong danh mục của cột '{header}' (được phép: {allowed})",
-            f"'{text}' is not an allowed value of column '{header}' (allowed: {allowed})",
+            f"giá trị '{shown}' không có trong danh mục của cột '{header}' (được phép: {allowed})",
+            f"'{shown}' is not an allowed value of column '{header}' (allowed: {allowed})",
         )
     return item.id
 
@@ -203,13 +218,20 @@ def convert_cell(value: object, col: ColumnSpec, ctx: _Context, header: str) -> 
 
 
 # ---------------------------------------------------------------------------- rows and tables
+@functools.lru_cache(maxsize=None)
+def _compiled(rule: str):
+    return compile(rule, f"<inputs.yml check: {rule}>", "eval")
+
+
 def _check_row(values: dict[str, object], spec: TableSpec) -> list[tuple[str, str, str]]:
     """Row rules of inputs.yml (written by us, evaluated over the row's typed values)."""
+    if not spec.checks:
+        return []
     failed = []
+    env = {c.name: values.get(c.name) for c in spec.columns}
     for check in spec.checks:
-        env = {c.name: values.get(c.name) for c in spec.columns}
         try:
-            ok = eval(check.rule, {"__builtins__": {}}, env)  # noqa: S307 - rules come from data/reference, not data
+            ok = eval(_compiled(check.rule), {"__builtins__": {}}, env)  # noqa: S307 - rules come from data/reference, not data
         except TypeError:
             ok = True  # a value the rule needs is missing; the required-value check speaks for it
         if not ok:
@@ -283,17 +305,40 @@ def clean_table(spec: TableSpec, reads: list[SheetRead], ctx: _Context) -> tuple
 def _convert_row(raw: RawRow, spec: TableSpec, ctx: _Context, read: SheetRead) -> tuple[dict, list[Reject]]:
     values: dict[str, object] = {}
     problems: list[Reject] = []
+    cache = ctx.cache
     for col in spec.columns:
         header = raw.headers.get(col.name, col.header)
         value = raw.values.get(col.name)
+        key = None
+        if col.type not in _UNCACHED:
+            key = (id(col), header, value.__class__, value)  # id: the same name may differ by table
+            try:
+                hit = cache.get(key)
+            except TypeError:  # an unhashable cell value: convert it afresh
+                hit, key = None, None
+            if hit is not None:
+                ok, converted, reasons, warnings = hit
+                if ok:
+                    values[col.name] = converted
+                else:
+                    problems.append(Reject(read.file, read.sheet, raw.row, header, _show(value), *reasons))
+                    values[col.name] = None
+                for w in warnings:
+                    ctx.warnings.append(dataclasses.replace(w, file=read.file, sheet=read.sheet, row=raw.row))
+                continue
         before = len(ctx.warnings)
         try:
             values[col.name] = convert_cell(value, col, ctx, header)
+            outcome = (True, values[col.name], None)
         except CellError as exc:
             problems.append(Reject(read.file, read.sheet, raw.row, header, _show(value), exc.reason_vi, exc.reason_en))
             values[col.name] = None
-        for w in ctx.warnings[before:]:
+            outcome = (False, None, (exc.reason_vi, exc.reason_en))
+        new = ctx.warnings[before:]
+        for w in new:
             w.file, w.sheet, w.row = read.file, read.sheet, raw.row
+        if key is not None and len(cache) < _CACHE_LIMIT:
+            cache[key] = (*outcome, tuple(dataclasses.replace(w) for w in new))
     return values, problems
 
 
@@ -326,23 +371,28 @@ def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------- a year
 def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> CleanResult:
-    """Read and clean every table of ``year``; raise InputProblems on structural errors."""
+    """Read and clean every table of ``year``; raise InputProblems on structural errors.
+
+    The InputProblems carries what could be read anyway (``partial``), for ``baocao validate``.
+    """
+    from .errors import InputError, Location
+
     ref = project.reference
     raw_dir = raw_dir or project.raw_dir(year)
+    folder = _display_folder(project, raw_dir)
     reader = YearReader(raw_dir, ref)
     ctx = _Context(year=year, project=project, catalogues=ref.catalogues)
     if not raw_dir.is_dir():
-        from .errors import InputError, Location
-
         raise InputProblems([
             InputError(
-                Location(str(raw_dir)),
+                Location(folder),
                 f"không có thư mục dữ liệu của năm {year}",
                 f"no data folder for year {year}",
                 hint_vi=f"tạo thư mục bằng lệnh 'baocao new-year {year}' rồi chép các tệp số liệu vào đó",
                 hint_en=f"create it with 'baocao new-year {year}' and copy the year's files into it",
             )
-        ])
+        ], folder=folder)
+    reader.check_files()
     tables: dict[str, pd.DataFrame] = {}
     rejects: list[Reject] = []
     accounting_rows = []
@@ -369,12 +419,32 @@ def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> Clea
                 "blank": read.blank_rows,
                 "total": len(read.total_rows),
             })
-    if reader.problems:
-        raise InputProblems(reader.problems)
-    _warn_missing_areas(project, tables, ctx)
+    reader.check_unused()
     accounting = pd.DataFrame(accounting_rows, columns=ACCOUNTING_COLUMNS)
     accounting = accounting.sort_values(["file", "sheet"], kind="stable").reset_index(drop=True)
-    return CleanResult(year, tables, rejects, ctx.warnings, accounting)
+    _check_accounting(accounting)
+    if not reader.problems:
+        _warn_missing_areas(project, tables, ctx)
+    result = CleanResult(year, tables, rejects, reader.notes + ctx.warnings, accounting)
+    if reader.problems:
+        raise InputProblems(reader.problems, folder=folder, partial=result)
+    return result
+
+
+def _display_folder(project: Project, raw_dir: Path) -> str:
+    """The year's folder as people should read it: relative to the project when inside it."""
+    try:
+        return raw_dir.resolve().relative_to(project.root.resolve()).as_posix() + "/"
+    except ValueError:
+        return raw_dir.as_posix() + "/"
+
+
+def _check_accounting(accounting: pd.DataFrame) -> None:
+    """Nothing lost: read = kept + rejected + blank + total, for every file and sheet."""
+    parts = accounting["kept"] + accounting["rejected"] + accounting["blank"] + accounting["total"]
+    bad = accounting[accounting["read"] != parts]
+    if len(bad):  # pragma: no cover - a bug in baocao, never a data error
+        raise AssertionError(f"row accounting does not balance:\n{bad.to_string(index=False)}")
 
 
 def _warn_missing_areas(project: Project, tables: dict[str, pd.DataFrame], ctx: _Context) -> None:
@@ -431,3 +501,48 @@ def read_clean(data_dir: Path, project: Project) -> dict[str, pd.DataFrame]:
         frame["source_row"] = pd.to_numeric(frame["source_row"]).astype("Int64")
         tables[name] = frame
     return tables
+
+
+# ---------------------------------------------------------------------------- for people
+def file_summary(result: CleanResult | None, errors: list | None = None) -> pd.DataFrame:
+    """Rows per file (not per sheet): read, kept, rejected, blank, total, warnings, errors.
+
+    Files that could not be read (named by ``errors``) or were only warned about are listed too.
+    """
+    columns = ["file", "sheets", "read", "kept", "rejected", "blank", "total", "warnings", "errors"]
+    rows: dict[str, dict] = {}
+    if result is not None and len(result.accounting):
+        grouped = result.accounting.groupby("file", sort=True)
+        for file, part in grouped:
+            rows[file] = {"file": file, "sheets": int(part["sheet"].nunique()),
+                          **{k: int(part[k].sum()) for k in ("read", "kept", "rejected", "blank", "total")},
+                          "warnings": 0, "errors": 0}
+    empty = {"sheets": 0, "read": None, "kept": None, "rejected": None, "blank": None, "total": None,
+             "warnings": 0, "errors": 0}
+    for w in result.warnings if result is not None else []:
+        if w.file:
+            rows.setdefault(w.file, {"file": w.file, **empty})["warnings"] += 1
+    for e in errors or []:
+        file = e.location.file
+        rows.setdefault(file, {"file": file, **empty})["errors"] += 1
+    frame = pd.DataFrame(sorted(rows.values(), key=lambda r: r["file"]), columns=columns)
+    return frame
+
+
+def problem_lines(errors: list, rejects: list[Reject], warnings: list[Reject]) -> list[str]:
+    """One line per problem: where (file, sheet, row, column, value), then why, in Vietnamese and English."""
+    from .errors import Location
+
+    lines = []
+    for e in errors:
+        hint_vi = f" (cách sửa: {e.hint_vi})" if e.hint_vi else ""
+        hint_en = f" (to fix: {e.hint_en})" if e.hint_en else ""
+        lines.append(f"LỖI / ERROR  {e.location.describe_vi()}: {e.reason_vi}{hint_vi} / {e.reason_en}{hint_en}")
+    for label, problems in (("LOẠI / REJECTED", rejects), ("CẢNH BÁO / WARNING", warnings)):
+        for p in problems:
+            loc = Location(p.file, p.sheet, p.row, p.column, p.value)
+            where = loc.describe_vi()
+            if not p.file:  # a remark about the year, not about one file
+                where = where.removeprefix("tệp ").lstrip(", ") or "số liệu của năm"
+            lines.append(f"{label}  {where}: {p.reason_vi} / {p.reason_en}")
+    return lines

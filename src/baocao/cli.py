@@ -211,8 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="fail when any row is rejected")
     p.set_defaults(func=cmd_validate)
 
-    from . import archive
+    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: every unit)")
 
+    from . import archive, templates
+
+    templates.add_commands(sub)  # new-year Y [--force] [--unit ID]
     archive.add_commands(sub)  # archive --year Y, verify PATH, reproduce PATH
     return parser
 

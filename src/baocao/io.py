@@ -6,46 +6,87 @@ name ignoring case, diacritics, spacing and the aliases of ``data/reference/inpu
 yields every row below it with the row number Excel shows. Blank rows and total rows ("Tổng
 cộng", "Cộng") are recognised and counted, never passed on to be summed again.
 
-Structural problems (a file that cannot be opened, a missing sheet, a missing required
+Structural problems (a file that cannot be opened, a missing file or sheet, a missing required
 column) are collected as :class:`InputError` and raised together as :class:`InputProblems`:
-the data cannot build until a person fixes them. Row-level problems are the cleaner's.
+the data cannot build until a person fixes them. Row-level problems are the cleaner's. What
+the reader could read but a person should know about (a CSV converted from a legacy encoding,
+a sheet read under another name, a file that matches no input) is kept in
+:attr:`YearReader.notes` as warnings.
 """
 
 from __future__ import annotations
 
 import csv
 import fnmatch
+import functools
 import io as _io
-import zipfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from .config import ColumnSpec, Reference, SourceSpec, TableSpec
-from .errors import BaocaoError, InputError, Location
+from .errors import BaocaoError, InputError, Location, Reject
 from .parse import is_blank, is_total_row_label
 from .textenc import decode_csv_bytes, fold_key, normalize_text
 
 HEADER_SEARCH_ROWS = 20
 IGNORED_HEADERS = {fold_key(h) for h in ("STT", "TT", "Số TT", "Số thứ tự", "No", "#")}
+#: Sheets of the office templates (``baocao new-year``) that hold no data.
+AUX_SHEETS = ("Hướng dẫn", "Danh mục")
+_AUX_KEYS = {fold_key(s) for s in AUX_SHEETS}
+#: Other files a year's folder holds besides the workbooks (read by baocao.narrative).
+TEXT_FILES = ("thong-tin-bao-cao.yml", "nhan-dinh.md")  # = narrative.META_FILE, NARRATIVE_FILE
+_ENCODING_NAMES = {  # encoding → (Vietnamese name, English name)
+    "tcvn3": ("TCVN3 (ABC, phông .VnTime)", "TCVN3 (ABC, the .VnTime fonts)"),
+    "vni": ("VNI-Windows (phông VNI-Times)", "VNI-Windows (the VNI-Times fonts)"),
+    "cp1258": ("Windows-1258", "Windows-1258"),
+}
 
 
 class InputProblems(BaocaoError):
-    """Several structural input errors at once; the CLI prints one line each."""
+    """Several structural input errors at once: one message, one line (and a hint) each.
+
+    ``folder`` is the year's raw folder as people should read it; ``partial`` is what could be
+    read anyway (a :class:`baocao.clean.CleanResult`), so that ``validate`` can still show it.
+    """
 
     exit_code = 1
 
-    def __init__(self, errors: list[InputError]):
+    def __init__(self, errors: list[InputError], *, folder: str = "", partial: object = None):
         self.errors = errors
+        self.folder = folder
+        self.partial = partial
+        n = len(errors)
         super().__init__(
-            f"{len(errors)} lỗi cấu trúc tệp đầu vào",
-            f"{len(errors)} structural input error(s)",
+            f"số liệu{f' trong {folder}' if folder else ''} chưa dùng được: {n} lỗi về tệp, sheet hoặc cột",
+            f"the data{f' in {folder}' if folder else ''} cannot be used: {n} error(s) in files, sheets or columns",
         )
 
     def render(self) -> str:  # type: ignore[override]
-        if not getattr(self, "errors", None):
+        errors = getattr(self, "errors", None)
+        if not errors:
             return super().render()
-        return "\n".join(e.render() for e in self.errors)
+        lines = [f"Lỗi: {self.message_vi}:"]
+        for e in errors:
+            lines.append(f"  - {e.message_vi}")
+            if e.hint_vi:
+                lines.append(f"    Cách sửa: {e.hint_vi}")
+        lines.append(f"Error: {self.message_en}:")
+        for e in errors:
+            lines.append(f"  - {e.message_en}")
+            if e.hint_en:
+                lines.append(f"    To fix: {e.hint_en}")
+        return "\n".join(lines)
+
+    def __reduce__(self):  # picklable across processes (parallel builds); the partial result stays behind
+        flat = [(vars(e.location), e.reason_vi, e.reason_en, e.hint_vi, e.hint_en) for e in self.errors]
+        return (_rebuild_problems, (flat, self.folder))
+
+
+def _rebuild_problems(flat: list[tuple], folder: str) -> "InputProblems":
+    errors = [InputError(Location(**loc), vi, en, hint_vi=hvi, hint_en=hen) for loc, vi, en, hvi, hen in flat]
+    return InputProblems(errors, folder=folder)
 
 
 @dataclass
@@ -82,29 +123,63 @@ class Grid:
     name: str
     rows: list[list[object]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_row, min_col, max_row, max_col (1-based)
+    encoding: str | None = None  # CSV only: the encoding the bytes were read with
+
+
+def _not_xlsx_reason(path: Path) -> tuple[str, str] | None:
+    """What a file named .xlsx really is, when its first bytes say it is no .xlsx at all."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head.startswith(b"PK"):
+        return None
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return ("tệp là Excel 97-2003 (.xls) đổi đuôi, hoặc tệp Excel có đặt mật khẩu",
+                "the file is an Excel 97-2003 (.xls) file renamed, or a password-protected workbook")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<", b"<!doctype")):
+        return ("tệp là trang HTML/XML đổi đuôi .xlsx, không phải tệp Excel",
+                "the file is an HTML/XML page renamed to .xlsx, not an Excel workbook")
+    if head and b"\x00" not in head:
+        return ("tệp là văn bản (có thể là CSV) đổi đuôi .xlsx, không phải tệp Excel",
+                "the file is plain text (perhaps CSV) renamed to .xlsx, not an Excel workbook")
+    return None
 
 
 def _open_xlsx(path: Path, rel: str) -> list[Grid]:
     import openpyxl  # imported here: it is the slow import of this module
 
-    try:
-        wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-        raise InputError(
+    def unreadable(detail_vi: str, detail_en: str) -> InputError:
+        return InputError(
             Location(rel),
-            f"không mở được tệp Excel ({type(exc).__name__}: {exc}); tệp có thể bị hỏng hoặc chưa lưu xong",
-            f"cannot open the Excel file ({type(exc).__name__}: {exc}); it may be damaged or incompletely saved",
-            hint_vi="mở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi chép lại vào thư mục dữ liệu",
-            hint_en="open it in Excel, save it again as .xlsx and copy it back into the data folder",
-        ) from None
+            f"không mở được tệp Excel: {detail_vi}",
+            f"cannot open the Excel file: {detail_en}",
+            hint_vi="mở tệp bằng Excel, lưu lại dưới dạng Excel Workbook (.xlsx) rồi chép lại vào thư mục số liệu",
+            hint_en="open it in Excel, save it again as an Excel Workbook (.xlsx) and copy it back into the data folder",
+        )
+
+    what = _not_xlsx_reason(path)
+    if what is not None:
+        raise unreadable(*what)
     grids = []
     try:
-        for ws in wb.worksheets:
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
-            merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
-            grids.append(Grid(ws.title, rows, merged))
-    finally:
-        wb.close()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's "extension not supported" chatter
+            wb = openpyxl.load_workbook(path, data_only=True, read_only=False)
+            try:
+                for ws in wb.worksheets:
+                    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+                    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+                    grids.append(Grid(ws.title, rows, merged))
+            finally:
+                wb.close()
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to open is the file's, told as such
+        detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+        raise unreadable(
+            f"tệp bị hỏng hoặc chưa lưu xong ({detail})",
+            f"the file is damaged or was not completely saved ({detail})",
+        ) from None
     return grids
 
 
@@ -113,7 +188,7 @@ def _open_csv(path: Path, rel: str) -> list[Grid]:
     if not data.strip():
         return [Grid("", [])]
     try:
-        text, _encoding = decode_csv_bytes(data)
+        text, encoding = decode_csv_bytes(data)
     except ValueError as exc:
         raise InputError(
             Location(rel),
@@ -127,7 +202,7 @@ def _open_csv(path: Path, rel: str) -> list[Grid]:
     except csv.Error:
         dialect = csv.excel
     rows = [list(r) for r in csv.reader(_io.StringIO(text), dialect)]
-    return [Grid("", [[c if c != "" else None for c in r] for r in rows])]
+    return [Grid("", [[c if c != "" else None for c in r] for r in rows], encoding=encoding)]
 
 
 def open_grids(path: Path, rel: str) -> list[Grid]:
@@ -173,16 +248,28 @@ def _expand_merged_row(grid: Grid, row_index: int) -> list[object]:
     return row
 
 
+@functools.lru_cache(maxsize=None)
+def _header_index(spec: TableSpec) -> tuple[tuple[ColumnSpec, frozenset[str]], ...]:
+    """Each column of a table with the folded keys of its header and aliases (computed once)."""
+    return tuple((col, frozenset(col.header_keys())) for col in spec.columns)
+
+
+@functools.lru_cache(maxsize=None)
+def _known_keys(spec: TableSpec) -> frozenset[str]:
+    return frozenset().union(*(keys for _col, keys in _header_index(spec)))
+
+
 def _match_headers(cells: list[object], spec: TableSpec) -> tuple[dict[int, ColumnSpec], list[str]]:
     """Map cell positions to spec columns; return unknown headers too."""
     matched: dict[int, ColumnSpec] = {}
     used: set[str] = set()
     extra: list[str] = []
+    index = _header_index(spec)
     for i, cell in enumerate(cells):
         key = _cell_key(cell)
         if not key:
             continue
-        col = next((c for c in spec.columns if key in c.header_keys() and c.name not in used), None)
+        col = next((c for c, keys in index if key in keys and c.name not in used), None)
         if col is not None:
             matched[i] = col
             used.add(col.name)
@@ -204,21 +291,30 @@ def find_header(grid: Grid, spec: TableSpec) -> HeaderMatch | None:
     """The row that names the most spec columns (a two-row header counts as one)."""
     best: HeaderMatch | None = None
     limit = min(len(grid.rows), HEADER_SEARCH_ROWS)
+    known = _known_keys(spec)
     for r in range(limit):
         candidates = [_expand_merged_row(grid, r)]
         if r > 0:
-            # A header over two rows: "Hộ nghèo" merged above "Đầu năm" / "Cuối năm".
+            # A header over two rows: "Hộ nghèo" merged above "Đầu năm" / "Cuối năm", or "Kết quả"
+            # above "Số cuộc": per column, the pair read together if it names a column, else the
+            # lower cell, else the upper one.
             above = _expand_merged_row(grid, r - 1)
             below = candidates[0]
             width = max(len(above), len(below))
-            combined = []
+            combined: list[object] = []
             for c in range(width):
                 a = above[c] if c < len(above) else None
                 b = below[c] if c < len(below) else None
-                if a not in (None, "") and b not in (None, "") and a != b:
-                    combined.append(f"{a} {b}")
-                else:
+                if a in (None, "") or b in (None, "") or a == b:
                     combined.append(b if b not in (None, "") else a)
+                    continue
+                pair = f"{a} {b}"
+                if _cell_key(pair) in known:
+                    combined.append(pair)
+                elif _cell_key(b) in known or _cell_key(a) not in known:
+                    combined.append(b)
+                else:
+                    combined.append(a)
             candidates.append(combined)
         for cells in candidates:
             columns, extra = _match_headers(cells, spec)
@@ -331,14 +427,32 @@ def _csv_sheet_hint(path: Path) -> str | None:
     return stem.split("--", 1)[1] if "--" in stem else None
 
 
+def _warning(file: str, sheet: str, reason_vi: str, reason_en: str, *, row: int | None = None,
+             column: str = "", value: str = "") -> Reject:
+    return Reject(file, sheet, row, column, value, reason_vi, reason_en, "warning")
+
+
+def _pattern_prefix(pattern: str) -> str:
+    """The folded literal start of a file pattern: "ban-ctmt-khu-*.xlsx" → "banctmtkhu"."""
+    return fold_key(pattern.rsplit(".", 1)[0].split("*", 1)[0])
+
+
 class YearReader:
-    """Reads every table of one year's raw folder, opening each file once."""
+    """Reads every table of one year's raw folder, opening each file once.
+
+    ``problems`` collects the structural errors (the year cannot build until they are fixed);
+    ``notes`` the warnings about files and sheets (the data is read, but a person should look).
+    """
 
     def __init__(self, raw_dir: Path, reference: Reference):
         self.raw_dir = raw_dir
         self.reference = reference
-        self._grids: dict[Path, list[Grid]] = {}
+        self._grids: dict[Path, list[Grid] | None] = {}
+        self._files: dict[str, list[Path]] = {}
         self.problems: list[InputError] = []
+        self.notes: list[Reject] = []
+        self.used: set[Path] = set()
+        self._used_sheets: dict[Path, set[str]] = {}
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.raw_dir).as_posix()
@@ -346,15 +460,123 @@ class YearReader:
     def grids(self, path: Path) -> list[Grid] | None:
         if path not in self._grids:
             try:
-                self._grids[path] = open_grids(path, self.rel(path))
+                grids = open_grids(path, self.rel(path))
             except InputError as exc:
                 self.problems.append(exc)
-                self._grids[path] = None  # type: ignore[assignment]
+                grids = None
+            self._grids[path] = grids
+            encoding = grids[0].encoding if grids and len(grids) == 1 else None
+            if encoding in _ENCODING_NAMES:
+                name_vi, name_en = _ENCODING_NAMES[encoding]
+                self.notes.append(_warning(
+                    self.rel(path), "",
+                    f"tệp CSV không phải UTF-8: đã đọc theo bảng mã {name_vi} và chuyển sang Unicode; "
+                    "hãy kiểm tra chữ có dấu, và lần sau lưu dạng 'CSV UTF-8'",
+                    f"the CSV file is not UTF-8: read as {name_en} and converted to Unicode; check the "
+                    "diacritics, and save it as 'CSV UTF-8' next time",
+                ))
         return self._grids[path]
 
     def files_of(self, file_key: str) -> list[Path]:
-        return source_files(self.raw_dir, self.reference.files[file_key].pattern)
+        if file_key not in self._files:
+            self._files[file_key] = source_files(self.raw_dir, self.reference.files[file_key].pattern)
+        return self._files[file_key]
 
+    def _tables_of(self, file_key: str) -> list[TableSpec]:
+        return [t for t in self.reference.tables.values() if any(s.file == file_key for s in t.sources)]
+
+    def _claimed(self, file_key: str) -> set[str]:
+        keys: set[str] = set()
+        for table in self._tables_of(file_key):
+            for source in table.sources:
+                if source.file == file_key:
+                    keys |= source.sheet_keys()
+        return keys
+
+    # files --------------------------------------------------------------------------------
+    def check_files(self) -> None:
+        """Every kind of input file is there; files that match no kind are pointed out."""
+        if not self.raw_dir.is_dir():
+            return
+        present = [p for p in sorted(self.raw_dir.iterdir())
+                   if p.is_file() and not p.name.startswith((".", "~$"))]
+        matched: set[Path] = set()
+        for key, spec in self.reference.files.items():
+            found = self.files_of(key)
+            matched.update(found)
+            if found:
+                continue
+            prefix = _pattern_prefix(spec.pattern)
+            near = [p.name for p in present if prefix and fold_key(p.stem).startswith(prefix)]
+            if near:
+                # the data is there, in a form or under a name that cannot be read: the year cannot build
+                matched.update(self.raw_dir / n for n in near)  # named here; not "unknown" below
+                shown = ", ".join(repr(n) for n in near)
+                self.problems.append(InputError(
+                    Location(spec.pattern),
+                    f"thiếu tệp số liệu '{spec.pattern}' ({spec.title_vi}); trong thư mục có {shown} "
+                    "nhưng không đọc được vì sai tên hoặc sai định dạng",
+                    f"the input file '{spec.pattern}' is missing; the folder holds {shown}, which cannot be read "
+                    "(wrong name or format)",
+                    hint_vi=f"lưu tệp dạng Excel Workbook (.xlsx) hoặc CSV UTF-8, đặt đúng tên '{spec.pattern}'",
+                    hint_en=f"save it as an Excel Workbook (.xlsx) or CSV UTF-8, named '{spec.pattern}'",
+                ))
+            else:
+                # nothing of this kind yet (a file still to come): the report lacks its figures
+                self.notes.append(_warning(
+                    spec.pattern, "",
+                    f"thiếu tệp số liệu '{spec.pattern}' ({spec.title_vi}); báo cáo sẽ không có các số liệu này. "
+                    f"Mẫu tạo bằng 'baocao new-year'",
+                    f"the input file '{spec.pattern}' is missing; the report will lack its figures "
+                    "('baocao new-year' makes the template)",
+                ))
+        expected = ", ".join(f.pattern for f in self.reference.files.values())
+        for path in present:
+            if path in matched or path.name in TEXT_FILES:
+                continue
+            self.notes.append(_warning(
+                path.name, "",
+                f"tệp không được đọc: tên không khớp tệp số liệu nào ({expected})",
+                f"file not read: its name matches no input file ({expected})",
+            ))
+
+    def check_unused(self) -> None:
+        """After all tables are read: data that no table took is reported, never dropped silently."""
+        for key in self.reference.files:
+            claimed = self._claimed(key)
+            for path in self.files_of(key):
+                grids = self._grids.get(path)
+                if grids is None:
+                    continue  # unreadable: already a problem
+                rel = self.rel(path)
+                if path.suffix.lower() == ".csv":
+                    if path not in self.used:
+                        self.problems.append(InputError(
+                            Location(rel),
+                            "không nhận ra tệp CSV này chứa bảng nào (tên sheet sau '--' trong tên tệp, "
+                            "hoặc dòng tiêu đề, không khớp mẫu)",
+                            "cannot tell which table this CSV file holds (neither the sheet name after '--' in "
+                            "the file name nor its header row matches the templates)",
+                            hint_vi="đặt tên tệp dạng '<tệp>--<tên sheet>.csv', ví dụ 'mttq-phuong--giam-sat.csv', "
+                            "và giữ dòng tiêu đề của mẫu",
+                            hint_en="name it '<file>--<sheet name>.csv', e.g. 'mttq-phuong--giam-sat.csv', and keep "
+                            "the template's header row",
+                        ))
+                    continue
+                used = self._used_sheets.get(path, set())
+                for grid in grids:
+                    key_ = fold_key(grid.name)
+                    if key_ in claimed or key_ in _AUX_KEYS or grid.name in used:
+                        continue
+                    if all(_row_is_blank(r) for r in grid.rows):
+                        continue
+                    self.notes.append(_warning(
+                        rel, grid.name,
+                        "sheet không có trong mẫu nên không được đọc",
+                        "sheet not in the template, not read",
+                    ))
+
+    # tables -------------------------------------------------------------------------------
     def read_table(self, spec: TableSpec) -> list[SheetRead]:
         reads: list[SheetRead] = []
         for source in spec.sources:
@@ -367,11 +589,21 @@ class YearReader:
                     hint = _csv_sheet_hint(path)
                     if hint is not None and fold_key(hint) not in source.sheet_keys():
                         continue
-                    if hint is None and not self._csv_is_this_table(grids[0], spec, path):
+                    if hint is None and not self._csv_is_this_table(grids[0], spec, source.file):
                         continue
                     grid = grids[0]
                 else:
                     grid = _find_sheet(grids, source)
+                    if grid is None:
+                        grid = self._renamed_sheet(grids, spec, source)
+                        if grid is not None:
+                            self.notes.append(_warning(
+                                rel, grid.name,
+                                f"không có sheet '{source.sheet}'; đã đọc bảng '{spec.title_vi}' từ sheet "
+                                f"'{grid.name}' vì dòng tiêu đề khớp; hãy đổi tên sheet thành '{source.sheet}'",
+                                f"no sheet '{source.sheet}'; table '{spec.name}' was read from sheet '{grid.name}', "
+                                f"whose header matches; rename the sheet to '{source.sheet}'",
+                            ))
                     if grid is None:
                         found = ", ".join(f"'{g.name}'" for g in grids)
                         self.problems.append(
@@ -379,21 +611,46 @@ class YearReader:
                                 Location(rel, source.sheet),
                                 f"không có sheet '{source.sheet}' (tệp có các sheet: {found})",
                                 f"no sheet '{source.sheet}' (the file has sheets: {found})",
-                                hint_vi=f"đổi tên sheet chứa bảng '{spec.title_vi}' thành '{source.sheet}'",
-                                hint_en=f"rename the sheet holding table '{spec.name}' to '{source.sheet}'",
+                                hint_vi=f"đổi tên sheet chứa bảng '{spec.title_vi}' thành '{source.sheet}', "
+                                "hoặc thêm sheet đó theo mẫu",
+                                hint_en=f"rename the sheet holding table '{spec.name}' to '{source.sheet}', or add "
+                                "that sheet as in the template",
                             )
                         )
                         continue
+                self.used.add(path)
+                self._used_sheets.setdefault(path, set()).add(grid.name)
                 try:
                     reads.append(read_sheet(grid, spec, rel, source))
                 except InputError as exc:
                     self.problems.append(exc)
         return reads
 
-    def _csv_is_this_table(self, grid: Grid, spec: TableSpec, path: Path) -> bool:
+    def _renamed_sheet(self, grids: list[Grid], spec: TableSpec, source: SourceSpec) -> Grid | None:
+        """The one sheet, under another name, whose header is this table's and no other's."""
+        claimed = self._claimed(source.file)
+        tables = self._tables_of(source.file)
+        found = []
+        for grid in grids:
+            if fold_key(grid.name) in claimed or fold_key(grid.name) in _AUX_KEYS:
+                continue
+            match = find_header(grid, spec)
+            if match is None or any(c.required and c.name not in match.headers for c in spec.columns):
+                continue
+            scores = {}
+            for table in tables:
+                other = find_header(grid, table)
+                scores[table.name] = other.score if other else 0
+            best = max(scores.values())
+            if scores[spec.name] == best and list(scores.values()).count(best) == 1:
+                found.append(grid)
+        return found[0] if len(found) == 1 else None
+
+    def _csv_is_this_table(self, grid: Grid, spec: TableSpec, file_key: str) -> bool:
         """A CSV without a sheet name in its file name holds the table its header matches best."""
-        file_key = next(k for k, f in self.reference.files.items() if path in self.files_of(k))
-        candidates = [t for t in self.reference.tables.values() if any(s.file == file_key for s in t.sources)]
-        scores = {t.name: (find_header(grid, t).score if find_header(grid, t) else 0) for t in candidates}
+        scores = {}
+        for table in self._tables_of(file_key):
+            match = find_header(grid, table)
+            scores[table.name] = match.score if match else 0
         best = max(scores.values(), default=0)
         return best > 0 and scores[spec.name] == best and list(scores.values()).count(best) == 1

@@ -15,7 +15,7 @@ from pathlib import Path
 from .config import Project, load_yaml
 from .errors import ConfigError, InputError, Location
 from .parse import ValueParseError, parse_date
-from .textenc import fold_key
+from .textenc import LegacyEncodingError, fix_text, fold_key
 
 META_FILE = "thong-tin-bao-cao.yml"
 NARRATIVE_FILE = "nhan-dinh.md"
@@ -50,6 +50,39 @@ _FORBIDDEN = [
 ]
 
 
+def _check_utf8(path: Path, rel: str) -> str:
+    """The file's text; a file not saved as UTF-8 is refused with what to do (no guessing in prose)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            Location(rel, row=line),
+            "tệp không được lưu dạng UTF-8 (có thể là bảng mã Windows-1258, TCVN3 hay VNI)",
+            "the file is not saved as UTF-8 (perhaps Windows-1258, TCVN3 or VNI)",
+            hint_vi="mở tệp bằng Notepad, chọn File > Save As, Encoding: UTF-8, rồi lưu đè",
+            hint_en="open it in Notepad, File > Save As, Encoding: UTF-8, and save over it",
+        ) from None
+
+
+def _check_legacy(line: str, rel: str, lineno: int) -> None:
+    """Prose typed in a legacy font goes into an official document: refuse it, show the fix."""
+    try:
+        text, encoding = fix_text(line)
+    except LegacyEncodingError as exc:
+        raise InputError(Location(rel, row=lineno), exc.reason_vi, exc.reason_en) from None
+    if encoding:
+        shown = text if len(text) <= 60 else text[:59] + "…"
+        raise InputError(
+            Location(rel, row=lineno, value=line.strip()),
+            f"dòng này được gõ bằng phông chữ cũ {encoding.upper()} (đọc đúng là: '{shown}')",
+            f"this line is typed in the legacy {encoding.upper()} font encoding (it reads: '{shown}')",
+            hint_vi="chuyển mã sang Unicode bằng Unikey (Công cụ chuyển mã) rồi lưu lại dạng UTF-8",
+            hint_en="convert it to Unicode with Unikey's converter and save the file as UTF-8",
+        )
+
+
 @dataclass(frozen=True)
 class ReportMeta:
     year: int
@@ -65,7 +98,7 @@ class ReportMeta:
 
 def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> ReportMeta:
     path = (raw_dir or project.raw_dir(year)) / META_FILE
-    rel = f"{year}/{META_FILE}"
+    rel = META_FILE  # like the workbooks: named within the year's folder
     if not path.is_file():
         raise InputError(
             Location(rel),
@@ -74,10 +107,12 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
             hint_vi=f"tạo tệp bằng 'baocao new-year {year}' rồi điền số, ngày báo cáo",
             hint_en=f"create it with 'baocao new-year {year}' and fill in the number and date",
         )
+    _check_utf8(path, rel)
     try:
         data = load_yaml(path) or {}
     except ConfigError as exc:
-        raise InputError(Location(rel), exc.message_vi, exc.message_en) from None
+        raise InputError(Location(rel), exc.message_vi, exc.message_en, hint_vi=exc.hint_vi,
+                         hint_en=exc.hint_en) from None
     if not isinstance(data, dict):
         raise InputError(Location(rel), "nội dung không phải danh sách khóa: giá trị", "not a mapping of keys to values")
     unit = project.unit
@@ -129,7 +164,7 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
     import unicodedata
 
     path = (raw_dir or project.raw_dir(year)) / NARRATIVE_FILE
-    rel = f"{year}/{NARRATIVE_FILE}"
+    rel = NARRATIVE_FILE
     if not path.is_file():
         raise InputError(
             Location(rel),
@@ -138,7 +173,7 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
             hint_vi=f"tạo tệp bằng 'baocao new-year {year}' rồi viết nội dung dưới các tiêu đề có sẵn",
             hint_en=f"create it with 'baocao new-year {year}' and write under its headings",
         )
-    text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8-sig"))
+    text = unicodedata.normalize("NFC", _check_utf8(path, rel))
     sections: dict[str, list[str]] = {}
     current: str | None = None
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -166,6 +201,7 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
             current = slot
             sections[slot] = []
             continue
+        _check_legacy(line, rel, lineno)
         for pattern, what_vi, what_en in _FORBIDDEN:
             if pattern.search(line):
                 raise InputError(

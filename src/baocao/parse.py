@@ -76,6 +76,10 @@ def _is_missing(value: object) -> bool:
 
 def is_blank(value: object) -> bool:
     """None, NaN/NaT/NA, "" and whitespace-only (incl. NBSP and zero-width characters)."""
+    if value.__class__ is str:
+        if value[:1].isalnum():  # fast path: most cells start with a letter or a digit
+            return False
+        return normalize_text(value) == ""
     if _is_missing(value):
         return True
     return isinstance(value, str) and normalize_text(value) == ""
@@ -551,6 +555,9 @@ def is_total_row_label(text: object) -> bool:
     Whole words only: "Cộng đồng", "Tổng kết năm 2023", "Tổng vệ sinh", "Tổng số hộ" are not totals.
     """
     if not isinstance(text, str):
+        return False
+    first = text[:1]
+    if first.isalnum() and first not in "TtCcGgSs":  # fast path: no total label starts otherwise
         return False
     label = normalize_text(text).lower().rstrip(" :.-–")
     m = _TOTAL_HEAD.fullmatch(label)

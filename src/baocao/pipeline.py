@@ -47,11 +47,11 @@ def _step_project(project_dir: str | Path, unit: str | None) -> Project:
 def clean_step(project_dir: str | Path, year: int, build_dir: str | Path, unit: str | None = None):
     """Read, clean and validate the year's raw data; write build_dir/data/. Returns CleanResult."""
     from .clean import clean_year, write_clean
-    from .schema import validate_tables
+    from .schema import validate_result
 
     project = _step_project(project_dir, unit)
     result = clean_year(project, year)
-    validate_tables(project, result.tables, year)
+    validate_result(project, result, year)
     write_clean(result, Path(build_dir) / "data")
     return result
 

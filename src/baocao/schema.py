@@ -75,3 +75,61 @@ def validate_tables(project: Project, tables: dict[str, pd.DataFrame], year: int
                 f"cleaned table '{name}' violates its schema (a baocao bug, not a data error):\n{cases}",
                 hint_vi="báo lỗi kèm thư mục số liệu", hint_en="report it with the data folder",
             ) from None
+
+
+# ---------------------------------------------------------------------------- around the tables
+def _text(*checks: pa.Check) -> pa.Column:
+    """A column of Python strings (object or string dtype), never missing."""
+    is_str = pa.Check(lambda v: isinstance(v, str), element_wise=True, name="is_text")
+    return pa.Column(checks=[is_str, *checks], nullable=False)
+
+
+def accounting_schema() -> pa.DataFrameSchema:
+    """build/<year>/data/accounting.csv: one row per file and sheet; nothing lost."""
+    count = [pa.Check.ge(0)]
+    return pa.DataFrameSchema(
+        {
+            "file": _text(),
+            "sheet": _text(),
+            "table": _text(),
+            "header_row": pa.Column(int, pa.Check.ge(1)),
+            **{name: pa.Column(int, count) for name in ("read", "kept", "rejected", "blank", "total")},
+        },
+        checks=pa.Check(
+            lambda df: df["read"] == df["kept"] + df["rejected"] + df["blank"] + df["total"],
+            name="read = kept + rejected + blank + total",
+        ),
+        strict=True,
+        ordered=True,
+        name="accounting",
+    )
+
+
+def problems_schema(name: str = "rejects") -> pa.DataFrameSchema:
+    """rejects.csv and warnings.csv: exactly file, sheet, row, column, value, reason_vi, reason_en."""
+    from .clean import REJECT_COLUMNS
+
+    columns = {c: _text() for c in REJECT_COLUMNS}
+    columns["row"] = _text(pa.Check.str_matches(r"^(\d+)?$"))
+    columns["reason_vi"] = _text(pa.Check.str_length(min_value=1))
+    columns["reason_en"] = _text(pa.Check.str_length(min_value=1))
+    return pa.DataFrameSchema(columns, strict=True, ordered=True, name=name)
+
+
+def validate_result(project: Project, result, year: int | None = None) -> None:
+    """A CleanResult against every schema: the tidy tables, the accounting, rejects and warnings."""
+    validate_tables(project, result.tables, year if year is not None else result.year)
+    for schema, frame in (
+        (accounting_schema(), result.accounting),
+        (problems_schema("rejects"), result.rejects_frame()),
+        (problems_schema("warnings"), result.warnings_frame()),
+    ):
+        try:
+            schema.validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            cases = exc.failure_cases.head(5).to_string(index=False)
+            raise SchemaViolation(
+                f"bảng '{schema.name}' không đúng lược đồ (lỗi của baocao, không phải của số liệu):\n{cases}",
+                f"'{schema.name}' violates its schema (a baocao bug, not a data error):\n{cases}",
+                hint_vi="báo lỗi kèm thư mục số liệu", hint_en="report it with the data folder",
+            ) from None

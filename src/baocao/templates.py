@@ -1,0 +1,573 @@
+"""Office input templates for a new year: ``baocao new-year Y``.
+
+Creates ``data/raw/<Y>/`` with what the offices fill in, generated from the input-format spec
+(``data/reference/inputs.yml``, ``catalogues.yml``, ``indicators.csv``) and the unit
+(``baocao.yml``), so the templates always say what the readers expect:
+
+* one ``.xlsx`` workbook per input file (``ban-ctmt-khu-<n>.xlsx`` for each khu of
+  ``baocao.yml``, ``mttq-phuong.xlsx``, ``to-chuc-thanh-vien.xlsx``, ``chi-tieu.xlsx``): a
+  "Hướng dẫn" sheet in Vietnamese, then one sheet per table with a title, the header row
+  (bold, frozen), drop-down lists (Excel data validation) for khu, lĩnh vực, tổ chức, the other
+  catalogues, Có/Không and units, fed from a hidden "Danh mục" sheet, number and date formats
+  and column widths;
+* ``chi-tieu.xlsx`` pre-filled with the targets set last year for this year (the previous
+  year's rows whose Năm is this year; failing those, its own year's rows, re-dated);
+* ``thong-tin-bao-cao.yml`` (the document's number, date, signer) with comments, and
+  ``nhan-dinh.md`` with the headings of :data:`baocao.narrative.SECTIONS`.
+
+The bytes are deterministic: fixed workbook times and zip entry dates, stable entry order.
+Nothing is overwritten unless ``force`` is given, and no other year is touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .config import ColumnSpec, FileSpec, Project, TableSpec
+from .errors import UsageError
+from .io import AUX_SHEETS
+
+INSTRUCTIONS_SHEET, LISTS_SHEET = AUX_SHEETS
+TITLE_ROWS = 3  # unit line, who fills the file, table title; the header is on row 4
+HEADER_ROW = TITLE_ROWS + 1
+VALIDATION_ROWS = 2000  # data rows covered by the drop-down lists and checks
+FONT = "Times New Roman"
+
+_TYPE_VI = {
+    "date": "ngày, dạng ngày/tháng/năm (05/03/{year})",
+    "month": "tháng, số từ 1 đến 12",
+    "integer": "số nguyên, không âm",
+    "money": "số tiền bằng đồng, số nguyên không âm (1.500.000)",
+    "number": "số, không âm (có thể có phần thập phân: 93,5)",
+    "text": "chữ",
+    "area": "khu dân cư (chọn trong danh sách)",
+    "organisation": "tổ chức (chọn trong danh sách)",
+    "category": "chọn trong danh sách",
+    "yesno": "Có hoặc Không",
+    "year": "năm ({year} hoặc {next})",
+}
+_WIDTH = {"date": 13, "month": 9, "year": 8, "integer": 12, "money": 16, "number": 12, "area": 13,
+          "organisation": 26, "category": 28, "yesno": 12, "text": 30}
+_LONG_TEXT = {"description", "topic", "document", "model_name", "label"}
+_FORMAT = {"date": "dd/mm/yyyy", "integer": "#,##0", "money": "#,##0", "text": "@"}
+
+
+@dataclass(frozen=True)
+class _List:
+    """A drop-down list: its title and values, stored as one column of the hidden sheet."""
+
+    key: str
+    title: str
+    values: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------- public API
+def make_templates(project: Project, year: int, *, force: bool = False,
+                   log: Callable[[str], None] | None = None) -> list[Path]:
+    """Create ``data/raw/<year>/`` with the office templates; return the files written.
+
+    Raises :class:`UsageError` when a file to be written exists (unless ``force``).
+    """
+    if not 1990 <= year <= 2100:
+        raise UsageError(f"năm {year} không hợp lệ", f"{year} is not a valid year")
+    log = log or (lambda _msg: None)
+    files = _plan(project, year, log)
+    raw = project.raw_dir(year)
+    existing = [name for name in files if (raw / name).exists()]
+    if existing and not force:
+        shown = ", ".join(existing)
+        raise UsageError(
+            f"thư mục {project.rel(raw)} đã có tệp: {shown}; không ghi đè",
+            f"{project.rel(raw)} already holds: {shown}; nothing was overwritten",
+            hint_vi="dùng --force nếu thật sự muốn thay các tệp đó bằng mẫu trống",
+            hint_en="pass --force to replace those files with empty templates",
+        )
+    from .atomic import write_bytes
+
+    raw.mkdir(parents=True, exist_ok=True)
+    return [write_bytes(raw / name, data) for name, data in files.items()]
+
+
+def add_commands(subparsers) -> None:
+    """Register ``new-year Y [--force] [--unit ID]`` on the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "new-year",
+        help="create data/raw/Y/ with the office templates (xlsx), the metadata and narrative skeletons",
+    )
+    p.add_argument("new_year", type=int, metavar="Y", help="the report year to prepare")
+    p.add_argument("--force", action="store_true", help="overwrite files that already exist in data/raw/Y/")
+    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: every unit)")
+    p.set_defaults(func=cmd_new_year)
+
+
+def cmd_new_year(args) -> int:
+    from .cli import _console, _project
+
+    console = _console()
+    project = _project(args)
+    projects = [project.for_unit(args.unit)] if args.unit else project.units()
+    written: list[Path] = []
+    for p in projects:
+        written += make_templates(p, args.new_year, force=args.force,
+                                  log=lambda msg: console.print(msg, markup=False))
+    console.print("Tệp đã tạo / files created:")
+    for path in written:
+        console.print(f"  {project.rel(path)}", markup=False)
+    console.print(
+        f"Tiếp theo: gửi các tệp .xlsx cho các đơn vị, điền thong-tin-bao-cao.yml và nhan-dinh.md, rồi chạy "
+        f"'baocao validate --year {args.new_year}' / next: fill them in, then run 'baocao validate --year {args.new_year}'",
+        markup=False,
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------- the plan
+def _plan(project: Project, year: int, log: Callable[[str], None]) -> dict[str, bytes]:
+    """File name → bytes, for every file of the year's folder."""
+    from .narrative import META_FILE, NARRATIVE_FILE
+
+    from .parse import area_number
+
+    ref = project.reference
+    files: dict[str, bytes] = {}
+    for key, spec in ref.files.items():
+        tables = [t for t in ref.tables.values() if any(s.file == key for s in t.sources)]
+        if "*" in spec.pattern:  # one file per khu: ban-ctmt-khu-1.xlsx …
+            for area in project.unit.areas:
+                number = area_number(area.name)
+                name = spec.pattern.replace("*", str(number) if number else area.id)
+                files[name] = _workbook(project, year, spec, tables, f"BAN CÔNG TÁC MẶT TRẬN {area.name.upper()}",
+                                        name, {})
+        else:
+            prefill = _previous_targets(project, year, tables, log)
+            files[spec.pattern] = _workbook(project, year, spec, tables, spec.from_vi.split(",")[0].upper(),
+                                            spec.pattern, prefill)
+    files[META_FILE] = _meta_skeleton(project, year).encode("utf-8")
+    files[NARRATIVE_FILE] = _narrative_skeleton().encode("utf-8")
+    return files
+
+
+def _whole_unit_label(project: Project) -> str:
+    ward = project.unit.ward.lower()
+    for kind in ("thị trấn", "đặc khu", "phường", "xã"):
+        if ward.startswith(kind):
+            return f"Toàn {kind}"
+    return "Toàn phường"
+
+
+def _lists(project: Project, tables: list[TableSpec]) -> dict[str, _List]:
+    """The drop-down lists a workbook needs, keyed by what a column asks for."""
+    ref = project.reference
+    out: dict[str, _List] = {}
+    for table in tables:
+        for col in table.columns:
+            key = _list_key(col)
+            if key is None or key in out:
+                continue
+            if col.type == "area":
+                values = [a.name for a in project.unit.areas] + ([_whole_unit_label(project)] if col.whole_unit else [])
+                title = f"Khu dân cư, {_whole_unit_label(project).lower()}" if col.whole_unit else "Khu dân cư"
+            elif col.type == "organisation":
+                values = [o.name for o in project.unit.organisations]
+                title = "Tổ chức"
+            elif col.type == "yesno":
+                values = ref.catalogues["yesno"].names()
+                title = "Có/Không"
+            elif col.catalogue == "indicators":
+                values = list(ref.indicators)
+                title = "Mã chỉ tiêu"
+            elif col.type == "category":
+                values = ref.catalogues[col.catalogue].names()
+                title = col.header
+            elif key == "units":
+                values = sorted({i.unit for i in ref.indicators.values()}, key=lambda u: (u.lower(), u))
+                title = "Đơn vị tính"
+            else:  # pragma: no cover
+                continue
+            out[key] = _List(key, title, tuple(values))
+    return out
+
+
+def _list_key(col: ColumnSpec) -> str | None:
+    if col.type == "area":
+        return "area+unit" if col.whole_unit else "area"
+    if col.type in ("organisation", "yesno"):
+        return col.type
+    if col.type == "category":
+        return f"cat:{col.catalogue}"
+    if col.type == "text" and col.name == "unit":
+        return "units"  # "Đơn vị tính" of the targets: the indicators' units
+    return None
+
+
+# ---------------------------------------------------------------------------- workbooks
+def _workbook(project: Project, year: int, spec: FileSpec, tables: list[TableSpec], heading: str,
+              file_name: str, prefill: dict[str, list[dict]]) -> bytes:
+    import openpyxl
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    bold = Font(name=FONT, size=12, bold=True)
+    plain = Font(name=FONT, size=12)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    guide = wb.create_sheet(INSTRUCTIONS_SHEET)
+    lists = _lists(project, tables)
+    unit_line = f"{project.unit.body_parent} {project.unit.body_name}"
+
+    # the data sheets, then the hidden lists they refer to, then the lists' validations
+    list_ranges: dict[str, str] = {}
+    sheet_sources = [(t, next(s for s in t.sources if s.file == spec.key)) for t in tables]
+    for table, source in sheet_sources:
+        ws = wb.create_sheet(source.sheet)
+        _data_sheet(ws, project, year, table, heading, unit_line, prefill.get(table.name, []),
+                    bold=bold, plain=plain, border=border, fill=fill, align=Alignment)
+    if lists:
+        lists_ws = wb.create_sheet(LISTS_SHEET)
+        for j, item in enumerate(lists.values(), start=1):
+            letter = get_column_letter(j)
+            lists_ws.cell(row=1, column=j, value=item.title).font = bold
+            for i, value in enumerate(item.values, start=2):
+                lists_ws.cell(row=i, column=j, value=value)
+            lists_ws.column_dimensions[letter].width = max(14, min(60, max(len(v) for v in item.values) + 2))
+            list_ranges[item.key] = f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(item.values) + 1}"
+        lists_ws.sheet_state = "hidden"
+    for table, source in sheet_sources:
+        _validations(wb[source.sheet], year, table, list_ranges, DataValidation, get_column_letter)
+    _instructions(guide, project, year, spec, sheet_sources, file_name, unit_line, bold=bold, plain=plain,
+                  align=Alignment)
+    wb.active = 0
+    return _deterministic_bytes(wb, year)
+
+
+def _data_sheet(ws, project: Project, year: int, table: TableSpec, heading: str, unit_line: str,
+                rows: list[dict], *, bold, plain, border, fill, align) -> None:
+    from openpyxl.utils import get_column_letter
+
+    ncols = len(table.columns)
+    title = f"{table.title_vi.upper()} NĂM {year}"
+    for r, (text, font) in enumerate(((unit_line, plain), (heading, bold), (title, bold)), start=1):
+        cell = ws.cell(row=r, column=1, value=text)
+        cell.font = font
+        cell.alignment = align(horizontal="center")
+        if ncols > 1:
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncols)
+    for j, col in enumerate(table.columns, start=1):
+        cell = ws.cell(row=HEADER_ROW, column=j, value=col.header)
+        cell.font, cell.border, cell.fill = bold, border, fill
+        cell.alignment = align(horizontal="center", vertical="center", wrap_text=True)
+        letter = get_column_letter(j)
+        width = 48 if col.name in _LONG_TEXT else _WIDTH[col.type]
+        ws.column_dimensions[letter].width = max(width, min(30, len(col.header) * 0.9 + 2))
+        if col.type in _FORMAT:
+            ws.column_dimensions[letter].number_format = _FORMAT[col.type]
+    ws.row_dimensions[HEADER_ROW].height = 36
+    for i, row in enumerate(rows, start=HEADER_ROW + 1):
+        for j, col in enumerate(table.columns, start=1):
+            value = row.get(col.name)
+            cell = ws.cell(row=i, column=j, value=value)
+            cell.font = plain
+            if col.type in _FORMAT and value is not None:
+                cell.number_format = _FORMAT[col.type] if col.type != "text" else "@"
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1).coordinate
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+
+def _validations(ws, year: int, table: TableSpec, list_ranges: dict[str, str], DataValidation, letter_of) -> None:
+    first, last = HEADER_ROW + 1, HEADER_ROW + VALIDATION_ROWS
+    epoch = dt.date(1899, 12, 30)
+    start, end = (dt.date(year, 1, 1) - epoch).days, (dt.date(year, 12, 31) - epoch).days
+    for j, col in enumerate(table.columns, start=1):
+        key = _list_key(col)
+        need = "bắt buộc" if col.required else "có thể để trống"
+        if key in list_ranges:
+            dv = DataValidation(type="list", formula1=list_ranges[key], allow_blank=True)
+            prompt = f"Chọn trong danh sách ({need})."
+            error = "Giá trị không có trong danh sách; xem sheet 'Hướng dẫn'."
+        elif col.type == "date" and not col.any_year:
+            dv = DataValidation(type="date", operator="between", formula1=str(start), formula2=str(end), allow_blank=True)
+            prompt = f"Ngày trong năm {year}, dạng ngày/tháng/năm ({need})."
+            error = f"Ngày phải thuộc năm {year}, dạng ngày/tháng/năm."
+        elif col.type == "date":
+            dv = DataValidation(type="date", operator="greaterThan", formula1="0", allow_blank=True)
+            prompt = f"Ngày, dạng ngày/tháng/năm ({need})."
+            error = "Cần một ngày, dạng ngày/tháng/năm."
+        elif col.type in ("integer", "money"):
+            dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+            prompt = ("Số tiền bằng đồng, không âm" if col.type == "money" else "Số nguyên, không âm") + f" ({need})."
+            error = "Cần một số nguyên không âm."
+        elif col.type == "number":
+            dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+            prompt = f"Số không âm ({need})."
+            error = "Cần một số không âm."
+        elif col.type == "year":
+            dv = DataValidation(type="whole", operator="between", formula1=str(year), formula2=str(year + 1),
+                                allow_blank=True)
+            prompt = f"Năm {year} (chỉ tiêu năm nay) hoặc {year + 1} (chỉ tiêu năm sau)."
+            error = f"Năm phải là {year} hoặc {year + 1}."
+        elif col.type == "month":
+            dv = DataValidation(type="whole", operator="between", formula1="1", formula2="12", allow_blank=True)
+            prompt = f"Tháng, số từ 1 đến 12 ({need})."
+            error = "Tháng phải là số từ 1 đến 12."
+        else:
+            continue
+        dv.errorStyle = "warning"  # aliases and other spellings are accepted by the reader
+        dv.showErrorMessage = True
+        dv.showInputMessage = True
+        dv.errorTitle = "Kiểm tra giá trị"
+        dv.error = error
+        dv.promptTitle = col.header[:32]
+        dv.prompt = prompt[:255]
+        letter = letter_of(j)
+        dv.add(f"{letter}{first}:{letter}{last}")
+        ws.add_data_validation(dv)
+
+
+def _instructions(ws, project: Project, year: int, spec: FileSpec, sheet_sources, file_name: str, unit_line: str,
+                  *, bold, plain, align) -> None:
+    ref = project.reference
+    rows: list[tuple[str, ...] | str] = [
+        unit_line,
+        f"HƯỚNG DẪN NHẬP SỐ LIỆU NĂM {year}: {file_name}",
+        "",
+        f"Nội dung: {spec.title_vi}.",
+        f"Người lập: {spec.from_vi}.",
+        "",
+        "Quy định chung:",
+    ]
+    columns = [c for t, _s in sheet_sources for c in t.columns]
+    types = {c.type for c in columns}
+    if "year" in types:
+        each = (f"mỗi dòng một chỉ tiêu của một năm: năm {year} (để so sánh kết quả) và năm {year + 1} "
+                "(phương hướng năm sau, thêm khi đã được giao)")
+    else:
+        each = "mỗi dòng một việc (một hoạt động, một khoản thu hoặc chi, một đợt tặng quà…)"
+    rules = [
+        f"Nhập ở {'các sheet' if len(sheet_sources) > 1 else 'sheet'} "
+        f"{', '.join(repr(s.sheet) for _t, s in sheet_sources)}, {each}, bắt đầu từ dòng {HEADER_ROW + 1}, "
+        "ngay dưới dòng tiêu đề.",
+        "Không đổi tên sheet, không sửa hay xóa tiêu đề cột. Có thể thêm cột ghi chú riêng ở cuối "
+        "(chương trình bỏ qua và báo lại).",
+    ]
+    if "date" in types:
+        rules.append(f"Ngày ghi dạng ngày/tháng/năm, ví dụ 05/03/{year}; chỉ ghi ngày trong năm {year}"
+                     + (f" (trừ cột {', '.join(repr(c.header) for c in columns if c.type == 'date' and c.any_year)})."
+                        if any(c.type == "date" and c.any_year for c in columns) else "."))
+    if "money" in types:
+        rules.append("Số tiền ghi bằng đồng, số nguyên không âm, ví dụ 1.500.000 (cũng được: '1,5 triệu', '2tr').")
+    whole = " Việc chung của cả đơn vị ghi " + repr(_whole_unit_label(project)) + "." if any(
+        c.type == "area" and c.whole_unit for c in columns) else ""
+    rules += [
+        "Các cột có mũi tên: chọn trong danh sách (bấm vào ô rồi chọn)." + whole,
+        "Không cần dòng 'Tổng cộng'; nếu có, chương trình nhận ra và không cộng lại lần nữa.",
+        "Gõ chữ bằng bảng mã Unicode (Unikey: Unicode dựng sẵn, phông Times New Roman); "
+        "không dùng phông .VnTime hay VNI-Times.",
+        f"Lưu dạng Excel Workbook (.xlsx), giữ nguyên tên tệp '{file_name}', gửi Văn phòng Ủy ban MTTQ.",
+        f"Kiểm tra trước khi lập báo cáo: baocao validate --year {year} (liệt kê từng ô cần sửa: "
+        "tệp, sheet, dòng, cột).",
+    ]
+    rows += [f"{n}. {rule}" for n, rule in enumerate(rules, start=1)]
+    for table, source in sheet_sources:
+        rows += ["", f"Sheet '{source.sheet}': {table.title_vi}"
+                 + (" (mỗi khu một dòng)" if table.one_row_per == "area" else "")
+                 + (" (mỗi tổ chức một dòng)" if table.one_row_per == "org" else ""),
+                 ("Cột", "Bắt buộc", "Kiểu", "Giá trị được phép", "Tên cột khác được chấp nhận")]
+        for col in table.columns:
+            rows.append((col.header, "có" if col.required else "không",
+                         _TYPE_VI[col.type].format(year=year, next=year + 1),
+                         _allowed(project, col), ", ".join(col.aliases)))
+        for check in table.checks:
+            rows.append(("", "", "", f"Kiểm tra: không được có trường hợp {check.vi}", ""))
+    if any(c.catalogue == "indicators" for t, _s in sheet_sources for c in t.columns):
+        rows += ["", "Mã chỉ tiêu:", ("Mã", "Chỉ tiêu", "Đơn vị tính", "Cách tính kết quả", "")]
+        rows += [(i.code, i.name, i.unit, i.description, "") for i in ref.indicators.values()]
+    for r, row in enumerate(rows, start=1):
+        cells = (row,) if isinstance(row, str) else row
+        for j, value in enumerate(cells, start=1):
+            cell = ws.cell(row=r, column=j, value=value or None)
+            cell.font = bold if (r <= 2 or (isinstance(row, tuple) and row[0] in ("Cột", "Mã"))
+                                 or (isinstance(row, str) and row.startswith(("Sheet '", "Quy định", "Mã chỉ")))) else plain
+            cell.alignment = align(vertical="top", wrap_text=not isinstance(row, str))
+    for letter, width in zip("ABCDE", (30, 34, 34, 60, 40)):
+        ws.column_dimensions[letter].width = width
+
+
+def _allowed(project: Project, col: ColumnSpec) -> str:
+    ref = project.reference
+    if col.type == "area":
+        return "; ".join([a.name for a in project.unit.areas] + ([_whole_unit_label(project)] if col.whole_unit else []))
+    if col.type == "organisation":
+        return "; ".join(o.name for o in project.unit.organisations)
+    if col.type == "yesno":
+        return "Có; Không"
+    if col.type == "category" and col.catalogue == "indicators":
+        return "mã trong danh sách 'Mã chỉ tiêu' bên dưới"
+    if col.type == "category":
+        return "; ".join(ref.catalogues[col.catalogue].names())
+    if col.type in ("integer", "money", "number"):
+        return f"≥ {col.min:g}" if col.min is not None else ""
+    return ""
+
+
+def _deterministic_bytes(wb, year: int) -> bytes:
+    """Save with fixed document times and zip entry dates, entries in a stable order."""
+    stamp = dt.datetime(year, 1, 1, 0, 0, 0)
+    wb.properties.creator = "baocao new-year"
+    wb.properties.lastModifiedBy = "baocao new-year"
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    buf = io.BytesIO()
+    wb.save(buf)  # openpyxl stamps "modified" with the clock here; fixed below
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        names = src.namelist()
+        for name in ["[Content_Types].xml"] + sorted(n for n in names if n != "[Content_Types].xml"):
+            data = src.read(name)
+            if name == "docProps/core.xml":
+                text = data.decode("utf-8")
+                for tag in ("created", "modified"):
+                    text = re.sub(rf"(<dcterms:{tag}[^>]*>)[^<]*(</dcterms:{tag}>)", rf"\g<1>{iso}\g<2>", text)
+                data = text.encode("utf-8")
+            info = zipfile.ZipInfo(name, date_time=(year, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, data, compresslevel=6)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------- targets
+def _previous_targets(project: Project, year: int, tables: list[TableSpec],
+                      log: Callable[[str], None]) -> dict[str, list[dict]]:
+    """Rows for the targets table (the one with a column of type "year"), from last year's file."""
+    table = next((t for t in tables if any(c.type == "year" for c in t.columns)), None)
+    if table is None:
+        return {}
+    previous = project.raw_dir(year - 1)
+    if not previous.is_dir():
+        return {}
+    from .clean import _Context, clean_table
+    from .io import YearReader
+
+    reader = YearReader(previous, project.reference)
+    reads = reader.read_table(table)
+    if reader.problems or not reads:
+        log(f"Chỉ tiêu: không đọc được tệp của năm {year - 1}, để trống / "
+            f"targets: last year's file could not be read, left empty")
+        return {}
+    ctx = _Context(year=year - 1, project=project, catalogues=project.reference.catalogues)
+    frame, _rejects, _counts = clean_table(table, reads, ctx)
+    year_col = next(c.name for c in table.columns if c.type == "year")
+    chosen = frame[frame[year_col] == year]
+    origin = f"các dòng Năm {year} trong tệp chỉ tiêu năm {year - 1}"
+    if not len(chosen):
+        chosen = frame[frame[year_col] == year - 1]
+        origin = f"chỉ tiêu năm {year - 1}, đổi Năm thành {year}"
+    rows = []
+    for record in chosen.to_dict("records"):
+        row = {}
+        for col in table.columns:
+            value = record.get(col.name)
+            if value is None or (not isinstance(value, str) and _isna(value)):
+                value = None
+            elif col.type == "year":
+                value = year
+            elif col.type == "category" and col.catalogue != "indicators":
+                value = project.reference.catalogues[col.catalogue].by_id[value].name
+            elif col.type in ("number", "integer", "money"):
+                value = float(value)
+                value = int(value) if value.is_integer() else value
+            else:
+                value = str(value)
+            row[col.name] = value
+        _fill_label(project, table, row)
+        rows.append(row)
+    if rows:
+        log(f"Chỉ tiêu: {len(rows)} dòng lấy từ {origin} / {len(rows)} target rows carried over from {year - 1}")
+    return {table.name: rows}
+
+
+def _fill_label(project: Project, table: TableSpec, row: dict) -> None:
+    """Indicator name and unit of a target row, when last year's file left them empty."""
+    code = next((row.get(c.name) for c in table.columns if c.catalogue == "indicators"), None)
+    indicator = project.reference.indicators.get(code) if code else None
+    if indicator is None:
+        return
+    for col in table.columns:
+        if col.type == "text" and row.get(col.name) is None:
+            if col.name == "label":
+                row[col.name] = indicator.name
+            elif col.name == "unit":
+                row[col.name] = indicator.unit
+
+
+def _isna(value: object) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------------------- text files
+def _q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _meta_skeleton(project: Project, year: int) -> str:
+    from .config import load_yaml
+    from .narrative import META_FILE
+
+    unit = project.unit
+    previous: dict = {}
+    prev_path = project.raw_dir(year - 1) / META_FILE
+    if prev_path.is_file():
+        try:
+            previous = load_yaml(prev_path) or {}
+        except Exception:  # noqa: BLE001 - a broken file of last year only loses the hint
+            previous = {}
+    term = str(previous.get("nhiem_ky") or "") if isinstance(previous, dict) else ""
+    signer = unit.signer
+    lines = [
+        f"# Thông tin văn bản báo cáo năm {year} (tạo bằng 'baocao new-year {year}').",
+        "# Điền giá trị trong dấu nháy; dòng bắt đầu bằng # là ghi chú, chương trình bỏ qua.",
+        f"so: \"\"                        # bắt buộc: số văn bản, ví dụ \"45\"; in ra \"Số: 45/{unit.symbol}\"",
+        f"ngay_bao_cao: \"\"              # bắt buộc: ngày ký báo cáo, dạng dd/mm/yyyy, ví dụ \"05/12/{year}\"",
+        f"hoi_nghi: {_q(f'Hội nghị tổng kết công tác Mặt trận năm {year}')}",
+        f"nhiem_ky: {_q(term):<22} # nhiệm kỳ của Ủy ban MTTQ, ví dụ \"2024-2029\""
+        + (f" (lấy từ năm {year - 1}; kiểm tra lại)" if term else ""),
+        "# Người ký: mặc định theo baocao.yml. Nếu khác, bỏ dấu # ở 4 dòng dưới và sửa.",
+        "# nguoi_ky:",
+        f"#   thay_mat: {_q(str(signer.get('on_behalf', '')))}",
+        f"#   chuc_vu: {_q(str(signer.get('title', '')))}",
+        f"#   ho_ten: {_q(str(signer.get('name', '')))}",
+        "# Nơi nhận: mặc định theo baocao.yml. Nếu khác, bỏ dấu # ở các dòng dưới và sửa.",
+        "# noi_nhan:",
+        *[f"#   - {_q(r)}" for r in unit.recipients],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _narrative_skeleton() -> str:
+    from .narrative import SECTIONS
+
+    return "\n\n".join(f"## {heading}" for heading, _required in SECTIONS.values()) + "\n"

@@ -24,33 +24,16 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import copy_project as shared_copy_project
+
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2023
 NAME = f"binh-ngoc-{YEAR}"
-PROJECT_FILES = ("baocao.yml", "_quarto.yml", "requirements.lock")
-PROJECT_DIRS = ("data", "notebooks", "report")
 LOCK_MESSAGE = f"another build of {YEAR} is running"
 
-# `baocao` with archive/verify/reproduce registered, whether or not cli.py already does it.
-CLI = (
-    "import sys\n"
-    "from baocao import cli, archive\n"
-    "_build_parser = cli.build_parser\n"
-    "def build_parser():\n"
-    "    parser = _build_parser()\n"
-    "    sub = next(a for a in parser._actions if a.__class__.__name__ == '_SubParsersAction')\n"
-    "    if 'archive' not in sub.choices:\n"
-    "        archive.add_commands(sub)\n"
-    "    return parser\n"
-    "cli.build_parser = build_parser\n"
-    "sys.exit(cli.main(sys.argv[1:]))\n"
-)
-
-
 def baocao(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", CLI, *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "baocao", *args], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)
 
 
@@ -108,15 +91,11 @@ def tree_hashes(folder: Path) -> dict[str, str]:
 
 
 def copy_project(dest: Path, with_build_of: Path | None = None) -> Path:
-    dest.mkdir(parents=True)
-    for name in PROJECT_FILES:
-        shutil.copy2(ROOT / name, dest / name)
-    for name in PROJECT_DIRS:
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    """conftest's project copy, optionally with the 2023 build of another copy."""
+    shared_copy_project(dest)
     if with_build_of is not None:
         shutil.copytree(with_build_of / "build" / str(YEAR), dest / "build" / str(YEAR))
     return dest
-
 
 # ---------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")

@@ -993,28 +993,3 @@ def add_commands(subparsers) -> None:
     p.add_argument("path", metavar="PATH", help="bag folder or .zip")
     p.add_argument("--keep", action="store_true", help="keep the temporary rebuild folder")
     p.set_defaults(func=cmd_reproduce)
-
-
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - for `python -m baocao.archive`
-    import argparse
-
-    from .errors import BaocaoError
-
-    parser = argparse.ArgumentParser(prog="baocao")
-    parser.add_argument("--project")
-    parser.add_argument("--build-dir")
-    parser.add_argument("--debug", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_commands(sub)
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except BaocaoError as exc:
-        if args.debug:
-            raise
-        print(exc.render(), file=sys.stderr)
-        return exc.exit_code
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -13,19 +13,10 @@ import pandera.pandas as pa
 from .config import Project, TableSpec
 from .errors import BaocaoError
 
-_DTYPES = {
-    "text": "string",
-    "area": "string",
-    "organisation": "string",
-    "category": "string",
-    "integer": "Int64",
-    "money": "Int64",
-    "year": "Int64",
-    "month": "Int64",
-    "number": "Float64",
-    "yesno": "boolean",
-    "date": "datetime64[ns]",
-}
+def _dtypes() -> dict[str, str]:
+    from .clean import _DTYPES  # one table of column types → dtypes, the cleaner's
+
+    return {**_DTYPES, "date": "datetime64[ns]"}
 
 
 def table_schema(project: Project, spec: TableSpec, year: int | None = None) -> pa.DataFrameSchema:
@@ -52,7 +43,7 @@ def table_schema(project: Project, spec: TableSpec, year: int | None = None) -> 
         nullable = not col.required or (col.default is None and not col.required)
         if col.default is not None:
             nullable = False
-        columns[col.name] = pa.Column(_DTYPES[col.type], checks=checks, nullable=nullable)
+        columns[col.name] = pa.Column(_dtypes()[col.type], checks=checks, nullable=nullable)
     columns["source_file"] = pa.Column("string", nullable=False)
     columns["source_sheet"] = pa.Column("string", nullable=False)
     columns["source_row"] = pa.Column("Int64", pa.Check.ge(1), nullable=False)

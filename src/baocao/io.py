@@ -19,11 +19,17 @@ from __future__ import annotations
 import csv
 import fnmatch
 import functools
+import gc
 import io as _io
+import itertools
+import re
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
 
 from .config import ColumnSpec, Reference, SourceSpec, TableSpec
 from .errors import BaocaoError, InputError, Location, Reject
@@ -96,9 +102,90 @@ class RawRow:
     headers: dict[str, str]  # spec column name -> header as written in the file
 
 
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: reading a large file allocates millions of small
+    objects and no cycles, and the collector's passes over them cost more than the reading."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def factorize(values: Sequence[object]) -> tuple[np.ndarray, list]:
+    """(codes, distinct values): ``values[i]`` is ``uniques[codes[i]]``.
+
+    Values are told apart by class as well as by value (1, 1.0 and True are three values);
+    an unhashable value is its own distinct value.
+    """
+    index: dict = {}
+    uniques: list = []
+    codes = np.empty(len(values), dtype=np.int64)
+    for i, value in enumerate(values):
+        key = (value.__class__, value)
+        try:
+            code = index.get(key)
+        except TypeError:
+            code, key = None, None
+        if code is None:
+            code = len(uniques)
+            uniques.append(value)
+            if key is not None:
+                index[key] = code
+        codes[i] = code
+    return codes, uniques
+
+
+@dataclass
+class Columns:
+    """A sheet column by column: cell ``[r][j]`` is ``uniques[j][codes[j][r]]`` (None past a row's end)."""
+
+    nrows: int
+    codes: list[np.ndarray]
+    uniques: list[list]
+
+    @classmethod
+    def from_rows(cls, rows: list[list[object]]) -> "Columns":
+        n = len(rows)
+        codes, uniques = [], []
+        for column in itertools.zip_longest(*rows):
+            c, u = factorize(column)
+            codes.append(c)
+            uniques.append(u)
+        return cls(n, codes, uniques)
+
+    @property
+    def width(self) -> int:
+        return len(self.codes)
+
+    def column(self, j: int, rows: np.ndarray | slice) -> tuple[np.ndarray, list]:
+        """Column ``j`` at ``rows``, its codes renumbered over the values that occur there."""
+        if j >= self.width:
+            n = len(range(self.nrows)[rows]) if isinstance(rows, slice) else len(rows)
+            return np.zeros(n, dtype=np.int64), [None]
+        codes = self.codes[j][rows]
+        uniques = self.uniques[j]
+        if len(uniques) <= 1 or len(codes) == 0:
+            return codes, uniques if len(codes) else []
+        present = np.zeros(len(uniques), dtype=bool)
+        present[codes] = True
+        if present.all():
+            return codes, uniques
+        kept = np.flatnonzero(present).tolist()
+        renumber = np.cumsum(present) - 1
+        return renumber[codes], [uniques[k] for k in kept]
+
+
 @dataclass
 class SheetRead:
-    """One table read from one sheet (or CSV file), with its row accounting."""
+    """One table read from one sheet (or CSV file), with its row accounting.
+
+    The data rows are kept column by column: ``row_numbers`` (as Excel shows them) and, per spec
+    column found in the header, ``cells[name] = (codes, uniques)``.
+    """
 
     table: str
     file: str  # relative to the year's raw folder
@@ -106,13 +193,27 @@ class SheetRead:
     header_row: int
     headers: dict[str, str]
     extra_headers: list[str] = field(default_factory=list)
-    rows: list[RawRow] = field(default_factory=list)
+    row_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    cells: dict[str, tuple[np.ndarray, list]] = field(default_factory=dict)
     blank_rows: int = 0
     total_rows: list[int] = field(default_factory=list)
 
     @property
+    def n_rows(self) -> int:
+        return len(self.row_numbers)
+
+    @property
+    def rows(self) -> list[RawRow]:
+        """The data rows one by one (for small tables and for people)."""
+        out = []
+        for k, row in enumerate(self.row_numbers.tolist()):
+            values = {name: uniques[codes[k]] for name, (codes, uniques) in self.cells.items()}
+            out.append(RawRow(row, values, self.headers))
+        return out
+
+    @property
     def rows_read(self) -> int:
-        return len(self.rows) + self.blank_rows + len(self.total_rows)
+        return self.n_rows + self.blank_rows + len(self.total_rows)
 
 
 # ---------------------------------------------------------------------------- grid sources
@@ -124,6 +225,14 @@ class Grid:
     rows: list[list[object]]
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_row, min_col, max_row, max_col (1-based)
     encoding: str | None = None  # CSV only: the encoding the bytes were read with
+    #: Every row column by column. A CSV file's grid holds only its first rows in ``rows`` (for
+    #: the header search) and all of them here; a workbook's is made from ``rows`` when needed.
+    columns: Columns | None = None
+
+    def columnar(self) -> Columns:
+        if self.columns is None:
+            self.columns = Columns.from_rows(self.rows)
+        return self.columns
 
 
 def _not_xlsx_reason(path: Path) -> tuple[str, str] | None:
@@ -197,12 +306,83 @@ def _open_csv(path: Path, rel: str) -> list[Grid]:
             hint_vi="lưu lại tệp dưới dạng CSV UTF-8",
             hint_en="save the file again as CSV UTF-8",
         ) from None
+    del data
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [list(r) for r in csv.reader(_io.StringIO(text), dialect)]
-    return [Grid("", [[c if c != "" else None for c in r] for r in rows], encoding=encoding)]
+    with no_gc():
+        head, columns = _csv_columns(text, dialect)
+    return [Grid("", head, columns=columns, encoding=encoding)]
+
+
+_CSV_CHUNK_ROWS = 50_000
+_TEXT_PIECE = 1 << 20
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as ``io.StringIO(text)`` gives them, without copying all of it at once."""
+    def pieces() -> Iterator[str]:
+        start, n = 0, len(text)
+        while start < n:
+            end = text.find("\n", start + _TEXT_PIECE)
+            end = n if end < 0 else end + 1
+            yield text[start:end]
+            start = end
+
+    return itertools.chain.from_iterable(map(_io.StringIO, pieces()))
+
+
+def _csv_columns(text: str, dialect) -> tuple[list[list[object]], Columns]:
+    """A CSV text's first rows (empty cells as None) and all its rows column by column."""
+    import pandas as pd
+
+    reader = csv.reader(_text_lines(text), dialect)
+    head: list[list[object]] = []
+    chunks: list[tuple[int, list[tuple[np.ndarray, np.ndarray]]]] = []  # (rows, per column (codes, uniques))
+    nrows = 0
+    width = 0
+    while True:
+        chunk = list(itertools.islice(reader, _CSV_CHUNK_ROWS))
+        if not chunk:
+            break
+        if len(head) < HEADER_SEARCH_ROWS:
+            head.extend([c if c != "" else None for c in r] for r in chunk[: HEADER_SEARCH_ROWS - len(head)])
+        columns = []
+        for column in itertools.zip_longest(*chunk):
+            values = np.empty(len(chunk), dtype=object)
+            values[:] = column
+            codes, uniques = pd.factorize(values)  # None (past a row's end) → -1
+            columns.append((codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)))
+        chunks.append((len(chunk), columns))
+        nrows += len(chunk)
+        width = max(width, len(columns))
+        del chunk
+    all_codes, all_uniques = [], []
+    for j in range(width):
+        parts = [cols[j][1] for _n, cols in chunks if j < len(cols)]
+        merged = np.concatenate(parts) if parts else np.empty(0, dtype=object)
+        to_global, uniques = pd.factorize(merged)
+        uniques = list(np.asarray(uniques, dtype=object))
+        none = len(uniques)
+        uniques.append(None)
+        if "" in uniques[:-1]:  # an empty cell is None, as in a workbook
+            to_global = np.where(to_global == uniques.index(""), none, to_global)
+        to_global = np.append(to_global, none)  # index -1 → None
+        codes = np.empty(nrows, dtype=np.int64)
+        start = offset = 0
+        for n, cols in chunks:
+            if j < len(cols):
+                local, local_uniques = cols[j]
+                local = np.where(local < 0, len(to_global) - 1 - offset, local)
+                codes[start : start + n] = to_global[local + offset]
+                offset += len(local_uniques)
+            else:
+                codes[start : start + n] = none
+            start += n
+        all_codes.append(codes)
+        all_uniques.append(uniques)
+    return head, Columns(nrows, all_codes, all_uniques)
 
 
 def open_grids(path: Path, rel: str) -> list[Grid]:
@@ -377,25 +557,81 @@ def read_sheet(grid: Grid, spec: TableSpec, rel: str, source: SourceSpec) -> She
         headers=match.headers,
         extra_headers=match.extra,
     )
-    # Rows up to the last non-empty one; trailing empty rows are not data.
-    last = len(grid.rows)
-    while last > match.row + 1 and _row_is_blank(grid.rows[last - 1]):
-        last -= 1
-    for r in range(match.row + 1, last):
-        cells = list(grid.rows[r])
-        if _row_is_blank(cells):
-            read.blank_rows += 1
-            continue
-        if _row_is_total(cells, match.columns):
-            read.total_rows.append(r + 1)
-            continue
-        values = {col.name: (cells[i] if i < len(cells) else None) for i, col in match.columns.items()}
-        if _row_is_blank(values.values()):
-            # Something outside the table's columns only (a note in the margin): not data.
-            read.blank_rows += 1
-            continue
-        read.rows.append(RawRow(r + 1, values, match.headers))
+    with no_gc():
+        _read_rows(grid.columnar(), match, read)
     return read
+
+
+_TOTAL_TYPES = ("text", "area", "category", "organisation", "date", "month")
+
+
+def _per_value(uniques: list, test, needs_test: "re.Pattern[str]") -> np.ndarray:
+    """``test`` of each value; text whose start ``needs_test`` does not match is False untested."""
+    n = len(uniques)
+    out = np.zeros(n, dtype=bool)
+    if n <= 64:
+        for i, u in enumerate(uniques):
+            out[i] = test(u)
+        return out
+    values = np.empty(n, dtype=object)
+    values[:] = uniques
+    is_text = np.fromiter(map(type, uniques), dtype=object, count=n) == str
+    texts = np.flatnonzero(is_text)
+    strings = values[texts].tolist()
+    joined = "\n".join(strings)
+    check = np.flatnonzero(~is_text).tolist()
+    if joined.count("\n") == len(strings) - 1:  # no text holds a line break: one search over all
+        found = [m.start() + 1 for m in needs_test.finditer(joined)]  # a separator, then the text
+        if strings:
+            found.insert(0, 0)  # the first text has no separator before it: always tested
+            starts = np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)) + 1) - 1
+            check += texts[np.searchsorted(starts, found)].tolist()
+    else:
+        check += texts.tolist()
+    for i in check:
+        out[i] = test(uniques[i])
+    return out
+
+
+# Text that may be blank (not starting with a letter or digit), or a total label (also "T", "C", "G", "S").
+_MAYBE_BLANK = re.compile(r"\n(?![^\W_])")
+_MAYBE_TOTAL = re.compile(r"\n(?:[TtCcGgSs]|(?![^\W_]))")
+
+
+def _is_total_cell(value: object) -> bool:
+    return isinstance(value, str) and is_total_row_label(value)
+
+
+def _read_rows(table: Columns, match: HeaderMatch, read: SheetRead) -> None:
+    """The rows below the header: blank, total or data (column by column, each distinct value once)."""
+    start = match.row + 1
+    n = max(table.nrows - start, 0)
+    below = slice(start, start + n)
+    blank = np.ones(n, dtype=bool)  # every cell of the row blank
+    total = np.zeros(n, dtype=bool)  # a total label in a text position
+    table_blank = np.ones(n, dtype=bool)  # every cell in the table's columns blank
+    for j in range(table.width):
+        codes, uniques = table.column(j, below)
+        if not len(codes):
+            continue
+        is_blank_here = _per_value(uniques, is_blank, _MAYBE_BLANK)[codes]
+        blank &= is_blank_here
+        if j in match.columns:
+            table_blank &= is_blank_here
+        col = match.columns.get(j)
+        if col is None or col.type in _TOTAL_TYPES:
+            total |= _per_value(uniques, _is_total_cell, _MAYBE_TOTAL)[codes]
+    # Rows up to the last non-empty one; trailing empty rows are not data.
+    filled = np.flatnonzero(~blank)
+    last = int(filled[-1]) + 1 if len(filled) else 0
+    blank, total, table_blank = blank[:last], total[:last], table_blank[:last]
+    is_total = ~blank & total
+    is_data = ~blank & ~total & ~table_blank
+    read.blank_rows = int(blank.sum()) + int((~blank & ~total & table_blank).sum())  # + a note in the margin only
+    read.total_rows = (np.flatnonzero(is_total) + start + 1).tolist()
+    rows = np.flatnonzero(is_data) + start
+    read.row_numbers = rows + 1
+    read.cells = {col.name: table.column(i, rows) for i, col in match.columns.items()}
 
 
 def _find_sheet(grids: list[Grid], source: SourceSpec) -> Grid | None:

@@ -19,6 +19,8 @@ from .errors import ConfigError
 from .textenc import fold_key
 
 CONFIG_NAME = "baocao.yml"
+#: Sheets of the office templates that hold no data: instructions and the drop-down lists.
+AUX_SHEETS = ("Hướng dẫn", "Danh mục")
 
 
 def load_yaml(path: Path) -> Any:

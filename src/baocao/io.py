@@ -31,7 +31,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .config import ColumnSpec, Reference, SourceSpec, TableSpec
+from .config import AUX_SHEETS, ColumnSpec, Reference, SourceSpec, TableSpec
 from .errors import BaocaoError, InputError, Location, Reject
 from .parse import is_blank, is_total_row_label
 from .textenc import decode_csv_bytes, fold_key, normalize_text
@@ -39,7 +39,6 @@ from .textenc import decode_csv_bytes, fold_key, normalize_text
 HEADER_SEARCH_ROWS = 20
 IGNORED_HEADERS = {fold_key(h) for h in ("STT", "TT", "Số TT", "Số thứ tự", "No", "#")}
 #: Sheets of the office templates (``baocao new-year``) that hold no data.
-AUX_SHEETS = ("Hướng dẫn", "Danh mục")
 _AUX_KEYS = {fold_key(s) for s in AUX_SHEETS}
 #: Other files a year's folder holds besides the workbooks (read by baocao.narrative).
 TEXT_FILES = ("thong-tin-bao-cao.yml", "nhan-dinh.md")  # = narrative.META_FILE, NARRATIVE_FILE

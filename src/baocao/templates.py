@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .config import ColumnSpec, FileSpec, Project, TableSpec
+from .config import AUX_SHEETS, ColumnSpec, FileSpec, Project, TableSpec
 from .errors import UsageError
-from .io import AUX_SHEETS
 
 INSTRUCTIONS_SHEET, LISTS_SHEET = AUX_SHEETS
 TITLE_ROWS = 3  # unit line, who fills the file, table title; the header is on row 4

@@ -82,7 +82,7 @@ def wait_for(predicate, proc: subprocess.Popen, timeout: float = 120) -> None:
 
 
 def staging_has(project: Path, rel: str):
-    return lambda: any((s / rel).exists() for s in (project / "build").glob(f".{YEAR}.staging-*"))
+    return lambda: any((s / rel).exists() for s in (project / "build").glob(f".{YEAR}.staging*"))
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
@@ -184,7 +184,7 @@ def test_killed_build_leaves_the_last_good_report(clone_b, stop_after):
                                "--force"], cwd=clone_b, capture_output=True, text=True, timeout=600))
     assert again.stderr.strip() == "", again.stderr
     assert not re.search(r"Lỗi|Error|Traceback", again.stdout)
-    assert list((clone_b / "build").glob(f".{YEAR}.staging-*")) == []
+    assert list((clone_b / "build").glob(f".{YEAR}.staging*")) == []
     assert list((clone_b / "build").glob(f".{YEAR}.old")) == []
     after = tree_hashes(build)
     assert after[f"bao-cao-{YEAR}.pdf"] == before[f"bao-cao-{YEAR}.pdf"]  # deterministic, too
@@ -203,13 +203,13 @@ def test_failed_build_keeps_the_last_good_report(clone_b):
     assert proc.returncode == 1, proc.stderr
     assert "chi-tieu.xlsx" in proc.stderr and "Traceback" not in proc.stderr
     assert tree_hashes(build_root / str(YEAR)) == before
-    assert not (build_root / f".{YEAR}.old").exists() and list(build_root.glob(f".{YEAR}.staging-*")) == []
+    assert not (build_root / f".{YEAR}.old").exists() and list(build_root.glob(f".{YEAR}.staging*")) == []
 
 
 def test_second_build_of_the_year_exits_3_or_waits(clone_b):
     first = start_build(clone_b, "--force")
     try:
-        wait_for(lambda: list((clone_b / "build").glob(f".{YEAR}.staging-*")), first)
+        wait_for(lambda: list((clone_b / "build").glob(f".{YEAR}.staging*")), first)
         second = subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR)],
                                 cwd=clone_b, capture_output=True, text=True, timeout=120)
         assert second.returncode == 3, second.stderr

@@ -1,6 +1,6 @@
 """One year, end to end: clean → analyze (Papermill notebooks) → compose → render → manifest.
 
-A build is staged: every output of the year is written into ``build/.<year>.staging-*/`` and
+A build is staged: every output of the year is written into ``build/.<year>.staging/`` and
 the finished folder replaces ``build/<year>/`` only when every step succeeded, so a failed or
 killed build leaves the last good report in place. One build per year at a time (a file
 lock). The notebook steps call :func:`clean_step` and :func:`analyze_step`, which hold the
@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +89,9 @@ def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Pat
     source = project.notebooks_dir / name
     target = build_dir / "notebooks" / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    params = {"year": year, "project_dir": str(project.root), "build_dir": str(build_dir), "unit": project.unit_id or ""}
+    # Paths relative to the project (the kernel runs there): the record holds no machine's paths.
+    params = {"year": year, "project_dir": ".", "build_dir": os.path.relpath(build_dir, project.root),
+              "unit": project.unit_id or ""}
     try:
         pm.execute_notebook(
             str(source),
@@ -389,10 +390,12 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
         result.up_to_date = True
         return finish(final)
     options = RenderOptions.from_project(project.root)
-    staging = Path(tempfile.mkdtemp(prefix=f".{year}.staging-", dir=project.build_root))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; the promoted build/<year> must not be
+    # One fixed name (the year's lock makes it ours): the executed notebooks record it as their
+    # build_dir, so the same build reads the same in the record every time.
+    staging = project.build_root / f".{year}.staging"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
     try:
         if final.is_dir() and not force:
             shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
@@ -481,7 +484,7 @@ def _recover(project: Project, year: int) -> None:
         os.replace(old, final)
     elif old.exists():
         shutil.rmtree(old, ignore_errors=True)
-    for stale in project.build_root.glob(f".{year}.staging-*"):
+    for stale in project.build_root.glob(f".{year}.staging*"):
         shutil.rmtree(stale, ignore_errors=True)
 
 

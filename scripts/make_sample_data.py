@@ -40,13 +40,11 @@ import argparse
 import calendar
 import csv
 import datetime as dt
-import io
 import math
 import os
 import random
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1698,32 +1696,11 @@ FIXED_TIME = (2, 0, 0)   # 02:00:00 on 1 January of the next year
 
 
 def save_deterministic(wb: openpyxl.Workbook, path: Path, year: int) -> None:
-    """Save with fixed document properties and fixed zip entry dates, in a stable order."""
+    """Save with fixed document properties and zip entry dates (baocao's own xlsx writer)."""
+    from baocao.templates import workbook_bytes
+
     stamp = dt.datetime(year + 1, 1, 1, *FIXED_TIME)
-    wb.properties.creator = "Văn phòng Ủy ban MTTQ phường Bình Ngọc"
-    wb.properties.lastModifiedBy = "Văn phòng Ủy ban MTTQ phường Bình Ngọc"
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    buf = io.BytesIO()
-    wb.save(buf)   # openpyxl stamps "modified" with the clock here; fixed below
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = io.BytesIO()
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        names = src.namelist()
-        order = ["[Content_Types].xml"] + sorted(n for n in names if n != "[Content_Types].xml")
-        for name in order:
-            data = src.read(name)
-            if name == "docProps/core.xml":
-                text = data.decode("utf-8")
-                text = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rf"\g<1>{iso}\g<2>", text)
-                text = re.sub(r"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)", rf"\g<1>{iso}\g<2>", text)
-                data = text.encode("utf-8")
-            info = zipfile.ZipInfo(name, date_time=(year + 1, 1, 1, *FIXED_TIME))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, data, compresslevel=6)
-    write_bytes(path, out.getvalue())
+    write_bytes(path, workbook_bytes(wb, stamp, "Văn phòng Ủy ban MTTQ phường Bình Ngọc"))
 
 
 def write_bytes(path: Path, data: bytes) -> None:

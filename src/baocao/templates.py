@@ -425,11 +425,12 @@ def _allowed(project: Project, col: ColumnSpec) -> str:
     return ""
 
 
-def _deterministic_bytes(wb, year: int) -> bytes:
-    """Save with fixed document times and zip entry dates, entries in a stable order."""
-    stamp = dt.datetime(year, 1, 1, 0, 0, 0)
-    wb.properties.creator = "baocao new-year"
-    wb.properties.lastModifiedBy = "baocao new-year"
+def workbook_bytes(wb, stamp: dt.datetime, creator: str) -> bytes:
+    """An openpyxl workbook as .xlsx bytes that depend only on its content: fixed document
+    times and author, fixed zip entry dates, entries in a stable order. Used by the office
+    templates, the sample-data generator and the bad-input corpus."""
+    wb.properties.creator = creator
+    wb.properties.lastModifiedBy = creator
     wb.properties.created = stamp
     wb.properties.modified = stamp
     buf = io.BytesIO()
@@ -445,12 +446,16 @@ def _deterministic_bytes(wb, year: int) -> bytes:
                 for tag in ("created", "modified"):
                     text = re.sub(rf"(<dcterms:{tag}[^>]*>)[^<]*(</dcterms:{tag}>)", rf"\g<1>{iso}\g<2>", text)
                 data = text.encode("utf-8")
-            info = zipfile.ZipInfo(name, date_time=(year, 1, 1, 0, 0, 0))
+            info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = 0o644 << 16
             dst.writestr(info, data, compresslevel=6)
     return out.getvalue()
+
+
+def _deterministic_bytes(wb, year: int) -> bytes:
+    return workbook_bytes(wb, dt.datetime(year, 1, 1, 0, 0, 0), "baocao new-year")
 
 
 # ---------------------------------------------------------------------------- targets

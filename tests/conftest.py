@@ -29,6 +29,20 @@ def copy_project(dest: Path, years: list[int] | None = None) -> Path:
     return dest
 
 
+def load_script(path: Path):
+    """A script (scripts/make_sample_data.py, tests/data/bad/make_corpus.py) as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(spec.name, None)
+    return module
+
+
 def run_cli(*args: str, cwd: Path, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
     """`python -m baocao …` as a user runs it."""
     proc = subprocess.run(

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.util
 import json
 import re
 import shutil
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from baocao.io import InputProblems
 from baocao.narrative import load_meta, load_narrative
 from baocao.schema import validate_result
 
-from .conftest import ROOT, copy_project, run_cli
+from .conftest import ROOT, copy_project, load_script, run_cli
 
 BAD = ROOT / "tests" / "data" / "bad"
 YEAR = 2025
@@ -109,13 +107,7 @@ def test_the_corpus_has_at_least_30_small_cases():
 
 
 def test_the_corpus_is_what_make_corpus_makes(tmp_path):
-    spec = importlib.util.spec_from_file_location("make_corpus", BAD / "make_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
+    module = load_script(BAD / "make_corpus.py")
     module.main(["--out", str(tmp_path)])
     made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     committed = sorted(p.relative_to(BAD) for p in BAD.rglob("*")

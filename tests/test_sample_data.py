@@ -4,8 +4,6 @@ recognised where the generator wrote them, and every schema holding."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 
 import pytest
 
@@ -13,20 +11,13 @@ from baocao.clean import clean_year, file_summary
 from baocao.config import Project
 from baocao.schema import validate_result
 
-from .conftest import ROOT
+from .conftest import ROOT, load_script
 
 YEARS = (2021, 2022, 2023, 2024)
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("make_sample_data", ROOT / "scripts" / "make_sample_data.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
-    return module
+    return load_script(ROOT / "scripts" / "make_sample_data.py")
 
 
 GENERATOR = _generator()

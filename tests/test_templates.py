@@ -4,8 +4,6 @@ filled in, carry last year's targets, never overwrite by surprise and never touc
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -17,20 +15,13 @@ from baocao.errors import InputError, UsageError
 from baocao.narrative import SECTIONS, load_meta, load_narrative
 from baocao.templates import HEADER_ROW, make_templates
 
-from .conftest import ROOT
+from .conftest import ROOT, load_script
 
 YEAR = 2025
 
 
 def load_corpus_maker():
-    spec = importlib.util.spec_from_file_location("make_corpus", ROOT / "tests" / "data" / "bad" / "make_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
-    return module
+    return load_script(ROOT / "tests" / "data" / "bad" / "make_corpus.py")
 
 
 def small_project(dest: Path, years: tuple[int, ...] = (2024,)) -> Project:

@@ -54,18 +54,22 @@ class SchemaViolation(BaocaoError):
     exit_code = 1
 
 
+def _validate(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> None:
+    """Validate; a failure is a bug in baocao (the cleaner broke its own contract)."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.head(5).to_string(index=False)
+        raise SchemaViolation(
+            f"bảng '{schema.name}' sau khi làm sạch không đúng lược đồ (lỗi của baocao, không phải của số liệu):\n{cases}",
+            f"cleaned table '{schema.name}' violates its schema (a baocao bug, not a data error):\n{cases}",
+            hint_vi="báo lỗi kèm thư mục số liệu", hint_en="report it with the data folder",
+        ) from None
+
+
 def validate_tables(project: Project, tables: dict[str, pd.DataFrame], year: int | None = None) -> None:
     for name, frame in tables.items():
-        schema = table_schema(project, project.reference.tables[name], year)
-        try:
-            schema.validate(frame, lazy=True)
-        except pa.errors.SchemaErrors as exc:
-            cases = exc.failure_cases.head(5).to_string(index=False)
-            raise SchemaViolation(
-                f"bảng '{name}' sau khi làm sạch không đúng lược đồ (lỗi của baocao, không phải của số liệu):\n{cases}",
-                f"cleaned table '{name}' violates its schema (a baocao bug, not a data error):\n{cases}",
-                hint_vi="báo lỗi kèm thư mục số liệu", hint_en="report it with the data folder",
-            ) from None
+        _validate(table_schema(project, project.reference.tables[name], year), frame)
 
 
 # ---------------------------------------------------------------------------- around the tables
@@ -115,12 +119,4 @@ def validate_result(project: Project, result, year: int | None = None) -> None:
         (problems_schema("rejects"), result.rejects_frame()),
         (problems_schema("warnings"), result.warnings_frame()),
     ):
-        try:
-            schema.validate(frame, lazy=True)
-        except pa.errors.SchemaErrors as exc:
-            cases = exc.failure_cases.head(5).to_string(index=False)
-            raise SchemaViolation(
-                f"bảng '{schema.name}' không đúng lược đồ (lỗi của baocao, không phải của số liệu):\n{cases}",
-                f"'{schema.name}' violates its schema (a baocao bug, not a data error):\n{cases}",
-                hint_vi="báo lỗi kèm thư mục số liệu", hint_en="report it with the data folder",
-            ) from None
+        _validate(schema, frame)

@@ -248,31 +248,25 @@ def _by_org(project: Project, t: Tables) -> list[dict]:
 
 def _by_field(project: Project, t: Tables) -> list[dict]:
     """Activities per field (lĩnh vực), with the sessions each organisation held in it."""
-    act = t["activity"]
-    rows = []
-    for item in project.reference.catalogues["activity_fields"]:
-        a = act[act["field"] == item.id]
-        if a.empty:
-            continue
-        rows.append({
-            "id": item.id,
-            "name": item.name,
-            "activities": len(a),
-            "sessions": _sum(a, "sessions"),
-            "participants": _sum(a, "participants"),
-            "sessions_by_org": {org.id: _sum(a[a["org"] == org.id], "sessions")
-                                for org in project.unit.organisations},
-        })
-    return rows
+    return _breakdown(
+        t["activity"], "field", project.reference.catalogues["activity_fields"],
+        activities=len, sessions="sessions", participants="participants",
+        sessions_by_org=lambda a: {org.id: _sum(a[a["org"] == org.id], "sessions") for org in project.unit.organisations},
+    )
 
 
-def _by_catalogue(frame: pd.DataFrame, column: str, value: str, catalogue) -> list[dict]:
+def _breakdown(frame: pd.DataFrame, column: str, catalogue, **measures) -> list[dict]:
+    """One row per catalogue value present in ``column``, in catalogue order. A measure is a
+    column name (summed) or a function of the matching rows."""
     rows = []
     for item in catalogue:
         part = frame[frame[column] == item.id]
         if part.empty:
             continue
-        rows.append({"id": item.id, "name": item.name, "count": len(part), "amount": _sum(part, value)})
+        row = {"id": item.id, "name": item.name}
+        for key, measure in measures.items():
+            row[key] = _sum(part, measure) if isinstance(measure, str) else measure(part)
+        rows.append(row)
     return rows
 
 
@@ -289,8 +283,8 @@ def _fund_summary(project: Project, t: Tables, prev: Tables | None) -> dict:
         "closing": closing,
         "receipts_count": len(receipts),
         "payments_count": len(payments),
-        "by_source": _by_catalogue(receipts, "source", "amount", cats["fund_sources"]),
-        "by_purpose": _by_catalogue(payments, "purpose", "amount", cats["fund_purposes"]),
+        "by_source": _breakdown(receipts, "source", cats["fund_sources"], count=len, amount="amount"),
+        "by_purpose": _breakdown(payments, "purpose", cats["fund_purposes"], count=len, amount="amount"),
     }
 
 
@@ -301,16 +295,8 @@ def _gifts(project: Project, t: Tables) -> dict:
     else:
         g["value"] = pd.Series(dtype="Int64")
     cats = project.reference.catalogues
-    by_occasion = []
-    for item in cats["gift_occasions"]:
-        part = g[g["occasion"] == item.id]
-        if len(part):
-            by_occasion.append({"id": item.id, "name": item.name, "count": _sum(part, "count"), "value": _sum(part, "value")})
-    by_recipient = []
-    for item in cats["gift_recipients"]:
-        part = g[g["recipient"] == item.id]
-        if len(part):
-            by_recipient.append({"id": item.id, "name": item.name, "count": _sum(part, "count"), "value": _sum(part, "value")})
+    by_occasion = _breakdown(g, "occasion", cats["gift_occasions"], count="count", value="value")
+    by_recipient = _breakdown(g, "recipient", cats["gift_recipients"], count="count", value="value")
     return {"by_occasion": by_occasion, "by_recipient": by_recipient, "count": _sum(g, "count"), "value": _sum(g, "value")}
 
 
@@ -357,12 +343,8 @@ def _petitions(t: Tables) -> list[dict]:
 def _supervision(project: Project, t: Tables) -> dict:
     s = t["supervision"]
     cats = project.reference.catalogues
-    by_mode = []
-    for item in cats["supervision_modes"]:
-        part = s[s["mode"] == item.id]
-        if len(part):
-            by_mode.append({"id": item.id, "name": item.name, "sessions": _sum(part, "sessions"),
-                            "recommendations": _sum(part, "recommendations"), "resolved": _sum(part, "resolved")})
+    by_mode = _breakdown(s, "mode", cats["supervision_modes"], sessions="sessions",
+                         recommendations="recommendations", resolved="resolved")
     return {
         "sessions": _sum(s, "sessions"),
         "recommendations": _sum(s, "recommendations"),
@@ -375,11 +357,7 @@ def _supervision(project: Project, t: Tables) -> dict:
 def _critique(project: Project, t: Tables) -> dict:
     c = t["critique"]
     cats = project.reference.catalogues
-    by_kind = []
-    for item in cats["critique_kinds"]:
-        part = c[c["kind"] == item.id]
-        if len(part):
-            by_kind.append({"id": item.id, "name": item.name, "documents": len(part), "opinions": _sum(part, "opinions")})
+    by_kind = _breakdown(c, "kind", cats["critique_kinds"], documents=len, opinions="opinions")
     return {"documents": len(c), "opinions": _sum(c, "opinions"), "by_kind": by_kind}
 
 
@@ -402,11 +380,7 @@ def _models(project: Project, t: Tables) -> dict:
 def _awards(project: Project, t: Tables) -> dict:
     a = t["awards"]
     cats = project.reference.catalogues
-    by_type = []
-    for item in cats["award_recipients"]:
-        part = a[a["recipient_type"] == item.id]
-        if len(part):
-            by_type.append({"id": item.id, "name": item.name, "count": _sum(part, "count")})
+    by_type = _breakdown(a, "recipient_type", cats["award_recipients"], count="count")
     return {"total": _sum(a, "count"), "by_type": by_type}
 
 

@@ -54,11 +54,29 @@ def run_cli(*args: str, cwd: Path, check: bool = True, env: dict | None = None) 
     return proc
 
 
+RENDERERS = ("pandoc", "quarto")
+NO_QUARTO = ("Quarto is not installed here (`quarto` is not on PATH); .ci/run installs Quarto 1.7.34 "
+             "from ../shared/quarto/ before the tests")
+
+
+def quarto_available() -> bool:
+    return shutil.which("quarto") is not None
+
+
+@pytest.fixture(scope="session", params=RENDERERS)
+def renderer(request) -> str:
+    """Each end-to-end test runs once per renderer present: pandoc + typst, and real Quarto."""
+    if request.param == "quarto" and not quarto_available():
+        pytest.skip(NO_QUARTO)
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def sample_project(tmp_path_factory) -> Path:
-    """A copy of the repository's project with the four sample years, built once: 2023."""
-    project = copy_project(tmp_path_factory.mktemp("project") / "binh-ngoc")
-    proc = run_cli("build", "--year", "2023", "--renderer", "pandoc", cwd=project)
+def sample_project(tmp_path_factory, renderer) -> Path:
+    """A copy of the repository's project with the four sample years, 2023 built once per
+    renderer through the CLI as a user builds it (staging, lock, incremental state)."""
+    project = copy_project(tmp_path_factory.mktemp(f"project-{renderer}") / "binh-ngoc")
+    proc = run_cli("build", "--year", "2023", "--renderer", renderer, cwd=project)
     project.joinpath("build-2023.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
     return project
 

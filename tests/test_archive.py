@@ -42,6 +42,9 @@ class FakeRenderer:
     def versions(self):
         return {"pandoc": "3.9", "typst": "0.15.1"}
 
+    def pdf_standard(self, options):
+        return "a-2b"
+
 
 def make_fake_project(root: Path) -> Project:
     root.mkdir(parents=True)

@@ -42,10 +42,10 @@ def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return proc
 
 
-def start_build(project: Path, *extra: str) -> subprocess.Popen:
+def start_build(project: Path, renderer: str, *extra: str) -> subprocess.Popen:
     """A real build in the background (``--force``: every step runs, even when up to date)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", "pandoc", *extra],
+        [sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer, *extra],
         cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
@@ -99,11 +99,12 @@ def copy_project(dest: Path, with_build_of: Path | None = None) -> Path:
 
 # ---------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def project_b(tmp_path_factory, sample_project) -> Path:
-    """Build B: after build A, elsewhere, with another clock zone, locale and hash seed."""
+def project_b(tmp_path_factory, sample_project, renderer) -> Path:
+    """Build B: after build A, with the same renderer, elsewhere, with another clock zone,
+    locale and hash seed."""
     project = copy_project(tmp_path_factory.mktemp("integrity") / "dự án khác")
     env = {"TZ": "Pacific/Kiritimati", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "12345"}
-    proc = subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", "pandoc"],
+    proc = subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer],
                           cwd=project, capture_output=True, text=True, env={**os.environ, **env}, timeout=600)
     ok(proc)
     return project
@@ -160,27 +161,32 @@ def test_outputs_hold_no_absolute_path_and_no_clock_date(project_b):
     day = load_meta(Project(project_b, project_b / "build"), YEAR).date
     pdf = (build / f"bao-cao-{YEAR}.pdf").read_bytes()
     xmp = {dt.datetime.fromisoformat(s.decode()) for s in re.findall(rb"<xmp:(?:CreateDate|ModifyDate)>([^<]+)<", pdf)}
-    info = {dt.datetime.strptime(d.decode(), "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
-            for d in re.findall(rb"/(?:CreationDate|ModDate)\s*\(D:(\d{14})Z", pdf)}
+    # "D:20231205000000Z" (typst 0.14+), or a date alone, "D:20231205" (typst 0.13, in Quarto 1.7)
+    info = {dt.datetime.strptime(d.decode(), "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc) if z
+            else dt.datetime.strptime(d.decode(), "%Y%m%d")
+            for d, z in re.findall(rb"/(?:CreationDate|ModDate)\s*\(D:(\d{14}|\d{8})(Z?)\)", pdf)}
     assert len(xmp) == 1 and xmp == info, (xmp, info)
     stamp = xmp.pop()
-    assert stamp.astimezone(dt.timezone.utc).date() == day  # reads as the report's day in UTC …
-    assert stamp.astimezone(dt.timezone(dt.timedelta(hours=7))).date() == day  # … and in Việt Nam
+    if stamp.tzinfo is None:  # a date without a time: that day, wherever it is read
+        assert stamp.date() == day and stamp.time() == dt.time(0)
+    else:
+        assert stamp.astimezone(dt.timezone.utc).date() == day  # reads as the report's day in UTC …
+        assert stamp.astimezone(dt.timezone(dt.timedelta(hours=7))).date() == day  # … and in Việt Nam
 
 
 # ---------------------------------------------------------------------------- 3. atomic, killed, locked
 @pytest.mark.parametrize("stop_after", ["data/accounting.csv", f"bao-cao-{YEAR}.qmd"],
                          ids=["after-clean", "before-render"])
-def test_killed_build_leaves_the_last_good_report(clone_b, stop_after):
+def test_killed_build_leaves_the_last_good_report(clone_b, stop_after, renderer):
     build = clone_b / "build" / str(YEAR)
     before = tree_hashes(build)
-    proc = start_build(clone_b, "--force")
+    proc = start_build(clone_b, renderer, "--force")
     wait_for(staging_has(clone_b, stop_after), proc)
     kill_tree(proc)
     assert proc.returncode == -signal.SIGKILL
     assert tree_hashes(build) == before  # every file of the last good build, byte for byte
     # The next build cleans up after the killed one, succeeds, and complains about nothing.
-    again = ok(subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", "pandoc",
+    again = ok(subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer,
                                "--force"], cwd=clone_b, capture_output=True, text=True, timeout=600))
     assert again.stderr.strip() == "", again.stderr
     assert not re.search(r"Lỗi|Error|Traceback", again.stdout)
@@ -191,14 +197,14 @@ def test_killed_build_leaves_the_last_good_report(clone_b, stop_after):
     assert not any(".baocao-tmp-" in k for k in after)
 
 
-def test_failed_build_keeps_the_last_good_report(clone_b):
+def test_failed_build_keeps_the_last_good_report(clone_b, renderer):
     """Broken input (and a previous run killed between the two renames of the promotion):
     the build fails with exit 1, and the last good report is there, byte for byte."""
     build_root = clone_b / "build"
     before = tree_hashes(build_root / str(YEAR))
     os.replace(build_root / str(YEAR), build_root / f".{YEAR}.old")  # killed mid-promotion
     (clone_b / "data" / "raw" / str(YEAR) / "chi-tieu.xlsx").write_bytes(b"not an xlsx")
-    proc = subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", "pandoc"],
+    proc = subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer],
                           cwd=clone_b, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 1, proc.stderr
     assert "chi-tieu.xlsx" in proc.stderr and "Traceback" not in proc.stderr
@@ -206,8 +212,8 @@ def test_failed_build_keeps_the_last_good_report(clone_b):
     assert not (build_root / f".{YEAR}.old").exists() and list(build_root.glob(f".{YEAR}.staging*")) == []
 
 
-def test_second_build_of_the_year_exits_3_or_waits(clone_b):
-    first = start_build(clone_b, "--force")
+def test_second_build_of_the_year_exits_3_or_waits(clone_b, renderer):
+    first = start_build(clone_b, renderer, "--force")
     try:
         wait_for(lambda: list((clone_b / "build").glob(f".{YEAR}.staging*")), first)
         second = subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR)],
@@ -215,7 +221,7 @@ def test_second_build_of_the_year_exits_3_or_waits(clone_b):
         assert second.returncode == 3, second.stderr
         assert LOCK_MESSAGE in second.stderr and "--wait" in second.stderr
         assert "Traceback" not in second.stderr
-        third = start_build(clone_b, "--wait")
+        third = start_build(clone_b, renderer, "--wait")
         time.sleep(1.0)
         assert third.poll() is None or first.poll() is not None  # queued behind the first one
         out1, err1 = first.communicate(timeout=600)

@@ -347,23 +347,30 @@ def test_pandoc_versions():
 # --- Quarto ---------------------------------------------------------------------------------
 
 FAKE_QUARTO = """#!/bin/sh
-# Stands in for `quarto render FILE --to FMT`: writes FILE's output next to it.
+# Stands in for `quarto render FILE [--to FMT]`: writes FILE's outputs next to it, as a Quarto
+# that ignores _quarto.yml would (no header, no CSP, no TOC, not a PDF).
 if [ "$1" = "--version" ]; then echo 9.9.9; exit 0; fi
-if [ "$1" = "typst" ]; then exit 1; fi
-[ -n "$FAIL_TO" ] && [ "$4" = "$FAIL_TO" ] && { echo "ERROR: boom in $2" >&2; exit 1; }
+if [ "$1" = "--paths" ] || [ "$1" = "pandoc" ] || [ "$1" = "typst" ]; then exit 1; fi
+[ -n "$FAIL_TO" ] && { echo "ERROR: boom in $2" >&2; exit 1; }
 stem="${2%.qmd}"
-case "$4" in
-  html) echo "<html>$SOURCE_DATE_EPOCH</html>" > "$stem.html" ;;
-  typst) printf '%%PDF-fake' > "$stem.pdf" ;;
+seen="$(ls | tr '\\n' ' ')"
+case "${4:-all}" in
+  html|all) echo "<html>$SOURCE_DATE_EPOCH $(basename "$PWD"): $seen</html>" > "$stem.html" ;;
+esac
+case "${4:-all}" in
+  typst|all) printf '%%PDF-fake' > "$stem.pdf" ;;
 esac
 """
 
 
 def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options):
-    """The Quarto backend's own logic (temporary copy, atomic move, clean-up, errors),
-    with a shell script standing in for Quarto."""
+    """The Quarto backend's own logic, with a shell script standing in for Quarto: a scratch
+    project of its own (wherever the document is), one call for both formats, errors, and
+    the output checks: a render that ignored _quarto.yml fails with exit 3, and nothing of
+    the previous outputs is replaced."""
+    from baocao.errors import RenderCheckError
     from baocao.render import RenderError
-    from baocao.render.quarto import QuartoRenderer
+    from baocao.render.quarto import WORKSPACE, QuartoRenderer
 
     fake = tmp_path / "quarto"
     fake.write_text(FAKE_QUARTO, encoding="utf-8")
@@ -371,29 +378,41 @@ def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options)
     project = tmp_path / "project"
     shutil.copytree(PROJECT / "report", project / "report")
     shutil.copy(PROJECT / "_quarto.yml", project / "_quarto.yml")
-    qmd = copy_fixture(project / "build" / "2023")
+    # a staging folder under a dot folder, as real builds use: Quarto would leave it out of the project
+    qmd = copy_fixture(project / "build" / ".2023.staging")
+    assert (qmd.parent / "figures").is_dir()
     opts = RenderOptions.from_project(project)
     renderer = QuartoRenderer(executable=str(fake))
-    assert renderer.versions() == {"quarto": "9.9.9"}
+    assert renderer.versions() == {"pandoc": "unknown", "quarto": "9.9.9", "typst": "unknown"}
+    assert renderer.pdf_standard(opts) == "a-2b"  # Quarto passes pdf-standard on from 1.9 …
+    monkeypatch.setattr("baocao.render.quarto._tool_versions", lambda q: (("quarto", "1.7.34"),))
+    assert renderer.pdf_standard(opts) is None  # … and not before
 
-    outputs = renderer.render(qmd, options=opts)
-    assert outputs == {"html": qmd.with_suffix(".html"), "pdf": qmd.with_suffix(".pdf")}
-    # SOURCE_DATE_EPOCH = 2023-12-05 00:00 UTC.
-    assert qmd.with_suffix(".html").read_text().strip() == "<html>1701734400</html>"
-    names = sorted(p.name for p in qmd.parent.iterdir() if p.is_file())
-    assert names == ["sample.html", "sample.pdf", "sample.qmd"]
+    for path in (qmd.with_suffix(".html"), qmd.with_suffix(".pdf")):
+        path.write_text("previous", encoding="utf-8")
+    with pytest.raises(RenderCheckError) as err:
+        renderer.render(qmd, options=opts)
+    assert err.value.exit_code == 3
+    message = str(err.value)
+    assert "'quarto'" in message and "_quarto.yml" in message
+    for finding in ("unreadable PDF", "Content-Security-Policy", "table of contents", "header blocks"):
+        assert finding in message, finding
+    assert qmd.with_suffix(".html").read_text() == "previous" and qmd.with_suffix(".pdf").read_text() == "previous"
+    assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == ["sample.html", "sample.pdf", "sample.qmd"]
 
-    monkeypatch.setenv("FAIL_TO", "typst")
-    qmd.with_suffix(".html").write_text("previous", encoding="utf-8")
+    # What the stand-in saw: one call, in a visible scratch project holding _quarto.yml,
+    # the assets it names and the document's figures (checked here without the output checks).
+    monkeypatch.setattr(QuartoRenderer, "finish", lambda self, q, produced, o: produced)
+    produced = renderer.render(qmd, options=opts)
+    html = produced["html"].decode()
+    assert html.startswith("<html>1701734400 " + WORKSPACE + ": ")  # SOURCE_DATE_EPOCH = 2023-12-05 00:00 UTC
+    assert all(name in html.split(": ", 1)[1].split() for name in ("_quarto.yml", "report", "figures", "sample.qmd"))
+    assert produced["pdf"] == b"%PDF-fake"
+
+    monkeypatch.setenv("FAIL_TO", "1")
     with pytest.raises(RenderError, match="boom"):
         renderer.render(qmd, options=opts)
     assert qmd.with_suffix(".html").read_text() == "previous"
-    names = sorted(p.name for p in qmd.parent.iterdir() if p.is_file())
-    assert names == ["sample.html", "sample.pdf", "sample.qmd"]
-
-    with pytest.raises(ConfigError):
-        renderer.render(copy_fixture(tmp_path / "outside"), options=opts)
-
 
 
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="Quarto is not installed (quarto not on PATH)")

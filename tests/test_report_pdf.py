@@ -9,6 +9,7 @@ never from this file. The report is built once per session (`build_2023`, confte
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -476,8 +477,13 @@ def _used_glyphs(reader: PdfReader) -> dict[str, tuple[object, set[int]]]:
     def walk(content, resources) -> None:
         fonts = resources.get("/Font", {})
         font = None
+        saved = []  # the font is graphics state: `q` saves it, `Q` restores it (typst 0.13 relies on that)
         for operands, op in ContentStream(content, reader).operations:
-            if op == b"Tf":
+            if op == b"q":
+                saved.append(font)
+            elif op == b"Q" and saved:
+                font = saved.pop()
+            elif op == b"Tf":
                 font = fonts[operands[0]].get_object()
             elif op in (b"Tj", b"TJ", b"'", b'"'):
                 items = operands[0] if op == b"TJ" else [operands[-1]]
@@ -557,9 +563,15 @@ def glyph_problems(reader: PdfReader) -> tuple[list[str], set[str]]:
         cff.decompile(io.BytesIO(descriptor["/FontFile3"].get_object().get_data()), None)
         program = cff[cff.fontNames[0]]
         glyphs = set(program.charset)
+        # A CID-keyed CFF names its glyphs by CID ("cid00097"); a name-keyed one (as typst
+        # 0.13, inside Quarto 1.7, writes) is indexed by CID directly (CIDs are glyph ids).
+        cid_keyed = hasattr(program, "ROS")
         to_unicode = _to_unicode(font)
         for cid in sorted(cids - {0}):
-            glyph = f"cid{cid:05d}"
+            if cid_keyed:
+                glyph = f"cid{cid:05d}"
+            else:
+                glyph = program.charset[cid] if cid < len(program.charset) else None
             char = to_unicode.get(cid, "")
             if glyph not in glyphs:
                 problems.append(f"{name}: CID {cid} ({char!r}) is not in the embedded font")
@@ -627,14 +639,36 @@ NS = {
 }
 
 
-def test_pdfa_2b_and_xmp_metadata(report, expected):
+def _xmp_values(report):
     xmp = report.reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
     root = ET.fromstring(xmp[xmp.index("<x:xmpmeta"): xmp.index("</x:xmpmeta>") + len("</x:xmpmeta>")])
 
     def values(path: str) -> list[str]:
         return [norm(e.text or "") for e in root.iterfind(f".//{path}", NS)]
 
-    assert values("pdfaid:part") == ["2"] and values("pdfaid:conformance") == ["B"]
+    return values
+
+
+def test_pdf_a_is_claimed_only_where_true(report, build_2023, sample_project, renderer):
+    """The pandoc backend writes PDF/A-2b. Quarto asks typst for it only from 1.9 on: with an
+    older Quarto the PDF, the manifest and the build's message all say it is a plain PDF."""
+    values = _xmp_values(report)
+    manifest = json.loads((build_2023 / "manifest.json").read_text(encoding="utf-8"))
+    claimed = manifest["renderer"]["pdf_standard"]
+    log = (sample_project / "build-2023.log").read_text(encoding="utf-8")
+    quarto = tuple(int(x) for x in manifest["renderer"]["tools"].get("quarto", "0.0").split(".")[:2])
+    if renderer == "pandoc" or quarto >= (1, 9):
+        assert claimed == "a-2b"
+        assert values("pdfaid:part") == ["2"] and values("pdfaid:conformance") == ["B"]
+        assert "bao-cao-2023.pdf  (PDF/A-2b)" in log
+    else:
+        assert claimed is None
+        assert values("pdfaid:part") == [] and values("pdfaid:conformance") == []
+        assert "bao-cao-2023.pdf  (PDF thường, không phải PDF/A / a plain PDF, not PDF/A)" in log
+
+
+def test_xmp_metadata(report, expected):
+    values = _xmp_values(report)
     assert values("dc:title/rdf:Alt/rdf:li")[0].startswith("Báo cáo tổng kết công tác Mặt trận năm 2023")
     assert values("dc:creator/rdf:Seq/rdf:li") == [expected.unit_name]
     assert values("dc:description/rdf:Alt/rdf:li") == [
@@ -656,7 +690,10 @@ def test_poppler_reads_the_metadata(report, expected):
     info = run("pdfinfo", "-isodates", str(report.path))
     assert re.search(rf"^CreationDate:\s+{expected.date_iso}T", info, re.M)
     assert re.search(rf"^Author:\s+{re.escape(expected.unit_name)}$", info, re.M)
-    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    # typst tags PDFs from 0.14 on; the typst 0.13 inside Quarto 1.7 does not.
+    manifest = json.loads((report.path.parent / "manifest.json").read_text(encoding="utf-8"))
+    typst = tuple(int(x) for x in manifest["renderer"]["tools"]["typst"].split(".")[:2])
+    assert re.search(rf"^Tagged:\s+{'yes' if typst >= (0, 14) else 'no'}$", info, re.M)
 
 
 @pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf is not installed")

@@ -199,24 +199,67 @@ local function colwidths(el)
   return values
 end
 
+-- Under Quarto a filter sees a pipe table's trailing `{tbl-colwidths="[…]"}` still as caption
+-- text (Quarto parses it after the user filters). Move it into the table's attributes, as
+-- plain pandoc has it, so that both backends size and class the table the same way.
+local function colwidths_from_caption(el)
+  local caption = el.caption.long
+  if #caption == 0 or el.attributes["tbl-colwidths"] ~= nil then
+    return
+  end
+  local last = caption[#caption]
+  if last.t ~= "Plain" and last.t ~= "Para" then
+    return
+  end
+  -- stringify writes smart quotes as “…”
+  local text = pandoc.utils.stringify(last.content):gsub("“", '"'):gsub("”", '"')
+  local spec = text:match('{tbl%-colwidths="?(%[[%d%s,%.]*%])"?}%s*$')
+  if spec == nil then
+    return
+  end
+  local inlines = last.content
+  while #inlines > 0 and pandoc.utils.stringify(inlines):find("{tbl-colwidths=", 1, true) do
+    inlines:remove(#inlines)
+  end
+  while #inlines > 0 and (inlines[#inlines].t == "Space" or inlines[#inlines].t == "SoftBreak") do
+    inlines:remove(#inlines)
+  end
+  last.content = inlines
+  el.attributes["tbl-colwidths"] = spec
+end
+
+-- Quarto 1.7's typst output drops the caption of a table that has no #tbl- label
+-- (quarto-cli #11733). Write the figure pandoc's own typst writer writes for a captioned
+-- table, around the table without its caption; the caption is typst from pandoc's writer,
+-- so its text is escaped like any other text.
+local function quarto_typst_table_figure(el)
+  local caption = pandoc.utils.blocks_to_inlines(el.caption.long)
+  if #caption == 0 then
+    return el
+  end
+  local caption_typst = pandoc.write(pandoc.Pandoc({ pandoc.Plain(caption) }), "typst")
+  el.caption = pandoc.Caption()
+  return pandoc.Blocks({
+    typst("#figure(align(center)["),
+    el,
+    typst("], kind: table, caption: [" .. caption_typst:gsub("%s+$", "") .. "])"),
+  })
+end
+
 local function Table(el)
   if not (is_typst or is_html) then
     return nil
   end
   centre_header(el)
-  local widths = colwidths(el)
-  if widths ~= nil and quarto ~= nil then
-    -- Quarto applies tbl-colwidths itself (the attribute stays).
-    widths = "keep"
-  elseif widths ~= nil then
-    el.attributes["tbl-colwidths"] = nil
+  if quarto ~= nil then
+    colwidths_from_caption(el)
   end
-  if widths ~= "keep" then
-    for i, spec in ipairs(el.colspecs) do
-      -- Without tbl-colwidths, pipe-table widths come from the dash counts in the composed
-      -- source, which are arbitrary: typst and the browser size such columns to content.
-      el.colspecs[i] = { spec[1], widths and widths[i] or pandoc.ColWidthDefault }
-    end
+  local widths = colwidths(el)
+  el.attributes["tbl-colwidths"] = nil
+  for i, spec in ipairs(el.colspecs) do
+    -- Without tbl-colwidths, pipe-table widths come from the dash counts in the composed
+    -- source, which are arbitrary: typst and the browser size such columns to content.
+    el.colspecs[i] = { spec[1], widths and widths[i] or pandoc.ColWidthDefault }
   end
   if is_html then
     -- Tables with set widths are wide ones: on a phone they keep a readable width and
@@ -226,6 +269,9 @@ local function Table(el)
       classes[2] = "wide"
     end
     return pandoc.Div({ el }, pandoc.Attr("", classes))
+  end
+  if quarto ~= nil then
+    return quarto_typst_table_figure(el)
   end
   return el
 end

@@ -72,6 +72,7 @@ def run_job(job: Job, queue=None) -> dict:
         "ran": result.ran,
         "up_to_date": result.up_to_date,
         "rejected_rows": result.rejected_rows,
+        "pdf_standard": result.pdf_standard,
         "exit_code": 0,
     }
 

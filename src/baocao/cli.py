@@ -94,7 +94,12 @@ def cmd_build(args) -> int:
         for r in ok:
             for fmt in ("html", "pdf"):
                 if fmt in r["outputs"]:
-                    console.print(f"  {project.rel(Path(r['outputs'][fmt]))}", markup=False)
+                    note = ""
+                    if fmt == "pdf":
+                        standard = r.get("pdf_standard")
+                        note = (f"  (PDF/{standard[0].upper()}{standard[1:]})" if standard
+                                else "  (PDF thường, không phải PDF/A / a plain PDF, not PDF/A)")
+                    console.print(f"  {project.rel(Path(r['outputs'][fmt]))}{note}", markup=False)
     return max((r["exit_code"] for r in failed), default=0)
 
 

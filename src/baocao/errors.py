@@ -119,6 +119,30 @@ class BuildLockedError(BaocaoError):
     exit_code = 3
 
 
+class RenderError(BaocaoError):
+    """A render step failed (pandoc, typst or Quarto reported an error or a warning)."""
+
+    exit_code = 1
+
+
+class RenderCheckError(BaocaoError):
+    """A renderer wrote something other than what `_quarto.yml` asks (see render/checks.py):
+    the installed tool did not honour the project's configuration, an environment problem."""
+
+    exit_code = 3
+
+    def __init__(self, renderer: str, problems: list[str], config: str = "_quarto.yml"):
+        self.renderer = renderer
+        self.problems = problems
+        listed = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"bộ dựng '{renderer}' không làm theo {config}; báo cáo mới không được dùng:\n{listed}",
+            f"the '{renderer}' renderer did not follow {config}; the new report was not used (see the list above)",
+            hint_vi="thử '--renderer pandoc', hoặc cập nhật/cài lại công cụ; xem --debug",
+            hint_en="try '--renderer pandoc', or update/reinstall the tool; see --debug",
+        )
+
+
 @dataclass
 class Reject:
     """One rejected row (or cell), as written to rejects.csv."""

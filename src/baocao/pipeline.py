@@ -29,7 +29,7 @@ STEP_LABELS = {
     "analyze": "tính chỉ tiêu, vẽ biểu đồ (02_analyze.ipynb)",
     "compose": "soạn văn bản báo cáo (.qmd)",
     "html": "xuất HTML",
-    "pdf": "xuất PDF (typst, PDF/A-2b)",
+    "pdf": "xuất PDF (typst)",
     "manifest": "ghi manifest.json",
 }
 NOTEBOOKS = {"clean": "01_clean.ipynb", "analyze": "02_analyze.ipynb"}
@@ -173,6 +173,7 @@ def _normalise_notebook(path: Path) -> None:
 # ---------------------------------------------------------------------------- a year's build
 STATE_FILE = ".baocao-state.json"
 RUN_STEPS = ("clean", "analyze", "compose", "html", "pdf")
+RENDER_STEPS = ("html", "pdf")
 STEP_OUTPUTS = {
     "clean": ("data", "notebooks/01_clean.ipynb"),
     "analyze": ("metrics.json", "figures", "notebooks/02_analyze.ipynb"),
@@ -191,6 +192,7 @@ class BuildResult:
     rejected_rows: int = 0
     up_to_date: bool = False
     unit: str = ""
+    pdf_standard: str | None = None  # the PDF's profile, as the manifest records it
 
 
 def _lock(project: Project, year: int, wait: bool):
@@ -364,6 +366,11 @@ def build_year(
         result.outputs = {fmt: folder / f"bao-cao-{year}.{fmt}" for fmt in formats}
         result.outputs["qmd"] = folder / f"bao-cao-{year}.qmd"
         result.rejected_rows = _rejected_rows(folder)
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            result.pdf_standard = (manifest.get("renderer") or {}).get("pdf_standard")
+        except (OSError, ValueError, AttributeError):
+            result.pdf_standard = None
         return result
 
     lock = _lock(project, year, wait)
@@ -400,29 +407,43 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
         if final.is_dir() and not force:
             shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
         state = {} if force else _load_state(staging)
-        for name in RUN_STEPS:
-            if name in ("html", "pdf") and name not in formats:
-                continue
+        steps = [s for s in RUN_STEPS if s not in RENDER_STEPS or s in formats]
+        i = 0
+        while i < len(steps):
+            # Render steps that follow each other run as one call (one Quarto start-up for
+            # HTML and PDF); every other step alone.
+            group = [steps[i]]
+            while group[-1] in RENDER_STEPS and i + len(group) < len(steps) and steps[i + len(group)] in RENDER_STEPS:
+                group.append(steps[i + len(group)])
+            i += len(group)
             # Keys are computed on the staged files, so a step whose inputs came out
             # byte-identical from a re-run earlier step is still skipped.
-            key = step_key(name, project, year, staging, renderer)
-            if state.get(name) == key and _outputs_exist(name, year, staging):
-                progress(year, name, "skip", 0.0)
+            keys = {name: step_key(name, project, year, staging, renderer) for name in group}
+            stale = []
+            for name in group:
+                if state.get(name) == keys[name] and _outputs_exist(name, year, staging):
+                    progress(year, name, "skip", 0.0)
+                else:
+                    stale.append(name)
+            if not stale:
                 continue
-            for out in STEP_OUTPUTS[name]:
-                target = staging / out.format(year=year)
-                shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-            progress(year, name, "start", 0.0)
+            for name in stale:
+                for out in STEP_OUTPUTS[name]:
+                    target = staging / out.format(year=year)
+                    shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+                progress(year, name, "start", 0.0)
             t0 = time.perf_counter()
-            _run_step(name, project, year, staging, renderer, options)
-            result.timings[name] = time.perf_counter() - t0
-            result.ran.append(name)
-            progress(year, name, "done", result.timings[name])
-            state[name] = key
+            _run_steps(stale, project, year, staging, renderer, options)
+            seconds = (time.perf_counter() - t0) / len(stale)
+            for name in stale:
+                result.timings[name] = seconds
+                result.ran.append(name)
+                progress(year, name, "done", seconds)
+                state[name] = keys[name]
         write_json(staging / STATE_FILE, state)
         progress(year, "manifest", "start", 0.0)
         t0 = time.perf_counter()
-        write_manifest(project, year, staging, renderer)
+        write_manifest(project, year, staging, renderer, options)
         progress(year, "manifest", "done", time.perf_counter() - t0)
         _promote(project, year, staging)
         staging = None
@@ -432,13 +453,16 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _run_step(name: str, project: Project, year: int, build_dir: Path, renderer, options) -> None:
+def _run_steps(names: list[str], project: Project, year: int, build_dir: Path, renderer, options) -> None:
+    """Run one step, or several render steps in one render call."""
+    if names[0] in RENDER_STEPS:
+        renderer.render(build_dir / f"bao-cao-{year}.qmd", tuple(names), options=options)
+        return
+    (name,) = names
     if name in NOTEBOOKS:
         run_notebook(project, NOTEBOOKS[name], year, build_dir)
     elif name == "compose":
         compose_step(project, year, build_dir)
-    else:
-        renderer.render(build_dir / f"bao-cao-{year}.qmd", (name,), options=options)
 
 
 def compose_step(project: Project, year: int, build_dir: Path) -> Path:
@@ -560,9 +584,17 @@ def _git_commit(root: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def write_manifest(project: Project, year: int, build_dir: Path, renderer) -> Path:
+def write_manifest(project: Project, year: int, build_dir: Path, renderer, options=None) -> Path:
     """SHA-256 of every input and output, tool versions, parameters. Outputs are relative to
-    build/<year>/; executed notebooks are listed but are records (not byte-stable)."""
+    build/<year>/; executed notebooks are listed but are records (not byte-stable).
+
+    ``renderer`` names what made the HTML and PDF: the backend, the versions of the tools it
+    ran (for Quarto: the pandoc and typst that Quarto itself runs, not the project's pinned
+    wheels, which only the pandoc backend uses), and the PDF profile the PDF conforms to
+    (``pdf_standard``: e.g. "a-2b", or null for a plain PDF)."""
+    from .render.options import RenderOptions
+
+    options = options or RenderOptions.from_project(project.root)
     inputs = {p.relative_to(project.root).as_posix(): sha256(p) for p in input_files(project, year)}
     outputs = {}
     for p in _files_under(build_dir):
@@ -578,6 +610,8 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer) -> Pa
         "parameters": {"year": year, "renderer": renderer.name, "compare_years": project.unit.compare_years},
         "git_commit": _git_commit(project.root),
         "tools": tool_versions(renderer),
+        "renderer": {"name": renderer.name, "tools": dict(sorted(renderer.versions().items())),
+                     "pdf_standard": renderer.pdf_standard(options)},
         "inputs": inputs,
         "outputs": outputs,
         "records": sorted(k for k in outputs if k.startswith("notebooks/")),

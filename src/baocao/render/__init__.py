@@ -15,11 +15,13 @@ Outputs are written next to the document as ``<stem>.html`` and ``<stem>.pdf``.
 from __future__ import annotations
 
 import abc
+import datetime as dt
 import shutil
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-from baocao.errors import BaocaoError, ToolMissingError, UsageError
+from baocao import atomic
+from baocao.errors import RenderError, ToolMissingError, UsageError
 from baocao.render.options import RenderOptions
 
 __all__ = [
@@ -32,13 +34,8 @@ __all__ = [
 ]
 
 FORMATS = ("html", "pdf")
+SUFFIXES = {"html": ".html", "pdf": ".pdf"}
 RENDERER_NAMES = ("auto", "quarto", "pandoc")
-
-
-class RenderError(BaocaoError):
-    """A render step failed (pandoc, typst or Quarto reported an error or a warning)."""
-
-    exit_code = 1
 
 
 class Renderer(abc.ABC):
@@ -67,6 +64,47 @@ class Renderer(abc.ABC):
         Every output is written atomically next to ``qmd``; when any format fails, no
         output is replaced.
         """
+
+    @abc.abstractmethod
+    def pdf_standard(self, options: RenderOptions) -> str | None:
+        """The PDF profile this backend's PDF conforms to (e.g. "a-2b"), or None."""
+
+    def finish(self, qmd: Path, produced: dict[str, bytes], options: RenderOptions) -> dict[str, Path]:
+        """Check what was rendered against what was asked (render/checks.py), then write
+        every output next to ``qmd``. A failed check replaces nothing."""
+        from baocao.render.checks import check_outputs
+
+        check_outputs(self.name, produced, read_front_matter(qmd), options, self.pdf_standard(options))
+        outputs: dict[str, Path] = {}
+        for fmt, data in produced.items():
+            outputs[fmt] = atomic.write_bytes(qmd.with_suffix(SUFFIXES[fmt]), data)
+        return outputs
+
+
+def read_front_matter(qmd: Path) -> dict[str, Any]:
+    """The composed document's YAML front matter ({} when it has none or it is unreadable)."""
+    import yaml
+
+    text = Path(qmd).read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return {}
+    end = text.find("\n---", 3)
+    try:
+        front = yaml.safe_load(text[3:end]) if end > 0 else None
+    except yaml.YAMLError:
+        return {}
+    return front if isinstance(front, dict) else {}
+
+
+def report_day(front: dict[str, Any]) -> dt.date | None:
+    """The report's `date` from the front matter, or None."""
+    value = front.get("date")
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:

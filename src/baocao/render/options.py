@@ -35,7 +35,7 @@ CONFIG_NAME = "_quarto.yml"
 DEFAULT_HTML_TEMPLATE = "report/html/pandoc-template.html"
 DEFAULT_TYPST_TEMPLATE = "report/typst/pandoc-template.typ"
 REQUIRED_TYPST_PARTIALS = ("typst-template.typ", "typst-show.typ")
-REQUIRED_HTML_PARTIALS = ("title-block.html",)
+REQUIRED_HTML_PARTIALS = ("metadata.html", "title-block.html")
 PDF_STANDARDS = (
     "1.4", "1.5", "1.6", "1.7", "2.0",
     "a-1a", "a-1b", "a-2a", "a-2b", "a-2u", "a-3a", "a-3b", "a-3u", "a-4", "a-4e", "a-4f",
@@ -153,6 +153,16 @@ class RenderOptions:
     typst_template: Path
     pdf_standard: str | None
     fonts: tuple[str, ...]
+    # What real Quarto reads itself: the formats under `format:` and the typst
+    # `pdf-standard` it passes on (Quarto >= 1.9).
+    quarto_formats: tuple[str, ...] = ("html", "typst")
+    quarto_pdf_standard: str | None = None
+
+    def assets(self) -> tuple[Path, ...]:
+        """Every project file or folder the options name (what a render reads besides the
+        document and its figures)."""
+        named = (*self.filters, *self.css, *self.html_partials, *self.typst_partials, *self.font_paths)
+        return tuple(dict.fromkeys(named))
 
     @classmethod
     def from_project(cls, project_root: Path) -> "RenderOptions":
@@ -255,4 +265,7 @@ class RenderOptions:
             typst_template=typst_template,
             pdf_standard=pdf_standard,
             fonts=r.strings("baocao.fonts", [mainfont]),
+            quarto_formats=tuple(r.get("format")),
+            quarto_pdf_standard=r.string("format.typst.pdf-standard", "") or None
+            if r.get("format.typst.pdf-standard", None) else None,
         )

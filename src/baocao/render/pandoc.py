@@ -29,7 +29,6 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 
-from baocao import atomic
 from baocao.errors import InputError, Location, ToolMissingError
 from baocao.render import FORMATS, Renderer, RenderError, check_formats
 from baocao.render.options import RenderOptions
@@ -116,13 +115,12 @@ class PandocRenderer(Renderer):
             source = self._typst_source(ast_bytes, doc_dir, options)
             produced["pdf"] = compile_typst(source, doc_dir, options, timestamp)
 
-        # Write only when every format succeeded: a failure leaves old outputs untouched.
-        outputs: dict[str, Path] = {}
-        for fmt, data in produced.items():
-            target = qmd.with_suffix(".html" if fmt == "html" else ".pdf")
-            atomic.write_bytes(target, data)
-            outputs[fmt] = target
-        return outputs
+        # Written only when every format succeeded and passed its checks: a failure leaves
+        # the old outputs untouched.
+        return self.finish(qmd, produced, options)
+
+    def pdf_standard(self, options: RenderOptions) -> str | None:
+        return options.pdf_standard
 
     # --- Steps ----------------------------------------------------------------------------
 

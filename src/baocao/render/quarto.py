@@ -1,38 +1,51 @@
-"""The Quarto backend: `quarto render FILE --to html` and `--to typst`.
+"""The Quarto backend: real `quarto render`, with the options of `_quarto.yml`.
 
-Written from /work/shared/QUARTO.md and the Quarto source (not run here: Quarto cannot be
-installed on the build machines this was written on):
+Facts this follows (observed with Quarto 1.7.34, see ../shared/QUARTO.md):
 
-- Options come from the nearest `_quarto.yml` above the document, so the document must sit
-  inside the project folder.
-- `--output-dir` / `--output` are unreliable for single files (quarto-cli #2329, #6472), and
-  two renders in one folder collide (#5861). So each render runs in the document's folder on
-  a temporary copy of the document (same folder, so `figures/` and `_quarto.yml` resolve the
-  same way), one format after the other, and the outputs are then moved into place
-  atomically. A failed render leaves the previous outputs untouched.
-- PDF/A: `pdf-standard: a-2b` in `_quarto.yml` is honoured by Quarto >= 1.9; older Quarto
-  writes a plain PDF. The PDF's dates come from the document (`set document(date: …)` in the
-  typst layout); SOURCE_DATE_EPOCH is also set to the report date for the typst CLI, which
-  honours it.
+- Quarto takes a document's options from the nearest `_quarto.yml` above it, but leaves out
+  of the project every file under a folder whose name starts with "." or "_": such a file is
+  rendered as a lone document (US Letter, Quarto's default typst template, no TOC, an HTML
+  whose `_files/` resources are deleted), silently, with exit 0. Builds are staged in
+  `build/.<year>.staging/`, and `--build-dir` or `baocao reproduce` may put the document
+  outside the project altogether.
+- `--output-dir`/`--output` are unreliable for single files (quarto-cli #2329, #6472), and
+  two renders in one folder collide (#5861).
+
+So every render runs in a scratch Quarto project of its own: a temporary folder with visible
+names holding a copy of `_quarto.yml`, of the files it names (filters, CSS, partials,
+fonts), of the document and of its `figures/`. Quarto writes its outputs there; they are
+checked against the options (render/checks.py) and only then written next to the document,
+atomically. A failed render or check replaces nothing. One `quarto render` without `--to`
+renders every format `_quarto.yml` lists (Quarto 1.7 accepts one `--to` format per call),
+which saves a start-up of 1.5-2 s when HTML and PDF are both wanted.
+
+PDF/A: Quarto passes `pdf-standard` to typst from 1.9 on; with an older Quarto the PDF is a
+plain PDF and :meth:`QuartoRenderer.pdf_standard` says so (None), so that nothing claims
+PDF/A for it. The PDF's dates come from the document (`set document(date: …)` in the typst
+layout); SOURCE_DATE_EPOCH is set to the report's date as well.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import platform
+import re
 import shutil
 import subprocess
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-import yaml
-
-from baocao.errors import ConfigError, InputError, Location, ToolMissingError
-from baocao.render import FORMATS, Renderer, RenderError, check_formats
+from baocao.errors import InputError, Location, RenderError, ToolMissingError
+from baocao.render import SUFFIXES, FORMATS, Renderer, check_formats, read_front_matter, report_day
 from baocao.render.options import CONFIG_NAME, RenderOptions
 
-QUARTO_TO = {"html": ("html", ".html"), "pdf": ("typst", ".pdf")}
+QUARTO_TO = {"html": "html", "pdf": "typst"}
 TIMEOUT_S = 600
+WORKSPACE = "baocao-quarto"  # the scratch project's folder: a visible name
+PDF_STANDARD_SINCE = (1, 9)
 
 
 class QuartoRenderer(Renderer):
@@ -45,13 +58,12 @@ class QuartoRenderer(Renderer):
         return bool(self.executable) and Path(self.executable).exists()
 
     def versions(self) -> dict[str, str]:
-        quarto = self._require()
-        out = subprocess.run([quarto, "--version"], capture_output=True, text=True)
-        versions = {"quarto": out.stdout.strip() or "unknown"}
-        typst = subprocess.run([quarto, "typst", "--version"], capture_output=True, text=True)
-        if typst.returncode == 0 and typst.stdout.strip():
-            versions["typst"] = typst.stdout.strip().split("\n", 1)[0]
-        return versions
+        return dict(_tool_versions(self._require()))
+
+    def pdf_standard(self, options: RenderOptions) -> str | None:
+        if not options.quarto_pdf_standard:
+            return None
+        return options.quarto_pdf_standard if _version_tuple(self.versions()["quarto"]) >= PDF_STANDARD_SINCE else None
 
     def render(
         self,
@@ -66,51 +78,41 @@ class QuartoRenderer(Renderer):
         if not qmd.is_file():
             raise InputError(Location(file=str(qmd)), "không tìm thấy tệp báo cáo cần dựng",
                              "the report document to render does not exist")
-        if not qmd.is_relative_to(options.project_root):
-            raise ConfigError(
-                f"{qmd} nằm ngoài thư mục dự án {options.project_root}: Quarto sẽ không đọc {CONFIG_NAME}",
-                f"{qmd} is outside the project folder {options.project_root}: Quarto would not read {CONFIG_NAME}",
-            )
         env = dict(os.environ)
-        epoch = _report_epoch(qmd)
-        if epoch is not None:
-            env["SOURCE_DATE_EPOCH"] = str(epoch)
-
-        work = qmd.with_name(f"{qmd.stem}.baocao-render.qmd")
-        produced: dict[str, Path] = {}
-        try:
-            shutil.copyfile(qmd, work)
+        day = report_day(read_front_matter(qmd))
+        if day is not None:
+            env["SOURCE_DATE_EPOCH"] = str(int(dt.datetime(day.year, day.month, day.day,
+                                                           tzinfo=dt.timezone.utc).timestamp()))
+        with tempfile.TemporaryDirectory(prefix="baocao-quarto-") as tmp:
+            work = Path(tmp) / WORKSPACE
+            doc = lay_out_workspace(work, qmd, options)
+            for to in _calls(wanted, options):
+                self._run(quarto, doc, to, env)
+            produced: dict[str, bytes] = {}
             for fmt in wanted:
-                to, suffix = QUARTO_TO[fmt]
-                proc = subprocess.run(
-                    [quarto, "render", work.name, "--to", to],
-                    cwd=str(qmd.parent),
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=TIMEOUT_S,
-                )
-                out = work.with_suffix(suffix)
-                if proc.returncode != 0 or not out.is_file():
-                    detail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-25:])
+                out = doc.with_suffix(SUFFIXES[fmt])
+                if not out.is_file():
                     raise RenderError(
-                        f"quarto render --to {to} thất bại (mã {proc.returncode}) với {qmd.name}:\n{detail}",
-                        f"quarto render --to {to} failed (exit code {proc.returncode}) for {qmd.name}:\n{detail}",
+                        f"quarto render không tạo ra {out.name} cho {qmd.name}",
+                        f"quarto render wrote no {out.name} for {qmd.name}",
                     )
-                produced[fmt] = out
-            outputs: dict[str, Path] = {}
-            for fmt, out in produced.items():
-                final = qmd.with_suffix(QUARTO_TO[fmt][1])
-                os.replace(out, final)  # same folder: atomic
-                outputs[fmt] = final
-            return outputs
-        finally:
-            for path in [work, *produced.values(), work.with_suffix(".typ")]:
-                if path.exists():
-                    path.unlink()
-            leftovers = work.with_name(f"{work.stem}_files")
-            if leftovers.is_dir():
-                shutil.rmtree(leftovers)
+                produced[fmt] = out.read_bytes()
+        return self.finish(qmd, produced, options)
+
+    def _run(self, quarto: str, doc: Path, to: str | None, env: dict[str, str]) -> None:
+        args = [quarto, "render", doc.name] + (["--to", to] if to else [])
+        try:
+            proc = subprocess.run(args, cwd=str(doc.parent), env=env, capture_output=True, text=True,
+                                  timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise RenderError(f"quarto render quá {TIMEOUT_S} s", f"quarto render took over {TIMEOUT_S} s") from None
+        if proc.returncode != 0:
+            detail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-25:])
+            what = f"--to {to}" if to else "(html, typst)"
+            raise RenderError(
+                f"quarto render {what} thất bại (mã {proc.returncode}) với {doc.name}:\n{detail}",
+                f"quarto render {what} failed (exit code {proc.returncode}) for {doc.name}:\n{detail}",
+            )
 
     def _require(self) -> str:
         if not self.available():
@@ -123,23 +125,67 @@ class QuartoRenderer(Renderer):
         return str(self.executable)
 
 
-def _report_epoch(qmd: Path) -> int | None:
-    """The report's `date` (front matter) at 00:00 UTC, as a unix time: the same instant the
-    typst layout writes for a date without a time, and the same calendar day in Việt Nam."""
-    text = qmd.read_text(encoding="utf-8")
-    if not text.startswith("---"):
-        return None
-    end = text.find("\n---", 3)
-    try:
-        front = yaml.safe_load(text[3:end]) if end > 0 else None
-    except yaml.YAMLError:
-        return None
-    value = front.get("date") if isinstance(front, dict) else None
-    if isinstance(value, dt.date):
-        day = value
-    else:
+def _calls(wanted: tuple[str, ...], options: RenderOptions) -> list[str | None]:
+    """`--to` per call: None (one call, every format) when ``wanted`` is what _quarto.yml lists."""
+    targets = [QUARTO_TO[f] for f in wanted]
+    if sorted(targets) == sorted(options.quarto_formats):
+        return [None]
+    return list(targets)
+
+
+def lay_out_workspace(work: Path, qmd: Path, options: RenderOptions) -> Path:
+    """A scratch Quarto project in ``work``: `_quarto.yml`, the files it names, the document
+    and its `figures/`, at the same relative paths. Returns the document's path in it."""
+    work.mkdir(parents=True)
+    shutil.copyfile(options.config_file, work / CONFIG_NAME)
+    for asset in options.assets():
+        rel = asset.relative_to(options.project_root)
+        target = work / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if asset.is_dir():
+            shutil.copytree(asset, target, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(asset, target)
+    figures = qmd.parent / "figures"
+    if figures.is_dir():
+        shutil.copytree(figures, work / "figures")
+    doc = work / qmd.name
+    shutil.copyfile(qmd, doc)
+    return doc
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", text.strip())
+    return tuple(int(x) for x in m.groups() if x is not None) if m else (0,)
+
+
+def _first_version(text: str) -> str:
+    m = re.search(r"\d+\.\d+(?:\.\d+)*", text)
+    return m.group(0) if m else "unknown"
+
+
+@lru_cache(maxsize=4)
+def _tool_versions(quarto: str) -> tuple[tuple[str, str], ...]:
+    """Quarto's version, and those of the pandoc and typst it runs (its bundled tools, or
+    QUARTO_PANDOC / QUARTO_TYPST where set), for step keys and the manifest."""
+
+    def run(*args: str) -> str:
         try:
-            day = dt.date.fromisoformat(str(value))
-        except ValueError:
-            return None
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+            proc = subprocess.run(list(args), capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return (proc.stdout + "\n" + proc.stderr).strip()
+
+    versions = {"quarto": _first_version(run(quarto, "--version"))}
+    paths = run(quarto, "--paths").splitlines()
+    bin_dir = Path(paths[0]) if paths else None
+    for tool in ("pandoc", "typst"):
+        exe = os.environ.get(f"QUARTO_{tool.upper()}")
+        if not exe and bin_dir is not None:
+            for candidate in (bin_dir / "tools" / platform.machine() / tool, bin_dir / "tools" / tool):
+                if candidate.exists():
+                    exe = str(candidate)
+                    break
+        out = run(exe, "--version") if exe else run(quarto, tool, "--version")
+        versions[tool] = _first_version(out.splitlines()[0] if out else "")
+    return tuple(sorted(versions.items()))

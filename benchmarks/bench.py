@@ -116,6 +116,32 @@ def bench_year(year: int = 2023) -> None:
     print(f"    ratio CLI / floor: {min(cli) / total_floor:.2f}× (target ≤ 2×)")
 
 
+# ---------------------------------------------------------------------------- (e) renderers
+def bench_renderers(year: int = 2023, repeat: int = 3) -> None:
+    """A forced year build through the CLI with each renderer, side by side (best of N,
+    interleaved so that both see the same machine load)."""
+    if shutil.which("quarto") is None:
+        print("(e) renderers: Quarto is not on PATH (bash ../shared/quarto/install.sh PREFIX): skipped")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        root = copy_project(Path(tmp) / "p")
+        times: dict[str, list[float]] = {"pandoc": [], "quarto": []}
+        render: dict[str, list[float]] = {"pandoc": [], "quarto": []}
+        for _ in range(repeat):
+            for name in times:
+                cmd = [PY, "-m", "baocao", "build", "--year", str(year), "--renderer", name, "--force"]
+                times[name] += timed(cmd, cwd=root)
+                # the render steps alone: only HTML and PDF are stale after a _quarto.yml touch
+                quarto_yml = root / "_quarto.yml"
+                quarto_yml.write_text(quarto_yml.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+                render[name] += timed([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", name], cwd=root)
+    version = subprocess.run(["quarto", "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"(e) Forced {year} build, pandoc + typst vs Quarto {version} (CLI, best of {repeat}); machine: {machine()}")
+    for name in times:
+        print(f"    {name:8s} build --force {min(times[name]):6.2f} s   render steps only {min(render[name]):6.2f} s")
+    print(f"    ratio Quarto / pandoc: {min(times['quarto']) / min(times['pandoc']):.2f}× (target ≤ 1.5×)")
+
+
 # ---------------------------------------------------------------------------- (b) no-op
 def bench_noop(year: int = 2023, repeat: int = 10) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -218,7 +244,7 @@ def bench_batch(n_units: int, years: list[int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=("year", "noop", "clean", "batch", "all"))
+    parser.add_argument("which", choices=("year", "noop", "clean", "batch", "renderers", "all"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--units", type=int, default=50, help="(d) units; unit-years = units × years")
     parser.add_argument("--years", type=int, nargs="+", default=[2021, 2022, 2023, 2024])
@@ -231,6 +257,8 @@ def main() -> None:
         bench_clean(args.sizes)
     if args.which in ("batch", "all"):
         bench_batch(args.units, args.years)
+    if args.which in ("renderers", "all"):
+        bench_renderers()
 
 
 if __name__ == "__main__":

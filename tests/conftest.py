@@ -71,14 +71,24 @@ def renderer(request) -> str:
     return request.param
 
 
+_SAMPLE_BUILDS: dict[str, Path] = {}
+
+
+def sample_build(tmp_path_factory, renderer: str) -> Path:
+    """The sample project with 2023 built by ``renderer``: at most once per test session."""
+    if renderer not in _SAMPLE_BUILDS:
+        project = copy_project(tmp_path_factory.mktemp(f"project-{renderer}") / "binh-ngoc")
+        proc = run_cli("build", "--year", "2023", "--renderer", renderer, cwd=project)
+        project.joinpath("build-2023.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+        _SAMPLE_BUILDS[renderer] = project
+    return _SAMPLE_BUILDS[renderer]
+
+
 @pytest.fixture(scope="session")
 def sample_project(tmp_path_factory, renderer) -> Path:
     """A copy of the repository's project with the four sample years, 2023 built once per
     renderer through the CLI as a user builds it (staging, lock, incremental state)."""
-    project = copy_project(tmp_path_factory.mktemp(f"project-{renderer}") / "binh-ngoc")
-    proc = run_cli("build", "--year", "2023", "--renderer", renderer, cwd=project)
-    project.joinpath("build-2023.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
-    return project
+    return sample_build(tmp_path_factory, renderer)
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from baocao.errors import InputError, Location, RenderError, ToolMissingError
+from baocao.errors import InputError, Location, RenderCheckError, RenderError, ToolMissingError
 from baocao.render import SUFFIXES, FORMATS, Renderer, check_formats, read_front_matter, report_day
 from baocao.render.options import CONFIG_NAME, RenderOptions
 
@@ -88,15 +88,11 @@ class QuartoRenderer(Renderer):
             doc = lay_out_workspace(work, qmd, options)
             for to in _calls(wanted, options):
                 self._run(quarto, doc, to, env)
-            produced: dict[str, bytes] = {}
-            for fmt in wanted:
-                out = doc.with_suffix(SUFFIXES[fmt])
-                if not out.is_file():
-                    raise RenderError(
-                        f"quarto render không tạo ra {out.name} cho {qmd.name}",
-                        f"quarto render wrote no {out.name} for {qmd.name}",
-                    )
-                produced[fmt] = out.read_bytes()
+            produced = {f: doc.with_suffix(SUFFIXES[f]).read_bytes() for f in wanted
+                        if doc.with_suffix(SUFFIXES[f]).is_file()}
+        missing = [f"không tạo ra / wrote no {qmd.with_suffix(SUFFIXES[f]).name}" for f in wanted if f not in produced]
+        if missing:  # exit 0 without the format _quarto.yml lists: the configuration was not read
+            raise RenderCheckError(self.name, missing, CONFIG_NAME)
         return self.finish(qmd, produced, options)
 
     def _run(self, quarto: str, doc: Path, to: str | None, env: dict[str, str]) -> None:

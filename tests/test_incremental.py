@@ -77,3 +77,58 @@ def test_earlier_year_data_reruns_analysis_not_cleaning(project):
 
 def test_force_runs_every_step(project):
     assert build_year(project, 2023, renderer_name="pandoc", force=True).ran == list(RUN_STEPS)
+
+
+# --- outputs are verified, not assumed (the state records what each step wrote) -------------
+
+def _hash(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("damage", ["truncate-pdf", "replace-html", "edit-metrics", "delete-figure",
+                                    "edit-tidy-table"])
+def test_a_damaged_output_is_made_again_never_up_to_date(project, damage):
+    build = project.build_dir(2023)
+    assert build_year(project, 2023, renderer_name="pandoc").up_to_date
+    target, step = {
+        "truncate-pdf": (build / "bao-cao-2023.pdf", "pdf"),
+        "replace-html": (build / "bao-cao-2023.html", "html"),
+        "edit-metrics": (build / "metrics.json", "analyze"),
+        "delete-figure": (sorted((build / "figures").glob("*.svg"))[0], "analyze"),
+        "edit-tidy-table": (build / "data" / "accounting.csv", "clean"),
+    }[damage]
+    good = _hash(target)
+    if damage == "truncate-pdf":
+        target.write_bytes(target.read_bytes()[:1000])
+    elif damage == "replace-html":
+        target.write_text("<html><body>thay thế</body></html>", encoding="utf-8")
+    elif damage == "edit-metrics":
+        target.write_text(target.read_text(encoding="utf-8").replace('"year": 2023', '"year": 2023 ', 1) + " ",
+                          encoding="utf-8")
+    elif damage == "delete-figure":
+        target.unlink()
+    else:
+        target.write_text(target.read_text(encoding="utf-8").replace(",0,", ",9,", 1) + "\n", encoding="utf-8")
+    events = []
+    result = build_year(project, 2023, renderer_name="pandoc", progress=lambda *e: events.append(e))
+    assert not result.up_to_date and step in result.ran
+    changed = [e for e in events if e[1] == step and e[2].startswith("changed:")]
+    assert changed and target.name in changed[0][2]
+    assert _hash(target) == good  # made again, byte for byte as before
+    assert build_year(project, 2023, renderer_name="pandoc").up_to_date
+
+
+def test_a_corrupt_state_file_means_a_rebuild_not_a_traceback(project):
+    (project.build_dir(2023) / ".baocao-state.json").write_text('{"clean": ', encoding="utf-8")
+    result = build_year(project, 2023, renderer_name="pandoc")
+    assert result.ran == list(RUN_STEPS)
+
+
+def test_the_cli_says_which_output_it_makes_again(project):
+    pdf = project.build_dir(2023) / "bao-cao-2023.pdf"
+    pdf.write_bytes(pdf.read_bytes()[:1000])
+    proc = run_cli("build", "--year", "2023", "--renderer", "pandoc", cwd=project.root)
+    assert "bao-cao-2023.pdf" in proc.stdout and "output changed or missing, running again" in proc.stdout
+    assert "nothing changed" not in proc.stdout

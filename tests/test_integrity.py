@@ -331,3 +331,18 @@ def test_reproduce_refuses_a_damaged_zip(archived, tmp_path):
     proc = baocao("reproduce", str(bad), cwd=tmp_path)
     assert proc.returncode == 1
     assert "data/source/baocao.yml" in proc.stdout and "identical" not in proc.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_build_says_one_line_and_keeps_the_last_good_report(clone_b, renderer, sig):
+    build = clone_b / "build" / str(YEAR)
+    before = tree_hashes(build)
+    proc = start_build(clone_b, renderer, "--force")
+    wait_for(staging_has(clone_b, "data/accounting.csv"), proc)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == (143 if sig == signal.SIGTERM else 130), err
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and "the last good report is kept" in lines[0], err
+    assert tree_hashes(build) == before
+    assert list((clone_b / "build").glob(f".{YEAR}.staging*")) == []

@@ -36,6 +36,10 @@ class StepPrinter:
             self.console.print(f"[{label}] {name} …", markup=False)
         elif state == "skip":
             self.console.print(f"[{label}] {name}: không đổi, bỏ qua / unchanged, skipped", markup=False)
+        elif state.startswith("changed:"):
+            files = state.split(":", 1)[1]
+            self.console.print(f"[{label}] {name}: tệp đầu ra bị sửa hoặc thiếu ({files}), chạy lại "
+                               f"/ output changed or missing, running again", markup=False)
         elif state == "failed":
             self.console.print(f"[{label}] lỗi / failed", markup=False)
         else:
@@ -79,15 +83,21 @@ def cmd_build(args) -> int:
         console.print(f"[{r['label']}] không có gì thay đổi: báo cáo đã cập nhật / nothing changed, up to date",
                       markup=False)
     built = len(results) - len(failed) - len(fresh)
-    console.print(f"Xong {len(results) - len(failed)}/{len(results)} (build {built}, không đổi {len(fresh)}) "
-                  f"trong {elapsed:.1f} s / done in {elapsed:.1f} s", markup=False)
+    for r in failed:
+        print(f"[{r['label']}]\n{r['error']}", file=sys.stderr)
+    counts = f"(build {built}, không đổi {len(fresh)}"
+    if failed:
+        # the outcome first (the errors above), then a summary that does not say "done"
+        console.print(f"Lỗi {len(failed)}/{len(results)}, xong {len(results) - len(failed)}/{len(results)} "
+                      f"{counts}) trong {elapsed:.1f} s / {len(failed)} of {len(results)} failed", markup=False)
+    else:
+        console.print(f"Xong {len(results)}/{len(results)} {counts}) trong {elapsed:.1f} s / done in {elapsed:.1f} s",
+                      markup=False)
     for r in results:
         if r.get("rejected_rows"):
             data_dir = Path(r["outputs"]["qmd"]).parent / "data" / "rejects.csv"
             console.print(f"[{r['label']}] {r['rejected_rows']} dòng số liệu bị loại / rows rejected: "
                           f"{project.rel(data_dir)}", markup=False)
-    for r in failed:
-        print(f"[{r['label']}]\n{r['error']}", file=sys.stderr)
     ok = [r for r in results if not r["exit_code"]]
     if ok:
         console.print("Tệp đã tạo / files produced:")
@@ -225,12 +235,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(BaseException):
+    """SIGTERM, raised where the process is so that every `finally` runs (the staging folder
+    is removed, the lock released) and the last good report stays."""
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess
+    raise Stopped()
+
+
+STOPPED = "báo cáo tốt gần nhất được giữ nguyên / the last good report is kept"
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return 2
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.func(args)
     except BaocaoError as exc:
@@ -239,8 +264,13 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.render(), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("Đã dừng / interrupted", file=sys.stderr)
+        print(f"Đã dừng (Ctrl-C) / interrupted; {STOPPED}", file=sys.stderr)
         return 130
+    except Stopped:
+        print(f"Đã dừng (SIGTERM) / terminated; {STOPPED}", file=sys.stderr)
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

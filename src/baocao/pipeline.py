@@ -102,8 +102,10 @@ def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Pat
             progress_bar=False,
             log_output=False,
             record_timing=False,
-            # the kernel talks to us over loopback only; its "TCP without encryption" warning is noise
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # The kernel talks to us over loopback only; its log is noise on our stderr ("TCP
+            # without encryption", and "KeyboardInterrupt caught in kernel" as nbclient shuts
+            # it down). A failing cell still fails the step through the notebook's error.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except pm.PapermillExecutionError as exc:
         _normalise_notebook(target)
@@ -315,20 +317,63 @@ def _load_state(build_dir: Path) -> dict:
         return {}
 
 
-def _outputs_exist(step: str, year: int, build_dir: Path) -> bool:
-    return all((build_dir / o.format(year=year)).exists() for o in STEP_OUTPUTS[step])
+MISSING = "missing"
+
+
+def output_digests(step: str, year: int, build_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file ``step`` wrote (a folder: each file below it), keyed by path
+    relative to ``build_dir``; an output that is not there is recorded as "missing"."""
+    digests: dict[str, str] = {}
+    for out in STEP_OUTPUTS[step]:
+        rel = out.format(year=year)
+        tree = _tree(build_dir, rel) if (build_dir / rel).exists() else {}
+        digests.update(tree or {rel: MISSING})
+    return digests
+
+
+def changed_outputs(step: str, year: int, build_dir: Path, recorded: object) -> list[str]:
+    """The outputs of ``step`` that differ from what the step recorded when it ran (edited,
+    truncated, deleted or added since): empty when every output is as the step wrote it."""
+    if not isinstance(recorded, dict):
+        return [o.format(year=year) for o in STEP_OUTPUTS[step]]
+    now = output_digests(step, year, build_dir)
+    return sorted(k for k in set(now) | set(recorded) if now.get(k) != recorded.get(k))
+
+
+def _step_status(step: str, key: str, state: dict, year: int, build_dir: Path) -> tuple[str, list[str]]:
+    """("ok", []) when the step can be skipped; ("stale", []) when its inputs changed;
+    ("changed", files) when its inputs did not change but its outputs did."""
+    entry = state.get(step)
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return "stale", []
+    changed = changed_outputs(step, year, build_dir, entry.get("outputs"))
+    return ("changed", changed) if changed else ("ok", [])
 
 
 def stale_steps(project: Project, year: int, build_dir: Path, renderer, formats: Sequence[str]) -> list[str]:
-    """Steps whose inputs changed since the build in ``build_dir`` (empty: nothing to do)."""
+    """Steps whose inputs or outputs changed since the build in ``build_dir`` (empty: nothing
+    to do). A step counts as changed when any of its outputs is not what it wrote."""
     state = _load_state(build_dir)
-    wanted = [s for s in RUN_STEPS if s not in ("html", "pdf") or s in formats]
+    wanted = [s for s in RUN_STEPS if s not in RENDER_STEPS or s in formats]
     stale = []
     for step in wanted:
-        if stale or state.get(step) != step_key(step, project, year, build_dir, renderer) \
-                or not _outputs_exist(step, year, build_dir):
+        if stale or _step_status(step, step_key(step, project, year, build_dir, renderer), state, year,
+                                 build_dir)[0] != "ok":
             stale.append(step)
     return stale
+
+
+def verify_outputs(project: Project, year: int) -> list[str]:
+    """Outputs and intermediates of the year's build that do not match what their steps
+    recorded (for `archive`): "<file>" per difference, empty when the build is as built."""
+    build_dir = project.build_dir(year)
+    state = _load_state(build_dir)
+    problems: list[str] = []
+    for step in RUN_STEPS:
+        if step in state:
+            problems += changed_outputs(step, year, build_dir, state[step].get("outputs")
+                                        if isinstance(state[step], dict) else None)
+    return problems
 
 
 def build_year(
@@ -421,10 +466,14 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
             keys = {name: step_key(name, project, year, staging, renderer) for name in group}
             stale = []
             for name in group:
-                if state.get(name) == keys[name] and _outputs_exist(name, year, staging):
+                status, changed = _step_status(name, keys[name], state, year, staging)
+                if status == "ok":
                     progress(year, name, "skip", 0.0)
-                else:
-                    stale.append(name)
+                    continue
+                if status == "changed":
+                    # an output edited, truncated or deleted since its step wrote it: made again
+                    progress(year, name, "changed:" + ", ".join(changed[:3]) + (" …" if len(changed) > 3 else ""), 0.0)
+                stale.append(name)
             if not stale:
                 continue
             for name in stale:
@@ -439,7 +488,7 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
                 result.timings[name] = seconds
                 result.ran.append(name)
                 progress(year, name, "done", seconds)
-                state[name] = keys[name]
+                state[name] = {"key": keys[name], "outputs": output_digests(name, year, staging)}
         write_json(staging / STATE_FILE, state)
         progress(year, "manifest", "start", 0.0)
         t0 = time.perf_counter()

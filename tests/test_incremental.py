@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 
 from baocao.config import Project
-from baocao.pipeline import RUN_STEPS, build_year
+from baocao.pipeline import build_year
+from baocao.steps import run_steps
 
 from .conftest import copy_project, run_cli
 
@@ -21,7 +22,7 @@ def project(tmp_path_factory) -> Project:
     root = copy_project(tmp_path_factory.mktemp("incremental") / "p", years=[2022, 2023])
     project = Project(root, root / "build")
     first = build_year(project, 2023, renderer_name="pandoc")
-    assert first.ran == list(RUN_STEPS)
+    assert first.ran == list(run_steps())
     return project
 
 
@@ -76,7 +77,7 @@ def test_earlier_year_data_reruns_analysis_not_cleaning(project):
 
 
 def test_force_runs_every_step(project):
-    assert build_year(project, 2023, renderer_name="pandoc", force=True).ran == list(RUN_STEPS)
+    assert build_year(project, 2023, renderer_name="pandoc", force=True).ran == list(run_steps())
 
 
 # --- outputs are verified, not assumed (the state records what each step wrote) -------------
@@ -123,7 +124,7 @@ def test_a_damaged_output_is_made_again_never_up_to_date(project, damage):
 def test_a_corrupt_state_file_means_a_rebuild_not_a_traceback(project):
     (project.build_dir(2023) / ".baocao-state.json").write_text('{"clean": ', encoding="utf-8")
     result = build_year(project, 2023, renderer_name="pandoc")
-    assert result.ran == list(RUN_STEPS)
+    assert result.ran == list(run_steps())
 
 
 def test_the_cli_says_which_output_it_makes_again(project):
@@ -132,3 +133,35 @@ def test_the_cli_says_which_output_it_makes_again(project):
     proc = run_cli("build", "--year", "2023", "--renderer", "pandoc", cwd=project.root)
     assert "bao-cao-2023.pdf" in proc.stdout and "output changed or missing, running again" in proc.stdout
     assert "nothing changed" not in proc.stdout
+
+
+def test_a_step_added_to_the_table_is_keyed_run_recorded_and_listed(tmp_path, monkeypatch):
+    """The step table is the one declaration: a new step (here a function that writes one
+    file from metrics.json) gets its incremental key, runs in order, has its outputs recorded
+    and listed in the manifest, and shows with its label, touching no other module."""
+    import json
+
+    from baocao import steps
+
+    root = copy_project(tmp_path / "p", years=[2022, 2023])
+    project = Project(root, root / "build")
+
+    def summary(project, year, build_dir):
+        metrics = json.loads((build_dir / "metrics.json").read_text(encoding="utf-8"))
+        (build_dir / f"tom-tat-{year}.txt").write_text(f"{len(metrics)} khóa\n", encoding="utf-8")
+
+    extra = steps.Step("summary", "tóm tắt (thử)", reads=("build:metrics.json",), writes=("tom-tat-{year}.txt",),
+                       run=summary)
+    monkeypatch.setattr(steps, "STEPS", [*steps.STEPS[:3], extra, *steps.STEPS[3:]])
+    events = []
+    result = build_year(project, 2023, renderer_name="pandoc", progress=lambda *e: events.append(e))
+    assert result.ran == ["clean", "analyze", "compose", "summary", "html", "pdf"]
+    build = project.build_dir(2023)
+    state = json.loads((build / ".baocao-state.json").read_text(encoding="utf-8"))
+    assert set(state["summary"]["outputs"]) == {"tom-tat-2023.txt"}
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    assert "tom-tat-2023.txt" in manifest["outputs"]
+    assert steps.step_labels()["summary"] == "tóm tắt (thử)"
+    assert build_year(project, 2023, renderer_name="pandoc").up_to_date
+    (build / "tom-tat-2023.txt").write_text("sửa tay\n", encoding="utf-8")
+    assert build_year(project, 2023, renderer_name="pandoc").ran == ["summary"]

@@ -198,7 +198,7 @@ class ArchiveResult:
 
 def _check_build(project, year: int) -> dict:
     """The build's manifest, after checking that build/<year>/ and the sources still match it."""
-    from .pipeline import input_files, sha256
+    from .steps import input_files, sha256
 
     build_dir = project.build_dir(year)
     manifest_path = project.manifest_path(year)
@@ -848,7 +848,8 @@ def tool_differences(recorded: dict, current: dict) -> list[tuple[str, str | Non
 
 def reproduce(path: Path, *, keep: bool = False, out: Out = print) -> ReproduceResult:
     from .config import Project
-    from .pipeline import STEP_LABELS, build_year, sha256, tool_versions
+    from .pipeline import build_year, tool_versions
+    from .steps import sha256, step_labels
     from .render import get_renderer
 
     t0 = time.perf_counter()
@@ -892,7 +893,7 @@ def reproduce(path: Path, *, keep: bool = False, out: Out = print) -> ReproduceR
 
             def progress(y, step, state, seconds):
                 if state == "done":
-                    out(f"[{y}] {STEP_LABELS.get(step, step)}: xong / done ({seconds:.1f} s)")
+                    out(f"[{y}] {step_labels().get(step, step)}: xong / done ({seconds:.1f} s)")
 
             build_year(project, year, renderer_name=renderer_name, progress=progress)
             rebuilt = project.build_dir(year)

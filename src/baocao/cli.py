@@ -29,9 +29,9 @@ class StepPrinter:
         self.console = console
 
     def __call__(self, label: object, step: str, state: str, seconds: float) -> None:
-        from .pipeline import STEP_LABELS
+        from .steps import step_labels
 
-        name = STEP_LABELS.get(step, step)
+        name = step_labels().get(step, step)
         if state == "start":
             self.console.print(f"[{label}] {name} …", markup=False)
         elif state == "skip":

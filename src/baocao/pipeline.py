@@ -20,19 +20,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import __version__
+from . import steps
 from .atomic import write_json
 from .config import Project
+from .steps import code_digest, files_under, input_files, sha256
 from .errors import BaocaoError, BuildLockedError, ToolMissingError
-
-STEP_LABELS = {
-    "clean": "làm sạch, kiểm tra số liệu (01_clean.ipynb)",
-    "analyze": "tính chỉ tiêu, vẽ biểu đồ (02_analyze.ipynb)",
-    "compose": "soạn văn bản báo cáo (.qmd)",
-    "html": "xuất HTML",
-    "pdf": "xuất PDF (typst)",
-    "manifest": "ghi manifest.json",
-}
-NOTEBOOKS = {"clean": "01_clean.ipynb", "analyze": "02_analyze.ipynb"}
 
 Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done", seconds
 
@@ -174,17 +166,6 @@ def _normalise_notebook(path: Path) -> None:
 
 # ---------------------------------------------------------------------------- a year's build
 STATE_FILE = ".baocao-state.json"
-RUN_STEPS = ("clean", "analyze", "compose", "html", "pdf")
-RENDER_STEPS = ("html", "pdf")
-STEP_OUTPUTS = {
-    "clean": ("data", "notebooks/01_clean.ipynb"),
-    "analyze": ("metrics.json", "figures", "notebooks/02_analyze.ipynb"),
-    "compose": ("bao-cao-{year}.qmd",),
-    "html": ("bao-cao-{year}.html",),
-    "pdf": ("bao-cao-{year}.pdf",),
-}
-
-
 @dataclass
 class BuildResult:
     year: int
@@ -214,102 +195,6 @@ def _lock(project: Project, year: int, wait: bool):
     return lock
 
 
-# ---------------------------------------------------------------------------- step keys
-_DIGESTS: dict[tuple, str] = {}
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file, memoised on (path, size, mtime) within the process."""
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _DIGESTS:
-        _DIGESTS[key] = sha256(path)
-    return _DIGESTS[key]
-
-
-def _tree(base: Path, rel: str) -> dict[str, str]:
-    """Digests of a file or of every file below a folder, keyed by path relative to base."""
-    path = base / rel
-    if path.is_file():
-        return {rel: file_digest(path)}
-    return {p.relative_to(base).as_posix(): file_digest(p) for p in _files_under(path)}
-
-
-_CODE: str | None = None
-
-
-def code_digest() -> str:
-    """The package's own code: any change to it re-runs every step."""
-    global _CODE
-    if _CODE is None:
-        package = Path(__file__).resolve().parent
-        h = hashlib.sha256()
-        for p in sorted(package.rglob("*.py")):
-            h.update(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
-        _CODE = h.hexdigest()
-    return _CODE
-
-
-_PY_LIBS = ("pandas", "numpy", "openpyxl", "pandera", "papermill", "nbclient", "ipykernel", "matplotlib", "jinja2", "pyyaml")
-
-
-def _lib_versions(names: Sequence[str]) -> dict[str, str]:
-    from importlib import metadata
-
-    out = {"python": sys.version.split()[0]}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "-"
-    return out
-
-
-def renderer_fingerprint(renderer) -> dict[str, str]:
-    """What decides the rendered bytes; cheap for the pandoc backend (pinned wheels)."""
-    if renderer.name == "pandoc":
-        return {"renderer": "pandoc", **_lib_versions(("pypandoc_binary", "typst"))}
-    return {"renderer": renderer.name, **renderer.versions()}
-
-
-def _raw_inputs(project: Project, year: int) -> dict[str, str]:
-    """The year's data files (not its metadata or narrative, which only compose reads)."""
-    from .narrative import META_FILE, NARRATIVE_FILE
-
-    folder = project.raw_dir(year)
-    return {f"raw/{year}/{k}": v for k, v in _tree(folder, ".").items() if Path(k).name not in (META_FILE, NARRATIVE_FILE)} \
-        if folder.is_dir() else {}
-
-
-def step_key(step: str, project: Project, year: int, build_dir: Path, renderer) -> str:
-    """Hash of everything ``step`` reads: input files, parameters, code and tool versions."""
-    from .narrative import META_FILE, NARRATIVE_FILE
-
-    root, raw = project.root, project.raw_dir(year)
-    parts: dict[str, object] = {"step": step, "year": year, "code": code_digest(), "unit": project.unit_fingerprint()}
-    reference = _tree(root, "data/reference")
-    if step == "clean":
-        parts.update(raw=_raw_inputs(project, year), ref=reference, nb=_tree(root, "notebooks/01_clean.ipynb"),
-                     libs=_lib_versions(_PY_LIBS))
-    elif step == "analyze":
-        history = {}
-        for y in range(year - project.unit.compare_years, year):
-            for source in project.history_sources(y):
-                history.update(_raw_inputs(source, y))
-        parts.update(data=_tree(build_dir, "data"), history=history, ref=reference,
-                     nb=_tree(root, "notebooks/02_analyze.ipynb"), libs=_lib_versions(_PY_LIBS))
-    elif step == "compose":
-        parts.update(metrics=_tree(build_dir, "metrics.json"), template=_tree(root, "report/bao-cao.qmd.j2"),
-                     meta={k: file_digest(raw / k) for k in (META_FILE, NARRATIVE_FILE) if (raw / k).exists()},
-                     libs=_lib_versions(("jinja2",)))
-    elif step in ("html", "pdf"):
-        assets = ("report/html", "report/filters") if step == "html" else ("report/typst", "report/filters", "report/fonts")
-        parts.update(qmd=_tree(build_dir, f"bao-cao-{year}.qmd"), figures=_tree(build_dir, "figures"),
-                     assets={a: _tree(root, a) for a in assets}, quarto=_tree(root, "_quarto.yml"),
-                     renderer=renderer_fingerprint(renderer))
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
 def _load_state(build_dir: Path) -> dict:
     try:
         return json.loads((build_dir / STATE_FILE).read_text(encoding="utf-8"))
@@ -324,10 +209,9 @@ def output_digests(step: str, year: int, build_dir: Path) -> dict[str, str]:
     """SHA-256 of every file ``step`` wrote (a folder: each file below it), keyed by path
     relative to ``build_dir``; an output that is not there is recorded as "missing"."""
     digests: dict[str, str] = {}
-    for out in STEP_OUTPUTS[step]:
-        rel = out.format(year=year)
-        tree = _tree(build_dir, rel) if (build_dir / rel).exists() else {}
-        digests.update(tree or {rel: MISSING})
+    for rel in steps.step(step).outputs(year):
+        found = steps.tree(build_dir, rel) if (build_dir / rel).exists() else {}
+        digests.update(found or {rel: MISSING})
     return digests
 
 
@@ -335,7 +219,7 @@ def changed_outputs(step: str, year: int, build_dir: Path, recorded: object) -> 
     """The outputs of ``step`` that differ from what the step recorded when it ran (edited,
     truncated, deleted or added since): empty when every output is as the step wrote it."""
     if not isinstance(recorded, dict):
-        return [o.format(year=year) for o in STEP_OUTPUTS[step]]
+        return list(steps.step(step).outputs(year))
     now = output_digests(step, year, build_dir)
     return sorted(k for k in set(now) | set(recorded) if now.get(k) != recorded.get(k))
 
@@ -354,12 +238,12 @@ def stale_steps(project: Project, year: int, build_dir: Path, renderer, formats:
     """Steps whose inputs or outputs changed since the build in ``build_dir`` (empty: nothing
     to do). A step counts as changed when any of its outputs is not what it wrote."""
     state = _load_state(build_dir)
-    wanted = [s for s in RUN_STEPS if s not in RENDER_STEPS or s in formats]
+    wanted = [s.name for s in steps.STEPS if not s.render or s.render in formats]
     stale = []
-    for step in wanted:
-        if stale or _step_status(step, step_key(step, project, year, build_dir, renderer), state, year,
+    for name in wanted:
+        if stale or _step_status(name, steps.step_key(name, project, year, build_dir, renderer), state, year,
                                  build_dir)[0] != "ok":
-            stale.append(step)
+            stale.append(name)
     return stale
 
 
@@ -369,7 +253,7 @@ def verify_outputs(project: Project, year: int) -> list[str]:
     build_dir = project.build_dir(year)
     state = _load_state(build_dir)
     problems: list[str] = []
-    for step in RUN_STEPS:
+    for step in steps.run_steps():
         if step in state:
             problems += changed_outputs(step, year, build_dir, state[step].get("outputs")
                                         if isinstance(state[step], dict) else None)
@@ -452,18 +336,10 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
         if final.is_dir() and not force:
             shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
         state = {} if force else _load_state(staging)
-        steps = [s for s in RUN_STEPS if s not in RENDER_STEPS or s in formats]
-        i = 0
-        while i < len(steps):
-            # Render steps that follow each other run as one call (one Quarto start-up for
-            # HTML and PDF); every other step alone.
-            group = [steps[i]]
-            while group[-1] in RENDER_STEPS and i + len(group) < len(steps) and steps[i + len(group)] in RENDER_STEPS:
-                group.append(steps[i + len(group)])
-            i += len(group)
+        for group in _groups([s for s in steps.STEPS if not s.render or s.render in formats]):
             # Keys are computed on the staged files, so a step whose inputs came out
             # byte-identical from a re-run earlier step is still skipped.
-            keys = {name: step_key(name, project, year, staging, renderer) for name in group}
+            keys = {name: steps.step_key(name, project, year, staging, renderer) for name in group}
             stale = []
             for name in group:
                 status, changed = _step_status(name, keys[name], state, year, staging)
@@ -477,8 +353,8 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
             if not stale:
                 continue
             for name in stale:
-                for out in STEP_OUTPUTS[name]:
-                    target = staging / out.format(year=year)
+                for out in steps.step(name).outputs(year):
+                    target = staging / out
                     shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
                 progress(year, name, "start", 0.0)
             t0 = time.perf_counter()
@@ -502,30 +378,28 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _groups(table: list[steps.Step]) -> list[list[str]]:
+    """Step names in table order; render steps that follow each other form one group (one
+    render call: one Quarto start-up for HTML and PDF), every other step is alone."""
+    groups: list[list[str]] = []
+    for s in table:
+        if s.render and groups and steps.step(groups[-1][-1]).render:
+            groups[-1].append(s.name)
+        else:
+            groups.append([s.name])
+    return groups
+
+
 def _run_steps(names: list[str], project: Project, year: int, build_dir: Path, renderer, options) -> None:
     """Run one step, or several render steps in one render call."""
-    if names[0] in RENDER_STEPS:
-        renderer.render(build_dir / f"bao-cao-{year}.qmd", tuple(names), options=options)
-        return
-    (name,) = names
-    if name in NOTEBOOKS:
-        run_notebook(project, NOTEBOOKS[name], year, build_dir)
-    elif name == "compose":
-        compose_step(project, year, build_dir)
-
-
-def compose_step(project: Project, year: int, build_dir: Path) -> Path:
-    from .atomic import write_text
-    from .compose import compose
-    from .figures import Figure
-    from .narrative import load_meta, load_narrative
-
-    metrics = json.loads((build_dir / "metrics.json").read_text(encoding="utf-8"))
-    figures = [Figure(**f) for f in metrics["figures"]]
-    meta = load_meta(project, year)
-    narrative = load_narrative(project, year)
-    text = compose(project, metrics, meta, narrative, figures)
-    return write_text(build_dir / f"bao-cao-{year}.qmd", text)
+    first = steps.step(names[0])
+    if first.render:
+        formats = tuple(steps.step(n).render for n in names)
+        renderer.render(build_dir / f"bao-cao-{year}.qmd", formats, options=options)
+    elif first.notebook:
+        run_notebook(project, first.notebook, year, build_dir)
+    elif first.run is not None:
+        first.run(project, year, build_dir)
 
 
 def _rejected_rows(build_dir: Path) -> int:
@@ -562,32 +436,6 @@ def _recover(project: Project, year: int) -> None:
 
 
 # ---------------------------------------------------------------------------- manifest
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _files_under(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if folder.is_dir() else []
-
-
-def input_files(project: Project, year: int) -> list[Path]:
-    """Everything a year's build reads: raw data (this and compared years), config, code."""
-    files: list[Path] = []
-    for y in range(year - project.unit.compare_years, year):
-        for source in project.history_sources(y):  # a merged unit's history: its predecessors
-            files += _files_under(source.raw_dir(y))
-    files += _files_under(project.raw_dir(year))
-    files += _files_under(project.root / "data" / "reference")
-    files += [project.root / n for n in ("baocao.yml", "_quarto.yml", "requirements.lock") if (project.root / n).exists()]
-    files += _files_under(project.notebooks_dir)
-    files += _files_under(project.report_dir)
-    return files
-
-
 def _dependency_closure(root: str = "baocao") -> dict[str, str]:
     """Every installed package baocao depends on, directly or not, with its version."""
     from importlib import metadata
@@ -646,7 +494,7 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer, optio
     options = options or RenderOptions.from_project(project.root)
     inputs = {p.relative_to(project.root).as_posix(): sha256(p) for p in input_files(project, year)}
     outputs = {}
-    for p in _files_under(build_dir):
+    for p in files_under(build_dir):
         rel = p.relative_to(build_dir).as_posix()
         if rel == "manifest.json" or Path(rel).name.startswith("."):
             continue

@@ -31,7 +31,7 @@ from .packing import ArchiveResult, check_build, make_archive, recover_out
 from .problems import LABELS, Problem
 from .readme import readme_text
 from .reproduction import ReproduceResult, reproduce, tool_differences
-from .signing import SignatureStatus, check_signature, keygen, load_private_key, load_public_key
+from .signing import SignatureStatus, check_signature, keygen, load_private_key, load_public_key, sign_bag
 from .trust import CodeDifference, code_differences, installed_project
 from .verification import verify, verify_bag_dir
 from .zipsafe import LIMITS, Limits, opened_bag, zip_entry_problems, zip_size_problems
@@ -42,6 +42,6 @@ __all__ = [
     "SignatureStatus", "StaleBuildError", "bag_info", "bag_name", "check_build", "check_signature",
     "code_differences", "finish_bag", "human_size", "installed_project", "keygen", "load_private_key",
     "load_public_key", "make_archive", "opened_bag", "payload_path_for_input", "payload_path_for_output",
-    "readme_text", "recover_out", "reproduce", "tool_differences", "verify", "verify_bag_dir", "write_crate",
+    "readme_text", "recover_out", "reproduce", "sign_bag", "tool_differences", "verify", "verify_bag_dir", "write_crate",
     "write_tagmanifests", "write_zip", "zip_entry_problems", "zip_size_problems",
 ]

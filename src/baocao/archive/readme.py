@@ -36,9 +36,13 @@ Nội dung:
 Kiểm tra tính nguyên vẹn:
   baocao verify {name}.zip        (hoặc: baocao verify {name}/)
   hoặc không cần baocao: bagit.py --validate {name}/   hay   cd {name} && sha256sum -c manifest-sha256.txt
+  Túi có baocao-signature.txt là túi đã ký: baocao verify {name}.zip --key KHÓA_CÔNG_KHAI.pub
+  kiểm chữ ký bằng khóa công khai của đơn vị (lấy từ đơn vị, không lấy từ nơi gửi túi).
 
 Dựng lại và so sánh từng tệp:
   baocao reproduce {name}.zip
+  (từ chối nếu sổ tay, mẫu hay bộ lọc trong túi khác bản baocao cài ở máy; chỉ thêm --trust-bag-code
+  khi tin nguồn gốc của túi, vì mã của túi sẽ chạy trên máy)
   hoặc tự làm: cài Python 3.11, pip install --only-binary=:all: -r data/source/requirements.lock,
   cài baocao {manifest.get('baocao_version', __version__)}, rồi trong data/source/ chạy
   baocao build --year {year} --renderer {renderer}
@@ -62,7 +66,11 @@ Contents:
                             sources, and which report from those, by which organisation, on which date
 
 Verify: baocao verify {name}.zip  (or bagit.py --validate {name}/, or sha256sum -c manifest-sha256.txt)
+  A bag with baocao-signature.txt is signed: baocao verify {name}.zip --key PUBLIC.pub checks it
+  with the unit's public key (get it from the unit, not from whoever sent the bag).
 Rebuild and compare every file: baocao reproduce {name}.zip
+  (refused when the bag's notebooks, templates or filters differ from the installed baocao's; add
+  --trust-bag-code only if you trust where the bag comes from: its code will run on your machine)
   By hand: Python 3.11, pip install --only-binary=:all: -r data/source/requirements.lock,
   install baocao {manifest.get('baocao_version', __version__)}, then in data/source/ run
   baocao build --year {year} --renderer {renderer}

@@ -173,7 +173,7 @@ def verify_bag_dir(bag_dir: Path, *, skip: Iterable[str] = ()) -> list[Problem]:
     reported (e.g. unreadable zip entries), not to be reported again as missing."""
     bag_dir = Path(bag_dir)
     skip = set(skip)
-    for gate in (_special_files, _skeleton, _unsafe_manifest_lines):
+    for gate in (_skeleton, _special_files, _unsafe_manifest_lines):  # cheapest first: /tmp is no bag
         problems = gate(bag_dir)
         if problems:
             return problems
@@ -274,6 +274,8 @@ def inspect(path: Path, *, key: KeyFile | None = None, project_dir: Path | str |
         if bag_dir is None:
             return Inspection(problems)
         found = Inspection(problems + verify_bag_dir(bag_dir, skip=[p.path for p in problems]))
+        if _skeleton(bag_dir):  # not a bag at all: nothing signed, no code to compare
+            return found
         found.signature = check_signature(bag_dir, key)
         found.problems += found.signature.problems
         manifest, _ = read_build_manifest(bag_dir)

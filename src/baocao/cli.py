@@ -177,6 +177,27 @@ def cmd_validate(args) -> int:
     return status
 
 
+def cmd_new_year(args) -> int:
+    from .templates import make_templates
+
+    console = _console()
+    project = _project(args)
+    projects = [project.for_unit(args.unit)] if args.unit else project.units()
+    written: list[Path] = []
+    for p in projects:
+        written += make_templates(p, args.new_year, force=args.force,
+                                  log=lambda msg: console.print(msg, markup=False))
+    console.print("Tệp đã tạo / files created:")
+    for path in written:
+        console.print(f"  {project.rel(path)}", markup=False)
+    console.print(
+        f"Tiếp theo: gửi các tệp .xlsx cho các đơn vị, điền thong-tin-bao-cao.yml và nhan-dinh.md, rồi chạy "
+        f"'baocao validate --year {args.new_year}' / next: fill them in, then run 'baocao validate --year {args.new_year}'",
+        markup=False,
+    )
+    return 0
+
+
 # ---------------------------------------------------------------------------- archive commands
 def _unit_project(args):
     """The project, narrowed to ``--unit`` when one is given."""
@@ -328,9 +349,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: every unit)")
 
-    from . import templates
+    p = sub.add_parser(
+        "new-year",
+        help="create data/raw/Y/ with the office templates (xlsx), the metadata and narrative skeletons",
+    )
+    p.add_argument("new_year", type=int, metavar="Y", help="the report year to prepare")
+    p.add_argument("--force", action="store_true", help="overwrite files that already exist in data/raw/Y/")
+    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: every unit)")
+    p.set_defaults(func=cmd_new_year)
 
-    templates.add_commands(sub)  # new-year Y [--force] [--unit ID]
     add_archive_commands(sub)  # archive, verify, reproduce, keygen
     return parser
 

@@ -228,8 +228,9 @@ def cmd_archive(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    """Exit 0 when intact (and, with --key, signed by that key); 1 when not. Unsigned bags and
-    code that differs from the installed project are stated, as information."""
+    """Exit 0 when intact (and, with --key, signed by that key); 1 when not, with one line per
+    problem. An intact bag's signature state and its code that differs from the installed
+    project are stated too, as information."""
     from .archive import BagDamagedError, load_public_key
     from .archive.verification import inspect
 
@@ -237,8 +238,10 @@ def cmd_verify(args) -> int:
     t0 = time.perf_counter()
     key = load_public_key(Path(args.key)) if getattr(args, "key", None) else None
     found = inspect(path, key=key, project_dir=getattr(args, "project", None))
-    for p in found.problems:
-        print(p.line())
+    if found.problems:  # stdout: one line per problem, nothing else
+        for p in found.problems:
+            print(p.line())
+        raise BagDamagedError(path, found.problems)
     if found.code:
         print(f"Thông tin / note: mã trong túi khác với dự án cài ở đây / the bag's code differs from the "
               f"installed project ({found.reference or 'không tìm thấy / none found'}); "
@@ -247,8 +250,6 @@ def cmd_verify(args) -> int:
             print(diff.line())
     if found.signature is not None:
         print(found.signature.line())
-    if found.problems:
-        raise BagDamagedError(path, found.problems)
     print(f"Nguyên vẹn / intact: {path} (sha256 + sha512 khớp mọi tệp / match every file; "
           f"{time.perf_counter() - t0:.1f} s)")
     return 0

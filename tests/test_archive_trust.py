@@ -151,6 +151,10 @@ def test_reproduce_refuses_foreign_code_and_runs_none_of_it(forged, tmp_path):
     no_traceback(proc)
     assert not marker.exists()
     assert "identical" not in proc.stdout and "rebuilding" not in proc.stdout
+    # run from inside the bag, its own project is not the reference either
+    inside = run_cli("reproduce", str(bag), cwd=bag / "data" / "source", check=False)
+    assert inside.returncode == 1 and "data/source/notebooks/01_clean.ipynb" in inside.stdout
+    assert not marker.exists()
 
 
 @pytest.mark.e2e

@@ -203,8 +203,6 @@ def _unit_project(args):
     """The project, narrowed to ``--unit`` when one is given."""
     project = _project(args)
     unit = getattr(args, "unit", None)
-    if isinstance(unit, list):
-        unit = unit[0] if len(unit) == 1 else None
     return project.for_unit(unit) if unit else project
 
 

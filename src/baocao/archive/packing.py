@@ -36,7 +36,6 @@ class ArchiveResult:
     payload_bytes: int
     zip_bytes: int
     seconds: float = 0.0
-    signed_by: KeyFile | None = None
 
 
 # ---------------------------------------------------------------------------- the build
@@ -215,5 +214,4 @@ def make_archive(project, year: int, out_dir: Path | None = None, *, out: Out = 
                 shutil.rmtree(staging, ignore_errors=True)
     finally:
         lock.release()
-    return ArchiveResult(final, zip_path, count, payload_bytes, zip_path.stat().st_size,
-                         time.perf_counter() - t0, key)
+    return ArchiveResult(final, zip_path, count, payload_bytes, zip_path.stat().st_size, time.perf_counter() - t0)

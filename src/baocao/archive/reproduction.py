@@ -61,7 +61,7 @@ def tool_differences(recorded: dict, current: dict) -> list[tuple[str, str | Non
 def check_code(bag_dir: Path, manifest: dict, *, trust: bool, project_dir: Path | str | None,
                out: Out) -> list[CodeDifference]:
     """List the bag's code that differs from the installed project; refuse unless ``trust``."""
-    reference = installed_project(project_dir)
+    reference = installed_project(project_dir, bag_dir)
     found = code_differences(bag_dir, manifest, reference)
     if not found:
         return found

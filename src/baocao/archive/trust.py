@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import CONFIG_NAME, Project
-from ..errors import ConfigError
+from ..errors import ConfigError, UsageError
 from ..pipeline import code_digest
 from .layout import files, sha256
 
@@ -45,14 +45,27 @@ class CodeDifference:
                 f"cài ở đây / installed {self.installed or none}")
 
 
-def installed_project(explicit: Path | str | None = None) -> Path | None:
-    """The folder of the project whose code is trusted (see the module's docstring)."""
+def _within(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def installed_project(explicit: Path | str | None = None, bag_dir: Path | None = None) -> Path | None:
+    """The folder of the project whose code is trusted (see the module's docstring). A project
+    inside the bag being judged (``cd bag/data/source``) is never its own reference."""
     if explicit:
-        return Project.find(Path(explicit)).root
+        root = Project.find(Path(explicit)).root
+        if bag_dir is not None and _within(root, bag_dir):
+            raise UsageError(f"--project {explicit} nằm trong chính túi lưu trữ: không dùng để so sánh",
+                             f"--project {explicit} is inside the bag itself: it cannot be the reference",
+                             hint_vi="chỉ ra dự án baocao cài ở máy này", hint_en="give the baocao project installed here")
+        return root
     try:
-        return Project.find(None).root
+        here = Project.find(None).root
     except ConfigError:
-        pass
+        here = None
+    if here is not None and not (bag_dir is not None and _within(here, bag_dir)):
+        return here
     source = Path(__file__).resolve().parents[3]  # src/baocao/archive/trust.py → the checkout
     if (source / CONFIG_NAME).is_file() and (source / "notebooks").is_dir():
         return source

@@ -280,6 +280,6 @@ def inspect(path: Path, *, key: KeyFile | None = None, project_dir: Path | str |
         found.problems += found.signature.problems
         manifest, _ = read_build_manifest(bag_dir)
         if manifest is not None:
-            found.reference = installed_project(project_dir)
+            found.reference = installed_project(project_dir, bag_dir)
             found.code = code_differences(bag_dir, manifest, found.reference)
         return found

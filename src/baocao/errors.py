@@ -213,6 +213,7 @@ class EnvironmentWriteError(BaocaoError):
     that is not a folder. The environment, not the data: exit 3."""
 
     exit_code = 3
+    errno: int | None = None
 
     @classmethod
     def from_oserror(cls, exc: OSError, path: Path | str | None = None) -> "EnvironmentWriteError":
@@ -228,7 +229,7 @@ class EnvironmentWriteError(BaocaoError):
             errno.EROFS: ("đĩa chỉ đọc: chọn thư mục ghi được (ví dụ --out THƯ_MỤC)",
                           "the disk is read-only: choose a writable folder (e.g. --out DIR)"),
         }
-        hint_vi, hint_en = hints.get(exc.errno, (
+        hint_vi, hint_en = hints.get(exc.errno or 0, (
             "kiểm tra quyền ghi và đường dẫn, hoặc chọn thư mục khác (ví dụ --out THƯ_MỤC)",
             "check the permissions and the path, or choose another folder (e.g. --out DIR)",
         ))

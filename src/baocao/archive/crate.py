@@ -87,7 +87,7 @@ def _file_entities(crate, payload: Path) -> dict:
         rel = p.relative_to(payload).as_posix()
         if rel == CRATE_NAME:
             continue
-        props = {"name": p.name, "contentSize": str(p.stat().st_size)}
+        props: dict[str, object] = {"name": p.name, "contentSize": str(p.stat().st_size)}
         fmt = _FORMATS.get(p.suffix.lower())
         if fmt:
             props["encodingFormat"] = fmt

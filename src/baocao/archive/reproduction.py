@@ -194,6 +194,7 @@ def reproduce(path: Path, *, keep: bool = False, trust_bag_code: bool = False,
     path = Path(path)
     with opened_bag(path) as (bag_dir, problems):
         manifest = _verified_manifest(path, bag_dir, problems, out)
+        assert bag_dir is not None  # _verified_manifest refused a zip that could not be opened
         result = ReproduceResult(int(manifest["year"]))
         result.code_differences = check_code(bag_dir, manifest, trust=trust_bag_code, project_dir=project_dir,
                                              out=out)

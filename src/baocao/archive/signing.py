@@ -25,6 +25,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import SigningKeyError
 from .layout import SIGNATURE_NAME, hashes, writes_to
@@ -39,7 +40,7 @@ SIGNED_FILES = (("tagmanifest-sha256.txt", "sha256"), ("tagmanifest-sha512.txt",
 # ---------------------------------------------------------------------------- keys
 @dataclass(frozen=True)
 class KeyFile:
-    key: object  # Ed25519PrivateKey or Ed25519PublicKey
+    key: Any  # Ed25519PrivateKey or Ed25519PublicKey
     signer: str
     fingerprint: str
     path: Path

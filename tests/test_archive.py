@@ -18,7 +18,7 @@ from pathlib import Path
 import bagit
 import pytest
 
-from baocao import archive
+from baocao import archive, cli
 from baocao.archive import (
     BagDamagedError,
     BuildChangedError,
@@ -28,6 +28,7 @@ from baocao.archive import (
     verify,
     zip_entry_problems,
 )
+from baocao.archive import reproduction
 from baocao.config import Project
 from baocao.errors import BuildLockedError, UsageError
 
@@ -194,11 +195,12 @@ def test_verify_intact_folder_and_zip(archived):
 
 def test_cmd_verify_exit_codes(archived, bag_copy, capsys):
     args = type("A", (), {"path": str(archived.zip_path)})
-    assert archive.cmd_verify(args) == 0
-    assert "intact" in capsys.readouterr().out
+    assert cli.cmd_verify(args) == 0
+    out = capsys.readouterr().out
+    assert "intact" in out and archive.SignatureStatus("unsigned").line() in out
     (bag_copy / "data" / "report" / f"bao-cao-{YEAR}.pdf").unlink()
     with pytest.raises(BagDamagedError) as exc:
-        archive.cmd_verify(type("A", (), {"path": str(bag_copy)}))
+        cli.cmd_verify(type("A", (), {"path": str(bag_copy)}))
     assert exc.value.exit_code == 1
     out = capsys.readouterr().out.strip().splitlines()
     assert out == [f"THIẾU / MISSING  data/report/bao-cao-{YEAR}.pdf: có trong manifest nhưng không có trong túi "
@@ -437,30 +439,26 @@ def test_archive_recovers_after_a_kill_between_renames(fake_project, archived, t
     out.mkdir()
     shutil.copytree(archived.bag_dir, out / f".{NAME}.old")  # killed after moving the old bag away
     (out / f".{NAME}.staging-abc").mkdir()
-    archive._recover_out(out, NAME)
+    archive.recover_out(out, NAME)
     assert (out / NAME / "bagit.txt").is_file() and not (out / f".{NAME}.staging-abc").exists()
 
 
 # ---------------------------------------------------------------------------- CLI wiring
-def test_add_commands_registers_the_three_commands():
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--project")
-    parser.add_argument("--build-dir")
-    parser.add_argument("--debug", action="store_true")
-    archive.add_commands(parser.add_subparsers(dest="command"))
-    a = parser.parse_args(["archive", "--year", "2023", "--out", "x"])
-    assert (a.func, a.year, a.out) == (archive.cmd_archive, 2023, "x")
-    v = parser.parse_args(["verify", "b.zip"])
-    assert (v.func, v.path) == (archive.cmd_verify, "b.zip")
-    r = parser.parse_args(["reproduce", "b.zip", "--keep"])
-    assert (r.func, r.path, r.keep) == (archive.cmd_reproduce, "b.zip", True)
+def test_the_cli_registers_the_archive_commands():
+    parser = cli.build_parser()
+    a = parser.parse_args(["archive", "--year", "2023", "--out", "x", "--sign", "k.key"])
+    assert (a.func, a.year, a.out, a.sign) == (cli.cmd_archive, 2023, "x", "k.key")
+    v = parser.parse_args(["verify", "b.zip", "--key", "k.pub"])
+    assert (v.func, v.path, v.key) == (cli.cmd_verify, "b.zip", "k.pub")
+    r = parser.parse_args(["reproduce", "b.zip", "--keep", "--trust-bag-code"])
+    assert (r.func, r.path, r.keep, r.trust_bag_code) == (cli.cmd_reproduce, "b.zip", True, True)
+    k = parser.parse_args(["keygen", "--out", "d", "--name", "Ban Thường trực"])
+    assert (k.func, k.out, k.name) == (cli.cmd_keygen, "d", "Ban Thường trực")
 
 
 def test_cmd_archive_prints_the_files(fake_project, tmp_path, capsys):
     args = type("A", (), {"project": str(fake_project.root), "build_dir": None, "year": YEAR, "out": str(tmp_path)})
-    assert archive.cmd_archive(args) == 0
+    assert cli.cmd_archive(args) == 0
     out = capsys.readouterr().out
     assert f"{NAME}.zip" in out and "files produced" in out
 
@@ -489,18 +487,19 @@ def test_payload_mapping():
 def fake_rebuild(bag_dir: Path, change: str | None = None):
     """A stand-in for build_year that 'rebuilds' by copying the bag's own outputs."""
 
-    def build_year(project, year, *, renderer_name="auto", progress=None, **kw):
+    def rebuild(root, build_root, year, unit, renderer_name, env, out):
         manifest = json.loads((bag_dir / "data" / "report" / "manifest.json").read_text(encoding="utf-8"))
+        build_dir = Project(root, build_root).build_dir(year)
         for rel in manifest["outputs"]:
-            dest = project.build_dir(year) / rel
+            dest = build_dir / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(bag_dir / "data" / payload_path_for_output(rel), dest)
             if rel == change:
                 dest.write_bytes(dest.read_bytes() + b" ")
-        (project.build_dir(year) / "manifest.json").write_text("{}")
-        assert (project.root / "baocao.yml").is_file() and project.root != REPO  # built from the bag's sources
+        (build_dir / "manifest.json").write_text("{}")
+        assert (root / "baocao.yml").is_file() and root != REPO  # built from the bag's sources
 
-    return build_year
+    return rebuild
 
 
 @pytest.fixture(scope="module")
@@ -516,12 +515,10 @@ def old_tools_bag(tmp_path_factory) -> Path:
 
 
 def test_reproduce_warns_naming_other_versions(old_tools_bag, monkeypatch, capsys):
-    import baocao.pipeline
-
     with zipfile.ZipFile(old_tools_bag) as zf, tempfile.TemporaryDirectory() as tmp:
         zf.extractall(tmp)
         bag_dir = Path(tmp) / NAME
-        monkeypatch.setattr(baocao.pipeline, "build_year", fake_rebuild(bag_dir))
+        monkeypatch.setattr(reproduction, "rebuild", fake_rebuild(bag_dir))
         result = archive.reproduce(old_tools_bag, out=print)
     out = capsys.readouterr().out
     assert result.ok and len(result.identical) == 8  # 10 outputs minus 2 executed notebooks
@@ -533,11 +530,9 @@ def test_reproduce_warns_naming_other_versions(old_tools_bag, monkeypatch, capsy
 
 
 def test_reproduce_names_a_different_file(archived, monkeypatch, capsys):
-    import baocao.pipeline
-
-    monkeypatch.setattr(baocao.pipeline, "build_year", fake_rebuild(archived.bag_dir, change="metrics.json"))
+    monkeypatch.setattr(reproduction, "rebuild", fake_rebuild(archived.bag_dir, change="metrics.json"))
     with pytest.raises(archive.ReproduceMismatchError) as exc:
-        archive.cmd_reproduce(type("A", (), {"path": str(archived.bag_dir), "keep": False}))
+        cli.cmd_reproduce(type("A", (), {"path": str(archived.bag_dir), "keep": False}))
     out = capsys.readouterr().out
     assert "KHÁC / DIFFERENT   metrics.json" in out
     assert out.count("giống / identical") == 7

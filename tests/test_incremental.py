@@ -165,3 +165,23 @@ def test_a_step_added_to_the_table_is_keyed_run_recorded_and_listed(tmp_path, mo
     assert build_year(project, 2023, renderer_name="pandoc").up_to_date
     (build / "tom-tat-2023.txt").write_text("sửa tay\n", encoding="utf-8")
     assert build_year(project, 2023, renderer_name="pandoc").ran == ["summary"]
+
+
+def test_archive_refuses_an_intermediate_edited_after_its_step(project, tmp_path):
+    """An edited metrics.json whose manifest.json was rewritten to match: archive refuses it."""
+    import hashlib
+    import json
+
+    assert build_year(project, 2023, renderer_name="pandoc").up_to_date
+    build = project.build_dir(2023)
+    metrics = build / "metrics.json"
+    metrics.write_text(metrics.read_text(encoding="utf-8").replace("2023", "2O23", 1), encoding="utf-8")
+    manifest_path = build / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["outputs"]["metrics.json"] = hashlib.sha256(metrics.read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    proc = run_cli("archive", "--year", "2023", "--out", str(tmp_path / "out"), cwd=project.root, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "metrics.json" in proc.stderr and "not what its build step wrote" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    build_year(project, 2023, renderer_name="pandoc")  # made again: the next tests see a good build

@@ -1,4 +1,4 @@
-"""Atomic file output and the per-year build lock.
+"""Atomic file output and the per-year build lock (:func:`year_lock`).
 
 Every output goes to a temporary file in the same folder, is fsynced, and is moved into place
 with ``os.replace`` (atomic on one filesystem), so a killed build never leaves a half-written
@@ -80,3 +80,26 @@ def sweep_temporaries(folder: Path) -> list[Path]:
             path.unlink()
             removed.append(path)
     return removed
+
+
+def year_lock(project, year: int, wait: bool):
+    """The year's build lock (held): one build (or archive) of a year at a time.
+
+    Raises :class:`~baocao.errors.BuildLockedError` (exit 3) when another holds it, unless
+    ``wait``. The caller releases it."""
+    from filelock import FileLock, Timeout
+
+    from .errors import BuildLockedError
+
+    project.build_root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(project.build_root / f".{year}.lock"))
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise BuildLockedError(
+            f"một lệnh build khác đang chạy cho năm {year}",
+            f"another build of {year} is running",
+            hint_vi="đợi lệnh kia chạy xong, hoặc dùng --wait để tự đợi",
+            hint_en="wait for it to finish, or pass --wait to queue behind it",
+        ) from None
+    return lock

@@ -175,3 +175,89 @@ def relpath_for_humans(path: Path, root: Path | None) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix() if root else path.as_posix()
     except ValueError:
         return path.as_posix()
+
+
+# ---------------------------------------------------------------------------- archives
+class BagDamagedError(BaocaoError):
+    """The bag (or zip) is not intact; the problems were printed one per line."""
+
+    exit_code = 1
+
+    def __init__(self, path: Path | str, problems: list):
+        self.problems = problems
+        n = len(problems)
+        super().__init__(
+            f"túi lưu trữ {path} KHÔNG nguyên vẹn: {n} vấn đề (mỗi dòng ở trên nêu một tệp)",
+            f"the archive {path} is NOT intact: {n} problem(s) (one line above per file)",
+            hint_vi="lấy lại bản lưu trữ từ nơi cất giữ khác; không dùng bản này làm căn cứ",
+            hint_en="restore the archive from another copy; do not rely on this one",
+        )
+
+
+class BuildChangedError(BaocaoError):
+    """build/<year>/ no longer matches its own manifest.json (edited after the build)."""
+
+    exit_code = 1
+
+
+class StaleBuildError(UsageError):
+    """The sources changed after the build; archiving would pair a report with other data."""
+
+
+class ReproduceMismatchError(BaocaoError):
+    exit_code = 1
+
+
+class BagCodeDiffersError(BaocaoError):
+    """The bag's notebooks, templates, filters or package code differ from the installed
+    project: ``reproduce`` runs none of it without ``--trust-bag-code``."""
+
+    exit_code = 1
+
+
+class RebuildFailedError(BaocaoError):
+    """The rebuild of ``reproduce`` failed; carries the build's own exit code."""
+
+    def __init__(self, year: int, exit_code: int):
+        self.exit_code = exit_code
+        super().__init__(
+            f"dựng lại năm {year} từ túi lưu trữ không thành (mã thoát {exit_code}; lỗi ở trên)",
+            f"rebuilding {year} from the bag failed (exit {exit_code}; the error is above)",
+            hint_vi="dùng --keep để giữ thư mục dựng lại mà xem",
+            hint_en="--keep keeps the rebuild folder to inspect",
+        )
+
+
+class SigningKeyError(UsageError):
+    """A key file given to --sign, --key or keygen cannot be used."""
+
+
+class EnvironmentWriteError(BaocaoError):
+    """A file or folder cannot be written here: permissions, a full or read-only disk, a path
+    that is not a folder. The environment, not the data: exit 3."""
+
+    exit_code = 3
+    errno: int | None = None
+
+    @classmethod
+    def from_oserror(cls, exc: OSError, path: Path | str | None = None) -> "EnvironmentWriteError":
+        import errno
+
+        where = exc.filename or path or "?"
+        reason = exc.strerror or str(exc)
+        hints = {
+            errno.ENOSPC: ("giải phóng chỗ trên đĩa, hoặc chọn thư mục trên đĩa khác",
+                           "free some disk space, or choose a folder on another disk"),
+            errno.EDQUOT: ("hết hạn mức đĩa: giải phóng chỗ hoặc chọn thư mục khác",
+                           "disk quota exceeded: free space or choose another folder"),
+            errno.EROFS: ("đĩa chỉ đọc: chọn thư mục ghi được (ví dụ --out THƯ_MỤC)",
+                          "the disk is read-only: choose a writable folder (e.g. --out DIR)"),
+        }
+        hint_vi, hint_en = hints.get(exc.errno or 0, (
+            "kiểm tra quyền ghi và đường dẫn, hoặc chọn thư mục khác (ví dụ --out THƯ_MỤC)",
+            "check the permissions and the path, or choose another folder (e.g. --out DIR)",
+        ))
+        err = cls(f"không ghi được {where}: {reason}", f"cannot write {where}: {reason}",
+                  hint_vi=hint_vi, hint_en=hint_en)
+        err.errno = exc.errno
+        return err

@@ -21,10 +21,10 @@ from typing import Callable, Sequence
 
 from . import __version__
 from . import steps
-from .atomic import write_json
+from .atomic import write_json, year_lock
 from .config import Project
 from .steps import code_digest, files_under, input_files, sha256
-from .errors import BaocaoError, BuildLockedError, ToolMissingError
+from .errors import BaocaoError, ToolMissingError
 
 Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done", seconds
 
@@ -178,23 +178,6 @@ class BuildResult:
     pdf_standard: str | None = None  # the PDF's profile, as the manifest records it
 
 
-def _lock(project: Project, year: int, wait: bool):
-    from filelock import FileLock, Timeout
-
-    project.build_root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(project.build_root / f".{year}.lock"))
-    try:
-        lock.acquire(timeout=-1 if wait else 0)
-    except Timeout:
-        raise BuildLockedError(
-            f"một lệnh build khác đang chạy cho năm {year}",
-            f"another build of {year} is running",
-            hint_vi="đợi lệnh kia chạy xong, hoặc dùng --wait để tự đợi",
-            hint_en="wait for it to finish, or pass --wait to queue behind it",
-        ) from None
-    return lock
-
-
 def _load_state(build_dir: Path) -> dict:
     try:
         return json.loads((build_dir / STATE_FILE).read_text(encoding="utf-8"))
@@ -302,7 +285,7 @@ def build_year(
             result.pdf_standard = None
         return result
 
-    lock = _lock(project, year, wait)
+    lock = year_lock(project, year, wait)
     try:
         return _build_locked(project, year, renderer, formats, progress, force, final, result, finish)
     except BaocaoError as exc:

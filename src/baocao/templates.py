@@ -94,39 +94,6 @@ def make_templates(project: Project, year: int, *, force: bool = False,
     return [write_bytes(raw / name, data) for name, data in files.items()]
 
 
-def add_commands(subparsers) -> None:
-    """Register ``new-year Y [--force] [--unit ID]`` on the CLI's subparsers."""
-    p = subparsers.add_parser(
-        "new-year",
-        help="create data/raw/Y/ with the office templates (xlsx), the metadata and narrative skeletons",
-    )
-    p.add_argument("new_year", type=int, metavar="Y", help="the report year to prepare")
-    p.add_argument("--force", action="store_true", help="overwrite files that already exist in data/raw/Y/")
-    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: every unit)")
-    p.set_defaults(func=cmd_new_year)
-
-
-def cmd_new_year(args) -> int:
-    from .cli import _console, _project
-
-    console = _console()
-    project = _project(args)
-    projects = [project.for_unit(args.unit)] if args.unit else project.units()
-    written: list[Path] = []
-    for p in projects:
-        written += make_templates(p, args.new_year, force=args.force,
-                                  log=lambda msg: console.print(msg, markup=False))
-    console.print("Tệp đã tạo / files created:")
-    for path in written:
-        console.print(f"  {project.rel(path)}", markup=False)
-    console.print(
-        f"Tiếp theo: gửi các tệp .xlsx cho các đơn vị, điền thong-tin-bao-cao.yml và nhan-dinh.md, rồi chạy "
-        f"'baocao validate --year {args.new_year}' / next: fill them in, then run 'baocao validate --year {args.new_year}'",
-        markup=False,
-    )
-    return 0
-
-
 # ---------------------------------------------------------------------------- the plan
 def _plan(project: Project, year: int, log: Callable[[str], None]) -> dict[str, bytes]:
     """File name → bytes, for every file of the year's folder."""

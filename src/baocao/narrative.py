@@ -14,8 +14,9 @@ from pathlib import Path
 
 from .config import Project, load_yaml
 from .errors import ConfigError, InputError, Location
-from .parse import ValueParseError, parse_date
-from .textenc import LegacyEncodingError, fix_text, fold_key
+from .errors import LegacyEncodingError, ValueParseError
+from .parse import parse_date
+from .textenc import fix_text, fold_key
 
 META_FILE = "thong-tin-bao-cao.yml"
 NARRATIVE_FILE = "nhan-dinh.md"
@@ -109,10 +110,10 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
         )
     _check_utf8(path, rel)
     try:
-        data = load_yaml(path) or {}
+        data = load_yaml(path, text=True) or {}  # as typed: every value is text
     except ConfigError as exc:
-        raise InputError(Location(rel), exc.message_vi, exc.message_en, hint_vi=exc.hint_vi,
-                         hint_en=exc.hint_en) from None
+        raise InputError(Location(rel, row=getattr(exc, "line", None), column=getattr(exc, "key", "")),
+                         exc.message_vi, exc.message_en, hint_vi=exc.hint_vi, hint_en=exc.hint_en) from None
     if not isinstance(data, dict):
         raise InputError(Location(rel), "nội dung không phải danh sách khóa: giá trị", "not a mapping of keys to values")
     unit = project.unit
@@ -142,6 +143,9 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
             f"the report date is neither in {year} nor early {year + 1}",
         )
     signer = data.get("nguoi_ky") or {}
+    if not isinstance(signer, dict) or not all(isinstance(v, str) for v in signer.values()):
+        raise InputError(Location(rel, column="nguoi_ky"), "'nguoi_ky' phải gồm các dòng 'thay_mat:', 'chuc_vu:', "
+                         "'ho_ten:'", "'nguoi_ky' must hold 'thay_mat:', 'chuc_vu:' and 'ho_ten:' lines")
     recipients = data.get("noi_nhan") or list(unit.recipients)
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
         raise InputError(Location(rel, column="noi_nhan"), "'noi_nhan' phải là danh sách các dòng chữ",

@@ -248,7 +248,7 @@ def _workbook(project: Project, year: int, spec: FileSpec, tables: list[TableSpe
     _instructions(guide, project, year, spec, sheet_sources, file_name, unit_line, bold=bold, plain=plain,
                   align=Alignment)
     wb.active = 0
-    return _deterministic_bytes(wb, year)
+    return deterministic_bytes(wb, year)
 
 
 def _data_sheet(ws, project: Project, year: int, table: TableSpec, heading: str, unit_line: str,
@@ -454,7 +454,7 @@ def workbook_bytes(wb, stamp: dt.datetime, creator: str) -> bytes:
     return out.getvalue()
 
 
-def _deterministic_bytes(wb, year: int) -> bytes:
+def deterministic_bytes(wb, year: int) -> bytes:
     return workbook_bytes(wb, dt.datetime(year, 1, 1, 0, 0, 0), "baocao new-year")
 
 
@@ -468,8 +468,8 @@ def _previous_targets(project: Project, year: int, tables: list[TableSpec],
     previous = project.raw_dir(year - 1)
     if not previous.is_dir():
         return {}
-    from .clean import _Context, clean_table
-    from .io import YearReader
+    from .clean import CleanContext, clean_table
+    from .readers import YearReader
 
     reader = YearReader(previous, project.reference)
     reads = reader.read_table(table)
@@ -477,7 +477,7 @@ def _previous_targets(project: Project, year: int, tables: list[TableSpec],
         log(f"Chỉ tiêu: không đọc được tệp của năm {year - 1}, để trống / "
             f"targets: last year's file could not be read, left empty")
         return {}
-    ctx = _Context(year=year - 1, project=project, catalogues=project.reference.catalogues)
+    ctx = CleanContext(year=year - 1, project=project, catalogues=project.reference.catalogues)
     frame, _rejects, _counts = clean_table(table, reads, ctx)
     year_col = next(c.name for c in table.columns if c.type == "year")
     chosen = frame[frame[year_col] == year]

@@ -54,7 +54,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
 from baocao.config import Project  # noqa: E402
-from baocao.templates import HEADER_ROW, _deterministic_bytes, make_templates  # noqa: E402
+from baocao.templates import HEADER_ROW, deterministic_bytes, make_templates  # noqa: E402
 from baocao.textenc import encode_tcvn3, encode_vni  # noqa: E402
 
 YEAR = 2025
@@ -235,7 +235,7 @@ def load(data: bytes) -> openpyxl.Workbook:
 
 
 def save(wb: openpyxl.Workbook) -> bytes:
-    return _deterministic_bytes(wb, YEAR)
+    return deterministic_bytes(wb, YEAR)
 
 
 def headers(ws, row: int = HEADER_ROW) -> dict[str, int]:
@@ -355,6 +355,8 @@ class Case:
     value: str | None = None
     reason_contains: str | None = None
     remove: tuple[str, ...] = ()
+    #: other files the case needs in the folder: (the name they take, how they are made)
+    extra: tuple[tuple[str, Callable[[dict[str, bytes]], bytes]], ...] = ()
     accounting: dict | None = None
     kept: list[dict] = field(default_factory=list)
 
@@ -372,11 +374,18 @@ class Case:
             "value": self.value,
             "reason_contains": self.reason_contains,
         }
+        if self.extra:
+            out["extra"] = [{"case_file": self.extra_name(i), "place_as": name} for i, (name, _b) in enumerate(self.extra)]
         if self.accounting is not None:
             out["accounting"] = self.accounting
         if self.kept:
             out["kept"] = self.kept
         return out
+
+
+    def extra_name(self, i: int) -> str:
+        stem = self.name.rsplit(".", 1)[0]
+        return f"{stem}.extra-{i + 1}{Path(self.extra[i][0]).suffix}"
 
 
 def acc(read: int, kept: int, rejected: int = 0, blank: int = 0, total: int = 0, *, file: str = A,
@@ -815,6 +824,13 @@ CASES: list[Case] = [
 ]
 
 
+# A sheet sent as CSV stands for that sheet of its workbook, which must then hold no rows: the
+# CSV cases come with the workbook's "Hoạt động" sheet emptied (header only).
+for _case in CASES:
+    if _case.place_as == CSV_AS and not _case.extra:
+        _case.extra = ((A, b_only_headers),)
+
+
 # ---- the narrative and the report's metadata (read by baocao.narrative, not by the cleaner)
 def narrative_with(line: str, heading: str = "Ưu điểm") -> tuple[bytes, int]:
     """The base narrative with the paragraph under ``heading`` replaced by ``line``; (bytes, its line)."""
@@ -882,6 +898,9 @@ def main(argv: list[str] | None = None) -> int:
     assert len(names) == len(set(names)), "case names must be unique"
     for case in CASES:
         (out / case.name).write_bytes(case.build(base))
+        for i, (_name, build) in enumerate(case.extra):
+            (out / case.extra_name(i)).write_bytes(build(base))
+            keep.add(case.extra_name(i))
         stem = case.name.rsplit(".", 1)[0]
         text = json.dumps(case.expected(), ensure_ascii=False, indent=2) + "\n"
         (out / f"{stem}.expected.json").write_text(text, encoding="utf-8")

@@ -269,11 +269,11 @@ def renderer_fingerprint(renderer) -> dict[str, str]:
 
 
 def _raw_inputs(project: Project, year: int) -> dict[str, str]:
-    """The year's data files (not its metadata or narrative, which only compose reads)."""
-    from .narrative import META_FILE, NARRATIVE_FILE
+    """The year's data files and metadata (which says what the year has not), not its narrative."""
+    from .narrative import NARRATIVE_FILE
 
     folder = project.raw_dir(year)
-    return {f"raw/{year}/{k}": v for k, v in _tree(folder, ".").items() if Path(k).name not in (META_FILE, NARRATIVE_FILE)} \
+    return {f"raw/{year}/{k}": v for k, v in _tree(folder, ".").items() if Path(k).name != NARRATIVE_FILE} \
         if folder.is_dir() else {}
 
 

@@ -82,7 +82,7 @@ class Location:
         if self.row is not None:
             parts.append(f"dòng {self.row}")
         if self.column:
-            parts.append(f"cột '{self.column}'")
+            parts.append(f"cột {self.column}" if self.column.isdigit() else f"cột '{self.column}'")
         if self.value not in (None, ""):
             parts.append(f"giá trị {quote(self.value)}")
         return ", ".join(parts)
@@ -94,7 +94,7 @@ class Location:
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:
-            parts.append(f"column '{self.column}'")
+            parts.append(f"column {self.column}" if self.column.isdigit() else f"column '{self.column}'")
         if self.value not in (None, ""):
             parts.append(f"value {quote(self.value)}")
         return ", ".join(parts)

@@ -24,7 +24,8 @@ from .textenc import VIETNAMESE_LETTERS
 
 #: ASCII punctuation that means something to pandoc's or Quarto's Markdown somewhere in a line.
 #: Quotes are left alone: a pair of them becomes typographic quotes, as in the template's text.
-MARKDOWN_SPECIAL = frozenset("\\`*_{}[]<>#!|~^$@&=:")
+#: "%" is escaped so that "{%" (Jinja2) never appears in the composed document.
+MARKDOWN_SPECIAL = frozenset("\\`*_{}[]<>#!|~^$@&=:%")
 _LINE_START = re.compile(r"^(\d+)([.)])")
 _ITEM = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>[-*+•‣◦▪●]|\d{1,3}[.)])[ \t]+(?P<text>\S.*)$")
 _STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")

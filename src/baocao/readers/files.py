@@ -245,7 +245,7 @@ def _make_slot(plan: FolderPlan, key: str, pattern: str, area: str | None, areas
     if len(workbooks) > 1:
         shown = ", ".join(repr(p.name) for p in workbooks)
         plan.problems.append(InputError(
-            Location(workbooks[0].name),
+            Location(name),
             f"có {len(workbooks)} tệp cùng là '{name}': {shown}; không biết tệp nào đúng nên không đọc tệp nào",
             f"{len(workbooks)} files all stand for '{name}': {shown}; which one is right is unknown, so none is read",
             hint_vi=f"giữ lại một tệp (bản đúng, đặt tên '{name}') và chuyển các tệp kia ra khỏi thư mục",

@@ -183,6 +183,7 @@ class YearReader:
                     self._used_sheets.setdefault(workbook, set()).add(grid.name)
                     if self._has_rows(grid, spec, workbook, source):
                         self.problems.append(_two_sources(self.rel(workbook), grid.name, csv_path.name))
+                        self._used_sheets.setdefault(csv_path, set())  # named by that error
                         return []
                 elif grid is not None:
                     out.append((workbook, grid))

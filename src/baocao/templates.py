@@ -546,7 +546,7 @@ def _meta_skeleton(project: Project, year: int) -> str:
     prev_path = project.raw_dir(year - 1) / META_FILE
     if prev_path.is_file():
         try:
-            previous = load_yaml(prev_path) or {}
+            previous = load_yaml(prev_path, text=True) or {}
         except Exception:  # noqa: BLE001 - a broken file of last year only loses the hint
             previous = {}
     term = str(previous.get("nhiem_ky") or "") if isinstance(previous, dict) else ""
@@ -567,6 +567,10 @@ def _meta_skeleton(project: Project, year: int) -> str:
         "# Nơi nhận: mặc định theo baocao.yml. Nếu khác, bỏ dấu # ở các dòng dưới và sửa.",
         "# noi_nhan:",
         *[f"#   - {_q(r)}" for r in unit.recipients],
+        "# Chỉ khi đúng là năm nay không có: khu không hoạt động (không gửi tệp ban-ctmt-khu), tệp không gửi.",
+        "# Bỏ dấu # và sửa, ví dụ:",
+        f"# khu_khong_hoat_dong: [{_q(unit.areas[-1].name) if unit.areas else _q('Khu 4')}]",
+        "# tep_khong_gui: [\"chi-tieu.xlsx\"]",
     ]
     return "\n".join(lines) + "\n"
 

@@ -206,12 +206,58 @@ def bench_clean(sizes: list[int]) -> None:
                 shutil.rmtree(folder)
             folder.mkdir(parents=True)
             synthetic_activity_csv(folder / "ban-ctmt-khu-1.csv", n)
+            # only this file is sent: the others are declared absent, as an office would
+            (folder / "thong-tin-bao-cao.yml").write_text(
+                'khu_khong_hoat_dong: ["Khu 2", "Khu 3", "Khu 4"]\n'
+                'tep_khong_gui: ["mttq-phuong.xlsx", "to-chuc-thanh-vien.xlsx", "chi-tieu.xlsx"]\n', encoding="utf-8")
             out = subprocess.run([PY, "-c", _CLEAN_CHILD, str(root), str(year)], check=True, capture_output=True,
                                  text=True).stdout.split()
             secs, kept, rss_kb = float(out[0]), int(out[1]), int(out[2])
             assert kept == n, (kept, n)
             print(f"    {n:9,d} {secs:8.2f} {n / secs:10,.0f} {rss_kb / 1024:8.0f} MiB")
     print("    targets: ≥ 200.000 rows/s, peak ≤ 1 GiB at 1.000.000 rows")
+
+
+# ---------------------------------------------------------------------------- (e) reading workbooks
+_READ_CHILD = """
+import statistics, sys, time
+from pathlib import Path
+from baocao.config import Project
+from baocao.readers import YearReader, open_grids
+root = Path(sys.argv[1])
+project = Project.find(root)
+ref = project.reference
+import openpyxl  # imported once, as in a build
+def read_year(year):
+    reader = YearReader(project.raw_dir(year), ref, project.unit.areas)
+    for table in ref.tables.values():
+        reader.read_table(table)
+    assert not reader.problems, reader.problems
+    return len(reader.plan.files_of('ban-ctmt-khu')) + 3
+for year in project.years_available():
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter(); n = read_year(year); times.append(time.perf_counter() - t0)
+    print(f'sample {year}: {n} workbooks read in {min(times):.3f} s (best of 5), median {statistics.median(times):.3f} s')
+bad = root / 'tests' / 'data' / 'bad'
+for name, what in (('stray-cell-row-1048576.xlsx', 'a stray space in A1048576'),
+                   ('inflated-sheet.xlsx', 'a sheet inflating 20 MB (refused)')):
+    t0 = time.perf_counter()
+    try:
+        grids = open_grids(bad / name, name)
+        rows = max(len(g.rows) for g in grids)
+    except Exception as exc:
+        rows = type(exc).__name__
+    print(f'{what}: {time.perf_counter() - t0:.3f} s ({rows} rows held)')
+"""
+
+
+def bench_read() -> None:
+    """(e) The readers alone: the sample years' workbooks, and two workbooks built to cost a lot."""
+    print("(e) Reading the workbooks (readers only, one process, openpyxl imported beforehand)")
+    out = subprocess.run([PY, "-c", _READ_CHILD, str(ROOT)], check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        print(f"    {line}")
 
 
 # ---------------------------------------------------------------------------- (d) batch
@@ -244,7 +290,7 @@ def bench_batch(n_units: int, years: list[int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=("year", "noop", "clean", "batch", "renderers", "all"))
+    parser.add_argument("which", choices=("year", "noop", "clean", "read", "batch", "renderers", "all"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--units", type=int, default=50, help="(d) units; unit-years = units × years")
     parser.add_argument("--years", type=int, nargs="+", default=[2021, 2022, 2023, 2024])
@@ -255,6 +301,8 @@ def main() -> None:
         bench_noop()
     if args.which in ("clean", "all"):
         bench_clean(args.sizes)
+    if args.which in ("read", "all"):
+        bench_read()
     if args.which in ("batch", "all"):
         bench_batch(args.units, args.years)
     if args.which in ("renderers", "all"):

@@ -21,8 +21,7 @@ import pytest
 
 from baocao.clean import REJECT_COLUMNS, clean_year, write_clean
 from baocao.config import Project
-from baocao.errors import InputError
-from baocao.io import InputProblems
+from baocao.errors import InputError, InputProblems
 from baocao.narrative import load_meta, load_narrative
 from baocao.schema import validate_result
 
@@ -47,7 +46,7 @@ def open_each_file_once():
     Only successful opens are remembered (by name and content); a file that fails to open is
     tried again every time, so every error path still runs for real.
     """
-    import baocao.io as bio
+    import baocao.readers.year as bio
 
     real = bio.open_grids
     cache: dict[tuple[str, str], list] = {}
@@ -70,6 +69,8 @@ def place(case: dict, dest: Path) -> Path:
     for name in case["remove"]:
         (raw / name).unlink()
     shutil.copy2(BAD / case["case"], raw / case["place_as"])
+    for extra in case.get("extra", []):
+        shutil.copy2(BAD / extra["case_file"], raw / extra["place_as"])
     return raw
 
 
@@ -266,7 +267,7 @@ def built_with_markup(tmp_path_factory):
     """The sample project with a row whose 'Lĩnh vực' holds HTML and Markdown, built once (2023)."""
     import openpyxl
 
-    from baocao.templates import _deterministic_bytes
+    from baocao.templates import deterministic_bytes
 
     root = copy_project(tmp_path_factory.mktemp("markup") / "project")
     path = root / "data" / "raw" / "2023" / "to-chuc-thanh-vien.xlsx"
@@ -278,7 +279,7 @@ def built_with_markup(tmp_path_factory):
     for header, value in {"Ngày": "15/06/2023", "Khu": "Khu 1", "Tổ chức": "Hội Nông dân", "Lĩnh vực": SCRIPT,
                           "Nội dung": SCRIPT, "Số cuộc": 1, "Số lượt người": 20}.items():
         ws.cell(row=row, column=cols[header], value=value)
-    path.write_bytes(_deterministic_bytes(wb, 2023))
+    path.write_bytes(deterministic_bytes(wb, 2023))
     proc = run_cli("build", "--year", "2023", "--renderer", "pandoc", cwd=root, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root, row

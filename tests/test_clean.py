@@ -11,11 +11,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from baocao.clean import clean_year, file_summary, problem_lines
+from baocao.clean import clean_year
 from baocao.config import Project
-from baocao.errors import InputError, Location, Reject
-from baocao.io import InputProblems
-from baocao.templates import HEADER_ROW, _deterministic_bytes
+from baocao.errors import InputError, InputProblems, Location, Reject
+from baocao.summary import file_summary, problem_lines
+from baocao.templates import HEADER_ROW, deterministic_bytes
 from baocao.textenc import encode_tcvn3
 
 from .conftest import ROOT
@@ -46,7 +46,7 @@ def add_rows(path: Path, sheet: str, records: list[dict]) -> list[int]:
         for header, value in record.items():
             ws.cell(row=row, column=cols[header], value=value)
         rows.append(row)
-    path.write_bytes(_deterministic_bytes(wb, YEAR))
+    path.write_bytes(deterministic_bytes(wb, YEAR))
     return rows
 
 
@@ -77,11 +77,18 @@ def test_remembered_conversions_still_warn_on_every_row(project, raw):
     assert all("TCVN3" in w.reason_vi for w in result.warnings)
 
 
-def test_a_missing_input_file_is_a_warning_and_the_rest_is_read(project, raw):
+def test_a_missing_input_file_is_an_error_unless_declared(project, raw):
     (raw / "chi-tieu.xlsx").unlink()
+    with pytest.raises(InputProblems) as info:
+        clean_year(project, YEAR, raw)
+    assert [e.location.file for e in info.value.errors] == ["chi-tieu.xlsx"]
+    assert info.value.errors[0].reason_en.startswith("the input file 'chi-tieu.xlsx' is missing")
+    assert "tep_khong_gui" in info.value.errors[0].hint_vi
+    # the office says there is no such file this year: the rest is read, with a remark
+    meta = raw / "thong-tin-bao-cao.yml"
+    meta.write_text(meta.read_text(encoding="utf-8") + 'tep_khong_gui: ["chi-tieu.xlsx"]\n', encoding="utf-8")
     result = clean_year(project, YEAR, raw)
     assert [w.file for w in result.warnings] == ["chi-tieu.xlsx"]
-    assert result.warnings[0].reason_en.startswith("the input file 'chi-tieu.xlsx' is missing")
     assert len(result.tables["targets"]) == 0 and len(result.tables["activity"]) > 0
 
 

@@ -488,3 +488,40 @@ def test_is_total_row_label(text: str) -> None:
 )  # fmt: skip
 def test_is_not_total_row_label(text: object) -> None:
     assert not is_total_row_label(text)
+
+
+# ---------------------------------------------------------------------------- issue 11: no guessing
+@pytest.mark.parametrize(
+    ("text", "kind", "numbers"),
+    [("Khu 1", "khu", (1,)), ("KDC số 2", "khu", (2,)), ("K.3", "khu", (3,)), ("khu IV", "khu", (4,)), ("1", None, (1,)),
+     ("Tổ 3", "to", (3,)), ("Thôn 2", "thon", (2,)), ("Khu 1-2", "khu", (1, 2)), ("Khu 1, 2", "khu", (1, 2)),
+     ("Khu 1 và khu 3", "khu", (1, 3)), ("Khu 1 (cũ)", "khu", (1,)), ("Khu 1 - Vĩ Dạ", "khu", (1,))],
+)  # fmt: skip
+def test_area_reference_says_kind_and_every_number(text, kind, numbers):
+    from baocao.parse import area_reference
+
+    ref = area_reference(text)
+    assert (ref.kind, ref.numbers) == (kind, numbers)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Cộng tháng 1", "Cộng quý II", "Lũy kế từ đầu năm", "Luỹ kế đến tháng 6", "Cộng phát sinh", "Cộng phát sinh trong kỳ",
+     "Tổng thu", "Tổng chi", "Tồn quỹ cuối năm", "Số dư đầu kỳ", "TỔNG CỘNG", "Cong thang 2"],
+)  # fmt: skip
+def test_subtotal_and_balance_labels_are_totals(text):
+    assert is_total_row_label(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Người lập biểu", True), ("NGƯỜI LẬP BIỂU", True), ("(Ký, ghi rõ họ tên)", True), ("Ký tên, đóng dấu", True),
+     ("TM. BAN THƯỜNG TRỰC", True), ("KT. CHỦ TỊCH", True), ("TRƯỞNG BAN", True), ("Kế toán", True),
+     ("Bình Ngọc, ngày 05 tháng 12 năm 2023", True), ("Xác nhận của UBND phường", True),
+     ("Chủ tịch Hội Nông dân dự hội nghị", False), ("ngày 05 tháng 3 năm 2025", False), ("Nguyễn Văn An", False),
+     ("Tuyên truyền", False), ("Người cao tuổi", False), (12, False)],
+)  # fmt: skip
+def test_signature_lines(text, expected):
+    from baocao.parse import is_signature_label
+
+    assert is_signature_label(text) is expected

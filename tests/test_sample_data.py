@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from baocao.clean import clean_year, file_summary
+from baocao.clean import clean_year
+from baocao.summary import file_summary
 from baocao.config import Project
 from baocao.schema import validate_result
 

@@ -123,10 +123,10 @@ def cmd_validate(args) -> int:
     from rich import box
     from rich.table import Table
 
-    from .clean import clean_year, file_summary, problem_lines
-    from .errors import InputError, Location
-    from .io import InputProblems
+    from .clean import clean_year
+    from .errors import InputError, InputProblems, Location
     from .narrative import load_meta, load_narrative
+    from .summary import file_summary, problem_lines
 
     def pd_isna(value) -> bool:
         return value is None or (isinstance(value, float) and value != value)

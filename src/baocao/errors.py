@@ -6,8 +6,41 @@ with ``--debug``. Exit codes follow DESIGN.md: 1 bad input data, 2 usage, 3 envi
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
+
+
+
+# ---------------------------------------------------------------------------- values in messages
+def show_value(value: object, limit: int | None = None) -> str:
+    """A cell value as the person typed it: dates ``dd/mm/yyyy``, ``12.0`` as ``12``, text in NFC
+    with its white space runs as one space; "" for an empty cell. ``limit`` shortens it with "…".
+
+    The one way a value is shown in every message, reject and warning (quoted by :func:`quote`).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        text = ""
+    elif isinstance(value, dt.datetime):
+        text = value.strftime("%d/%m/%Y") if value.time() == dt.time() else value.strftime("%d/%m/%Y %H:%M")
+    elif isinstance(value, dt.date):
+        text = value.strftime("%d/%m/%Y")
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = " ".join(unicodedata.normalize("NFC", str(value)).translate(_ZERO_WIDTH).split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def quote(value: object, limit: int = 60) -> str:
+    """A value inside a sentence: ``'Khu 7'`` (shortened past ``limit`` characters)."""
+    return f"'{show_value(value, limit)}'"
+
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u2060"), None)
 
 
 class BaocaoError(Exception):
@@ -49,9 +82,9 @@ class Location:
         if self.row is not None:
             parts.append(f"dòng {self.row}")
         if self.column:
-            parts.append(f"cột '{self.column}'")
+            parts.append(f"cột {self.column}" if self.column.isdigit() else f"cột '{self.column}'")
         if self.value not in (None, ""):
-            parts.append(f"giá trị {_show(self.value)}")
+            parts.append(f"giá trị {quote(self.value)}")
         return ", ".join(parts)
 
     def describe_en(self) -> str:
@@ -61,17 +94,10 @@ class Location:
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:
-            parts.append(f"column '{self.column}'")
+            parts.append(f"column {self.column}" if self.column.isdigit() else f"column '{self.column}'")
         if self.value not in (None, ""):
-            parts.append(f"value {_show(self.value)}")
+            parts.append(f"value {quote(self.value)}")
         return ", ".join(parts)
-
-
-def _show(value: object, limit: int = 60) -> str:
-    text = str(value)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return repr(text)
 
 
 class InputError(BaocaoError):
@@ -169,12 +195,107 @@ class Reject:
         }
 
 
-def relpath_for_humans(path: Path, root: Path | None) -> str:
-    """A path as the user should read it: relative to the project when it is inside it."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix() if root else path.as_posix()
-    except ValueError:
-        return path.as_posix()
+class InputProblems(BaocaoError):
+    """Several structural input errors at once: one message, one line (and a hint) each.
+
+    ``folder`` is the year's raw folder as people should read it; ``partial`` is what could be
+    read anyway (a :class:`baocao.clean.CleanResult`), so that ``validate`` can still show it.
+    """
+
+    exit_code = 1
+
+    def __init__(self, errors: list[InputError], *, folder: str = "", partial: object = None):
+        self.errors = errors
+        self.folder = folder
+        self.partial = partial
+        n = len(errors)
+        super().__init__(
+            f"số liệu{f' trong {folder}' if folder else ''} chưa dùng được: {n} lỗi về tệp, sheet hoặc cột",
+            f"the data{f' in {folder}' if folder else ''} cannot be used: {n} error(s) in files, sheets or columns",
+        )
+
+    def render(self) -> str:
+        errors = getattr(self, "errors", None)
+        if not errors:
+            return super().render()
+        lines = [f"Lỗi: {self.message_vi}:"]
+        for e in errors:
+            lines.append(f"  - {e.message_vi}")
+            if e.hint_vi:
+                lines.append(f"    Cách sửa: {e.hint_vi}")
+        lines.append(f"Error: {self.message_en}:")
+        for e in errors:
+            lines.append(f"  - {e.message_en}")
+            if e.hint_en:
+                lines.append(f"    To fix: {e.hint_en}")
+        return "\n".join(lines)
+
+    def __reduce__(self):  # picklable across processes (parallel builds); the partial result stays behind
+        flat = [(vars(e.location), e.reason_vi, e.reason_en, e.hint_vi, e.hint_en) for e in self.errors]
+        return (_rebuild_problems, (flat, self.folder))
+
+
+def _rebuild_problems(flat: list[tuple], folder: str) -> InputProblems:
+    errors = [InputError(Location(**loc), vi, en, hint_vi=hvi, hint_en=hen) for loc, vi, en, hvi, hen in flat]
+    return InputProblems(errors, folder=folder)
+
+
+# ---------------------------------------------------------------------------- one value, one cell
+class ValueParseError(ValueError):
+    """A cell value that cannot be read; ``reason_vi`` / ``reason_en`` say why, naming the value."""
+
+    def __init__(self, reason_vi: str, reason_en: str, value: object = None):
+        self.reason_vi = reason_vi
+        self.reason_en = reason_en
+        self.value = value
+        super().__init__(f"{reason_vi} | {reason_en}")
+
+
+class CellError(Exception):
+    """A cell the cleaner cannot use: the row is rejected with these reasons."""
+
+    def __init__(self, reason_vi: str, reason_en: str):
+        self.reason_vi = reason_vi
+        self.reason_en = reason_en
+        super().__init__(f"{reason_vi} | {reason_en}")
+
+
+class LegacyEncodingError(ValueError):
+    """Text that looks typed in a legacy font (TCVN3/VNI) but does not convert to valid Vietnamese."""
+
+    def __init__(self, value: str, reason_vi: str | None = None, reason_en: str | None = None):
+        shown = quote(value)
+        self.value = value
+        self.reason_vi = reason_vi or (
+            f"văn bản {shown} có vẻ được gõ bằng phông chữ cũ (TCVN3/VNI) nhưng không chuyển được sang "
+            "Unicode; hãy chuyển phông bằng Unikey (Công cụ chuyển mã) rồi gửi lại"
+        )
+        self.reason_en = reason_en or (
+            f"the text {shown} seems typed in a legacy font (TCVN3/VNI) and cannot be converted to "
+            "Unicode; convert it with Unikey's converter and send it again"
+        )
+        super().__init__(f"{self.reason_vi} | {self.reason_en}")
+
+
+class CsvEncodingError(UnicodeDecodeError):
+    """CSV bytes in no encoding we can read. A ValueError (via UnicodeDecodeError) with reasons."""
+
+    def __init__(self, data: bytes, start: int, end: int, detail: str):
+        super().__init__("cp1258", data, start, end, detail)
+        line = data.count(b"\n", 0, start) + 1
+        byte = data[start : start + 1].hex().upper() or "?"
+        self.line = line
+        self.reason_vi = (
+            f"không đọc được bảng mã của tệp CSV (byte 0x{byte} ở dòng {line} không thuộc UTF-8 hay "
+            "Windows-1258); hãy mở tệp bằng Excel và lưu lại dạng 'CSV UTF-8 (Comma delimited)'"
+        )
+        self.reason_en = (
+            f"cannot tell the encoding of the CSV file (byte 0x{byte} on line {line} is neither UTF-8 "
+            "nor Windows-1258); open it in Excel and save it again as 'CSV UTF-8 (Comma delimited)'"
+        )
+
+    def __str__(self) -> str:
+        return f"{self.reason_vi} | {self.reason_en}"
 
 
 # ---------------------------------------------------------------------------- archives

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Project, load_yaml
-from .errors import ConfigError, InputError, Location
-from .parse import ValueParseError, parse_date
-from .textenc import LegacyEncodingError, fix_text, fold_key
+from .errors import BaocaoError, ConfigError, InputError, Location
+from .errors import LegacyEncodingError, ValueParseError
+from .parse import parse_date
+from .prose import to_markdown, unprintable
+from .textenc import fix_text, fold_key
 
 META_FILE = "thong-tin-bao-cao.yml"
 NARRATIVE_FILE = "nhan-dinh.md"
@@ -109,10 +111,10 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
         )
     _check_utf8(path, rel)
     try:
-        data = load_yaml(path) or {}
+        data = load_yaml(path, text=True) or {}  # as typed: every value is text
     except ConfigError as exc:
-        raise InputError(Location(rel), exc.message_vi, exc.message_en, hint_vi=exc.hint_vi,
-                         hint_en=exc.hint_en) from None
+        raise InputError(Location(rel, row=getattr(exc, "line", None), column=getattr(exc, "key", "")),
+                         exc.message_vi, exc.message_en, hint_vi=exc.hint_vi, hint_en=exc.hint_en) from None
     if not isinstance(data, dict):
         raise InputError(Location(rel), "nội dung không phải danh sách khóa: giá trị", "not a mapping of keys to values")
     unit = project.unit
@@ -142,6 +144,9 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
             f"the report date is neither in {year} nor early {year + 1}",
         )
     signer = data.get("nguoi_ky") or {}
+    if not isinstance(signer, dict) or not all(isinstance(v, str) for v in signer.values()):
+        raise InputError(Location(rel, column="nguoi_ky"), "'nguoi_ky' phải gồm các dòng 'thay_mat:', 'chuc_vu:', "
+                         "'ho_ten:'", "'nguoi_ky' must hold 'thay_mat:', 'chuc_vu:' and 'ho_ten:' lines")
     recipients = data.get("noi_nhan") or list(unit.recipients)
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
         raise InputError(Location(rel, column="noi_nhan"), "'noi_nhan' phải là danh sách các dòng chữ",
@@ -175,13 +180,14 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
         )
     text = unicodedata.normalize("NFC", _check_utf8(path, rel))
     sections: dict[str, list[str]] = {}
+    body: list[tuple[int, str]] = []
     current: str | None = None
     for lineno, line in enumerate(text.splitlines(), start=1):
         heading = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
         if heading:
             if len(heading.group(1)) != 2:
                 raise InputError(
-                    Location(rel, row=lineno, value=line),
+                    Location(rel, row=lineno, column="1", value=line),
                     "chỉ dùng tiêu đề cấp 2 ('## …') có sẵn trong mẫu",
                     "only the template's level-2 headings ('## …') may be used",
                     hint_vi="bỏ dấu # ở đầu dòng, hoặc dùng đúng tiêu đề '## …' của mẫu",
@@ -191,7 +197,7 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
             if slot is None:
                 allowed = "; ".join(h for h, _ in SECTIONS.values())
                 raise InputError(
-                    Location(rel, row=lineno, value=heading.group(2)),
+                    Location(rel, row=lineno, column="1", value=heading.group(2)),
                     f"tiêu đề không có trong mẫu (các tiêu đề được dùng: {allowed})",
                     f"heading not in the template (allowed headings: {allowed})",
                 )
@@ -203,9 +209,11 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
             continue
         _check_legacy(line, rel, lineno)
         for pattern, what_vi, what_en in _FORBIDDEN:
-            if pattern.search(line):
+            found = pattern.search(line)
+            if found:
                 raise InputError(
-                    Location(rel, row=lineno, value=line.strip()),
+                    Location(rel, row=lineno, column=str(found.start() + 1 + len(found.group(0)) - len(found.group(0).lstrip())),
+                             value=line.strip()),
                     f"phần nhận định không được chứa {what_vi}",
                     f"the narrative may not contain {what_en}",
                     hint_vi="chỉ viết đoạn văn, gạch đầu dòng và chữ đậm/nghiêng",
@@ -218,6 +226,8 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
                                  hint_vi="đặt nội dung dưới một tiêu đề '## …'", hint_en="put it under a '## …' heading")
             continue
         sections[current].append(line)
+        body.append((lineno, line))
+    _check_printable(project, rel, body)
     out = {slot: "\n".join(lines).strip() for slot, lines in sections.items()}
     missing = [SECTIONS[s][0] for s, (_h, req) in SECTIONS.items() if req and not out.get(s)]
     if missing:
@@ -228,4 +238,28 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
             hint_vi="viết ít nhất một đoạn dưới mỗi tiêu đề đó",
             hint_en="write at least one paragraph under each of those headings",
         )
-    return out
+    return {slot: to_markdown(lines) for slot, lines in sections.items() if out[slot]}
+
+
+def _check_printable(project: Project, rel: str, body: list[tuple[int, str]]) -> None:
+    """Every character of the narrative can be drawn by the PDF's fonts (no empty boxes in print)."""
+    try:
+        from .render.options import RenderOptions
+
+        options = RenderOptions.from_project(project.root)
+        fonts, paths = tuple(options.fonts), tuple(str(p) for p in options.font_paths if p.is_dir())
+    except BaocaoError:
+        fonts, paths = ("Libertinus Serif",), ()
+    bad = unprintable(body, fonts, paths)
+    if bad:
+        first = bad[0]
+        others = "".join(f", '{b.char}' ({b.code}, dòng {b.line})" for b in bad[1:4])
+        others_en = "".join(f", '{b.char}' ({b.code}, line {b.line})" for b in bad[1:4])
+        raise InputError(
+            Location(rel, row=first.line, column=str(first.column), value=first.char),
+            f"ký tự '{first.char}' ({first.code} {first.name}) không in được bằng phông chữ của báo cáo PDF{others}",
+            f"the character '{first.char}' ({first.code} {first.name}) cannot be printed with the report's PDF "
+            f"fonts{others_en}",
+            hint_vi="xóa ký tự đó (biểu tượng cảm xúc, hình vẽ) hoặc thay bằng chữ",
+            hint_en="delete it (an emoji or a pictograph) or write it in words",
+        )

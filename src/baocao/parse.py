@@ -21,12 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from .errors import ValueParseError, show_value
 from .textenc import normalize_text, remove_diacritics
 
 __all__ = [
-    "ValueParseError",
     "is_blank",
     "excel_error",
     "parse_date",
@@ -35,32 +36,12 @@ __all__ = [
     "parse_integer",
     "parse_money",
     "area_number",
+    "area_reference",
+    "AreaReference",
     "is_whole_unit",
     "is_total_row_label",
+    "is_signature_label",
 ]
-
-
-class ValueParseError(ValueError):
-    """A cell value that cannot be read; ``reason_vi`` / ``reason_en`` say why, naming the value."""
-
-    def __init__(self, reason_vi: str, reason_en: str, value: object = None):
-        self.reason_vi = reason_vi
-        self.reason_en = reason_en
-        self.value = value
-        super().__init__(f"{reason_vi} | {reason_en}")
-
-
-def _show(value: object, limit: int = 60) -> str:
-    """A value as the user typed it, for messages."""
-    if isinstance(value, dt.datetime):
-        text = value.strftime("%d/%m/%Y") if value.time() == dt.time() else value.strftime("%d/%m/%Y %H:%M")
-    elif isinstance(value, dt.date):
-        text = value.strftime("%d/%m/%Y")
-    elif isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    else:
-        text = normalize_text(str(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _is_missing(value: object) -> bool:
@@ -121,7 +102,7 @@ _SERIAL_TEXT = re.compile(r"\d+(?:[.,]0+)?")
 
 
 def _date_error(value: object, detail_vi: str, detail_en: str) -> ValueParseError:
-    shown = _show(value)
+    shown = show_value(value, 60)
     return ValueParseError(
         f"không đọc được ngày '{shown}' ({detail_vi})", f"cannot read the date '{shown}' ({detail_en})", value
     )
@@ -200,7 +181,7 @@ _YEAR_MONTH = re.compile(r"(\d{4})\s*[/\-.]\s*(\d{1,2})")
 
 
 def _check_month(month: int, named_year: int | None, year: int | None, value: object) -> int:
-    shown = _show(value)
+    shown = show_value(value, 60)
     if not 1 <= month <= 12:
         raise ValueParseError(
             f"không có tháng {month} ('{shown}'); tháng phải từ 1 đến 12",
@@ -227,7 +208,7 @@ def parse_month(value: object, year: int | None = None) -> int:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
             raise ValueParseError(
-                f"'{_show(value)}' không phải số tháng (1–12)", f"'{_show(value)}' is not a month number (1–12)", value
+                f"'{show_value(value, 60)}' không phải số tháng (1–12)", f"'{show_value(value, 60)}' is not a month number (1–12)", value
             )
         return _check_month(int(value), None, year, value)
     text = normalize_text(str(value)).lower()
@@ -247,7 +228,7 @@ def parse_month(value: object, year: int | None = None) -> int:
         pass
     else:
         return _check_month(date.month, date.year, year, value)
-    shown = _show(value)
+    shown = show_value(value, 60)
     raise ValueParseError(
         f"không đọc được tháng '{shown}' (hãy viết số tháng 1–12, ví dụ 'Tháng 3' hoặc '03/2023')",
         f"cannot read the month '{shown}' (write a month number 1–12, e.g. 'Tháng 3' or '03/2023')",
@@ -264,7 +245,7 @@ _MINUS = "-\u2212\u2013"
 
 
 def _number_error(value: object) -> ValueParseError:
-    shown = _show(value)
+    shown = show_value(value, 60)
     return ValueParseError(f"không đọc được số '{shown}'", f"cannot read the number '{shown}'", value)
 
 
@@ -278,7 +259,7 @@ def _digits(body: str, value: object, *, comma_thousands: bool) -> Decimal:
         raise _number_error(value)
     if body.isdigit():
         return Decimal(body)
-    shown = _show(value)
+    shown = show_value(value, 60)
     misplaced = ValueParseError(
         f"không đọc được số '{shown}' (dấu chấm/dấu phẩy phân cách hàng nghìn đặt sai chỗ)",
         f"cannot read the number '{shown}' (misplaced thousands separators)",
@@ -338,7 +319,7 @@ def _to_decimal(text: str, value: object, *, comma_thousands: bool) -> Decimal:
 def _finite(value: float) -> float:
     if not math.isfinite(value):
         raise ValueParseError(
-            f"'{_show(value)}' không phải là số (NaN hoặc vô cực)", f"'{_show(value)}' is not a number (NaN or infinity)", value
+            f"'{show_value(value, 60)}' không phải là số (NaN hoặc vô cực)", f"'{show_value(value, 60)}' is not a number (NaN or infinity)", value
         )
     return value
 
@@ -366,7 +347,7 @@ def parse_number(value: object) -> float:
 
 
 def _not_whole(value: object, what_vi: str = "số nguyên", what_en: str = "a whole number") -> ValueParseError:
-    shown = _show(value)
+    shown = show_value(value, 60)
     return ValueParseError(f"'{shown}' không phải {what_vi}", f"'{shown}' is not {what_en}", value)
 
 
@@ -420,7 +401,7 @@ _MONEY_PART = re.compile(
 
 
 def _money_error(value: object) -> ValueParseError:
-    shown = _show(value)
+    shown = show_value(value, 60)
     return ValueParseError(
         f"không đọc được số tiền '{shown}' (hãy viết số đồng, ví dụ 1.500.000 hoặc '1,5 triệu')",
         f"cannot read the amount '{shown}' (write it in đồng, e.g. 1.500.000 or '1,5 triệu')",
@@ -486,13 +467,27 @@ def parse_money(value: object) -> int:
 
 _ROMAN = re.compile(r"x{0,2}(?:ix|iv|v?i{0,3})")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10}
-_AREA_KIND = r"(?:khu dan cu|khu pho|khu|kdc|kp|to dan pho|tdp|thon|ap|khom|xom|to)"
-_AREA_TAIL = r"(?:\s*(?:-|–|\().*)?"
+_AREA_KINDS = {  # the words for a residential area, by kind: "Tổ 3" is not "Khu 3"
+    "khu dan cu": "khu", "khu pho": "khu", "khu": "khu", "kdc": "khu", "kp": "khu", "k": "khu",
+    "to dan pho": "to", "tdp": "to", "to": "to", "thon": "thon", "ap": "ap", "khom": "khom", "xom": "xom",
+}
 _AREA = re.compile(
     r"(?:ban (?:ctmt|cong tac mat tran) )?"
-    r"(?:(?:" + _AREA_KIND + r") ?(?:so ?)?(\d{1,3})|(?:" + _AREA_KIND + r") (?:so )?([ivx]+)|k ?(\d{1,3})|(\d{1,3}))"
-    + _AREA_TAIL
+    r"(?:(khu dan cu|khu pho|khu|kdc|kp|to dan pho|tdp|thon|ap|khom|xom|to) ?(?:so ?)?(\d{1,3})"
+    r"|(khu dan cu|khu pho|khu|kdc|kp|to dan pho|tdp|thon|ap|khom|xom|to) (?:so )?([ivx]+)"
+    r"|(k) ?(\d{1,3})|(\d{1,3}))"
+    r"((?:\s*(?:-|–|\(|,|\+|&|/|;|\bva\b|\bden\b)).*)?"
 )
+_MORE_NUMBERS = re.compile(r"(?<![a-z0-9])\d{1,3}(?![a-z0-9])|(?<=khu )[ivx]+(?![a-z])")
+
+
+@dataclass(frozen=True)
+class AreaReference:
+    """What a khu cell says: its kind of area ("khu", "to"…, None for a bare number) and the
+    numbers it names (more than one: "Khu 1-2", "Khu 1, 2")."""
+
+    kind: str | None
+    numbers: tuple[int, ...]
 
 
 def _roman(text: str) -> int | None:
@@ -511,22 +506,36 @@ def _label_key(text: str) -> str:
     return re.sub(r"\s+", " ", key).strip(" :")
 
 
-def area_number(text: object) -> int | None:
-    """The number of a khu dân cư in "Khu 1", "KHU IV", "K.1", "KDC số 1", "Ban CTMT khu 1", "1"…"""
+def area_reference(text: object) -> AreaReference | None:
+    """The kind and number(s) in "Khu 1", "KHU IV", "K.1", "KDC số 1", "Ban CTMT khu 1", "1",
+    "Tổ 3", "Khu 1-2"…; None when the text names no numbered area."""
     if isinstance(text, bool) or _is_missing(text):
         return None
-    if isinstance(text, int):
-        return text if 1 <= text <= 999 else None
-    if isinstance(text, float):
-        return int(text) if text.is_integer() and 1 <= text <= 999 else None
+    if isinstance(text, (int, float)):
+        number = int(text) if float(text).is_integer() else 0
+        return AreaReference(None, (number,)) if 1 <= number <= 999 else None
     if not isinstance(text, str):
         return None
     m = _AREA.fullmatch(_label_key(text))
     if not m:
         return None
-    digits = m.group(1) or m.group(3) or m.group(4)
-    number = int(digits) if digits else _roman(m.group(2))
-    return number if number else None
+    kind_word = m.group(1) or m.group(3) or m.group(5)
+    digits = m.group(2) or m.group(6) or m.group(7)
+    number = int(digits) if digits else _roman(m.group(4))
+    if not number:
+        return None
+    numbers = [number]
+    for token in _MORE_NUMBERS.findall(m.group(8) or ""):
+        more = int(token) if token.isdigit() else _roman(token)
+        if more and more <= 999 and more not in numbers:
+            numbers.append(more)
+    return AreaReference(_AREA_KINDS[kind_word] if kind_word else None, tuple(numbers))
+
+
+def area_number(text: object) -> int | None:
+    """The number of a khu dân cư in "Khu 1", "KHU IV", "K.1", "KDC số 1", "1"… (None for "Khu 1, 2")."""
+    ref = area_reference(text)
+    return ref.numbers[0] if ref is not None and len(ref.numbers) == 1 else None
 
 
 _WHOLE_UNIT = re.compile(
@@ -546,20 +555,37 @@ def is_whole_unit(text: object) -> bool:
 _TOTAL_HEAD = re.compile(r"(tổng cộng|tổng số|tổng|cộng|grand total|subtotal|sub-total|total)(?![^\W\d_])\s*(.*)")
 _TOTAL_HEAD_ASCII = re.compile(r"(tong cong|tong so|tong|cong)(?![^\W\d_])\s*(.*)")
 _TOTAL_REST = {"chung", "cộng", "các khu", "tất cả", "toàn bộ", "lũy kế", "luỹ kế", "cả năm", "toàn đơn vị"}
+#: First letters of every total label (and of text that does not start with a letter or digit).
+TOTAL_LABEL_STARTS = "TtCcGgSsLl"
+_PERIOD = r"(?:tháng \d{1,2}(?:/\d{4})?|quý (?:[ivx]+|\d)|\d{1,2} tháng(?: đầu năm| cuối năm)?|năm(?: \d{4})?|kỳ(?: này)?|trong (?:kỳ|tháng|quý|năm)|từ đầu (?:năm|kỳ)|đến (?:nay|tháng \d{1,2}|cuối năm))"
+_SUBTOTAL = re.compile(
+    r"(?:cộng|tổng cộng|tổng) (?:" + _PERIOD + r"|(?:số )?phát sinh(?: " + _PERIOD + r")?|thu|chi|thu,? chi|số thu|số chi)"
+    r"|(?:lũy|luỹ) kế(?: .*)?"
+    r"|(?:tồn quỹ|tồn|số dư(?: quỹ)?) (?:đầu|cuối) (?:năm|kỳ|tháng|quý)(?: .*)?"
+    r"|(?:số )?(?:dư|tồn) (?:đầu|cuối) (?:năm|kỳ|tháng|quý)(?: .*)?"
+)
+_SUBTOTAL_ASCII = re.compile(
+    r"(?:cong|tong cong|tong) (?:thang \d{1,2}|quy (?:[ivx]+|\d)|(?:so )?phat sinh.*|thu|chi|tu dau nam)"
+    r"|luy ke(?: .*)?|(?:ton quy|ton|so du(?: quy)?) (?:dau|cuoi) (?:nam|ky|thang|quy)(?: .*)?"
+)
 _FORMULA = re.compile(r"[ivxlc\d\s+\-=,.()a-e]*[+\-=][ivxlc\d\s+\-=,.()a-e]*")
 
 
 def is_total_row_label(text: object) -> bool:
-    """Whether a row label marks a total: "Tổng cộng", "Cộng:", "Cộng khu 1", "Tổng cộng (I+II)".
+    """Whether a row label marks a total: "Tổng cộng", "Cộng:", "Cộng khu 1", "Tổng cộng (I+II)",
+    or a subtotal or running balance: "Cộng tháng 1", "Cộng quý I", "Lũy kế từ đầu năm", "Cộng phát
+    sinh", "Tổng thu", "Tổng chi", "Tồn quỹ cuối năm", "Số dư đầu kỳ".
 
     Whole words only: "Cộng đồng", "Tổng kết năm 2023", "Tổng vệ sinh", "Tổng số hộ" are not totals.
     """
     if not isinstance(text, str):
         return False
     first = text[:1]
-    if first.isalnum() and first not in "TtCcGgSs":  # fast path: no total label starts otherwise
+    if first.isalnum() and first not in TOTAL_LABEL_STARTS:  # fast path: no total label starts otherwise
         return False
     label = normalize_text(text).lower().rstrip(" :.-–")
+    if _SUBTOTAL.fullmatch(label) or (label.isascii() and _SUBTOTAL_ASCII.fullmatch(label)):
+        return True
     m = _TOTAL_HEAD.fullmatch(label)
     if not m and label.isascii():
         m = _TOTAL_HEAD_ASCII.fullmatch(label)
@@ -572,3 +598,29 @@ def is_total_row_label(text: object) -> bool:
     if rest in _TOTAL_REST or _FORMULA.fullmatch(rest) or re.fullmatch(r"(?:cả )?năm \d{4}", rest):
         return True
     return area_number(rest) is not None or is_whole_unit(rest)
+
+
+# ---------------------------------------------------------------------------- signature blocks
+_SIGNATURE = re.compile(
+    r"\(?(?:ký|kí)(?: tên)?(?:,? ghi rõ họ(?: và)? tên|,? đóng dấu|,? họ tên)*\)?"
+    r"|\(?(?:ký|kí),? (?:ghi )?rõ họ(?: và)? tên(?:,? đóng dấu)?\)?"
+    r"|người (?:lập(?: biểu| bảng| báo cáo)?|tổng hợp|ghi sổ|duyệt|kiểm tra)"
+    r"|(?:kế toán|thủ quỹ)(?: trưởng)?|thủ trưởng(?: đơn vị)?|xác nhận(?: của .*)?"
+    r"|(?:t/m|tm|t\.m|k/t|kt|tl|tuq)\.? ?(?:ban|ủy ban|uỷ ban|mặt trận|thường trực|chi hội|hội|đoàn|chủ tịch|trưởng ban)(?: .*)?"
+    r"|(?:chủ tịch|phó chủ tịch|trưởng ban|phó trưởng ban|chi hội trưởng|bí thư|trưởng khu|thư ký)"
+    r"(?: (?:(?:ban )?(?:ctmt|công tác mặt trận)|ub mttq|ủy ban mttq|uỷ ban mttq)(?: khu \d{1,3}| phường| xã)?)?"
+    r"|[^,\d]+, ngày \d{1,2}(?:/| tháng )\d{1,2}(?:/| năm )\d{4}"
+    r"|[^,\d]+, ngày \.+ ?tháng \.+ ?năm.*"
+)
+
+
+def is_signature_label(text: object) -> bool:
+    """Whether a cell is part of a signature block under a table: "Người lập biểu", "(Ký, ghi rõ
+    họ tên)", "Kế toán", "TM. BAN THƯỜNG TRỰC", "TRƯỞNG BAN", "Bình Ngọc, ngày 05 tháng 12 năm 2023".
+    """
+    if not isinstance(text, str):
+        return False
+    label = normalize_text(text).lower().rstrip(" :.")
+    if not label or len(label) > 80:
+        return False
+    return _SIGNATURE.fullmatch(label) is not None

@@ -14,9 +14,9 @@ from .config import Project, TableSpec
 from .errors import BaocaoError
 
 def _dtypes() -> dict[str, str]:
-    from .clean import _DTYPES  # one table of column types → dtypes, the cleaner's
+    from .clean import DTYPES  # one table of column types → dtypes, the cleaner's
 
-    return {**_DTYPES, "date": "datetime64[ns]"}
+    return {**DTYPES, "date": "datetime64[ns]"}
 
 
 def table_schema(project: Project, spec: TableSpec, year: int | None = None) -> pa.DataFrameSchema:

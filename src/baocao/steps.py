@@ -11,7 +11,7 @@ What a step reads is a list of sources, each a short string:
 
 - ``"project:<path>"``  a file or folder of the project (``data/reference``, ``report/html`` …);
 - ``"build:<path>"``    an output of an earlier step, in the build folder (``{year}`` allowed);
-- ``"raw"``             the year's data files (``data/raw/<year>/``, not its metadata/narrative);
+- ``"raw"``             the year's data files and metadata (``data/raw/<year>/``, not its narrative);
 - ``"history"``         the data files of the years the report compares with;
 - ``"meta"``            the year's ``thong-tin-bao-cao.yml`` and ``nhan-dinh.md``;
 - ``"libs:<a>,<b>"``    versions of these Python packages;
@@ -179,13 +179,14 @@ def renderer_fingerprint(renderer) -> dict[str, str]:
 
 
 def _data_files(project: Project, year: int) -> dict[str, str]:
-    """The year's data files (not its metadata or narrative, which only compose reads)."""
-    from .narrative import META_FILE, NARRATIVE_FILE
+    """The year's data files and its metadata (which says what the year has not: a khu with
+    no activity, a file not sent), not its narrative, which only compose reads."""
+    from .narrative import NARRATIVE_FILE
 
     folder = project.raw_dir(year)
     if not folder.is_dir():
         return {}
-    return {f"raw/{year}/{k}": v for k, v in tree(folder, ".").items() if Path(k).name not in (META_FILE, NARRATIVE_FILE)}
+    return {f"raw/{year}/{k}": v for k, v in tree(folder, ".").items() if Path(k).name != NARRATIVE_FILE}
 
 
 def _history(project: Project, year: int) -> dict[str, str]:

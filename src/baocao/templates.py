@@ -215,7 +215,7 @@ def _workbook(project: Project, year: int, spec: FileSpec, tables: list[TableSpe
     _instructions(guide, project, year, spec, sheet_sources, file_name, unit_line, bold=bold, plain=plain,
                   align=Alignment)
     wb.active = 0
-    return _deterministic_bytes(wb, year)
+    return deterministic_bytes(wb, year)
 
 
 def _data_sheet(ws, project: Project, year: int, table: TableSpec, heading: str, unit_line: str,
@@ -421,7 +421,7 @@ def workbook_bytes(wb, stamp: dt.datetime, creator: str) -> bytes:
     return out.getvalue()
 
 
-def _deterministic_bytes(wb, year: int) -> bytes:
+def deterministic_bytes(wb, year: int) -> bytes:
     return workbook_bytes(wb, dt.datetime(year, 1, 1, 0, 0, 0), "baocao new-year")
 
 
@@ -435,8 +435,8 @@ def _previous_targets(project: Project, year: int, tables: list[TableSpec],
     previous = project.raw_dir(year - 1)
     if not previous.is_dir():
         return {}
-    from .clean import _Context, clean_table
-    from .io import YearReader
+    from .clean import CleanContext, clean_table
+    from .readers import YearReader
 
     reader = YearReader(previous, project.reference)
     reads = reader.read_table(table)
@@ -444,7 +444,7 @@ def _previous_targets(project: Project, year: int, tables: list[TableSpec],
         log(f"Chỉ tiêu: không đọc được tệp của năm {year - 1}, để trống / "
             f"targets: last year's file could not be read, left empty")
         return {}
-    ctx = _Context(year=year - 1, project=project, catalogues=project.reference.catalogues)
+    ctx = CleanContext(year=year - 1, project=project, catalogues=project.reference.catalogues)
     frame, _rejects, _counts = clean_table(table, reads, ctx)
     year_col = next(c.name for c in table.columns if c.type == "year")
     chosen = frame[frame[year_col] == year]
@@ -513,7 +513,7 @@ def _meta_skeleton(project: Project, year: int) -> str:
     prev_path = project.raw_dir(year - 1) / META_FILE
     if prev_path.is_file():
         try:
-            previous = load_yaml(prev_path) or {}
+            previous = load_yaml(prev_path, text=True) or {}
         except Exception:  # noqa: BLE001 - a broken file of last year only loses the hint
             previous = {}
     term = str(previous.get("nhiem_ky") or "") if isinstance(previous, dict) else ""
@@ -534,6 +534,10 @@ def _meta_skeleton(project: Project, year: int) -> str:
         "# Nơi nhận: mặc định theo baocao.yml. Nếu khác, bỏ dấu # ở các dòng dưới và sửa.",
         "# noi_nhan:",
         *[f"#   - {_q(r)}" for r in unit.recipients],
+        "# Chỉ khi đúng là năm nay không có: khu không hoạt động (không gửi tệp ban-ctmt-khu), tệp không gửi.",
+        "# Bỏ dấu # và sửa, ví dụ:",
+        f"# khu_khong_hoat_dong: [{_q(unit.areas[-1].name) if unit.areas else _q('Khu 4')}]",
+        "# tep_khong_gui: [\"chi-tieu.xlsx\"]",
     ]
     return "\n".join(lines) + "\n"
 

@@ -29,6 +29,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .errors import CsvEncodingError, LegacyEncodingError
+
 __all__ = [
     "normalize_text",
     "fold_key",
@@ -105,7 +107,7 @@ def _letters(lower: bool) -> list[str]:
 #: Vietnamese vowel letters with every mark (12 vowels × 6 tones) and đ, in both cases: the 134
 #: letters with diacritics plus the plain a e i o u y / A E I O U Y (146 in all).
 VIETNAMESE_LETTERS: frozenset[str] = frozenset(_letters(True) + _letters(False))
-_VN_SPECIFIC = frozenset(c for c in VIETNAMESE_LETTERS if ord(c) > 0xFF)
+VN_SPECIFIC = frozenset(c for c in VIETNAMESE_LETTERS if ord(c) > 0xFF)
 
 # ---------------------------------------------------------------------------- TCVN3 (ABC)
 
@@ -318,8 +320,8 @@ def is_vietnamese_syllable(word: str) -> bool:
 
 # ---------------------------------------------------------------------------- detection
 
-_LEGACY_CHARS = frozenset(_TCVN3_DECODE) | _VNI_CHARS
-_TOKEN = re.compile("(?:[^\\W\\d_]|[" + re.escape("".join(sorted(_LEGACY_CHARS))) + "])+")
+LEGACY_CHARS = frozenset(_TCVN3_DECODE) | _VNI_CHARS
+_TOKEN = re.compile("(?:[^\\W\\d_]|[" + re.escape("".join(sorted(LEGACY_CHARS))) + "])+")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
@@ -374,9 +376,9 @@ def _verdicts(text: str) -> list[_Verdict]:
 
 def _analyse(text: str) -> tuple[str | None, str | None]:
     """(the confident encoding or None, None / "ambiguous" / "invalid" when it is not confident)."""
-    if not any(c in _LEGACY_CHARS for c in text):
+    if not any(c in LEGACY_CHARS for c in text):
         return None, None
-    if any(c in _VN_SPECIFIC or unicodedata.combining(c) for c in text):
+    if any(c in VN_SPECIFIC or unicodedata.combining(c) for c in text):
         return None, None  # real Unicode Vietnamese
     verdicts = _verdicts(text)
     confident = [v for v in verdicts if v.confident]
@@ -402,23 +404,6 @@ def detect_legacy(text: str) -> str | None:
     they already are.
     """
     return _analyse(normalize_text(text))[0]
-
-
-class LegacyEncodingError(ValueError):
-    """Text that looks typed in a legacy font (TCVN3/VNI) but does not convert to valid Vietnamese."""
-
-    def __init__(self, value: str, reason_vi: str | None = None, reason_en: str | None = None):
-        shown = value if len(value) <= 60 else value[:59] + "…"
-        self.value = value
-        self.reason_vi = reason_vi or (
-            f"văn bản '{shown}' có vẻ được gõ bằng phông chữ cũ (TCVN3/VNI) nhưng không chuyển được sang "
-            "Unicode; hãy chuyển phông bằng Unikey (Công cụ chuyển mã) rồi gửi lại"
-        )
-        self.reason_en = reason_en or (
-            f"the text '{shown}' seems typed in a legacy font (TCVN3/VNI) and cannot be converted to "
-            "Unicode; convert it with Unikey's converter and send it again"
-        )
-        super().__init__(f"{self.reason_vi} | {self.reason_en}")
 
 
 def _decode(text: str, encoding: str) -> str:
@@ -451,27 +436,6 @@ def fix_text(value: str) -> tuple[str, str | None]:
 
 
 # ---------------------------------------------------------------------------- CSV bytes
-
-
-class CsvEncodingError(UnicodeDecodeError):
-    """CSV bytes in no encoding we can read. A ValueError (via UnicodeDecodeError) with reasons."""
-
-    def __init__(self, data: bytes, start: int, end: int, detail: str):
-        super().__init__("cp1258", data, start, end, detail)
-        line = data.count(b"\n", 0, start) + 1
-        byte = data[start : start + 1].hex().upper() or "?"
-        self.line = line
-        self.reason_vi = (
-            f"không đọc được bảng mã của tệp CSV (byte 0x{byte} ở dòng {line} không thuộc UTF-8 hay "
-            "Windows-1258); hãy mở tệp bằng Excel và lưu lại dạng 'CSV UTF-8 (Comma delimited)'"
-        )
-        self.reason_en = (
-            f"cannot tell the encoding of the CSV file (byte 0x{byte} on line {line} is neither UTF-8 "
-            "nor Windows-1258); open it in Excel and save it again as 'CSV UTF-8 (Comma delimited)'"
-        )
-
-    def __str__(self) -> str:
-        return f"{self.reason_vi} | {self.reason_en}"
 
 
 def decode_csv_bytes(data: bytes) -> tuple[str, str]:

@@ -54,7 +54,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
 from baocao.config import Project  # noqa: E402
-from baocao.templates import HEADER_ROW, _deterministic_bytes, make_templates  # noqa: E402
+from baocao.templates import HEADER_ROW, deterministic_bytes, make_templates  # noqa: E402
 from baocao.textenc import encode_tcvn3, encode_vni  # noqa: E402
 
 YEAR = 2025
@@ -235,7 +235,7 @@ def load(data: bytes) -> openpyxl.Workbook:
 
 
 def save(wb: openpyxl.Workbook) -> bytes:
-    return _deterministic_bytes(wb, YEAR)
+    return deterministic_bytes(wb, YEAR)
 
 
 def headers(ws, row: int = HEADER_ROW) -> dict[str, int]:
@@ -355,6 +355,8 @@ class Case:
     value: str | None = None
     reason_contains: str | None = None
     remove: tuple[str, ...] = ()
+    #: other files the case needs in the folder: (the name they take, how they are made)
+    extra: tuple[tuple[str, Callable[[dict[str, bytes]], bytes]], ...] = ()
     accounting: dict | None = None
     kept: list[dict] = field(default_factory=list)
 
@@ -372,11 +374,18 @@ class Case:
             "value": self.value,
             "reason_contains": self.reason_contains,
         }
+        if self.extra:
+            out["extra"] = [{"case_file": self.extra_name(i), "place_as": name} for i, (name, _b) in enumerate(self.extra)]
         if self.accounting is not None:
             out["accounting"] = self.accounting
         if self.kept:
             out["kept"] = self.kept
         return out
+
+
+    def extra_name(self, i: int) -> str:
+        stem = self.name.rsplit(".", 1)[0]
+        return f"{stem}.extra-{i + 1}{Path(self.extra[i][0]).suffix}"
 
 
 def acc(read: int, kept: int, rejected: int = 0, blank: int = 0, total: int = 0, *, file: str = A,
@@ -815,6 +824,13 @@ CASES: list[Case] = [
 ]
 
 
+# A sheet sent as CSV stands for that sheet of its workbook, which must then hold no rows: the
+# CSV cases come with the workbook's "Hoạt động" sheet emptied (header only).
+for _case in CASES:
+    if _case.place_as == CSV_AS and not _case.extra:
+        _case.extra = ((A, b_only_headers),)
+
+
 # ---- the narrative and the report's metadata (read by baocao.narrative, not by the cleaner)
 def narrative_with(line: str, heading: str = "Ưu điểm") -> tuple[bytes, int]:
     """The base narrative with the paragraph under ``heading`` replaced by ``line``; (bytes, its line)."""
@@ -837,7 +853,7 @@ CASES += [
          reason_contains="phông chữ cũ TCVN3 (đọc đúng là: 'Công tác tuyên truyền được triển khai"),
     Case("narrative-html.md", "An HTML <script> line in the narrative: refused, it would reach the report.",
          "nhan-dinh.md", b_bytes(NARRATIVE_HTML), "error", file="nhan-dinh.md", sheet="", row=NARRATIVE_HTML_ROW,
-         reason_contains="không được chứa thẻ HTML"),
+         column="1", reason_contains="không được chứa thẻ HTML"),
     Case("meta-not-utf8.yml", "The report's metadata saved in Windows-1258.", "thong-tin-bao-cao.yml",
          lambda base: to_cp1258(META), "error", file="thong-tin-bao-cao.yml", sheet="", row=1,
          reason_contains="không được lưu dạng UTF-8"),
@@ -847,6 +863,213 @@ CASES += [
          reason_contains="thiếu khóa bắt buộc 'ngay_bao_cao'"),
 ]
 
+
+
+# ---- issue 11: what offices really send
+def b_hidden_alias_sheet(base):
+    """A hidden sheet named by an alias of the Quỹ sheet ('Quỹ VNN'), first in the workbook, with
+    only the payments: it must never be read in place of the visible sheet."""
+    wb = load(base[M])
+    hidden = wb.copy_worksheet(wb[FUND])
+    hidden.title = "Quỹ VNN"
+    rows = [r for r in range(HEADER_ROW + 1, last_row(hidden) + 1) if hidden.cell(row=r, column=2).value == "Thu"]
+    for r in reversed(rows):
+        hidden.delete_rows(r)
+    hidden.sheet_state = "hidden"
+    wb.move_sheet(hidden, offset=-wb.index(hidden))
+    return save(wb)
+
+
+def b_hidden_only(base):
+    wb = load(base[A])
+    wb[ACT].sheet_state = "hidden"
+    return save(wb)
+
+
+def b_changed_households(name: str, households: int):
+    def build(base):
+        wb = load(base[name])
+        ws = wb["Hộ gia đình"]
+        ws.cell(row=HEADER_ROW + 1, column=headers(ws)["Số hộ"], value=households)
+        return save(wb)
+    return build
+
+
+def b_merged_occasion(base):
+    """Three gifts of one occasion with 'Dịp' merged down over their rows, as offices do."""
+    wb = load(base[M])
+    ws = wb["Tặng quà"]
+    first = None
+    for i, (recipient, count) in enumerate((("Trẻ em", 40), ("Hộ nghèo", 15), ("Người cao tuổi", 10))):
+        row = append_row(ws, {"Ngày": D(YEAR, 9, 20), "Dịp": "Tết Trung thu" if i == 0 else None,
+                              "Đối tượng": recipient, "Khu": "Toàn phường", "Số suất": count,
+                              "Trị giá mỗi suất (đồng)": 100_000, "Thành tiền (đồng)": count * 100_000,
+                              "Nguồn kinh phí": "Nhân dân"})
+        first = first or row
+    col = openpyxl.utils.get_column_letter(headers(ws)["Dịp"])
+    ws.merge_cells(f"{col}{first}:{col}{first + 2}")
+    return save(wb)
+
+
+def b_signature_block(base):
+    wb = load(base[A])
+    ws = wb[ACT]
+    r = last_row(ws)
+    ws.cell(row=r + 1, column=8, value=f"Bình Ngọc, ngày 05 tháng 12 năm {YEAR}")
+    ws.cell(row=r + 2, column=2, value="Người lập biểu")
+    ws.cell(row=r + 2, column=8, value="TRƯỞNG BAN")
+    ws.cell(row=r + 3, column=2, value="(Ký, ghi rõ họ tên)")
+    ws.cell(row=r + 3, column=8, value="(Ký, ghi rõ họ tên)")
+    ws.cell(row=r + 6, column=2, value="Phạm Thị Lan")
+    ws.cell(row=r + 6, column=8, value="Vũ Đức Anh")
+    return save(wb)
+
+
+def b_subtotals(base):
+    wb = load(base[M])
+    ws = wb[FUND]
+    append_row(ws, fund_row())
+    for label, amount in (("Cộng tháng 4", 3_000_000), ("Lũy kế từ đầu năm", 28_000_000),
+                          ("Tổng thu", 28_000_000), ("Cộng phát sinh", 77_000_000),
+                          ("Tồn quỹ cuối năm", 39_000_000)):
+        append_row(ws, {"Nội dung": label, "Số tiền (đồng)": amount}, row=last_row(ws) + 1)
+    return save(wb)
+
+
+def b_formula_without_value(base):
+    return with_activity(base, changed(**{"Số lượt người": "=20+15"}))  # openpyxl stores no result
+
+
+def b_stray_cell(base):
+    wb = load(base[A])
+    wb[ACT]["A1048576"] = " "
+    return save(wb)
+
+
+def b_inflated_sheet(base):
+    """A valid workbook whose activity sheet's XML inflates 20 MB of white space (ratio ≈ 1000)."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(base[A]))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                head, sep, tail = data.partition(b"<sheetData>")
+                data = head + b" " * 20_000_000 + sep + tail
+            new = zipfile.ZipInfo(info.filename, date_time=(2025, 1, 1, 0, 0, 0))
+            new.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(new, data, compresslevel=9)
+    return out.getvalue()
+
+
+def b_without_sheet(name: str, sheet: str):
+    def build(base):
+        wb = load(base[name])
+        wb.remove(wb[sheet])
+        return save(wb)
+    return build
+
+
+SUPERVISION_CSV = [{"Ngày": "12/08/2025", "Nội dung giám sát": "Giám sát việc thực hiện chính sách BHYT học sinh",
+                    "Hình thức": "Phối hợp", "Số cuộc": 1, "Số kiến nghị": 2, "Đã giải quyết": 2,
+                    "Sai phạm phát hiện": 0}]
+SUPERVISION_HEADERS = ["Ngày", "Nội dung giám sát", "Hình thức", "Số cuộc", "Số kiến nghị", "Đã giải quyết",
+                       "Sai phạm phát hiện"]
+SUP_CSV_AS = "mttq-phuong--giam-sat.csv"
+META_LINES = META.rstrip("\n")
+NARRATIVE_EMOJI, NARRATIVE_EMOJI_ROW = narrative_with("Phong trào được nhân dân hưởng ứng 👍 nhiệt tình.")
+TYPED = ("Chi $5 cho @Nguyễn Văn A, {{ mẫu }} [x]{onfocus=alert(1)} a\\b 2*3*4 = 24; tỷ lệ 50%; 12:30; ~1~ ^2^\n"
+         "::: {onmouseover=alert(2)}\n#1 việc trọng tâm, | cột |, =, :smile:, &amp;")
+NARRATIVE_HASH, NARRATIVE_HASH_ROW = narrative_with("Kết quả nổi bật của năm:\n# Nhiều mô hình hay được nhân rộng.")
+NARRATIVE_TYPED, _ = narrative_with(TYPED)
+
+CASES += [
+    Case("hidden-sheet-alias.xlsx", "A hidden sheet named by an alias of the Quỹ sheet ('Quỹ VNN'), first in the "
+         "workbook and holding only the payments: reported, never read instead of the visible sheet.", M,
+         b_hidden_alias_sheet, "warning", file=M, sheet="Quỹ VNN", reason_contains="sheet đang bị ẩn",
+         accounting=acc(4, 4, file=M, sheet=FUND)),
+    Case("hidden-sheet-only.xlsx", "The activity sheet hidden (no visible sheet of that table).", A, b_hidden_only,
+         "error", file=A, sheet=ACT, reason_contains="khớp tên nhưng đang bị ẩn"),
+    Case("resent-copy-1.xlsx", "A corrected copy 'ban-ctmt-khu-2 (1).xlsx' sent next to the original: two files "
+         "for one khu.", "ban-ctmt-khu-2 (1).xlsx", b_changed_households("ban-ctmt-khu-2.xlsx", 625), "error",
+         file="ban-ctmt-khu-2.xlsx", sheet="",
+         reason_contains="có 2 tệp cùng là 'ban-ctmt-khu-2.xlsx': 'ban-ctmt-khu-2 (1).xlsx', 'ban-ctmt-khu-2.xlsx'"),
+    Case("resent-copy-windows.xlsx", "Windows' 'mttq-phuong - Copy.xlsx' next to the original.",
+         "mttq-phuong - Copy.xlsx", lambda base: base[M], "error", file=M, sheet="",
+         reason_contains="có 2 tệp cùng là 'mttq-phuong.xlsx'"),
+    Case("near-name-capitals.xlsx", "The ward's workbook saved as 'MTTQ Phuong.xlsx' (capitals, a space, no "
+         "hyphen): read as mttq-phuong.xlsx, with a warning.", "MTTQ Phuong.xlsx", lambda base: base[M], "warning",
+         remove=(M,), file="MTTQ Phuong.xlsx", sheet="", reason_contains="tên tệp khác tên chuẩn 'mttq-phuong.xlsx'",
+         accounting=acc(4, 4, file="MTTQ Phuong.xlsx", sheet=FUND)),
+    Case("near-name-khu.xlsx", "Khu 3's workbook saved as 'Ban CTMT Khu 3.xlsx': read as ban-ctmt-khu-3.xlsx.",
+         "Ban CTMT Khu 3.xlsx", lambda base: base["ban-ctmt-khu-3.xlsx"], "warning", remove=("ban-ctmt-khu-3.xlsx",),
+         file="Ban CTMT Khu 3.xlsx", sheet="", reason_contains="tên tệp khác tên chuẩn 'ban-ctmt-khu-3.xlsx'",
+         accounting=acc(1, 1, file="Ban CTMT Khu 3.xlsx", sheet="Hộ gia đình")),
+    Case("khu-file-missing.yml", "Khu 4's workbook missing, nothing declared (the metadata as in the base year).",
+         "thong-tin-bao-cao.yml", b_bytes(META.encode("utf-8")), "error", remove=("ban-ctmt-khu-4.xlsx",),
+         file="ban-ctmt-khu-4.xlsx", sheet="", reason_contains="thiếu tệp số liệu 'ban-ctmt-khu-4.xlsx' của Khu 4"),
+    Case("khu-no-activity.yml", "Khu 4's workbook missing, and the metadata declares 'khu_khong_hoat_dong: "
+         "[\"Khu 4\"]': built without it, with a warning.", "thong-tin-bao-cao.yml",
+         b_bytes((META_LINES + '\nkhu_khong_hoat_dong: ["Khu 4"]\n').encode("utf-8")), "warning",
+         remove=("ban-ctmt-khu-4.xlsx",), file="ban-ctmt-khu-4.xlsx", sheet="", reason_contains="Khu 4 không có hoạt động"),
+    Case("khu-declared-but-sent.yml", "Khu 4 declared without activity, yet its workbook is in the folder.",
+         "thong-tin-bao-cao.yml", b_bytes((META_LINES + '\nkhu_khong_hoat_dong: ["Khu 4"]\n').encode("utf-8")),
+         "error", file="ban-ctmt-khu-4.xlsx", sheet="", reason_contains="khai báo khu 'Khu 4' không có số liệu"),
+    Case("file-not-sent.yml", "No targets file this year, declared as 'tep_khong_gui: [\"chi-tieu.xlsx\"]'.",
+         "thong-tin-bao-cao.yml", b_bytes((META_LINES + '\ntep_khong_gui: ["chi-tieu.xlsx"]\n').encode("utf-8")),
+         "warning", remove=("chi-tieu.xlsx",), file="chi-tieu.xlsx", sheet="", reason_contains="không có tệp 'chi-tieu.xlsx'"),
+    Case("merged-occasion-column.xlsx", "Three gifts with 'Dịp' merged down over their rows: each row has it.", M,
+         b_merged_occasion, "ok", accounting=acc(5, 5, file=M, sheet="Tặng quà"),
+         kept=[kept("gifts", 7, "occasion", "trung_thu", file=M), kept("gifts", 8, "occasion", "trung_thu", file=M),
+               kept("gifts", 9, "occasion", "trung_thu", file=M)]),
+    Case("khu-to-3.xlsx", "'Tổ 3' (a group, not a khu) in the Khu column: rejected with the candidates, not "
+         "read as Khu 3.", A, lambda base: with_activity(base, changed(**{"Khu": "Tổ 3"})), "rejected", file=A,
+         sheet=ACT, row=8, column="Khu", value="Tổ 3",
+         reason_contains="không chỉ rõ một khu dân cư của đơn vị (có thể là: Khu 3)"),
+    Case("khu-1-2.xlsx", "'Khu 1-2' (two khu in one cell): rejected with both candidates.", A,
+         lambda base: with_activity(base, changed(**{"Khu": "Khu 1-2"})), "rejected", file=A, sheet=ACT, row=8,
+         column="Khu", value="Khu 1-2", reason_contains="(có thể là: Khu 1, Khu 2)"),
+    Case("meta-duplicate-key.yml", "The document number typed twice in the metadata (YAML keeps the last).",
+         "thong-tin-bao-cao.yml", b_bytes((META_LINES + '\nso: "13"\n').encode("utf-8")), "error",
+         file="thong-tin-bao-cao.yml", sheet="", row=len(META_LINES.splitlines()) + 1, column="so",
+         reason_contains="có khóa 'so' hai lần (dòng 2 và dòng"),
+    Case("formula-without-value.xlsx", "A formula written by a program, never computed by Excel ('=20+15' with "
+         "no stored result).", A, b_formula_without_value, "error", file=A, sheet=ACT, row=8, column="Số lượt người",
+         reason_contains="ô có công thức nhưng tệp không lưu kết quả"),
+    Case("signature-block.xlsx", "A date line, 'Người lập biểu' / 'TRƯỞNG BAN', '(Ký, ghi rõ họ tên)' and the "
+         "signers' names under the table: non-data rows, counted.", A, b_signature_block, "ok",
+         accounting=acc(9, 3, blank=2, total=4)),
+    Case("subtotal-forms.xlsx", "'Cộng tháng 4', 'Lũy kế từ đầu năm', 'Tổng thu', 'Cộng phát sinh', 'Tồn quỹ cuối "
+         "năm' rows in the Quỹ sheet: total rows, counted, never summed.", M, b_subtotals, "ok",
+         accounting=acc(10, 5, total=5, file=M, sheet=FUND)),
+    Case("xlsm-workbook.xlsm", "The ward's workbook saved as a macro-enabled .xlsm (a route data/README.md "
+         "documents).", "mttq-phuong.xlsm", lambda base: base[M], "ok", remove=(M,),
+         accounting=acc(4, 4, file="mttq-phuong.xlsm", sheet=FUND)),
+    Case("csv-sheet-beside-workbook.csv", "The 'Giám sát' sheet sent as 'mttq-phuong--giam-sat.csv' next to the "
+         "workbook, which no longer has that sheet (a route data/README.md documents).", SUP_CSV_AS,
+         b_csv(csv_text(SUPERVISION_CSV, headers_=SUPERVISION_HEADERS)), "ok",
+         extra=((M, b_without_sheet(M, "Giám sát")),),
+         accounting=acc(1, 1, file=SUP_CSV_AS, sheet="Giám sát", header_row=1)),
+    Case("csv-sheet-and-sheet.csv", "'mttq-phuong--giam-sat.csv' next to a workbook whose 'Giám sát' sheet has data "
+         "too: two sources for one sheet.", SUP_CSV_AS, b_csv(csv_text(SUPERVISION_CSV, headers_=SUPERVISION_HEADERS)),
+         "error", file=M, sheet="Giám sát", reason_contains="cũng là sheet này"),
+    Case("stray-cell-row-1048576.xlsx", "One stray space in A1048576 (the used range reaches Excel's last row): "
+         "read as fast as its three rows.", A, b_stray_cell, "ok", accounting=acc(3, 3)),
+    Case("inflated-sheet.xlsx", "A sheet whose XML inflates 20 MB of white space (1000:1): refused before it is "
+         "decompressed.", A, b_inflated_sheet, "error", file=A, sheet="",
+         reason_contains="không phải số liệu bình thường"),
+    Case("narrative-emoji.md", "A pasted emoji (👍) in the narrative: the PDF fonts cannot draw it.", "nhan-dinh.md",
+         b_bytes(NARRATIVE_EMOJI), "error", file="nhan-dinh.md", sheet="", row=NARRATIVE_EMOJI_ROW,
+         column=str(1 + "Phong trào được nhân dân hưởng ứng ".__len__()), reason_contains="không in được bằng phông chữ"),
+    Case("narrative-hash-line.md", "A line of a paragraph starting with '# ' (a heading to Markdown): refused "
+         "with its line.", "nhan-dinh.md", b_bytes(NARRATIVE_HASH), "error", file="nhan-dinh.md", sheet="",
+         row=NARRATIVE_HASH_ROW + 1, column="1", reason_contains="chỉ dùng tiêu đề cấp 2"),
+    Case("narrative-typed-markup.md", "Prose with what offices type: '$5', '@name', '{{', '[x]{onfocus=…}', "
+         "'::: {onmouseover=…}', a backslash, '#' at a line start, '|', ':smile:': rendered as typed.",
+         "nhan-dinh.md", b_bytes(NARRATIVE_TYPED), "ok"),
+]
 
 # =============================================================================== writing
 def readme(cases: list[Case]) -> str:
@@ -882,6 +1105,9 @@ def main(argv: list[str] | None = None) -> int:
     assert len(names) == len(set(names)), "case names must be unique"
     for case in CASES:
         (out / case.name).write_bytes(case.build(base))
+        for i, (_name, build) in enumerate(case.extra):
+            (out / case.extra_name(i)).write_bytes(build(base))
+            keep.add(case.extra_name(i))
         stem = case.name.rsplit(".", 1)[0]
         text = json.dumps(case.expected(), ensure_ascii=False, indent=2) + "\n"
         (out / f"{stem}.expected.json").write_text(text, encoding="utf-8")

@@ -1,0 +1,202 @@
+"""Excel workbooks (.xlsx, .xlsm) as grids: what a person sees in Excel, and only that.
+
+- Only the cells that hold a value are read, so the cost follows the data: a sheet whose used
+  range reaches row 1,048,576 because of one stray space reads as fast as its data.
+- Before anything is decompressed, every member of the workbook's zip is checked against
+  :data:`MAX_MEMBER_BYTES` and :data:`MAX_RATIO` (a "zip bomb" is refused with a message).
+- Hidden sheets are marked (:attr:`Grid.hidden`); the readers never take data from them.
+- A vertically merged cell holds its value on every row it spans that has data of its own.
+- A formula whose result the file does not hold (a workbook written by a program and never
+  opened in Excel) becomes :class:`FormulaWithoutValue`, never an empty cell.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import warnings
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from ..errors import InputError, Location
+from .grid import FormulaWithoutValue, Grid
+
+#: Largest decompressed size of one member of a workbook (a sheet's XML, the shared strings).
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+#: Largest decompression ratio of a member above :data:`RATIO_FLOOR_BYTES` (as Apache POI's
+#: ZipSecureFile: real sheets compress 5-30 times; a "zip bomb" thousands of times).
+MAX_RATIO = 100
+RATIO_FLOOR_BYTES = 8 * 1024 * 1024
+#: Largest decompressed size of the whole workbook.
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_FORMULA_HINT = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _unreadable(rel: str, detail_vi: str, detail_en: str) -> InputError:
+    return InputError(
+        Location(rel),
+        f"không mở được tệp Excel: {detail_vi}",
+        f"cannot open the Excel file: {detail_en}",
+        hint_vi="mở tệp bằng Excel, lưu lại dưới dạng Excel Workbook (.xlsx) rồi chép lại vào thư mục số liệu",
+        hint_en="open it in Excel, save it again as an Excel Workbook (.xlsx) and copy it back into the data folder",
+    )
+
+
+def not_xlsx_reason(path: Path) -> tuple[str, str] | None:
+    """What a file named .xlsx really is, when its first bytes say it is no .xlsx at all."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head.startswith(b"PK"):
+        return None
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return ("tệp là Excel 97-2003 (.xls) đổi đuôi, hoặc tệp Excel có đặt mật khẩu",
+                "the file is an Excel 97-2003 (.xls) file renamed, or a password-protected workbook")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<", b"<!doctype")):
+        return ("tệp là trang HTML/XML đổi đuôi .xlsx, không phải tệp Excel",
+                "the file is an HTML/XML page renamed to .xlsx, not an Excel workbook")
+    if head and b"\x00" not in head:
+        return ("tệp là văn bản (có thể là CSV) đổi đuôi .xlsx, không phải tệp Excel",
+                "the file is plain text (perhaps CSV) renamed to .xlsx, not an Excel workbook")
+    return None
+
+
+def check_zip_limits(archive: zipfile.ZipFile, rel: str) -> None:
+    """Refuse a workbook whose members would decompress beyond the stated limits."""
+    total = 0
+    mib = 1024 * 1024
+    for info in archive.infolist():
+        size, packed = info.file_size, max(info.compress_size, 1)
+        total += size
+        too_big = size > MAX_MEMBER_BYTES
+        if too_big or (size > RATIO_FLOOR_BYTES and size / packed > MAX_RATIO):
+            why_vi = (f"lớn hơn {MAX_MEMBER_BYTES // mib} MiB" if too_big else
+                      f"nén {size // packed} lần, quá {MAX_RATIO} lần")
+            why_en = (f"more than {MAX_MEMBER_BYTES // mib} MiB" if too_big else
+                      f"compressed {size // packed} times, beyond {MAX_RATIO} times")
+            raise InputError(
+                Location(rel),
+                f"tệp Excel có phần '{info.filename}' giải nén ra {size // mib} MiB ({why_vi}): không phải "
+                "số liệu bình thường, không đọc",
+                f"the workbook's part '{info.filename}' decompresses to {size // mib} MiB ({why_en}): not "
+                "ordinary data, not read",
+                hint_vi="mở tệp bằng Excel, xóa các dòng, cột thừa (Ctrl+End để tìm ô cuối), lưu lại rồi gửi lại; "
+                "hoặc chép số liệu sang tệp mẫu mới",
+                hint_en="open it in Excel, delete the stray rows and columns (Ctrl+End finds the last cell), save "
+                "and send it again; or copy the data into a fresh template",
+            )
+    if total > MAX_TOTAL_BYTES:
+        raise InputError(
+            Location(rel),
+            f"tệp Excel giải nén ra {total // mib} MiB, quá giới hạn {MAX_TOTAL_BYTES // mib} MiB",
+            f"the workbook decompresses to {total // mib} MiB, beyond the {MAX_TOTAL_BYTES // mib} MiB limit",
+            hint_vi="chia số liệu ra nhiều tệp hoặc xóa các sheet không cần",
+            hint_en="split the data or delete the sheets that are not needed",
+        )
+
+
+def open_xlsx(path: Path, rel: str) -> list[Grid]:
+    import openpyxl  # imported here: it is the slow import of the readers
+
+    what = not_xlsx_reason(path)
+    if what is not None:
+        raise _unreadable(rel, *what)
+    grids = []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_zip_limits(archive, rel)
+            formulas = _formulas_without_value(archive)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's "extension not supported" chatter
+            wb = openpyxl.load_workbook(path, data_only=True, read_only=False, keep_links=False)
+            try:
+                for ws in wb.worksheets:
+                    grids.append(_grid(ws, formulas.get(ws.title, {})))
+            finally:
+                wb.close()
+    except (MemoryError, InputError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to open is the file's, told as such
+        detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+        raise _unreadable(
+            rel,
+            f"tệp bị hỏng hoặc chưa lưu xong ({detail})",
+            f"the file is damaged or was not completely saved ({detail})",
+        ) from None
+    return grids
+
+
+def _grid(ws, formulas: dict[tuple[int, int], FormulaWithoutValue]) -> Grid:
+    """The cells of a sheet that hold a value, row by row, with merged ranges filled downwards."""
+    by_row: dict[int, dict[int, object]] = defaultdict(dict)
+    for (r, c), cell in ws._cells.items():  # only the cells the file has: never the whole used range
+        value = cell.value
+        if value is None:
+            value = formulas.get((r, c))
+        if value is not None:
+            by_row[r][c] = value
+    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    for min_row, min_col, max_row, _max_col in merged:
+        value = by_row.get(min_row, {}).get(min_col) if max_row > min_row else None
+        if value is None:
+            continue
+        for r in range(min_row + 1, max_row + 1):
+            cells = by_row.get(r)
+            if cells:  # a row with data of its own: the merged value is its value too
+                cells.setdefault(min_col, value)
+    numbers = sorted(by_row)
+    width = max((max(cells) for cells in by_row.values()), default=0)
+    rows = [[by_row[r].get(c) for c in range(1, width + 1)] for r in numbers]
+    return Grid(ws.title, rows, merged, row_numbers=numbers, hidden=ws.sheet_state != "visible")
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its XML part in the zip (from the workbook and its relationships)."""
+    try:
+        book = ET.fromstring(archive.read("xl/workbook.xml"))
+        rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError):
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL}Relationship")}
+    parts = {}
+    for sheet in book.iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(f"{_REL}id"), "")
+        if target:
+            parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", target))
+    return parts
+
+
+def _formulas_without_value(archive: zipfile.ZipFile) -> dict[str, dict[tuple[int, int], FormulaWithoutValue]]:
+    """Per sheet, the formula cells whose file holds no result."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    found: dict[str, dict[tuple[int, int], FormulaWithoutValue]] = {}
+    for name, part in _sheet_parts(archive).items():
+        try:
+            data = archive.read(part)
+        except KeyError:
+            continue
+        if not _FORMULA_HINT.search(data):
+            continue
+        cells = {}
+        for _event, el in ET.iterparse(io.BytesIO(data), events=("end",)):
+            if el.tag != f"{_MAIN}c":
+                continue
+            formula = el.find(f"{_MAIN}f")
+            if formula is not None and not el.findtext(f"{_MAIN}v") and el.get("t") != "inlineStr":
+                coord = el.get("r", "")
+                if coord:
+                    cells[coordinate_to_tuple(coord)] = FormulaWithoutValue(coord, "=" + (formula.text or ""))
+            el.clear()
+        if cells:
+            found[name] = cells
+    return found
+

@@ -129,6 +129,9 @@ def test_lists_and_emphasis_are_kept_and_only_those():
     assert {"Strong", "Emph"} <= _kinds(doc["blocks"][0])
     assert inline("**a** *b* _c_") == "**a** *b* *c*"
     assert to_markdown(["    thụt lề bốn dấu cách"]) == "thụt lề bốn dấu cách"  # not a code block
+    item = _pandoc_json(to_markdown(["- 2. mục có số", "- + dấu cộng"]), QUARTO_LIKE)["blocks"]
+    assert [b["t"] for b in item] == ["BulletList"] and _kinds(item) <= ALLOWED
+    assert _plain(to_markdown(["- 2. mục có số"]), QUARTO_LIKE) == "- 2. mục có số"
 
 
 @pytest.fixture(scope="module")

@@ -11,17 +11,15 @@ import pytest
 
 from baocao.parse import (
     ValueParseError,
-    area_number,
     excel_error,
     is_blank,
-    is_total_row_label,
-    is_whole_unit,
     parse_date,
     parse_integer,
     parse_money,
     parse_month,
     parse_number,
 )
+from baocao.labels import area_number, is_total_row_label, is_whole_unit
 
 NAN = float("nan")
 
@@ -498,7 +496,7 @@ def test_is_not_total_row_label(text: object) -> None:
      ("Khu 1 và khu 3", "khu", (1, 3)), ("Khu 1 (cũ)", "khu", (1,)), ("Khu 1 - Vĩ Dạ", "khu", (1,))],
 )  # fmt: skip
 def test_area_reference_says_kind_and_every_number(text, kind, numbers):
-    from baocao.parse import area_reference
+    from baocao.labels import area_reference
 
     ref = area_reference(text)
     assert (ref.kind, ref.numbers) == (kind, numbers)
@@ -522,6 +520,6 @@ def test_subtotal_and_balance_labels_are_totals(text):
      ("Tuyên truyền", False), ("Người cao tuổi", False), (12, False)],
 )  # fmt: skip
 def test_signature_lines(text, expected):
-    from baocao.parse import is_signature_label
+    from baocao.labels import is_signature_label
 
     assert is_signature_label(text) is expected

@@ -59,9 +59,7 @@ def _line(text: str) -> str:
     """A line of a paragraph, safe at the start of a line as well."""
     body = inline(" ".join(text.split()))
     body = _LINE_START.sub(r"\1\\\2", body)
-    if body[:1] in ("-", "+", "•"):
-        body = "\\" + body if body[:1] != "•" else body
-    return body
+    return "\\" + body if body[:1] in ("-", "+") else body
 
 
 @dataclass
@@ -99,8 +97,7 @@ def to_markdown(lines: list[str]) -> str:
                 out.append("")
             mark = (block.ordered[:-1] + ".") if block.ordered else "-"
             pad = "    " * block.level
-            text = " ".join(" ".join(ln.split()) for ln in block.lines)
-            out.append(f"{pad}{mark} {inline(text) or escape_text(text)}")
+            out.append(f"{pad}{mark} {_line(' '.join(block.lines))}")
         else:
             out.append("")
             out.extend(_line(ln) for ln in block)

@@ -99,7 +99,7 @@ def _plan(project: Project, year: int, log: Callable[[str], None]) -> dict[str, 
     """File name → bytes, for every file of the year's folder."""
     from .narrative import META_FILE, NARRATIVE_FILE
 
-    from .parse import area_number
+    from .labels import area_number
 
     ref = project.reference
     files: dict[str, bytes] = {}

@@ -18,12 +18,10 @@ import numpy as np
 
 from ..config import Catalogue, ColumnSpec, Project
 from ..errors import CellError, LegacyEncodingError, Reject, ValueParseError, quote, show_value
+from ..labels import AreaReference, area_reference, is_whole_unit
 from ..parse import (
-    AreaReference,
-    area_reference,
     excel_error,
     is_blank,
-    is_whole_unit,
     parse_date,
     parse_integer,
     parse_money,

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..config import ConfigError, Item, Reference, load_yaml
 from ..errors import InputError, Location, Reject
 from ..narrative import META_FILE, NARRATIVE_FILE
-from ..parse import area_number, area_reference
+from ..labels import area_number, area_reference
 from ..textenc import fold_key, remove_diacritics
 
 #: Files of a year's folder that are not tables (read by baocao.narrative).
@@ -82,9 +82,6 @@ class FolderPlan:
 
     def files_of(self, file_key: str) -> list[Path]:
         return sorted(p for s in self.slots if s.file_key == file_key for p in s.paths())
-
-    def slot_of(self, path: Path) -> Slot | None:
-        return next((s for s in self.slots if path in s.paths()), None)
 
 
 def read_declared(raw_dir: Path, reference: Reference, areas: tuple[Item, ...]) -> tuple[Declared, list[InputError]]:

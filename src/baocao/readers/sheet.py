@@ -11,7 +11,8 @@ import numpy as np
 
 from ..config import SourceSpec, TableSpec
 from ..errors import InputError, Location
-from ..parse import TOTAL_LABEL_STARTS, is_blank, is_signature_label, is_total_row_label
+from ..labels import TOTAL_LABEL_STARTS, is_signature_label, is_total_row_label
+from ..parse import is_blank
 from .grid import HEADER_SEARCH_ROWS, Columns, FormulaWithoutValue, Grid, no_gc
 from .headers import HeaderMatch, find_header
 
@@ -106,10 +107,8 @@ def _refuse_formulas_without_value(read: SheetRead, rel: str, sheet: str) -> Non
         marked = [k for k, u in enumerate(uniques) if isinstance(u, FormulaWithoutValue)]
         if not marked:
             continue
-        hit = np.flatnonzero(np.isin(codes, marked))
-        if len(hit):
-            found.append((int(read.row_numbers[hit[0]]), name, uniques[codes[hit[0]]]))
-            found.extend((int(read.row_numbers[i]), name, uniques[codes[i]]) for i in hit[1:])
+        hit = np.flatnonzero(np.isin(codes, marked)).tolist()
+        found.extend((int(read.row_numbers[i]), name, uniques[codes[i]]) for i in hit)
     if not found:
         return
     found.sort(key=lambda f: (f[0], f[2].cell))
@@ -233,8 +232,8 @@ def _words_only(table: Columns, rows: slice) -> np.ndarray:
     out = np.ones(n, dtype=bool)
     for j in range(table.width):
         codes, uniques = table.column(j, rows)
-        ok = np.fromiter((is_blank(u) or _is_words(u) for u in uniques), dtype=bool, count=len(uniques))
-        out &= ok[codes] if len(codes) else out
+        if len(codes):
+            out &= np.fromiter((is_blank(u) or _is_words(u) for u in uniques), dtype=bool, count=len(uniques))[codes]
     return out
 
 

@@ -38,6 +38,8 @@ from .parse import (
     parse_month,
     parse_number,
 )
+from .reconcile import check_totals
+from .reconcile import frame_of as reconcile_frame
 from .textenc import _LEGACY_CHARS, _VN_SPECIFIC, LegacyEncodingError, fix_text, normalize_text
 
 WHOLE_UNIT = "toan-phuong"
@@ -54,6 +56,8 @@ class CleanResult:
     rejects: list[Reject]
     warnings: list[Reject]
     accounting: pd.DataFrame
+    #: the sheets' own total rows compared with the kept rows (baocao.reconcile.Check)
+    checks: list = field(default_factory=list)
 
     def rejects_frame(self) -> pd.DataFrame:
         return _problems_frame(self.rejects)
@@ -680,12 +684,14 @@ def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> Clea
     reader.check_files()
     tables: dict[str, pd.DataFrame] = {}
     rejects: list[Reject] = []
+    checks: list = []
     accounting_rows = []
     for name, spec in ref.tables.items():
         reads = reader.read_table(spec)
         frame, table_rejects, counts = clean_table(spec, reads, ctx)
         tables[name] = frame
         rejects.extend(table_rejects)
+        checks.extend(check_totals(spec, reads, frame))
         for read in reads:
             k = (read.file, read.sheet)
             for header in read.extra_headers:
@@ -708,9 +714,10 @@ def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> Clea
     accounting = pd.DataFrame(accounting_rows, columns=ACCOUNTING_COLUMNS)
     accounting = accounting.sort_values(["file", "sheet"], kind="stable").reset_index(drop=True)
     _check_accounting(accounting)
+    ctx.warnings.extend(c.warning() for c in checks if c.is_warning)
     if not reader.problems:
         _warn_missing_areas(project, tables, ctx)
-    result = CleanResult(year, tables, rejects, reader.notes + ctx.warnings, accounting)
+    result = CleanResult(year, tables, rejects, reader.notes + ctx.warnings, accounting, checks)
     if reader.problems:
         raise InputProblems(reader.problems, folder=folder, partial=result)
     return result
@@ -757,6 +764,7 @@ def write_clean(result: CleanResult, out_dir: Path) -> list[Path]:
     written.append(write_text(out_dir / "rejects.csv", _to_csv(result.rejects_frame())))
     written.append(write_text(out_dir / "warnings.csv", _to_csv(result.warnings_frame())))
     written.append(write_text(out_dir / "accounting.csv", _to_csv(result.accounting)))
+    written.append(write_text(out_dir / "reconciliation.csv", _to_csv(reconcile_frame(result.checks))))
     return written
 
 

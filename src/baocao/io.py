@@ -196,6 +196,9 @@ class SheetRead:
     cells: dict[str, tuple[np.ndarray, list]] = field(default_factory=dict)
     blank_rows: int = 0
     total_rows: list[int] = field(default_factory=list)
+    #: The total rows' cells, as ``cells`` (one entry per total row, in ``total_rows`` order):
+    #: kept so that the office's own totals can be compared with the rows (baocao.reconcile).
+    total_cells: dict[str, tuple[np.ndarray, list]] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -628,6 +631,8 @@ def _read_rows(table: Columns, match: HeaderMatch, read: SheetRead) -> None:
     is_data = ~blank & ~total & ~table_blank
     read.blank_rows = int(blank.sum()) + int((~blank & ~total & table_blank).sum())  # + a note in the margin only
     read.total_rows = (np.flatnonzero(is_total) + start + 1).tolist()
+    totals = np.flatnonzero(is_total) + start
+    read.total_cells = {col.name: table.column(i, totals) for i, col in match.columns.items()}
     rows = np.flatnonzero(is_data) + start
     read.row_numbers = rows + 1
     read.cells = {col.name: table.column(i, rows) for i, col in match.columns.items()}

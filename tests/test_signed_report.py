@@ -114,7 +114,7 @@ def test_the_signed_report_holds_no_data_quality_tables(pdf, text):
 
 
 def test_the_glossary_defines_every_declared_figure(text, metrics):
-    glossary = text[text.index("Cách tính các chỉ tiêu, số liệu của báo cáo"):]
+    glossary = text[text.index("Giải thích các chỉ tiêu, số liệu"):]
     for ind in metrics["indicators"].values():
         def typographic(t: str) -> str:  # pandoc prints "…" as “…”
             return re.sub(r'"([^"]*)"', "“\\1”", t)

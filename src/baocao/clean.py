@@ -763,8 +763,8 @@ def write_clean(result: CleanResult, out_dir: Path) -> list[Path]:
         written.append(write_text(out_dir / f"{name}.csv", _to_csv(frame)))
     written.append(write_text(out_dir / "rejects.csv", _to_csv(result.rejects_frame())))
     written.append(write_text(out_dir / "warnings.csv", _to_csv(result.warnings_frame())))
-    written.append(write_text(out_dir / "accounting.csv", _to_csv(result.accounting)))
     written.append(write_text(out_dir / "reconciliation.csv", _to_csv(reconcile_frame(result.checks))))
+    written.append(write_text(out_dir / "accounting.csv", _to_csv(result.accounting)))
     return written
 
 

@@ -476,12 +476,14 @@ class Tables:
         align = "l" + "".join("l" if ind["unit"] == "khu" and b["by"] == "area" else "r" for ind in inds)
         return table(headers, rows, align, caption, widths=widths)
 
-    def glossary(self, caption: str) -> Md:
-        """Each figure the report states, with its definition (indicators.yml)."""
-        rows = [[Md(str(i)), ind["name"], ind["unit"], ind["definition"]]
-                for i, ind in enumerate((self.ind[c] for c in self.project.reference.declared), start=1)]
-        return table(["TT", "Chỉ tiêu, số liệu", "Đơn vị tính", "Cách tính"], rows, "rlll", caption,
-                     widths=[5, 30, 11, 54])
+    def glossary(self) -> Md:
+        """Each figure the report states, with its unit and definition (indicators.yml), as a
+        numbered list in body text."""
+        lines = []
+        for i, code in enumerate(self.project.reference.declared, start=1):
+            ind = self.ind[code]
+            lines.append(f"{i}. **{md_escape(ind['name'])}** ({md_escape(ind['unit'])}): {md_escape(ind['definition'])}")
+        return Md("\n".join(lines))
 
     def models(self, caption: str) -> Md:
         rows = [[Md(str(i)), r["area"], r["model"], Md("Có" if r["recognised"] else "–")]

@@ -403,10 +403,6 @@ def _f(value, decimals: int | None = None) -> Md:
     return Md(vn.fmt_number(value, decimals))
 
 
-def _pct(value) -> Md:
-    return Md("–" if value is None else vn.fmt_number(value, 1))
-
-
 class Tables:
     """The report's tables, built from metrics; the template decides where each goes."""
 

@@ -38,7 +38,6 @@ Usage::
 
 import argparse
 import calendar
-import csv
 import datetime as dt
 import math
 import os
@@ -83,14 +82,15 @@ def fold(text: str) -> str:
 
 
 class Reference:
-    """inputs.yml, catalogues.yml, indicators.csv and baocao.yml, with look-ups."""
+    """inputs.yml, catalogues.yml, indicators.yml and baocao.yml, with look-ups."""
 
     def __init__(self, root: Path = ROOT):
         ref = root / "data" / "reference"
         self.inputs = yaml.safe_load((ref / "inputs.yml").read_text(encoding="utf-8"))
         self.catalogues = yaml.safe_load((ref / "catalogues.yml").read_text(encoding="utf-8"))
-        with open(ref / "indicators.csv", encoding="utf-8", newline="") as f:
-            self.indicators = {row["code"]: row for row in csv.DictReader(f)}
+        declared = yaml.safe_load((ref / "indicators.yml").read_text(encoding="utf-8"))
+        # the chỉ tiêu (the codes chi-tieu.xlsx takes), with their name, unit, direction and kind
+        self.indicators = {code: {"code": code, **declared["indicators"][code]} for code in declared["chi_tieu"]}
         self.config = yaml.safe_load((root / "baocao.yml").read_text(encoding="utf-8"))
         self.tables = self.inputs["tables"]
 
@@ -106,7 +106,7 @@ class Reference:
 
     def resolve(self, catalogue: str, text: str) -> str | None:
         key = fold(text)
-        if catalogue == "indicators":   # the codes of indicators.csv
+        if catalogue == "indicators":   # the chỉ tiêu codes of indicators.yml
             return next((code for code in self.indicators if fold(code) == key), None)
         for e in self.catalogues[catalogue]:
             if key in {fold(e["name"]), *map(fold, e.get("aliases") or [])}:
@@ -1336,7 +1336,7 @@ def num(value) -> float:
 
 
 def compute_actuals(tables: list[Table]) -> dict[str, float]:
-    """Each indicator's result, as indicators.csv defines it (all supervision sessions, all
+    """Each indicator's result, as indicators.yml defines it (all supervision sessions, all
     critique opinions), from the valid rows."""
     R = ref()
     by = {}

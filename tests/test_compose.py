@@ -14,8 +14,10 @@ from baocao.compose import (
     Tables,
     _change_vs,
     _lower_first,
+    _pct_of_plan,
     _remarks,
     _target_with_unit,
+    _with_unit,
     _vs_plan,
     environment,
     md_escape,
@@ -123,8 +125,19 @@ def test_results_against_the_plan_read_like_a_report():
     assert _vs_plan(ind(value=145, achievement_pct=100, status="đạt")) == "đạt 100,0% kế hoạch"
     assert _vs_plan(ind(value=4, target=5, achievement_pct=80, status="chưa đạt")) == \
         "mới đạt 80,0% kế hoạch, chưa đạt chỉ tiêu"
-    lower = ind(kind="percent", unit="%", direction="lower", value=0.85, target=1, achievement_pct=None)
-    assert _vs_plan(lower) == "vượt kế hoạch là không quá 1,0%"
+    # The verdict with the numbers that explain it (issue 10): a ceiling, a rate, a count.
+    lower = ind(kind="percent", unit="%", direction="lower", value=0.85, target=1, achievement_pct=None, decimals=1,
+                target_decimals=1)
+    assert _vs_plan(lower) == "chỉ tiêu: không quá 1,0%; vượt chỉ tiêu"
+    miss = ind(kind="percent", unit="%", direction="lower", value=0.42, target=0.4, achievement_pct=None,
+               status="chưa đạt", decimals=2, target_decimals=1)
+    assert _with_unit(miss) == "0,42%" and _vs_plan(miss) == "chỉ tiêu: không quá 0,4%; chưa đạt chỉ tiêu"
+    rate = ind(kind="percent", unit="%", value=68.75, target=72, achievement_pct=95.486111, status="chưa đạt",
+               decimals=1, target_decimals=1)
+    assert _with_unit(rate) == "68,8%" and _vs_plan(rate) == "chỉ tiêu: 72,0%; chưa đạt chỉ tiêu"
+    assert _pct_of_plan(rate) == "95,5%"  # 68,75 / 72 at full precision, not 68,8 / 72 = 95,6
+    almost = ind(value=99.96, target=100, achievement_pct=99.96, status="chưa đạt", achievement_decimals=2)
+    assert _vs_plan(almost) == "mới đạt 99,96% kế hoạch, chưa đạt chỉ tiêu"
     assert _vs_plan(ind(target=None, status=None, achievement_pct=None)) == ""
     assert _remarks(ind(), 2023) == " (đạt 113,8% kế hoạch; tăng 22,2% so với năm 2022)"
     assert _remarks(ind()) == " (đạt 113,8% kế hoạch)"
@@ -135,17 +148,18 @@ def test_results_against_the_plan_read_like_a_report():
 
 def test_change_against_each_earlier_year():
     assert _change_vs(ind(value=165), 135) == "+22,2%"
-    assert _change_vs(ind(value=473.45), 499.8) == "-5,3%"
+    assert _change_vs(ind(value=473.45), 499.8) == "\u22125,3%"  # the minus sign, the same in HTML and PDF
     assert _change_vs(ind(value=4), 4) == "0,0%"
     assert _change_vs(ind(value=4), None) == "–" and _change_vs(ind(value=4), 0) == "–"
     assert _change_vs(ind(kind="percent", value=94.07), 92.0) == "+2,1\u00a0điểm\u00a0%"
-    assert _change_vs(ind(kind="percent", value=0.85), 1.38) == "-0,5\u00a0điểm\u00a0%"
+    assert _change_vs(ind(kind="percent", value=0.85), 1.38) == "\u22120,5\u00a0điểm\u00a0%"
 
 
 def test_names_inside_sentences():
     assert _lower_first("Tỷ lệ hòa giải thành") == "tỷ lệ hòa giải thành"
     assert _lower_first('Nhà "Đại đoàn kết" xây mới') == 'nhà "Đại đoàn kết" xây mới'
     assert _lower_first("Ban Công tác Mặt trận đăng ký") == "Ban Công tác Mặt trận đăng ký"
+    assert _lower_first("MTTQ chủ trì") == "MTTQ chủ trì" and _lower_first("Nhân dân") == "nhân dân"
     assert _target_with_unit(ind(target=5, unit="căn")) == "5 căn"
     assert _target_with_unit(ind(kind="percent", unit="%", target=61.5)) == "61,5%"
 

@@ -88,7 +88,9 @@ def test_pdf_states_key_totals_in_vietnamese_form(pdf_text, metrics):
     assert f"{vn.fmt_int(ind['tuyen_truyen_luot']['value'])} lượt người" in text
     assert f"{vn.fmt_number(ind['quy_vnn_thu']['value'], 1, trim=True)} triệu đồng" in text
     assert vn.fmt_percent(ind["ty_le_gdvh"]["value"]) in text
-    assert vn.fmt_dong(metrics["fund"]["closing"]) in text
+    # one money unit per sentence: the closing balance in triệu đồng, like receipts and payments
+    closing = vn.fmt_number(metrics["fund"]["closing"] / 1e6, 1, trim=True)
+    assert f"số dư cuối năm {closing} triệu đồng" in text
     assert re.search(r"\d\.\d{3}", text), "thousands are grouped with dots"
     assert not re.search(r"\d,\d{3}\b(?!,)", text.replace("2024-2029", "")), "no English thousands separators"
 
@@ -98,8 +100,9 @@ def test_metrics_follow_from_the_tidy_data(build_2023, metrics):
     receipts = fund.loc[fund["direction"] == "thu", "amount"].sum()
     assert metrics["indicators"]["quy_vnn_thu"]["value"] == pytest.approx(receipts / 1e6)
     activity = pd.read_csv(build_2023 / "data" / "activity.csv")
-    assert sum(a["participants"] for a in metrics["by_area"]) == activity.loc[
-        activity["area"].str.startswith("khu-"), "participants"].sum()
+    # per khu: the Ban Công tác Mặt trận's own activities, the rows of its own workbook
+    own = activity[activity["source_file"].str.startswith("ban-ctmt-khu-")]
+    assert sum(a["participants"] for a in metrics["by_area"]) == own["participants"].sum()
 
 
 def test_pdf_has_numbered_tables_and_charts(pdf_text):

@@ -198,11 +198,27 @@ def test_filled_templates_read_back_with_zero_rejects(tmp_path):
     corpus = load_corpus_maker()
     project = small_project(tmp_path / "p")
     made = {p.name: p for p in make_templates(project, YEAR)}
-    rows_of = {"mttq-phuong.xlsx": corpus.WARD_ROWS, "to-chuc-thanh-vien.xlsx": corpus.ORG_ROWS,
+    # Filled in as an office does, the year continuing the last: the Quỹ opens at 2024's closing
+    # balance and each khu starts with 2024's poor and near-poor households (baocao.reconcile).
+    last = clean_year(project, YEAR - 1).tables
+    fund = last["fund_txn"]
+    closing = int(last["fund_balance"]["opening"].sum() + fund.loc[fund["direction"] == "thu", "amount"].sum()
+                  - fund.loc[fund["direction"] == "chi", "amount"].sum())
+    ward = {**corpus.WARD_ROWS, "Số dư quỹ": [{"Số dư đầu năm (đồng)": closing}]}
+    ends = last["households"].set_index("area")
+
+    def khu(n: int) -> dict[str, list[dict]]:
+        rows = corpus.khu_rows(n)
+        end = ends.loc[f"khu-{n}"]
+        rows["Hộ gia đình"] = [{**r, "Hộ nghèo đầu năm": int(end["poor_end"]),
+                                "Hộ cận nghèo đầu năm": int(end["near_poor_end"])} for r in rows["Hộ gia đình"]]
+        return rows
+
+    rows_of = {"mttq-phuong.xlsx": ward, "to-chuc-thanh-vien.xlsx": corpus.ORG_ROWS,
                "chi-tieu.xlsx": {"Chỉ tiêu": [r for r in corpus.TARGET_ROWS["Chỉ tiêu"] if r["Năm"] == YEAR + 1]}}
     for name, path in made.items():
         if path.suffix == ".xlsx":
-            rows = rows_of.get(name) or corpus.khu_rows(int(name.removeprefix("ban-ctmt-khu-").removesuffix(".xlsx")))
+            rows = rows_of.get(name) or khu(int(name.removeprefix("ban-ctmt-khu-").removesuffix(".xlsx")))
             path.write_bytes(corpus.fill_workbook(path.read_bytes(), rows))
     made["thong-tin-bao-cao.yml"].write_text(corpus.META, encoding="utf-8")
     made["nhan-dinh.md"].write_text(corpus.narrative_text(), encoding="utf-8")
@@ -216,6 +232,23 @@ def test_filled_templates_read_back_with_zero_rejects(tmp_path):
     parser = build_parser()
     args = parser.parse_args(["--project", str(project.root), "validate", "--year", str(YEAR), "--strict"])
     assert args.func(args) == 0
+
+
+def test_no_doubled_word_in_sheet_titles(made):
+    """ "SỐ DƯ QUỸ … ĐẦU NĂM 2025", never "ĐẦU NĂM NĂM 2025" (issue 10)."""
+    _project, paths, _before, _notes = made
+    for path in paths:
+        if path.suffix != ".xlsx":
+            continue
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(max_row=4, values_only=True):
+                for value in row:
+                    words = str(value or "").upper().split()
+                    assert not any(a == b and not a.isdigit() for a, b in zip(words, words[1:])), (path.name, value)
+    wb = openpyxl.load_workbook(next(p for p in paths if p.name == "mttq-phuong.xlsx"))
+    titles = [c for row in wb["Số dư quỹ"].iter_rows(max_row=4, values_only=True) for c in row if c]
+    assert f'SỐ DƯ QUỸ "VÌ NGƯỜI NGHÈO" ĐẦU NĂM {YEAR}' in titles
 
 
 def test_new_year_command(tmp_path, capsys):

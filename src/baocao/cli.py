@@ -98,10 +98,24 @@ def cmd_build(args) -> int:
             data_dir = Path(r["outputs"]["qmd"]).parent / "data" / "rejects.csv"
             console.print(f"[{r['label']}] {r['rejected_rows']} dòng số liệu bị loại / rows rejected: "
                           f"{project.rel(data_dir)}", markup=False)
+    records = {}
+    for r in results:
+        if r["exit_code"]:
+            continue
+        folder = Path(r["outputs"]["qmd"]).parent
+        record = folder / f"chat-luong-so-lieu-{r['job']['year']}.html"
+        mismatches = _reconciliation_mismatches(folder)
+        if record.exists():
+            records[r["label"]] = record
+        if mismatches:
+            console.print(f"[{r['label']}] {mismatches} số liệu không khớp khi đối chiếu với dòng tổng cộng hoặc "
+                          f"năm trước / figure(s) that do not reconcile: {project.rel(record)}", markup=False)
     ok = [r for r in results if not r["exit_code"]]
     if ok:
         console.print("Tệp đã tạo / files produced:")
         for r in ok:
+            if r["label"] in records:
+                console.print(f"  {project.rel(records[r['label']])}", markup=False)
             for fmt in ("html", "pdf"):
                 if fmt in r["outputs"]:
                     note = ""
@@ -111,6 +125,24 @@ def cmd_build(args) -> int:
                                 else "  (PDF thường, không phải PDF/A / a plain PDF, not PDF/A)")
                     console.print(f"  {project.rel(Path(r['outputs'][fmt]))}{note}", markup=False)
     return max((r["exit_code"] for r in failed), default=0)
+
+
+def _reconciliation_mismatches(build_dir: Path) -> int:
+    """Totals and continuity checks of a finished build that do not agree."""
+    import csv
+    import json
+
+    count = 0
+    path = build_dir / "data" / "reconciliation.csv"
+    if path.exists():
+        with open(path, encoding="utf-8") as fh:
+            count += sum(1 for row in csv.DictReader(fh) if row["status"] in ("mismatch", "explained"))
+    try:
+        metrics = json.loads((build_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return count
+    return count + sum(1 for c in metrics.get("checks", {}).get("continuity", [])
+                       if c["status"] in ("mismatch", "explained"))
 
 
 def cmd_validate(args) -> int:
@@ -127,6 +159,8 @@ def cmd_validate(args) -> int:
     from .errors import InputError, InputProblems, Location
     from .narrative import load_meta, load_narrative
     from .summary import file_summary, problem_lines
+    from .metrics import history_year
+    from .reconcile import continuity_checks
 
     def pd_isna(value) -> bool:
         return value is None or (isinstance(value, float) and value != value)
@@ -154,6 +188,13 @@ def cmd_validate(args) -> int:
                     except BaocaoError as exc:
                         errors.append(InputError(Location(p.rel(p.raw_dir(year))), exc.message_vi, exc.message_en,
                                                  hint_vi=exc.hint_vi, hint_en=exc.hint_en))
+            # This year against last year: the Quỹ's opening balance, the households at the
+            # start of the year, the targets set for this year (baocao.reconcile).
+            continuity = []
+            if result is not None and not errors:
+                previous, _notes = history_year(p, year - 1)
+                continuity = [c for c in continuity_checks(p, year, result.tables, previous) if c.is_warning]
+                result.warnings.extend(c.warning() for c in continuity)
             summary = file_summary(result, errors)
             table = Table(title=f"Năm {label} ({p.rel(p.raw_dir(year))}/): số dòng theo tệp / rows per file",
                           box=box.SQUARE, title_justify="left")
@@ -176,16 +217,22 @@ def cmd_validate(args) -> int:
                           "read = kept + rejected + blank + total rows (never summed again)", markup=False)
             rejects = result.rejects if result is not None else []
             warnings = result.warnings if result is not None else []
-            lines = problem_lines(errors, rejects, warnings)
+            checks = [w for w in warnings if w.extra.get("check")]  # totals and continuity that do not agree
+            lines = problem_lines(errors, rejects, [w for w in warnings if not w.extra.get("check")])
+            for line in problem_lines([], [], checks):  # "a warning, an error with --strict"
+                lines.append(line.replace("CẢNH BÁO / WARNING", "LỖI / ERROR", 1) if args.strict else line)
             if lines:
                 console.print(f"Vấn đề / problems ({len(lines)}):", markup=False)
                 for line in lines:
                     console.print(line, markup=False, soft_wrap=True)
             rejected = result.rows_rejected if result is not None else 0
-            fails = bool(errors) or (args.strict and rejected > 0)
+            fails = bool(errors) or (args.strict and (rejected > 0 or bool(checks)))
             status = max(status, 1 if fails else 0)
             verdict = "chưa dùng được / cannot build" if fails else "dùng được / can build"
-            why = " (--strict: có dòng bị loại / rows were rejected)" if args.strict and rejected and not errors else ""
+            why = ""
+            if args.strict and not errors and (rejected or checks):
+                why = (f" (--strict: {rejected} dòng bị loại, {len(checks)} số liệu đối chiếu bị lệch / "
+                       f"{rejected} row(s) rejected, {len(checks)} figure(s) that do not reconcile)")
             console.print(f"Năm {label}: {len(errors)} lỗi, {rejected} dòng bị loại, {len(warnings)} cảnh báo / "
                           f"{len(errors)} error(s), {rejected} row(s) rejected, {len(warnings)} warning(s): "
                           f"{verdict}{why}", markup=False)
@@ -358,7 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a year's input files only")
     years(p)
-    p.add_argument("--strict", action="store_true", help="fail when any row is rejected")
+    p.add_argument("--strict", action="store_true",
+                   help="fail when any row is rejected or a total or last year's figure does not reconcile")
     p.set_defaults(func=cmd_validate)
 
     p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: every unit)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 import unicodedata
 from dataclasses import asdict
 from pathlib import Path
@@ -86,56 +87,85 @@ def _amount(value, unit: str) -> Md:
     return Md("–" if value is None else vn.fmt_amount(value, unit))
 
 
+MINUS = "\u2212"  # the minus sign, written out: typst would turn "-5" into "−5" and HTML would not
+
+
+def _decimals(ind: dict, key: str = "value") -> int:
+    """How many decimals to print: the year's result with the decimals metrics chose (more than
+    declared where fewer would misstate the verdict), a target exactly as it was set."""
+    declared = ind.get("declared_decimals", 0 if ind["kind"] == "count" else 1)
+    if key == "value":
+        return ind.get("decimals", declared)
+    if key in ("target", "next_target"):
+        value = ind.get(key)
+        least = 1 if ind["kind"] == "percent" else 0
+        return ind.get(f"{key}_decimals", least if value is None or float(value).is_integer() else max(least, 1))
+    return declared  # earlier years
+
+
+def _number(ind: dict, key: str = "value", value=None) -> str:
+    value = ind.get(key) if value is None else value
+    if value is None:
+        return "–"
+    return vn.fmt_number(value, _decimals(ind, key))
+
+
 def _value(ind: dict) -> Md:
     """An indicator's value in its unit, without the unit ("425,3"; "95,5%" for rates)."""
-    value = ind["value"]
-    if value is None:
+    if ind["value"] is None:
         return Md("–")
-    if ind["kind"] == "percent":
-        return Md(vn.fmt_percent(value))
-    decimals = 0 if ind["kind"] == "count" or float(value).is_integer() else 1
-    return Md(vn.fmt_number(value, decimals))
+    return Md(_number(ind) + ("%" if ind["kind"] == "percent" else ""))
 
 
 def _target(ind: dict, key: str = "target") -> Md:
     value = ind.get(key)
     if value is None:
         return Md("–")
-    if ind["kind"] == "percent":
-        return Md(vn.fmt_percent(value))
-    return Md(vn.fmt_number(value, 0 if float(value).is_integer() else 1))
+    return Md(_number(ind, key) + ("%" if ind["kind"] == "percent" else ""))
+
+
+def _past(ind: dict, value) -> Md:
+    """An earlier year's value, at the declared decimals."""
+    if value is None:
+        return Md("–")
+    return Md(_number(ind, "past", value) + ("%" if ind["kind"] == "percent" else ""))
+
+
+def _unit_after(text: str, unit: str) -> str:
+    if unit == "%":
+        return text + "%"
+    return f"{text} {unit}".rstrip()
+
+
+def _with_unit(ind: dict, key: str = "value") -> Md:
+    """The value in its unit: "165 cuộc", "473,5 triệu đồng", "245 triệu đồng", "0,85%"."""
+    value = ind.get(key)
+    if value is None:
+        return Md("–")
+    text = _number(ind, key)
+    if ind["kind"] == "money" and float(value).is_integer():
+        text = vn.fmt_number(value, 0)  # "245 triệu đồng", not "245,0 triệu đồng"
+    return Md(_unit_after(text, ind["unit"]))
 
 
 def _target_with_unit(ind: dict, key: str = "target") -> Md:
     """A target in its unit: "5 căn", "450 triệu đồng", "61,5%"."""
-    if ind.get(key) is None:
-        return Md("–")
-    return _with_unit({**ind, "value": ind[key]})
+    return _with_unit(ind, key)
 
 
 def _lower_first(text: object) -> str:
     """A name used inside a sentence: the first letter in lower case ("Tỷ lệ …" → "tỷ lệ …"),
-    unless the first word belongs to a proper name ("Ban Công tác Mặt trận …")."""
+    unless the first word is an abbreviation ("MTTQ chủ trì") or belongs to a proper name
+    ("Ban Công tác Mặt trận …")."""
     text = str(text)
     words = text.split(" ", 2)
-    if not text or (len(words) > 1 and words[1][:1].isupper()):
+    if not text or (len(words) > 1 and words[1][:1].isupper()) or sum(c.isupper() for c in words[0]) > 1:
         return text
     return text[:1].lower() + text[1:]
 
 
-def _with_unit(ind: dict) -> Md:
-    value = ind["value"]
-    if value is None:
-        return Md("–")
-    if ind["kind"] == "percent":
-        return Md(vn.fmt_percent(value))
-    if ind["unit"] == "triệu đồng":
-        return Md(f"{vn.fmt_number(value, 1, trim=True)} triệu đồng")
-    return Md(vn.fmt_amount(value, ind["unit"]))
-
-
 def _change(ind: dict) -> Md:
-    """'tăng 12,5% so với năm 2022' / 'tăng 0,8 điểm phần trăm …'; '' without a previous year."""
+    """'tăng 12,5%' / 'tăng 0,8 điểm phần trăm'; '' without a previous year."""
     if ind.get("change") is None:
         return Md("")
     change = ind["change"]
@@ -148,21 +178,30 @@ def _change(ind: dict) -> Md:
 
 
 STATUS_LABEL = {"vượt": "Vượt", "đạt": "Đạt", "chưa đạt": "Chưa đạt"}
+STATUS_TEXT = {"vượt": "vượt chỉ tiêu", "đạt": "đạt chỉ tiêu", "chưa đạt": "chưa đạt chỉ tiêu"}
+
+
+def _pct_of_plan(ind: dict) -> str:
+    pct = ind.get("achievement_pct")
+    return "–" if pct is None else vn.fmt_percent(pct, ind.get("achievement_decimals", 1))
 
 
 def _vs_plan(ind: dict) -> Md:
-    """The result against the year's plan, as a report says it: "đạt 104,2% kế hoạch",
-    "mới đạt 80,0% kế hoạch, chưa đạt chỉ tiêu"; for a rate that should stay low, "vượt kế
-    hoạch là không quá 1,0%". Empty without a target."""
+    """The result against the year's plan, as a report says it, with the numbers that explain
+    the verdict: "đạt 104,2% kế hoạch", "mới đạt 80,0% kế hoạch, chưa đạt chỉ tiêu"; for a rate,
+    "chỉ tiêu: 72,0%; chưa đạt chỉ tiêu", and for a rate that should stay low, "chỉ tiêu: không
+    quá 1,0%; vượt chỉ tiêu". Empty without a target. Verdicts are judged at full precision
+    (metrics); the value is printed with enough decimals to agree with them."""
     status = ind.get("status")
     if status is None or ind.get("target") is None:
         return Md("")
-    pct = ind.get("achievement_pct")
-    if pct is None:  # a rate that should stay low: the plan is a ceiling
-        return Md(f"{status} kế hoạch là không quá {_target(ind)}")
+    if ind["direction"] == "lower":
+        return Md(f"chỉ tiêu: không quá {_target_with_unit(ind)}; {STATUS_TEXT[status]}")
+    if ind["kind"] == "percent" or ind.get("achievement_pct") is None:
+        return Md(f"chỉ tiêu: {_target_with_unit(ind)}; {STATUS_TEXT[status]}")
     if status == "chưa đạt":
-        return Md(f"mới đạt {vn.fmt_percent(pct)} kế hoạch, chưa đạt chỉ tiêu")
-    return Md(f"đạt {vn.fmt_percent(pct)} kế hoạch")
+        return Md(f"mới đạt {_pct_of_plan(ind)} kế hoạch, chưa đạt chỉ tiêu")
+    return Md(f"đạt {_pct_of_plan(ind)} kế hoạch")
 
 
 def _remarks(ind: dict, year: int | None = None) -> Md:
@@ -178,8 +217,23 @@ def _remarks(ind: dict, year: int | None = None) -> Md:
     return Md(f" ({'; '.join(parts)})" if parts else "")
 
 
+@jinja2.pass_context
+def _said(context, ind: dict, year: int | None = None, *, remarks: bool = True) -> Md:
+    """The figure as its declaration's ``text`` states it ("165 cuộc tuyên truyền, vận động"),
+    then the plan and last year in parentheses (``year`` given: with the change)."""
+    indicators = context["ind"]
+    fields = {"value": _with_unit(ind), "number": _number(ind), "areas": str(context["m"]["unit"]["areas"])}
+    out = []
+    for literal, name, _spec, _conv in string.Formatter().parse(ind["text"]):
+        out.append(md_escape(literal) if literal else "")
+        if name:
+            out.append(fields[name] if name in fields else _number(indicators[name]))
+    text = "".join(out)
+    return Md(text + (_remarks(ind, year) if remarks else ""))
+
+
 def _change_vs(ind: dict, past) -> Md:
-    """This year against an earlier value: "+22,2%", "-5,3%"; rates in points: "+1,1 điểm %"."""
+    """This year against an earlier value: "+22,2%", "−5,3%"; rates in points: "+1,1 điểm %"."""
     value = ind.get("value")
     if value is None or past is None:
         return Md("–")
@@ -189,14 +243,14 @@ def _change_vs(ind: dict, past) -> Md:
         # No-break spaces: "+2,1 điểm %" never breaks inside a narrow column.
         if text == "0,0":
             return Md("0,0\u00a0điểm\u00a0%")
-        return Md(f"{'+' if diff > 0 else '-'}{text}\u00a0điểm\u00a0%")
+        return Md(f"{'+' if diff > 0 else MINUS}{text}\u00a0điểm\u00a0%")
     if not past:
         return Md("–")
     pct = (value - past) / past * 100
     text = vn.fmt_number(abs(pct), 1)
     if text == "0,0":
         return Md("0,0%")
-    return Md(f"{'+' if pct > 0 else '-'}{text}%")
+    return Md(f"{'+' if pct > 0 else MINUS}{text}%")
 
 
 def _achievement(ind: dict) -> Md:
@@ -204,7 +258,7 @@ def _achievement(ind: dict) -> Md:
     if status is None:
         return Md("–")
     if ind.get("achievement_pct") is not None:
-        return Md(f"{vn.fmt_percent(ind['achievement_pct'])} ({status})")
+        return Md(f"{_pct_of_plan(ind)} ({status})")
     return Md(status)
 
 
@@ -270,6 +324,9 @@ def environment(template_dir: Path) -> jinja2.Environment:
         target_with_unit=_target_with_unit,
         lower_first=_lower_first,
         remarks=_remarks,
+        said=_said,
+        pct_of_plan=lambda ind: Md(_pct_of_plan(ind)),
+        past=_past,
         yaml_str=yaml_str,
         yaml_list=yaml_list,
         percent=lambda v, d=1: Md("–" if v is None else vn.fmt_percent(v, d)),
@@ -346,10 +403,6 @@ def _f(value, decimals: int | None = None) -> Md:
     return Md(vn.fmt_number(value, decimals))
 
 
-def _pct(value) -> Md:
-    return Md("–" if value is None else vn.fmt_number(value, 1))
-
-
 class Tables:
     """The report's tables, built from metrics; the template decides where each goes."""
 
@@ -360,14 +413,13 @@ class Tables:
         self.year = metrics["year"]
 
     def _ordered(self, keep) -> list[dict]:
+        """The chỉ tiêu, in the order indicators.yml lists them."""
         return [self.ind[c] for c in self.project.reference.indicators if keep(self.ind[c])]
 
     def targets(self, caption: str) -> Md:
         rows = []
         for i, ind in enumerate(self._ordered(lambda x: x["target"] is not None), start=1):
-            pct = ind.get("achievement_pct")
-            rows.append([Md(str(i)), ind["name"], ind["unit"], _target(ind), _value(ind),
-                         Md("–" if pct is None else vn.fmt_percent(pct)),
+            rows.append([Md(str(i)), ind["name"], ind["unit"], _target(ind), _value(ind), Md(_pct_of_plan(ind)),
                          Md(STATUS_LABEL.get(ind.get("status"), "–"))])
         return table(["TT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "Tỷ lệ so với kế hoạch",
                       "Đánh giá"], rows, "rllrrrl", caption, widths=[5, 36, 12, 11, 11, 13, 12])
@@ -379,7 +431,7 @@ class Tables:
         rows = []
         for i, ind in enumerate(self._ordered(lambda x: x["value"] is not None), start=1):
             history = [ind["history"].get(str(y)) for y in years]
-            past = [_target({**ind, "v": v}, "v") for v in history]
+            past = [_past(ind, v) for v in history]
             changes = [_change_vs(ind, v) for v in history]
             rows.append([Md(str(i)), ind["name"], ind["unit"], *past, _value(ind), *changes])
         headers = ["TT", "Chỉ tiêu", "Đơn vị tính", *[f"Năm {y}" for y in years], f"Năm {self.year}",
@@ -395,50 +447,39 @@ class Tables:
         return table(["TT", "Chỉ tiêu", "Đơn vị tính", f"Thực hiện {self.year}", f"Chỉ tiêu {self.year + 1}"],
                      rows, "rllrr", caption, widths=[5, 49, 14, 16, 16])
 
-    def activity_by_area(self, caption: str) -> Md:
-        rows, tot = [], [0, 0, 0, 0]
-        for a in self.m["by_area"]:
-            rows.append([a["name"], _f(a["activities"]), _f(a["sessions"]), _f(a["participants"]), _f(a["cnx_sessions"])])
-            for k, key in enumerate(("activities", "sessions", "participants", "cnx_sessions")):
-                tot[k] += a[key]
-        rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(t)}**") for t in tot]])
-        return table(["Khu dân cư", "Số hoạt động", "Số cuộc", "Số lượt người", 'Buổi "Ngày chủ nhật xanh"'],
-                     rows, "lrrrr", caption)
+    BY_HEADER = {"area": "Khu dân cư", "field": "Lĩnh vực", "mode": "Hình thức giám sát", "level": "Cấp khen",
+                 "recipient_type": "Đối tượng"}
 
-    def areas_wide(self, caption: str) -> Md:
-        rows = []
-        for a in self.m["by_area"]:
-            rows.append([a["name"], _f(a["households"]), _f(a["population"]), _f(a["poor_start"]), _f(a["poor_end"]),
-                         _pct(a["poor_rate"]), _f(a["near_poor_end"]), _pct(a["gdvh_rate"]),
-                         Md("Đạt" if a["kdc_van_hoa"] else "Chưa đạt"), _f(a["sessions"]), _f(a["participants"]),
-                         _f(a["waste_tonnes"], 1), _f(a["mediation_received"]), _f(a["mediation_success"]), _f(a["models"])])
-        areas = self.m["by_area"]
+    def breakdown(self, name: str, caption: str, widths: Sequence[int] | None = None) -> Md:
+        """A declared breakdown (indicators.yml ``breakdowns``): one row per khu, lĩnh vực…,
+        one column per figure, and a total row that is each figure's own value."""
+        b = self.m["breakdowns"][name]
+        inds = [self.ind[c] for c in b["indicators"]]
+        areas = self.m["unit"]["areas"]
 
-        def total(key: str) -> float:
-            return sum(a[key] or 0 for a in areas)
+        def cell(ind: dict, value, total: bool = False) -> Md:
+            if ind["unit"] == "khu" and b["by"] == "area":  # a khu has the title or not
+                text = f"{_number(ind, 'past', value)}/{areas}" if total else ("Đạt" if value else "Chưa đạt")
+            elif value is None:
+                text = "–"
+            else:  # the total is the figure the text states, printed as the text prints it
+                text = vn.fmt_number(value, _decimals(ind, "value" if total else "past"))
+            return Md(f"**{text}**") if total else Md(text)
 
-        households = total("households")
-        # Rates of the whole ward, weighted by households (= the rate of the summed counts).
-        poor_rate = total("poor_end") / households * 100 if households else None
-        gdvh_rate = (sum((a["gdvh_rate"] or 0) * (a["households"] or 0) for a in areas) / households
-                     if households else None)
-        cultured = sum(1 for a in areas if a["kdc_van_hoa"])
+        rows = [[r["name"], *[cell(ind, r["values"][ind["code"]]) for ind in inds]] for r in b["rows"]]
+        rows.append([Md("**Cộng**"), *[cell(ind, b["total"][ind["code"]], total=True) for ind in inds]])
+        headers = [self.BY_HEADER.get(b["by"], ""), *[ind["short"] for ind in inds]]
+        align = "l" + "".join("l" if ind["unit"] == "khu" and b["by"] == "area" else "r" for ind in inds)
+        return table(headers, rows, align, caption, widths=widths)
 
-        def bold(text: str) -> Md:
-            return Md(f"**{text}**")
-
-        rows.append([bold("Cộng"), bold(vn.fmt_int(households)), bold(vn.fmt_int(total("population"))),
-                     bold(vn.fmt_int(total("poor_start"))), bold(vn.fmt_int(total("poor_end"))),
-                     bold(_pct(poor_rate)), bold(vn.fmt_int(total("near_poor_end"))), bold(_pct(gdvh_rate)),
-                     bold(f"{cultured}/{len(areas)}"), bold(vn.fmt_int(total("sessions"))),
-                     bold(vn.fmt_int(total("participants"))), bold(vn.fmt_number(total("waste_tonnes"), 1)),
-                     bold(vn.fmt_int(total("mediation_received"))), bold(vn.fmt_int(total("mediation_success"))),
-                     bold(vn.fmt_int(total("models")))])
-        headers = ["Khu dân cư", "Số hộ", "Nhân khẩu", "Hộ nghèo đầu năm", "Hộ nghèo cuối năm", "Tỷ lệ hộ nghèo (%)",
-                   "Hộ cận nghèo cuối năm", "Tỷ lệ GĐVH (%)", "KDC văn hóa", "Số cuộc hoạt động", "Lượt người",
-                   "Rác thu gom (tấn)", "Vụ hòa giải", "Hòa giải thành", "Mô hình đăng ký"]
-        return table(headers, rows, "l" + "r" * 7 + "l" + "r" * 6, caption,
-                     widths=[9, 6, 7, 6, 6, 6, 6, 6, 6, 7, 7, 7, 6, 6, 6])
+    def glossary(self) -> Md:
+        """Each figure the report states, with its unit and definition (indicators.yml), as a
+        numbered list in body text."""
+        lines = []
+        for i, code in enumerate(self.project.reference.declared, start=1):
+            ind = self.ind[code]
+            lines.append(f"{i}. **{md_escape(ind['name'])}** ({md_escape(ind['unit'])}): {md_escape(ind['definition'])}")
+        return Md("\n".join(lines))
 
     def models(self, caption: str) -> Md:
         rows = [[Md(str(i)), r["area"], r["model"], Md("Có" if r["recognised"] else "–")]
@@ -450,7 +491,7 @@ class Tables:
         f = self.m["fund"]
         rows = [[Md("**Số dư đầu năm**"), Md(""), _f(f["opening"])]]
         for s in f["by_source"]:
-            rows.append([f"Thu từ: {s['name']}", _f(s["count"]), _f(s["amount"])])
+            rows.append([f"Thu từ: {_lower_first(s['name'])}", _f(s["count"]), _f(s["amount"])])
         rows.append([Md("**Cộng thu**"), _f(f["receipts_count"]), Md(f"**{vn.fmt_int(f['receipts'])}**")])
         for p in f["by_purpose"]:
             rows.append([f"Chi: {p['name']}", _f(p["count"]), _f(p["amount"])])
@@ -472,13 +513,6 @@ class Tables:
         return table(["TT", "Khu dân cư", "Diện hộ", "Hình thức", "Quỹ hỗ trợ (triệu đồng)", "Nguồn khác (triệu đồng)",
                       "Tình trạng"], rows, "rlllrrl", caption, widths=[5, 12, 23, 12, 16, 16, 16])
 
-    def supervision(self, caption: str) -> Md:
-        s = self.m["supervision"]
-        rows = [[r["name"], _f(r["sessions"]), _f(r["recommendations"]), _f(r["resolved"])] for r in s["by_mode"]]
-        rows.append([Md("**Cộng**"), Md(f"**{vn.fmt_int(s['sessions'])}**"), Md(f"**{vn.fmt_int(s['recommendations'])}**"),
-                     Md(f"**{vn.fmt_int(s['resolved'])}**")])
-        return table(["Hình thức giám sát", "Số cuộc", "Số kiến nghị", "Đã giải quyết"], rows, "lrrr", caption)
-
     def petitions(self, caption: str) -> Md:
         rows, tot = [], [0, 0, 0, 0]
         for p in self.m["petitions_by_month"]:
@@ -498,14 +532,6 @@ class Tables:
         return table(["Tổ chức", "Hội viên, đoàn viên", "Kết nạp mới", "Số hoạt động", "Số cuộc", "Lượt người tham gia"],
                      rows, "lrrrrr", caption, widths=[32, 15, 12, 13, 11, 17])
 
-    def fields(self, caption: str) -> Md:
-        """Activities per field (lĩnh vực)."""
-        fields = self.m.get("by_field", [])
-        rows = [[f["name"], _f(f["activities"]), _f(f["sessions"]), _f(f["participants"])] for f in fields]
-        totals = [sum(f[k] for f in fields) for k in ("activities", "sessions", "participants")]
-        rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(t)}**") for t in totals]])
-        return table(["Lĩnh vực", "Số hoạt động", "Số cuộc", "Lượt người tham gia"], rows, "lrrr", caption)
-
     def org_by_field(self, caption: str) -> Md:
         """Sessions per organisation (rows) and field (columns), with totals both ways."""
         fields = self.m.get("by_field", [])
@@ -519,19 +545,6 @@ class Tables:
                      Md(f"**{vn.fmt_int(sum(col_totals))}**")])
         return table(["Tổ chức", *[f["name"] for f in fields], "Cộng"], rows, "l" + "r" * (len(fields) + 1), caption,
                      widths=[10, *[9] * len(fields), 7])
-
-    def sources(self, caption: str) -> Md:
-        q = self.m["quality"]
-        rows = [[f["file"], _f(f["read"]), _f(f["kept"]), _f(f["rejected"]), _f(f["blank"]), _f(f["total"])]
-                for f in q["files"]]
-        rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(q[k])}**") for k in ("read", "kept", "rejected", "blank", "total_rows")]])
-        return table(["Tệp số liệu", "Dòng đọc", "Dòng dùng", "Dòng loại", "Dòng trống", "Dòng tổng cộng"],
-                     rows, "lrrrrr", caption)
-
-    def reject_reasons(self, caption: str) -> Md:
-        rows = [[r["reason_vi"], _f(r["rows"])] for r in self.m["quality"]["reject_reasons"]]
-        return table(["Lý do loại", "Số lượt"], rows, "lr", caption)
-
 
 def figure_md(figure: Figure, caption: str) -> Md:
     alt = figure.alt.replace('"', "'")

@@ -77,6 +77,25 @@ def _bar_labels(ax, bars, decimals: int = 0):
                     ha="center", va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")
 
 
+def _clear_of_the_line(v: float, left: float | None, right: float | None) -> dict:
+    """Where a point's label goes so that the line through the point does not cross it: above
+    a peak, below a valley, up and to the left on a rising line, up and to the right on a
+    falling one."""
+    rises_in = left is None or v > left
+    rises_out = right is None or right > v
+    falls_in = left is None or v < left
+    falls_out = right is None or right < v
+    if left is None and right is None:
+        return {"ha": "center", "va": "bottom", "xytext": (0, 5)}
+    if rises_in and rises_out:
+        return {"ha": "right", "va": "bottom", "xytext": (-5, 4)}
+    if falls_in and falls_out:
+        return {"ha": "left", "va": "bottom", "xytext": (5, 4)}
+    if (left is None or v < left) and (right is None or right > v):  # a valley
+        return {"ha": "center", "va": "top", "xytext": (0, -6)}
+    return {"ha": "center", "va": "bottom", "xytext": (0, 5)}  # a peak, or flat
+
+
 def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order."""
     plt = _setup()
@@ -98,7 +117,9 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     ax.set_xticks(list(xs), [f"Năm {y}" for y in years])
     ax.set_ylabel("triệu đồng")
     _vn_axis(ax)
-    ax.legend(frameon=False, loc="upper left")
+    ax.margins(y=0.12)  # room for the value labels above the tallest bar
+    # The legend sits above the plot, where no bar or label can be under it.
+    ax.legend(frameon=False, ncols=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     _save(fig, out_dir / "quy-vnn.svg")
     figures.append(Figure("figures/quy-vnn.svg", f'Quỹ "Vì người nghèo" qua các năm {years[0]}–{year} (triệu đồng)',
                           "Biểu đồ cột: số tiền vận động và chi của Quỹ Vì người nghèo theo từng năm, đơn vị triệu đồng"))
@@ -107,16 +128,20 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     areas = metrics["by_area"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH, 2.9))
     names = [a["name"] for a in areas]
-    bars = ax1.bar(names, [a["sessions"] for a in areas], color=PALETTE[0])
+    bars = ax1.bar(names, [a["sessions"] or 0 for a in areas], color=PALETTE[0])
     _bar_labels(ax1, bars)
-    ax1.set_title("Số cuộc hoạt động")
+    ax1.set_title("Số cuộc hoạt động", pad=10)
     _vn_axis(ax1)
-    bars = ax2.bar(names, [a["participants"] for a in areas], color=PALETTE[2])
+    ax1.margins(y=0.12)
+    bars = ax2.bar(names, [a["participants"] or 0 for a in areas], color=PALETTE[2])
     _bar_labels(ax2, bars)
-    ax2.set_title("Số lượt người tham gia")
+    ax2.set_title("Số lượt người tham gia", pad=10)
     _vn_axis(ax2)
+    ax2.margins(y=0.12)
     _save(fig, out_dir / "hoat-dong-khu.svg")
-    figures.append(Figure("figures/hoat-dong-khu.svg", f"Hoạt động của các Ban Công tác Mặt trận khu dân cư năm {year}",
+    title = metrics.get("breakdowns", {}).get("ban_ctmt_theo_khu", {}).get("title",
+                                                                       "Hoạt động của các Ban Công tác Mặt trận khu dân cư")
+    figures.append(Figure("figures/hoat-dong-khu.svg", f"{title} năm {year}",
                           "Hai biểu đồ cột: số cuộc hoạt động và số lượt người tham gia ở từng khu dân cư"))
 
     # 3. GĐVH and poverty rates over the years
@@ -128,12 +153,15 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
         vals = [ind[code]["history"].get(str(y)) if y != year else ind[code]["value"] for y in years]
         pts = [(str(y), v) for y, v in zip(years, vals) if v is not None]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=color)
-        for x, v in pts:
-            ax.annotate(fmt_number(v, 1), (x, v), ha="center", va="bottom", fontsize=9, xytext=(0, 4),
-                        textcoords="offset points")
-        ax.set_title(title)
+        decimals = ind[code].get("declared_decimals", 1)
+        for k, (x, v) in enumerate(pts):
+            left = pts[k - 1][1] if k else None
+            right = pts[k + 1][1] if k + 1 < len(pts) else None
+            ax.annotate(fmt_number(v, decimals), (x, v), fontsize=9, textcoords="offset points",
+                        **_clear_of_the_line(v, left, right))
+        ax.set_title(title, pad=10)
         _vn_axis(ax, 1)
-        ax.margins(y=0.25)
+        ax.margins(x=0.2, y=0.3)  # labels stay inside the plot, away from the axes
     _save(fig, out_dir / "gdvh-ho-ngheo.svg")
     figures.append(Figure("figures/gdvh-ho-ngheo.svg", f"Tỷ lệ hộ gia đình văn hóa và hộ nghèo, {years[0]}–{year}",
                           "Hai biểu đồ đường: tỷ lệ hộ đạt gia đình văn hóa và tỷ lệ hộ nghèo theo từng năm"))
@@ -180,13 +208,15 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
         labels = [textwrap.fill(i["name"], 34) for i in rows]
         bars = ax.barh(labels, [i["achievement_pct"] for i in rows], color=colors)
         ax.axvline(100, color="#444444", linewidth=1, linestyle="--")
-        for bar in bars:
-            ax.annotate(fmt_number(bar.get_width(), 1) + "%", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                        va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
+        # The values in a column to the right of the plot: the 100% line never crosses them.
+        for bar, i in zip(bars, rows):
+            ax.annotate(fmt_number(i["achievement_pct"], i.get("achievement_decimals", 1)) + "%",
+                        (1.0, bar.get_y() + bar.get_height() / 2), xycoords=("axes fraction", "data"),
+                        ha="left", va="center", fontsize=9, xytext=(6, 0), textcoords="offset points")
         ax.set_xlabel("% kế hoạch")
         _vn_axis(ax, 0, "x")
         ax.tick_params(axis="y", labelsize=9)
-        ax.margins(x=0.1)
+        ax.set_xlim(0, max(110.0, max(i["achievement_pct"] for i in rows) * 1.03))
         _save(fig, out_dir / "chi-tieu.svg")
         figures.append(Figure("figures/chi-tieu.svg", f"Mức độ thực hiện chỉ tiêu năm {year} (% kế hoạch)",
                               "Biểu đồ thanh ngang: phần trăm kế hoạch đạt được của từng chỉ tiêu, vạch đứt là 100%"))

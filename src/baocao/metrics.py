@@ -1,116 +1,219 @@
 """Every number the report states, with its earlier years, change, target and next target.
 
-Indicators are computed from the tidy tables by one function each (``INDICATORS``); their
-names, units and direction (is higher better?) come from ``data/reference/indicators.csv``.
+Every figure is declared once, in ``data/reference/indicators.yml`` (its table, the rows it
+counts, how they are aggregated, its unit, rounding, direction and wording), and computed here
+from that declaration alone: :class:`Evaluator` reads the declaration, never a function per
+figure. The declared breakdown tables (by khu, lĩnh vực, hình thức…) are computed the same way,
+so a table's total row is the figure the text states.
+
 Earlier years are cleaned in memory from their own raw folders, so that one year's build does
 not depend on another year's build having run (years stay independent jobs).
-Values are kept in the indicator's unit of measure (money in triệu đồng, rates in %), and are
-compared with targets at the precision the report prints them, so that "95,5% / chỉ tiêu 95,5%"
-never reads "chưa đạt".
+
+Results are judged against their targets at full precision ("đạt" only when the result really
+meets the target), and each entry says how many decimals to print so that the printed result
+and target tell the same verdict (0,42% against "không quá 0,4%" is printed 0,42%, never 0,4%).
 """
 
 from __future__ import annotations
 
+import ast
 import math
+import operator
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
 
 import pandas as pd
 
-from .config import Project
+from .config import Indicator, Project, Reference, base_indicators
 
 Tables = dict[str, pd.DataFrame]
 
-DISPLAY_DECIMALS = {"count": 0, "money": 1, "percent": 1, "number": 1}
+#: Tolerance of "equal" when a result is judged against its target (sums of decimal amounts).
+_EPS = 1e-9
+#: Most decimals a value or a percentage of the plan is ever printed with.
+MAX_DECIMALS = 4
 
 
-def _sum(frame: pd.DataFrame, column: str) -> float:
-    if frame.empty:
-        return 0
-    total = frame[column].dropna().sum()
-    return int(total) if float(total).is_integer() else float(total)
+# ---------------------------------------------------------------------------- the declarations
+class Evaluator:
+    """The declared figures over one year's tidy tables, optionally within one group
+    (``("area", "khu-1")``: the rows of that khu only)."""
+
+    _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+    def __init__(self, reference: Reference, tables: Tables):
+        self.ref = reference
+        self.tables = tables
+        self._cache: dict[tuple, float | int | None] = {}
+
+    def value(self, code: str, group: tuple[str, str] | None = None) -> float | int | None:
+        key = (code, group)
+        if key not in self._cache:
+            ind = self.ref.declared[code]
+            self._cache[key] = self._formula(ind, group) if ind.formula else self._aggregate(ind, group)
+        return self._cache[key]
+
+    def rows(self, ind: Indicator, group: tuple[str, str] | None = None) -> pd.DataFrame:
+        """The rows a table-based figure counts: its table, files, filter and group."""
+        frame = self.tables[ind.table]
+        mask = pd.Series(True, index=frame.index)
+        if ind.files:
+            specs = [self.ref.files[k] for k in ind.files]
+            names = frame["source_file"].astype("string").fillna("")
+            mask &= names.map(lambda n: any(s.matches(n) for s in specs)).astype(bool)
+        for column, wanted in ind.where:
+            mask &= _condition(frame[column], wanted)
+        if group is not None:
+            mask &= _condition(frame[group[0]], group[1])
+        return frame[mask]
+
+    def _aggregate(self, ind: Indicator, group) -> float | int | None:
+        rows = self.rows(ind, group)
+        if ind.aggregate == "count":
+            total: float | int = len(rows)
+        elif ind.aggregate == "nunique":
+            total = int(rows[ind.column].nunique())
+        else:
+            values = pd.to_numeric(rows[ind.column]).astype("Float64")
+            if ind.fill:
+                product = pd.Series(1.0, index=rows.index, dtype="Float64")
+                for col in ind.fill:
+                    product = product * pd.to_numeric(rows[col]).astype("Float64")
+                values = values.fillna(product)
+            total = float(values.sum(skipna=True)) if len(values) else 0
+        if ind.scale != 1:
+            total = total / ind.scale
+        return _clean_number(total, 9)
+
+    def _formula(self, ind: Indicator, group) -> float | int | None:
+        tree = ast.parse(ind.formula, mode="eval")
+
+        def ev(node):
+            if isinstance(node, ast.Expression):
+                return ev(node.body)
+            if isinstance(node, ast.Constant):
+                return node.value
+            if isinstance(node, ast.Name):
+                value = self.value(node.id, group)
+                if value is None:
+                    raise _NoValue
+                return value
+            if isinstance(node, ast.UnaryOp):
+                return -ev(node.operand) if isinstance(node.op, ast.USub) else ev(node.operand)
+            if isinstance(node, ast.BinOp):
+                left, right = ev(node.left), ev(node.right)
+                if isinstance(node.op, ast.Div) and not right:
+                    raise _NoValue  # a rate of nothing: no value, not 0%
+                return self._OPS[type(node.op)](left, right)
+            raise ValueError(f"unexpected formula node {node!r}")  # formula_codes() refused it at load
+
+        try:
+            return _clean_number(ev(tree), 9)
+        except _NoValue:
+            return None
 
 
-def _rate(numerator: float, denominator: float) -> float | None:
-    return None if not denominator else numerator / denominator * 100
+class _NoValue(Exception):
+    pass
 
 
-def _activity(t: Tables, *, field: str | None = None, campaign: str | None = None) -> pd.DataFrame:
-    a = t["activity"]
-    if field is not None:
-        a = a[a["field"] == field]
-    if campaign is not None:
-        a = a[a["campaign"] == campaign]
-    return a
+def _condition(column: pd.Series, wanted) -> pd.Series:
+    if wanted is None:
+        return column.isna()
+    if isinstance(wanted, bool):  # an empty yes/no cell is neither
+        return (column.astype("boolean") == wanted).fillna(False).astype(bool)
+    if isinstance(wanted, tuple):
+        return column.isin(list(wanted)).fillna(False).astype(bool)
+    return (column == wanted).fillna(False).astype(bool)
 
 
-def _fund(t: Tables, direction: str) -> pd.DataFrame:
-    f = t["fund_txn"]
-    return f[f["direction"] == direction]
+def _default_reference() -> Reference:
+    return Project.find().reference
 
 
-def _gift_value(t: Tables) -> float:
-    g = t["gifts"]
-    if g.empty:
-        return 0
-    value = g["total"].fillna(g["count"] * g["unit_value"])
-    return float(value.sum())
-
-
-INDICATORS: dict[str, Callable[[Tables], float | None]] = {
-    "tuyen_truyen_cuoc": lambda t: _sum(_activity(t, field="tuyen_truyen"), "sessions"),
-    "tuyen_truyen_luot": lambda t: _sum(_activity(t, field="tuyen_truyen"), "participants"),
-    "quy_vnn_thu": lambda t: _sum(_fund(t, "thu"), "amount") / 1e6,
-    "quy_vnn_chi": lambda t: _sum(_fund(t, "chi"), "amount") / 1e6,
-    "qua_suat": lambda t: _sum(t["gifts"], "count"),
-    "qua_gia_tri": lambda t: _gift_value(t) / 1e6,
-    "nha_ddk": lambda t: len(t["houses"]),
-    "ty_le_ho_ngheo": lambda t: _rate(_sum(t["households"], "poor_end"), _sum(t["households"], "households")),
-    "ty_le_gdvh": lambda t: _rate(_sum(t["households"], "gdvh_achieved"), _sum(t["households"], "households")),
-    "kdc_van_hoa": lambda t: int(t["households"]["kdc_van_hoa"].fillna(False).sum()),
-    "chu_nhat_xanh_buoi": lambda t: _sum(_activity(t, campaign="chu_nhat_xanh"), "sessions"),
-    "chu_nhat_xanh_luot": lambda t: _sum(_activity(t, campaign="chu_nhat_xanh"), "participants"),
-    "rac_thu_gom": lambda t: _sum(t["activity"], "waste_kg") / 1000,
-    "giam_sat_cuoc": lambda t: _sum(t["supervision"], "sessions"),
-    "y_kien_gop_y": lambda t: _sum(t["critique"], "opinions"),
-    "ty_le_kien_nghi_tra_loi": lambda t: _rate(_sum(t["petitions"], "answered"), _sum(t["petitions"], "received")),
-    "ty_le_hoa_giai_thanh": lambda t: _rate(_sum(t["mediation"], "success"), _sum(t["mediation"], "received")),
-    "mo_hinh_dang_ky": lambda t: int(t["emulation_models"]["area"].nunique()),
-    "hoi_vien_moi": lambda t: _sum(t["org_members"], "new_members"),
-}
+def indicator_values(tables: Tables, reference: Reference | None = None) -> dict[str, float | int | None]:
+    """Every declared figure of one year, by code."""
+    reference = reference or _default_reference()
+    ev = Evaluator(reference, tables)
+    return {code: ev.value(code) for code in reference.declared}
 
 
 def _clean_number(value: float | None, digits: int = 6) -> float | int | None:
     """JSON-stable numbers: ints stay ints, floats are rounded (no 0.30000000000000004)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if isinstance(value, (int,)) or float(value).is_integer():
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int) or float(value).is_integer():
         return int(value)
     return round(float(value), digits)
 
 
-def shown(value: float, kind: str) -> Decimal:
-    """The value at the precision the report prints it."""
-    q = Decimal(1).scaleb(-DISPLAY_DECIMALS[kind])
-    return Decimal(str(value)).quantize(q, rounding=ROUND_HALF_UP)
+# ---------------------------------------------------------------------------- targets
+def round_half_up(value: float, decimals: int) -> Decimal:
+    q = Decimal(1).scaleb(-decimals)
+    return Decimal(repr(float(value))).quantize(q, rounding=ROUND_HALF_UP)
+
+
+def judge(value: float | None, target: float | None, direction: str) -> str | None:
+    """"vượt", "đạt" or "chưa đạt", at full precision."""
+    if value is None or target is None:
+        return None
+    diff = float(value) - float(target)
+    if abs(diff) <= _EPS * max(1.0, abs(float(target))):
+        return "đạt"
+    better = diff > 0 if direction == "higher" else diff < 0
+    return "vượt" if better else "chưa đạt"
+
+
+def exact_decimals(value: float, least: int = 0) -> int:
+    """Decimals that print a set number (a target) exactly: 5 → 0, 0,4 → 1, 72 → 0."""
+    for d in range(least, MAX_DECIMALS + 1):
+        if abs(float(round_half_up(value, d)) - float(value)) <= _EPS:
+            return d
+    return MAX_DECIMALS
+
+
+def target_decimals(target: float | None, ind_kind: str) -> int:
+    if target is None:
+        return 0
+    return exact_decimals(target, 1 if ind_kind == "percent" else 0)
+
+
+def shown_decimals(value: float | None, target: float | None, direction: str, decimals: int, kind: str) -> int:
+    """The declared decimals, or more where the printed result against the printed target
+    would tell another verdict than the full-precision one."""
+    d = decimals
+    if value is None or target is None:
+        return d
+    truth = judge(value, target, direction)
+    shown_target = float(round_half_up(target, target_decimals(target, kind)))
+    while d < MAX_DECIMALS and judge(float(round_half_up(value, d)), shown_target, direction) != truth:
+        d += 1
+    return d
+
+
+def achievement_decimals(pct: float | None, status: str | None) -> int:
+    """1 decimal, or more where 1 would print a miss as 100,0% (or a result above plan as 100,0%)."""
+    d = 1
+    if pct is None:
+        return d
+    while d < MAX_DECIMALS:
+        printed = round_half_up(pct, d)
+        if (status == "chưa đạt" and printed >= 100) or (status == "vượt" and printed <= 100):
+            d += 1
+            continue
+        break
+    return d
 
 
 def compare_with_target(value: float | None, target: float | None, kind: str, direction: str) -> dict:
-    if value is None or target is None:
+    """The verdict at full precision, and the result as a percentage of the plan (for results
+    that should be high; none for a ceiling such as the poverty rate)."""
+    status = judge(value, target, direction)
+    if status is None:
         return {"achievement_pct": None, "status": None}
-    v, tgt = shown(value, kind), shown(target, kind)
-    if direction == "lower":
-        status = "đạt" if v <= tgt else "chưa đạt"
-        if v < tgt:
-            status = "vượt"
-        return {"achievement_pct": None, "status": status}
-    pct = float(v / tgt * 100) if tgt else None
-    status = "vượt" if v > tgt else ("đạt" if v == tgt else "chưa đạt")
-    return {"achievement_pct": _clean_number(pct, 4), "status": status}
-
-
-def indicator_values(tables: Tables) -> dict[str, float | None]:
-    return {code: _clean_number(fn(tables)) for code, fn in INDICATORS.items()}
+    pct = float(value) / float(target) * 100 if direction == "higher" and target else None
+    return {"achievement_pct": _clean_number(pct, 6), "status": status}
 
 
 def _targets(tables: Tables, year: int) -> dict[str, float]:
@@ -119,6 +222,7 @@ def _targets(tables: Tables, year: int) -> dict[str, float]:
     return {row.indicator: _clean_number(row.target) for row in t.itertuples()}
 
 
+# ---------------------------------------------------------------------------- the year
 def compute_metrics(
     project: Project,
     year: int,
@@ -128,63 +232,111 @@ def compute_metrics(
     rejects: pd.DataFrame,
     warnings: pd.DataFrame,
 ) -> dict:
+    from .reconcile import continuity_checks
+
     ref = project.reference
     unit = project.unit
-    values = indicator_values(tables)
-    past = {y: indicator_values(h) for y, h in sorted(history.items())}
+    ev = Evaluator(ref, tables)
+    values = {code: ev.value(code) for code in ref.declared}
+    past = {y: indicator_values(h, ref) for y, h in sorted(history.items())}
     targets = _targets(tables, year)
     next_targets = _targets(tables, year + 1)
     prev_year = year - 1
 
     indicators = {}
-    for code, ind in ref.indicators.items():
+    for code, ind in ref.declared.items():
         value = values.get(code)
         hist = {str(y): past[y].get(code) for y in sorted(past)}
         prev = past.get(prev_year, {}).get(code)
         change = None
         if value is not None and prev is not None:
             if ind.kind == "percent":
-                change = _clean_number(value - prev, 4)  # percentage points
+                change = _clean_number(value - prev, 6)  # percentage points
             elif prev:
-                change = _clean_number((value - prev) / prev * 100, 4)
+                change = _clean_number((value - prev) / prev * 100, 6)
+        target = targets.get(code)
         entry = {
             "code": code,
             "name": ind.name,
+            "short": ind.header,
+            "text": ind.text,
+            "definition": ind.definition,
             "unit": ind.unit,
             "kind": ind.kind,
             "direction": ind.direction,
+            "chi_tieu": ind.chi_tieu,
             "value": value,
             "history": hist,
             "previous": prev,
             "change": change,
             "change_is_points": ind.kind == "percent",
-            "target": targets.get(code),
+            "target": target,
             "next_target": next_targets.get(code),
         }
-        entry.update(compare_with_target(value, targets.get(code), ind.kind, ind.direction))
+        entry.update(compare_with_target(value, target, ind.kind, ind.direction))
+        entry["decimals"] = shown_decimals(value, target, ind.direction, ind.decimals, ind.kind)
+        entry["declared_decimals"] = ind.decimals
+        entry["target_decimals"] = target_decimals(target, ind.kind)
+        entry["next_target_decimals"] = target_decimals(next_targets.get(code), ind.kind)
+        entry["achievement_decimals"] = achievement_decimals(entry["achievement_pct"], entry["status"])
         indicators[code] = entry
+    for code in targets:  # a target for a code that is no chỉ tiêu cannot pass the cleaner
+        assert code in indicators, code
 
+    breakdowns = {name: _declared_breakdown(project, ev, b) for name, b in ref.breakdowns.items()}
+    continuity = continuity_checks(project, year, tables, history.get(prev_year))
     return {
         "year": year,
         "unit": {"id": unit.id, "name": unit.name, "areas": len(unit.areas)},
         "compared_years": sorted(past),
         "indicators": indicators,
-        "by_area": _by_area(project, tables),
+        "breakdowns": breakdowns,
+        "by_area": _by_area(project, ev),
         "by_org": _by_org(project, tables),
         "by_field": _by_field(project, tables),
-        "fund": _fund_summary(project, tables, history.get(prev_year)),
+        "fund": _fund_summary(project, tables, values),
         "gifts": _gifts(project, tables),
         "houses": _houses(project, tables),
         "petitions_by_month": _petitions(tables),
-        "supervision": _supervision(project, tables),
         "critique": _critique(project, tables),
         "models": _models(project, tables),
-        "awards": _awards(project, tables),
         "quality": _quality(accounting, rejects, warnings),
+        "checks": {"continuity": [c.as_record() for c in continuity]},
     }
 
 
 # ---------------------------------------------------------------------------- breakdowns
+def breakdown_groups(project: Project, by: str, indicators: list[Indicator]) -> tuple[list[tuple[str, str]], bool]:
+    """(group id, name) of a breakdown column, and whether every group is listed (khu) or only
+    those with data (catalogue values)."""
+    ref = project.reference
+    spec = ref.tables[indicators[0].table].column(by)
+    if spec.type == "area":
+        return [(a.id, a.name) for a in project.unit.areas], True
+    if spec.type == "organisation":
+        return [(o.id, o.name) for o in project.unit.organisations], False
+    return [(item.id, item.name) for item in ref.catalogues[spec.catalogue]], False
+
+
+def _declared_breakdown(project: Project, ev: Evaluator, b) -> dict:
+    ref = project.reference
+    bases = [base for code in b.indicators for base in base_indicators(ref.declared, code)]
+    groups, every = breakdown_groups(project, b.by, bases)
+    rows = []
+    for gid, name in groups:
+        values = {code: ev.value(code, (b.by, gid)) for code in b.indicators}
+        if not every and not any(len(ev.rows(base, (b.by, gid))) for base in bases):
+            continue
+        rows.append({"id": gid, "name": name, "values": values})
+    return {
+        "title": b.title,
+        "by": b.by,
+        "indicators": list(b.indicators),
+        "rows": rows,
+        "total": {code: ev.value(code) for code in b.indicators},
+    }
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
     out = []
     for rec in frame.to_dict(orient="records"):
@@ -193,34 +345,41 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _by_area(project: Project, t: Tables) -> list[dict]:
-    act, hh, med, models = t["activity"], t["households"], t["mediation"], t["emulation_models"]
+def _sum(frame: pd.DataFrame, column: str) -> float:
+    if frame.empty:
+        return 0
+    total = frame[column].dropna().sum()
+    return int(total) if float(total).is_integer() else float(total)
+
+
+def _by_area(project: Project, ev: Evaluator) -> list[dict]:
+    """The khu's figures as the charts use them: each one a declared figure within the khu."""
     rows = []
     for area in project.unit.areas:
-        a = act[act["area"] == area.id]
-        h = hh[hh["area"] == area.id]
-        m = med[med["area"] == area.id]
-        cnx = a[a["campaign"] == "chu_nhat_xanh"]
-        households = _sum(h, "households")
+        g = ("area", area.id)
+
+        def v(code: str):
+            return ev.value(code, g)
+
         rows.append({
             "area": area.id,
             "name": area.name,
-            "activities": len(a),
-            "sessions": _sum(a, "sessions"),
-            "participants": _sum(a, "participants"),
-            "cnx_sessions": _sum(cnx, "sessions"),
-            "waste_tonnes": _clean_number(_sum(a, "waste_kg") / 1000),
-            "households": households,
-            "population": _sum(h, "population"),
-            "poor_start": _sum(h, "poor_start"),
-            "poor_end": _sum(h, "poor_end"),
-            "near_poor_end": _sum(h, "near_poor_end"),
-            "poor_rate": _clean_number(_rate(_sum(h, "poor_end"), households)),
-            "gdvh_rate": _clean_number(_rate(_sum(h, "gdvh_achieved"), households)),
-            "kdc_van_hoa": bool(h["kdc_van_hoa"].fillna(False).any()) if len(h) else None,
-            "mediation_received": _sum(m, "received"),
-            "mediation_success": _sum(m, "success"),
-            "models": int((models["area"] == area.id).sum()),
+            "activities": v("ban_ctmt_hoat_dong"),
+            "sessions": v("ban_ctmt_cuoc"),
+            "participants": v("ban_ctmt_luot"),
+            "cnx_sessions": v("ban_ctmt_cnx_buoi"),
+            "waste_tonnes": v("ban_ctmt_rac"),
+            "households": v("so_ho"),
+            "population": v("nhan_khau"),
+            "poor_start": v("ho_ngheo_dau"),
+            "poor_end": v("ho_ngheo_cuoi"),
+            "near_poor_end": v("ho_can_ngheo_cuoi"),
+            "poor_rate": v("ty_le_ho_ngheo"),
+            "gdvh_rate": v("ty_le_gdvh"),
+            "kdc_van_hoa": bool(v("kdc_van_hoa")) if len(ev.rows(ev.ref.declared["so_ho"], g)) else None,
+            "mediation_received": v("hoa_giai_tiep_nhan"),
+            "mediation_success": v("hoa_giai_thanh"),
+            "models": v("mo_hinh_so"),
         })
     return rows
 
@@ -270,7 +429,14 @@ def _breakdown(frame: pd.DataFrame, column: str, catalogue, **measures) -> list[
     return rows
 
 
-def _fund_summary(project: Project, t: Tables, prev: Tables | None) -> dict:
+def _fund(t: Tables, direction: str) -> pd.DataFrame:
+    f = t["fund_txn"]
+    return f[f["direction"] == direction]
+
+
+def _fund_summary(project: Project, t: Tables, values: dict) -> dict:
+    """The cash book by source and purpose (Bảng "Thu, chi Quỹ"), in đồng; its totals are the
+    declared figures quy_vnn_* (in triệu đồng)."""
     cats = project.reference.catalogues
     receipts, payments = _fund(t, "thu"), _fund(t, "chi")
     opening = _sum(t["fund_balance"], "opening") if len(t["fund_balance"]) else None
@@ -314,15 +480,7 @@ def _houses(project: Project, t: Tables) -> dict:
             "other_funds": _clean_number(rec.other_funds) if not pd.isna(rec.other_funds) else 0,
             "handed_over": not pd.isna(rec.handed_over),
         })
-    return {
-        "count": len(h),
-        "new": int((h["work"] == "xay_moi").sum()),
-        "repaired": int((h["work"] == "sua_chua").sum()),
-        "support": _sum(h, "support"),
-        "other_funds": _sum(h, "other_funds"),
-        "handed_over": int(h["handed_over"].notna().sum()),
-        "list": rows,
-    }
+    return {"count": len(h), "list": rows}
 
 
 def _petitions(t: Tables) -> list[dict]:
@@ -340,25 +498,11 @@ def _petitions(t: Tables) -> list[dict]:
     return rows
 
 
-def _supervision(project: Project, t: Tables) -> dict:
-    s = t["supervision"]
-    cats = project.reference.catalogues
-    by_mode = _breakdown(s, "mode", cats["supervision_modes"], sessions="sessions",
-                         recommendations="recommendations", resolved="resolved")
-    return {
-        "sessions": _sum(s, "sessions"),
-        "recommendations": _sum(s, "recommendations"),
-        "resolved": _sum(s, "resolved"),
-        "violations": _sum(s, "violations"),
-        "by_mode": by_mode,
-    }
-
-
 def _critique(project: Project, t: Tables) -> dict:
     c = t["critique"]
     cats = project.reference.catalogues
     by_kind = _breakdown(c, "kind", cats["critique_kinds"], documents=len, opinions="opinions")
-    return {"documents": len(c), "opinions": _sum(c, "opinions"), "by_kind": by_kind}
+    return {"by_kind": by_kind}
 
 
 def _models(project: Project, t: Tables) -> dict:
@@ -368,20 +512,7 @@ def _models(project: Project, t: Tables) -> dict:
         {"area": areas.get(r.area, r.area), "model": r.model_name, "recognised": bool(r.recognised) if not pd.isna(r.recognised) else False}
         for r in m.sort_values(["area", "source_file", "source_row"], kind="stable").itertuples()
     ]
-    return {
-        "registered_areas": int(m["area"].nunique()),
-        "areas": len(project.unit.areas),
-        "count": len(m),
-        "recognised": int(m["recognised"].fillna(False).sum()),
-        "list": rows,
-    }
-
-
-def _awards(project: Project, t: Tables) -> dict:
-    a = t["awards"]
-    cats = project.reference.catalogues
-    by_type = _breakdown(a, "recipient_type", cats["award_recipients"], count="count")
-    return {"total": _sum(a, "count"), "by_type": by_type}
+    return {"list": rows}
 
 
 def _quality(accounting: pd.DataFrame, rejects: pd.DataFrame, warnings: pd.DataFrame) -> dict:
@@ -411,8 +542,10 @@ def _quality(accounting: pd.DataFrame, rejects: pd.DataFrame, warnings: pd.DataF
     }
 
 
-def load_history(project: Project, year: int) -> tuple[dict[int, Tables], list[str]]:
-    """Earlier years' tidy tables, cleaned in memory from their raw folders.
+# ---------------------------------------------------------------------------- earlier years
+def history_year(project: Project, y: int) -> tuple[Tables | None, list[str]]:
+    """One earlier year's tidy tables, cleaned in memory from its raw folder(s) (None when
+    there are none to compare with), and notes on why not.
 
     Before a unit was formed by a merger (``predecessors`` and ``valid_from`` in baocao.yml),
     an earlier year is the sum of the units merged into it, so that "compared with last year"
@@ -421,33 +554,43 @@ def load_history(project: Project, year: int) -> tuple[dict[int, Tables], list[s
     from .clean import clean_year
     from .errors import BaocaoError
 
+    sources = project.history_sources(y)
+    missing = [s.unit.id for s in sources if not s.raw_dir(y).is_dir()]
+    if not sources or len(missing) == len(sources):
+        return None, []
+    if missing:
+        return None, [f"{y}: thiếu số liệu của {', '.join(missing)}; không so sánh năm này "
+                      f"/ no {y} data for {', '.join(missing)}; year not compared"]
+    parts: list[Tables] = []
+    notes: list[str] = []
+    for source in sources:
+        try:
+            tables = clean_year(source, y).tables
+        except BaocaoError as exc:
+            notes.append(f"{y} ({source.unit.id}): {exc.message_vi}")
+            continue
+        if source.unit.id != project.unit.id:
+            tables = {name: _prefix_areas(frame, source.unit.id) for name, frame in tables.items()}
+        parts.append(tables)
+    if len(parts) == len(sources):
+        merged = parts[0] if len(parts) == 1 else {
+            name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]
+        }
+        return merged, notes
+    if parts:
+        notes.append(f"{y}: thiếu số liệu của một số đơn vị tiền thân; bỏ năm này khỏi so sánh")
+    return None, notes
+
+
+def load_history(project: Project, year: int) -> tuple[dict[int, Tables], list[str]]:
+    """Earlier years' tidy tables (``compare_years`` of them), and notes on those left out."""
     history: dict[int, Tables] = {}
     notes: list[str] = []
     for y in range(year - project.unit.compare_years, year):
-        sources = project.history_sources(y)
-        missing = [s.unit.id for s in sources if not s.raw_dir(y).is_dir()]
-        if not sources or len(missing) == len(sources):
-            continue
-        if missing:
-            notes.append(f"{y}: thiếu số liệu của {', '.join(missing)}; không so sánh năm này "
-                         f"/ no {y} data for {', '.join(missing)}; year not compared")
-            continue
-        parts: list[Tables] = []
-        for source in sources:
-            try:
-                tables = clean_year(source, y).tables
-            except BaocaoError as exc:
-                notes.append(f"{y} ({source.unit.id}): {exc.message_vi}")
-                continue
-            if source.unit.id != project.unit.id:
-                tables = {name: _prefix_areas(frame, source.unit.id) for name, frame in tables.items()}
-            parts.append(tables)
-        if len(parts) == len(sources):
-            history[y] = parts[0] if len(parts) == 1 else {
-                name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]
-            }
-        elif parts:
-            notes.append(f"{y}: thiếu số liệu của một số đơn vị tiền thân; bỏ năm này khỏi so sánh")
+        tables, year_notes = history_year(project, y)
+        notes.extend(year_notes)
+        if tables is not None:
+            history[y] = tables
     return history, notes
 
 

@@ -218,12 +218,19 @@ def _workbook(project: Project, year: int, spec: FileSpec, tables: list[TableSpe
     return deterministic_bytes(wb, year)
 
 
+def sheet_title(title_vi: str, year: int) -> str:
+    """A data sheet's title with its year, the word "năm" written once: "SỐ DƯ QUỸ … ĐẦU NĂM 2025",
+    not "… ĐẦU NĂM NĂM 2025"."""
+    title = title_vi.upper()
+    return f"{title} {year}" if title.split()[-1:] == ["NĂM"] else f"{title} NĂM {year}"
+
+
 def _data_sheet(ws, project: Project, year: int, table: TableSpec, heading: str, unit_line: str,
                 rows: list[dict], *, bold, plain, border, fill, align) -> None:
     from openpyxl.utils import get_column_letter
 
     ncols = len(table.columns)
-    title = f"{table.title_vi.upper()} NĂM {year}"
+    title = sheet_title(table.title_vi, year)
     for r, (text, font) in enumerate(((unit_line, plain), (heading, bold), (title, bold)), start=1):
         cell = ws.cell(row=r, column=1, value=text)
         cell.font = font

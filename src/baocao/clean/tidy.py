@@ -55,12 +55,14 @@ def problems_frame(problems: list[Reject]) -> pd.DataFrame:
 def write_clean(result: CleanResult, out_dir: Path) -> list[Path]:
     """Tidy tables, rejects, warnings and accounting as UTF-8 CSV (atomic, deterministic)."""
     from ..atomic import write_text
+    from ..reconcile import frame_of as reconcile_frame
 
     written = []
     for name, frame in sorted(result.tables.items()):
         written.append(write_text(out_dir / f"{name}.csv", _to_csv(frame)))
     written.append(write_text(out_dir / "rejects.csv", _to_csv(result.rejects_frame())))
     written.append(write_text(out_dir / "warnings.csv", _to_csv(result.warnings_frame())))
+    written.append(write_text(out_dir / "reconciliation.csv", _to_csv(reconcile_frame(result.checks))))
     written.append(write_text(out_dir / "accounting.csv", _to_csv(result.accounting)))
     return written
 

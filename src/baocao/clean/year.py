@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +13,7 @@ from ..readers import YearReader
 from ..readers.files import read_declared
 from .convert import CleanContext
 from .table import clean_table
+from ..reconcile import check_totals
 from .tidy import ACCOUNTING_COLUMNS, problems_frame
 
 
@@ -23,6 +24,8 @@ class CleanResult:
     rejects: list[Reject]
     warnings: list[Reject]
     accounting: pd.DataFrame
+    #: the sheets' own total rows compared with the kept rows (baocao.reconcile.Check)
+    checks: list = field(default_factory=list)
 
     def rejects_frame(self) -> pd.DataFrame:
         return problems_frame(self.rejects)
@@ -63,12 +66,14 @@ def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> Clea
     reader.check_files()
     tables: dict[str, pd.DataFrame] = {}
     rejects: list[Reject] = []
+    checks: list = []
     accounting_rows = []
     for name, spec in ref.tables.items():
         reads = reader.read_table(spec)
         frame, table_rejects, counts = clean_table(spec, reads, ctx)
         tables[name] = frame
         rejects.extend(table_rejects)
+        checks.extend(check_totals(spec, reads, frame))
         for read in reads:
             k = (read.file, read.sheet)
             for header in read.extra_headers:
@@ -91,9 +96,10 @@ def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> Clea
     accounting = pd.DataFrame(accounting_rows, columns=ACCOUNTING_COLUMNS)
     accounting = accounting.sort_values(["file", "sheet"], kind="stable").reset_index(drop=True)
     _check_accounting(accounting)
+    ctx.warnings.extend(c.warning() for c in checks if c.is_warning)
     if not reader.problems:
         _warn_missing_areas(project, tables, ctx, set(declared.areas))
-    result = CleanResult(year, tables, rejects, reader.notes + ctx.warnings, accounting)
+    result = CleanResult(year, tables, rejects, reader.notes + ctx.warnings, accounting, checks)
     if reader.problems:
         raise InputProblems(reader.problems, folder=folder, partial=result)
     return result

@@ -929,8 +929,14 @@ def b_subtotals(base):
     wb = load(base[M])
     ws = wb[FUND]
     append_row(ws, fund_row())
-    for label, amount in (("Cộng tháng 4", 3_000_000), ("Lũy kế từ đầu năm", 28_000_000),
-                          ("Tổng thu", 28_000_000), ("Cộng phát sinh", 77_000_000),
+    # The sums an office writes agree with its rows (so they reconcile); "Tổng thu" sums one
+    # kind only and "Tồn quỹ cuối năm" is a balance: neither is compared with the rows.
+    header = next(r for r in ws.iter_rows() if any(c.value == "Số tiền (đồng)" for c in r))
+    col = next(c.column for c in header if c.value == "Số tiền (đồng)")
+    total = sum(v for (v,) in ws.iter_rows(min_row=header[0].row + 1, min_col=col, max_col=col, values_only=True)
+                if isinstance(v, (int, float)))
+    for label, amount in (("Cộng tháng 4", total), ("Lũy kế từ đầu năm", total),
+                          ("Tổng thu", 28_000_000), ("Cộng phát sinh", total),
                           ("Tồn quỹ cuối năm", 39_000_000)):
         append_row(ws, {"Nội dung": label, "Số tiền (đồng)": amount}, row=last_row(ws) + 1)
     return save(wb)

@@ -1,0 +1,334 @@
+"""Reconciliation: the offices' own totals, and one year against the last.
+
+Two checks an office trusts, because they compare the figures with the office's own:
+
+* **Total rows.** Where a sheet carries its own "Tổng cộng" row, each of its numeric cells is
+  compared with the sum of that column over the rows the cleaner kept above it (since the
+  previous total row; the last total row of a sheet may also be the grand total of every row
+  above it).
+* **Continuity** between consecutive years: the Quỹ's opening balance against last year's
+  closing balance (last year's opening + receipts − payments), each khu's poor and near-poor
+  households at the start of the year against last year's end, and the targets set for this
+  year in this year's chi-tieu.xlsx against those set for it in last year's.
+
+Every comparison is a :class:`Check`; a mismatch is also a warning (``warnings.csv``, the
+output of ``baocao validate``; an error with ``--strict``) that names the file, sheet, row and
+column, the office's value, the computed value and the difference. A mismatch whose difference
+is exactly the rows the cleaner rejected is said to be explained by them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import vnformat as vn
+from .config import Project, TableSpec
+from .errors import Reject
+
+NUMERIC = ("integer", "money", "number")
+CHECK_COLUMNS = ["kind", "file", "sheet", "row", "column", "subject", "office", "computed", "difference", "status",
+                 "note_vi", "note_en"]
+
+
+@dataclass
+class Check:
+    """One comparison. ``office`` is the value written in this year's file; ``computed`` the
+    value it should equal (the sum of the kept rows, or last year's figure)."""
+
+    kind: str  # "total" | "continuity"
+    file: str
+    sheet: str
+    row: int | None
+    column: str
+    subject: str  # what is compared, in Vietnamese
+    office: float | int | None
+    computed: float | int | None
+    status: str  # "ok" | "mismatch" | "explained" | "not_checked"
+    note_vi: str = ""
+    note_en: str = ""
+    subject_en: str = ""
+
+    @property
+    def difference(self) -> float | int | None:
+        if self.office is None or self.computed is None:
+            return None
+        return _num(self.office - self.computed)
+
+    @property
+    def is_warning(self) -> bool:
+        return self.status in ("mismatch", "explained")
+
+    def as_record(self) -> dict:
+        rec = asdict(self)
+        rec["difference"] = self.difference
+        return {k: rec[k] for k in CHECK_COLUMNS}
+
+    def warning(self) -> Reject:
+        """The mismatch as one line: where, both values, the difference, and why."""
+        office, computed, diff = _fmt(self.office), _fmt(self.computed), _fmt_diff(self.difference)
+        vi = (f"{self.subject}: đơn vị ghi {office}, tính được {computed}, chênh lệch {diff}"
+              + (f" ({self.note_vi})" if self.note_vi else ""))
+        en = (f"{self.subject_en or _EN_SUBJECT.get(self.kind, 'check')}: the office wrote {office}, computed {computed}, "
+              f"difference {diff}" + (f" ({self.note_en})" if self.note_en else ""))
+        return Reject(self.file, self.sheet, self.row, self.column, office, vi, en, "warning",
+                      extra={"check": self.kind, "status": self.status})
+
+
+_EN_SUBJECT = {"total": "the sheet's total row against the sum of the rows above it",
+               "continuity": "this year's figure against last year's"}
+
+
+def _num(value) -> float | int | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 6)
+
+
+def _fmt(value) -> str:
+    """Vietnamese form, with as many decimals as the value has (up to 3): 1.200.000; 27,5."""
+    if value is None:
+        return "–"
+    text = vn.fmt_number(value, 0 if float(value).is_integer() else 3)
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
+def _fmt_diff(value) -> str:
+    if value is None:
+        return "–"
+    text = _fmt(abs(value))
+    return ("+" if value > 0 else "−" if value < 0 else "") + text
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)), abs(float(b)))
+
+
+def frame_of(checks: list[Check]) -> pd.DataFrame:
+    return pd.DataFrame([c.as_record() for c in checks], columns=CHECK_COLUMNS).astype({"row": "Int64"})
+
+
+# ---------------------------------------------------------------------------- total rows
+# Not sums of every row above: balances, and totals of one kind of row only (a cash book's
+# "Tổng thu" adds the receipts, not the payments written in the same column).
+_NOT_A_SUM = ("tồn", "số dư", "dư đầu", "dư cuối", "tổng thu", "tổng chi")
+
+
+def is_sum_label(label: str) -> bool:
+    """A total row that sums the rows above it ("Tổng cộng", "Cộng tháng 1", "Lũy kế từ đầu
+    năm", "Cộng phát sinh"), not a balance ("Tồn quỹ cuối năm", "Số dư") nor the total of one
+    kind of row ("Tổng thu", "Tổng chi")."""
+    import unicodedata
+
+    text = " ".join(unicodedata.normalize("NFC", str(label)).casefold().split())
+    return not any(f" {word}" in f" {text}" for word in _NOT_A_SUM)
+
+
+def _parse(value, kind: str):
+    from .parse import ValueParseError, is_blank, parse_integer, parse_money, parse_number
+
+    if is_blank(value):
+        return None
+    parser = {"integer": parse_integer, "money": parse_money, "number": parse_number}[kind]
+    try:
+        return parser(value)
+    except ValueParseError:
+        return np.nan  # written, but not a number
+
+
+def check_totals(spec: TableSpec, reads: list, kept: pd.DataFrame) -> list[Check]:
+    """Each total row of each sheet of one table against the kept rows above it, column by column.
+
+    ``reads`` are the table's sheet reads (:class:`baocao.readers.SheetRead`, whose
+    ``total_rows`` keep each total row's number, label and cells),
+    ``kept`` the table's tidy frame (with ``source_file``, ``source_sheet``, ``source_row``).
+    """
+    checks: list[Check] = []
+    numeric = [c for c in spec.columns if c.type in NUMERIC]
+    if not numeric:
+        return checks
+    for read in reads:
+        # The rows that sum the rows above them; balances ("Tồn quỹ cuối năm", "Số dư đầu kỳ")
+        # are not sums and are not compared.
+        sums = [t for t in read.total_rows if is_sum_label(t.label)]
+        totals = [t.row for t in sums]
+        if not totals:
+            continue
+        mine = kept[(kept["source_file"] == read.file) & (kept["source_sheet"] == read.sheet)]
+        kept_rows = mine["source_row"].astype("Int64").to_numpy(dtype=np.int64, na_value=-1)
+        data_rows = np.asarray(read.row_numbers, dtype=np.int64)
+        for k, total_row in enumerate(totals):
+            start = totals[k - 1] if k else 0
+            segment = (kept_rows > start) & (kept_rows < total_row)
+            above = kept_rows < total_row
+            seg_data = (data_rows > start) & (data_rows < total_row)
+            all_data = data_rows < total_row
+            for col in numeric:
+                if col.name not in sums[k].cells:
+                    continue
+                raw = sums[k].cells[col.name]
+                office = _parse(raw, col.type)
+                if office is None:
+                    continue  # the office did not total this column
+                header = read.headers.get(col.name, col.header)
+                subject = "dòng tổng cộng so với tổng các dòng phía trên"
+                if isinstance(office, float) and np.isnan(office):
+                    checks.append(Check("total", read.file, read.sheet, total_row, header, subject, None, None,
+                                        "not_checked", f"ô '{raw}' không phải là số", f"the cell '{raw}' is not a number"))
+                    continue
+                values = pd.to_numeric(mine[col.name]).astype("Float64")
+                seg_sum = _num(values[segment].sum())
+                all_sum = _num(values[above].sum())
+                if _same(office, seg_sum):
+                    checks.append(Check("total", read.file, read.sheet, total_row, header, subject, _num(office),
+                                        seg_sum, "ok"))
+                    continue
+                if k and _same(office, all_sum):  # a grand total under sub-totals
+                    checks.append(Check("total", read.file, read.sheet, total_row, header, subject, _num(office),
+                                        all_sum, "ok", "tổng của mọi dòng phía trên", "the sum of every row above"))
+                    continue
+                whole = bool(k) and not _same(office, seg_sum) and abs(office - all_sum) < abs(office - seg_sum)
+                computed = all_sum if whole else seg_sum
+                rows_here = all_data if whole else seg_data
+                kept_here = above if whole else segment
+                status, vi, en = "mismatch", "", ""
+                dropped = sorted(set(data_rows[rows_here].tolist()) - set(kept_rows[kept_here].tolist()))
+                if dropped:
+                    raw_sum = _raw_sum(read, col, rows_here)
+                    shown = ", ".join(str(r) for r in dropped)
+                    if raw_sum is not None and _same(office, raw_sum):
+                        status = "explained"
+                        vi = f"chênh lệch đúng bằng dòng bị loại: dòng {shown}; sửa các dòng đó thì khớp"
+                        en = f"the difference is exactly the rejected row(s) {shown}; fixing them reconciles"
+                    else:
+                        vi = f"trong đó có dòng bị loại: dòng {shown}"
+                        en = f"rejected row(s) among them: {shown}"
+                else:
+                    vi = "kiểm tra lại dòng tổng cộng hoặc các dòng số liệu"
+                    en = "check the total row or the rows above it"
+                checks.append(Check("total", read.file, read.sheet, total_row, header, subject, _num(office),
+                                    computed, status, vi, en))
+    return checks
+
+
+def _raw_sum(read, col, rows: np.ndarray) -> float | None:
+    """The column's sum over every data row as written (kept or rejected), or None when a cell
+    cannot be read as a number."""
+    if col.name not in read.cells:
+        return None
+    codes, uniques = read.cells[col.name]
+    total = 0.0
+    for code in codes[rows]:
+        value = _parse(uniques[code], col.type)
+        if value is None:
+            continue
+        if isinstance(value, float) and np.isnan(value):
+            return None
+        total += float(value)
+    return _num(total)
+
+
+# ---------------------------------------------------------------------------- continuity
+_EN_HOUSEHOLDS = {"poor_start": "poor households", "near_poor_start": "near-poor households"}
+
+
+def continuity_checks(project: Project, year: int, tables: dict[str, pd.DataFrame],
+                      previous: dict[str, pd.DataFrame] | None) -> list[Check]:
+    """This year's opening figures and targets against last year's data (``previous``: last
+    year's tidy tables, or None when there are none)."""
+    if previous is None:
+        return []
+    ref = project.reference
+    prev = year - 1
+    checks: list[Check] = []
+
+    def header(table: str, column: str) -> str:
+        return ref.tables[table].column(column).header
+
+    def where(row) -> tuple[str, str, int | None]:
+        return (str(row["source_file"]), str(row["source_sheet"]),
+                None if pd.isna(row["source_row"]) else int(row["source_row"]))
+
+    # Quỹ "Vì người nghèo": opening = last year's closing
+    balance, prev_balance = tables["fund_balance"], previous["fund_balance"]
+    if len(balance) and len(prev_balance):
+        txn = previous["fund_txn"]
+        closing = (float(prev_balance["opening"].sum()) + float(txn.loc[txn["direction"] == "thu", "amount"].sum())
+                   - float(txn.loc[txn["direction"] == "chi", "amount"].sum()))
+        row = balance.iloc[0]
+        file, sheet, line = where(row)
+        opening = float(balance["opening"].sum())
+        ok = _same(opening, closing)
+        checks.append(Check(
+            "continuity", file, sheet, line, header("fund_balance", "opening"),
+            f"số dư Quỹ \"Vì người nghèo\" đầu năm {year} so với số dư cuối năm {prev} (tính từ số liệu năm {prev}: "
+            f"số dư đầu năm + thu − chi)", _num(opening), _num(closing), "ok" if ok else "mismatch",
+            "" if ok else f"số dư đầu năm phải bằng số dư cuối năm {prev}",
+            "" if ok else f"the opening balance must equal the {prev} closing balance",
+            subject_en=f"the Fund's opening balance of {year} against its {prev} closing balance (opening + receipts "
+            f"- payments of {prev})"))
+
+    # households: poor and near-poor at the start = last year's end, khu by khu
+    hh, prev_hh = tables["households"], previous["households"]
+    names = {a.id: a.name for a in project.unit.areas}
+    ends = {r["area"]: r for _i, r in prev_hh.iterrows()}
+    for _i, row in hh.iterrows():
+        last = ends.get(row["area"])
+        if last is None:
+            continue
+        for start, end, what in (("poor_start", "poor_end", "hộ nghèo"), ("near_poor_start", "near_poor_end", "hộ cận nghèo")):
+            if pd.isna(row[start]) or pd.isna(last[end]):
+                continue
+            file, sheet, line = where(row)
+            ok = int(row[start]) == int(last[end])
+            checks.append(Check(
+                "continuity", file, sheet, line, header("households", start),
+                f"{what} đầu năm {year} của {names.get(row['area'], row['area'])} so với {what} cuối năm {prev} "
+                f"({last['source_file']}, dòng {last['source_row']} của năm {prev})",
+                int(row[start]), int(last[end]), "ok" if ok else "mismatch",
+                "" if ok else f"số đầu năm phải bằng số cuối năm {prev}",
+                "" if ok else f"the start-of-year count must equal the end of {prev}",
+                subject_en=f"{_EN_HOUSEHOLDS[start]} at the start of {year} in {names.get(row['area'], row['area'])} "
+                f"against the end of {prev}"))
+
+    # targets for this year: this year's file against last year's
+    now = tables["targets"][tables["targets"]["year"] == year]
+    then = previous["targets"][previous["targets"]["year"] == year]
+    set_then = {r["indicator"]: r for _i, r in then.iterrows()}
+    set_now = {r["indicator"]: r for _i, r in now.iterrows()}
+    indicators = ref.indicators
+    for code in [c for c in indicators if c in set_now or c in set_then]:
+        name = indicators[code].name
+        a, b = set_now.get(code), set_then.get(code)
+        col = header("targets", "target")
+        if a is not None and b is not None:
+            file, sheet, line = where(a)
+            ok = _same(a["target"], b["target"])
+            checks.append(Check(
+                "continuity", file, sheet, line, col,
+                f"chỉ tiêu năm {year} '{name}' so với chỉ tiêu đã đặt cho năm {year} trong tệp năm {prev} "
+                f"({b['source_file']}, dòng {b['source_row']})", _num(a["target"]), _num(b["target"]),
+                "ok" if ok else "mismatch",
+                "" if ok else "chỉ tiêu của một năm phải giống nhau ở tệp hai năm",
+                "" if ok else "a year's targets must be the same in both years' files",
+                subject_en=f"the {year} target '{code}' against the one set for {year} in the {prev} file"))
+        elif b is not None:
+            checks.append(Check(
+                "continuity", "chi-tieu.xlsx", "Chỉ tiêu", None, col,
+                f"chỉ tiêu năm {year} '{name}' đã đặt trong tệp năm {prev} ({b['source_file']}, dòng "
+                f"{b['source_row']}) nhưng không có trong tệp năm {year}", None, _num(b["target"]), "mismatch",
+                "thêm dòng chỉ tiêu này vào chi-tieu.xlsx năm nay", "add this target to this year's chi-tieu.xlsx",
+                subject_en=f"the {year} target '{code}' set in the {prev} file is missing from this year's"))
+        else:
+            file, sheet, line = where(a)
+            checks.append(Check(
+                "continuity", file, sheet, line, col,
+                f"chỉ tiêu năm {year} '{name}' không có trong các chỉ tiêu đã đặt cho năm {year} trong tệp năm {prev}",
+                _num(a["target"]), None, "mismatch",
+                "chỉ tiêu mới hay đặt thêm: kiểm tra với nghị quyết, kế hoạch năm",
+                "a target not set last year: check it against the year's plan",
+                subject_en=f"the {year} target '{code}' was not among those set for {year} in the {prev} file"))
+    return checks

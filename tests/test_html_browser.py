@@ -235,3 +235,63 @@ def test_print_stylesheet(desktop, tmp_path):
     sizes = [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in PdfReader(pdf).pages]
     assert sizes[0] == (595, 842), f"prints on A4: {sizes[0]}"
     assert (842, 595) in sizes, "the landscape appendix tables print on landscape pages"
+
+
+# --- prose is prose, even without the page's Content-Security-Policy ----------------------
+
+HOSTILE_PROSE = (
+    '\nMột câu có [chữ]{onfocus="alert(1)" autofocus tabindex="1"} và ký hiệu @ban, $5, {{ mẫu }}.\n\n'
+    '::: {onmouseover="alert(2)" style="background:url(http://127.0.0.1:9/x.png)"}\n'
+    'Đoạn văn trong một khối.\n:::\n\n'
+    'Một đoạn `mã`{.lead onclick="alert(4)"} và [nút]{.btn onclick="alert(5)" style="color:red"}.\n'
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_html(tmp_path_factory, renderer) -> Path:
+    """The 2023 report built (through the CLI, with this renderer) from a narrative that types
+    attributes, divs with handlers and styles; then its CSP meta removed."""
+    from .conftest import copy_project, run_cli
+
+    root = copy_project(tmp_path_factory.mktemp(f"hostile-{renderer}") / "p", years=[2021, 2022, 2023])
+    narrative = root / "data" / "raw" / "2023" / "nhan-dinh.md"
+    narrative.write_text(narrative.read_text(encoding="utf-8") + HOSTILE_PROSE, encoding="utf-8")
+    proc = run_cli("build", "--year", "2023", "--renderer", renderer, cwd=root, check=False)
+    if proc.returncode == 1 and "nhan-dinh.md" in proc.stderr:
+        return pytest.fail(f"validate/build refused the prose instead of rendering it as text:\n{proc.stderr}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = (root / "build" / "2023" / "bao-cao-2023.html").read_text(encoding="utf-8")
+    stripped = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    assert stripped != html, "the page had a CSP to remove"
+    out = root / "no-csp.html"
+    out.write_text(stripped, encoding="utf-8")
+    return out
+
+
+def test_typed_attributes_never_become_markup_even_without_the_csp(hostile_html):
+    url = hostile_html.resolve().as_uri()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            visit = Visit(browser, url, VIEWPORTS["desktop"])
+            dialogs: list[str] = []
+            visit.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            visit.page.mouse.move(400, 400)
+            visit.page.keyboard.press("Tab")
+            found = visit.page.evaluate("""() => {
+                const bad = [];
+                for (const el of document.querySelectorAll('body *')) {
+                    for (const a of el.attributes) {
+                        if (a.name.startsWith('on') || a.name === 'autofocus'
+                            || (a.name === 'style' && /url\\(/i.test(a.value))) bad.push(el.tagName + ' ' + a.name);
+                    }
+                }
+                return bad;
+            }""")
+            text = visit.page.inner_text("body")
+        finally:
+            browser.close()
+    assert dialogs == [] and found == []
+    assert [u for u in visit.requests if u != visit.url and not u.startswith("data:")] == []
+    # what was typed reads as text
+    assert "@ban" in text and "$5" in text and "Đoạn văn trong một khối." in text

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .config import Project
-from .errors import BaocaoError
+from .errors import BaocaoError, EnvironmentWriteError
 
 ProgressEvent = Callable[[str, str, str, float], None]  # job label, step, state, seconds
 
@@ -64,6 +64,9 @@ def run_job(job: Job, queue=None) -> dict:
                             wait=job.wait, force=job.force)
     except BaocaoError as exc:
         return {"job": asdict(job), "label": job.label, "error": exc.render(), "exit_code": exc.exit_code}
+    except OSError as exc:  # disk full, permissions, a path that is not a folder: exit 3, no traceback
+        err = EnvironmentWriteError.from_oserror(exc)
+        return {"job": asdict(job), "label": job.label, "error": err.render(), "exit_code": err.exit_code}
     return {
         "job": asdict(job),
         "label": job.label,

@@ -452,6 +452,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(exc.render(), file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # disk full, permissions, a path that is not a folder: the environment
+        if args.debug:
+            raise
+        from .errors import EnvironmentWriteError
+
+        print(EnvironmentWriteError.from_oserror(exc).render(), file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print(f"Đã dừng (Ctrl-C) / interrupted; {STOPPED}", file=sys.stderr)
         return 130

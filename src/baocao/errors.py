@@ -375,8 +375,8 @@ class EnvironmentWriteError(BaocaoError):
                           "the disk is read-only: choose a writable folder (e.g. --out DIR)"),
         }
         hint_vi, hint_en = hints.get(exc.errno or 0, (
-            "kiểm tra quyền ghi và đường dẫn, hoặc chọn thư mục khác (ví dụ --out THƯ_MỤC)",
-            "check the permissions and the path, or choose another folder (e.g. --out DIR)",
+            "kiểm tra quyền ghi và đường dẫn, hoặc chọn thư mục khác (--build-dir cho build, --out cho archive)",
+            "check the permissions and the path, or choose another folder (--build-dir for build, --out for archive)",
         ))
         err = cls(f"không ghi được {where}: {reason}", f"cannot write {where}: {reason}",
                   hint_vi=hint_vi, hint_en=hint_en)

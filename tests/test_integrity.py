@@ -42,12 +42,13 @@ def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return proc
 
 
-def start_build(project: Path, renderer: str, *extra: str) -> subprocess.Popen:
-    """A real build in the background (``--force``: every step runs, even when up to date)."""
+def start_build(project: Path, renderer: str, *extra: str, own_group: bool = False) -> subprocess.Popen:
+    """A real build in the background (``--force``: every step runs, even when up to date);
+    ``own_group``: in a process group of its own, as a terminal runs it (Ctrl-C signals the group)."""
     return subprocess.Popen(
         [sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer, *extra],
         cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=own_group,
     )
 
 
@@ -337,9 +338,9 @@ def test_reproduce_refuses_a_damaged_zip(archived, tmp_path):
 def test_a_stopped_build_says_one_line_and_keeps_the_last_good_report(clone_b, renderer, sig):
     build = clone_b / "build" / str(YEAR)
     before = tree_hashes(build)
-    proc = start_build(clone_b, renderer, "--force")
+    proc = start_build(clone_b, renderer, "--force", own_group=True)
     wait_for(staging_has(clone_b, "data/accounting.csv"), proc)
-    proc.send_signal(sig)
+    os.killpg(proc.pid, sig)  # the whole group, kernel included, as Ctrl-C in a terminal does
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == (143 if sig == signal.SIGTERM else 130), err
     lines = [l for l in err.splitlines() if l.strip()]

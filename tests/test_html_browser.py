@@ -40,7 +40,7 @@ pytestmark = [
 class Visit:
     """One page load: what the browser reported while loading it."""
 
-    def __init__(self, browser, url: str, viewport: dict):
+    def __init__(self, browser, url: str, viewport: dict, on_dialog=None):
         self.url = url
         self.console: list[str] = []
         self.requests: list[str] = []
@@ -50,6 +50,8 @@ class Visit:
         self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("requestfailed", lambda r: self.blocked.append(r.url))
+        if on_dialog is not None:  # alert() and friends, before the page loads (autofocus fires on load)
+            self.page.on("dialog", on_dialog)
 
         def route(route):
             # Anything but the report itself is refused, so that a stray fetch cannot succeed
@@ -97,20 +99,26 @@ def shots_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def visits(html_file, shots_dir):
+def browser():
+    """One headless Chromium for the module (Playwright's sync API allows one at a time)."""
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def visits(browser, html_file, shots_dir):
     started = time.monotonic()
     url = html_file.resolve().as_uri()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            out = {name: Visit(browser, url, vp) for name, vp in VIEWPORTS.items()}
-            for name, visit in out.items():
-                path = shots_dir / f"bao-cao-2023-{name}.png"
-                visit.page.screenshot(path=str(path), full_page=True)
-                print(f"screenshot: {path}")
-            yield out
-        finally:
-            browser.close()
+    out = {name: Visit(browser, url, vp) for name, vp in VIEWPORTS.items()}
+    for name, visit in out.items():
+        path = shots_dir / f"bao-cao-2023-{name}.png"
+        visit.page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")
+    yield out
     print(f"browser checks took {time.monotonic() - started:.1f} s")
 
 
@@ -268,29 +276,24 @@ def hostile_html(tmp_path_factory, renderer) -> Path:
     return out
 
 
-def test_typed_attributes_never_become_markup_even_without_the_csp(hostile_html):
+def test_typed_attributes_never_become_markup_even_without_the_csp(browser, hostile_html):
     url = hostile_html.resolve().as_uri()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            visit = Visit(browser, url, VIEWPORTS["desktop"])
-            dialogs: list[str] = []
-            visit.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            visit.page.mouse.move(400, 400)
-            visit.page.keyboard.press("Tab")
-            found = visit.page.evaluate("""() => {
-                const bad = [];
-                for (const el of document.querySelectorAll('body *')) {
-                    for (const a of el.attributes) {
-                        if (a.name.startsWith('on') || a.name === 'autofocus'
-                            || (a.name === 'style' && /url\\(/i.test(a.value))) bad.push(el.tagName + ' ' + a.name);
-                    }
-                }
-                return bad;
-            }""")
-            text = visit.page.inner_text("body")
-        finally:
-            browser.close()
+    dialogs: list[str] = []
+    visit = Visit(browser, url, VIEWPORTS["desktop"], on_dialog=lambda d: (dialogs.append(d.message), d.dismiss()))
+    visit.page.mouse.move(400, 400)
+    visit.page.keyboard.press("Tab")
+    found = visit.page.evaluate("""() => {
+        const bad = [];
+        for (const el of document.querySelectorAll('body *')) {
+            for (const a of el.attributes) {
+                if (a.name.startsWith('on') || a.name === 'autofocus'
+                    || (a.name === 'style' && /url\\(/i.test(a.value))) bad.push(el.tagName + ' ' + a.name);
+            }
+        }
+        return bad;
+    }""")
+    text = visit.page.inner_text("body")
+    visit.page.close()
     assert dialogs == [] and found == []
     assert [u for u in visit.requests if u != visit.url and not u.startswith("data:")] == []
     # what was typed reads as text

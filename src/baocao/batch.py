@@ -51,9 +51,23 @@ def plan_jobs(project: Project, years: Sequence[int] | None, *, all_years: bool,
     return jobs
 
 
+def _quiet_kernel_client_logs() -> None:
+    """The Jupyter client's event loop (tornado, zmq) logs a traceback of its own on stderr when
+    a notebook fails and its kernel is shut down ("Uncaught exception in ZMQStream callback").
+    The failure itself reaches the user as one message; the library's log is noise here."""
+    import logging
+
+    for name in ("tornado", "asyncio", "traitlets"):
+        logger = logging.getLogger(name)
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def run_job(job: Job, queue=None) -> dict:
     """Build one unit-year; returns a picklable summary (errors included, never raised)."""
     from .pipeline import build_year
+
+    _quiet_kernel_client_logs()
 
     def progress(year: int, step: str, state: str, seconds: float) -> None:
         if queue is not None:

@@ -80,16 +80,25 @@ def _bar_labels(ax, bars, decimals: int = 0):
 def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order."""
     plt = _setup()
-    year = metrics["year"]
-    ind = metrics["indicators"]
-    figures: list[Figure] = []
-    years = [int(y) for y in metrics["compared_years"]] + [year]
+    years = [int(y) for y in metrics["compared_years"]] + [metrics["year"]]
+    charts = (_fund_by_year, _activities_by_area, _rates_by_year, _petitions_by_month, _fund_by_purpose,
+              _against_targets)
+    drawn = (chart(plt, metrics, years, out_dir) for chart in charts)
+    return [f for f in drawn if f is not None]
 
-    # 1. Quỹ "Vì người nghèo" over the years
+
+def _series(indicator: dict, years: list[int], year: int) -> list:
+    """An indicator's value in each of ``years``: its history, and this year's value."""
+    return [indicator["history"].get(str(y)) if y != year else indicator["value"] for y in years]
+
+
+def _fund_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+    """Quỹ "Vì người nghèo" over the years: collected and paid, side by side."""
+    year, ind = metrics["year"], metrics["indicators"]
     fig, ax = plt.subplots(figsize=(WIDTH, 2.9))
     width = 0.38
-    thu = [ind["quy_vnn_thu"]["history"].get(str(y)) if y != year else ind["quy_vnn_thu"]["value"] for y in years]
-    chi = [ind["quy_vnn_chi"]["history"].get(str(y)) if y != year else ind["quy_vnn_chi"]["value"] for y in years]
+    thu = _series(ind["quy_vnn_thu"], years, year)
+    chi = _series(ind["quy_vnn_chi"], years, year)
     xs = range(len(years))
     b1 = ax.bar([x - width / 2 for x in xs], [v or 0 for v in thu], width, label="Vận động (thu)", color=PALETTE[0])
     b2 = ax.bar([x + width / 2 for x in xs], [v or 0 for v in chi], width, label="Chi hỗ trợ", color=PALETTE[1])
@@ -100,10 +109,12 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     _vn_axis(ax)
     ax.legend(frameon=False, loc="upper left")
     _save(fig, out_dir / "quy-vnn.svg")
-    figures.append(Figure("figures/quy-vnn.svg", f'Quỹ "Vì người nghèo" qua các năm {years[0]}–{year} (triệu đồng)',
-                          "Biểu đồ cột: số tiền vận động và chi của Quỹ Vì người nghèo theo từng năm, đơn vị triệu đồng"))
+    return Figure("figures/quy-vnn.svg", f'Quỹ "Vì người nghèo" qua các năm {years[0]}–{year} (triệu đồng)',
+                  "Biểu đồ cột: số tiền vận động và chi của Quỹ Vì người nghèo theo từng năm, đơn vị triệu đồng")
 
-    # 2. Activities per khu
+
+def _activities_by_area(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+    """Sessions and participants per khu."""
     areas = metrics["by_area"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH, 2.9))
     names = [a["name"] for a in areas]
@@ -116,17 +127,21 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     ax2.set_title("Số lượt người tham gia")
     _vn_axis(ax2)
     _save(fig, out_dir / "hoat-dong-khu.svg")
-    figures.append(Figure("figures/hoat-dong-khu.svg", f"Hoạt động của các Ban Công tác Mặt trận khu dân cư năm {year}",
-                          "Hai biểu đồ cột: số cuộc hoạt động và số lượt người tham gia ở từng khu dân cư"))
+    return Figure("figures/hoat-dong-khu.svg",
+                  f"Hoạt động của các Ban Công tác Mặt trận khu dân cư năm {metrics['year']}",
+                  "Hai biểu đồ cột: số cuộc hoạt động và số lượt người tham gia ở từng khu dân cư")
 
-    # 3. GĐVH and poverty rates over the years
+
+def _rates_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+    """The share of cultured families (GĐVH) and of poor households over the years."""
+    year, ind = metrics["year"], metrics["indicators"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH, 2.7))
     for ax, code, color, title in (
         (ax1, "ty_le_gdvh", PALETTE[2], "Tỷ lệ hộ gia đình văn hóa (%)"),
         (ax2, "ty_le_ho_ngheo", PALETTE[1], "Tỷ lệ hộ nghèo cuối năm (%)"),
     ):
-        vals = [ind[code]["history"].get(str(y)) if y != year else ind[code]["value"] for y in years]
-        pts = [(str(y), v) for y, v in zip(years, vals) if v is not None]
+        vals = _series(ind[code], years, year)
+        pts = [(str(y), v) for y, v in zip(years, vals, strict=True) if v is not None]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=color)
         for x, v in pts:
             ax.annotate(fmt_number(v, 1), (x, v), ha="center", va="bottom", fontsize=9, xytext=(0, 4),
@@ -135,10 +150,12 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
         _vn_axis(ax, 1)
         ax.margins(y=0.25)
     _save(fig, out_dir / "gdvh-ho-ngheo.svg")
-    figures.append(Figure("figures/gdvh-ho-ngheo.svg", f"Tỷ lệ hộ gia đình văn hóa và hộ nghèo, {years[0]}–{year}",
-                          "Hai biểu đồ đường: tỷ lệ hộ đạt gia đình văn hóa và tỷ lệ hộ nghèo theo từng năm"))
+    return Figure("figures/gdvh-ho-ngheo.svg", f"Tỷ lệ hộ gia đình văn hóa và hộ nghèo, {years[0]}–{year}",
+                  "Hai biểu đồ đường: tỷ lệ hộ đạt gia đình văn hóa và tỷ lệ hộ nghèo theo từng năm")
 
-    # 4. Petitions by month
+
+def _petitions_by_month(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+    """Petitions per month: answered and pending stacked, received as a line."""
     months = metrics["petitions_by_month"]
     fig, ax = plt.subplots(figsize=(WIDTH, 2.9))
     labels = [f"T{m['month']}" for m in months]
@@ -151,43 +168,50 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     _vn_axis(ax)
     ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, 1.15))
     _save(fig, out_dir / "kien-nghi-thang.svg")
-    figures.append(Figure("figures/kien-nghi-thang.svg", f"Ý kiến, kiến nghị của cử tri và nhân dân theo tháng năm {year}",
-                          "Biểu đồ cột chồng theo 12 tháng: số kiến nghị đã trả lời và đang giải quyết, đường số tiếp nhận"))
+    return Figure("figures/kien-nghi-thang.svg",
+                  f"Ý kiến, kiến nghị của cử tri và nhân dân theo tháng năm {metrics['year']}",
+                  "Biểu đồ cột chồng theo 12 tháng: số kiến nghị đã trả lời và đang giải quyết, đường số tiếp nhận")
 
-    # 5. Fund payments by purpose
+
+def _fund_by_purpose(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
+    """The fund's payments by purpose (none drawn when nothing was paid)."""
     purposes = metrics["fund"]["by_purpose"]
-    if purposes:
-        fig, ax = plt.subplots(figsize=(WIDTH, 0.6 + 0.3 * len(purposes)))
-        rows = sorted(purposes, key=lambda p: (p["amount"], p["name"]))
-        bars = ax.barh([p["name"] for p in rows], [p["amount"] / 1e6 for p in rows], color=PALETTE[0])
-        for bar in bars:
-            ax.annotate(fmt_number(bar.get_width(), 1, trim=True), (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                        va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
-        ax.set_xlabel("triệu đồng")
-        _vn_axis(ax, 0, "x")
-        ax.margins(x=0.12)
-        _save(fig, out_dir / "chi-quy-muc-dich.svg")
-        figures.append(Figure("figures/chi-quy-muc-dich.svg", f'Chi Quỹ "Vì người nghèo" năm {year} theo mục đích (triệu đồng)',
-                              "Biểu đồ thanh ngang: số tiền chi của Quỹ theo từng mục đích"))
+    if not purposes:
+        return None
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.6 + 0.3 * len(purposes)))
+    rows = sorted(purposes, key=lambda p: (p["amount"], p["name"]))
+    bars = ax.barh([p["name"] for p in rows], [p["amount"] / 1e6 for p in rows], color=PALETTE[0])
+    for bar in bars:
+        ax.annotate(fmt_number(bar.get_width(), 1, trim=True), (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
+    ax.set_xlabel("triệu đồng")
+    _vn_axis(ax, 0, "x")
+    ax.margins(x=0.12)
+    _save(fig, out_dir / "chi-quy-muc-dich.svg")
+    return Figure("figures/chi-quy-muc-dich.svg",
+                  f'Chi Quỹ "Vì người nghèo" năm {metrics["year"]} theo mục đích (triệu đồng)',
+                  "Biểu đồ thanh ngang: số tiền chi của Quỹ theo từng mục đích")
 
-    # 6. Results against targets
-    rows = [i for i in ind.values() if i["achievement_pct"] is not None]
-    if rows:
-        rows.sort(key=lambda i: (i["achievement_pct"], i["code"]))
-        fig, ax = plt.subplots(figsize=(WIDTH, 0.7 + 0.3 * len(rows)))
-        colors = [PALETTE[2] if i["status"] != "chưa đạt" else PALETTE[1] for i in rows]
-        # Long names on two lines, so that the bars keep half of the width.
-        labels = [textwrap.fill(i["name"], 34) for i in rows]
-        bars = ax.barh(labels, [i["achievement_pct"] for i in rows], color=colors)
-        ax.axvline(100, color="#444444", linewidth=1, linestyle="--")
-        for bar in bars:
-            ax.annotate(fmt_number(bar.get_width(), 1) + "%", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                        va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
-        ax.set_xlabel("% kế hoạch")
-        _vn_axis(ax, 0, "x")
-        ax.tick_params(axis="y", labelsize=9)
-        ax.margins(x=0.1)
-        _save(fig, out_dir / "chi-tieu.svg")
-        figures.append(Figure("figures/chi-tieu.svg", f"Mức độ thực hiện chỉ tiêu năm {year} (% kế hoạch)",
-                              "Biểu đồ thanh ngang: phần trăm kế hoạch đạt được của từng chỉ tiêu, vạch đứt là 100%"))
-    return figures
+
+def _against_targets(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
+    """Each indicator's result as a share of its target (none drawn when none has a target)."""
+    rows = [i for i in metrics["indicators"].values() if i["achievement_pct"] is not None]
+    if not rows:
+        return None
+    rows.sort(key=lambda i: (i["achievement_pct"], i["code"]))
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.7 + 0.3 * len(rows)))
+    colors = [PALETTE[2] if i["status"] != "chưa đạt" else PALETTE[1] for i in rows]
+    # Long names on two lines, so that the bars keep half of the width.
+    labels = [textwrap.fill(i["name"], 34) for i in rows]
+    bars = ax.barh(labels, [i["achievement_pct"] for i in rows], color=colors)
+    ax.axvline(100, color="#444444", linewidth=1, linestyle="--")
+    for bar in bars:
+        ax.annotate(fmt_number(bar.get_width(), 1) + "%", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
+    ax.set_xlabel("% kế hoạch")
+    _vn_axis(ax, 0, "x")
+    ax.tick_params(axis="y", labelsize=9)
+    ax.margins(x=0.1)
+    _save(fig, out_dir / "chi-tieu.svg")
+    return Figure("figures/chi-tieu.svg", f"Mức độ thực hiện chỉ tiêu năm {metrics['year']} (% kế hoạch)",
+                  "Biểu đồ thanh ngang: phần trăm kế hoạch đạt được của từng chỉ tiêu, vạch đứt là 100%")

@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import asdict
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import jinja2
 
 from . import vnformat as vn
-from .atomic import write_text
 from .config import Project
 from .figures import Figure
 from .narrative import ReportMeta
@@ -324,17 +322,6 @@ def _check_complete(text: str) -> None:
         if needle in text:
             line = text[: text.index(needle)].count("\n") + 1
             raise RuntimeError(f"composed document still holds '{needle}' at line {line}")
-
-
-def write_qmd(project: Project, year: int, text: str) -> Path:
-    return write_text(project.qmd_path(year), text)
-
-
-def meta_as_dict(meta: ReportMeta) -> dict:
-    d = asdict(meta)
-    d["date"] = meta.date.isoformat()
-    d["recipients"] = list(meta.recipients)
-    return d
 
 
 # ---------------------------------------------------------------------------- tables and figures

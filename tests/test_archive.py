@@ -25,10 +25,10 @@ from baocao.archive import (
     StaleBuildError,
     make_archive,
     payload_path_for_output,
+    reproduction,
     verify,
     zip_entry_problems,
 )
-from baocao.archive import reproduction
 from baocao.config import Project
 from baocao.errors import BuildLockedError, UsageError
 
@@ -139,6 +139,11 @@ def test_bag_info(archived):
     assert info["Payload-Oxum"].endswith(f".{archived.files - 7}")  # 7 tag files outside data/
 
 
+def ids(refs) -> set[str]:
+    """The @ids an RO-Crate property refers to (one reference or a list)."""
+    return {r["@id"] for r in (refs if isinstance(refs, list) else [refs])}
+
+
 def test_ro_crate_provenance(archived):
     crate = json.loads((archived.bag_dir / "data" / "ro-crate-metadata.json").read_text(encoding="utf-8"))
     graph = {e["@id"]: e for e in crate["@graph"]}
@@ -146,7 +151,6 @@ def test_ro_crate_provenance(archived):
     assert root["datePublished"] == f"{YEAR}-12-05"
     assert root["creator"] == {"@id": "#binh-ngoc"} and graph["#binh-ngoc"]["@type"] == "Organization"
     clean, analyze, render = graph["#clean"], graph["#analyze"], graph["#render"]
-    ids = lambda refs: {r["@id"] for r in (refs if isinstance(refs, list) else [refs])}
     assert "source/notebooks/01_clean.ipynb" in ids(clean["instrument"])
     assert f"source/data/raw/{YEAR}/mttq-ph%C6%B0%E1%BB%9Dng.csv" in ids(clean["object"])
     assert "processed/hoat-dong.csv" in ids(clean["result"])
@@ -182,7 +186,6 @@ def test_a_step_added_to_the_table_has_its_ro_crate_action(tmp_path, monkeypatch
     crate = json.loads((result.bag_dir / "data" / "ro-crate-metadata.json").read_text(encoding="utf-8"))
     graph = {e["@id"]: e for e in crate["@graph"]}
     action = graph["#summary"]
-    ids = lambda refs: {r["@id"] for r in (refs if isinstance(refs, list) else [refs])}  # noqa: E731
     assert action["@type"] == "CreateAction" and action["name"] == "tóm tắt (thử)"
     assert ids(action["result"]) == {f"report/tom-tat-{YEAR}.txt"}
     assert "report/metrics.json" in ids(action["object"]) and "source/baocao.yml" in ids(action["object"])
@@ -459,9 +462,8 @@ def test_archive_waits_for_no_build(fake_project, tmp_path):
     from filelock import FileLock
 
     lock = FileLock(str(fake_project.build_root / f".{YEAR}.lock"))
-    with lock:
-        with pytest.raises(BuildLockedError) as exc:
-            make_archive(fake_project, YEAR, tmp_path, out=lambda s: None)
+    with lock, pytest.raises(BuildLockedError) as exc:
+        make_archive(fake_project, YEAR, tmp_path, out=lambda s: None)
     assert exc.value.exit_code == 3
 
 

@@ -71,7 +71,7 @@ def test_workbooks_follow_the_spec(made):
         assert wb.sheetnames == ["Hướng dẫn", *sheets, "Danh mục"], path.name
         assert wb["Danh mục"].sheet_state == "hidden"
         assert wb["Hướng dẫn"].sheet_state == "visible"
-        for table, sheet in zip(tables, sheets):
+        for table, sheet in zip(tables, sheets, strict=True):
             ws = wb[sheet]
             header = [c.value for c in ws[HEADER_ROW]]
             assert header == [c.header for c in table.columns], (path.name, sheet)

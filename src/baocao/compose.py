@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import jinja2
 
@@ -470,7 +470,7 @@ class Tables:
         rows, tot = [], [0, 0, 0, 0]
         for p in self.m["petitions_by_month"]:
             vals = [p["received"], p["forwarded"], p["answered"], p["pending"]]
-            tot = [a + b for a, b in zip(tot, vals)]
+            tot = [a + b for a, b in zip(tot, vals, strict=True)]
             rows.append([f"Tháng {p['month']}", *[_f(v) for v in vals]])
         rows.append([Md("**Cả năm**"), *[Md(f"**{vn.fmt_int(t)}**") for t in tot]])
         return table(["Tháng", "Tiếp nhận", "Đã chuyển", "Đã trả lời", "Đang giải quyết"], rows, "lrrrr", caption)

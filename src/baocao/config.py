@@ -298,7 +298,7 @@ class UnitConfig:
     raw: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
-    def from_dict(cls, unit: dict, defaults: dict, path: Path) -> "UnitConfig":
+    def from_dict(cls, unit: dict, defaults: dict, path: Path) -> UnitConfig:
         merged = {**defaults, **unit}
         try:
             return cls(
@@ -334,7 +334,7 @@ class UnitConfig:
             ) from None
 
     @classmethod
-    def load(cls, path: Path) -> "UnitConfig":
+    def load(cls, path: Path) -> UnitConfig:
         """The single unit of a baocao.yml with a `unit:` block."""
         return load_units(path)[0]
 
@@ -393,7 +393,7 @@ class Project:
     unit_id: str | None = None
 
     @classmethod
-    def find(cls, start: Path | None = None, build_root: Path | None = None) -> "Project":
+    def find(cls, start: Path | None = None, build_root: Path | None = None) -> Project:
         start = Path(start or Path.cwd()).resolve()
         for folder in (start, *start.parents):
             if (folder / CONFIG_NAME).is_file():
@@ -414,7 +414,7 @@ class Project:
     def multi_unit(self) -> bool:
         return len(self.all_units) > 1 or "units" in (load_yaml(self.root / CONFIG_NAME) or {})
 
-    def for_unit(self, unit_id: str) -> "Project":
+    def for_unit(self, unit_id: str) -> Project:
         if unit_id not in [u.id for u in self.all_units]:
             known = ", ".join(u.id for u in self.all_units)
             raise ConfigError(f"không có đơn vị '{unit_id}' trong {CONFIG_NAME} (có: {known})",
@@ -422,7 +422,7 @@ class Project:
         base = self.build_root.parent if self.unit_id and self.multi_unit else self.build_root
         return Project(self.root, base / unit_id if self.multi_unit else base, unit_id)
 
-    def units(self) -> list["Project"]:
+    def units(self) -> list[Project]:
         """One project per unit (a single-unit project returns itself)."""
         if not self.multi_unit:
             return [self]
@@ -446,7 +446,7 @@ class Project:
 
         return hashlib.sha256(json.dumps(self.unit.raw, sort_keys=True, default=str).encode()).hexdigest()
 
-    def history_sources(self, year: int) -> list["Project"]:
+    def history_sources(self, year: int) -> list[Project]:
         """Whose data stands for this unit in an earlier ``year``: itself, or — before the
         date it was formed by merging others — the units merged into it, so that the
         year-over-year sections compare like with like."""

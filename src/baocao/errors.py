@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import unicodedata
 from dataclasses import dataclass, field
-
+from pathlib import Path
 
 
 # ---------------------------------------------------------------------------- values in messages
@@ -361,7 +361,7 @@ class EnvironmentWriteError(BaocaoError):
     errno: int | None = None
 
     @classmethod
-    def from_oserror(cls, exc: OSError, path: Path | str | None = None) -> "EnvironmentWriteError":
+    def from_oserror(cls, exc: OSError, path: Path | str | None = None) -> EnvironmentWriteError:
         import errno
 
         where = exc.filename or path or "?"

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Project, load_yaml
-from .errors import BaocaoError, ConfigError, InputError, Location
-from .errors import LegacyEncodingError, ValueParseError
+from .errors import BaocaoError, ConfigError, InputError, LegacyEncodingError, Location, ValueParseError
 from .parse import parse_date
 from .prose import to_markdown, unprintable
 from .textenc import fix_text, fold_key

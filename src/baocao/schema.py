@@ -13,6 +13,7 @@ import pandera.pandas as pa
 from .config import Project, TableSpec
 from .errors import BaocaoError
 
+
 def _dtypes() -> dict[str, str]:
     from .clean import DTYPES  # one table of column types → dtypes, the cleaner's
 

@@ -26,9 +26,9 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .config import AUX_SHEETS, ColumnSpec, FileSpec, Project, TableSpec
 from .errors import UsageError
@@ -97,9 +97,8 @@ def make_templates(project: Project, year: int, *, force: bool = False,
 # ---------------------------------------------------------------------------- the plan
 def _plan(project: Project, year: int, log: Callable[[str], None]) -> dict[str, bytes]:
     """File name → bytes, for every file of the year's folder."""
-    from .narrative import META_FILE, NARRATIVE_FILE
-
     from .labels import area_number
+    from .narrative import META_FILE, NARRATIVE_FILE
 
     ref = project.reference
     files: dict[str, bytes] = {}
@@ -371,7 +370,7 @@ def _instructions(ws, project: Project, year: int, spec: FileSpec, sheet_sources
             cell.font = bold if (r <= 2 or (isinstance(row, tuple) and row[0] in ("Cột", "Mã"))
                                  or (isinstance(row, str) and row.startswith(("Sheet '", "Quy định", "Mã chỉ")))) else plain
             cell.alignment = align(vertical="top", wrap_text=not isinstance(row, str))
-    for letter, width in zip("ABCDE", (30, 34, 34, 60, 40)):
+    for letter, width in zip("ABCDE", (30, 34, 34, 60, 40), strict=True):
         ws.column_dimensions[letter].width = width
 
 

@@ -145,7 +145,7 @@ def _change(ind: dict) -> Md:
     return Md(vn.fmt_change(change))
 
 
-STATUS_LABEL = {"vượt": "Vượt", "đạt": "Đạt", "chưa đạt": "Chưa đạt"}
+STATUS_LABEL: dict[str | None, str] = {"vượt": "Vượt", "đạt": "Đạt", "chưa đạt": "Chưa đạt"}
 
 
 def _vs_plan(ind: dict) -> Md:
@@ -166,7 +166,7 @@ def _vs_plan(ind: dict) -> Md:
 def _remarks(ind: dict, year: int | None = None) -> Md:
     """The plan and the previous year in parentheses, after a stated value:
     ``" (đạt 107,3% kế hoạch; tăng 27,0% so với năm 2022)"``; empty when there is neither."""
-    parts = []
+    parts: list[str] = []
     plan = _vs_plan(ind)
     if plan:
         parts.append(plan)
@@ -435,7 +435,7 @@ class Tables:
 
     def fund(self, caption: str) -> Md:
         f = self.m["fund"]
-        rows = [[Md("**Số dư đầu năm**"), Md(""), _f(f["opening"])]]
+        rows: list[list[object]] = [[Md("**Số dư đầu năm**"), Md(""), _f(f["opening"])]]
         for s in f["by_source"]:
             rows.append([f"Thu từ: {s['name']}", _f(s["count"]), _f(s["amount"])])
         rows.append([Md("**Cộng thu**"), _f(f["receipts_count"]), Md(f"**{vn.fmt_int(f['receipts'])}**")])

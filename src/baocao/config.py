@@ -266,6 +266,12 @@ class Reference:
                 one_row_per=t.get("one_row_per"),
             )
 
+    def catalogue_for(self, col: ColumnSpec) -> Catalogue:
+        """The catalogue a category column takes its values from (checked when read above)."""
+        if col.catalogue is None:
+            raise KeyError(f"column {col.name!r} names no catalogue")
+        return self.catalogues[col.catalogue]
+
 
 def _item(entry: dict) -> Item:
     extra = {k: v for k, v in entry.items() if k not in ("id", "name", "aliases")}

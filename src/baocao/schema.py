@@ -36,7 +36,7 @@ def table_schema(project: Project, spec: TableSpec, year: int | None = None) -> 
         if col.type == "organisation":
             checks.append(pa.Check.isin([o.id for o in project.unit.organisations]))
         if col.type == "category":
-            checks.append(pa.Check.isin([i.id for i in project.reference.catalogues[col.catalogue]]))
+            checks.append(pa.Check.isin([i.id for i in project.reference.catalogue_for(col)]))
         if col.type == "date" and year is not None and not col.any_year:
             checks.append(pa.Check(lambda s, y=year: s.dt.year == y, name=f"in_year_{year}"))
         if col.type == "year" and year is not None:

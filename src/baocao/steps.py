@@ -247,16 +247,13 @@ def input_files(project: Project, year: int) -> list[Path]:
     step declares, the notebooks, and the unit's configuration and the environment lock."""
     files: list[Path] = []
     for y in range(year - project.unit.compare_years, year):
-        for source in project.history_sources(y):
-            files += files_under(source.raw_dir(y))
+        for unit in project.history_sources(y):
+            files += files_under(unit.raw_dir(y))
     files += files_under(project.raw_dir(year))
     for s in STEPS:
         if s.notebook:
             files.append(project.notebooks_dir / s.notebook)
-        for source in s.reads:
-            kind, _, arg = source.partition(":")
-            if kind == "project":
-                path = project.root / arg
-                files += files_under(path) if path.is_dir() else [path] if path.is_file() else []
+        files += [p for source in s.reads if source.startswith("project:")
+                  for p in source_files(source, project, year)]
     files += [project.root / n for n in ("baocao.yml", "requirements.lock") if (project.root / n).exists()]
     return sorted(dict.fromkeys(files))

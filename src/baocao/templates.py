@@ -149,7 +149,7 @@ def _lists(project: Project, tables: list[TableSpec]) -> dict[str, _List]:
                 values = list(ref.indicators)
                 title = "Mã chỉ tiêu"
             elif col.type == "category":
-                values = ref.catalogues[col.catalogue].names()
+                values = ref.catalogue_for(col).names()
                 title = col.header
             elif key == "units":
                 values = sorted({i.unit for i in ref.indicators.values()}, key=lambda u: (u.lower(), u))
@@ -385,7 +385,7 @@ def _allowed(project: Project, col: ColumnSpec) -> str:
     if col.type == "category" and col.catalogue == "indicators":
         return "mã trong danh sách 'Mã chỉ tiêu' bên dưới"
     if col.type == "category":
-        return "; ".join(ref.catalogues[col.catalogue].names())
+        return "; ".join(ref.catalogue_for(col).names())
     if col.type in ("integer", "money", "number"):
         return f"≥ {col.min:g}" if col.min is not None else ""
     return ""
@@ -461,7 +461,7 @@ def _previous_targets(project: Project, year: int, tables: list[TableSpec],
             elif col.type == "year":
                 value = year
             elif col.type == "category" and col.catalogue != "indicators":
-                value = project.reference.catalogues[col.catalogue].by_id[value].name
+                value = project.reference.catalogue_for(col).by_id[value].name
             elif col.type in ("number", "integer", "money"):
                 value = float(value)
                 value = int(value) if value.is_integer() else value

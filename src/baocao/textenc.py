@@ -96,7 +96,7 @@ def _with_tone(base: str, tone: str) -> str:
 
 
 def _letters(lower: bool) -> list[str]:
-    out = []
+    out: list[str] = []
     for vowel in _VOWELS:
         base = vowel if lower else vowel.upper()
         out.extend(_with_tone(base, tone) for tone in _TONE_ORDER)

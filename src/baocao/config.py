@@ -26,7 +26,7 @@ AUX_SHEETS = ("Hướng dẫn", "Danh mục")
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML as usual, but a key given twice in one mapping is an error naming both lines."""
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
             seen: dict[object, int] = {}
             for key_node, _value in node.value:

@@ -12,8 +12,8 @@ never reads "chưa đạt".
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
 
 import pandas as pd
 
@@ -113,7 +113,7 @@ def indicator_values(tables: Tables) -> dict[str, float | None]:
     return {code: _clean_number(fn(tables)) for code, fn in INDICATORS.items()}
 
 
-def _targets(tables: Tables, year: int) -> dict[str, float]:
+def _targets(tables: Tables, year: int) -> dict[str, float | int | None]:
     t = tables["targets"]
     t = t[t["year"] == year]
     return {row.indicator: _clean_number(row.target) for row in t.itertuples()}

@@ -318,6 +318,12 @@ class BagDamagedError(BaocaoError):
         )
 
 
+class SchemaViolation(BaocaoError):
+    """A cleaned table breaks its own pandera schema (schema.py): a bug in baocao, not in the data."""
+
+    exit_code = 1
+
+
 class BuildChangedError(BaocaoError):
     """build/<year>/ no longer matches its own manifest.json (edited after the build)."""
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .config import Project, TableSpec
-from .errors import BaocaoError
+from .errors import SchemaViolation
 
 
 def _dtypes() -> dict[str, str]:
@@ -49,10 +49,6 @@ def table_schema(project: Project, spec: TableSpec, year: int | None = None) -> 
     columns["source_sheet"] = pa.Column("string", nullable=False)
     columns["source_row"] = pa.Column("Int64", pa.Check.ge(1), nullable=False)
     return pa.DataFrameSchema(columns, strict=True, ordered=True, name=spec.name)
-
-
-class SchemaViolation(BaocaoError):
-    exit_code = 1
 
 
 def _validate(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> None:

@@ -835,7 +835,6 @@ def build_khu_file(year: int, k: int) -> list[Table]:
         activities.insert(0, {**activity_row(None, khu_label(3, KHU_FORMS[2023][3]), None, "ve_sinh_moi_truong",
                                              None, "Ra quân dọn vệ sinh, thu gom rác thải cuối năm", 1, 60, 350),
                               "date": "28/12/2022", "_reject": "date"})
-    title_khu = f"BAN CÔNG TÁC MẶT TRẬN KHU {k}"
     total = (year, key) in TOTAL_ROWS
     rng = rng_for(year, key, "layout")
     return [
@@ -865,7 +864,7 @@ def build_houses(year: int) -> list[dict]:
     months = sorted(rng.sample(range(3, 11), n))
     khus = rng.sample(KHU * 2, n)   # at most two houses a khu
     rows = []
-    for month, k in zip(months, khus):
+    for month, k in zip(months, khus, strict=True):
         title, name = person(rng)
         work = "xay_moi" if rng.random() < 0.6 else "sua_chua"
         support = rng.choice([60, 70, 80] if work == "xay_moi" else [40, 45, 50]) * 1_000_000

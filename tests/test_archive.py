@@ -25,10 +25,10 @@ from baocao.archive import (
     StaleBuildError,
     make_archive,
     payload_path_for_output,
+    reproduction,
     verify,
     zip_entry_problems,
 )
-from baocao.archive import reproduction
 from baocao.config import Project
 from baocao.errors import BuildLockedError, UsageError
 
@@ -139,6 +139,11 @@ def test_bag_info(archived):
     assert info["Payload-Oxum"].endswith(f".{archived.files - 7}")  # 7 tag files outside data/
 
 
+def ids(refs) -> set[str]:
+    """The @ids an RO-Crate property refers to (one reference or a list)."""
+    return {r["@id"] for r in (refs if isinstance(refs, list) else [refs])}
+
+
 def test_ro_crate_provenance(archived):
     crate = json.loads((archived.bag_dir / "data" / "ro-crate-metadata.json").read_text(encoding="utf-8"))
     graph = {e["@id"]: e for e in crate["@graph"]}
@@ -146,7 +151,6 @@ def test_ro_crate_provenance(archived):
     assert root["datePublished"] == f"{YEAR}-12-05"
     assert root["creator"] == {"@id": "#binh-ngoc"} and graph["#binh-ngoc"]["@type"] == "Organization"
     clean, analyze, render = graph["#clean"], graph["#analyze"], graph["#render"]
-    ids = lambda refs: {r["@id"] for r in (refs if isinstance(refs, list) else [refs])}
     assert "source/notebooks/01_clean.ipynb" in ids(clean["instrument"])
     assert f"source/data/raw/{YEAR}/mttq-ph%C6%B0%E1%BB%9Dng.csv" in ids(clean["object"])
     assert "processed/hoat-dong.csv" in ids(clean["result"])
@@ -159,6 +163,36 @@ def test_ro_crate_provenance(archived):
         if p.is_file() and p.name != "ro-crate-metadata.json":
             rel = p.relative_to(archived.bag_dir / "data").as_posix()
             assert any(i == rel or i.replace("%C6%B0%E1%BB%9D", "ườ") == rel for i in graph), rel
+
+
+def test_a_step_added_to_the_table_has_its_ro_crate_action(tmp_path, monkeypatch):
+    """The crate's actions come from the step table: a new step (a function that writes one
+    file from metrics.json with a project template) is an action with its label, its template
+    as instrument, metrics.json as object and its file as result, touching no other module."""
+    from baocao import steps
+    from baocao.pipeline import write_manifest
+
+    def summary(project, year, build_dir):
+        (build_dir / f"tom-tat-{year}.txt").write_text("tóm tắt\n", encoding="utf-8")
+
+    extra = steps.Step("summary", "tóm tắt (thử)", run=summary, writes=("tom-tat-{year}.txt",),
+                       reads=("build:metrics.json", "project:report/bao-cao.qmd.j2", "libs:jinja2"))
+    monkeypatch.setattr(steps, "STEPS", [*steps.STEPS[:3], extra, *steps.STEPS[3:]])
+    project = make_fake_project(tmp_path / "project")
+    build = project.build_dir(YEAR)
+    extra.run(project, YEAR, build)
+    write_manifest(project, YEAR, build, FakeRenderer())
+    result = make_archive(project, YEAR, tmp_path / "out", out=lambda s: None)
+    crate = json.loads((result.bag_dir / "data" / "ro-crate-metadata.json").read_text(encoding="utf-8"))
+    graph = {e["@id"]: e for e in crate["@graph"]}
+    action = graph["#summary"]
+    assert action["@type"] == "CreateAction" and action["name"] == "tóm tắt (thử)"
+    assert ids(action["result"]) == {f"report/tom-tat-{YEAR}.txt"}
+    assert "report/metrics.json" in ids(action["object"]) and "source/baocao.yml" in ids(action["object"])
+    assert {"source/report/bao-cao.qmd.j2", "#tool-jinja2", "#baocao"} <= ids(action["instrument"])
+    assert action["agent"] == {"@id": "#binh-ngoc"}
+    assert {a for a, e in graph.items() if e.get("@type") == "CreateAction"} == \
+        {"#clean", "#analyze", "#compose", "#summary", "#render"}
 
 
 def test_archive_is_deterministic(fake_project, archived, tmp_path):
@@ -428,9 +462,8 @@ def test_archive_waits_for_no_build(fake_project, tmp_path):
     from filelock import FileLock
 
     lock = FileLock(str(fake_project.build_root / f".{YEAR}.lock"))
-    with lock:
-        with pytest.raises(BuildLockedError) as exc:
-            make_archive(fake_project, YEAR, tmp_path, out=lambda s: None)
+    with lock, pytest.raises(BuildLockedError) as exc:
+        make_archive(fake_project, YEAR, tmp_path, out=lambda s: None)
     assert exc.value.exit_code == 3
 
 

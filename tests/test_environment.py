@@ -23,7 +23,8 @@ def test_lock_pins_are_exact_and_cover_the_dependencies():
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    for dep in project["dependencies"] + project["optional-dependencies"]["test"]:
+    extras = project["optional-dependencies"]
+    for dep in project["dependencies"] + extras["test"] + extras["dev"]:  # dev: make lint's tools
         name = dep.split(">")[0].split("=")[0].split("[")[0].strip().lower().replace("_", "-")
         assert name in {k.replace("_", "-") for k in pins}, f"{name} is not pinned in requirements.lock"
 

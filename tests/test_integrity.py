@@ -9,6 +9,7 @@ on copies of B (with its build), so no test needs a third from-scratch build of 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -62,10 +63,8 @@ def kill_tree(proc: subprocess.Popen) -> None:
         children = []
     proc.send_signal(signal.SIGKILL)
     for child in children:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             child.send_signal(signal.SIGKILL)
-        except psutil.NoSuchProcess:
-            pass
     proc.wait(timeout=30)
     psutil.wait_procs(children, timeout=30)
 
@@ -163,7 +162,7 @@ def test_outputs_hold_no_absolute_path_and_no_clock_date(project_b):
     pdf = (build / f"bao-cao-{YEAR}.pdf").read_bytes()
     xmp = {dt.datetime.fromisoformat(s.decode()) for s in re.findall(rb"<xmp:(?:CreateDate|ModifyDate)>([^<]+)<", pdf)}
     # "D:20231205000000Z" (typst 0.14+), or a date alone, "D:20231205" (typst 0.13, in Quarto 1.7)
-    info = {dt.datetime.strptime(d.decode(), "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc) if z
+    info = {dt.datetime.strptime(d.decode(), "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC) if z
             else dt.datetime.strptime(d.decode(), "%Y%m%d")
             for d, z in re.findall(rb"/(?:CreationDate|ModDate)\s*\(D:(\d{14}|\d{8})(Z?)\)", pdf)}
     assert len(xmp) == 1 and xmp == info, (xmp, info)
@@ -171,7 +170,7 @@ def test_outputs_hold_no_absolute_path_and_no_clock_date(project_b):
     if stamp.tzinfo is None:  # a date without a time: that day, wherever it is read
         assert stamp.date() == day and stamp.time() == dt.time(0)
     else:
-        assert stamp.astimezone(dt.timezone.utc).date() == day  # reads as the report's day in UTC …
+        assert stamp.astimezone(dt.UTC).date() == day  # reads as the report's day in UTC …
         assert stamp.astimezone(dt.timezone(dt.timedelta(hours=7))).date() == day  # … and in Việt Nam
 
 
@@ -313,8 +312,8 @@ def test_reproduce_rebuilds_identically(archived, tmp_path):
     lines = proc.stdout.splitlines()
     manifest = json.loads((archived["bag"] / "data" / "report" / "manifest.json").read_text(encoding="utf-8"))
     expected = sorted(k for k in manifest["outputs"] if k not in manifest["records"])
-    assert sorted(l.split()[-1] for l in lines if l.startswith("giống / identical")) == expected
-    assert not any("DIFFERENT" in l or "MISSING" in l for l in lines)
+    assert sorted(ln.split()[-1] for ln in lines if ln.startswith("giống / identical")) == expected
+    assert not any("DIFFERENT" in ln or "MISSING" in ln for ln in lines)
     assert "WARNING" not in proc.stdout  # same install, same tools
     assert f"{len(expected)}/{len(expected)}" in proc.stdout
     print(f"archive {archived['seconds']:.1f} s, reproduce {seconds:.1f} s, "
@@ -343,7 +342,7 @@ def test_a_stopped_build_says_one_line_and_keeps_the_last_good_report(clone_b, r
     os.killpg(proc.pid, sig)  # the whole group, kernel included, as Ctrl-C in a terminal does
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == (143 if sig == signal.SIGTERM else 130), err
-    lines = [l for l in err.splitlines() if l.strip()]
+    lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and "the last good report is kept" in lines[0], err
     assert tree_hashes(build) == before
     assert list((clone_b / "build").glob(f".{YEAR}.staging*")) == []

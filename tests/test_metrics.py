@@ -9,14 +9,8 @@ import pytest
 
 from baocao.config import Project, Reference
 from baocao.errors import ConfigError
-from baocao.metrics import (
-    Evaluator,
-    achievement_decimals,
-    compare_with_target,
-    indicator_values,
-    judge,
-    shown_decimals,
-)
+from baocao.metrics import Evaluator, indicator_values
+from baocao.targets import achievement_decimals, compare_with_target, judge, shown_decimals
 
 from .conftest import ROOT
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from baocao.labels import area_number, is_total_row_label, is_whole_unit
 from baocao.parse import (
     ValueParseError,
     excel_error,
@@ -19,7 +20,6 @@ from baocao.parse import (
     parse_month,
     parse_number,
 )
-from baocao.labels import area_number, is_total_row_label, is_whole_unit
 
 NAN = float("nan")
 

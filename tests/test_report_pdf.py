@@ -9,6 +9,7 @@ never from this file. The report is built once per session (`build_2023`, confte
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 import shutil
@@ -322,7 +323,7 @@ def test_body_text_13pt_serif_justified_indented_spaced(report):
     body = sorted((ln for ln in portrait if 12 < ln.y1 - ln.y0 < 15 and ln.x1 - ln.x0 > 200),
                   key=lambda ln: (ln.page, ln.y0))
     steps, para_steps = [], []
-    for a, b in zip(body, body[1:]):
+    for a, b in itertools.pairwise(body):
         if a.page != b.page or not 0 < b.y0 - a.y0 < 40:
             continue
         if abs(b.x0 - left - 10 * MM) < 1 and abs(a.x0 - left) < 1:

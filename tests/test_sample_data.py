@@ -4,13 +4,12 @@ recognised where the generator wrote them, and every schema holding."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from baocao.clean import clean_year
-from baocao.summary import file_summary
 from baocao.config import Project
 from baocao.schema import validate_result
+from baocao.summary import file_summary
 
 from .conftest import ROOT, load_script
 

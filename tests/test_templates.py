@@ -71,7 +71,7 @@ def test_workbooks_follow_the_spec(made):
         assert wb.sheetnames == ["Hướng dẫn", *sheets, "Danh mục"], path.name
         assert wb["Danh mục"].sheet_state == "hidden"
         assert wb["Hướng dẫn"].sheet_state == "visible"
-        for table, sheet in zip(tables, sheets):
+        for table, sheet in zip(tables, sheets, strict=True):
             ws = wb[sheet]
             header = [c.value for c in ws[HEADER_ROW]]
             assert header == [c.header for c in table.columns], (path.name, sheet)
@@ -245,7 +245,7 @@ def test_no_doubled_word_in_sheet_titles(made):
             for row in ws.iter_rows(max_row=4, values_only=True):
                 for value in row:
                     words = str(value or "").upper().split()
-                    assert not any(a == b and not a.isdigit() for a, b in zip(words, words[1:])), (path.name, value)
+                    assert not any(a == b and not a.isdigit() for a, b in zip(words, words[1:], strict=False)), (path.name, value)
     wb = openpyxl.load_workbook(next(p for p in paths if p.name == "mttq-phuong.xlsx"))
     titles = [c for row in wb["Số dư quỹ"].iter_rows(max_row=4, values_only=True) for c in row if c]
     assert f'SỐ DƯ QUỸ "VÌ NGƯỜI NGHÈO" ĐẦU NĂM {YEAR}' in titles

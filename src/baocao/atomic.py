@@ -11,8 +11,8 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 TMP_PREFIX = ".baocao-tmp-"
 

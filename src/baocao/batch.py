@@ -10,9 +10,9 @@ and build folders at the same paths (shared storage). No home-made scheduler.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from .config import Project
 from .errors import BaocaoError, EnvironmentWriteError

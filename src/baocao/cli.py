@@ -157,10 +157,10 @@ def cmd_validate(args) -> int:
 
     from .clean import clean_year
     from .errors import InputError, InputProblems, Location
-    from .narrative import load_meta, load_narrative
-    from .summary import file_summary, problem_lines
     from .metrics import history_year
+    from .narrative import load_meta, load_narrative
     from .reconcile import continuity_checks
+    from .summary import file_summary, problem_lines
 
     def pd_isna(value) -> bool:
         return value is None or (isinstance(value, float) and value != value)

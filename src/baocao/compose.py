@@ -13,14 +13,12 @@ import json
 import re
 import string
 import unicodedata
-from dataclasses import asdict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import jinja2
 
 from . import vnformat as vn
-from .atomic import write_text
 from .config import Project
 from .figures import Figure
 from .narrative import ReportMeta
@@ -177,7 +175,7 @@ def _change(ind: dict) -> Md:
     return Md(vn.fmt_change(change))
 
 
-STATUS_LABEL = {"vượt": "Vượt", "đạt": "Đạt", "chưa đạt": "Chưa đạt"}
+STATUS_LABEL: dict[str | None, str] = {"vượt": "Vượt", "đạt": "Đạt", "chưa đạt": "Chưa đạt"}
 STATUS_TEXT = {"vượt": "vượt chỉ tiêu", "đạt": "đạt chỉ tiêu", "chưa đạt": "chưa đạt chỉ tiêu"}
 
 
@@ -207,7 +205,7 @@ def _vs_plan(ind: dict) -> Md:
 def _remarks(ind: dict, year: int | None = None) -> Md:
     """The plan and the previous year in parentheses, after a stated value:
     ``" (đạt 107,3% kế hoạch; tăng 27,0% so với năm 2022)"``; empty when there is neither."""
-    parts = []
+    parts: list[str] = []
     plan = _vs_plan(ind)
     if plan:
         parts.append(plan)
@@ -383,17 +381,6 @@ def _check_complete(text: str) -> None:
             raise RuntimeError(f"composed document still holds '{needle}' at line {line}")
 
 
-def write_qmd(project: Project, year: int, text: str) -> Path:
-    return write_text(project.qmd_path(year), text)
-
-
-def meta_as_dict(meta: ReportMeta) -> dict:
-    d = asdict(meta)
-    d["date"] = meta.date.isoformat()
-    d["recipients"] = list(meta.recipients)
-    return d
-
-
 # ---------------------------------------------------------------------------- tables and figures
 def _f(value, decimals: int | None = None) -> Md:
     if value is None:
@@ -489,7 +476,7 @@ class Tables:
 
     def fund(self, caption: str) -> Md:
         f = self.m["fund"]
-        rows = [[Md("**Số dư đầu năm**"), Md(""), _f(f["opening"])]]
+        rows: list[list[object]] = [[Md("**Số dư đầu năm**"), Md(""), _f(f["opening"])]]
         for s in f["by_source"]:
             rows.append([f"Thu từ: {_lower_first(s['name'])}", _f(s["count"]), _f(s["amount"])])
         rows.append([Md("**Cộng thu**"), _f(f["receipts_count"]), Md(f"**{vn.fmt_int(f['receipts'])}**")])
@@ -517,7 +504,7 @@ class Tables:
         rows, tot = [], [0, 0, 0, 0]
         for p in self.m["petitions_by_month"]:
             vals = [p["received"], p["forwarded"], p["answered"], p["pending"]]
-            tot = [a + b for a, b in zip(tot, vals)]
+            tot = [a + b for a, b in zip(tot, vals, strict=True)]
             rows.append([f"Tháng {p['month']}", *[_f(v) for v in vals]])
         rows.append([Md("**Cả năm**"), *[Md(f"**{vn.fmt_int(t)}**") for t in tot]])
         return table(["Tháng", "Tiếp nhận", "Đã chuyển", "Đã trả lời", "Đang giải quyết"], rows, "lrrrr", caption)

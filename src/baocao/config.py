@@ -10,94 +10,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from .errors import ConfigError
+from .indicators import load_indicators
 from .textenc import fold_key
+from .yamlfile import load_yaml
 
 CONFIG_NAME = "baocao.yml"
 #: Sheets of the office templates that hold no data: instructions and the drop-down lists.
 AUX_SHEETS = ("Hướng dẫn", "Danh mục")
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML as usual, but a key given twice in one mapping is an error naming both lines."""
-
-    def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[object, int] = {}
-            for key_node, _value in node.value:
-                key = self.construct_object(key_node, deep=True)
-                line = key_node.start_mark.line + 1
-                try:
-                    first = seen.get(key)
-                except TypeError:
-                    continue
-                if first is not None:
-                    raise DuplicateKeyError(key, first, key_node.start_mark)
-                seen[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-
-class _TextLoader(_UniqueKeyLoader):
-    """Every plain scalar is text, as the person typed it: ``so: 045`` is "045" (not 37),
-    ``ngay_bao_cao: 2023-12-05`` is "2023-12-05", ``hoi_nghi: yes`` is "yes"; an empty value is ""."""
-
-    yaml_implicit_resolvers: dict = {}
-
-
-def _empty_as_text(loader, node):
-    return loader.construct_scalar(node)
-
-
-_TextLoader.add_constructor("tag:yaml.org,2002:null", _empty_as_text)
-
-
-class DuplicateKeyError(yaml.YAMLError):
-    def __init__(self, key: object, first_line: int, mark):
-        self.key = key
-        self.first_line = first_line
-        self.problem_mark = mark
-        self.problem = f"duplicate key {key!r}"
-
-
-def load_yaml(path: Path, *, text: bool = False) -> Any:
-    """A YAML file; ``text``: every value as text (the offices' files, whose schema is all text).
-
-    A key given twice is an error naming its line (YAML would silently keep the last).
-    """
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_TextLoader if text else _UniqueKeyLoader)  # noqa: S506 - safe loaders
-    except FileNotFoundError:
-        raise ConfigError(
-            f"không tìm thấy tệp {path}",
-            f"file not found: {path}",
-        ) from None
-    except DuplicateKeyError as exc:
-        line = exc.problem_mark.line + 1
-        error = ConfigError(
-            f"tệp {path.name} có khóa '{exc.key}' hai lần (dòng {exc.first_line} và dòng {line}); chỉ giữ một dòng",
-            f"{path.name} gives the key '{exc.key}' twice (lines {exc.first_line} and {line}); keep one",
-            hint_vi=f"xóa một trong hai dòng '{exc.key}: …' (dòng {exc.first_line} hoặc {line})",
-            hint_en=f"delete one of the two '{exc.key}: …' lines ({exc.first_line} or {line})",
-        )
-        error.line, error.key = line, str(exc.key)
-        raise error from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (dòng {mark.line + 1}, cột {mark.column + 1})" if mark else ""
-        where_en = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        error = ConfigError(
-            f"tệp {path} không đúng cú pháp YAML{where}: {getattr(exc, 'problem', exc)}",
-            f"{path} is not valid YAML{where_en}: {getattr(exc, 'problem', exc)}",
-            hint_vi="kiểm tra dấu hai chấm, thụt lề và dấu nháy ở dòng đó",
-            hint_en="check the colon, indentation and quotes on that line",
-        )
-        error.line, error.key = (mark.line + 1 if mark else None), ""
-        raise error from None
 
 
 @dataclass(frozen=True)
@@ -209,185 +130,6 @@ class FileSpec:
         return any(fnmatch.fnmatch(name, p) for p in (self.pattern.lower(), stem + ".csv", stem + "--*.csv"))
 
 
-@dataclass(frozen=True)
-class Indicator:
-    """One declared figure of data/reference/indicators.yml: what it counts and how it is said."""
-
-    code: str
-    name: str
-    unit: str
-    direction: str  # "higher" or "lower" is better
-    kind: str  # count | money | percent | number
-    description: str  # the definition, in words (the report's glossary)
-    short: str = ""
-    text: str = "{value}"
-    decimals: int = 0
-    chi_tieu: bool = False  # a chỉ tiêu: targets are set for it, compared year by year
-    table: str | None = None
-    files: tuple[str, ...] = ()
-    where: tuple[tuple[str, object], ...] = ()  # (column, value or tuple of values)
-    aggregate: str | None = None  # sum | count | nunique
-    column: str | None = None
-    fill: tuple[str, ...] = ()
-    scale: float = 1
-    formula: str | None = None
-
-    @property
-    def header(self) -> str:
-        return self.short or self.name
-
-    @property
-    def definition(self) -> str:
-        return self.description
-
-
-@dataclass(frozen=True)
-class Breakdown:
-    """A declared table of figures broken down by one column (khu, lĩnh vực, hình thức…)."""
-
-    name: str
-    title: str
-    by: str
-    indicators: tuple[str, ...]
-
-
-_AGGREGATES = ("sum", "count", "nunique")
-_INDICATOR_KEYS = {"name", "short", "text", "unit", "kind", "decimals", "direction", "definition", "table", "files",
-                   "where", "aggregate", "column", "fill", "scale", "formula"}
-
-
-def formula_codes(formula: str) -> list[str]:
-    """The figures a formula uses; ConfigError unless it is plain arithmetic over names."""
-    import ast
-
-    try:
-        tree = ast.parse(formula, mode="eval")
-    except SyntaxError as exc:
-        raise ConfigError(f"công thức '{formula}' sai cú pháp", f"formula '{formula}' is not valid: {exc.msg}") from None
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            names.append(node.id)
-        elif not isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Load, ast.Add, ast.Sub,
-                                   ast.Mult, ast.Div, ast.USub, ast.UAdd)) or (
-                isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))):
-            raise ConfigError(f"công thức '{formula}' chỉ được dùng + - * / và mã chỉ tiêu",
-                              f"formula '{formula}' may only use + - * / and figure codes")
-    return names
-
-
-def _load_indicators(path: Path, tables: dict, files: dict) -> tuple[dict, dict, dict]:
-    """indicators.yml → (chỉ tiêu, every declared figure, breakdowns), each checked against inputs.yml."""
-    import string
-
-    data = load_yaml(path) or {}
-
-    def bad(code: str, vi: str, en: str) -> ConfigError:
-        return ConfigError(f"{path.name}: '{code}': {vi}", f"{path.name}: '{code}': {en}",
-                           hint_vi="sửa khai báo theo phần chú thích đầu tệp", hint_en="fix the declaration as the "
-                           "comments at the top of the file say")
-
-    chi_tieu = list(data.get("chi_tieu") or ())
-    declared: dict[str, Indicator] = {}
-    for code, d in (data.get("indicators") or {}).items():
-        unknown = set(d) - _INDICATOR_KEYS
-        if unknown:
-            raise bad(code, f"khóa không biết {sorted(unknown)}", f"unknown keys {sorted(unknown)}")
-        for key in ("name", "unit", "kind", "direction", "definition"):
-            if not d.get(key):
-                raise bad(code, f"thiếu '{key}'", f"'{key}' is missing")
-        if d["kind"] not in ("count", "money", "percent", "number") or d["direction"] not in ("higher", "lower"):
-            raise bad(code, "kind hoặc direction sai", "wrong kind or direction")
-        where = []
-        for col, value in (d.get("where") or {}).items():
-            where.append((col, tuple(value) if isinstance(value, list) else value))
-        ind = Indicator(
-            code=code, name=d["name"], unit=d["unit"], direction=d["direction"], kind=d["kind"],
-            description=d["definition"], short=d.get("short", ""), text=d.get("text", "{value}"),
-            decimals=int(d.get("decimals", 0)), chi_tieu=code in chi_tieu, table=d.get("table"),
-            files=tuple(d.get("files") or ()), where=tuple(where), aggregate=d.get("aggregate"),
-            column=d.get("column"), fill=tuple(d.get("fill") or ()), scale=float(d.get("scale", 1)),
-            formula=d.get("formula"),
-        )
-        if ind.formula is not None:
-            if ind.table or ind.aggregate:
-                raise bad(code, "có cả 'formula' lẫn 'table'", "declares both 'formula' and 'table'")
-        else:
-            if ind.table not in tables:
-                raise bad(code, f"không có bảng '{ind.table}' trong inputs.yml", f"no table '{ind.table}' in inputs.yml")
-            columns = {c.name for c in tables[ind.table].columns}
-            if ind.aggregate not in _AGGREGATES:
-                raise bad(code, f"aggregate phải là {', '.join(_AGGREGATES)}", f"aggregate must be one of {_AGGREGATES}")
-            if ind.aggregate != "count" and ind.column not in columns:
-                raise bad(code, f"bảng '{ind.table}' không có cột '{ind.column}'", f"table '{ind.table}' has no column "
-                          f"'{ind.column}'")
-            for col in [c for c, _v in ind.where] + list(ind.fill):
-                if col not in columns:
-                    raise bad(code, f"bảng '{ind.table}' không có cột '{col}'", f"table '{ind.table}' has no column '{col}'")
-            for key in ind.files:
-                if key not in files:
-                    raise bad(code, f"không có tệp '{key}' trong inputs.yml", f"no file '{key}' in inputs.yml")
-        declared[code] = ind
-    for code, ind in declared.items():
-        for name in formula_codes(ind.formula) if ind.formula else ():
-            if name not in declared:
-                raise bad(code, f"công thức dùng mã '{name}' chưa khai báo", f"the formula uses undeclared '{name}'")
-        for _lit, field_name, _spec, _conv in string.Formatter().parse(ind.text):
-            if field_name and field_name not in ("value", "number", "areas") and field_name not in declared:
-                raise bad(code, f"'text' dùng {{{field_name}}} không biết", f"'text' uses unknown {{{field_name}}}")
-    order = _formula_order(declared, path)
-    declared = {code: declared[code] for code in order}
-    for code in chi_tieu:
-        if code not in declared:
-            raise bad(code, "có trong 'chi_tieu' nhưng chưa khai báo", "listed in 'chi_tieu' but not declared")
-    breakdowns: dict[str, Breakdown] = {}
-    for name, b in (data.get("breakdowns") or {}).items():
-        codes = tuple(b.get("indicators") or ())
-        for code in codes:
-            if code not in declared:
-                raise bad(name, f"dùng mã '{code}' chưa khai báo", f"uses undeclared '{code}'")
-            for base in base_indicators(declared, code):
-                if b.get("by") not in {c.name for c in tables[base.table].columns}:
-                    raise bad(name, f"bảng '{base.table}' không có cột '{b.get('by')}'",
-                              f"table '{base.table}' has no column '{b.get('by')}'")
-        breakdowns[name] = Breakdown(name, b.get("title", ""), b["by"], codes)
-    return {code: declared[code] for code in chi_tieu}, declared, breakdowns
-
-
-def base_indicators(declared: dict[str, Indicator], code: str) -> list[Indicator]:
-    """The table-based figures a figure rests on (itself, or those of its formula)."""
-    ind = declared[code]
-    if ind.formula is None:
-        return [ind]
-    out: list[Indicator] = []
-    for name in formula_codes(ind.formula):
-        out += [b for b in base_indicators(declared, name) if b not in out]
-    return out
-
-
-def _formula_order(declared: dict[str, Indicator], path: Path) -> list[str]:
-    """Declaration order, except that a figure comes after those its formula uses; no cycles."""
-    out: list[str] = []
-    visiting: set[str] = set()
-
-    def visit(code: str) -> None:
-        if code in out:
-            return
-        if code in visiting:
-            raise ConfigError(f"{path.name}: công thức của '{code}' vòng lại chính nó",
-                              f"{path.name}: the formula of '{code}' refers back to itself")
-        visiting.add(code)
-        ind = declared[code]
-        for name in formula_codes(ind.formula) if ind.formula else ():
-            visit(name)
-        visiting.discard(code)
-        out.append(code)
-
-    for code in declared:
-        visit(code)
-    return out
-
-
 class Reference:
     """data/reference/: the input-format spec, catalogues and the declared figures.
 
@@ -440,11 +182,17 @@ class Reference:
                 checks=tuple(CheckSpec(**c) for c in t.get("checks", ())),
                 one_row_per=t.get("one_row_per"),
             )
-        self.indicators, self.declared, self.breakdowns = _load_indicators(
+        self.indicators, self.declared, self.breakdowns = load_indicators(
             folder / "indicators.yml", self.tables, self.files)
         self.catalogues["indicators"] = Catalogue(
             "indicators", [Item(i.code, i.name, ()) for i in self.indicators.values()]
         )
+
+    def catalogue_for(self, col: ColumnSpec) -> Catalogue:
+        """The catalogue a category column takes its values from (checked when read above)."""
+        if col.catalogue is None:
+            raise KeyError(f"column {col.name!r} names no catalogue")
+        return self.catalogues[col.catalogue]
 
 
 def _item(entry: dict) -> Item:
@@ -478,7 +226,7 @@ class UnitConfig:
     raw: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
-    def from_dict(cls, unit: dict, defaults: dict, path: Path) -> "UnitConfig":
+    def from_dict(cls, unit: dict, defaults: dict, path: Path) -> UnitConfig:
         merged = {**defaults, **unit}
         try:
             return cls(
@@ -514,7 +262,7 @@ class UnitConfig:
             ) from None
 
     @classmethod
-    def load(cls, path: Path) -> "UnitConfig":
+    def load(cls, path: Path) -> UnitConfig:
         """The single unit of a baocao.yml with a `unit:` block."""
         return load_units(path)[0]
 
@@ -573,7 +321,7 @@ class Project:
     unit_id: str | None = None
 
     @classmethod
-    def find(cls, start: Path | None = None, build_root: Path | None = None) -> "Project":
+    def find(cls, start: Path | None = None, build_root: Path | None = None) -> Project:
         start = Path(start or Path.cwd()).resolve()
         for folder in (start, *start.parents):
             if (folder / CONFIG_NAME).is_file():
@@ -594,7 +342,7 @@ class Project:
     def multi_unit(self) -> bool:
         return len(self.all_units) > 1 or "units" in (load_yaml(self.root / CONFIG_NAME) or {})
 
-    def for_unit(self, unit_id: str) -> "Project":
+    def for_unit(self, unit_id: str) -> Project:
         if unit_id not in [u.id for u in self.all_units]:
             known = ", ".join(u.id for u in self.all_units)
             raise ConfigError(f"không có đơn vị '{unit_id}' trong {CONFIG_NAME} (có: {known})",
@@ -602,7 +350,7 @@ class Project:
         base = self.build_root.parent if self.unit_id and self.multi_unit else self.build_root
         return Project(self.root, base / unit_id if self.multi_unit else base, unit_id)
 
-    def units(self) -> list["Project"]:
+    def units(self) -> list[Project]:
         """One project per unit (a single-unit project returns itself)."""
         if not self.multi_unit:
             return [self]
@@ -626,7 +374,7 @@ class Project:
 
         return hashlib.sha256(json.dumps(self.unit.raw, sort_keys=True, default=str).encode()).hexdigest()
 
-    def history_sources(self, year: int) -> list["Project"]:
+    def history_sources(self, year: int) -> list[Project]:
         """Whose data stands for this unit in an earlier ``year``: itself, or — before the
         date it was formed by merging others — the units merged into it, so that the
         year-over-year sections compare like with like."""

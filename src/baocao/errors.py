@@ -10,7 +10,8 @@ import datetime as dt
 import math
 import unicodedata
 from dataclasses import dataclass, field
-
+from pathlib import Path
+from typing import Any
 
 
 # ---------------------------------------------------------------------------- values in messages
@@ -129,6 +130,8 @@ class ConfigError(BaocaoError):
     """baocao.yml, _quarto.yml or a year's metadata file is wrong."""
 
     exit_code = 1
+    line: int | None = None  # the line of a YAML file that is wrong, when known
+    key: str = ""  # the key given twice, for a duplicate key
 
 
 class UsageError(BaocaoError):
@@ -204,7 +207,7 @@ class InputProblems(BaocaoError):
 
     exit_code = 1
 
-    def __init__(self, errors: list[InputError], *, folder: str = "", partial: object = None):
+    def __init__(self, errors: list[InputError], *, folder: str = "", partial: Any = None):
         self.errors = errors
         self.folder = folder
         self.partial = partial
@@ -315,6 +318,12 @@ class BagDamagedError(BaocaoError):
         )
 
 
+class SchemaViolation(BaocaoError):
+    """A cleaned table breaks its own pandera schema (schema.py): a bug in baocao, not in the data."""
+
+    exit_code = 1
+
+
 class BuildChangedError(BaocaoError):
     """build/<year>/ no longer matches its own manifest.json (edited after the build)."""
 
@@ -361,7 +370,7 @@ class EnvironmentWriteError(BaocaoError):
     errno: int | None = None
 
     @classmethod
-    def from_oserror(cls, exc: OSError, path: Path | str | None = None) -> "EnvironmentWriteError":
+    def from_oserror(cls, exc: OSError, path: Path | str | None = None) -> EnvironmentWriteError:
         import errno
 
         where = exc.filename or path or "?"

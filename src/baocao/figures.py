@@ -99,16 +99,25 @@ def _clear_of_the_line(v: float, left: float | None, right: float | None) -> dic
 def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order."""
     plt = _setup()
-    year = metrics["year"]
-    ind = metrics["indicators"]
-    figures: list[Figure] = []
-    years = [int(y) for y in metrics["compared_years"]] + [year]
+    years = [int(y) for y in metrics["compared_years"]] + [metrics["year"]]
+    charts = (_fund_by_year, _activities_by_area, _rates_by_year, _petitions_by_month, _fund_by_purpose,
+              _against_targets)
+    drawn = (chart(plt, metrics, years, out_dir) for chart in charts)
+    return [f for f in drawn if f is not None]
 
-    # 1. Quỹ "Vì người nghèo" over the years
+
+def _series(indicator: dict, years: list[int], year: int) -> list:
+    """An indicator's value in each of ``years``: its history, and this year's value."""
+    return [indicator["history"].get(str(y)) if y != year else indicator["value"] for y in years]
+
+
+def _fund_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+    """Quỹ "Vì người nghèo" over the years: collected and paid, side by side."""
+    year, ind = metrics["year"], metrics["indicators"]
     fig, ax = plt.subplots(figsize=(WIDTH, 2.9))
     width = 0.38
-    thu = [ind["quy_vnn_thu"]["history"].get(str(y)) if y != year else ind["quy_vnn_thu"]["value"] for y in years]
-    chi = [ind["quy_vnn_chi"]["history"].get(str(y)) if y != year else ind["quy_vnn_chi"]["value"] for y in years]
+    thu = _series(ind["quy_vnn_thu"], years, year)
+    chi = _series(ind["quy_vnn_chi"], years, year)
     xs = range(len(years))
     b1 = ax.bar([x - width / 2 for x in xs], [v or 0 for v in thu], width, label="Vận động (thu)", color=PALETTE[0])
     b2 = ax.bar([x + width / 2 for x in xs], [v or 0 for v in chi], width, label="Chi hỗ trợ", color=PALETTE[1])
@@ -121,10 +130,12 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     # The legend sits above the plot, where no bar or label can be under it.
     ax.legend(frameon=False, ncols=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     _save(fig, out_dir / "quy-vnn.svg")
-    figures.append(Figure("figures/quy-vnn.svg", f'Quỹ "Vì người nghèo" qua các năm {years[0]}–{year} (triệu đồng)',
-                          "Biểu đồ cột: số tiền vận động và chi của Quỹ Vì người nghèo theo từng năm, đơn vị triệu đồng"))
+    return Figure("figures/quy-vnn.svg", f'Quỹ "Vì người nghèo" qua các năm {years[0]}–{year} (triệu đồng)',
+                  "Biểu đồ cột: số tiền vận động và chi của Quỹ Vì người nghèo theo từng năm, đơn vị triệu đồng")
 
-    # 2. Activities per khu
+
+def _activities_by_area(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+    """Sessions and participants per khu."""
     areas = metrics["by_area"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH, 2.9))
     names = [a["name"] for a in areas]
@@ -139,19 +150,22 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     _vn_axis(ax2)
     ax2.margins(y=0.12)
     _save(fig, out_dir / "hoat-dong-khu.svg")
-    title = metrics.get("breakdowns", {}).get("ban_ctmt_theo_khu", {}).get("title",
-                                                                       "Hoạt động của các Ban Công tác Mặt trận khu dân cư")
-    figures.append(Figure("figures/hoat-dong-khu.svg", f"{title} năm {year}",
-                          "Hai biểu đồ cột: số cuộc hoạt động và số lượt người tham gia ở từng khu dân cư"))
+    title = metrics.get("breakdowns", {}).get("ban_ctmt_theo_khu", {}).get(
+        "title", "Hoạt động của các Ban Công tác Mặt trận khu dân cư")
+    return Figure("figures/hoat-dong-khu.svg", f"{title} năm {metrics['year']}",
+                  "Hai biểu đồ cột: số cuộc hoạt động và số lượt người tham gia ở từng khu dân cư")
 
-    # 3. GĐVH and poverty rates over the years
+
+def _rates_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+    """The share of cultured families (GĐVH) and of poor households over the years."""
+    year, ind = metrics["year"], metrics["indicators"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH, 2.7))
     for ax, code, color, title in (
         (ax1, "ty_le_gdvh", PALETTE[2], "Tỷ lệ hộ gia đình văn hóa (%)"),
         (ax2, "ty_le_ho_ngheo", PALETTE[1], "Tỷ lệ hộ nghèo cuối năm (%)"),
     ):
-        vals = [ind[code]["history"].get(str(y)) if y != year else ind[code]["value"] for y in years]
-        pts = [(str(y), v) for y, v in zip(years, vals) if v is not None]
+        vals = _series(ind[code], years, year)
+        pts = [(str(y), v) for y, v in zip(years, vals, strict=True) if v is not None]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=color)
         decimals = ind[code].get("declared_decimals", 1)
         for k, (x, v) in enumerate(pts):
@@ -163,10 +177,12 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
         _vn_axis(ax, 1)
         ax.margins(x=0.2, y=0.3)  # labels stay inside the plot, away from the axes
     _save(fig, out_dir / "gdvh-ho-ngheo.svg")
-    figures.append(Figure("figures/gdvh-ho-ngheo.svg", f"Tỷ lệ hộ gia đình văn hóa và hộ nghèo, {years[0]}–{year}",
-                          "Hai biểu đồ đường: tỷ lệ hộ đạt gia đình văn hóa và tỷ lệ hộ nghèo theo từng năm"))
+    return Figure("figures/gdvh-ho-ngheo.svg", f"Tỷ lệ hộ gia đình văn hóa và hộ nghèo, {years[0]}–{year}",
+                  "Hai biểu đồ đường: tỷ lệ hộ đạt gia đình văn hóa và tỷ lệ hộ nghèo theo từng năm")
 
-    # 4. Petitions by month
+
+def _petitions_by_month(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+    """Petitions per month: answered and pending stacked, received as a line."""
     months = metrics["petitions_by_month"]
     fig, ax = plt.subplots(figsize=(WIDTH, 2.9))
     labels = [f"T{m['month']}" for m in months]
@@ -179,45 +195,52 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     _vn_axis(ax)
     ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, 1.15))
     _save(fig, out_dir / "kien-nghi-thang.svg")
-    figures.append(Figure("figures/kien-nghi-thang.svg", f"Ý kiến, kiến nghị của cử tri và nhân dân theo tháng năm {year}",
-                          "Biểu đồ cột chồng theo 12 tháng: số kiến nghị đã trả lời và đang giải quyết, đường số tiếp nhận"))
+    return Figure("figures/kien-nghi-thang.svg",
+                  f"Ý kiến, kiến nghị của cử tri và nhân dân theo tháng năm {metrics['year']}",
+                  "Biểu đồ cột chồng theo 12 tháng: số kiến nghị đã trả lời và đang giải quyết, đường số tiếp nhận")
 
-    # 5. Fund payments by purpose
+
+def _fund_by_purpose(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
+    """The fund's payments by purpose (none drawn when nothing was paid)."""
     purposes = metrics["fund"]["by_purpose"]
-    if purposes:
-        fig, ax = plt.subplots(figsize=(WIDTH, 0.6 + 0.3 * len(purposes)))
-        rows = sorted(purposes, key=lambda p: (p["amount"], p["name"]))
-        bars = ax.barh([p["name"] for p in rows], [p["amount"] / 1e6 for p in rows], color=PALETTE[0])
-        for bar in bars:
-            ax.annotate(fmt_number(bar.get_width(), 1, trim=True), (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                        va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
-        ax.set_xlabel("triệu đồng")
-        _vn_axis(ax, 0, "x")
-        ax.margins(x=0.12)
-        _save(fig, out_dir / "chi-quy-muc-dich.svg")
-        figures.append(Figure("figures/chi-quy-muc-dich.svg", f'Chi Quỹ "Vì người nghèo" năm {year} theo mục đích (triệu đồng)',
-                              "Biểu đồ thanh ngang: số tiền chi của Quỹ theo từng mục đích"))
+    if not purposes:
+        return None
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.6 + 0.3 * len(purposes)))
+    rows = sorted(purposes, key=lambda p: (p["amount"], p["name"]))
+    bars = ax.barh([p["name"] for p in rows], [p["amount"] / 1e6 for p in rows], color=PALETTE[0])
+    for bar in bars:
+        ax.annotate(fmt_number(bar.get_width(), 1, trim=True), (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
+    ax.set_xlabel("triệu đồng")
+    _vn_axis(ax, 0, "x")
+    ax.margins(x=0.12)
+    _save(fig, out_dir / "chi-quy-muc-dich.svg")
+    return Figure("figures/chi-quy-muc-dich.svg",
+                  f'Chi Quỹ "Vì người nghèo" năm {metrics["year"]} theo mục đích (triệu đồng)',
+                  "Biểu đồ thanh ngang: số tiền chi của Quỹ theo từng mục đích")
 
-    # 6. Results against targets
-    rows = [i for i in ind.values() if i["achievement_pct"] is not None]
-    if rows:
-        rows.sort(key=lambda i: (i["achievement_pct"], i["code"]))
-        fig, ax = plt.subplots(figsize=(WIDTH, 0.7 + 0.3 * len(rows)))
-        colors = [PALETTE[2] if i["status"] != "chưa đạt" else PALETTE[1] for i in rows]
-        # Long names on two lines, so that the bars keep half of the width.
-        labels = [textwrap.fill(i["name"], 34) for i in rows]
-        bars = ax.barh(labels, [i["achievement_pct"] for i in rows], color=colors)
-        ax.axvline(100, color="#444444", linewidth=1, linestyle="--")
-        # The values in a column to the right of the plot: the 100% line never crosses them.
-        for bar, i in zip(bars, rows):
-            ax.annotate(fmt_number(i["achievement_pct"], i.get("achievement_decimals", 1)) + "%",
-                        (1.0, bar.get_y() + bar.get_height() / 2), xycoords=("axes fraction", "data"),
-                        ha="left", va="center", fontsize=9, xytext=(6, 0), textcoords="offset points")
-        ax.set_xlabel("% kế hoạch")
-        _vn_axis(ax, 0, "x")
-        ax.tick_params(axis="y", labelsize=9)
-        ax.set_xlim(0, max(110.0, max(i["achievement_pct"] for i in rows) * 1.03))
-        _save(fig, out_dir / "chi-tieu.svg")
-        figures.append(Figure("figures/chi-tieu.svg", f"Mức độ thực hiện chỉ tiêu năm {year} (% kế hoạch)",
-                              "Biểu đồ thanh ngang: phần trăm kế hoạch đạt được của từng chỉ tiêu, vạch đứt là 100%"))
-    return figures
+
+def _against_targets(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
+    """Each indicator's result as a share of its target (none drawn when none has a target)."""
+    rows = [i for i in metrics["indicators"].values() if i["achievement_pct"] is not None]
+    if not rows:
+        return None
+    rows.sort(key=lambda i: (i["achievement_pct"], i["code"]))
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.7 + 0.3 * len(rows)))
+    colors = [PALETTE[2] if i["status"] != "chưa đạt" else PALETTE[1] for i in rows]
+    # Long names on two lines, so that the bars keep half of the width.
+    labels = [textwrap.fill(i["name"], 34) for i in rows]
+    bars = ax.barh(labels, [i["achievement_pct"] for i in rows], color=colors)
+    ax.axvline(100, color="#444444", linewidth=1, linestyle="--")
+    # The values in a column to the right of the plot: the 100% line never crosses them.
+    for bar, i in zip(bars, rows, strict=True):
+        ax.annotate(fmt_number(i["achievement_pct"], i.get("achievement_decimals", 1)) + "%",
+                    (1.0, bar.get_y() + bar.get_height() / 2), xycoords=("axes fraction", "data"),
+                    ha="left", va="center", fontsize=9, xytext=(6, 0), textcoords="offset points")
+    ax.set_xlabel("% kế hoạch")
+    _vn_axis(ax, 0, "x")
+    ax.tick_params(axis="y", labelsize=9)
+    ax.set_xlim(0, max(110.0, max(i["achievement_pct"] for i in rows) * 1.03))
+    _save(fig, out_dir / "chi-tieu.svg")
+    return Figure("figures/chi-tieu.svg", f"Mức độ thực hiện chỉ tiêu năm {metrics['year']} (% kế hoạch)",
+                  "Biểu đồ thanh ngang: phần trăm kế hoạch đạt được của từng chỉ tiêu, vạch đứt là 100%")

@@ -71,10 +71,10 @@ def area_reference(text: object) -> AreaReference | None:
         return None
     kind_word = m.group(1) or m.group(3) or m.group(5)
     digits = m.group(2) or m.group(6) or m.group(7)
-    number = int(digits) if digits else _roman(m.group(4))
-    if not number:
+    first = int(digits) if digits else _roman(m.group(4))
+    if not first:
         return None
-    numbers = [number]
+    numbers = [first]
     for token in _MORE_NUMBERS.findall(m.group(8) or ""):
         more = int(token) if token.isdigit() else _roman(token)
         if more and more <= 999 and more not in numbers:

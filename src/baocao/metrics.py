@@ -17,20 +17,16 @@ and target tell the same verdict (0,42% against "không quá 0,4%" is printed 0,
 from __future__ import annotations
 
 import ast
-import math
 import operator
-from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from .config import Indicator, Project, Reference, base_indicators
+from .config import Project, Reference
+from .indicators import Indicator, base_indicators
+from .targets import achievement_decimals, clean_number, compare_with_target, shown_decimals, target_decimals
 
 Tables = dict[str, pd.DataFrame]
 
-#: Tolerance of "equal" when a result is judged against its target (sums of decimal amounts).
-_EPS = 1e-9
-#: Most decimals a value or a percentage of the plan is ever printed with.
-MAX_DECIMALS = 4
 
 
 # ---------------------------------------------------------------------------- the declarations
@@ -54,6 +50,7 @@ class Evaluator:
 
     def rows(self, ind: Indicator, group: tuple[str, str] | None = None) -> pd.DataFrame:
         """The rows a table-based figure counts: its table, files, filter and group."""
+        assert ind.table is not None, ind.code  # indicators.py: a figure has a table or a formula
         frame = self.tables[ind.table]
         mask = pd.Series(True, index=frame.index)
         if ind.files:
@@ -82,9 +79,10 @@ class Evaluator:
             total = float(values.sum(skipna=True)) if len(values) else 0
         if ind.scale != 1:
             total = total / ind.scale
-        return _clean_number(total, 9)
+        return clean_number(total, 9)
 
     def _formula(self, ind: Indicator, group) -> float | int | None:
+        assert ind.formula is not None, ind.code
         tree = ast.parse(ind.formula, mode="eval")
 
         def ev(node):
@@ -107,7 +105,7 @@ class Evaluator:
             raise ValueError(f"unexpected formula node {node!r}")  # formula_codes() refused it at load
 
         try:
-            return _clean_number(ev(tree), 9)
+            return clean_number(ev(tree), 9)
         except _NoValue:
             return None
 
@@ -137,89 +135,10 @@ def indicator_values(tables: Tables, reference: Reference | None = None) -> dict
     return {code: ev.value(code) for code in reference.declared}
 
 
-def _clean_number(value: float | None, digits: int = 6) -> float | int | None:
-    """JSON-stable numbers: ints stay ints, floats are rounded (no 0.30000000000000004)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int) or float(value).is_integer():
-        return int(value)
-    return round(float(value), digits)
-
-
-# ---------------------------------------------------------------------------- targets
-def round_half_up(value: float, decimals: int) -> Decimal:
-    q = Decimal(1).scaleb(-decimals)
-    return Decimal(repr(float(value))).quantize(q, rounding=ROUND_HALF_UP)
-
-
-def judge(value: float | None, target: float | None, direction: str) -> str | None:
-    """"vượt", "đạt" or "chưa đạt", at full precision."""
-    if value is None or target is None:
-        return None
-    diff = float(value) - float(target)
-    if abs(diff) <= _EPS * max(1.0, abs(float(target))):
-        return "đạt"
-    better = diff > 0 if direction == "higher" else diff < 0
-    return "vượt" if better else "chưa đạt"
-
-
-def exact_decimals(value: float, least: int = 0) -> int:
-    """Decimals that print a set number (a target) exactly: 5 → 0, 0,4 → 1, 72 → 0."""
-    for d in range(least, MAX_DECIMALS + 1):
-        if abs(float(round_half_up(value, d)) - float(value)) <= _EPS:
-            return d
-    return MAX_DECIMALS
-
-
-def target_decimals(target: float | None, ind_kind: str) -> int:
-    if target is None:
-        return 0
-    return exact_decimals(target, 1 if ind_kind == "percent" else 0)
-
-
-def shown_decimals(value: float | None, target: float | None, direction: str, decimals: int, kind: str) -> int:
-    """The declared decimals, or more where the printed result against the printed target
-    would tell another verdict than the full-precision one."""
-    d = decimals
-    if value is None or target is None:
-        return d
-    truth = judge(value, target, direction)
-    shown_target = float(round_half_up(target, target_decimals(target, kind)))
-    while d < MAX_DECIMALS and judge(float(round_half_up(value, d)), shown_target, direction) != truth:
-        d += 1
-    return d
-
-
-def achievement_decimals(pct: float | None, status: str | None) -> int:
-    """1 decimal, or more where 1 would print a miss as 100,0% (or a result above plan as 100,0%)."""
-    d = 1
-    if pct is None:
-        return d
-    while d < MAX_DECIMALS:
-        printed = round_half_up(pct, d)
-        if (status == "chưa đạt" and printed >= 100) or (status == "vượt" and printed <= 100):
-            d += 1
-            continue
-        break
-    return d
-
-
-def compare_with_target(value: float | None, target: float | None, kind: str, direction: str) -> dict:
-    """The verdict at full precision, and the result as a percentage of the plan (for results
-    that should be high; none for a ceiling such as the poverty rate)."""
-    status = judge(value, target, direction)
-    if status is None:
-        return {"achievement_pct": None, "status": None}
-    pct = float(value) / float(target) * 100 if direction == "higher" and target else None
-    return {"achievement_pct": _clean_number(pct, 6), "status": status}
-
-
-def _targets(tables: Tables, year: int) -> dict[str, float]:
+def _targets(tables: Tables, year: int) -> dict[str, float | int | None]:
     t = tables["targets"]
     t = t[t["year"] == year]
-    return {row.indicator: _clean_number(row.target) for row in t.itertuples()}
+    return {row.indicator: clean_number(row.target) for row in t.itertuples()}
 
 
 # ---------------------------------------------------------------------------- the year
@@ -251,9 +170,9 @@ def compute_metrics(
         change = None
         if value is not None and prev is not None:
             if ind.kind == "percent":
-                change = _clean_number(value - prev, 6)  # percentage points
+                change = clean_number(value - prev, 6)  # percentage points
             elif prev:
-                change = _clean_number((value - prev) / prev * 100, 6)
+                change = clean_number((value - prev) / prev * 100, 6)
         target = targets.get(code)
         entry = {
             "code": code,
@@ -310,11 +229,14 @@ def breakdown_groups(project: Project, by: str, indicators: list[Indicator]) -> 
     """(group id, name) of a breakdown column, and whether every group is listed (khu) or only
     those with data (catalogue values)."""
     ref = project.reference
-    spec = ref.tables[indicators[0].table].column(by)
+    table = indicators[0].table
+    assert table is not None, indicators[0].code  # a breakdown's figures count rows of a table
+    spec = ref.tables[table].column(by)
     if spec.type == "area":
         return [(a.id, a.name) for a in project.unit.areas], True
     if spec.type == "organisation":
         return [(o.id, o.name) for o in project.unit.organisations], False
+    assert spec.catalogue is not None, (table, by)  # inputs.yml: a category column names its catalogue
     return [(item.id, item.name) for item in ref.catalogues[spec.catalogue]], False
 
 
@@ -340,7 +262,7 @@ def _declared_breakdown(project: Project, ev: Evaluator, b) -> dict:
 def _records(frame: pd.DataFrame) -> list[dict]:
     out = []
     for rec in frame.to_dict(orient="records"):
-        out.append({k: (_clean_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+        out.append({k: (clean_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
                     for k, v in rec.items()})
     return out
 
@@ -358,7 +280,7 @@ def _by_area(project: Project, ev: Evaluator) -> list[dict]:
     for area in project.unit.areas:
         g = ("area", area.id)
 
-        def v(code: str):
+        def v(code: str, g: tuple = g):
             return ev.value(code, g)
 
         rows.append({
@@ -476,8 +398,8 @@ def _houses(project: Project, t: Tables) -> dict:
             "area": areas.get(rec.area, rec.area),
             "household_type": cats["household_types"].by_id[rec.household_type].name,
             "work": cats["house_works"].by_id[rec.work].name,
-            "support": _clean_number(rec.support),
-            "other_funds": _clean_number(rec.other_funds) if not pd.isna(rec.other_funds) else 0,
+            "support": clean_number(rec.support),
+            "other_funds": clean_number(rec.other_funds) if not pd.isna(rec.other_funds) else 0,
             "handed_over": not pd.isna(rec.handed_over),
         })
     return {"count": len(h), "list": rows}

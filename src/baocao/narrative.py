@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Project, load_yaml
-from .errors import BaocaoError, ConfigError, InputError, Location
-from .errors import LegacyEncodingError, ValueParseError
+from .config import Project
+from .errors import BaocaoError, ConfigError, InputError, LegacyEncodingError, Location, ValueParseError
 from .parse import parse_date
 from .prose import to_markdown, unprintable
 from .textenc import fix_text, fold_key
+from .yamlfile import load_yaml
 
 META_FILE = "thong-tin-bao-cao.yml"
 NARRATIVE_FILE = "nhan-dinh.md"

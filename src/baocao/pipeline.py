@@ -9,22 +9,20 @@ logic; the notebooks are the readable record of what they did.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
-from . import __version__
-from . import steps
+from . import __version__, steps
 from .atomic import write_json, year_lock
 from .config import Project
+from .errors import BaocaoError
 from .steps import code_digest, files_under, input_files, sha256
-from .errors import BaocaoError, ToolMissingError
 
 Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done", seconds
 
@@ -222,7 +220,7 @@ def stale_steps(project: Project, year: int, build_dir: Path, renderer, formats:
     to do). A step counts as changed when any of its outputs is not what it wrote."""
     state = _load_state(build_dir)
     wanted = [s.name for s in steps.STEPS if not s.render or s.render in formats]
-    stale = []
+    stale: list[str] = []
     for name in wanted:
         if stale or _step_status(name, steps.step_key(name, project, year, build_dir, renderer), state, year,
                                  build_dir)[0] != "ok":
@@ -311,6 +309,7 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
     options = RenderOptions.from_project(project.root)
     # One fixed name (the year's lock makes it ours): the executed notebooks record it as their
     # build_dir, so the same build reads the same in the record every time.
+    staging: Path | None
     staging = project.build_root / f".{year}.staging"
     if staging.exists():
         shutil.rmtree(staging)

@@ -167,7 +167,8 @@ def _glyph(ch: str, fonts: tuple[str, ...], font_paths: tuple[str, ...]) -> str:
     family = ", ".join(_typst_string(f) for f in fonts) or '"Libertinus Serif"'
     source = (f"#set page(width: auto, height: auto, margin: 0pt)\n#set text(font: ({family},))\n"
               f"#{_typst_string(ch)}\n")
-    svg = typst.compile(source.encode("utf-8"), format="svg", ignore_system_fonts=True,
+    # (typst's stubs tie font_paths to the input's type, bytes here: paths are str)
+    svg = typst.compile(source.encode("utf-8"), format="svg", ignore_system_fonts=True,  # type: ignore[call-overload]
                         font_paths=list(font_paths)).decode("utf-8")
     return " ".join(re.findall(r'<symbol[^>]*>\s*<path d="([^"]*)"', svg)) or svg
 

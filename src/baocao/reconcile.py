@@ -103,7 +103,9 @@ def _fmt_diff(value) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "") + text
 
 
-def _same(a: float, b: float) -> bool:
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return False
     return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)), abs(float(b)))
 
 
@@ -322,7 +324,7 @@ def continuity_checks(project: Project, year: int, tables: dict[str, pd.DataFram
                 f"{b['source_row']}) nhưng không có trong tệp năm {year}", None, _num(b["target"]), "mismatch",
                 "thêm dòng chỉ tiêu này vào chi-tieu.xlsx năm nay", "add this target to this year's chi-tieu.xlsx",
                 subject_en=f"the {year} target '{code}' set in the {prev} file is missing from this year's"))
-        else:
+        elif a is not None:
             file, sheet, line = where(a)
             checks.append(Check(
                 "continuity", file, sheet, line, col,

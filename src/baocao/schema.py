@@ -11,7 +11,8 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .config import Project, TableSpec
-from .errors import BaocaoError
+from .errors import SchemaViolation
+
 
 def _dtypes() -> dict[str, str]:
     from .clean import DTYPES  # one table of column types → dtypes, the cleaner's
@@ -35,7 +36,7 @@ def table_schema(project: Project, spec: TableSpec, year: int | None = None) -> 
         if col.type == "organisation":
             checks.append(pa.Check.isin([o.id for o in project.unit.organisations]))
         if col.type == "category":
-            checks.append(pa.Check.isin([i.id for i in project.reference.catalogues[col.catalogue]]))
+            checks.append(pa.Check.isin([i.id for i in project.reference.catalogue_for(col)]))
         if col.type == "date" and year is not None and not col.any_year:
             checks.append(pa.Check(lambda s, y=year: s.dt.year == y, name=f"in_year_{year}"))
         if col.type == "year" and year is not None:
@@ -48,10 +49,6 @@ def table_schema(project: Project, spec: TableSpec, year: int | None = None) -> 
     columns["source_sheet"] = pa.Column("string", nullable=False)
     columns["source_row"] = pa.Column("Int64", pa.Check.ge(1), nullable=False)
     return pa.DataFrameSchema(columns, strict=True, ordered=True, name=spec.name)
-
-
-class SchemaViolation(BaocaoError):
-    exit_code = 1
 
 
 def _validate(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> None:

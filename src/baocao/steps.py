@@ -26,9 +26,9 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .config import Project
 
@@ -179,45 +179,50 @@ def renderer_fingerprint(renderer) -> dict[str, str]:
     return {"renderer": renderer.name, **renderer.versions()}
 
 
-def _data_files(project: Project, year: int) -> dict[str, str]:
+def _data_files(project: Project, year: int) -> list[Path]:
     """The year's data files and its metadata (which says what the year has not: a khu with
     no activity, a file not sent), not its narrative, which only compose reads."""
     from .narrative import NARRATIVE_FILE
 
-    folder = project.raw_dir(year)
-    if not folder.is_dir():
-        return {}
-    return {f"raw/{year}/{k}": v for k, v in tree(folder, ".").items() if Path(k).name != NARRATIVE_FILE}
+    return [p for p in files_under(project.raw_dir(year)) if p.name != NARRATIVE_FILE]
 
 
-def _history(project: Project, year: int) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for y in range(year - project.unit.compare_years, year):
-        for source in project.history_sources(y):  # a merged unit's history: its predecessors
-            out.update(_data_files(source, y))
-    return out
-
-
-def _meta(project: Project, year: int) -> dict[str, str]:
+def source_files(source: str, project: Project, year: int) -> list[Path]:
+    """The project files a declared source stands for: a ``project:`` file or folder, the
+    year's data (``raw``), the compared years' data (``history``: for a merged unit, its
+    predecessors'), the year's metadata and narrative (``meta``). Empty for the sources that
+    are not project files (``build:``, ``libs:``, ``renderer``)."""
     from .narrative import META_FILE, NARRATIVE_FILE
 
-    raw = project.raw_dir(year)
-    return {k: file_digest(raw / k) for k in (META_FILE, NARRATIVE_FILE) if (raw / k).exists()}
+    kind, _, arg = source.partition(":")
+    if kind == "project":
+        path = project.root / arg
+        return [path] if path.is_file() else files_under(path)
+    if kind == "raw":
+        return _data_files(project, year)
+    if kind == "history":
+        years = range(year - project.unit.compare_years, year)
+        return [p for y in years for src in project.history_sources(y) for p in _data_files(src, y)]
+    if kind == "meta":
+        raw = project.raw_dir(year)
+        return [raw / k for k in (META_FILE, NARRATIVE_FILE) if (raw / k).is_file()]
+    return []
+
+
+def _relative(project: Project, path: Path) -> str:
+    try:
+        return path.relative_to(project.root).as_posix()
+    except ValueError:  # a unit whose data folder lies outside the project
+        return path.as_posix()
 
 
 def read_source(source: str, project: Project, year: int, build_dir: Path, renderer) -> object:
     """The content-addressed value of one declared source (see the module docstring)."""
     kind, _, arg = source.partition(":")
-    if kind == "project":
-        return tree(project.root, arg)
+    if kind in ("project", "raw", "history", "meta"):
+        return {_relative(project, p): file_digest(p) for p in source_files(source, project, year)}
     if kind == "build":
         return tree(build_dir, arg.format(year=year))
-    if kind == "raw":
-        return _data_files(project, year)
-    if kind == "history":
-        return _history(project, year)
-    if kind == "meta":
-        return _meta(project, year)
     if kind == "libs":
         return lib_versions(arg.split(","))
     if kind == "renderer":
@@ -243,16 +248,13 @@ def input_files(project: Project, year: int) -> list[Path]:
     step declares, the notebooks, and the unit's configuration and the environment lock."""
     files: list[Path] = []
     for y in range(year - project.unit.compare_years, year):
-        for source in project.history_sources(y):
-            files += files_under(source.raw_dir(y))
+        for unit in project.history_sources(y):
+            files += files_under(unit.raw_dir(y))
     files += files_under(project.raw_dir(year))
     for s in STEPS:
         if s.notebook:
             files.append(project.notebooks_dir / s.notebook)
-        for source in s.reads:
-            kind, _, arg = source.partition(":")
-            if kind == "project":
-                path = project.root / arg
-                files += files_under(path) if path.is_dir() else [path] if path.is_file() else []
+        files += [p for source in s.reads if source.startswith("project:")
+                  for p in source_files(source, project, year)]
     files += [project.root / n for n in ("baocao.yml", "requirements.lock") if (project.root / n).exists()]
     return sorted(dict.fromkeys(files))

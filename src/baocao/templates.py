@@ -26,9 +26,9 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .config import AUX_SHEETS, ColumnSpec, FileSpec, Project, TableSpec
 from .errors import UsageError
@@ -97,9 +97,8 @@ def make_templates(project: Project, year: int, *, force: bool = False,
 # ---------------------------------------------------------------------------- the plan
 def _plan(project: Project, year: int, log: Callable[[str], None]) -> dict[str, bytes]:
     """File name → bytes, for every file of the year's folder."""
-    from .narrative import META_FILE, NARRATIVE_FILE
-
     from .labels import area_number
+    from .narrative import META_FILE, NARRATIVE_FILE
 
     ref = project.reference
     files: dict[str, bytes] = {}
@@ -150,7 +149,7 @@ def _lists(project: Project, tables: list[TableSpec]) -> dict[str, _List]:
                 values = list(ref.indicators)
                 title = "Mã chỉ tiêu"
             elif col.type == "category":
-                values = ref.catalogues[col.catalogue].names()
+                values = ref.catalogue_for(col).names()
                 title = col.header
             elif key == "units":
                 values = sorted({i.unit for i in ref.indicators.values()}, key=lambda u: (u.lower(), u))
@@ -378,7 +377,7 @@ def _instructions(ws, project: Project, year: int, spec: FileSpec, sheet_sources
             cell.font = bold if (r <= 2 or (isinstance(row, tuple) and row[0] in ("Cột", "Mã"))
                                  or (isinstance(row, str) and row.startswith(("Sheet '", "Quy định", "Mã chỉ")))) else plain
             cell.alignment = align(vertical="top", wrap_text=not isinstance(row, str))
-    for letter, width in zip("ABCDE", (30, 34, 34, 60, 40)):
+    for letter, width in zip("ABCDE", (30, 34, 34, 60, 40), strict=True):
         ws.column_dimensions[letter].width = width
 
 
@@ -393,7 +392,7 @@ def _allowed(project: Project, col: ColumnSpec) -> str:
     if col.type == "category" and col.catalogue == "indicators":
         return "mã trong danh sách 'Mã chỉ tiêu' bên dưới"
     if col.type == "category":
-        return "; ".join(ref.catalogues[col.catalogue].names())
+        return "; ".join(ref.catalogue_for(col).names())
     if col.type in ("integer", "money", "number"):
         return f"≥ {col.min:g}" if col.min is not None else ""
     return ""
@@ -469,7 +468,7 @@ def _previous_targets(project: Project, year: int, tables: list[TableSpec],
             elif col.type == "year":
                 value = year
             elif col.type == "category" and col.catalogue != "indicators":
-                value = project.reference.catalogues[col.catalogue].by_id[value].name
+                value = project.reference.catalogue_for(col).by_id[value].name
             elif col.type in ("number", "integer", "money"):
                 value = float(value)
                 value = int(value) if value.is_integer() else value
@@ -512,8 +511,8 @@ def _q(text: str) -> str:
 
 
 def _meta_skeleton(project: Project, year: int) -> str:
-    from .config import load_yaml
     from .narrative import META_FILE
+    from .yamlfile import load_yaml
 
     unit = project.unit
     previous: dict = {}

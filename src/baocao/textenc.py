@@ -96,7 +96,7 @@ def _with_tone(base: str, tone: str) -> str:
 
 
 def _letters(lower: bool) -> list[str]:
-    out = []
+    out: list[str] = []
     for vowel in _VOWELS:
         base = vowel if lower else vowel.upper()
         out.extend(_with_tone(base, tone) for tone in _TONE_ORDER)
@@ -129,7 +129,7 @@ _TCVN3_ROWS = {
 }
 _TCVN3_DECODE: dict[str, str] = {"\u00ae": "đ"}  # ®
 for _vowel, _codes in _TCVN3_ROWS.items():
-    for _tone, _code in zip(_TONE_ORDER, _codes):
+    for _tone, _code in zip(_TONE_ORDER, _codes, strict=True):
         if _code != "\u0000":
             _TCVN3_DECODE[_code] = _with_tone(_vowel, _tone)
 # The only capitals TCVN3 has codes for.
@@ -257,11 +257,10 @@ _ONSETS = (
 )  # fmt: skip
 _CODAS = ("ng", "nh", "ch", "c", "m", "n", "p", "t", "")
 _OPEN_ONLY = frozenset(
-    "y ai ao au ay âu ây eo êu ia iu oi ôi ơi ui ưi ưu ưa ua uơ oai oao oay oeo "
-    "uây uôi uya uyu ươi ươu iêu yêu".split()
+    ["y", "ai", "ao", "au", "ay", "âu", "ây", "eo", "êu", "ia", "iu", "oi", "ôi", "ơi", "ui", "ưi", "ưu", "ưa", "ua", "uơ", "oai", "oao", "oay", "oeo", "uây", "uôi", "uya", "uyu", "ươi", "ươu", "iêu", "yêu"]
 )
-_OPEN_OR_CLOSED = frozenset("a e ê i o ô ơ u ư oa oe uê uy".split())
-_CLOSED_ONLY = frozenset("ă â iê yê uô ươ uâ oă uyê oo".split())
+_OPEN_OR_CLOSED = frozenset(["a", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "oa", "oe", "uê", "uy"])
+_CLOSED_ONLY = frozenset(["ă", "â", "iê", "yê", "uô", "ươ", "uâ", "oă", "uyê", "oo"])
 _PLAIN_LETTERS = frozenset("abcdeghiklmnopqrstuvxyăâêôơưđ")
 
 
@@ -290,9 +289,7 @@ def _valid_rhyme(onset: str, nucleus: str, coda: str, tone: str) -> bool:
         return False
     if onset in ("c", "k") and len(nucleus) > 1 and first == "o" and nucleus[1] in "aăe":
         return False  # /kw/ is spelt "qu": "quốc", never "coác"
-    if nucleus.startswith("yê") and onset not in ("", "qu"):
-        return False
-    return True
+    return not (nucleus.startswith("yê") and onset not in ("", "qu"))
 
 
 def is_vietnamese_syllable(word: str) -> bool:

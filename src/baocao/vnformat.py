@@ -38,7 +38,7 @@ def fmt_number(value: float | int | Decimal, decimals: int = 0, *, trim: bool = 
     d = abs(d)
     text = f"{d:.{decimals}f}"
     whole, _, frac = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -21,12 +21,10 @@
 ``baocao keygen [--out DIR] [--name SIGNER]`` → :func:`keygen` (:mod:`.signing`).
 """
 
-from ..errors import BagCodeDiffersError, BagDamagedError, BuildChangedError, ReproduceMismatchError, \
-    StaleBuildError
+from ..errors import BagCodeDiffersError, BagDamagedError, BuildChangedError, ReproduceMismatchError, StaleBuildError
 from .bag import bag_info, finish_bag, write_tagmanifests, write_zip
 from .crate import write_crate
-from .layout import CHECKSUMS, SIGNATURE_NAME, bag_name, human_size, payload_path_for_input, \
-    payload_path_for_output
+from .layout import CHECKSUMS, SIGNATURE_NAME, bag_name, human_size, payload_path_for_input, payload_path_for_output
 from .packing import ArchiveResult, check_build, make_archive, recover_out
 from .problems import LABELS, Problem
 from .readme import readme_text

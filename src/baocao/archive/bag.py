@@ -7,8 +7,8 @@ import datetime as dt
 import logging
 import stat
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from .. import __version__
 from ..atomic import atomic_path
@@ -93,12 +93,12 @@ def write_tagmanifests(bag_dir: Path, algorithms: Iterable[str] = CHECKSUMS) -> 
 def write_zip(bag_dir: Path, zip_path: Path, date: dt.date) -> Path:
     """Zip the bag under one top folder, entries sorted, fixed times and modes (deterministic)."""
     stamp = (max(date.year, 1980), date.month, date.day, 0, 0, 0)
-    with atomic_path(zip_path) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-            for p in files(bag_dir):
-                info = zipfile.ZipInfo(f"{bag_dir.name}/{p.relative_to(bag_dir).as_posix()}", date_time=stamp)
-                info.create_system = 3  # Unix, so the mode below is read as such
-                info.external_attr = (stat.S_IFREG | 0o644) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, p.read_bytes(), compresslevel=9)
+    with atomic_path(zip_path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED,
+                                                       compresslevel=9) as zf:
+        for p in files(bag_dir):
+            info = zipfile.ZipInfo(f"{bag_dir.name}/{p.relative_to(bag_dir).as_posix()}", date_time=stamp)
+            info.create_system = 3  # Unix, so the mode below is read as such
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, p.read_bytes(), compresslevel=9)
     return zip_path

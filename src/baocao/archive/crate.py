@@ -7,8 +7,9 @@ import json
 import re
 from pathlib import Path
 
-from .. import __version__
-from .layout import CRATE_NAME, files, pdf_kind
+from .. import __version__, steps
+from ..config import CONFIG_NAME
+from .layout import CRATE_NAME, files, payload_path_for_input, payload_path_for_output, pdf_kind
 
 _FORMATS = {
     ".html": "text/html", ".pdf": "application/pdf", ".qmd": "text/markdown", ".md": "text/markdown",
@@ -22,8 +23,9 @@ _FORMATS = {
 
 
 def write_crate(payload: Path, manifest: dict, project, meta) -> Path:
-    """ro-crate-metadata.json at the payload root: files, organisation, tools, and four
-    CreateActions (clean, analyze, compose, render) linking sources → data → report."""
+    """ro-crate-metadata.json at the payload root: files, organisation, tools, and one
+    CreateAction per step of the step table (:mod:`baocao.steps`), linking sources → data →
+    report."""
     from rocrate.model.contextentity import ContextEntity
     from rocrate.rocrate import ROCrate
 
@@ -50,9 +52,9 @@ def write_crate(payload: Path, manifest: dict, project, meta) -> Path:
     baocao_app, tools = _software(crate, manifest)
     entities = _file_entities(crate, payload)
     _describe_report(entities, year, date, org, manifest)
-    for ident, name, instrument, obj, result in _actions(entities, manifest, baocao_app, tools):
+    for ident, name, instrument, obj, result in _actions(entities, manifest, project, baocao_app, tools):
         crate.add_action(
-            [i for i in instrument if i is not None], identifier=ident, object=obj, result=result,
+            instrument, identifier=ident, object=obj, result=result,
             properties={"@type": "CreateAction", "name": name, "agent": org, "endTime": date},
         )
     crate.add(ContextEntity(crate, "#build-parameters", properties={
@@ -115,39 +117,65 @@ def _describe_report(entities: dict, year: int, date: str, org, manifest: dict) 
             entity["description"] = description
 
 
-def _actions(entities: dict, manifest: dict, baocao_app, tools: dict) -> list[tuple]:
-    """(id, name, instrument, object, result) of the four steps, as payload-path predicates."""
+def _actions(entities: dict, manifest: dict, project, baocao_app, tools: dict) -> list[tuple]:
+    """(id, name, instrument, object, result) of each step of the step table: the steps the
+    renderer makes (HTML, PDF) are one action, "#render", as they are one render call."""
     year = manifest["year"]
-
-    def pick(pred) -> list:
-        return [e for rel, e in entities.items() if pred(rel)]
-
-    raw_this = f"source/data/raw/{year}/"
-    meta_files = {f"{raw_this}thong-tin-bao-cao.yml", f"{raw_this}nhan-dinh.md"}
-    config = pick(lambda r: r in ("source/baocao.yml", "source/requirements.lock")
-                  or r.startswith("source/data/reference/"))
-    report = [entities.get(f"report/bao-cao-{year}.{fmt}") for fmt in ("html", "pdf")]
+    table = steps.steps()
+    made = [[s] for s in table if not s.render]
+    rendered = [s for s in table if s.render]
     renderer = manifest.get("parameters", {}).get("renderer", "")
-    return [
-        ("#clean", "Làm sạch, kiểm tra số liệu năm / clean and validate the year's data",
-         [entities.get("source/notebooks/01_clean.ipynb"), baocao_app],
-         pick(lambda r: r.startswith(raw_this) and r not in meta_files) + config,
-         pick(lambda r: r.startswith("processed/") or r == "notebooks/executed/01_clean.ipynb")),
-        ("#analyze", "Tính chỉ tiêu, so sánh các năm trước, vẽ biểu đồ / metrics, comparison, figures",
-         [entities.get("source/notebooks/02_analyze.ipynb"), baocao_app],
-         pick(lambda r: r.startswith("processed/"))
-         + pick(lambda r: r.startswith("source/data/raw/") and not r.startswith(raw_this)) + config,
-         pick(lambda r: r in ("report/metrics.json", "notebooks/executed/02_analyze.ipynb")
-              or r.startswith("report/figures/"))),
-        ("#compose", "Soạn văn bản báo cáo từ chỉ tiêu và phần nhận định / compose the report text",
-         [baocao_app] + pick(lambda r: r == "source/report/bao-cao.qmd.j2"),
-         pick(lambda r: r in ("report/metrics.json", "source/baocao.yml") or r in meta_files)
-         + pick(lambda r: r.startswith("report/figures/")),
-         pick(lambda r: r == f"report/bao-cao-{year}.qmd")),
-        ("#render", f"Xuất HTML và PDF ({renderer}) / render HTML and PDF",
-         [baocao_app] + [tools[t] for t in sorted(tools) if t.startswith("renderer:")]
-         + pick(lambda r: r == "source/_quarto.yml" or (r.startswith("source/report/")
-                                                         and r != "source/report/bao-cao.qmd.j2")),
-         pick(lambda r: r == f"report/bao-cao-{year}.qmd" or r.startswith("report/figures/")),
-         [e for e in report if e is not None]),
-    ]
+    actions = []
+    for group in made + ([rendered] if rendered else []):
+        ident = "#render" if group[0].render else f"#{group[0].name}"
+        name = "; ".join(s.label for s in group) + (f" ({renderer})" if group[0].render else "")
+        instrument, obj, result = [baocao_app, entities.get(payload_path_for_input("requirements.lock"))], [], []
+        obj.append(entities.get(payload_path_for_input(CONFIG_NAME)))  # every step's key holds the unit
+        for s in group:
+            if s.notebook:
+                instrument.append(entities.get(payload_path_for_input(f"notebooks/{s.notebook}")))
+            for source in s.reads:
+                used, read = _source_entities(source, entities, project, year, tools)
+                instrument += used
+                obj += read
+            for out in s.outputs(year):
+                result += _payload_entities(entities, payload_path_for_output(out),
+                                            payload_path_for_output(out + "/"))
+        actions.append((ident, name, _unique(instrument), _unique(obj), _unique(result)))
+    return actions
+
+
+def _source_entities(source: str, entities: dict, project, year: int, tools: dict) -> tuple[list, list]:
+    """What one declared source of a step is in the crate: (instrument, object). The project's
+    own files (templates, styles, catalogues) and the tools are what a step runs with; the data
+    (the year's, the compared years', its metadata, earlier steps' outputs) is what it reads."""
+    kind, _, arg = source.partition(":")
+    if kind == "build":
+        rel = arg.format(year=year)
+        return [], _payload_entities(entities, payload_path_for_output(rel), payload_path_for_output(rel + "/"))
+    if kind == "libs":
+        wanted = {"python", *(_canonical(n) for n in arg.split(","))}  # as steps.lib_versions
+        return [e for t, e in sorted(tools.items()) if _canonical(t) in wanted], []
+    if kind == "renderer":
+        return [tools[t] for t in sorted(tools) if t.startswith("renderer:")], []
+    found = [entities.get(payload_path_for_input(p.relative_to(project.root).as_posix()))
+             for p in steps.source_files(source, project, year) if p.is_relative_to(project.root)]
+    return (found, []) if kind == "project" else ([], found)
+
+
+def _payload_entities(entities: dict, path: str, folder: str) -> list:
+    """The entity at payload ``path``, or those below ``folder`` (an output that is a folder)."""
+    return [e for rel, e in entities.items() if rel == path or rel.startswith(folder)]
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _unique(found: list) -> list:
+    """Entities in first-seen order, each once, without the files the bag does not hold."""
+    out: list = []
+    for e in found:
+        if e is not None and all(e is not o for o in out):
+            out.append(e)
+    return out

@@ -18,8 +18,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Iterator
 
 from ..errors import EnvironmentWriteError
 

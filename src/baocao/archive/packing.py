@@ -16,14 +16,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import year_lock
 from ..errors import BagDamagedError, BuildChangedError, StaleBuildError, UsageError
 from ..narrative import load_meta
-from ..atomic import year_lock
 from ..steps import input_files
 from .bag import bag_info, finish_bag, write_zip
 from .crate import write_crate
-from .layout import Out, bag_name, files, hidden, inside, payload_path_for_input, payload_path_for_output, \
-    safe_relpath, sha256, writes_to
+from .layout import (
+    Out,
+    bag_name,
+    files,
+    hidden,
+    inside,
+    payload_path_for_input,
+    payload_path_for_output,
+    safe_relpath,
+    sha256,
+    writes_to,
+)
 from .readme import readme_text
 from .signing import KeyFile, sign_bag
 from .verification import verify_bag_dir

@@ -13,13 +13,22 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from .bag import quiet_bagit
-from .layout import BUILD_MANIFEST, SIGNATURE_NAME, files, hashes, inside, payload_path_for_input, \
-    payload_path_for_output, safe_relpath, sha256
+from .layout import (
+    BUILD_MANIFEST,
+    SIGNATURE_NAME,
+    files,
+    hashes,
+    inside,
+    payload_path_for_input,
+    payload_path_for_output,
+    safe_relpath,
+    sha256,
+)
 from .problems import Problem
 from .signing import KeyFile, SignatureStatus, check_signature
 from .trust import CodeDifference, code_differences, installed_project

@@ -66,9 +66,9 @@ def _match_area(text: str, ctx: CleanContext, col: ColumnSpec) -> str:
     shown = quote(text)
     ref = area_reference(text)
     if ref is not None:
-        by_number = {n: [a for a in areas if _area_ref(a.name) and n in _area_ref(a.name).numbers] for n in ref.numbers}
+        by_number = {n: [a for a in areas if _area_ref(a.name) and n in _area_ref(a.name).numbers] for n in ref.numbers}  # type: ignore[union-attr]
         fits = [a for n in ref.numbers for a in by_number[n]
-                if ref.kind is None or ref.kind == _area_ref(a.name).kind]
+                if ref.kind is None or ref.kind == _area_ref(a.name).kind]  # type: ignore[union-attr]
         if len(ref.numbers) == 1 and len(fits) == 1:
             return fits[0].id
         candidates = [a.name for n in ref.numbers for a in by_number[n]]
@@ -151,7 +151,7 @@ def convert_cell(value: object, col: ColumnSpec, ctx: CleanContext, header: str)
         if kind == "month":
             return parse_month(value, ctx.year)
         if kind == "year":
-            number = parse_integer(value)
+            number: float = parse_integer(value)
             if number not in (ctx.year, ctx.year + 1):
                 raise CellError(
                     f"năm {number} không phải năm báo cáo {ctx.year} hay năm sau {ctx.year + 1}",
@@ -172,7 +172,7 @@ def convert_cell(value: object, col: ColumnSpec, ctx: CleanContext, header: str)
         if kind == "organisation":
             return _match_catalogue(text, ctx.project.unit.org_catalogue, header)
         if kind == "category":
-            return _match_catalogue(text, ctx.catalogues[col.catalogue], header)
+            return _match_catalogue(text, ctx.catalogues[col.catalogue], header)  # type: ignore[index]
         if kind == "yesno":
             return _match_catalogue(text, ctx.catalogues["yesno"], header) == "yes"
     except ValueParseError as exc:
@@ -197,7 +197,7 @@ def _convert_one(value: object, col: ColumnSpec, ctx: CleanContext, header: str)
             return hit
     before = len(ctx.warnings)
     try:
-        outcome = (True, convert_cell(value, col, ctx, header), None)
+        outcome: tuple = (True, convert_cell(value, col, ctx, header), None)
     except CellError as exc:
         outcome = (False, None, (exc.reason_vi, exc.reason_en))
     new = tuple(ctx.warnings[before:])

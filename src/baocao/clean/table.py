@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from .convert import CleanContext, convert_uniques
 from .tidy import DTYPES, PROVENANCE, typed_frame
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(rule: str):
     return compile(rule, f"<inputs.yml check: {rule}>", "eval")
 
@@ -109,7 +110,7 @@ def _names(code) -> set[str]:
 def _typed_codes(table: _TableRows, j: int, offsets_u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(all typed distinct values of column j over the reads, per-row codes into them), rows in reading order."""
     values = np.concatenate(table.typed[j]) if table.typed[j] else np.empty(0, dtype=object)
-    parts = [np.where(c >= 0, c + off, -1) for c, off in zip(table.codes[j], offsets_u)]
+    parts = [np.where(c >= 0, c + off, -1) for c, off in zip(table.codes[j], offsets_u, strict=True)]
     codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     return values, codes
 
@@ -132,7 +133,7 @@ def _row_keys(codes: list[np.ndarray], cards: list[int]) -> np.ndarray:
     n = len(codes[0]) if codes else 0
     key = np.zeros(n, dtype=np.int64)
     card = 1
-    for c, m in zip(codes, cards):
+    for c, m in zip(codes, cards, strict=True):
         m = max(m, 1)
         if card * m >= 2**62:
             _u, key = np.unique(key, return_inverse=True)
@@ -178,7 +179,7 @@ def _clean_table(spec: TableSpec, reads: list[SheetRead], ctx: CleanContext) -> 
     # exact duplicates and one row per unit, over the rows with no problem so far, in reading order
     candidates = np.flatnonzero(clean)
     if len(candidates):
-        keys = _row_keys([eq[c[candidates]] for c, (eq, _n) in zip(codes, cards)], [m for _eq, m in cards])
+        keys = _row_keys([eq[c[candidates]] for c, (eq, _n) in zip(codes, cards, strict=True)], [m for _eq, m in cards])
         if spec.one_row_per:
             j_unit = next(j for j, c in enumerate(spec.columns) if c.name == spec.one_row_per)
             seen: dict[int, int] = {}
@@ -190,7 +191,7 @@ def _clean_table(spec: TableSpec, reads: list[SheetRead], ctx: CleanContext) -> 
                 problems = per_read[read_of[g]][0]
                 if i not in problems:
                     unit_key = int(cards[j_unit][0][codes[j_unit][g]])
-                    first = seen_one.get(unit_key)
+                    first: Any = seen_one.get(unit_key)
                     if first is not None:
                         header = read.headers.get(spec.one_row_per, spec.one_row_per)
                         cells = read.cells.get(spec.one_row_per)
@@ -213,7 +214,7 @@ def _clean_table(spec: TableSpec, reads: list[SheetRead], ctx: CleanContext) -> 
 
     # problems and remarks in reading order, row by row
     kept = np.ones(total, dtype=bool)
-    for r, (read, (problems, remarks)) in enumerate(zip(reads, per_read)):
+    for r, (read, (problems, remarks)) in enumerate(zip(reads, per_read, strict=True)):
         key = (read.file, read.sheet)
         for i in sorted(set(problems) | set(remarks)):
             ctx.warnings.extend(remarks.get(i, ()))

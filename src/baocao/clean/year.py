@@ -11,9 +11,9 @@ from ..config import Project
 from ..errors import InputError, InputProblems, Location, Reject
 from ..readers import YearReader
 from ..readers.files import read_declared
+from ..reconcile import check_totals
 from .convert import CleanContext
 from .table import clean_table
-from ..reconcile import check_totals
 from .tidy import ACCOUNTING_COLUMNS, problems_frame
 
 

@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import ConfigError, Item, Reference, load_yaml
-from ..errors import InputError, Location, Reject
-from ..narrative import META_FILE, NARRATIVE_FILE
+from ..config import Item, Reference
+from ..errors import ConfigError, InputError, Location, Reject
 from ..labels import area_number, area_reference
+from ..narrative import META_FILE, NARRATIVE_FILE
 from ..textenc import fold_key, remove_diacritics
+from ..yamlfile import load_yaml
 
 #: Files of a year's folder that are not tables (read by baocao.narrative).
 TEXT_FILES = (META_FILE, NARRATIVE_FILE)
@@ -184,9 +185,9 @@ def plan_folder(raw_dir: Path, reference: Reference, areas: tuple[Item, ...], de
             elif not star and base == prefix_key:
                 candidates.setdefault((key, None), []).append(path)
     for key, spec in reference.files.items():
-        slots = sorted(a for k, a in candidates if k == key)
+        slots: list[str | None] = sorted(a for k, a in candidates if k == key)  # type: ignore[type-var]
         if "*" in spec.pattern:
-            expected = [a.id for a in areas]
+            expected: list[str | None] = [a.id for a in areas]
             slots = expected + [a for a in slots if a not in expected]
         else:
             slots = [None]

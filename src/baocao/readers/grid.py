@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import gc
 import itertools
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def factorize(values: Sequence[object]) -> tuple[np.ndarray, list]:
     uniques: list = []
     codes = np.empty(len(values), dtype=np.int64)
     for i, value in enumerate(values):
-        key = (value.__class__, value)
+        key: tuple[type, object] | None = (value.__class__, value)
         try:
             code = index.get(key)
         except TypeError:
@@ -65,7 +65,7 @@ class Columns:
     uniques: list[list]
 
     @classmethod
-    def from_rows(cls, rows: list[list[object]]) -> "Columns":
+    def from_rows(cls, rows: list[list[object]]) -> Columns:
         n = len(rows)
         codes, uniques = [], []
         for column in itertools.zip_longest(*rows):

@@ -34,13 +34,13 @@ def _expand_merged_row(grid: Grid, row_index: int) -> list[object]:
     return row
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _header_index(spec: TableSpec) -> tuple[tuple[ColumnSpec, frozenset[str]], ...]:
     """Each column of a table with the folded keys of its header and aliases (computed once)."""
     return tuple((col, frozenset(col.header_keys())) for col in spec.columns)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _known_keys(spec: TableSpec) -> frozenset[str]:
     return frozenset().union(*(keys for _col, keys in _header_index(spec)))
 

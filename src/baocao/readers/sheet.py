@@ -131,7 +131,7 @@ def _refuse_formulas_without_value(read: SheetRead, rel: str, sheet: str) -> Non
 TOTAL_LABEL_TYPES = ("text", "area", "category", "organisation", "date", "month")
 
 
-def _per_value(uniques: list, test, needs_test: "re.Pattern[str]") -> np.ndarray:
+def _per_value(uniques: list, test, needs_test: re.Pattern[str]) -> np.ndarray:
     """``test`` of each value; text whose start ``needs_test`` does not match is False untested."""
     n = len(uniques)
     out = np.zeros(n, dtype=bool)

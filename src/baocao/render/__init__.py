@@ -17,8 +17,9 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from baocao import atomic
 from baocao.errors import RenderError, ToolMissingError, UsageError
@@ -133,7 +134,7 @@ def get_renderer(name: str = "auto") -> Renderer:
     if name == "auto":
         return QuartoRenderer() if shutil.which("quarto") else PandocRenderer()
     if name == "quarto":
-        renderer = QuartoRenderer()
+        renderer: Renderer = QuartoRenderer()
         if not renderer.available():
             raise ToolMissingError(
                 "không tìm thấy Quarto (lệnh `quarto` không có trong PATH)",

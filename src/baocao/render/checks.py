@@ -16,8 +16,9 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from collections.abc import Mapping
 from html.parser import HTMLParser
-from typing import Mapping
+from typing import Any
 
 from baocao.errors import RenderCheckError
 from baocao.render.options import RenderOptions
@@ -67,7 +68,7 @@ def pdf_problems(pdf: bytes, front: Mapping, options: RenderOptions, pdf_standar
                 + ", ".join(wrong[:5]) + (" …" if len(wrong) > 5 else "")
             )
     text = _norm(first_text)
-    baocao = front.get("baocao") if isinstance(front.get("baocao"), Mapping) else {}
+    baocao: Any = front.get("baocao") if isinstance(front.get("baocao"), Mapping) else {}
     missing = [str(baocao[k]) for k in HEADER_KEYS if baocao.get(k) and _norm(str(baocao[k])) not in text]
     if missing:
         problems.append(

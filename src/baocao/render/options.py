@@ -165,7 +165,7 @@ class RenderOptions:
         return tuple(dict.fromkeys(named))
 
     @classmethod
-    def from_project(cls, project_root: Path) -> "RenderOptions":
+    def from_project(cls, project_root: Path) -> RenderOptions:
         root = Path(project_root).resolve()
         config = root / CONFIG_NAME
         if not config.is_file():
@@ -234,7 +234,8 @@ class RenderOptions:
             raise _error("format.typst.papersize", f"không hợp lệ: {papersize!r}",
                          f"is not a paper name: {papersize!r}", config=config)
 
-        pdf_standard: str | None = r.string("baocao.pdf-standard", "a-2b")
+        pdf_standard: str | None
+        pdf_standard = r.string("baocao.pdf-standard", "a-2b")
         if pdf_standard.lower() in ("none", "false", "off"):
             pdf_standard = None
         elif pdf_standard not in PDF_STANDARDS:

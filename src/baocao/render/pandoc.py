@@ -25,9 +25,10 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any, Sequence
+from typing import Any
 
 from baocao.errors import InputError, Location, ToolMissingError
 from baocao.render import FORMATS, Renderer, RenderError, check_formats
@@ -369,7 +370,7 @@ def report_timestamp(meta: dict, qmd: Path) -> dt.datetime:
     m = _ISO_DATE.match(text)
     if m:
         try:
-            return dt.datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=dt.timezone.utc)
+            return dt.datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=dt.UTC)
         except ValueError:
             pass
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
@@ -414,7 +415,7 @@ def compile_typst(
         pdf, warnings = compiler.compile_with_warnings(
             input=source,
             format="pdf",
-            pdf_standards=[options.pdf_standard] if options.pdf_standard else [],
+            pdf_standards=[options.pdf_standard] if options.pdf_standard else [],  # type: ignore[list-item]  # checked
             timestamp=timestamp,
         )
     except typst.TypstError as exc:

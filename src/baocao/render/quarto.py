@@ -34,12 +34,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 from baocao.errors import InputError, Location, RenderCheckError, RenderError, ToolMissingError
-from baocao.render import SUFFIXES, FORMATS, Renderer, check_formats, read_front_matter, report_day
+from baocao.render import FORMATS, SUFFIXES, Renderer, check_formats, read_front_matter, report_day
 from baocao.render.options import CONFIG_NAME, RenderOptions
 
 QUARTO_TO = {"html": "html", "pdf": "typst"}
@@ -55,7 +55,7 @@ class QuartoRenderer(Renderer):
         self.executable = executable or shutil.which("quarto")
 
     def available(self) -> bool:
-        return bool(self.executable) and Path(self.executable).exists()
+        return bool(self.executable) and Path(self.executable).exists()  # type: ignore[arg-type]  # not None here
 
     def versions(self) -> dict[str, str]:
         return dict(_tool_versions(self._require()))
@@ -82,7 +82,7 @@ class QuartoRenderer(Renderer):
         day = report_day(read_front_matter(qmd))
         if day is not None:
             env["SOURCE_DATE_EPOCH"] = str(int(dt.datetime(day.year, day.month, day.day,
-                                                           tzinfo=dt.timezone.utc).timestamp()))
+                                                           tzinfo=dt.UTC).timestamp()))
         with tempfile.TemporaryDirectory(prefix="baocao-quarto-") as tmp:
             work = Path(tmp) / WORKSPACE
             doc = lay_out_workspace(work, qmd, options)

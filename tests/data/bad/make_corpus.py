@@ -43,9 +43,9 @@ import shutil
 import sys
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import openpyxl
 
@@ -530,7 +530,7 @@ def b_extra_column(base):
     ws = wb[ACT]
     col = ws.max_column + 1
     ws.cell(row=HEADER_ROW, column=col, value="Người phụ trách")
-    for r, name in zip(range(HEADER_ROW + 1, HEADER_ROW + 4), ("Phạm Thị Lan", "Vũ Đức Anh", "Phạm Thị Lan")):
+    for r, name in zip(range(HEADER_ROW + 1, HEADER_ROW + 4), ("Phạm Thị Lan", "Vũ Đức Anh", "Phạm Thị Lan"), strict=True):
         ws.cell(row=r, column=col, value=name)
     return save(wb)
 

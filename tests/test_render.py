@@ -360,6 +360,9 @@ esac
 case "${4:-all}" in
   typst|all) printf '%%PDF-fake' > "$stem.pdf" ;;
 esac
+case "${4:-all}" in
+  docx|all) printf 'PK-fake' > "$stem.docx" ;;
+esac
 """
 
 
@@ -388,17 +391,19 @@ def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options)
     monkeypatch.setattr("baocao.render.quarto._tool_versions", lambda q: (("quarto", "1.7.34"),))
     assert renderer.pdf_standard(opts) is None  # … and not before
 
-    for path in (qmd.with_suffix(".html"), qmd.with_suffix(".pdf")):
+    for path in (qmd.with_suffix(".html"), qmd.with_suffix(".pdf"), qmd.with_suffix(".docx")):
         path.write_text("previous", encoding="utf-8")
     with pytest.raises(RenderCheckError) as err:
         renderer.render(qmd, options=opts)
     assert err.value.exit_code == 3
     message = str(err.value)
     assert "'quarto'" in message and "_quarto.yml" in message
-    for finding in ("unreadable PDF", "Content-Security-Policy", "table of contents", "header blocks"):
+    for finding in ("unreadable PDF", "Content-Security-Policy", "table of contents", "header blocks",
+                    "unreadable .docx"):
         assert finding in message, finding
-    assert qmd.with_suffix(".html").read_text() == "previous" and qmd.with_suffix(".pdf").read_text() == "previous"
-    assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == ["sample.html", "sample.pdf", "sample.qmd"]
+    assert all(qmd.with_suffix(s).read_text() == "previous" for s in (".html", ".pdf", ".docx"))
+    assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == [
+        "sample.docx", "sample.html", "sample.pdf", "sample.qmd"]
 
     # What the stand-in saw: one call, in a visible scratch project holding _quarto.yml,
     # the assets it names and the document's figures (checked here without the output checks).
@@ -407,7 +412,7 @@ def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options)
     html = produced["html"].decode()
     assert html.startswith("<html>1701734400 " + WORKSPACE + ": ")  # SOURCE_DATE_EPOCH = 2023-12-05 00:00 UTC
     assert all(name in html.split(": ", 1)[1].split() for name in ("_quarto.yml", "report", "figures", "sample.qmd"))
-    assert produced["pdf"] == b"%PDF-fake"
+    assert produced["pdf"] == b"%PDF-fake" and produced["docx"] == b"PK-fake"
 
     monkeypatch.setenv("FAIL_TO", "1")
     with pytest.raises(RenderError, match="boom"):

@@ -102,7 +102,7 @@ def cmd_build(args) -> int:
     if ok:
         console.print("Tệp đã tạo / files produced:")
         for r in ok:
-            for fmt in ("html", "pdf"):
+            for fmt in ("html", "pdf", "docx"):
                 if fmt in r["outputs"]:
                     note = ""
                     if fmt == "pdf":

@@ -162,9 +162,12 @@ def test_pdf_metadata_and_pdfa(pdf):
     assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
 
 
-def test_every_vietnamese_letter_survives_every_style_of_the_layout():
+@pytest.mark.parametrize("family", ["Liberation Serif", "Libertinus Serif"])
+def test_every_vietnamese_letter_survives_every_style_of_the_layout(family):
     """Fonts can lack letters without typst warning (Libertinus Serif Bold Italic has no
-    ơ/ư/ủ…): typeset all 134 letters in every style the layout uses and read them back."""
+    ơ/ư/ủ…): typeset all 134 letters in every style the layout uses (regular, bold, italic,
+    bold italic, headings) with the default font (Liberation Serif, from report/fonts) and the
+    fallback (Libertinus Serif, built into typst), and read them back."""
     import io
 
     import typst
@@ -176,10 +179,14 @@ def test_every_vietnamese_letter_survives_every_style_of_the_layout():
     template = (PROJECT / "report" / "typst" / "typst-template.typ").read_text(encoding="utf-8")
     styles = ["{}", "*{}*", "_{}_", "*_{}_*", "_*{}*_", "\n==== {}\n", "\n== _{}_\n"]
     body = "\n\n".join(s.format(letters) for s in styles)
-    source = template + "\n#show: doc => baocao-report(doc)\n" + body
-    pdf, warnings = typst.compile_with_warnings(source.encode("utf-8"), format="pdf",
-                                                ignore_system_fonts=True)
+    source = template + f'\n#show: doc => baocao-report(font: ("{family}",), doc)\n' + body
+    pdf, warnings = typst.compile_with_warnings(source.encode("utf-8"), format="pdf", ignore_system_fonts=True,
+                                                font_paths=[str(PROJECT / "report" / "fonts")])
     assert warnings == []
+    used = {str(f.get_object()["/BaseFont"]).split("+")[-1]
+            for page in PdfReader(io.BytesIO(pdf)).pages
+            for f in (page["/Resources"].get_object().get("/Font") or {}).values()}
+    assert used and all(name.startswith(family.replace(" ", "")) for name in used), used
     text = unicodedata.normalize("NFC", "".join(
         p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
     lines = [line.strip() for line in text.splitlines() if line.strip()]

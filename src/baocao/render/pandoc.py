@@ -204,10 +204,10 @@ class PandocRenderer(Renderer):
                 f"(đã tìm trong {', '.join(paths) or 'phông có sẵn của typst'})",
                 f"none of the fonts {wanted} is available "
                 f"(looked in {', '.join(paths) or 'typst built-in fonts'})",
-                hint_vi="Chép tệp phông vào report/fonts/ hoặc thêm \"Libertinus Serif\" vào "
-                "baocao.fonts trong _quarto.yml.",
-                hint_en="Copy the font files into report/fonts/ or add \"Libertinus Serif\" to "
-                "baocao.fonts in _quarto.yml.",
+                hint_vi="Chép tệp phông vào report/fonts/ (Liberation Serif có sẵn trong kho mã) hoặc "
+                "thêm \"Libertinus Serif\" vào baocao.fonts trong _quarto.yml.",
+                hint_en="Copy the font files into report/fonts/ (the repository ships Liberation Serif) "
+                "or add \"Libertinus Serif\" to baocao.fonts in _quarto.yml.",
             )
         return found
 

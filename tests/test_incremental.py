@@ -36,7 +36,8 @@ def test_noop_rebuild_runs_nothing(project):
 def test_noop_cli_says_nothing_changed(project):
     proc = run_cli("build", "--year", "2023", "--renderer", "pandoc", cwd=project.root)
     assert "không có gì thay đổi" in proc.stdout and "nothing changed" in proc.stdout
-    assert proc.stdout.strip().endswith("build/2023/bao-cao-2023.pdf  (PDF/A-2b)")
+    assert "build/2023/bao-cao-2023.pdf  (PDF/A-2b)\n" in proc.stdout
+    assert proc.stdout.strip().endswith("build/2023/bao-cao-2023.docx")
 
 
 def test_touching_a_file_without_changing_it_is_a_noop(project):

@@ -18,6 +18,7 @@ _FORMATS = {
     ".xls": "application/vnd.ms-excel", ".txt": "text/plain", ".lock": "text/plain",
     ".j2": "text/x-jinja2", ".typ": "text/x-typst", ".css": "text/css", ".lua": "text/x-lua",
     ".ttf": "font/ttf", ".otf": "font/otf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 
@@ -101,6 +102,7 @@ def _file_entities(crate, payload: Path) -> dict:
 _REPORT_DESCRIPTIONS = {
     "html": "Báo cáo (HTML, một tệp, xem được không cần mạng)",
     "pdf": "Báo cáo ({pdf}, khổ A4)",
+    "docx": "Báo cáo (Word .docx, khổ A4, để sửa trước khi ký)",
     "qmd": "Văn bản báo cáo đã soạn (Quarto Markdown, không chứa mã)",
 }
 
@@ -126,7 +128,7 @@ def _actions(entities: dict, manifest: dict, baocao_app, tools: dict) -> list[tu
     meta_files = {f"{raw_this}thong-tin-bao-cao.yml", f"{raw_this}nhan-dinh.md"}
     config = pick(lambda r: r in ("source/baocao.yml", "source/requirements.lock")
                   or r.startswith("source/data/reference/"))
-    report = [entities.get(f"report/bao-cao-{year}.{fmt}") for fmt in ("html", "pdf")]
+    report = [entities.get(f"report/bao-cao-{year}.{fmt}") for fmt in ("html", "pdf", "docx")]
     renderer = manifest.get("parameters", {}).get("renderer", "")
     return [
         ("#clean", "Làm sạch, kiểm tra số liệu năm / clean and validate the year's data",

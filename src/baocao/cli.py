@@ -302,78 +302,265 @@ def cmd_keygen(args) -> int:
 
 def add_archive_commands(sub) -> None:
     """``archive``, ``verify``, ``reproduce`` and ``keygen`` (the archive package holds the work)."""
-    p = sub.add_parser("archive", help="pack a year's build and its sources into a BagIt bag and a .zip")
-    p.add_argument("--year", type=int, metavar="Y", help="the year (default: baocao.yml default_year)")
-    p.add_argument("--out", metavar="DIR", help="where the bag and zip go (default: <project>/archive/)")
-    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml")
-    p.add_argument("--sign", metavar="KEY", help="sign the bag with this Ed25519 private key (baocao keygen)")
+    p = command(sub, "archive",
+                "đóng gói bản dựng của một năm cùng nguồn của nó thành túi BagIt và tệp .zip",
+                "pack a year's build and its sources into a BagIt bag and a .zip")
+    p.add_argument("--year", type=year_value, metavar="NĂM/YEAR",
+                   help=bi("năm cần đóng gói (mặc định: default_year trong baocao.yml)",
+                           "the year (default: default_year in baocao.yml)"))
+    p.add_argument("--out", metavar="THƯ_MỤC/DIR",
+                   help=bi("nơi ghi túi và tệp zip (mặc định: <dự án>/archive/)",
+                           "where the bag and zip go (default: <project>/archive/)"))
+    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị",
+                                                      "one unit of a multi-unit baocao.yml"))
+    p.add_argument("--sign", metavar="KHÓA/KEY",
+                   help=bi("ký túi bằng khóa riêng Ed25519 này (tạo bằng baocao keygen)",
+                           "sign the bag with this Ed25519 private key (made by baocao keygen)"))
     p.set_defaults(func=cmd_archive)
 
-    p = sub.add_parser("verify", help="check a bag folder or its .zip; one line per damaged file")
-    p.add_argument("path", metavar="PATH", help="bag folder or .zip")
-    p.add_argument("--key", metavar="PUB", help="check the bag's signature with this public key (exit 1 if not)")
+    p = command(sub, "verify", "kiểm tra một túi (thư mục hoặc .zip); mỗi tệp hỏng một dòng",
+                "check a bag folder or its .zip; one line per damaged file")
+    p.add_argument("path", metavar="ĐƯỜNG_DẪN/PATH", help=bi("thư mục túi hoặc tệp .zip", "bag folder or .zip"))
+    p.add_argument("--key", metavar="KHÓA_CÔNG_KHAI/PUB",
+                   help=bi("kiểm chữ ký của túi bằng khóa công khai này (mã 1 nếu sai)",
+                           "check the bag's signature with this public key (exit 1 if not)"))
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("reproduce", help="rebuild an archived year from the bag's own sources and compare")
-    p.add_argument("path", metavar="PATH", help="bag folder or .zip")
-    p.add_argument("--keep", action="store_true", help="keep the temporary rebuild folder")
+    p = command(sub, "reproduce", "dựng lại một năm đã lưu trữ từ nguồn trong túi rồi so sánh từng tệp",
+                "rebuild an archived year from the bag's own sources and compare every file")
+    p.add_argument("path", metavar="ĐƯỜNG_DẪN/PATH", help=bi("thư mục túi hoặc tệp .zip", "bag folder or .zip"))
+    p.add_argument("--keep", action="store_true", help=bi("giữ thư mục dựng lại tạm thời",
+                                                          "keep the temporary rebuild folder"))
     p.add_argument("--trust-bag-code", action="store_true",
-                   help="run the bag's notebooks, templates and filters even where they differ from the installed project")
+                   help=bi("chạy sổ tay, mẫu và bộ lọc của túi kể cả khi khác bản cài ở máy",
+                           "run the bag's notebooks, templates and filters even where they differ from the "
+                           "installed project"))
     p.set_defaults(func=cmd_reproduce)
 
-    p = sub.add_parser("keygen", help="make an Ed25519 key pair for signing archives")
-    p.add_argument("--out", metavar="DIR", help="where the two key files go (default: here)")
-    p.add_argument("--name", metavar="SIGNER", help="who signs with it, e.g. the committee's name")
+    p = command(sub, "keygen", "tạo cặp khóa Ed25519 để ký các bản lưu trữ",
+                "make an Ed25519 key pair for signing archives")
+    p.add_argument("--out", metavar="THƯ_MỤC/DIR", help=bi("nơi ghi hai tệp khóa (mặc định: thư mục hiện tại)",
+                                                           "where the two key files go (default: here)"))
+    p.add_argument("--name", metavar="NGƯỜI_KÝ/SIGNER",
+                   help=bi("ai ký bằng khóa này, ví dụ tên Ban Thường trực", "who signs with it, e.g. the committee's name"))
     p.set_defaults(func=cmd_keygen)
 
 
 # ---------------------------------------------------------------------------- parser
+# Every help text is Vietnamese first, then English ("… / …"); every usage mistake becomes one
+# bilingual UsageError (exit 2) with the likely fix (see _usage_error).
+
+YEARS = (1990, 2100)  # what `new-year` accepts (templates.make_templates)
+YEAR_COMMANDS = ("build", "validate", "archive")  # commands that take --year
+
+
+def bi(vi: str, en: str) -> str:
+    return f"{vi} / {en}"
+
+
+def year_value(text: str) -> int:
+    """A report year as typed after --year: four digits, in the range new-year accepts."""
+    value = text.strip()
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"năm phải là số có 4 chữ số, không phải {text!r} "
+                                         f"/ a year is a 4-digit number, not {text!r}")
+    year = int(value)
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise argparse.ArgumentTypeError(f"năm {text} không hợp lệ, năm có 4 chữ số (từ {YEARS[0]} đến {YEARS[1]}) "
+                                         f"/ {text} is not a year: a year has 4 digits ({YEARS[0]}–{YEARS[1]})")
+    return year
+
+
+def likely_year(text: str) -> int | None:
+    """The year someone meant by ``text``: 2023 for "2023", 2023 for "23"; None if none."""
+    value = text.strip()
+    if not value.isdigit():
+        return None
+    year = int(value)
+    if len(value) <= 2:
+        year += 2000
+    return year if YEARS[0] <= year <= YEARS[1] else None
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, prefix="Cách dùng / usage: " if prefix is None else prefix)
+
+
+class ArgumentMistake(Exception):
+    """argparse found a usage mistake (its English message and the parser that found it)."""
+
+    def __init__(self, message: str, parser: argparse.ArgumentParser):
+        super().__init__(message)
+        self.message = message
+        self.parser = parser
+
+
+class BilingualParser(argparse.ArgumentParser):
+    """argparse with Vietnamese and English help, whose mistakes become one bilingual message."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "tham số / arguments"
+        self._optionals.title = "tùy chọn / options"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help=bi("hiện trợ giúp này rồi thoát", "show this help and exit"))
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        raise ArgumentMistake(message, self)
+
+
+def command(sub, name: str, vi: str, en: str) -> BilingualParser:
+    return sub.add_parser(name, help=bi(vi, en), description=f"{vi[:1].upper()}{vi[1:]}.\n{en[:1].upper()}{en[1:]}.")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = BilingualParser(
         prog="baocao",
-        description="Báo cáo tổng kết năm từ số liệu: làm sạch, tính chỉ tiêu, xuất HTML và PDF, lưu trữ. "
-        "Yearly reports from office data: clean, compute, render to HTML and PDF, archive.",
+        description="Báo cáo tổng kết năm từ số liệu: làm sạch, tính chỉ tiêu, xuất HTML, PDF và Word, lưu trữ.\n"
+        "Yearly reports from office data: clean, compute, render to HTML, PDF and Word, archive.",
+        epilog="Mã thoát / exit codes: 0 xong / ok, 1 số liệu sai / bad input data, 2 dùng sai lệnh / usage, "
+        "3 môi trường (thiếu công cụ, phông, không tìm thấy dự án) / environment (missing tool or font, "
+        "no project).\nTrợ giúp của một lệnh / help of a command: baocao LỆNH --help, e.g. baocao build --help",
     )
-    parser.add_argument("--version", action="version", version=f"baocao {__version__}")
-    parser.add_argument("--project", metavar="DIR", help="project folder (holds baocao.yml); default: here or above")
-    parser.add_argument("--build-dir", metavar="DIR", help="where builds go (default: <project>/build)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"baocao {__version__}",
+                        help=bi("in phiên bản rồi thoát", "print the version and exit"))
+    parser.add_argument("--project", metavar="THƯ_MỤC/DIR",
+                        help=bi("thư mục dự án (có baocao.yml); mặc định: thư mục hiện tại hoặc thư mục cha",
+                                "project folder (holds baocao.yml); default: here or above"))
+    parser.add_argument("--build-dir", metavar="THƯ_MỤC/DIR",
+                        help=bi("nơi ghi các bản dựng (mặc định: <dự án>/build)", "where builds go (default: <project>/build)"))
+    parser.add_argument("--debug", action="store_true", help=bi("hiện traceback khi lỗi", "show tracebacks"))
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH/COMMAND", title="lệnh / commands")
 
     def years(p, allow_all=True):
-        p.add_argument("--year", type=int, nargs="+", metavar="Y", help="year(s) to process (default: baocao.yml default_year)")
+        p.add_argument("--year", type=year_value, nargs="+", metavar="NĂM/YEAR",
+                       help=bi("năm cần làm, có 4 chữ số, một hoặc nhiều (mặc định: default_year trong baocao.yml)",
+                               "year(s) to process, 4 digits (default: default_year in baocao.yml)"))
         if allow_all:
-            p.add_argument("--all", action="store_true", help="every year folder in data/raw/")
+            p.add_argument("--all", action="store_true", help=bi("mọi năm có thư mục trong data/raw/",
+                                                                 "every year folder in data/raw/"))
 
-    p = sub.add_parser("build", help="build the report of one or more years")
+    p = command(sub, "build", "dựng báo cáo của một hoặc nhiều năm (HTML, PDF, Word)",
+                "build the report of one or more years (HTML, PDF, Word)")
     years(p)
     p.add_argument("--renderer", choices=("auto", "quarto", "pandoc"), default="auto",
-                   help="auto: Quarto if installed, else pandoc + typst")
-    p.add_argument("--wait", action="store_true", help="wait for another build of the same year instead of failing")
-    p.add_argument("--force", action="store_true", help="run every step, even those whose inputs did not change")
-    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="build N unit-years in parallel processes")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run the jobs on a Dask cluster (tcp://host:8786)")
-    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: all units)")
+                   help=bi("auto: Quarto nếu đã cài, nếu không thì pandoc + typst",
+                           "auto: Quarto if installed, else pandoc + typst"))
+    p.add_argument("--wait", action="store_true", help=bi("chờ bản dựng khác của cùng năm xong thay vì báo lỗi",
+                                                          "wait for another build of the same year instead of failing"))
+    p.add_argument("--force", action="store_true", help=bi("chạy mọi bước, kể cả bước có đầu vào không đổi",
+                                                           "run every step, even those whose inputs did not change"))
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help=bi("dựng N năm (đơn vị) song song", "build N unit-years in parallel processes"))
+    p.add_argument("--scheduler", metavar="ĐỊA_CHỈ/ADDRESS", help=bi("chạy trên cụm Dask (tcp://máy:8786)",
+                                                                    "run the jobs on a Dask cluster (tcp://host:8786)"))
+    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
+                                                      "one unit of a multi-unit baocao.yml (default: all units)"))
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("validate", help="check a year's input files only")
+    p = command(sub, "validate", "chỉ kiểm tra các tệp số liệu của một năm", "check a year's input files only")
     years(p)
-    p.add_argument("--strict", action="store_true", help="fail when any row is rejected")
+    p.add_argument("--strict", action="store_true", help=bi("báo lỗi cả khi chỉ có dòng bị loại",
+                                                            "fail when any row is rejected"))
+    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
+                                                      "one unit of a multi-unit baocao.yml (default: every unit)"))
     p.set_defaults(func=cmd_validate)
 
-    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: every unit)")
-
-    p = sub.add_parser(
-        "new-year",
-        help="create data/raw/Y/ with the office templates (xlsx), the metadata and narrative skeletons",
-    )
-    p.add_argument("new_year", type=int, metavar="Y", help="the report year to prepare")
-    p.add_argument("--force", action="store_true", help="overwrite files that already exist in data/raw/Y/")
-    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: every unit)")
+    p = command(sub, "new-year", "tạo data/raw/NĂM/ với các mẫu biểu (xlsx), tệp thông tin và khung nhận định",
+                "create data/raw/YEAR/ with the office templates (xlsx), the metadata and narrative skeletons")
+    p.add_argument("new_year", type=year_value, metavar="NĂM/YEAR", help=bi("năm báo cáo cần chuẩn bị",
+                                                                           "the report year to prepare"))
+    p.add_argument("--force", action="store_true", help=bi("ghi đè các tệp đã có trong data/raw/NĂM/",
+                                                           "overwrite files that already exist in data/raw/YEAR/"))
+    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
+                                                      "one unit of a multi-unit baocao.yml (default: every unit)"))
     p.set_defaults(func=cmd_new_year)
 
     add_archive_commands(sub)  # archive, verify, reproduce, keygen
     return parser
+
+
+_ARGPARSE = (
+    (r"the following arguments are required: (?P<what>.+)",
+     "thiếu tham số bắt buộc {what}", "missing the required argument(s) {what}"),
+    (r"unrecognized arguments: (?P<what>.+)", "tham số không hiểu được: {what}", "unrecognized argument(s): {what}"),
+    (r"argument (?P<arg>\S+): invalid choice: '?(?P<value>[^' ]*)'? \(choose from (?P<choices>.+)\)",
+     "{arg}: không có lựa chọn '{value}' (chọn một trong {choices})",
+     "{arg}: invalid choice '{value}' (choose from {choices})"),
+    (r"argument (?P<arg>\S+): invalid int value: '(?P<value>.*)'",
+     "{arg}: '{value}' không phải số nguyên", "{arg}: '{value}' is not a whole number"),
+    (r"argument (?P<arg>\S+): expected (?:one|at least one) argument",
+     "{arg} cần một giá trị theo sau", "{arg} needs a value after it"),
+    (r"argument (?P<arg>\S+): ignored explicit argument '(?P<value>.*)'",
+     "{arg} không nhận giá trị ('{value}')", "{arg} takes no value ('{value}')"),
+    (r"argument (?P<arg>\S+): (?P<detail>.+)", "{arg}: {detail}", "{arg}: {detail}"),
+)
+
+
+def _usage_error(mistake: ArgumentMistake, argv: list[str]) -> UsageError:
+    """The argparse message in Vietnamese and English, and the likely fix."""
+    import difflib
+    import re
+
+    message, parser = mistake.message, mistake.parser
+    vi = en = message
+    fields: dict[str, str] = {}
+    for pattern, vi_text, en_text in _ARGPARSE:
+        m = re.fullmatch(pattern, message)
+        if m:
+            fields = m.groupdict()
+            if "detail" in fields and " / " in fields["detail"]:  # our own bilingual message (year_value)
+                d_vi, d_en = fields["detail"].split(" / ", 1)
+                vi, en = f"{fields['arg']}: {d_vi}", f"{fields['arg']}: {d_en}"
+            else:
+                vi, en = vi_text.format(**fields), en_text.format(**fields)
+            break
+    command = next((a for a in argv if a in _commands(parser)), None)
+    help_cmd = f"baocao {command} --help" if command else "baocao --help"
+    hint_vi, hint_en = f"xem '{help_cmd}'", f"see '{help_cmd}'"
+
+    if fields.get("arg") == "LỆNH/COMMAND" and "choices" in fields:
+        vi = f"không có lệnh '{fields['value']}' (các lệnh: {fields['choices']})"
+        en = f"there is no command '{fields['value']}' (commands: {fields['choices']})"
+
+    if message.startswith("unrecognized arguments:"):
+        # `baocao build 2023`: the year without --year
+        extra = fields.get("what", "").split()
+        year = next((likely_year(x) for x in extra if likely_year(x)), None)
+        if year and command in YEAR_COMMANDS:
+            fixed = " ".join(["baocao", *(a for a in argv if a not in extra), "--year", str(year)])
+            hint_vi, hint_en = f"dùng --year {year}: {fixed}", f"use --year {year}: {fixed}"
+    elif fields.get("arg") in ("--year", "NĂM/YEAR"):
+        # `--year 23`: a 4-digit year, never a command that would refuse it
+        typed = fields.get("detail", "")
+        value = next((a for a in argv if a.isdigit() and a in typed), "")
+        year = likely_year(value) if value else None
+        if year and str(year) != value:
+            fixed = " ".join(["baocao", *(str(year) if a == value else a for a in argv)])
+            hint_vi, hint_en = f"năm có 4 chữ số: dùng {year} ({fixed})", f"a year has 4 digits: use {year} ({fixed})"
+        else:
+            hint_vi, hint_en = f"năm có 4 chữ số, ví dụ 2023; {hint_vi}", f"a year has 4 digits, e.g. 2023; {hint_en}"
+    elif "invalid choice" in message and fields.get("value"):
+        choices = [c.strip(" '") for c in fields.get("choices", "").split(",")]
+        close = difflib.get_close_matches(fields["value"], choices, n=1)
+        if close:
+            hint_vi, hint_en = f"ý bạn là '{close[0]}'? {hint_vi}", f"did you mean '{close[0]}'? {hint_en}"
+    return UsageError(vi, en, hint_vi=hint_vi, hint_en=hint_en)
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    """The command names (the subparsers of the top-level parser)."""
+    root = parser
+    names: set[str] = set()
+    for action in getattr(root, "_actions", []):
+        if isinstance(action, argparse._SubParsersAction):
+            names.update(action.choices)
+    if not names and parser.prog.startswith("baocao "):
+        names.add(parser.prog.split()[1])
+    return names
 
 
 class Stopped(BaseException):
@@ -392,7 +579,15 @@ def main(argv: list[str] | None = None) -> int:
     import signal
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+    except ArgumentMistake as mistake:
+        error = _usage_error(mistake, argv)
+        if "--debug" in argv:
+            raise error from mistake
+        print(error.render(), file=sys.stderr)
+        return error.exit_code
     if not args.command:
         parser.print_help()
         return 2

@@ -320,6 +320,45 @@ def test_options_come_from_quarto_yml(options):
     assert {p.name for p in options.typst_partials} == {"typst-template.typ", "typst-show.typ"}
 
 
+def test_formats_and_the_word_layout_come_from_quarto_yml(options, tmp_path):
+    assert options.formats == ("html", "pdf", "docx")
+    assert options.reference_doc == PROJECT / "report" / "word" / "reference.docx"
+    assert options.reference_doc in options.assets()  # copied into Quarto's scratch project
+    assert options.fonts == ("Times New Roman", "Liberation Serif", "Libertinus Serif")
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT / "report", project / "report")
+    config = yaml.safe_load((PROJECT / "_quarto.yml").read_text(encoding="utf-8"))
+
+    def with_formats(value) -> RenderOptions:
+        config["baocao"]["formats"] = value
+        (project / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        return RenderOptions.from_project(project)
+
+    assert with_formats(["pdf", "HTML"]).formats == ("html", "pdf")
+    for wrong in (["html", "odt"], [], "none"):
+        with pytest.raises(ConfigError) as err:
+            with_formats(wrong)
+        assert "baocao.formats" in str(err.value)
+    del config["format"]["docx"]
+    with pytest.raises(ConfigError, match="format.docx"):
+        with_formats(["html", "docx"])
+    del config["baocao"]["formats"]
+    (project / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert RenderOptions.from_project(project).formats == ("html", "pdf")  # no format.docx: no Word
+
+
+def test_quarto_renders_only_the_wanted_formats_in_one_call(options):
+    """The scratch project's _quarto.yml lists only the wanted formats, so that one `quarto
+    render` writes them all and nothing else (Quarto 1.7 takes one --to per call)."""
+    from baocao.render.quarto import workspace_config
+
+    assert workspace_config(options, ("html", "pdf", "docx")) == options.config_file.read_bytes()
+    narrowed = yaml.safe_load(workspace_config(options, ("docx", "html")).decode("utf-8"))
+    assert list(narrowed["format"]) == ["html", "docx"]
+    original = yaml.safe_load(options.config_file.read_text(encoding="utf-8"))
+    assert {k: v for k, v in narrowed.items() if k != "format"} == {k: v for k, v in original.items() if k != "format"}
+
+
 def test_a_wrong_key_in_quarto_yml_is_named(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(PROJECT / "report", project / "report")

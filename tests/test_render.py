@@ -486,3 +486,27 @@ def test_quarto_backend_renders_the_same_document(tmp_path):
     assert not re.search(r'(src|href)="https?://', html)
     assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == [
         "sample.html", "sample.pdf", "sample.qmd"]
+
+
+def test_the_docx_check_sees_letter_paper_and_missing_header_blocks(options):
+    """render/checks.py on a .docx as Word would lay it out without the reference document:
+    US Letter (or no page size at all) and no NĐ 30 header."""
+    from baocao.render.checks import docx_problems
+    from baocao.render.docx import write_zip
+
+    front = {"baocao": {"nation": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "number": "Số: 45/BC-MTTQ-BTT"}}
+    body = '<w:p><w:r><w:t xml:space="preserve">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</w:t></w:r></w:p>'
+
+    def docx(sect: str, text: str = body) -> bytes:
+        return write_zip([("word/document.xml", f'<w:document><w:body>{text}{sect}</w:body></w:document>'.encode())])
+
+    a4 = '<w:sectPr><w:pgSz w:h="16838" w:w="11906"/></w:sectPr>'
+    letter = '<w:sectPr><w:pgSz w:w="12240" w:h="15840"/></w:sectPr>'
+    assert docx_problems(docx(a4, body.replace("VIỆT NAM", "VIỆT NAM Số: 45/BC-MTTQ-BTT")), front, options) == []
+    problems = docx_problems(docx(letter), front, options)
+    assert any("paper is not a4" in p for p in problems) and any("Số: 45/BC-MTTQ-BTT" in p for p in problems)
+    # a landscape section of its own that lost the page size (what Quarto 1.7 writes for a
+    # landscape div) is named too
+    lost = '<w:p><w:pPr><w:sectPr></w:sectPr></w:pPr></w:p>'
+    assert any("section 1 has no page size" in p for p in docx_problems(docx(a4, lost + body), front, options))
+    assert docx_problems(b"PK not a zip", front, options)[0].startswith(".docx không đọc được / unreadable .docx")

@@ -12,20 +12,27 @@ YEAR   ?= 2023
 .PHONY: report test all validate sample-data lock clean help
 
 help:
-	@echo "make report   build the $(YEAR) report (HTML + PDF) into build/$(YEAR)/"
+	@echo "make report   build the $(YEAR) report (HTML, PDF, Word) into build/$(YEAR)/"
 	@echo "make test     run the test suite"
 	@echo "make all      build every sample year"
 	@echo "make lock     re-pin requirements.lock and environment.yml from .venv"
 
+# First set-up says what it is doing: one line per stage with how long it usually takes, and
+# pip's own progress (one line per package) while the pinned environment installs.
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "baocao needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
+	@echo "[1/3] Tạo môi trường Python $(VENV)/ / creating the Python environment $(VENV)/ (a few seconds)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --only-binary=:all: -r requirements.lock
+	@echo "[2/3] Cài $(shell grep -c '==' requirements.lock) gói đã ghim trong requirements.lock (khoảng 1-2 phút lần đầu, ~900 MB) / installing the $(shell grep -c '==' requirements.lock) pinned packages of requirements.lock (usually 1-2 minutes the first time, ~900 MB):"
+	$(BIN)/python -m pip install --disable-pip-version-check --only-binary=:all: --progress-bar on -r requirements.lock
+	@echo "[3/3] Cài baocao (mã nguồn src/) / installing baocao from src/ (a few seconds)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+	@echo "Môi trường đã sẵn sàng / the environment is ready ($(VENV)/)"
 
 report: $(STAMP)
+	@echo "Dựng báo cáo năm $(YEAR) (HTML, PDF, Word; khoảng 10-20 giây) / building the $(YEAR) report (HTML, PDF, Word; about 10-20 s)"
 	$(BIN)/baocao build --year $(YEAR)
 
 all: $(STAMP)
@@ -35,6 +42,7 @@ validate: $(STAMP)
 	$(BIN)/baocao validate --year $(YEAR)
 
 test: $(STAMP)
+	@echo "Chạy bộ kiểm thử (khoảng 8-10 phút; các kiểm thử đầu-cuối dựng năm mẫu một lần cho mỗi bộ dựng) / running the test suite (about 8-10 minutes; the end-to-end tests build the sample year once per renderer)"
 	$(BIN)/python -m pytest
 
 sample-data: $(STAMP)

@@ -40,15 +40,17 @@ def flat(text: str) -> str:
 
 def test_build_names_the_files_it_produced(sample_project):
     log = (sample_project / "build-2023.log").read_text(encoding="utf-8")
-    tail = log.strip().splitlines()[-2:]
+    tail = log.strip().splitlines()[-3:]
     assert tail[0] == "  build/2023/bao-cao-2023.html"
     # the PDF line says what kind of PDF it is (test_report_pdf checks that it is true)
     assert re.fullmatch(r"  build/2023/bao-cao-2023\.pdf  \((PDF/A-2b|PDF thường, không phải PDF/A / a plain PDF, not PDF/A)\)",
                         tail[1]), tail[1]
+    assert tail[2] == "  build/2023/bao-cao-2023.docx"
 
 
 def test_outputs_exist(build_2023):
-    for name in ("bao-cao-2023.qmd", "bao-cao-2023.html", "bao-cao-2023.pdf", "metrics.json", "manifest.json",
+    for name in ("bao-cao-2023.qmd", "bao-cao-2023.html", "bao-cao-2023.pdf", "bao-cao-2023.docx", "metrics.json",
+                 "manifest.json",
                  "data/rejects.csv", "data/accounting.csv", "notebooks/01_clean.ipynb", "notebooks/02_analyze.ipynb"):
         assert (build_2023 / name).is_file(), name
     assert len(list((build_2023 / "figures").glob("*.svg"))) >= 4

@@ -36,7 +36,8 @@ def test_noop_rebuild_runs_nothing(project):
 def test_noop_cli_says_nothing_changed(project):
     proc = run_cli("build", "--year", "2023", "--renderer", "pandoc", cwd=project.root)
     assert "không có gì thay đổi" in proc.stdout and "nothing changed" in proc.stdout
-    assert proc.stdout.strip().endswith("build/2023/bao-cao-2023.pdf  (PDF/A-2b)")
+    assert "build/2023/bao-cao-2023.pdf  (PDF/A-2b)\n" in proc.stdout
+    assert proc.stdout.strip().endswith("build/2023/bao-cao-2023.docx")
 
 
 def test_touching_a_file_without_changing_it_is_a_noop(project):
@@ -49,7 +50,7 @@ def test_narrative_edit_reruns_only_compose_and_render(project):
     path = project.raw_dir(2023) / "nhan-dinh.md"
     path.write_text(path.read_text(encoding="utf-8") + "\nMột câu mới được thêm vào cuối.\n", encoding="utf-8")
     result = build_year(project, 2023, renderer_name="pandoc")
-    assert result.ran == ["compose", "html", "pdf"]
+    assert result.ran == ["compose", "html", "pdf", "docx"]
 
 
 def test_css_edit_reruns_only_the_html(project):
@@ -155,7 +156,7 @@ def test_a_step_added_to_the_table_is_keyed_run_recorded_and_listed(tmp_path, mo
     monkeypatch.setattr(steps, "STEPS", [*steps.STEPS[:3], extra, *steps.STEPS[3:]])
     events = []
     result = build_year(project, 2023, renderer_name="pandoc", progress=lambda *e: events.append(e))
-    assert result.ran == ["clean", "analyze", "compose", "summary", "html", "pdf"]
+    assert result.ran == ["clean", "analyze", "compose", "summary", "html", "pdf", "docx"]
     build = project.build_dir(2023)
     state = json.loads((build / ".baocao-state.json").read_text(encoding="utf-8"))
     assert set(state["summary"]["outputs"]) == {"tom-tat-2023.txt"}

@@ -135,8 +135,8 @@ def test_two_builds_in_two_folders_are_byte_identical(sample_project, project_b)
                  and ha.get(k) != hb.get(k)]
     assert different == [], f"outputs that differ between two builds: {different}"
     names = set(ha)
-    for must in (f"bao-cao-{YEAR}.pdf", f"bao-cao-{YEAR}.html", f"bao-cao-{YEAR}.qmd", "metrics.json",
-                 "data/rejects.csv"):
+    for must in (f"bao-cao-{YEAR}.pdf", f"bao-cao-{YEAR}.html", f"bao-cao-{YEAR}.docx", f"bao-cao-{YEAR}.qmd",
+                 "metrics.json", "data/rejects.csv"):
         assert must in names
     assert any(k.startswith("figures/") for k in names) and sum(k.startswith("data/") for k in names) >= 3
     # the two manifests agree on every input and every non-record output
@@ -240,7 +240,8 @@ def test_archive_makes_a_bag_and_a_zip(archived):
     assert f"archive/{NAME}.zip" in out and f"archive/{NAME}" in out
     assert archived["bag"].is_dir() and archived["zip"].is_file()
     data = archived["bag"] / "data"
-    for rel in (f"report/bao-cao-{YEAR}.pdf", f"report/bao-cao-{YEAR}.html", f"report/bao-cao-{YEAR}.qmd",
+    for rel in (f"report/bao-cao-{YEAR}.pdf", f"report/bao-cao-{YEAR}.html", f"report/bao-cao-{YEAR}.docx",
+                f"report/bao-cao-{YEAR}.qmd",
                 "report/manifest.json", "report/metrics.json", "processed/rejects.csv",
                 "notebooks/executed/01_clean.ipynb", "notebooks/executed/02_analyze.ipynb",
                 f"source/data/raw/{YEAR}/mttq-phuong.xlsx", "source/data/raw/2021/mttq-phuong.xlsx",

@@ -162,9 +162,12 @@ def test_pdf_metadata_and_pdfa(pdf):
     assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
 
 
-def test_every_vietnamese_letter_survives_every_style_of_the_layout():
+@pytest.mark.parametrize("family", ["Liberation Serif", "Libertinus Serif"])
+def test_every_vietnamese_letter_survives_every_style_of_the_layout(family):
     """Fonts can lack letters without typst warning (Libertinus Serif Bold Italic has no
-    ơ/ư/ủ…): typeset all 134 letters in every style the layout uses and read them back."""
+    ơ/ư/ủ…): typeset all 134 letters in every style the layout uses (regular, bold, italic,
+    bold italic, headings) with the default font (Liberation Serif, from report/fonts) and the
+    fallback (Libertinus Serif, built into typst), and read them back."""
     import io
 
     import typst
@@ -176,10 +179,14 @@ def test_every_vietnamese_letter_survives_every_style_of_the_layout():
     template = (PROJECT / "report" / "typst" / "typst-template.typ").read_text(encoding="utf-8")
     styles = ["{}", "*{}*", "_{}_", "*_{}_*", "_*{}*_", "\n==== {}\n", "\n== _{}_\n"]
     body = "\n\n".join(s.format(letters) for s in styles)
-    source = template + "\n#show: doc => baocao-report(doc)\n" + body
-    pdf, warnings = typst.compile_with_warnings(source.encode("utf-8"), format="pdf",
-                                                ignore_system_fonts=True)
+    source = template + f'\n#show: doc => baocao-report(font: ("{family}",), doc)\n' + body
+    pdf, warnings = typst.compile_with_warnings(source.encode("utf-8"), format="pdf", ignore_system_fonts=True,
+                                                font_paths=[str(PROJECT / "report" / "fonts")])
     assert warnings == []
+    used = {str(f.get_object()["/BaseFont"]).split("+")[-1]
+            for page in PdfReader(io.BytesIO(pdf)).pages
+            for f in (page["/Resources"].get_object().get("/Font") or {}).values()}
+    assert used and all(name.startswith(family.replace(" ", "")) for name in used), used
     text = unicodedata.normalize("NFC", "".join(
         p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -313,6 +320,45 @@ def test_options_come_from_quarto_yml(options):
     assert {p.name for p in options.typst_partials} == {"typst-template.typ", "typst-show.typ"}
 
 
+def test_formats_and_the_word_layout_come_from_quarto_yml(options, tmp_path):
+    assert options.formats == ("html", "pdf", "docx")
+    assert options.reference_doc == PROJECT / "report" / "word" / "reference.docx"
+    assert options.reference_doc in options.assets()  # copied into Quarto's scratch project
+    assert options.fonts == ("Times New Roman", "Liberation Serif", "Libertinus Serif")
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT / "report", project / "report")
+    config = yaml.safe_load((PROJECT / "_quarto.yml").read_text(encoding="utf-8"))
+
+    def with_formats(value) -> RenderOptions:
+        config["baocao"]["formats"] = value
+        (project / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        return RenderOptions.from_project(project)
+
+    assert with_formats(["pdf", "HTML"]).formats == ("html", "pdf")
+    for wrong in (["html", "odt"], [], "none"):
+        with pytest.raises(ConfigError) as err:
+            with_formats(wrong)
+        assert "baocao.formats" in str(err.value)
+    del config["format"]["docx"]
+    with pytest.raises(ConfigError, match="format.docx"):
+        with_formats(["html", "docx"])
+    del config["baocao"]["formats"]
+    (project / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert RenderOptions.from_project(project).formats == ("html", "pdf")  # no format.docx: no Word
+
+
+def test_quarto_renders_only_the_wanted_formats_in_one_call(options):
+    """The scratch project's _quarto.yml lists only the wanted formats, so that one `quarto
+    render` writes them all and nothing else (Quarto 1.7 takes one --to per call)."""
+    from baocao.render.quarto import workspace_config
+
+    assert workspace_config(options, ("html", "pdf", "docx")) == options.config_file.read_bytes()
+    narrowed = yaml.safe_load(workspace_config(options, ("docx", "html")).decode("utf-8"))
+    assert list(narrowed["format"]) == ["html", "docx"]
+    original = yaml.safe_load(options.config_file.read_text(encoding="utf-8"))
+    assert {k: v for k, v in narrowed.items() if k != "format"} == {k: v for k, v in original.items() if k != "format"}
+
+
 def test_a_wrong_key_in_quarto_yml_is_named(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(PROJECT / "report", project / "report")
@@ -360,6 +406,9 @@ esac
 case "${4:-all}" in
   typst|all) printf '%%PDF-fake' > "$stem.pdf" ;;
 esac
+case "${4:-all}" in
+  docx|all) printf 'PK-fake' > "$stem.docx" ;;
+esac
 """
 
 
@@ -388,17 +437,19 @@ def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options)
     monkeypatch.setattr("baocao.render.quarto._tool_versions", lambda q: (("quarto", "1.7.34"),))
     assert renderer.pdf_standard(opts) is None  # … and not before
 
-    for path in (qmd.with_suffix(".html"), qmd.with_suffix(".pdf")):
+    for path in (qmd.with_suffix(".html"), qmd.with_suffix(".pdf"), qmd.with_suffix(".docx")):
         path.write_text("previous", encoding="utf-8")
     with pytest.raises(RenderCheckError) as err:
         renderer.render(qmd, options=opts)
     assert err.value.exit_code == 3
     message = str(err.value)
     assert "'quarto'" in message and "_quarto.yml" in message
-    for finding in ("unreadable PDF", "Content-Security-Policy", "table of contents", "header blocks"):
+    for finding in ("unreadable PDF", "Content-Security-Policy", "table of contents", "header blocks",
+                    "unreadable .docx"):
         assert finding in message, finding
-    assert qmd.with_suffix(".html").read_text() == "previous" and qmd.with_suffix(".pdf").read_text() == "previous"
-    assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == ["sample.html", "sample.pdf", "sample.qmd"]
+    assert all(qmd.with_suffix(s).read_text() == "previous" for s in (".html", ".pdf", ".docx"))
+    assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == [
+        "sample.docx", "sample.html", "sample.pdf", "sample.qmd"]
 
     # What the stand-in saw: one call, in a visible scratch project holding _quarto.yml,
     # the assets it names and the document's figures (checked here without the output checks).
@@ -407,7 +458,7 @@ def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options)
     html = produced["html"].decode()
     assert html.startswith("<html>1701734400 " + WORKSPACE + ": ")  # SOURCE_DATE_EPOCH = 2023-12-05 00:00 UTC
     assert all(name in html.split(": ", 1)[1].split() for name in ("_quarto.yml", "report", "figures", "sample.qmd"))
-    assert produced["pdf"] == b"%PDF-fake"
+    assert produced["pdf"] == b"%PDF-fake" and produced["docx"] == b"PK-fake"
 
     monkeypatch.setenv("FAIL_TO", "1")
     with pytest.raises(RenderError, match="boom"):
@@ -435,3 +486,27 @@ def test_quarto_backend_renders_the_same_document(tmp_path):
     assert not re.search(r'(src|href)="https?://', html)
     assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == [
         "sample.html", "sample.pdf", "sample.qmd"]
+
+
+def test_the_docx_check_sees_letter_paper_and_missing_header_blocks(options):
+    """render/checks.py on a .docx as Word would lay it out without the reference document:
+    US Letter (or no page size at all) and no NĐ 30 header."""
+    from baocao.render.checks import docx_problems
+    from baocao.render.docx import write_zip
+
+    front = {"baocao": {"nation": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "number": "Số: 45/BC-MTTQ-BTT"}}
+    body = '<w:p><w:r><w:t xml:space="preserve">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</w:t></w:r></w:p>'
+
+    def docx(sect: str, text: str = body) -> bytes:
+        return write_zip([("word/document.xml", f'<w:document><w:body>{text}{sect}</w:body></w:document>'.encode())])
+
+    a4 = '<w:sectPr><w:pgSz w:h="16838" w:w="11906"/></w:sectPr>'
+    letter = '<w:sectPr><w:pgSz w:w="12240" w:h="15840"/></w:sectPr>'
+    assert docx_problems(docx(a4, body.replace("VIỆT NAM", "VIỆT NAM Số: 45/BC-MTTQ-BTT")), front, options) == []
+    problems = docx_problems(docx(letter), front, options)
+    assert any("paper is not a4" in p for p in problems) and any("Số: 45/BC-MTTQ-BTT" in p for p in problems)
+    # a landscape section of its own that lost the page size (what Quarto 1.7 writes for a
+    # landscape div) is named too
+    lost = '<w:p><w:pPr><w:sectPr></w:sectPr></w:pPr></w:p>'
+    assert any("section 1 has no page size" in p for p in docx_problems(docx(a4, lost + body), front, options))
+    assert docx_problems(b"PK not a zip", front, options)[0].startswith(".docx không đọc được / unreadable .docx")

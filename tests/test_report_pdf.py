@@ -320,14 +320,18 @@ def test_body_text_13pt_serif_justified_indented_spaced(report):
     starts = Counter(round(ln.x0 - left) for ln in portrait)
     assert starts[0] > 50 and starts[round(10 * MM)] > 20, starts.most_common(5)
     # ≥ 6 pt between paragraphs: the gap above an indented line exceeds the usual line gap.
-    body = sorted((ln for ln in portrait if 12 < ln.y1 - ln.y0 < 15 and ln.x1 - ln.x0 > 200),
+    # Body lines: wide lines set in the body size only (the box pdftotext gives a line depends
+    # on the font's ascender and descender, so lines are picked by the size they are set in).
+    body = sorted((ln for ln in portrait if ln.x1 - ln.x0 > 200
+                   and {r.size for r in report.runs_in(ln)} == {size}),
                   key=lambda ln: (ln.page, ln.y0))
     steps, para_steps = [], []
     for a, b in itertools.pairwise(body):
         if a.page != b.page or not 0 < b.y0 - a.y0 < 40:
             continue
         if abs(b.x0 - left - 10 * MM) < 1 and abs(a.x0 - left) < 1:
-            if all("Regular" in r.font for r in report.runs_in(a) + report.runs_in(b)):  # not after a heading
+            # not after a heading: upright and regular ("LiberationSerif", "LibertinusSerif-Regular")
+            if not any(re.search("Bold|Italic", r.font) for r in report.runs_in(a) + report.runs_in(b)):
                 para_steps.append(b.y0 - a.y0)
         else:
             steps.append(b.y0 - a.y0)
@@ -546,10 +550,44 @@ def _document_characters(qmd: Path) -> set[str]:
     return {c for c in printed if not c.isspace()} - set("\"'")
 
 
+def _font_program(descriptor):
+    """The embedded font program as (glyph name of a CID, draw(glyph, pen), glyph set):
+    CFF (/FontFile3, as typst embeds an OpenType/CFF font such as Libertinus Serif) or
+    TrueType (/FontFile2: Liberation Serif, Times New Roman)."""
+    from fontTools.cffLib import CFFFontSet
+    from fontTools.ttLib import TTFont
+
+    if "/FontFile3" in descriptor:
+        cff = CFFFontSet()
+        cff.decompile(io.BytesIO(descriptor["/FontFile3"].get_object().get_data()), None)
+        program = cff[cff.fontNames[0]]
+        # A CID-keyed CFF names its glyphs by CID ("cid00097"); a name-keyed one (as typst
+        # 0.13, inside Quarto 1.7, writes) is indexed by CID directly (CIDs are glyph ids).
+        if hasattr(program, "ROS"):
+            def name(cid: int) -> str | None:
+                glyph = f"cid{cid:05d}"
+                return glyph if glyph in program.CharStrings else None
+        else:
+            def name(cid: int) -> str | None:
+                return program.charset[cid] if cid < len(program.charset) else None
+        return name, lambda glyph, pen: program.CharStrings[glyph].draw(pen), None
+    assert "/FontFile2" in descriptor, "expected an embedded CFF or TrueType font program"
+    tt = TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
+    order = tt.getGlyphOrder()
+    glyphs = tt.getGlyphSet()
+    # typst maps CIDs to glyph ids one to one (/CIDToGIDMap /Identity, or absent). Vietnamese
+    # letters are mostly composite glyphs (a base letter and its marks): drawing them draws
+    # their components from the same embedded program, so a subset that lost one shows.
+
+    def name(cid: int) -> str | None:
+        return order[cid] if cid < len(order) else None
+
+    return name, lambda glyph, pen: glyphs[glyph].draw(pen), glyphs
+
+
 def glyph_problems(reader: PdfReader) -> tuple[list[str], set[str]]:
     """Glyphs drawn that their embedded font lacks (.notdef, a CID outside the font program,
     an empty outline for a visible character), and the characters drawn properly."""
-    from fontTools.cffLib import CFFFontSet
     from fontTools.pens.boundsPen import BoundsPen
 
     covered: set[str] = set()
@@ -559,26 +597,22 @@ def glyph_problems(reader: PdfReader) -> tuple[list[str], set[str]]:
             problems.append(f"{name}: draws .notdef (a missing glyph)")
         descendant = font["/DescendantFonts"][0].get_object()
         descriptor = descendant["/FontDescriptor"].get_object()
-        assert "/FontFile3" in descriptor, f"{name}: expected an embedded CFF font program"
-        cff = CFFFontSet()
-        cff.decompile(io.BytesIO(descriptor["/FontFile3"].get_object().get_data()), None)
-        program = cff[cff.fontNames[0]]
-        glyphs = set(program.charset)
-        # A CID-keyed CFF names its glyphs by CID ("cid00097"); a name-keyed one (as typst
-        # 0.13, inside Quarto 1.7, writes) is indexed by CID directly (CIDs are glyph ids).
-        cid_keyed = hasattr(program, "ROS")
+        gid_map = descendant.get("/CIDToGIDMap")
+        assert gid_map is None or gid_map == "/Identity", f"{name}: CIDs are not glyph ids ({gid_map})"
+        glyph_name, draw, glyph_set = _font_program(descriptor)
         to_unicode = _to_unicode(font)
         for cid in sorted(cids - {0}):
-            if cid_keyed:
-                glyph = f"cid{cid:05d}"
-            else:
-                glyph = program.charset[cid] if cid < len(program.charset) else None
+            glyph = glyph_name(cid)
             char = to_unicode.get(cid, "")
-            if glyph not in glyphs:
+            if glyph is None:
                 problems.append(f"{name}: CID {cid} ({char!r}) is not in the embedded font")
                 continue
-            pen = BoundsPen(None)
-            program.CharStrings[glyph].draw(pen)
+            pen = BoundsPen(glyph_set)
+            try:
+                draw(glyph, pen)
+            except KeyError as exc:
+                problems.append(f"{name}: {char!r} refers to a glyph the embedded font lacks ({exc})")
+                continue
             if char and not char.isspace() and pen.bounds is None:
                 problems.append(f"{name}: {char!r} has an empty glyph")
                 continue
@@ -606,6 +640,18 @@ def test_the_glyph_check_sees_tofu():
     problems, covered = glyph_problems(PdfReader(io.BytesIO(pdf)))
     assert any(".notdef" in p for p in problems)
     assert set("Ủyban") <= covered
+
+
+def test_the_glyph_check_sees_tofu_in_a_truetype_font():
+    """The same with the default font, Liberation Serif (TrueType, from report/fonts)."""
+    import typst
+
+    fonts = Path(__file__).resolve().parents[1] / "report" / "fonts"
+    pdf = typst.compile('#set text(font: "Liberation Serif")\nỦy ban *Mặt trận* _Tổ_ \u4e2d'.encode("utf-8"),
+                        format="pdf", ignore_system_fonts=True, font_paths=[str(fonts)])
+    problems, covered = glyph_problems(PdfReader(io.BytesIO(pdf)))
+    assert any(".notdef" in p for p in problems)
+    assert set("ỦybanMặttrậnTổ") <= covered
 
 
 def test_configured_fonts_are_found_without_typst_warnings(sample_project):

@@ -16,6 +16,15 @@ What it does, per output format:
          signature position        -> #baocao-signature-slot()  (filled by the typst layout
                                       from the `baocao:` metadata); the paragraph before it
                                       -> #baocao-keep-with-next[ … ] (never parted from it)
+  docx   first page                -> the header blocks as a borderless two-column table
+                                      (issuing body, Số | Quốc hiệu, tiêu ngữ, place and date),
+                                      then "BÁO CÁO" and the summary, in the paragraph styles
+                                      of report/word/reference.docx (custom-style)
+         `::: {.part-title}` / `{.part-note}` -> styles "Part Title" / "Part Note"
+         appendix part             -> starts on a new page
+         images                    -> figures/<name>.png instead of .svg where it exists
+         signature position        -> borderless two-column table: Nơi nhận | signer
+         (under Quarto: table captions written as "Table Caption" paragraphs, see below)
   html   tables                    -> wrapped in <div class="table-wrap"> (scrolls on phones;
                                       class "wide" too when it has tbl-colwidths)
          figure images             -> `fig-alt` becomes the alt text (as Quarto does)
@@ -25,12 +34,13 @@ What it does, per output format:
 The signature block goes before the first `.appendix` part, or at the end of the document.
 
 Safety: the filter never turns text into markup. Raw output is limited to fixed typst
-wrapper code around content the document already holds; metadata values stay pandoc
-inlines and are escaped by the writer like any other text.
+wrapper code and fixed OpenXML table boundaries around content the document already holds;
+metadata values stay pandoc inlines and are escaped by the writer like any other text.
 ]]
 
 local is_typst = FORMAT:match("typst") ~= nil
 local is_html = FORMAT:match("html") ~= nil
+local is_docx = FORMAT:match("docx") ~= nil
 
 local function typst(code)
   return pandoc.RawBlock("typst", code)
@@ -132,8 +142,139 @@ local function html_signature(meta)
   }, pandoc.Attr("", { "signature" }))
 end
 
+
+-- --- Word (docx) ------------------------------------------------------------------------
+-- Word lays a header block out as a borderless table of two columns; the paragraphs in its
+-- cells are ordinary pandoc blocks with a paragraph style of report/word/reference.docx
+-- (custom-style), so their text is escaped by pandoc's writer like any other text. The raw
+-- OpenXML here is fixed markup: table, row and cell boundaries, an empty ruled paragraph
+-- and a page break; it never holds text from the document.
+
+local function openxml(code)
+  return pandoc.RawBlock("openxml", code)
+end
+
+-- Text width of the A4 page with NĐ 30 margins (210 - 30 - 15 mm), in twips.
+local DOCX_TEXT_WIDTH = 9355
+
+local function docx_table_open(widths)
+  local grid = {}
+  for _, w in ipairs(widths) do
+    grid[#grid + 1] = '<w:gridCol w:w="' .. w .. '"/>'
+  end
+  local none = ""
+  for _, side in ipairs({ "top", "left", "bottom", "right", "insideH", "insideV" }) do
+    none = none .. "<w:" .. side .. ' w:val="nil"/>'
+  end
+  return '<w:tbl><w:tblPr><w:tblW w:w="' .. DOCX_TEXT_WIDTH .. '" w:type="dxa"/>'
+    .. '<w:tblLayout w:type="fixed"/><w:tblBorders>' .. none .. "</w:tblBorders>"
+    .. '<w:tblCellMar><w:left w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tblCellMar>'
+    .. '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
+    .. "</w:tblPr><w:tblGrid>" .. table.concat(grid) .. "</w:tblGrid><w:tr><w:trPr><w:cantSplit/></w:trPr>"
+end
+
+local function docx_cell(width, blocks)
+  local out = pandoc.Blocks({ openxml('<w:tc><w:tcPr><w:tcW w:w="' .. width .. '" w:type="dxa"/></w:tcPr>') })
+  if #blocks == 0 then
+    out:insert(openxml("<w:p/>"))
+  else
+    out:extend(blocks)
+  end
+  out:insert(openxml("</w:tc>"))
+  return out
+end
+
+-- A borderless table of two columns as wide as the text, the left one `left_width` twips.
+local function docx_columns(left_width, left, right)
+  local out = pandoc.Blocks({ openxml(docx_table_open({ left_width, DOCX_TEXT_WIDTH - left_width })) })
+  out:extend(docx_cell(left_width, left))
+  out:extend(docx_cell(DOCX_TEXT_WIDTH - left_width, right))
+  out:insert(openxml("</w:tr></w:tbl>"))
+  return out
+end
+
+-- A paragraph in one of reference.docx's styles, holding metadata inlines (nil: nothing).
+local function styled(style, inlines)
+  if inlines == nil then
+    return nil
+  end
+  return pandoc.Div({ pandoc.Para(inlines) }, pandoc.Attr("", {}, { ["custom-style"] = style }))
+end
+
+local function ruled(style)
+  return openxml('<w:p><w:pPr><w:pStyle w:val="' .. style .. '"/></w:pPr></w:p>')
+end
+
+local DOCX_PAGE_BREAK = '<w:p><w:r><w:br w:type="page"/></w:r></w:p>'
+
+local function add(blocks, block)
+  if block ~= nil then
+    blocks:insert(block)
+  end
+end
+
+-- The first page's blocks: issuing body and number | national title, motto, place and date;
+-- then the document type and its summary, with a short rule under them.
+local function docx_title_block(meta)
+  local info = meta.baocao or {}
+  local left, right = pandoc.Blocks({}), pandoc.Blocks({})
+  add(left, styled("Issuer Parent", meta_inlines(info["body-parent"])))
+  add(left, styled("Issuer Name", meta_inlines(info["body-name"])))
+  if meta_inlines(info["body-name"]) then
+    left:insert(ruled("IssuerRule"))
+  end
+  add(left, styled("Document Number", meta_inlines(info["number"])))
+  add(right, styled("National Title", meta_inlines(info["nation"])))
+  add(right, styled("Motto", meta_inlines(info["motto"])))
+  add(right, styled("Place and Date", meta_inlines(info["place-date"])))
+  local out = pandoc.Blocks({})
+  if #left > 0 or #right > 0 then
+    -- The issuing body's column: 43% of the text width, as in the PDF.
+    out:extend(docx_columns(4023, left, right))
+  end
+  local doc_type = meta_inlines(info["doc-type"]) or meta_inlines(meta.title)
+  local summary = meta_inlines(meta.subtitle)
+  add(out, styled("Document Type", doc_type))
+  add(out, styled("Document Summary", summary))
+  if doc_type or summary then
+    out:insert(ruled("SummaryRule"))
+  end
+  return out
+end
+
+local function docx_signature(meta)
+  local info = meta.baocao
+  if info == nil then
+    return nil
+  end
+  local left, right = pandoc.Blocks({}), pandoc.Blocks({})
+  for _, item in ipairs(meta_list(info["recipients"])) do
+    local inl = meta_inlines(item)
+    if inl then
+      local text = pandoc.Inlines({ pandoc.Str("-"), pandoc.Space() })
+      text:extend(inl)
+      left:insert(styled("Recipient", text))
+    end
+  end
+  if #left > 0 then
+    left:insert(1, styled("Recipients Title", { pandoc.Str("Nơi"), pandoc.Space(), pandoc.Str("nhận:") }))
+  end
+  add(right, styled("Signer Title", meta_inlines(info["signer-on-behalf"])))
+  add(right, styled("Signer Title", meta_inlines(info["signer-title"])))
+  add(right, styled("Signer Name", meta_inlines(info["signer-name"])))
+  if #left == 0 and #right == 0 then
+    return nil
+  end
+  -- An empty line above it, then Nơi nhận | signer, each half the text width.
+  local out = pandoc.Blocks({ openxml("<w:p/>") })
+  out:extend(docx_columns(math.floor(DOCX_TEXT_WIDTH / 2), left, right))
+  return pandoc.Div(out)
+end
+
 local function signature_block(meta)
-  if is_typst then
+  if is_docx then
+    return docx_signature(meta)
+  elseif is_typst then
     return typst("#baocao-signature-slot()")
   elseif is_html then
     return html_signature(meta)
@@ -148,6 +289,10 @@ local function Header(el)
     local open = new_page and "#baocao-part(appendix: true)[" or "#baocao-part["
     return typst_wrap(open, { el })
   end
+  if is_docx and is_appendix(el) then
+    -- An appendix starts on a new page.
+    return { openxml(DOCX_PAGE_BREAK), el }
+  end
   return nil
 end
 
@@ -159,6 +304,22 @@ local function Div(el)
       return typst_wrap("#baocao-part-note[", el.content)
     elseif el.classes:includes("landscape") then
       return typst_wrap("#baocao-landscape[", el.content)
+    end
+  elseif is_docx then
+    if el.classes:includes("landscape") then
+      -- Word pages stay portrait: Quarto would turn this div into section breaks that lose
+      -- the reference document's page size, margins and page numbers (Quarto 1.7); the
+      -- wide tables fit the text width with narrower columns instead.
+      el.classes = el.classes:filter(function(c)
+        return c ~= "landscape"
+      end)
+      return el
+    elseif el.classes:includes("part-title") then
+      el.attributes["custom-style"] = "Part Title"
+      return el
+    elseif el.classes:includes("part-note") then
+      el.attributes["custom-style"] = "Part Note"
+      return el
     end
   end
   return nil
@@ -246,8 +407,20 @@ local function quarto_typst_table_figure(el)
   })
 end
 
+-- Quarto 1.7's docx output drops the caption of a table without a #tbl- label too: write it
+-- as the paragraph pandoc's docx writer writes for a caption (style "Table Caption", above
+-- the table, kept with it).
+local function quarto_docx_table_caption(el)
+  local caption = pandoc.utils.blocks_to_inlines(el.caption.long)
+  if #caption == 0 then
+    return el
+  end
+  el.caption = pandoc.Caption()
+  return pandoc.Blocks({ styled("Table Caption", caption), el })
+end
+
 local function Table(el)
-  if not (is_typst or is_html) then
+  if not (is_typst or is_html or is_docx) then
     return nil
   end
   centre_header(el)
@@ -270,13 +443,39 @@ local function Table(el)
     end
     return pandoc.Div({ el }, pandoc.Attr("", classes))
   end
+  if quarto ~= nil and is_docx then
+    return quarto_docx_table_caption(el)
+  end
   if quarto ~= nil then
     return quarto_typst_table_figure(el)
   end
   return el
 end
 
+-- Word: a chart as PNG (figures/<name>.png, drawn with its SVG) where there is one: Word
+-- before 2016 and some viewers show no SVG.
+local function docx_png(src)
+  local png = src:gsub("%.svg$", ".png")
+  if png == src then
+    return nil
+  end
+  local fh = io.open(png, "rb")
+  if fh == nil then
+    return nil
+  end
+  fh:close()
+  return png
+end
+
 local function Image(el)
+  if is_docx then
+    local png = docx_png(el.src)
+    if png ~= nil then
+      el.src = png
+      return el
+    end
+    return nil
+  end
   -- Quarto maps fig-alt itself; plain pandoc does not.
   if is_html and quarto == nil then
     local alt = el.attributes["fig-alt"]
@@ -321,7 +520,7 @@ end
 -- Place the signature block (before the first appendix part, else at the end), then map
 -- the elements. The signature is placed first so that the walk below sees it too.
 local function Pandoc(doc)
-  if not (is_typst or is_html) then
+  if not (is_typst or is_html or is_docx) then
     return nil
   end
   local sig = signature_block(doc.meta)
@@ -350,6 +549,14 @@ local function Pandoc(doc)
   end
   if is_typst then
     doc.blocks = pull_headings_into_landscape(doc.blocks)
+  end
+  if is_docx then
+    -- The first page's header blocks open the body. pandoc's own title block (title,
+    -- subtitle, author, date) still comes before them, for Word's document properties,
+    -- in styles that report/word/reference.docx hides.
+    local first = docx_title_block(doc.meta)
+    first:extend(doc.blocks)
+    doc.blocks = first
   end
   return doc:walk({ Header = Header, Div = Div, Table = Table, Image = Image })
 end

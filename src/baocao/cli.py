@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .cliargs import ArgumentMistake, BilingualParser, bi, command, usage_error, year_value
 from .errors import BaocaoError, UsageError
 
 
@@ -116,7 +117,7 @@ def cmd_build(args) -> int:
         for r in ok:
             if r["label"] in records:
                 console.print(f"  {project.rel(records[r['label']])}", markup=False)
-            for fmt in ("html", "pdf"):
+            for fmt in ("html", "pdf", "docx"):
                 if fmt in r["outputs"]:
                     note = ""
                     if fmt == "pdf":
@@ -349,75 +350,116 @@ def cmd_keygen(args) -> int:
 
 def add_archive_commands(sub) -> None:
     """``archive``, ``verify``, ``reproduce`` and ``keygen`` (the archive package holds the work)."""
-    p = sub.add_parser("archive", help="pack a year's build and its sources into a BagIt bag and a .zip")
-    p.add_argument("--year", type=int, metavar="Y", help="the year (default: baocao.yml default_year)")
-    p.add_argument("--out", metavar="DIR", help="where the bag and zip go (default: <project>/archive/)")
-    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml")
-    p.add_argument("--sign", metavar="KEY", help="sign the bag with this Ed25519 private key (baocao keygen)")
+    p = command(sub, "archive",
+                "đóng gói bản dựng của một năm cùng nguồn của nó thành túi BagIt và tệp .zip",
+                "pack a year's build and its sources into a BagIt bag and a .zip")
+    p.add_argument("--year", type=year_value, metavar="NĂM/YEAR",
+                   help=bi("năm cần đóng gói (mặc định: default_year trong baocao.yml)",
+                           "the year (default: default_year in baocao.yml)"))
+    p.add_argument("--out", metavar="THƯ_MỤC/DIR",
+                   help=bi("nơi ghi túi và tệp zip (mặc định: <dự án>/archive/)",
+                           "where the bag and zip go (default: <project>/archive/)"))
+    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị",
+                                                      "one unit of a multi-unit baocao.yml"))
+    p.add_argument("--sign", metavar="KHÓA/KEY",
+                   help=bi("ký túi bằng khóa riêng Ed25519 này (tạo bằng baocao keygen)",
+                           "sign the bag with this Ed25519 private key (made by baocao keygen)"))
     p.set_defaults(func=cmd_archive)
 
-    p = sub.add_parser("verify", help="check a bag folder or its .zip; one line per damaged file")
-    p.add_argument("path", metavar="PATH", help="bag folder or .zip")
-    p.add_argument("--key", metavar="PUB", help="check the bag's signature with this public key (exit 1 if not)")
+    p = command(sub, "verify", "kiểm tra một túi (thư mục hoặc .zip); mỗi tệp hỏng một dòng",
+                "check a bag folder or its .zip; one line per damaged file")
+    p.add_argument("path", metavar="ĐƯỜNG_DẪN/PATH", help=bi("thư mục túi hoặc tệp .zip", "bag folder or .zip"))
+    p.add_argument("--key", metavar="KHÓA_CÔNG_KHAI/PUB",
+                   help=bi("kiểm chữ ký của túi bằng khóa công khai này (mã 1 nếu sai)",
+                           "check the bag's signature with this public key (exit 1 if not)"))
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("reproduce", help="rebuild an archived year from the bag's own sources and compare")
-    p.add_argument("path", metavar="PATH", help="bag folder or .zip")
-    p.add_argument("--keep", action="store_true", help="keep the temporary rebuild folder")
+    p = command(sub, "reproduce", "dựng lại một năm đã lưu trữ từ nguồn trong túi rồi so sánh từng tệp",
+                "rebuild an archived year from the bag's own sources and compare every file")
+    p.add_argument("path", metavar="ĐƯỜNG_DẪN/PATH", help=bi("thư mục túi hoặc tệp .zip", "bag folder or .zip"))
+    p.add_argument("--keep", action="store_true", help=bi("giữ thư mục dựng lại tạm thời",
+                                                          "keep the temporary rebuild folder"))
     p.add_argument("--trust-bag-code", action="store_true",
-                   help="run the bag's notebooks, templates and filters even where they differ from the installed project")
+                   help=bi("chạy sổ tay, mẫu và bộ lọc của túi kể cả khi khác bản cài ở máy",
+                           "run the bag's notebooks, templates and filters even where they differ from the "
+                           "installed project"))
     p.set_defaults(func=cmd_reproduce)
 
-    p = sub.add_parser("keygen", help="make an Ed25519 key pair for signing archives")
-    p.add_argument("--out", metavar="DIR", help="where the two key files go (default: here)")
-    p.add_argument("--name", metavar="SIGNER", help="who signs with it, e.g. the committee's name")
+    p = command(sub, "keygen", "tạo cặp khóa Ed25519 để ký các bản lưu trữ",
+                "make an Ed25519 key pair for signing archives")
+    p.add_argument("--out", metavar="THƯ_MỤC/DIR", help=bi("nơi ghi hai tệp khóa (mặc định: thư mục hiện tại)",
+                                                           "where the two key files go (default: here)"))
+    p.add_argument("--name", metavar="NGƯỜI_KÝ/SIGNER",
+                   help=bi("ai ký bằng khóa này, ví dụ tên Ban Thường trực", "who signs with it, e.g. the committee's name"))
     p.set_defaults(func=cmd_keygen)
 
 
 # ---------------------------------------------------------------------------- parser
+# Every help text is Vietnamese first, then English ("… / …"); every usage mistake becomes one
+# bilingual UsageError (exit 2) with the likely fix (see cliargs.usage_error).
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = BilingualParser(
         prog="baocao",
-        description="Báo cáo tổng kết năm từ số liệu: làm sạch, tính chỉ tiêu, xuất HTML và PDF, lưu trữ. "
-        "Yearly reports from office data: clean, compute, render to HTML and PDF, archive.",
+        description="Báo cáo tổng kết năm từ số liệu: làm sạch, tính chỉ tiêu, xuất HTML, PDF và Word, lưu trữ.\n"
+        "Yearly reports from office data: clean, compute, render to HTML, PDF and Word, archive.",
+        epilog="Mã thoát / exit codes: 0 xong / ok, 1 số liệu sai / bad input data, 2 dùng sai lệnh / usage, "
+        "3 môi trường (thiếu công cụ, phông, không tìm thấy dự án) / environment (missing tool or font, "
+        "no project).\nTrợ giúp của một lệnh / help of a command: baocao LỆNH --help, e.g. baocao build --help",
     )
-    parser.add_argument("--version", action="version", version=f"baocao {__version__}")
-    parser.add_argument("--project", metavar="DIR", help="project folder (holds baocao.yml); default: here or above")
-    parser.add_argument("--build-dir", metavar="DIR", help="where builds go (default: <project>/build)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"baocao {__version__}",
+                        help=bi("in phiên bản rồi thoát", "print the version and exit"))
+    parser.add_argument("--project", metavar="THƯ_MỤC/DIR",
+                        help=bi("thư mục dự án (có baocao.yml); mặc định: thư mục hiện tại hoặc thư mục cha",
+                                "project folder (holds baocao.yml); default: here or above"))
+    parser.add_argument("--build-dir", metavar="THƯ_MỤC/DIR",
+                        help=bi("nơi ghi các bản dựng (mặc định: <dự án>/build)", "where builds go (default: <project>/build)"))
+    parser.add_argument("--debug", action="store_true", help=bi("hiện traceback khi lỗi", "show tracebacks"))
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH/COMMAND", title="lệnh / commands")
 
     def years(p, allow_all=True):
-        p.add_argument("--year", type=int, nargs="+", metavar="Y", help="year(s) to process (default: baocao.yml default_year)")
+        p.add_argument("--year", type=year_value, nargs="+", metavar="NĂM/YEAR",
+                       help=bi("năm cần làm, có 4 chữ số, một hoặc nhiều (mặc định: default_year trong baocao.yml)",
+                               "year(s) to process, 4 digits (default: default_year in baocao.yml)"))
         if allow_all:
-            p.add_argument("--all", action="store_true", help="every year folder in data/raw/")
+            p.add_argument("--all", action="store_true", help=bi("mọi năm có thư mục trong data/raw/",
+                                                                 "every year folder in data/raw/"))
 
-    p = sub.add_parser("build", help="build the report of one or more years")
+    p = command(sub, "build", "dựng báo cáo của một hoặc nhiều năm (HTML, PDF, Word)",
+                "build the report of one or more years (HTML, PDF, Word)")
     years(p)
     p.add_argument("--renderer", choices=("auto", "quarto", "pandoc"), default="auto",
-                   help="auto: Quarto if installed, else pandoc + typst")
-    p.add_argument("--wait", action="store_true", help="wait for another build of the same year instead of failing")
-    p.add_argument("--force", action="store_true", help="run every step, even those whose inputs did not change")
-    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="build N unit-years in parallel processes")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run the jobs on a Dask cluster (tcp://host:8786)")
-    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: all units)")
+                   help=bi("auto: Quarto nếu đã cài, nếu không thì pandoc + typst",
+                           "auto: Quarto if installed, else pandoc + typst"))
+    p.add_argument("--wait", action="store_true", help=bi("chờ bản dựng khác của cùng năm xong thay vì báo lỗi",
+                                                          "wait for another build of the same year instead of failing"))
+    p.add_argument("--force", action="store_true", help=bi("chạy mọi bước, kể cả bước có đầu vào không đổi",
+                                                           "run every step, even those whose inputs did not change"))
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help=bi("dựng N năm (đơn vị) song song", "build N unit-years in parallel processes"))
+    p.add_argument("--scheduler", metavar="ĐỊA_CHỈ/ADDRESS", help=bi("chạy trên cụm Dask (tcp://máy:8786)",
+                                                                    "run the jobs on a Dask cluster (tcp://host:8786)"))
+    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
+                                                      "one unit of a multi-unit baocao.yml (default: all units)"))
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("validate", help="check a year's input files only")
+    p = command(sub, "validate", "chỉ kiểm tra các tệp số liệu của một năm", "check a year's input files only")
     years(p)
-    p.add_argument("--strict", action="store_true",
-                   help="fail when any row is rejected or a total or last year's figure does not reconcile")
+    p.add_argument("--strict", action="store_true", help=bi(
+        "báo lỗi cả khi có dòng bị loại, hoặc dòng tổng cộng hay số năm trước không khớp",
+        "fail when any row is rejected or a total or last year's figure does not reconcile"))
+    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
+                                                      "one unit of a multi-unit baocao.yml (default: every unit)"))
     p.set_defaults(func=cmd_validate)
 
-    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: every unit)")
-
-    p = sub.add_parser(
-        "new-year",
-        help="create data/raw/Y/ with the office templates (xlsx), the metadata and narrative skeletons",
-    )
-    p.add_argument("new_year", type=int, metavar="Y", help="the report year to prepare")
-    p.add_argument("--force", action="store_true", help="overwrite files that already exist in data/raw/Y/")
-    p.add_argument("--unit", metavar="ID", help="one unit of a multi-unit baocao.yml (default: every unit)")
+    p = command(sub, "new-year", "tạo data/raw/NĂM/ với các mẫu biểu (xlsx), tệp thông tin và khung nhận định",
+                "create data/raw/YEAR/ with the office templates (xlsx), the metadata and narrative skeletons")
+    p.add_argument("new_year", type=year_value, metavar="NĂM/YEAR", help=bi("năm báo cáo cần chuẩn bị",
+                                                                           "the report year to prepare"))
+    p.add_argument("--force", action="store_true", help=bi("ghi đè các tệp đã có trong data/raw/NĂM/",
+                                                           "overwrite files that already exist in data/raw/YEAR/"))
+    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
+                                                      "one unit of a multi-unit baocao.yml (default: every unit)"))
     p.set_defaults(func=cmd_new_year)
 
     add_archive_commands(sub)  # archive, verify, reproduce, keygen
@@ -440,7 +482,15 @@ def main(argv: list[str] | None = None) -> int:
     import signal
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+    except ArgumentMistake as mistake:
+        error = usage_error(mistake, argv)
+        if "--debug" in argv:
+            raise error from mistake
+        print(error.render(), file=sys.stderr)
+        return error.exit_code
     if not args.command:
         parser.print_help()
         return 2

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, ProjectNotFoundError
 from .indicators import load_indicators
 from .textenc import fold_key
 from .yamlfile import load_yaml
@@ -326,11 +326,13 @@ class Project:
         for folder in (start, *start.parents):
             if (folder / CONFIG_NAME).is_file():
                 return cls(folder, Path(build_root).resolve() if build_root else folder / "build")
-        raise ConfigError(
-            f"không tìm thấy {CONFIG_NAME} trong {start} hay các thư mục cha",
-            f"no {CONFIG_NAME} in {start} or its parents",
-            hint_vi="chạy lệnh trong thư mục dự án, hoặc dùng --project THƯ_MỤC",
-            hint_en="run the command inside the project folder, or pass --project DIR",
+        raise ProjectNotFoundError(
+            f"đây không phải thư mục dự án baocao: không có {CONFIG_NAME} trong {start} hay các thư mục cha",
+            f"this is not a baocao project: no {CONFIG_NAME} in {start} or its parents",
+            hint_vi=f"chuyển vào thư mục dự án (nơi có {CONFIG_NAME}: cd THƯ_MỤC_DỰ_ÁN), "
+            "hoặc dùng --project THƯ_MỤC_DỰ_ÁN",
+            hint_en=f"change into the project folder (the one that holds {CONFIG_NAME}: cd PROJECT_DIR), "
+            "or pass --project PROJECT_DIR",
         )
 
     # units -----------------------------------------------------------------------------
@@ -437,11 +439,16 @@ class Project:
         return self.build_dir(year) / "manifest.json"
 
     def rel(self, path: Path) -> str:
-        """A path for people to read: relative to the project (or the cwd) when possible."""
+        """A path for people to read, relative to the folder they stand in: ``build/2023/…``
+        in the project, ``../build/2023/…`` in its ``data/``, ``binh-ngoc/build/2023/…`` above
+        it; absolute when neither the path nor the current folder is in the project."""
+        import os
+
         path = Path(path).resolve()
-        for base in (Path.cwd().resolve(), self.root):
-            try:
-                return path.relative_to(base).as_posix()
-            except ValueError:
-                continue
+        here = Path.cwd().resolve()
+        if path.is_relative_to(here):
+            return path.relative_to(here).as_posix()
+        root = self.root.resolve()
+        if path.is_relative_to(root) and here.is_relative_to(root):
+            return Path(os.path.relpath(path, here)).as_posix()
         return path.as_posix()

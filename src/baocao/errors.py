@@ -134,6 +134,13 @@ class ConfigError(BaocaoError):
     key: str = ""  # the key given twice, for a duplicate key
 
 
+class ProjectNotFoundError(ConfigError):
+    """No baocao.yml here or above: the command was run outside a project (an environment
+    problem, like a missing tool: exit 3, not 1, which means bad input data)."""
+
+    exit_code = 3
+
+
 class UsageError(BaocaoError):
     exit_code = 2
 

@@ -62,11 +62,19 @@ def _vn_axis(ax, decimals: int = 0, axis: str = "y"):
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
+# The Word document embeds each chart as PNG (pandoc would need rsvg-convert to turn an SVG
+# into the PNG that Word before 2016 shows): drawn with the SVG, at print resolution.
+PNG_DPI = 200
+
+
 def _save(fig, path: Path) -> None:
+    """``path`` (.svg, for the HTML and the PDF) and the same chart as .png beside it (Word)."""
     import matplotlib.pyplot as plt
 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": None})
+    with atomic_path(path.with_suffix(".png")) as tmp:
+        fig.savefig(tmp, format="png", dpi=PNG_DPI, metadata={"Software": None})
     plt.close(fig)
 
 

@@ -246,14 +246,16 @@ def build_year(
     year: int,
     *,
     renderer_name: str = "auto",
-    formats: Sequence[str] = ("html", "pdf"),
+    formats: Sequence[str] | None = None,
     progress: Progress | None = None,
     wait: bool = False,
     force: bool = False,
 ) -> BuildResult:
     """Build one year: only the steps whose inputs changed (all with ``force``), staged and
-    promoted at the end, under the year's lock."""
+    promoted at the end, under the year's lock. ``formats``: the outputs to write (default:
+    `baocao.formats` of _quarto.yml)."""
     from .render import get_renderer
+    from .render.options import RenderOptions
 
     progress = progress or (lambda *a: None)
     if not project.raw_dir(year).is_dir():
@@ -269,6 +271,8 @@ def build_year(
             + (", ".join(map(str, project.years_available())) or "none"),
         )
     renderer = get_renderer(renderer_name)  # fail before any work when the tool is missing
+    if formats is None:
+        formats = RenderOptions.from_project(project.root).formats
     final = project.build_dir(year)
     result = BuildResult(year, unit=project.unit.id)
 
@@ -303,7 +307,8 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
 
     _recover(project, year)
     sweep_temporaries(final)
-    if not force and final.is_dir() and not stale_steps(project, year, final, renderer, formats):
+    if not force and final.is_dir() and not stale_steps(project, year, final, renderer, formats) \
+            and not _unwanted_outputs(year, final, formats):
         result.up_to_date = True
         return finish(final)
     options = RenderOptions.from_project(project.root)
@@ -318,6 +323,11 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
         if final.is_dir() and not force:
             shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
         state = {} if force else _load_state(staging)
+        for rel in _unwanted_outputs(year, staging, formats):  # a format no longer asked for
+            (staging / rel).unlink()
+        for s in steps.STEPS:
+            if s.render and s.render not in formats:
+                state.pop(s.name, None)
         for group in _groups([s for s in steps.STEPS if not s.render or s.render in formats]):
             # Keys are computed on the staged files, so a step whose inputs came out
             # byte-identical from a re-run earlier step is still skipped.
@@ -358,6 +368,13 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
     finally:
         if staging is not None and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _unwanted_outputs(year: int, build_dir: Path, formats: Sequence[str]) -> list[str]:
+    """Outputs in ``build_dir`` of render steps whose format is not wanted (an earlier build
+    wrote them): they would describe an older report, so they go."""
+    return [rel for s in steps.STEPS if s.render and s.render not in formats
+            for rel in s.outputs(year) if (build_dir / rel).is_file()]
 
 
 def _groups(table: list[steps.Step]) -> list[list[str]]:

@@ -83,6 +83,9 @@ STEPS: list[Step] = [
          reads=("build:bao-cao-{year}.qmd", "build:figures", "project:report/typst", "project:report/fonts",
                 *RENDER_ASSETS),
          writes=("bao-cao-{year}.pdf",)),
+    Step("docx", "xuất Word (.docx)", render="docx",
+         reads=("build:bao-cao-{year}.qmd", "build:figures", "project:report/word", *RENDER_ASSETS),
+         writes=("bao-cao-{year}.docx",)),
 ]
 # Not a step of the table: written after every build from all of the above.
 MANIFEST_LABEL = "ghi manifest.json"

@@ -19,6 +19,7 @@ _FORMATS = {
     ".xls": "application/vnd.ms-excel", ".txt": "text/plain", ".lock": "text/plain",
     ".j2": "text/x-jinja2", ".typ": "text/x-typst", ".css": "text/css", ".lua": "text/x-lua",
     ".ttf": "font/ttf", ".otf": "font/otf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 
@@ -103,6 +104,7 @@ def _file_entities(crate, payload: Path) -> dict:
 _REPORT_DESCRIPTIONS = {
     "html": "Báo cáo (HTML, một tệp, xem được không cần mạng)",
     "pdf": "Báo cáo ({pdf}, khổ A4)",
+    "docx": "Báo cáo (Word .docx, khổ A4, để sửa trước khi ký)",
     "qmd": "Văn bản báo cáo đã soạn (Quarto Markdown, không chứa mã)",
 }
 

@@ -24,7 +24,7 @@ def readme_text(project, year: int, meta, manifest: dict, name: str) -> str:
 SHA-512 của từng tệp ghi trong manifest-sha256.txt và manifest-sha512.txt.
 
 Nội dung:
-  data/report/              báo cáo bao-cao-{year}.html và .pdf ({pdf_vi}), văn bản đã soạn .qmd,
+  data/report/              báo cáo bao-cao-{year}.html, .pdf ({pdf_vi}) và .docx (Word), văn bản đã soạn .qmd,
                             metrics.json (mọi con số trong báo cáo), figures/ (biểu đồ),
                             manifest.json (mã băm của mọi đầu vào, đầu ra; phiên bản công cụ)
   data/processed/           số liệu đã làm sạch (CSV), rejects.csv (các dòng bị loại và lý do)
@@ -56,7 +56,7 @@ This is a BagIt bag (RFC 8493). Every file is under data/; the SHA-256 and SHA-5
 are listed in manifest-sha256.txt and manifest-sha512.txt.
 
 Contents:
-  data/report/              the report bao-cao-{year}.html and .pdf ({pdf_en}), the composed .qmd,
+  data/report/              the report bao-cao-{year}.html, .pdf ({pdf_en}) and .docx (Word), the composed .qmd,
                             metrics.json (every number the report states), figures/,
                             manifest.json (hashes of every input and output; tool versions)
   data/processed/           the cleaned data (CSV) and rejects.csv (rejected rows and why)

@@ -1,15 +1,18 @@
-"""Render a composed report (`bao-cao-<year>.qmd`) to one HTML file and one A4 PDF.
+"""Render a composed report (`bao-cao-<year>.qmd`) to one HTML file, one A4 PDF and one
+Word document.
 
 Two backends behind one small interface:
 
-- ``quarto``: real Quarto (``quarto render --to html`` / ``--to typst``), options from
-  ``_quarto.yml``;
+- ``quarto``: real Quarto (``quarto render``: its html, typst and docx formats), options
+  from ``_quarto.yml``;
 - ``pandoc``: pandoc from ``pypandoc_binary`` and the ``typst`` Python binding, honouring
-  the same ``_quarto.yml`` keys (:class:`RenderOptions`), the same Lua filter and the same
-  typst layout (``report/typst/``).
+  the same ``_quarto.yml`` keys (:class:`RenderOptions`), the same Lua filter, the same
+  typst layout (``report/typst/``) and the same Word reference document
+  (``report/word/reference.docx``).
 
 ``get_renderer("auto")`` picks Quarto when ``quarto`` is on PATH, else pandoc.
-Outputs are written next to the document as ``<stem>.html`` and ``<stem>.pdf``.
+Outputs are written next to the document as ``<stem>.html``, ``<stem>.pdf`` and
+``<stem>.docx``.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ __all__ = [
     "check_formats",
 ]
 
-FORMATS = ("html", "pdf")
-SUFFIXES = {"html": ".html", "pdf": ".pdf"}
+FORMATS = ("html", "pdf", "docx")
+SUFFIXES = {"html": ".html", "pdf": ".pdf", "docx": ".docx"}
 RENDERER_NAMES = ("auto", "quarto", "pandoc")
 
 
@@ -60,7 +63,8 @@ class Renderer(abc.ABC):
         *,
         options: RenderOptions,
     ) -> dict[str, Path]:
-        """Render ``qmd``; return ``{"html": <stem>.html, "pdf": <stem>.pdf}`` (as asked).
+        """Render ``qmd``; return ``{"html": <stem>.html, "pdf": <stem>.pdf, "docx": <stem>.docx}``
+        (as asked).
 
         Every output is written atomically next to ``qmd``; when any format fails, no
         output is replaced.

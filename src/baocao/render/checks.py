@@ -7,8 +7,12 @@ checks read what was produced, with the same libraries a reviewer's tools use (p
 the PDF, an HTML parser for the page), and fail the build (exit 3) naming the renderer and
 each difference; the pipeline then keeps the last good report.
 
+The Word document is a zip of XML parts: its page size is the last `w:sectPr` of
+`word/document.xml` (what `report/word/reference.docx` sets), and its header blocks are text
+of that part.
+
 They are cheap (a few tens of milliseconds for the sample report): page sizes, the first
-page's text, the PDF's XMP, and one pass over the HTML's tags.
+page's text, the PDF's XMP, one pass over the HTML's tags, and two parts of the .docx.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
 
 
+def missing_header_blocks(front: Mapping, text: str) -> list[str]:
+    """The header-block values of the front matter (thể thức) that ``text`` (normalised) lacks."""
+    baocao: Any = front.get("baocao") if isinstance(front.get("baocao"), Mapping) else {}
+    return [str(baocao[k]) for k in HEADER_KEYS if baocao.get(k) and _norm(str(baocao[k])) not in text]
+
+
 def pdf_problems(pdf: bytes, front: Mapping, options: RenderOptions, pdf_standard: str | None) -> list[str]:
     """What differs between the PDF and what was asked (empty: nothing)."""
     from pypdf import PdfReader
@@ -68,8 +78,7 @@ def pdf_problems(pdf: bytes, front: Mapping, options: RenderOptions, pdf_standar
                 + ", ".join(wrong[:5]) + (" …" if len(wrong) > 5 else "")
             )
     text = _norm(first_text)
-    baocao: Any = front.get("baocao") if isinstance(front.get("baocao"), Mapping) else {}
-    missing = [str(baocao[k]) for k in HEADER_KEYS if baocao.get(k) and _norm(str(baocao[k])) not in text]
+    missing = missing_header_blocks(front, text)
     if missing:
         problems.append(
             "trang 1 thiếu phần thể thức / page 1 lacks the header blocks: " + "; ".join(missing)
@@ -141,6 +150,35 @@ def html_problems(html: bytes, options: RenderOptions) -> list[str]:
     return problems
 
 
+def docx_problems(docx: bytes, front: Mapping, options: RenderOptions) -> list[str]:
+    """What differs between the Word document and what was asked (empty: nothing)."""
+    from baocao.render.docx import document_text, page_size_twips, read_parts, sections
+
+    try:
+        parts = read_parts(docx)
+        document = parts["word/document.xml"].decode("utf-8")
+    except Exception as exc:  # a .docx that is not a zip with a document is itself the finding
+        return [f".docx không đọc được / unreadable .docx: {exc}"]
+    problems: list[str] = []
+    want = PAPER_PT.get(options.papersize)
+    if want is not None:
+        twips = sorted(round(v * 20) for v in want)
+        for number, section in enumerate(sections(document), 1):
+            size = page_size_twips(section)
+            if size is None:
+                problems.append(f"phần {number} không khai báo khổ giấy (w:pgSz), Word sẽ dùng khổ mặc định "
+                                f"/ section {number} has no page size (w:pgSz): Word would use its default, "
+                                f"not {options.papersize}")
+            elif any(abs(a - b) > 20 for a, b in zip(sorted(size), twips, strict=True)):
+                problems.append(f"khổ giấy phần {number} không phải {options.papersize} / section {number}'s paper "
+                                f"is not {options.papersize} ({size[0] / 20:.0f} × {size[1] / 20:.0f} pt)")
+    text = _norm(document_text(document))
+    missing = missing_header_blocks(front, text)
+    if missing:
+        problems.append("thiếu phần thể thức / lacks the header blocks: " + "; ".join(missing))
+    return problems
+
+
 def check_outputs(
     renderer: str, outputs: Mapping[str, bytes], front: Mapping, options: RenderOptions,
     pdf_standard: str | None,
@@ -151,5 +189,7 @@ def check_outputs(
         problems += [f"PDF: {p}" for p in pdf_problems(outputs["pdf"], front, options, pdf_standard)]
     if "html" in outputs:
         problems += [f"HTML: {p}" for p in html_problems(outputs["html"], options)]
+    if "docx" in outputs:
+        problems += [f"DOCX: {p}" for p in docx_problems(outputs["docx"], front, options)]
     if problems:
         raise RenderCheckError(renderer, problems, options.config_file.name)

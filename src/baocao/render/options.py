@@ -14,6 +14,9 @@ Keys honoured by the pandoc backend::
     format.html.template-partials         must include title-block.html
     format.typst.papersize / mainfont / fontsize / font-paths / toc
     format.typst.template-partials        typst-template.typ, typst-show.typ
+    format.docx.reference-doc / toc       the Word layout (report/word/reference.docx)
+    baocao.formats                        what a build writes (default: html, pdf and docx
+                                          when format.docx is there; e.g. [html, pdf])
     baocao.pdf-standard                   typst pdf_standards (default "a-2b")
     baocao.fonts                          font preference list (default [mainfont])
     baocao.html-template                  default report/html/pandoc-template.html
@@ -41,6 +44,10 @@ PDF_STANDARDS = (
     "a-1a", "a-1b", "a-2a", "a-2b", "a-2u", "a-3a", "a-3b", "a-3u", "a-4", "a-4e", "a-4f",
     "ua-1",
 )
+#: Every output a render can write, in the order a build lists them.
+ALL_FORMATS = ("html", "pdf", "docx")
+# The `format:` key of _quarto.yml that configures each output.
+QUARTO_FORMAT_KEY = {"html": "html", "pdf": "typst", "docx": "docx"}
 _LENGTH = re.compile(r"^\d+(\.\d+)?(pt|mm|cm|in|em)$")
 _MISSING = object()
 
@@ -153,15 +160,21 @@ class RenderOptions:
     typst_template: Path
     pdf_standard: str | None
     fonts: tuple[str, ...]
+    # Word
+    reference_doc: Path | None = None
+    docx_toc: bool = False
+    # What a build writes (`baocao.formats`), in ALL_FORMATS order.
+    formats: tuple[str, ...] = ("html", "pdf")
     # What real Quarto reads itself: the formats under `format:` and the typst
     # `pdf-standard` it passes on (Quarto >= 1.9).
-    quarto_formats: tuple[str, ...] = ("html", "typst")
+    quarto_formats: tuple[str, ...] = ("html", "typst", "docx")
     quarto_pdf_standard: str | None = None
 
     def assets(self) -> tuple[Path, ...]:
         """Every project file or folder the options name (what a render reads besides the
         document and its figures)."""
-        named = (*self.filters, *self.css, *self.html_partials, *self.typst_partials, *self.font_paths)
+        named = (*self.filters, *self.css, *self.html_partials, *self.typst_partials, *self.font_paths,
+                 *((self.reference_doc,) if self.reference_doc else ()))
         return tuple(dict.fromkeys(named))
 
     @classmethod
@@ -245,6 +258,13 @@ class RenderOptions:
                          config=config)
         mainfont = r.string("format.typst.mainfont")
 
+        has_docx = r.get("format.docx", None) is not None
+        if has_docx and not isinstance(r.get("format.docx"), dict):
+            raise _error("format.docx", "phải là một bảng tùy chọn", "must be a mapping of options", config=config)
+        reference_doc = r.path("format.docx.reference-doc", r.string("format.docx.reference-doc")) \
+            if has_docx else None
+        formats = _formats(r, has_docx, config)
+
         return cls(
             project_root=root,
             config_file=config,
@@ -266,7 +286,24 @@ class RenderOptions:
             typst_template=typst_template,
             pdf_standard=pdf_standard,
             fonts=r.strings("baocao.fonts", [mainfont]),
+            reference_doc=reference_doc,
+            docx_toc=r.boolean("format.docx.toc", False) if has_docx else False,
+            formats=formats,
             quarto_formats=tuple(r.get("format")),
             quarto_pdf_standard=r.string("format.typst.pdf-standard", "") or None
             if r.get("format.typst.pdf-standard", None) else None,
         )
+
+
+def _formats(r: _Reader, has_docx: bool, config: Path) -> tuple[str, ...]:
+    """`baocao.formats`: the outputs a build writes (default: every configured one)."""
+    default = [f for f in ALL_FORMATS if f != "docx" or has_docx]
+    wanted = [f.lower() for f in r.strings("baocao.formats", default)]
+    unknown = [f for f in wanted if f not in ALL_FORMATS]
+    if unknown:
+        raise _error("baocao.formats", f"có định dạng không hỗ trợ {unknown}; chỉ có {', '.join(ALL_FORMATS)}",
+                     f"lists unsupported formats {unknown}; choose from {', '.join(ALL_FORMATS)}", config=config)
+    if "docx" in wanted and not has_docx:
+        raise _error("baocao.formats", "có docx nhưng thiếu khóa format.docx (reference-doc)",
+                     "lists docx but format.docx (its reference-doc) is missing", config=config)
+    return tuple(f for f in ALL_FORMATS if f in wanted)

@@ -12,9 +12,12 @@ markup and the reader touches no other file. ``--embed-resources`` cannot run sa
    ``_quarto.yml`` are added to the metadata (the document's own values win).
 3. ``pandoc -f json -t html5 --embed-resources …``           → one self-contained HTML
    ``pandoc -f json -t typst --sandbox …`` + ``typst.compile`` → PDF/A-2b
+   ``pandoc -f json -t docx --reference-doc …``                → Word (it embeds the charts)
 
-Everything is deterministic: pandoc adds no dates, typst gets the report's own date as its
-creation timestamp, and only fonts from ``report/fonts`` or typst's embedded fonts are used.
+Everything is deterministic: pandoc adds no dates to the HTML, typst gets the report's own
+date as its creation timestamp, only fonts from ``report/fonts`` or typst's embedded fonts
+are used, and the .docx (a zip) gets the report's date as every entry's time and as its
+creation date (``SOURCE_DATE_EPOCH``).
 """
 
 from __future__ import annotations
@@ -115,6 +118,8 @@ class PandocRenderer(Renderer):
             timestamp = report_timestamp(meta, qmd)
             source = self._typst_source(ast_bytes, doc_dir, options)
             produced["pdf"] = compile_typst(source, doc_dir, options, timestamp)
+        if "docx" in wanted:
+            produced["docx"] = self._docx(ast_bytes, doc_dir, options, report_timestamp(meta, qmd))
 
         # Written only when every format succeeded and passed its checks: a failure leaves
         # the old outputs untouched.
@@ -160,6 +165,27 @@ class PandocRenderer(Renderer):
             args += ["--lua-filter", str(lua)]
         return run_pandoc(args, cwd=doc_dir, stdin=ast_bytes, what="typst")
 
+    def _docx(self, ast_bytes: bytes, doc_dir: Path, options: RenderOptions, timestamp: dt.datetime) -> bytes:
+        """The Word document. Not sandboxed: the writer reads the charts to embed them (the
+        AST check has limited images to the document's figures/)."""
+        if options.reference_doc is None:
+            raise RenderError(
+                "thiếu format.docx.reference-doc trong _quarto.yml",
+                "format.docx.reference-doc is missing from _quarto.yml",
+            )
+        args = [
+            "--from", "json", "--to", "docx", "--output", "-",
+            "--reference-doc", str(options.reference_doc),
+            "--resource-path", str(doc_dir),
+        ]
+        if options.docx_toc:
+            args += ["--toc"]
+        for lua in options.filters:
+            args += ["--lua-filter", str(lua)]
+        # pandoc dates the zip's entries and the document's properties from it.
+        env = {"SOURCE_DATE_EPOCH": str(int(timestamp.timestamp()))}
+        return run_pandoc(args, cwd=doc_dir, stdin=ast_bytes, what="docx", env=env)
+
     def _fonts(self, options: RenderOptions, meta: dict) -> tuple[str, ...]:
         """The configured font families typst can find, in preference order (≥ 1)."""
         import typst
@@ -179,10 +205,10 @@ class PandocRenderer(Renderer):
                 f"(đã tìm trong {', '.join(paths) or 'phông có sẵn của typst'})",
                 f"none of the fonts {wanted} is available "
                 f"(looked in {', '.join(paths) or 'typst built-in fonts'})",
-                hint_vi="Chép tệp phông vào report/fonts/ hoặc thêm \"Libertinus Serif\" vào "
-                "baocao.fonts trong _quarto.yml.",
-                hint_en="Copy the font files into report/fonts/ or add \"Libertinus Serif\" to "
-                "baocao.fonts in _quarto.yml.",
+                hint_vi="Chép tệp phông vào report/fonts/ (Liberation Serif có sẵn trong kho mã) hoặc "
+                "thêm \"Libertinus Serif\" vào baocao.fonts trong _quarto.yml.",
+                hint_en="Copy the font files into report/fonts/ (the repository ships Liberation Serif) "
+                "or add \"Libertinus Serif\" to baocao.fonts in _quarto.yml.",
             )
         return found
 
@@ -190,9 +216,11 @@ class PandocRenderer(Renderer):
 # --- pandoc --------------------------------------------------------------------------------
 
 
-def run_pandoc(args: list[str], *, cwd: Path, what: str, stdin: bytes | None = None) -> bytes:
+def run_pandoc(args: list[str], *, cwd: Path, what: str, stdin: bytes | None = None,
+               env: dict[str, str] | None = None) -> bytes:
     """Run pandoc; any warning is an error (a lost resource must not pass silently)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PANDOC_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PANDOC_") and k != "SOURCE_DATE_EPOCH"},
+           **(env or {})}
     # An empty user data directory: nothing from ~/.local/share/pandoc (templates,
     # translations, defaults) can change the output.
     with tempfile.TemporaryDirectory(prefix="baocao-pandoc-data-") as data_dir:

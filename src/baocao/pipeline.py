@@ -74,94 +74,9 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
 
 
 # ---------------------------------------------------------------------------- papermill
-def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Path:
-    """Execute notebooks/<name> with Papermill into build_dir/notebooks/<name>."""
-    import papermill as pm
-
-    source = project.notebooks_dir / name
-    target = build_dir / "notebooks" / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Paths relative to the project (the kernel runs there): the record holds no machine's paths.
-    params = {"year": year, "project_dir": ".", "build_dir": os.path.relpath(build_dir, project.root),
-              "unit": project.unit_id or ""}
-    try:
-        pm.execute_notebook(
-            str(source),
-            str(target),
-            parameters=params,
-            kernel_name="python3",
-            cwd=str(project.root),
-            progress_bar=False,
-            log_output=False,
-            record_timing=False,
-            # The kernel talks to us over loopback only; its log is noise on our stderr ("TCP
-            # without encryption", and "KeyboardInterrupt caught in kernel" as nbclient shuts
-            # it down). A failing cell still fails the step through the notebook's error.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        )
-    except pm.PapermillExecutionError as exc:
-        _normalise_notebook(target)
-        raise NotebookFailed(name, year, target, exc, project.rel(project.raw_dir(year))) from None
-    _normalise_notebook(target)
-    return target
-
-
-class NotebookFailed(BaocaoError):
-    """A notebook step failed; if the cause was bad input, say that, not a traceback."""
-
-    def __init__(self, name: str, year: int, executed: Path, exc: Exception, raw: str = ""):
-        raw = raw or f"data/raw/{year}"
-        self.notebook = name
-        self.executed = executed
-        self.cause = exc
-        ename = getattr(exc, "ename", type(exc).__name__)
-        evalue = getattr(exc, "evalue", str(exc))
-        if ename in ("InputProblems", "InputError", "ConfigError"):
-            self.exit_code = 1
-            # InputProblems already reads as one message (each file, what is wrong, how to fix it,
-            # in Vietnamese then English): show it as it is, then what to do next.
-            self._detail = evalue.strip() if ename == "InputProblems" and evalue.lstrip().startswith("Lỗi:") else ""
-            super().__init__(
-                f"số liệu năm {year} chưa dùng được:\n{evalue}",
-                f"the {year} data cannot be used (see the Vietnamese lines above)",
-                hint_vi=f"sửa các tệp trong {raw}/ theo từng dòng trên, rồi chạy lại; "
-                f"'baocao validate --year {year}' chỉ kiểm tra số liệu",
-                hint_en=f"fix the files in {raw}/ as each line says, then run again; "
-                f"'baocao validate --year {year}' checks the data only",
-            )
-        else:
-            self.exit_code = 1
-            super().__init__(
-                f"sổ tay {name} năm {year} lỗi: {ename}: {evalue}",
-                f"notebook {name} for {year} failed: {ename}: {evalue}",
-                hint_vi="xem chi tiết với --debug",
-                hint_en="run with --debug for the traceback",
-            )
-
-    def render(self) -> str:
-        detail = getattr(self, "_detail", "")
-        if not detail:
-            return super().render()
-        return f"{detail}\nTiếp theo: {self.hint_vi}\nNext: {self.hint_en}"
-
-
-def _normalise_notebook(path: Path) -> None:
-    """Strip Papermill's volatile metadata so the record reads the same from run to run."""
-    if not path.exists():
-        return
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    pm_meta = nb.get("metadata", {}).get("papermill", {})
-    for key in ("start_time", "end_time", "duration", "input_path", "output_path"):
-        pm_meta.pop(key, None)
-    for i, cell in enumerate(nb.get("cells", [])):
-        cell["id"] = f"cell-{i}"
-        meta = cell.get("metadata", {})
-        meta.pop("execution", None)
-        for key in ("start_time", "end_time", "duration"):
-            meta.get("papermill", {}).pop(key, None)
-    from .atomic import write_text
-
-    write_text(path, json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+# The notebook steps run through Papermill in :mod:`baocao.notebooks` (engines, records).
+from .notebooks import NotebookFailed, run_notebook  # noqa: E402,F401 - the names pipeline has always had
+from .notebooks import normalise_notebook as _normalise_notebook  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------- a year's build

@@ -412,14 +412,16 @@ def _quality(accounting: pd.DataFrame, rejects: pd.DataFrame, warnings: pd.DataF
 
 
 def load_history(project: Project, year: int) -> tuple[dict[int, Tables], list[str]]:
-    """Earlier years' tidy tables, cleaned in memory from their raw folders.
+    """Earlier years' tidy tables: cleaned from their raw folders, or read from the cache of
+    tidy tables when that year was cleaned before from exactly the same inputs
+    (:mod:`baocao.tidycache`, content-addressed; the same tables either way).
 
     Before a unit was formed by a merger (``predecessors`` and ``valid_from`` in baocao.yml),
     an earlier year is the sum of the units merged into it, so that "compared with last year"
     compares like with like; their area ids are prefixed with the unit id to stay distinct.
     """
-    from .clean import clean_year
     from .errors import BaocaoError
+    from .tidycache import cleaned_tables
 
     history: dict[int, Tables] = {}
     notes: list[str] = []
@@ -435,7 +437,7 @@ def load_history(project: Project, year: int) -> tuple[dict[int, Tables], list[s
         parts: list[Tables] = []
         for source in sources:
             try:
-                tables = clean_year(source, y).tables
+                tables = cleaned_tables(source, y)
             except BaocaoError as exc:
                 notes.append(f"{y} ({source.unit.id}): {exc.message_vi}")
                 continue

@@ -307,8 +307,10 @@ def _settings_kept() -> Iterator[None]:
         mpl_before = matplotlib.rcParams.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for key in before:
-            pd.reset_option(key)
+        for key, value in before.items():
+            default = _pandas_default(key)
+            if value is not default and value != default:
+                pd.reset_option(key)  # only what differs: resetting plotting.backend imports matplotlib
         # pandas picks this default when imported: 0 (fit the terminal) in a console, 20 under
         # a Jupyter kernel (pandas.core.config_init); a notebook prints as under a kernel
         pd.set_option("display.max_columns", 20)
@@ -334,6 +336,12 @@ def _settings_kept() -> Iterator[None]:
 
 
 _DEFAULT = object()
+
+
+def _pandas_default(key: str) -> object:
+    from pandas._config import config as pd_config
+
+    return pd_config._registered_options[key].defval
 
 
 def _pandas_options() -> dict:

@@ -9,7 +9,7 @@ logic; the notebooks are the readable record of what they did.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import os
 import shutil
@@ -44,6 +44,9 @@ def clean_step(project_dir: str | Path, year: int, build_dir: str | Path, unit: 
     result = clean_year(project, year)
     validate_result(project, result, year)
     write_clean(result, Path(build_dir) / "data")
+    from .tidycache import store_from
+
+    store_from(project, year, Path(build_dir) / "data")  # for the years that compare with this one
     return result
 
 
@@ -293,11 +296,34 @@ def _run_steps(names: list[str], project: Project, year: int, build_dir: Path, r
     first = steps.step(names[0])
     if first.render:
         formats = tuple(steps.step(n).render for n in names)
-        renderer.render(build_dir / f"bao-cao-{year}.qmd", formats, options=options)
+        qmd = build_dir / f"bao-cao-{year}.qmd"
+        if len(formats) > 1 and renderer.name in CONCURRENT_FORMATS:
+            _render_concurrently(renderer, qmd, formats, options)
+        else:
+            renderer.render(qmd, formats, options=options)
     elif first.notebook:
         run_notebook(project, first.notebook, year, build_dir)
     elif first.run is not None:
         first.run(project, year, build_dir)
+
+
+#: Backends whose formats are rendered side by side, one thread each: the pandoc backend's
+#: HTML (pandoc) and PDF (pandoc, then typst) are separate tool runs that share nothing, and
+#: they spend most of their time in pandoc processes or in typst, outside Python. Quarto stays
+#: one call for both (one Quarto start-up).
+CONCURRENT_FORMATS = ("pandoc",)
+
+
+def _render_concurrently(renderer, qmd: Path, formats: Sequence[str], options) -> None:
+    """Each format rendered by its own ``renderer.render`` call, at the same time. Every call
+    checks and writes only its own output; the first failure, in format order, is raised (the
+    build then keeps its last good report, as for any failed step)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(formats), thread_name_prefix="baocao-render") as pool:
+        futures = [pool.submit(renderer.render, qmd, (fmt,), options=options) for fmt in formats]
+    for future in futures:
+        future.result()
 
 
 def _rejected_rows(build_dir: Path) -> int:
@@ -334,8 +360,18 @@ def _recover(project: Project, year: int) -> None:
 
 
 # ---------------------------------------------------------------------------- manifest
+@functools.lru_cache(maxsize=None)
+def _dependency_closure_cached(root: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_dependency_closure_uncached(root).items())
+
+
 def _dependency_closure(root: str = "baocao") -> dict[str, str]:
-    """Every installed package baocao depends on, directly or not, with its version."""
+    """Every installed package baocao depends on, directly or not, with its version (read once
+    per process: a batch worker builds many years with the same installed packages)."""
+    return dict(_dependency_closure_cached(root))
+
+
+def _dependency_closure_uncached(root: str = "baocao") -> dict[str, str]:
     from importlib import metadata
 
     from packaging.requirements import Requirement
@@ -361,10 +397,12 @@ def _dependency_closure(root: str = "baocao") -> dict[str, str]:
     return seen
 
 
-def tool_versions(renderer) -> dict[str, str]:
+def tool_versions(renderer, renderer_versions: dict[str, str] | None = None) -> dict[str, str]:
     versions = {"python": sys.version.split()[0], "baocao": __version__}
     versions.update(_dependency_closure())
-    versions.update({f"renderer:{k}": v for k, v in renderer.versions().items()})
+    if renderer_versions is None:
+        renderer_versions = renderer.versions()
+    versions.update({f"renderer:{k}": v for k, v in renderer_versions.items()})
     versions["renderer"] = renderer.name
     return dict(sorted(versions.items()))
 
@@ -390,6 +428,7 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer, optio
     from .render.options import RenderOptions
 
     options = options or RenderOptions.from_project(project.root)
+    renderer_versions = renderer.versions()  # once: for Quarto each call starts Quarto
     inputs = {p.relative_to(project.root).as_posix(): sha256(p) for p in input_files(project, year)}
     outputs = {}
     for p in files_under(build_dir):
@@ -404,8 +443,8 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer, optio
         "unit": project.unit.id,
         "parameters": {"year": year, "renderer": renderer.name, "compare_years": project.unit.compare_years},
         "git_commit": _git_commit(project.root),
-        "tools": tool_versions(renderer),
-        "renderer": {"name": renderer.name, "tools": dict(sorted(renderer.versions().items())),
+        "tools": tool_versions(renderer, renderer_versions),
+        "renderer": {"name": renderer.name, "tools": dict(sorted(renderer_versions.items())),
                      "pdf_standard": renderer.pdf_standard(options)},
         "inputs": inputs,
         "outputs": outputs,

@@ -178,7 +178,7 @@ def renderer_fingerprint(renderer) -> dict[str, str]:
     return {"renderer": renderer.name, **renderer.versions()}
 
 
-def _data_files(project: Project, year: int) -> dict[str, str]:
+def data_files(project: Project, year: int) -> dict[str, str]:
     """The year's data files and its metadata (which says what the year has not: a khu with
     no activity, a file not sent), not its narrative, which only compose reads."""
     from .narrative import NARRATIVE_FILE
@@ -193,7 +193,7 @@ def _history(project: Project, year: int) -> dict[str, str]:
     out: dict[str, str] = {}
     for y in range(year - project.unit.compare_years, year):
         for source in project.history_sources(y):  # a merged unit's history: its predecessors
-            out.update(_data_files(source, y))
+            out.update(data_files(source, y))
     return out
 
 
@@ -212,7 +212,7 @@ def read_source(source: str, project: Project, year: int, build_dir: Path, rende
     if kind == "build":
         return tree(build_dir, arg.format(year=year))
     if kind == "raw":
-        return _data_files(project, year)
+        return data_files(project, year)
     if kind == "history":
         return _history(project, year)
     if kind == "meta":

@@ -23,7 +23,7 @@ from . import __version__
 from . import steps
 from .atomic import write_json, year_lock
 from .config import Project
-from .steps import code_digest, files_under, input_files, sha256
+from .steps import code_digest, file_digest, files_under, input_files, sha256
 from .errors import BaocaoError, ToolMissingError
 
 Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done", seconds
@@ -227,6 +227,11 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
         result.up_to_date = True
         return finish(final)
     options = RenderOptions.from_project(project.root)
+    from concurrent.futures import ThreadPoolExecutor
+
+    background = ThreadPoolExecutor(1, thread_name_prefix="baocao-tools")
+    tools = background.submit(renderer_tools, renderer)  # for the manifest, while the steps run
+    background.shutdown(wait=False)
     # One fixed name (the year's lock makes it ours): the executed notebooks record it as their
     # build_dir, so the same build reads the same in the record every time.
     staging = project.build_root / f".{year}.staging"
@@ -269,7 +274,7 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
         write_json(staging / STATE_FILE, state)
         progress(year, "manifest", "start", 0.0)
         t0 = time.perf_counter()
-        write_manifest(project, year, staging, renderer, options)
+        write_manifest(project, year, staging, renderer, options, tools=tools.result())
         progress(year, "manifest", "done", time.perf_counter() - t0)
         _promote(project, year, staging)
         staging = None
@@ -372,29 +377,76 @@ def _dependency_closure(root: str = "baocao") -> dict[str, str]:
 
 
 def _dependency_closure_uncached(root: str = "baocao") -> dict[str, str]:
-    from importlib import metadata
-
     from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
 
+    installed = _installed_distributions()
     seen: dict[str, str] = {}
     todo = [root]
     while todo:
-        name = todo.pop()
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
+        found = installed.get(_canonical(todo.pop()))
+        if found is None:
             continue
-        key = canonicalize_name(dist.metadata["Name"])
+        key, version, requires = found
         if key in seen:
             continue
-        seen[key] = dist.version
-        for spec in dist.requires or ():
+        seen[key] = version
+        for spec in requires:
             req = Requirement(spec)
             if req.marker is None or req.marker.evaluate({"extra": ""}):
                 todo.append(req.name)
     seen.pop("baocao", None)
     return seen
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
+
+
+def _installed_distributions() -> dict[str, tuple[str, str, list[str]]]:
+    """Each installed distribution (the first on sys.path, as ``metadata.distribution`` finds
+    it): canonical name → (canonical name, version, Requires-Dist). One pass over the
+    metadata files, reading only their headers (the email parser that ``dist.metadata`` runs
+    on every file costs ~1 ms each)."""
+    from importlib import metadata
+
+    out: dict[str, tuple[str, str, list[str]]] = {}
+    for dist in metadata.distributions():
+        text = dist.read_text("METADATA")
+        if text is None:  # an .egg-info: the slow, general way
+            meta = dist.metadata
+            name, version, requires = meta["Name"], dist.version, list(dist.requires or ())
+        else:
+            headers = _metadata_headers(text)
+            name = (headers.get("Name") or [None])[0]
+            version = (headers.get("Version") or [""])[0]
+            requires = headers.get("Requires-Dist", [])
+        if not name:
+            continue
+        key = _canonical(name)
+        out.setdefault(key, (key, version, requires))
+    return out
+
+
+def _metadata_headers(text: str) -> dict[str, list[str]]:
+    """The header fields of a METADATA file (RFC 822 style, up to the first empty line)."""
+    headers: dict[str, list[str]] = {}
+    last: list[str] | None = None
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line:
+            break  # the body (a line of white space only is a folded header's, as email reads it)
+        if line[:1] in (" ", "\t"):
+            if last is None:
+                continue
+            last[-1] += "\n" + line
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        last = headers.setdefault(key.strip(), [])
+        last.append(value.strip())
+    return headers
 
 
 def tool_versions(renderer, renderer_versions: dict[str, str] | None = None) -> dict[str, str]:
@@ -417,7 +469,15 @@ def _git_commit(root: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def write_manifest(project: Project, year: int, build_dir: Path, renderer, options=None) -> Path:
+def renderer_tools(renderer) -> tuple[dict[str, str], dict[str, str]]:
+    """(the renderer's tool versions, every tool version) for the manifest: asked once per
+    build, in the background while the steps run (:func:`_build_locked`)."""
+    renderer_versions = renderer.versions()  # once: for Quarto each call starts Quarto
+    return renderer_versions, tool_versions(renderer, renderer_versions)
+
+
+def write_manifest(project: Project, year: int, build_dir: Path, renderer, options=None,
+                   tools: tuple[dict[str, str], dict[str, str]] | None = None) -> Path:
     """SHA-256 of every input and output, tool versions, parameters. Outputs are relative to
     build/<year>/; executed notebooks are listed but are records (not byte-stable).
 
@@ -428,14 +488,15 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer, optio
     from .render.options import RenderOptions
 
     options = options or RenderOptions.from_project(project.root)
-    renderer_versions = renderer.versions()  # once: for Quarto each call starts Quarto
-    inputs = {p.relative_to(project.root).as_posix(): sha256(p) for p in input_files(project, year)}
+    renderer_versions, all_tools = tools or renderer_tools(renderer)
+    # file_digest: the same SHA-256, not read again when the step keys already hashed the file
+    inputs = {p.relative_to(project.root).as_posix(): file_digest(p) for p in input_files(project, year)}
     outputs = {}
     for p in files_under(build_dir):
         rel = p.relative_to(build_dir).as_posix()
         if rel == "manifest.json" or Path(rel).name.startswith("."):
             continue
-        outputs[rel] = sha256(p)
+        outputs[rel] = file_digest(p)
     manifest = {
         "baocao_version": __version__,
         "baocao_code": code_digest(),
@@ -443,7 +504,7 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer, optio
         "unit": project.unit.id,
         "parameters": {"year": year, "renderer": renderer.name, "compare_years": project.unit.compare_years},
         "git_commit": _git_commit(project.root),
-        "tools": tool_versions(renderer, renderer_versions),
+        "tools": all_tools,
         "renderer": {"name": renderer.name, "tools": dict(sorted(renderer_versions.items())),
                      "pdf_standard": renderer.pdf_standard(options)},
         "inputs": inputs,

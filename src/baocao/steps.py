@@ -123,9 +123,10 @@ def sha256(path: Path) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file, memoised on (path, size, mtime) within the process."""
+    """SHA-256 of a file, memoised within the process on (path, inode, size, mtime, ctime): every
+    output is written to a new file and renamed into place, so a rewrite is a new inode."""
     st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     if key not in _DIGESTS:
         _DIGESTS[key] = sha256(path)
     return _DIGESTS[key]

@@ -27,6 +27,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
+#: --baseline SRC: a src/ folder of another version of baocao (e.g. `git archive <commit> src`),
+#: run in the same benchmark, interleaved, so that both see the same machine load.
+BASELINE: str | None = None
+
+
+def baseline_env() -> dict:
+    return {"PYTHONPATH": str(Path(BASELINE).resolve())} if BASELINE else {}
 
 
 def copy_project(dest: Path, years: list[int] | None = None) -> Path:
@@ -106,9 +113,12 @@ def bench_year(year: int = 2023, repeat: int = 3) -> dict[str, float]:
         cold = timed(cli, cwd=root)[0]  # empty build/.cache: the earlier years are cleaned from raw
         floors: list[dict[str, float]] = []
         builds: list[float] = []
+        base_builds: list[float] = []
         for _ in range(repeat):
             floors.append(tool_floor(tmp, repeat=1))
             builds += timed(cli, cwd=root)
+            if BASELINE:
+                base_builds += timed(cli, cwd=root, env=baseline_env())
         floor = {k: min(f[k] for f in floors) for k in floors[0]}
         project = Project(root, root / "build")
         runs = []
@@ -132,6 +142,9 @@ def bench_year(year: int = 2023, repeat: int = 3) -> dict[str, float]:
     print(f"    {'  floor total':44s} {total_floor:8.2f}")
     ratio = min(builds) / total_floor
     print(f"    ratio CLI / floor: {ratio:.2f}× (target ≤ 2×); with an empty cache {cold / total_floor:.2f}×")
+    if base_builds:
+        print(f"    the code before issue 14 ({BASELINE}), same run: {min(base_builds):.2f} s, "
+              f"{min(base_builds) / total_floor:.2f}× the floor")
     return {"year_ratio": ratio, "year_cli": min(builds), "floor": total_floor, "year_cold": cold}
 
 
@@ -280,9 +293,17 @@ def bench_read() -> None:
 
 
 # ---------------------------------------------------------------------------- (d) batch
-def bench_batch(n_units: int, years: list[int]) -> None:
+#: Recorded in benchmarks/README.md before issue 14 (20 unit-years, --jobs 2), to compare with.
+BATCH_BEFORE_UNIT_YEARS_PER_MIN = 19.0
+
+
+def bench_batch(n_units: int, years: list[int], jobs_list: tuple[int, ...] = (1, 2), dask: bool = True) -> dict:
+    """N units × the sample years, ``baocao build --all --force``, with each ``--jobs`` and then
+    through ``--scheduler`` on a Dask LocalCluster of 2 worker processes (1 thread each), each
+    run into a build folder of its own (so every run starts with an empty cache)."""
     import yaml
 
+    out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_project(Path(tmp) / "p", years=[])
         config = yaml.safe_load((ROOT / "baocao.yml").read_text(encoding="utf-8"))
@@ -297,14 +318,47 @@ def bench_batch(n_units: int, years: list[int]) -> None:
         config["units"] = units
         (root / "baocao.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         total = n_units * len(years)
-        print(f"(d) Batch of {total} synthetic unit-years ({n_units} units × {years}), `baocao build --all --force`")
-        results = {}
-        for jobs in (1, 2):
-            t = timed([PY, "-m", "baocao", "--build-dir", str(Path(tmp) / f"b{jobs}"), "build", "--all", "--force",
-                       "--renderer", "pandoc", "--jobs", str(jobs)], cwd=root)[0]
-            results[jobs] = t
+        print(f"(d) Batch of {total} synthetic unit-years ({n_units} units × {years}), `baocao build --all --force`; "
+              f"machine: {machine()}")
+
+        def build(name: str, *extra: str, env: dict | None = None) -> float:
+            cmd = [PY, "-m", "baocao", "--build-dir", str(Path(tmp) / f"b-{name}"), "build", "--all", "--force",
+                   "--renderer", "pandoc", *extra]
+            return timed(cmd, cwd=root, env=env)[0]
+
+        for jobs in jobs_list:
+            t = build(f"jobs{jobs}", "--jobs", str(jobs))
+            out[f"jobs{jobs}"] = t
             print(f"    --jobs {jobs}: {t:7.1f} s, {total / t * 60:6.1f} unit-years/min")
-        print(f"    speed-up with 2 jobs: {results[1] / results[2]:.2f}× on {os.cpu_count()} cores")
+            if BASELINE and jobs == max(jobs_list):
+                t = build(f"base-jobs{jobs}", "--jobs", str(jobs), env=baseline_env())
+                out[f"base_jobs{jobs}"] = t
+                print(f"    --jobs {jobs}, the code before issue 14 ({BASELINE}), same run: {t:7.1f} s, "
+                      f"{total / t * 60:6.1f} unit-years/min")
+        if dask:
+            try:
+                from dask.distributed import LocalCluster
+            except ImportError:
+                print("    --scheduler: dask.distributed is not installed: skipped")
+            else:
+                with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+                    t = build("dask", "--scheduler", cluster.scheduler_address)
+                out["dask"] = t
+                print(f"    --scheduler (Dask LocalCluster, 2 workers × 1 thread): {t:7.1f} s, "
+                      f"{total / t * 60:6.1f} unit-years/min")
+    if "jobs1" in out and "jobs2" in out:
+        print(f"    speed-up with 2 jobs: {out['jobs1'] / out['jobs2']:.2f}× on {os.cpu_count()} cores")
+    if "jobs2" in out:
+        rate = total / out["jobs2"] * 60
+        out["rate_jobs2"] = rate
+        print(f"    --jobs 2 vs the figure recorded before issue 14 ({BATCH_BEFORE_UNIT_YEARS_PER_MIN} unit-years/min): "
+              f"{rate / BATCH_BEFORE_UNIT_YEARS_PER_MIN:.2f}× (target ≥ 2×)")
+        if "base_jobs2" in out:
+            print(f"    --jobs 2 vs the code before issue 14 in the same run: {out['base_jobs2'] / out['jobs2']:.2f}×")
+        if "dask" in out:
+            print(f"    Dask vs --jobs 2: {out['dask'] / out['jobs2'] - 1:+.1%} in time (target within ±10%)")
+    out["unit_years"] = total
+    return out
 
 
 def main() -> None:
@@ -313,7 +367,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--units", type=int, default=50, help="(d) units; unit-years = units × years")
     parser.add_argument("--years", type=int, nargs="+", default=[2021, 2022, 2023, 2024])
+    parser.add_argument("--baseline", metavar="SRC", help="also time the baocao package in SRC (a src/ folder of "
+                        "another commit) in the same run, for (a) and (d)")
+    parser.add_argument("--no-dask", action="store_true", help="(d) skip the Dask LocalCluster run")
     args = parser.parse_args()
+    global BASELINE
+    BASELINE = args.baseline
     if args.which in ("year", "all"):
         bench_year()
     if args.which in ("noop", "all"):
@@ -323,7 +382,7 @@ def main() -> None:
     if args.which in ("read", "all"):
         bench_read()
     if args.which in ("batch", "all"):
-        bench_batch(args.units, args.years)
+        bench_batch(args.units, args.years, dask=not args.no_dask)
     if args.which in ("renderers", "all"):
         bench_renderers()
 

@@ -4,7 +4,11 @@ A build is staged: every output of the year is written into ``build/.<year>.stag
 the finished folder replaces ``build/<year>/`` only when every step succeeded, so a failed or
 killed build leaves the last good report in place. One build per year at a time (a file
 lock). The notebook steps call :func:`clean_step` and :func:`analyze_step`, which hold the
-logic; the notebooks are the readable record of what they did.
+logic; the notebooks are the readable record of what they did. Papermill runs them in this
+process, each in a namespace of its own (:mod:`baocao.notebooks`); the earlier years a report
+compares with come from the cache of tidy tables (:mod:`baocao.tidycache`); the pandoc
+backend renders HTML and PDF side by side; the tool versions the manifest records are asked in
+the background while the steps run.
 """
 
 from __future__ import annotations

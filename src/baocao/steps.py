@@ -23,6 +23,7 @@ configuration (``baocao.yml``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
@@ -161,6 +162,13 @@ def code_digest() -> str:
 
 
 def lib_versions(names: Sequence[str]) -> dict[str, str]:
+    """Versions of these installed packages (read once per process: the modules a process has
+    imported are the versions it runs, whatever is installed later)."""
+    return dict(_lib_versions(tuple(names)))
+
+
+@functools.lru_cache(maxsize=None)
+def _lib_versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     from importlib import metadata
 
     out = {"python": sys.version.split()[0]}
@@ -169,7 +177,7 @@ def lib_versions(names: Sequence[str]) -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "-"
-    return out
+    return tuple(out.items())
 
 
 def renderer_fingerprint(renderer) -> dict[str, str]:

@@ -253,16 +253,22 @@ def _shell():
 
 
 class _Stream:
-    """sys.stdout / sys.stderr during a cell: text becomes ``stream`` outputs, a run of writes one output."""
+    """sys.stdout / sys.stderr during a cell: text becomes ``stream`` outputs, a run of writes one
+    output. Only the cell's own thread writes into the record: another thread of the process (a
+    Dask worker's, say) still writes where it did."""
 
     encoding = "utf-8"
     errors = "strict"
 
-    def __init__(self, shell, name: str):
+    def __init__(self, shell, name: str, original):
         self.shell = shell
         self.name = name
+        self.original = original
+        self.owner = threading.get_ident()
 
     def write(self, text: str) -> int:
+        if threading.get_ident() != self.owner:
+            return self.original.write(text)
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if text:
@@ -279,7 +285,8 @@ class _Stream:
             self.write(line)
 
     def flush(self) -> None:
-        pass
+        if threading.get_ident() != self.owner:
+            self.original.flush()
 
     def isatty(self) -> bool:
         return False
@@ -380,7 +387,7 @@ def _run_cells(nb_man) -> None:
             outputs: list = []
             shell._baocao_outputs = outputs
             out, err = sys.stdout, sys.stderr
-            sys.stdout, sys.stderr = _Stream(shell, "stdout"), _Stream(shell, "stderr")
+            sys.stdout, sys.stderr = _Stream(shell, "stdout", out), _Stream(shell, "stderr", err)
             try:
                 count = shell.execution_count
                 result = shell.run_cell(cell.source, store_history=True)

@@ -27,6 +27,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
+#: --baseline SRC: a src/ folder of another version of baocao (e.g. `git archive <commit> src`),
+#: run in the same benchmark, interleaved, so that both see the same machine load.
+BASELINE: str | None = None
+
+
+def baseline_env() -> dict:
+    return {"PYTHONPATH": str(Path(BASELINE).resolve())} if BASELINE else {}
 
 
 def copy_project(dest: Path, years: list[int] | None = None) -> Path:
@@ -62,58 +69,83 @@ def machine() -> str:
 
 
 # ---------------------------------------------------------------------------- (a) one year
-def tool_floor(workdir: Path) -> dict[str, float]:
-    """What any run of this pipeline pays at least: the tools, measured in the same run."""
+def tool_floor(workdir: Path, repeat: int = 3) -> dict[str, float]:
+    """What any run of this pipeline pays at least, as issue 14 defines it: python with pandas and
+    matplotlib imported, one Jupyter kernel start that imports pandas, pandoc to HTML, pandoc to
+    typst and a typst compile, each on a tiny document. Each is the best of ``repeat``."""
     import pypandoc
 
     floor = {}
-    floor["python + pandas import"] = min(timed([PY, "-c", "import pandas"], repeat=3))
+    floor["python + pandas and matplotlib import"] = min(timed([PY, "-c", "import pandas, matplotlib"], repeat=repeat))
     kernel = (
         "from jupyter_client.manager import start_new_kernel\n"
         "km, kc = start_new_kernel(kernel_name='python3')\n"
-        "kc.execute_interactive('1')\n"
+        "kc.execute_interactive('import pandas')\n"
         "kc.stop_channels(); km.shutdown_kernel(now=True)\n"
     )
-    floor["one Jupyter kernel start (python3)"] = min(timed([PY, "-c", kernel], repeat=3)) - floor["python + pandas import"] * 0
+    floor["one Jupyter kernel start, importing pandas"] = min(timed([PY, "-c", kernel], repeat=repeat))
     doc = workdir / "small.md"
     doc.write_text("# Báo cáo\n\nMột đoạn văn ngắn có dấu tiếng Việt.\n\n| a | b |\n|---|--:|\n| x | 1 |\n", encoding="utf-8")
-    floor["pandoc (small document → html)"] = min(timed([pypandoc.get_pandoc_path(), str(doc), "-s", "-o",
-                                                         str(workdir / "small.html"), "--metadata", "title=t"], repeat=5))
-    typ = workdir / "small.typ"
+    pandoc = pypandoc.get_pandoc_path()
+    floor["pandoc (small document → html)"] = min(timed([pandoc, str(doc), "-s", "-o", str(workdir / "small.html"),
+                                                         "--metadata", "title=t"], repeat=repeat))
+    floor["pandoc (small document → typst)"] = min(timed([pandoc, str(doc), "-s", "-t", "typst", "-o",
+                                                          str(workdir / "small.typ"), "--metadata", "title=t"],
+                                                         repeat=repeat))
+    typ = workdir / "tiny.typ"
     typ.write_text('#set text(lang: "vi")\n= Báo cáo\nMột đoạn văn ngắn có dấu tiếng Việt.\n', encoding="utf-8")
-    floor["typst (small document → pdf)"] = min(timed([PY, "-c", f"import typst; typst.compile({str(typ)!r}, output={str(workdir / 'small.pdf')!r})"], repeat=3))
+    floor["typst (small document → pdf)"] = min(timed([PY, "-c", f"import typst; typst.compile({str(typ)!r}, output={str(workdir / 'small.pdf')!r})"], repeat=repeat))
     return floor
 
 
-def bench_year(year: int = 2023) -> None:
+def bench_year(year: int = 2023, repeat: int = 3) -> dict[str, float]:
+    """A forced build of one year through the CLI beside the tool floor, interleaved (one floor
+    measurement, then one build, ``repeat`` times) so that both see the same machine load; best
+    of ``repeat`` for each. The first build runs with an empty cache of tidy tables and is
+    shown apart; the steps come from ``build_year()`` in this process."""
     from baocao.config import Project
     from baocao.pipeline import build_year
 
+    cli = [PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc", "--force"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         root = copy_project(tmp / "p")
-        floor = tool_floor(tmp)
+        cold = timed(cli, cwd=root)[0]  # empty build/.cache: the earlier years are cleaned from raw
+        floors: list[dict[str, float]] = []
+        builds: list[float] = []
+        base_builds: list[float] = []
+        for _ in range(repeat):
+            floors.append(tool_floor(tmp, repeat=1))
+            builds += timed(cli, cwd=root)
+            if BASELINE:
+                base_builds += timed(cli, cwd=root, env=baseline_env())
+        floor = {k: min(f[k] for f in floors) for k in floors[0]}
         project = Project(root, root / "build")
         runs = []
-        for _ in range(3):
+        for _ in range(repeat):
             t0 = time.perf_counter()
             result = build_year(project, year, renderer_name="pandoc", force=True)
             runs.append((time.perf_counter() - t0, result.timings))
-        wall = [r[0] for r in runs]
         best = min(runs, key=lambda r: r[0])
-        cli = timed([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc", "--force"], cwd=root, repeat=3)
     total_floor = sum(floor.values())
-    print(f"(a) One year end to end ({year}, pandoc + typst), best of 3; machine: {machine()}")
-    print(f"    {'step':44s} {'seconds':>8s}")
+    print(f"(a) One year end to end ({year}, pandoc + typst), best of {repeat}; machine: {machine()}")
+    print(f"    {'step (build_year() in this process)':44s} {'seconds':>8s}")
     for step, secs in best[1].items():
         print(f"    {step:44s} {secs:8.2f}")
-    print(f"    {'build_year() total (in process)':44s} {best[0]:8.2f}   (runs: {', '.join(f'{w:.2f}' for w in wall)})")
-    print(f"    {'`baocao build --force` (CLI, whole process)':44s} {min(cli):8.2f}")
-    print("    tool floor, measured in the same run:")
+    print(f"    {'build_year() total (in process)':44s} {best[0]:8.2f}   (runs: {', '.join(f'{r[0]:.2f}' for r in runs)})")
+    print(f"    {'`baocao build --force` (CLI, whole process)':44s} {min(builds):8.2f}   "
+          f"(runs: {', '.join(f'{b:.2f}' for b in builds)})")
+    print(f"    {'  … the first, with an empty cache':44s} {cold:8.2f}")
+    print("    tool floor, measured in the same run (interleaved with the builds):")
     for name, secs in floor.items():
         print(f"    {'  ' + name:44s} {secs:8.2f}")
     print(f"    {'  floor total':44s} {total_floor:8.2f}")
-    print(f"    ratio CLI / floor: {min(cli) / total_floor:.2f}× (target ≤ 2×)")
+    ratio = min(builds) / total_floor
+    print(f"    ratio CLI / floor: {ratio:.2f}× (target ≤ 2×); with an empty cache {cold / total_floor:.2f}×")
+    if base_builds:
+        print(f"    the code before issue 14 ({BASELINE}), same run: {min(base_builds):.2f} s, "
+              f"{min(base_builds) / total_floor:.2f}× the floor")
+    return {"year_ratio": ratio, "year_cli": min(builds), "floor": total_floor, "year_cold": cold}
 
 
 # ---------------------------------------------------------------------------- (e) renderers
@@ -143,7 +175,7 @@ def bench_renderers(year: int = 2023, repeat: int = 3) -> None:
 
 
 # ---------------------------------------------------------------------------- (b) no-op
-def bench_noop(year: int = 2023, repeat: int = 10) -> None:
+def bench_noop(year: int = 2023, repeat: int = 10, edits_n: int = 5) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_project(Path(tmp) / "p")
         subprocess.run([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root,
@@ -152,13 +184,15 @@ def bench_noop(year: int = 2023, repeat: int = 10) -> None:
         baseline = timed([PY, "-c", "pass"], repeat=repeat)
         narrative = root / "data" / "raw" / str(year) / "nhan-dinh.md"
         edits = []
-        for i in range(3):
+        for i in range(edits_n):
             narrative.write_text(narrative.read_text(encoding="utf-8") + f"\nCâu thêm số {i}.\n", encoding="utf-8")
             edits += timed([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root)
     print(f"(b) No-op rebuild of {year} (up to date), {repeat} runs of the whole CLI process")
     print(f"    median {statistics.median(times):.3f} s, min {min(times):.3f} s, max {max(times):.3f} s (target ≤ 0,3 s)")
     print(f"    of which a bare `python -c pass`: median {statistics.median(baseline):.3f} s")
-    print(f"    after editing only the narrative (compose + render): median {statistics.median(edits):.2f} s")
+    print(f"    after editing only the narrative (compose + render): median {statistics.median(edits):.2f} s "
+          f"(runs: {', '.join(f'{e:.2f}' for e in edits)}; target ≤ 1,0 s)")
+    return {"noop": statistics.median(times), "narrative": statistics.median(edits)}
 
 
 # ---------------------------------------------------------------------------- (c) cleaning
@@ -194,9 +228,10 @@ print(secs, kept, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def bench_clean(sizes: list[int]) -> None:
+def bench_clean(sizes: list[int]) -> dict[str, float]:
     print("(c) Cleaning throughput and peak memory: synthetic activity rows (CSV), one process each")
     print(f"    {'rows':>9s} {'seconds':>8s} {'rows/s':>10s} {'peak RSS':>10s}")
+    results: list[tuple[int, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_project(Path(tmp) / "p", years=[])
         year = 2023
@@ -214,8 +249,14 @@ def bench_clean(sizes: list[int]) -> None:
                                  text=True).stdout.split()
             secs, kept, rss_kb = float(out[0]), int(out[1]), int(out[2])
             assert kept == n, (kept, n)
+            results.append((n, secs, rss_kb / 1024))
             print(f"    {n:9,d} {secs:8.2f} {n / secs:10,.0f} {rss_kb / 1024:8.0f} MiB")
-    print("    targets: ≥ 200.000 rows/s, peak ≤ 1 GiB at 1.000.000 rows")
+    print("    targets: ≥ 200.000 rows/s, peak ≤ 1 GiB at 1.000.000 rows; time linear in rows")
+    if len(results) > 1:
+        (n0, t0, _), (n1, t1, _) = results[-2], results[-1]
+        print(f"    {n1:,d} rows take {t1 / t0:.1f}× the time of {n0:,d} ({n1 / n0:.0f}× the rows)")
+    n, secs, rss = results[-1]
+    return {"clean_rows": n, "clean_rate": n / secs, "clean_rss_mib": rss}
 
 
 # ---------------------------------------------------------------------------- (e) reading workbooks
@@ -261,9 +302,17 @@ def bench_read() -> None:
 
 
 # ---------------------------------------------------------------------------- (d) batch
-def bench_batch(n_units: int, years: list[int]) -> None:
+#: Recorded in benchmarks/README.md before issue 14 (20 unit-years, --jobs 2), to compare with.
+BATCH_BEFORE_UNIT_YEARS_PER_MIN = 19.0
+
+
+def bench_batch(n_units: int, years: list[int], jobs_list: tuple[int, ...] = (1, 2), dask: bool = True) -> dict:
+    """N units × the sample years, ``baocao build --all --force``, with each ``--jobs`` and then
+    through ``--scheduler`` on a Dask LocalCluster of 2 worker processes (1 thread each), each
+    run into a build folder of its own (so every run starts with an empty cache)."""
     import yaml
 
+    out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_project(Path(tmp) / "p", years=[])
         config = yaml.safe_load((ROOT / "baocao.yml").read_text(encoding="utf-8"))
@@ -278,14 +327,47 @@ def bench_batch(n_units: int, years: list[int]) -> None:
         config["units"] = units
         (root / "baocao.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         total = n_units * len(years)
-        print(f"(d) Batch of {total} synthetic unit-years ({n_units} units × {years}), `baocao build --all --force`")
-        results = {}
-        for jobs in (1, 2):
-            t = timed([PY, "-m", "baocao", "--build-dir", str(Path(tmp) / f"b{jobs}"), "build", "--all", "--force",
-                       "--renderer", "pandoc", "--jobs", str(jobs)], cwd=root)[0]
-            results[jobs] = t
+        print(f"(d) Batch of {total} synthetic unit-years ({n_units} units × {years}), `baocao build --all --force`; "
+              f"machine: {machine()}")
+
+        def build(name: str, *extra: str, env: dict | None = None) -> float:
+            cmd = [PY, "-m", "baocao", "--build-dir", str(Path(tmp) / f"b-{name}"), "build", "--all", "--force",
+                   "--renderer", "pandoc", *extra]
+            return timed(cmd, cwd=root, env=env)[0]
+
+        for jobs in jobs_list:
+            t = build(f"jobs{jobs}", "--jobs", str(jobs))
+            out[f"jobs{jobs}"] = t
             print(f"    --jobs {jobs}: {t:7.1f} s, {total / t * 60:6.1f} unit-years/min")
-        print(f"    speed-up with 2 jobs: {results[1] / results[2]:.2f}× on {os.cpu_count()} cores")
+            if BASELINE and jobs == max(jobs_list):
+                t = build(f"base-jobs{jobs}", "--jobs", str(jobs), env=baseline_env())
+                out[f"base_jobs{jobs}"] = t
+                print(f"    --jobs {jobs}, the code before issue 14 ({BASELINE}), same run: {t:7.1f} s, "
+                      f"{total / t * 60:6.1f} unit-years/min")
+        if dask:
+            try:
+                from dask.distributed import LocalCluster
+            except ImportError:
+                print("    --scheduler: dask.distributed is not installed: skipped")
+            else:
+                with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+                    t = build("dask", "--scheduler", cluster.scheduler_address)
+                out["dask"] = t
+                print(f"    --scheduler (Dask LocalCluster, 2 workers × 1 thread): {t:7.1f} s, "
+                      f"{total / t * 60:6.1f} unit-years/min")
+    if "jobs1" in out and "jobs2" in out:
+        print(f"    speed-up with 2 jobs: {out['jobs1'] / out['jobs2']:.2f}× on {os.cpu_count()} cores")
+    if "jobs2" in out:
+        rate = total / out["jobs2"] * 60
+        out["rate_jobs2"] = rate
+        print(f"    --jobs 2 vs the figure recorded before issue 14 ({BATCH_BEFORE_UNIT_YEARS_PER_MIN} unit-years/min): "
+              f"{rate / BATCH_BEFORE_UNIT_YEARS_PER_MIN:.2f}× (target ≥ 2×)")
+        if "base_jobs2" in out:
+            print(f"    --jobs 2 vs the code before issue 14 in the same run: {out['base_jobs2'] / out['jobs2']:.2f}×")
+        if "dask" in out:
+            print(f"    Dask vs --jobs 2: {out['dask'] / out['jobs2'] - 1:+.1%} in time (target within ±10%)")
+    out["unit_years"] = total
+    return out
 
 
 def main() -> None:
@@ -294,19 +376,56 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--units", type=int, default=50, help="(d) units; unit-years = units × years")
     parser.add_argument("--years", type=int, nargs="+", default=[2021, 2022, 2023, 2024])
+    parser.add_argument("--baseline", metavar="SRC", help="also time the baocao package in SRC (a src/ folder of "
+                        "another commit) in the same run, for (a) and (d)")
+    parser.add_argument("--no-dask", action="store_true", help="(d) skip the Dask LocalCluster run")
     args = parser.parse_args()
+    global BASELINE
+    BASELINE = args.baseline
+    figures: dict[str, float] = {}
+    started = time.strftime("%Y-%m-%d %H:%M")
+    load = os.getloadavg()
     if args.which in ("year", "all"):
-        bench_year()
+        figures.update(bench_year())
     if args.which in ("noop", "all"):
-        bench_noop()
+        figures.update(bench_noop())
     if args.which in ("clean", "all"):
-        bench_clean(args.sizes)
+        figures.update(bench_clean(args.sizes))
     if args.which in ("read", "all"):
         bench_read()
     if args.which in ("batch", "all"):
-        bench_batch(args.units, args.years)
+        figures.update(bench_batch(args.units, args.years, dask=not args.no_dask))
     if args.which in ("renderers", "all"):
         bench_renderers()
+    if args.which == "all":
+        summary(figures, started, load)
+
+
+def summary(f: dict[str, float], started: str, load: tuple[float, float, float]) -> None:
+    """Issue 14's targets, each with the figure measured above."""
+    def row(what: str, value: str, ok: bool | None) -> None:
+        mark = "—" if ok is None else ("met" if ok else "NOT met")
+        print(f"    {what:52s} {value:>16s}   {mark}")
+
+    end = os.getloadavg()
+    print(f"Summary (issue 14), started {started}; machine: {machine()}; "
+          f"load average at the start {load[0]:.2f}, at the end {end[0]:.2f} (2 cores: above ~0.5, shared)")
+    if "year_ratio" in f:
+        row("one year, CLI --force / tool floor (≤ 2.0)", f"{f['year_ratio']:.2f}×", f["year_ratio"] <= 2.0)
+    if "noop" in f:
+        row("no-op rebuild, median (≤ 0.3 s)", f"{f['noop']:.3f} s", f["noop"] <= 0.3)
+        row("narrative-only edit, median (≤ 1.0 s)", f"{f['narrative']:.2f} s", f["narrative"] <= 1.0)
+    if "clean_rate" in f:
+        row(f"cleaning at {f['clean_rows']:,.0f} rows (≥ 200,000 rows/s)", f"{f['clean_rate']:,.0f}/s",
+            f["clean_rate"] >= 200_000)
+        row("… peak memory (≤ 1 GiB)", f"{f['clean_rss_mib']:.0f} MiB", f["clean_rss_mib"] <= 1024)
+    if "rate_jobs2" in f:
+        ratio = f["rate_jobs2"] / BATCH_BEFORE_UNIT_YEARS_PER_MIN
+        row(f"batch of {f['unit_years']:.0f}, --jobs 2 vs {BATCH_BEFORE_UNIT_YEARS_PER_MIN} u-y/min (≥ 2×)",
+            f"{ratio:.2f}×", ratio >= 2)
+        if "dask" in f:
+            diff = f["dask"] / f["jobs2"] - 1
+            row("batch through Dask vs --jobs 2 (within 10%)", f"{diff:+.1%}", abs(diff) <= 0.10)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,16 @@
 """Many builds: the unit × year matrix, serially, in parallel processes, or on a Dask cluster.
 
-Years and units are independent jobs (a year's build cleans its earlier years in memory and
-never reads another job's outputs), so they can run anywhere in any order and give the same
-bytes as a serial build. ``--jobs N`` uses a process pool on this machine; ``--scheduler
+Years and units are independent jobs (a year's build reads its earlier years' raw data, never
+another job's outputs), so they can run anywhere in any order and give the same bytes as a
+serial build. The one thing jobs share is the content-addressed cache of tidy tables
+(``build/.cache/``, :mod:`baocao.tidycache`): a year cleaned by one job is read, not cleaned
+again, by the later years' jobs, and an entry is the same whoever made it. So that the later
+years find their history there, parallel jobs are started year by year (every unit's first
+year, then every unit's next one); results come back in the planned order.
+
+Workers keep their warm state between jobs: a pool process or a Dask worker imports pandas,
+matplotlib and the notebook machinery once, and runs every later job's notebooks in the same
+process (:mod:`baocao.notebooks`). ``--jobs N`` uses a process pool on this machine; ``--scheduler
 ADDRESS`` sends the same jobs to a ``dask.distributed`` cluster whose workers see the project
 and build folders at the same paths (shared storage). No home-made scheduler.
 """
@@ -61,6 +69,11 @@ def _quiet_kernel_client_logs() -> None:
         logger = logging.getLogger(name)
         logger.addHandler(logging.NullHandler())
         logger.propagate = False
+
+
+def start_order(jobs: Sequence[Job]) -> list[int]:
+    """Indices of ``jobs`` in the order to start them in parallel: by year, then as planned."""
+    return sorted(range(len(jobs)), key=lambda i: (jobs[i].year, i))
 
 
 def run_job(job: Job, queue=None) -> dict:
@@ -134,7 +147,8 @@ def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list
         drainer.start()
         try:
             with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), mp_context=ctx) as pool:
-                results = list(pool.map(run_job, jobs, [q] * len(jobs)))
+                futures = {i: pool.submit(run_job, jobs[i], q) for i in start_order(jobs)}
+                results = [futures[i].result() for i in range(len(jobs))]
         finally:
             stop.set()
             drainer.join()
@@ -165,8 +179,9 @@ def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list
             hint_en="check the address (tcp://host:8786) and that the scheduler is running",
         ) from None
     try:
-        futures = {client.submit(run_job, job, key=f"baocao-{job.label}-{i}", pure=False): job
-                   for i, job in enumerate(jobs)}
+        futures = {client.submit(run_job, jobs[i], key=f"baocao-{jobs[i].label}-{i}", pure=False,
+                                 priority=-n): jobs[i]
+                   for n, i in enumerate(start_order(jobs))}
         by_label: dict[str, dict] = {}
         for future in as_completed(futures):
             job = futures[future]

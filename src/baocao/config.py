@@ -8,6 +8,7 @@ Every path the pipeline uses comes from :class:`Project`.
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -371,7 +372,6 @@ class Project:
         return next(u for u in units if u.id == self.unit_id)
 
     def unit_fingerprint(self) -> str:
-        import hashlib
         import json
 
         return hashlib.sha256(json.dumps(self.unit.raw, sort_keys=True, default=str).encode()).hexdigest()

@@ -466,15 +466,17 @@ def _quality(accounting: pd.DataFrame, rejects: pd.DataFrame, warnings: pd.DataF
 
 # ---------------------------------------------------------------------------- earlier years
 def history_year(project: Project, y: int) -> tuple[Tables | None, list[str]]:
-    """One earlier year's tidy tables, cleaned in memory from its raw folder(s) (None when
-    there are none to compare with), and notes on why not.
+    """One earlier year's tidy tables (None when there are none to compare with), and notes on
+    why not: cleaned from its raw folder(s), or read from the cache of tidy tables when that year
+    was cleaned before from exactly the same inputs (:mod:`baocao.tidycache`, content-addressed;
+    the same tables either way).
 
     Before a unit was formed by a merger (``predecessors`` and ``valid_from`` in baocao.yml),
     an earlier year is the sum of the units merged into it, so that "compared with last year"
     compares like with like; their area ids are prefixed with the unit id to stay distinct.
     """
-    from .clean import clean_year
     from .errors import BaocaoError
+    from .tidycache import cleaned_tables
 
     sources = project.history_sources(y)
     missing = [s.unit.id for s in sources if not s.raw_dir(y).is_dir()]
@@ -487,7 +489,7 @@ def history_year(project: Project, y: int) -> tuple[Tables | None, list[str]]:
     notes: list[str] = []
     for source in sources:
         try:
-            tables = clean_year(source, y).tables
+            tables = cleaned_tables(source, y)
         except BaocaoError as exc:
             notes.append(f"{y} ({source.unit.id}): {exc.message_vi}")
             continue

@@ -4,11 +4,16 @@ A build is staged: every output of the year is written into ``build/.<year>.stag
 the finished folder replaces ``build/<year>/`` only when every step succeeded, so a failed or
 killed build leaves the last good report in place. One build per year at a time (a file
 lock). The notebook steps call :func:`clean_step` and :func:`analyze_step`, which hold the
-logic; the notebooks are the readable record of what they did.
+logic; the notebooks are the readable record of what they did. Papermill runs them in this
+process, each in a namespace of its own (:mod:`baocao.notebooks`); the earlier years a report
+compares with come from the cache of tidy tables (:mod:`baocao.tidycache`); the pandoc
+backend renders HTML and PDF side by side; the tool versions the manifest records are asked in
+the background while the steps run.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -22,7 +27,7 @@ from . import __version__, steps
 from .atomic import write_json, year_lock
 from .config import Project
 from .errors import BaocaoError
-from .steps import code_digest, files_under, input_files, sha256
+from .steps import code_digest, file_digest, files_under, input_files
 
 Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done", seconds
 
@@ -42,6 +47,9 @@ def clean_step(project_dir: str | Path, year: int, build_dir: str | Path, unit: 
     result = clean_year(project, year)
     validate_result(project, result, year)
     write_clean(result, Path(build_dir) / "data")
+    from .tidycache import store_from
+
+    store_from(project, year, Path(build_dir) / "data")  # for the years that compare with this one
     return result
 
 
@@ -72,95 +80,9 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
 
 
 # ---------------------------------------------------------------------------- papermill
-def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Path:
-    """Execute notebooks/<name> with Papermill into build_dir/notebooks/<name>."""
-    import papermill as pm
-
-    source = project.notebooks_dir / name
-    target = build_dir / "notebooks" / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Paths relative to the project (the kernel runs there): the record holds no machine's paths.
-    params = {"year": year, "project_dir": ".", "build_dir": os.path.relpath(build_dir, project.root),
-              "unit": project.unit_id or ""}
-    try:
-        pm.execute_notebook(
-            str(source),
-            str(target),
-            parameters=params,
-            kernel_name="python3",
-            cwd=str(project.root),
-            progress_bar=False,
-            log_output=False,
-            record_timing=False,
-            # The kernel talks to us over loopback only; its log is noise on our stderr ("TCP
-            # without encryption", and "KeyboardInterrupt caught in kernel" as nbclient shuts
-            # it down). A failing cell still fails the step through the notebook's error.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-        )
-    except pm.PapermillExecutionError as exc:
-        _normalise_notebook(target)
-        raise NotebookFailed(name, year, target, exc, project.rel(project.raw_dir(year))) from None
-    _normalise_notebook(target)
-    return target
-
-
-class NotebookFailed(BaocaoError):
-    """A notebook step failed; if the cause was bad input, say that, not a traceback."""
-
-    def __init__(self, name: str, year: int, executed: Path, exc: Exception, raw: str = ""):
-        raw = raw or f"data/raw/{year}"
-        self.notebook = name
-        self.executed = executed
-        self.cause = exc
-        ename = getattr(exc, "ename", type(exc).__name__)
-        evalue = getattr(exc, "evalue", str(exc))
-        if ename in ("InputProblems", "InputError", "ConfigError"):
-            self.exit_code = 1
-            # InputProblems already reads as one message (each file, what is wrong, how to fix it,
-            # in Vietnamese then English): show it as it is, then what to do next.
-            self._detail = evalue.strip() if ename == "InputProblems" and evalue.lstrip().startswith("Lỗi:") else ""
-            super().__init__(
-                f"số liệu năm {year} chưa dùng được:\n{evalue}",
-                f"the {year} data cannot be used (see the Vietnamese lines above)",
-                hint_vi=f"sửa các tệp trong {raw}/ theo từng dòng trên, rồi chạy lại; "
-                f"'baocao validate --year {year}' chỉ kiểm tra số liệu",
-                hint_en=f"fix the files in {raw}/ as each line says, then run again; "
-                f"'baocao validate --year {year}' checks the data only",
-            )
-        else:
-            self.exit_code = 1
-            super().__init__(
-                f"sổ tay {name} năm {year} lỗi: {ename}: {evalue}",
-                f"notebook {name} for {year} failed: {ename}: {evalue}",
-                hint_vi="xem chi tiết với --debug",
-                hint_en="run with --debug for the traceback",
-            )
-
-    def render(self) -> str:
-        detail = getattr(self, "_detail", "")
-        if not detail:
-            return super().render()
-        return f"{detail}\nTiếp theo: {self.hint_vi}\nNext: {self.hint_en}"
-
-
-def _normalise_notebook(path: Path) -> None:
-    """Strip Papermill's volatile metadata so the record reads the same from run to run."""
-    if not path.exists():
-        return
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    pm_meta = nb.get("metadata", {}).get("papermill", {})
-    for key in ("start_time", "end_time", "duration", "input_path", "output_path"):
-        pm_meta.pop(key, None)
-    for i, cell in enumerate(nb.get("cells", [])):
-        cell["id"] = f"cell-{i}"
-        meta = cell.get("metadata", {})
-        meta.pop("execution", None)
-        for key in ("start_time", "end_time", "duration"):
-            meta.get("papermill", {}).pop(key, None)
-    from .atomic import write_text
-
-    write_text(path, json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
-
+# The notebook steps run through Papermill in :mod:`baocao.notebooks` (engines, records).
+from .notebooks import NotebookFailed, run_notebook  # noqa: E402,F401 - the names pipeline has always had
+from .notebooks import normalise_notebook as _normalise_notebook  # noqa: E402,F401
 
 # ---------------------------------------------------------------------------- a year's build
 STATE_FILE = ".baocao-state.json"
@@ -312,6 +234,11 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
         result.up_to_date = True
         return finish(final)
     options = RenderOptions.from_project(project.root)
+    from concurrent.futures import ThreadPoolExecutor
+
+    background = ThreadPoolExecutor(1, thread_name_prefix="baocao-tools")
+    tools = background.submit(renderer_tools, renderer)  # for the manifest, while the steps run
+    background.shutdown(wait=False)
     # One fixed name (the year's lock makes it ours): the executed notebooks record it as their
     # build_dir, so the same build reads the same in the record every time.
     staging: Path | None
@@ -360,7 +287,7 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
         write_json(staging / STATE_FILE, state)
         progress(year, "manifest", "start", 0.0)
         t0 = time.perf_counter()
-        write_manifest(project, year, staging, renderer, options)
+        write_manifest(project, year, staging, renderer, options, tools=tools.result())
         progress(year, "manifest", "done", time.perf_counter() - t0)
         _promote(project, year, staging)
         staging = None
@@ -393,12 +320,35 @@ def _run_steps(names: list[str], project: Project, year: int, build_dir: Path, r
     """Run one step, or several render steps in one render call."""
     first = steps.step(names[0])
     if first.render:
-        formats = tuple(steps.step(n).render for n in names)
-        renderer.render(build_dir / f"bao-cao-{year}.qmd", formats, options=options)
+        formats = tuple(str(steps.step(n).render) for n in names)
+        qmd = build_dir / f"bao-cao-{year}.qmd"
+        if len(formats) > 1 and renderer.name in CONCURRENT_FORMATS:
+            _render_concurrently(renderer, qmd, formats, options)
+        else:
+            renderer.render(qmd, formats, options=options)
     elif first.notebook:
         run_notebook(project, first.notebook, year, build_dir)
     elif first.run is not None:
         first.run(project, year, build_dir)
+
+
+#: Backends whose formats are rendered side by side, one thread each: the pandoc backend's
+#: HTML (pandoc) and PDF (pandoc, then typst) are separate tool runs that share nothing, and
+#: they spend most of their time in pandoc processes or in typst, outside Python. Quarto stays
+#: one call for both (one Quarto start-up).
+CONCURRENT_FORMATS = ("pandoc",)
+
+
+def _render_concurrently(renderer, qmd: Path, formats: Sequence[str], options) -> None:
+    """Each format rendered by its own ``renderer.render`` call, at the same time. Every call
+    checks and writes only its own output; the first failure, in format order, is raised (the
+    build then keeps its last good report, as for any failed step)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(formats), thread_name_prefix="baocao-render") as pool:
+        futures = [pool.submit(renderer.render, qmd, (fmt,), options=options) for fmt in formats]
+    for future in futures:
+        future.result()
 
 
 def _rejected_rows(build_dir: Path) -> int:
@@ -435,26 +385,32 @@ def _recover(project: Project, year: int) -> None:
 
 
 # ---------------------------------------------------------------------------- manifest
+@functools.cache
+def _dependency_closure_cached(root: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_dependency_closure_uncached(root).items())
+
+
 def _dependency_closure(root: str = "baocao") -> dict[str, str]:
-    """Every installed package baocao depends on, directly or not, with its version."""
-    from importlib import metadata
+    """Every installed package baocao depends on, directly or not, with its version (read once
+    per process: a batch worker builds many years with the same installed packages)."""
+    return dict(_dependency_closure_cached(root))
 
+
+def _dependency_closure_uncached(root: str = "baocao") -> dict[str, str]:
     from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
 
+    installed = _installed_distributions()
     seen: dict[str, str] = {}
     todo = [root]
     while todo:
-        name = todo.pop()
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
+        found = installed.get(_canonical(todo.pop()))
+        if found is None:
             continue
-        key = canonicalize_name(dist.metadata["Name"])
+        key, version, requires = found
         if key in seen:
             continue
-        seen[key] = dist.version
-        for spec in dist.requires or ():
+        seen[key] = version
+        for spec in requires:
             req = Requirement(spec)
             if req.marker is None or req.marker.evaluate({"extra": ""}):
                 todo.append(req.name)
@@ -462,10 +418,64 @@ def _dependency_closure(root: str = "baocao") -> dict[str, str]:
     return seen
 
 
-def tool_versions(renderer) -> dict[str, str]:
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
+
+
+def _installed_distributions() -> dict[str, tuple[str, str, list[str]]]:
+    """Each installed distribution (the first on sys.path, as ``metadata.distribution`` finds
+    it): canonical name → (canonical name, version, Requires-Dist). One pass over the
+    metadata files, reading only their headers (the email parser that ``dist.metadata`` runs
+    on every file costs ~1 ms each)."""
+    from importlib import metadata
+
+    out: dict[str, tuple[str, str, list[str]]] = {}
+    name: str | None
+    for dist in metadata.distributions():
+        text = dist.read_text("METADATA")
+        if text is None:  # an .egg-info: the slow, general way
+            meta = dist.metadata
+            name, version, requires = meta["Name"], dist.version, list(dist.requires or ())
+        else:
+            headers = _metadata_headers(text)
+            name = next(iter(headers.get("Name", ())), None)
+            version = (headers.get("Version") or [""])[0]
+            requires = headers.get("Requires-Dist", [])
+        if not name:
+            continue
+        key = _canonical(name)
+        out.setdefault(key, (key, version, requires))
+    return out
+
+
+def _metadata_headers(text: str) -> dict[str, list[str]]:
+    """The header fields of a METADATA file (RFC 822 style, up to the first empty line)."""
+    headers: dict[str, list[str]] = {}
+    last: list[str] | None = None
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line:
+            break  # the body (a line of white space only is a folded header's, as email reads it)
+        if line[:1] in (" ", "\t"):
+            if last is None:
+                continue
+            last[-1] += "\n" + line
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        last = headers.setdefault(key.strip(), [])
+        last.append(value.strip())
+    return headers
+
+
+def tool_versions(renderer, renderer_versions: dict[str, str] | None = None) -> dict[str, str]:
     versions = {"python": sys.version.split()[0], "baocao": __version__}
     versions.update(_dependency_closure())
-    versions.update({f"renderer:{k}": v for k, v in renderer.versions().items()})
+    if renderer_versions is None:
+        renderer_versions = renderer.versions()
+    versions.update({f"renderer:{k}": v for k, v in renderer_versions.items()})
     versions["renderer"] = renderer.name
     return dict(sorted(versions.items()))
 
@@ -480,7 +490,15 @@ def _git_commit(root: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def write_manifest(project: Project, year: int, build_dir: Path, renderer, options=None) -> Path:
+def renderer_tools(renderer) -> tuple[dict[str, str], dict[str, str]]:
+    """(the renderer's tool versions, every tool version) for the manifest: asked once per
+    build, in the background while the steps run (:func:`_build_locked`)."""
+    renderer_versions = renderer.versions()  # once: for Quarto each call starts Quarto
+    return renderer_versions, tool_versions(renderer, renderer_versions)
+
+
+def write_manifest(project: Project, year: int, build_dir: Path, renderer, options=None,
+                   tools: tuple[dict[str, str], dict[str, str]] | None = None) -> Path:
     """SHA-256 of every input and output, tool versions, parameters. Outputs are relative to
     build/<year>/; executed notebooks are listed but are records (not byte-stable).
 
@@ -491,13 +509,15 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer, optio
     from .render.options import RenderOptions
 
     options = options or RenderOptions.from_project(project.root)
-    inputs = {p.relative_to(project.root).as_posix(): sha256(p) for p in input_files(project, year)}
+    renderer_versions, all_tools = tools or renderer_tools(renderer)
+    # file_digest: the same SHA-256, not read again when the step keys already hashed the file
+    inputs = {p.relative_to(project.root).as_posix(): file_digest(p) for p in input_files(project, year)}
     outputs = {}
     for p in files_under(build_dir):
         rel = p.relative_to(build_dir).as_posix()
         if rel == "manifest.json" or Path(rel).name.startswith("."):
             continue
-        outputs[rel] = sha256(p)
+        outputs[rel] = file_digest(p)
     manifest = {
         "baocao_version": __version__,
         "baocao_code": code_digest(),
@@ -505,8 +525,8 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer, optio
         "unit": project.unit.id,
         "parameters": {"year": year, "renderer": renderer.name, "compare_years": project.unit.compare_years},
         "git_commit": _git_commit(project.root),
-        "tools": tool_versions(renderer),
-        "renderer": {"name": renderer.name, "tools": dict(sorted(renderer.versions().items())),
+        "tools": all_tools,
+        "renderer": {"name": renderer.name, "tools": dict(sorted(renderer_versions.items())),
                      "pdf_standard": renderer.pdf_standard(options)},
         "inputs": inputs,
         "outputs": outputs,

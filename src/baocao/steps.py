@@ -23,6 +23,7 @@ configuration (``baocao.yml``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
@@ -127,9 +128,10 @@ def sha256(path: Path) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file, memoised on (path, size, mtime) within the process."""
+    """SHA-256 of a file, memoised within the process on (path, inode, size, mtime, ctime): every
+    output is written to a new file and renamed into place, so a rewrite is a new inode."""
     st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     if key not in _DIGESTS:
         _DIGESTS[key] = sha256(path)
     return _DIGESTS[key]
@@ -164,6 +166,13 @@ def code_digest() -> str:
 
 
 def lib_versions(names: Sequence[str]) -> dict[str, str]:
+    """Versions of these installed packages (read once per process: the modules a process has
+    imported are the versions it runs, whatever is installed later)."""
+    return dict(_lib_versions(tuple(names)))
+
+
+@functools.cache
+def _lib_versions(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     from importlib import metadata
 
     out = {"python": sys.version.split()[0]}
@@ -172,7 +181,7 @@ def lib_versions(names: Sequence[str]) -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "-"
-    return out
+    return tuple(out.items())
 
 
 def renderer_fingerprint(renderer) -> dict[str, str]:
@@ -217,6 +226,12 @@ def _relative(project: Project, path: Path) -> str:
         return path.relative_to(project.root).as_posix()
     except ValueError:  # a unit whose data folder lies outside the project
         return path.as_posix()
+
+
+def data_files(project: Project, year: int) -> dict[str, str]:
+    """The digests of the year's data files and metadata (what the ``raw`` source reads), keyed
+    by path: what the cache of tidy tables (tidycache.py) keys a cleaned year by."""
+    return {_relative(project, p): file_digest(p) for p in _data_files(project, year)}
 
 
 def read_source(source: str, project: Project, year: int, build_dir: Path, renderer) -> object:

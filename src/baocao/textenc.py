@@ -25,6 +25,7 @@ BOM (Excel's "Unicode Text"), a whole file in TCVN3/VNI bytes, then Windows-1258
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -72,8 +73,19 @@ _NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 def fold_key(value: str) -> str:
     """A matching key: lower case, no diacritics, only ``[a-z0-9]`` ("Số lượt người" → "soluotnguoi")."""
-    text = remove_diacritics(normalize_text(value).lower())
+    if value.__class__ is str:
+        return _fold_str(value)  # header cells and catalogue names repeat: each folded once
+    return _fold(value)
+
+
+def _fold(value: object) -> str:
+    text = remove_diacritics(normalize_text(str(value)).lower())
     return _NOT_KEY.sub("", text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_str(value: str) -> str:
+    return _fold(value)
 
 
 # ---------------------------------------------------------------------------- Vietnamese letters

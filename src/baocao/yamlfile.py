@@ -3,6 +3,9 @@ twice in one mapping an error naming both lines (PyYAML keeps the last one silen
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import io
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +55,28 @@ class DuplicateKeyError(yaml.YAMLError):
         self.problem = f"duplicate key {key!r}"
 
 
+_PARSED: dict[tuple[bool, bytes], Any] = {}
+
+
 def load_yaml(path: Path, *, text: bool = False) -> Any:
     """A YAML file; ``text``: every value as text (the offices' files, whose schema is all text).
 
     A key given twice is an error naming its line (YAML would silently keep the last).
+    A file already read in this process with the same bytes is not parsed again (a copy of
+    what it gave is returned): a build reads the reference and the unit's configuration
+    several times.
     """
     try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_TextLoader if text else _UniqueKeyLoader)  # noqa: S506 - safe loaders
+        data = Path(path).read_bytes()
+        key = (text, hashlib.sha256(data).digest())
+        if key in _PARSED:
+            return copy.deepcopy(_PARSED[key])
+        # as open(path, encoding="utf-8") reads it (universal newlines), from the bytes hashed
+        with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8") as fh:
+            value = yaml.load(fh, Loader=_TextLoader if text else _UniqueKeyLoader)  # noqa: S506 - safe loaders
+        if len(_PARSED) < 256:
+            _PARSED[key] = copy.deepcopy(value)
+        return value
     except FileNotFoundError:
         raise ConfigError(
             f"không tìm thấy tệp {path}",

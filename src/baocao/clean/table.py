@@ -119,6 +119,18 @@ def _equal_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
     """One code per distinct typed value, equal values (as Python compares them) sharing it."""
     if not len(values):
         return np.zeros(0, dtype=np.int64), 0
+    if len(values) > 1000 and set(map(type, values)) <= {str, type(None)}:
+        # text (and empty cells): pandas' hash table gives the same partition as a dict, in C
+        try:
+            codes, uniques = pd.factorize(values)  # None → -1
+        except (TypeError, ValueError, UnicodeError):  # pragma: no cover - e.g. a lone surrogate
+            pass
+        else:
+            card = len(uniques)
+            if (codes < 0).any():
+                codes = np.where(codes < 0, card, codes)
+                card += 1
+            return codes.astype(np.int64, copy=False), card
     index: dict = {}
     try:
         codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
@@ -278,7 +290,7 @@ def _frame(spec: TableSpec, reads: list[SheetRead], typed_values: list[np.ndarra
         data[col.name] = pd.Series(typed.array.take(inverse.reshape(-1)))
     data["source_file"] = pd.Series(pd.array([reads[r].file for r in range(len(reads))], dtype="string").take(k_read))
     data["source_sheet"] = pd.Series(pd.array([reads[r].sheet for r in range(len(reads))], dtype="string").take(k_read))
-    data["source_row"] = pd.Series(pd.array(k_rows.tolist(), dtype="Int64"))
-    return pd.DataFrame(data, columns=columns)
+    data["source_row"] = pd.Series(pd.array(k_rows.astype(np.int64, copy=False), dtype="Int64"))
+    return pd.DataFrame(data, columns=columns, copy=False)  # the columns are new: no copy needed
 
 

@@ -93,7 +93,7 @@ class Columns:
             return codes, uniques
         kept = np.flatnonzero(present).tolist()
         renumber = np.cumsum(present) - 1
-        return renumber[codes], [uniques[k] for k in kept]
+        return renumber[codes], list(map(uniques.__getitem__, kept))
 
 
 @dataclass(frozen=True)

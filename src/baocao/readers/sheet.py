@@ -5,6 +5,7 @@ column by column, each distinct value once."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,6 +105,8 @@ def _refuse_formulas_without_value(read: SheetRead, rel: str, sheet: str) -> Non
     """Data cells whose formula has no result in the file: the whole sheet waits for Excel."""
     found: list[tuple[int, str, FormulaWithoutValue]] = []
     for name, (codes, uniques) in read.cells.items():
+        if not any(issubclass(t, FormulaWithoutValue) for t in set(map(type, uniques))):
+            continue  # the common case, found without a loop in Python
         marked = [k for k, u in enumerate(uniques) if isinstance(u, FormulaWithoutValue)]
         if not marked:
             continue
@@ -133,30 +136,48 @@ TOTAL_LABEL_TYPES = ("text", "area", "category", "organisation", "date", "month"
 
 def _per_value(uniques: list, test, needs_test: re.Pattern[str]) -> np.ndarray:
     """``test`` of each value; text whose start ``needs_test`` does not match is False untested."""
+    return _per_values(uniques, [(test, needs_test)])[0]
+
+
+def _per_values(uniques: list, tests: Sequence[tuple[Callable[[object], bool], re.Pattern[str]]]) -> list[np.ndarray]:
+    """:func:`_per_value` for several tests of the same values: the texts are gathered and
+    joined once for all of them (a column of a million distinct cells costs that once)."""
     n = len(uniques)
-    out = np.zeros(n, dtype=bool)
     if n <= 64:
-        for i, u in enumerate(uniques):
-            out[i] = test(u)
-        return out
+        outs = []
+        for test, _needs in tests:
+            out = np.zeros(n, dtype=bool)
+            for i, u in enumerate(uniques):
+                out[i] = test(u)
+            outs.append(out)
+        return outs
     values = np.empty(n, dtype=object)
     values[:] = uniques
     is_text = np.fromiter(map(type, uniques), dtype=object, count=n) == str
     texts = np.flatnonzero(is_text)
     strings = values[texts].tolist()
     joined = "\n".join(strings)
-    check = np.flatnonzero(~is_text).tolist()
-    if joined.count("\n") == len(strings) - 1:  # no text holds a line break: one search over all
-        found = [m.start() + 1 for m in needs_test.finditer(joined)]  # a separator, then the text
-        if strings:
-            found.insert(0, 0)  # the first text has no separator before it: always tested
-            starts = np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)) + 1) - 1
-            check += texts[np.searchsorted(starts, found)].tolist()
-    else:
-        check += texts.tolist()
-    for i in check:
-        out[i] = test(uniques[i])
-    return out
+    non_text = np.flatnonzero(~is_text).tolist()
+    one_line = joined.count("\n") == len(strings) - 1  # no text holds a line break: one search over all
+    starts: np.ndarray | None = None
+    if one_line and strings:
+        starts = np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)) + 1) - 1
+    outs = []
+    for test, needs_test in tests:
+        out = np.zeros(n, dtype=bool)
+        check = list(non_text)
+        if one_line:
+            found = [m.start() + 1 for m in needs_test.finditer(joined)]  # a separator, then the text
+            if strings:
+                found.insert(0, 0)  # the first text has no separator before it: always tested
+                assert starts is not None  # set with the joined texts above
+                check += texts[np.searchsorted(starts, found)].tolist()
+        else:
+            check += texts.tolist()
+        for i in check:
+            out[i] = test(uniques[i])
+        outs.append(out)
+    return outs
 
 
 # Text that may be blank (not starting with a letter or digit), a total label, or a signature line.
@@ -193,14 +214,19 @@ def classify_rows(table: Columns, numbers: np.ndarray, match: HeaderMatch, read:
         codes, uniques = table.column(j, below)
         if not len(codes):
             continue
-        is_blank_here = _per_value(uniques, is_blank, _MAYBE_BLANK)[codes]
+        col = match.columns.get(j)
+        with_total = col is None or col.type in TOTAL_LABEL_TYPES
+        tests = [(is_blank, _MAYBE_BLANK), (is_signature_label, _MAYBE_SIGNATURE)]
+        if with_total:
+            tests.append((_is_total_cell, _MAYBE_TOTAL))
+        found = _per_values(uniques, tests)
+        is_blank_here = found[0][codes]
         blank &= is_blank_here
         if j in match.columns:
             table_blank &= is_blank_here
-        col = match.columns.get(j)
-        if col is None or col.type in TOTAL_LABEL_TYPES:
-            total |= _per_value(uniques, _is_total_cell, _MAYBE_TOTAL)[codes]
-        signed |= _per_value(uniques, is_signature_label, _MAYBE_SIGNATURE)[codes]
+        if with_total:
+            total |= found[2][codes]
+        signed |= found[1][codes]
     # Rows up to the last non-empty one; trailing empty rows are not data.
     filled = np.flatnonzero(~blank)
     last = int(filled[-1]) + 1 if len(filled) else 0

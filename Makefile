@@ -9,11 +9,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 YEAR   ?= 2023
 
-.PHONY: report test all validate sample-data lock clean help
+.PHONY: report test lint all validate sample-data lock clean help
 
 help:
 	@echo "make report   build the $(YEAR) report (HTML, PDF, Word) into build/$(YEAR)/"
-	@echo "make test     run the test suite"
+	@echo "make test     run the linters, then the test suite"
+	@echo "make lint     ruff (lint, format check), mypy on src/, vulture"
 	@echo "make all      build every sample year"
 	@echo "make lock     re-pin requirements.lock and environment.yml from .venv"
 
@@ -41,7 +42,15 @@ all: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/baocao validate --year $(YEAR)
 
-test: $(STAMP)
+# The field's everyday checks, pinned like every other tool (requirements.lock); make test runs them first.
+lint: $(STAMP)
+	@echo "Kiểm tra mã (ruff, mypy, vulture; vài giây) / checking the code (ruff, mypy, vulture; a few seconds)"
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
+	$(BIN)/mypy src
+	$(BIN)/python -m vulture src --min-confidence 80
+
+test: $(STAMP) lint
 	@echo "Chạy bộ kiểm thử (khoảng 8-10 phút; các kiểm thử đầu-cuối dựng năm mẫu một lần cho mỗi bộ dựng) / running the test suite (about 8-10 minutes; the end-to-end tests build the sample year once per renderer)"
 	$(BIN)/python -m pytest
 

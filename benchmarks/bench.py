@@ -85,16 +85,27 @@ def tool_floor(workdir: Path, repeat: int = 3) -> dict[str, float]:
     )
     floor["one Jupyter kernel start, importing pandas"] = min(timed([PY, "-c", kernel], repeat=repeat))
     doc = workdir / "small.md"
-    doc.write_text("# Báo cáo\n\nMột đoạn văn ngắn có dấu tiếng Việt.\n\n| a | b |\n|---|--:|\n| x | 1 |\n", encoding="utf-8")
+    doc.write_text(
+        "# Báo cáo\n\nMột đoạn văn ngắn có dấu tiếng Việt.\n\n| a | b |\n|---|--:|\n| x | 1 |\n", encoding="utf-8"
+    )
     pandoc = pypandoc.get_pandoc_path()
-    floor["pandoc (small document → html)"] = min(timed([pandoc, str(doc), "-s", "-o", str(workdir / "small.html"),
-                                                         "--metadata", "title=t"], repeat=repeat))
-    floor["pandoc (small document → typst)"] = min(timed([pandoc, str(doc), "-s", "-t", "typst", "-o",
-                                                          str(workdir / "small.typ"), "--metadata", "title=t"],
-                                                         repeat=repeat))
+    floor["pandoc (small document → html)"] = min(
+        timed([pandoc, str(doc), "-s", "-o", str(workdir / "small.html"), "--metadata", "title=t"], repeat=repeat)
+    )
+    floor["pandoc (small document → typst)"] = min(
+        timed(
+            [pandoc, str(doc), "-s", "-t", "typst", "-o", str(workdir / "small.typ"), "--metadata", "title=t"],
+            repeat=repeat,
+        )
+    )
     typ = workdir / "tiny.typ"
     typ.write_text('#set text(lang: "vi")\n= Báo cáo\nMột đoạn văn ngắn có dấu tiếng Việt.\n', encoding="utf-8")
-    floor["typst (small document → pdf)"] = min(timed([PY, "-c", f"import typst; typst.compile({str(typ)!r}, output={str(workdir / 'small.pdf')!r})"], repeat=repeat))
+    floor["typst (small document → pdf)"] = min(
+        timed(
+            [PY, "-c", f"import typst; typst.compile({str(typ)!r}, output={str(workdir / 'small.pdf')!r})"],
+            repeat=repeat,
+        )
+    )
     return floor
 
 
@@ -132,9 +143,13 @@ def bench_year(year: int = 2023, repeat: int = 3) -> dict[str, float]:
     print(f"    {'step (build_year() in this process)':44s} {'seconds':>8s}")
     for step, secs in best[1].items():
         print(f"    {step:44s} {secs:8.2f}")
-    print(f"    {'build_year() total (in process)':44s} {best[0]:8.2f}   (runs: {', '.join(f'{r[0]:.2f}' for r in runs)})")
-    print(f"    {'`baocao build --force` (CLI, whole process)':44s} {min(builds):8.2f}   "
-          f"(runs: {', '.join(f'{b:.2f}' for b in builds)})")
+    print(
+        f"    {'build_year() total (in process)':44s} {best[0]:8.2f}   (runs: {', '.join(f'{r[0]:.2f}' for r in runs)})"
+    )
+    print(
+        f"    {'`baocao build --force` (CLI, whole process)':44s} {min(builds):8.2f}   "
+        f"(runs: {', '.join(f'{b:.2f}' for b in builds)})"
+    )
     print(f"    {'  … the first, with an empty cache':44s} {cold:8.2f}")
     print("    tool floor, measured in the same run (interleaved with the builds):")
     for name, secs in floor.items():
@@ -143,8 +158,10 @@ def bench_year(year: int = 2023, repeat: int = 3) -> dict[str, float]:
     ratio = min(builds) / total_floor
     print(f"    ratio CLI / floor: {ratio:.2f}× (target ≤ 2×); with an empty cache {cold / total_floor:.2f}×")
     if base_builds:
-        print(f"    the code before issue 14 ({BASELINE}), same run: {min(base_builds):.2f} s, "
-              f"{min(base_builds) / total_floor:.2f}× the floor")
+        print(
+            f"    the code before issue 14 ({BASELINE}), same run: {min(base_builds):.2f} s, "
+            f"{min(base_builds) / total_floor:.2f}× the floor"
+        )
     return {"year_ratio": ratio, "year_cli": min(builds), "floor": total_floor, "year_cold": cold}
 
 
@@ -178,9 +195,15 @@ def bench_renderers(year: int = 2023, repeat: int = 3) -> None:
 def bench_noop(year: int = 2023, repeat: int = 10, edits_n: int = 5) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_project(Path(tmp) / "p")
-        subprocess.run([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root,
-                       check=True, capture_output=True)
-        times = timed([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root, repeat=repeat)
+        subprocess.run(
+            [PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+        times = timed(
+            [PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root, repeat=repeat
+        )
         baseline = timed([PY, "-c", "pass"], repeat=repeat)
         narrative = root / "data" / "raw" / str(year) / "nhan-dinh.md"
         edits = []
@@ -188,10 +211,14 @@ def bench_noop(year: int = 2023, repeat: int = 10, edits_n: int = 5) -> dict[str
             narrative.write_text(narrative.read_text(encoding="utf-8") + f"\nCâu thêm số {i}.\n", encoding="utf-8")
             edits += timed([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root)
     print(f"(b) No-op rebuild of {year} (up to date), {repeat} runs of the whole CLI process")
-    print(f"    median {statistics.median(times):.3f} s, min {min(times):.3f} s, max {max(times):.3f} s (target ≤ 0,3 s)")
+    print(
+        f"    median {statistics.median(times):.3f} s, min {min(times):.3f} s, max {max(times):.3f} s (target ≤ 0,3 s)"
+    )
     print(f"    of which a bare `python -c pass`: median {statistics.median(baseline):.3f} s")
-    print(f"    after editing only the narrative (compose + render): median {statistics.median(edits):.2f} s "
-          f"(runs: {', '.join(f'{e:.2f}' for e in edits)}; target ≤ 1,0 s)")
+    print(
+        f"    after editing only the narrative (compose + render): median {statistics.median(edits):.2f} s "
+        f"(runs: {', '.join(f'{e:.2f}' for e in edits)}; target ≤ 1,0 s)"
+    )
     return {"noop": statistics.median(times), "narrative": statistics.median(edits)}
 
 
@@ -210,8 +237,18 @@ def synthetic_activity_csv(path: Path, rows: int, year: int = 2023, seed: int = 
             month = rng.randint(1, 12)
             date = f"{day:02d}/{month:02d}/{year}" if i % 3 else f"{day}/{month}/{year % 100}"
             people = rng.randint(10, 2500)
-            w.writerow([i + 1, date, rng.choice(AREAS), rng.choice(FIELDS), f"Hoạt động số {i}",
-                        rng.randint(1, 5), f"{people:,}".replace(",", ".") if i % 2 else people, ""])
+            w.writerow(
+                [
+                    i + 1,
+                    date,
+                    rng.choice(AREAS),
+                    rng.choice(FIELDS),
+                    f"Hoạt động số {i}",
+                    rng.randint(1, 5),
+                    f"{people:,}".replace(",", ".") if i % 2 else people,
+                    "",
+                ]
+            )
 
 
 _CLEAN_CHILD = """
@@ -244,9 +281,12 @@ def bench_clean(sizes: list[int]) -> dict[str, float]:
             # only this file is sent: the others are declared absent, as an office would
             (folder / "thong-tin-bao-cao.yml").write_text(
                 'khu_khong_hoat_dong: ["Khu 2", "Khu 3", "Khu 4"]\n'
-                'tep_khong_gui: ["mttq-phuong.xlsx", "to-chuc-thanh-vien.xlsx", "chi-tieu.xlsx"]\n', encoding="utf-8")
-            out = subprocess.run([PY, "-c", _CLEAN_CHILD, str(root), str(year)], check=True, capture_output=True,
-                                 text=True).stdout.split()
+                'tep_khong_gui: ["mttq-phuong.xlsx", "to-chuc-thanh-vien.xlsx", "chi-tieu.xlsx"]\n',
+                encoding="utf-8",
+            )
+            out = subprocess.run(
+                [PY, "-c", _CLEAN_CHILD, str(root), str(year)], check=True, capture_output=True, text=True
+            ).stdout.split()
             secs, kept, rss_kb = float(out[0]), int(out[1]), int(out[2])
             assert kept == n, (kept, n)
             results.append((n, secs, rss_kb / 1024))
@@ -321,18 +361,33 @@ def bench_batch(n_units: int, years: list[int], jobs_list: tuple[int, ...] = (1,
         units = []
         for i in range(n_units):
             uid = f"phuong-{i + 1:03d}"
-            units.append({"id": uid, "name": f"Ủy ban MTTQ Việt Nam phường số {i + 1}", "body_name": f"PHƯỜNG SỐ {i + 1}"})
+            units.append(
+                {"id": uid, "name": f"Ủy ban MTTQ Việt Nam phường số {i + 1}", "body_name": f"PHƯỜNG SỐ {i + 1}"}
+            )
             for year in years:
                 shutil.copytree(ROOT / "data" / "raw" / str(year), root / "data" / "raw" / uid / str(year))
         config["units"] = units
         (root / "baocao.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         total = n_units * len(years)
-        print(f"(d) Batch of {total} synthetic unit-years ({n_units} units × {years}), `baocao build --all --force`; "
-              f"machine: {machine()}")
+        print(
+            f"(d) Batch of {total} synthetic unit-years ({n_units} units × {years}), `baocao build --all --force`; "
+            f"machine: {machine()}"
+        )
 
         def build(name: str, *extra: str, env: dict | None = None) -> float:
-            cmd = [PY, "-m", "baocao", "--build-dir", str(Path(tmp) / f"b-{name}"), "build", "--all", "--force",
-                   "--renderer", "pandoc", *extra]
+            cmd = [
+                PY,
+                "-m",
+                "baocao",
+                "--build-dir",
+                str(Path(tmp) / f"b-{name}"),
+                "build",
+                "--all",
+                "--force",
+                "--renderer",
+                "pandoc",
+                *extra,
+            ]
             return timed(cmd, cwd=root, env=env)[0]
 
         for jobs in jobs_list:
@@ -342,8 +397,10 @@ def bench_batch(n_units: int, years: list[int], jobs_list: tuple[int, ...] = (1,
             if BASELINE and jobs == max(jobs_list):
                 t = build(f"base-jobs{jobs}", "--jobs", str(jobs), env=baseline_env())
                 out[f"base_jobs{jobs}"] = t
-                print(f"    --jobs {jobs}, the code before issue 14 ({BASELINE}), same run: {t:7.1f} s, "
-                      f"{total / t * 60:6.1f} unit-years/min")
+                print(
+                    f"    --jobs {jobs}, the code before issue 14 ({BASELINE}), same run: {t:7.1f} s, "
+                    f"{total / t * 60:6.1f} unit-years/min"
+                )
         if dask:
             try:
                 from dask.distributed import LocalCluster
@@ -353,15 +410,19 @@ def bench_batch(n_units: int, years: list[int], jobs_list: tuple[int, ...] = (1,
                 with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
                     t = build("dask", "--scheduler", cluster.scheduler_address)
                 out["dask"] = t
-                print(f"    --scheduler (Dask LocalCluster, 2 workers × 1 thread): {t:7.1f} s, "
-                      f"{total / t * 60:6.1f} unit-years/min")
+                print(
+                    f"    --scheduler (Dask LocalCluster, 2 workers × 1 thread): {t:7.1f} s, "
+                    f"{total / t * 60:6.1f} unit-years/min"
+                )
     if "jobs1" in out and "jobs2" in out:
         print(f"    speed-up with 2 jobs: {out['jobs1'] / out['jobs2']:.2f}× on {os.cpu_count()} cores")
     if "jobs2" in out:
         rate = total / out["jobs2"] * 60
         out["rate_jobs2"] = rate
-        print(f"    --jobs 2 vs the figure recorded before issue 14 ({BATCH_BEFORE_UNIT_YEARS_PER_MIN} unit-years/min): "
-              f"{rate / BATCH_BEFORE_UNIT_YEARS_PER_MIN:.2f}× (target ≥ 2×)")
+        print(
+            f"    --jobs 2 vs the figure recorded before issue 14 ({BATCH_BEFORE_UNIT_YEARS_PER_MIN} unit-years/min): "
+            f"{rate / BATCH_BEFORE_UNIT_YEARS_PER_MIN:.2f}× (target ≥ 2×)"
+        )
         if "base_jobs2" in out:
             print(f"    --jobs 2 vs the code before issue 14 in the same run: {out['base_jobs2'] / out['jobs2']:.2f}×")
         if "dask" in out:
@@ -376,8 +437,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--units", type=int, default=50, help="(d) units; unit-years = units × years")
     parser.add_argument("--years", type=int, nargs="+", default=[2021, 2022, 2023, 2024])
-    parser.add_argument("--baseline", metavar="SRC", help="also time the baocao package in SRC (a src/ folder of "
-                        "another commit) in the same run, for (a) and (d)")
+    parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        help="also time the baocao package in SRC (a src/ folder of another commit) in the same run, for (a) and (d)",
+    )
     parser.add_argument("--no-dask", action="store_true", help="(d) skip the Dask LocalCluster run")
     args = parser.parse_args()
     global BASELINE
@@ -403,26 +467,35 @@ def main() -> None:
 
 def summary(f: dict[str, float], started: str, load: tuple[float, float, float]) -> None:
     """Issue 14's targets, each with the figure measured above."""
+
     def row(what: str, value: str, ok: bool | None) -> None:
         mark = "—" if ok is None else ("met" if ok else "NOT met")
         print(f"    {what:52s} {value:>16s}   {mark}")
 
     end = os.getloadavg()
-    print(f"Summary (issue 14), started {started}; machine: {machine()}; "
-          f"load average at the start {load[0]:.2f}, at the end {end[0]:.2f} (2 cores: above ~0.5, shared)")
+    print(
+        f"Summary (issue 14), started {started}; machine: {machine()}; "
+        f"load average at the start {load[0]:.2f}, at the end {end[0]:.2f} (2 cores: above ~0.5, shared)"
+    )
     if "year_ratio" in f:
         row("one year, CLI --force / tool floor (≤ 2.0)", f"{f['year_ratio']:.2f}×", f["year_ratio"] <= 2.0)
     if "noop" in f:
         row("no-op rebuild, median (≤ 0.3 s)", f"{f['noop']:.3f} s", f["noop"] <= 0.3)
         row("narrative-only edit, median (≤ 1.0 s)", f"{f['narrative']:.2f} s", f["narrative"] <= 1.0)
     if "clean_rate" in f:
-        row(f"cleaning at {f['clean_rows']:,.0f} rows (≥ 200,000 rows/s)", f"{f['clean_rate']:,.0f}/s",
-            f["clean_rate"] >= 200_000)
+        row(
+            f"cleaning at {f['clean_rows']:,.0f} rows (≥ 200,000 rows/s)",
+            f"{f['clean_rate']:,.0f}/s",
+            f["clean_rate"] >= 200_000,
+        )
         row("… peak memory (≤ 1 GiB)", f"{f['clean_rss_mib']:.0f} MiB", f["clean_rss_mib"] <= 1024)
     if "rate_jobs2" in f:
         ratio = f["rate_jobs2"] / BATCH_BEFORE_UNIT_YEARS_PER_MIN
-        row(f"batch of {f['unit_years']:.0f}, --jobs 2 vs {BATCH_BEFORE_UNIT_YEARS_PER_MIN} u-y/min (≥ 2×)",
-            f"{ratio:.2f}×", ratio >= 2)
+        row(
+            f"batch of {f['unit_years']:.0f}, --jobs 2 vs {BATCH_BEFORE_UNIT_YEARS_PER_MIN} u-y/min (≥ 2×)",
+            f"{ratio:.2f}×",
+            ratio >= 2,
+        )
         if "dask" in f:
             diff = f["dask"] / f["jobs2"] - 1
             row("batch through Dask vs --jobs 2 (within 10%)", f"{diff:+.1%}", abs(diff) <= 0.10)

@@ -23,7 +23,9 @@ HEADER = """\
 def frozen() -> list[str]:
     out = subprocess.run(
         [sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     pins = [line.strip() for line in out.splitlines() if "==" in line and not line.startswith("-e")]
     return sorted(pins, key=str.lower)

@@ -67,11 +67,21 @@ def pt(size: float) -> str:
 
 FONTS = f'<w:rFonts w:ascii="{FONT}" w:hAnsi="{FONT}" w:eastAsia="{FONT}" w:cs="{FONT}"/>'
 BLACK = '<w:color w:val="000000"/>'
-HIDDEN = '<w:vanish/><w:specVanish/>' + pt(1)
+HIDDEN = "<w:vanish/><w:specVanish/>" + pt(1)
 
 
-def style(style_id: str, name: str, *, kind: str = "paragraph", based: str | None = "Normal",
-          ppr: str = "", rpr: str = "", extra: str = "", custom: bool = True, next_: str | None = None) -> str:
+def style(
+    style_id: str,
+    name: str,
+    *,
+    kind: str = "paragraph",
+    based: str | None = "Normal",
+    ppr: str = "",
+    rpr: str = "",
+    extra: str = "",
+    custom: bool = True,
+    next_: str | None = None,
+) -> str:
     attrs = f'w:type="{kind}"' + (' w:customStyle="1"' if custom else "") + f' w:styleId="{style_id}"'
     parts = [f'<w:name w:val="{name}"/>']
     if based:
@@ -88,17 +98,21 @@ def style(style_id: str, name: str, *, kind: str = "paragraph", based: str | Non
 
 
 def centred(before: float = 0, after: float = 0, *, keep: bool = False) -> str:
-    return (("<w:keepNext/>" if keep else "")
-            + f'<w:spacing w:before="{round(before * 20)}" w:after="{round(after * 20)}" w:line="240" w:lineRule="auto"/>'
-            + '<w:ind w:firstLine="0"/><w:jc w:val="center"/>')
+    return (
+        ("<w:keepNext/>" if keep else "")
+        + f'<w:spacing w:before="{round(before * 20)}" w:after="{round(after * 20)}" w:line="240" w:lineRule="auto"/>'
+        + '<w:ind w:firstLine="0"/><w:jc w:val="center"/>'
+    )
 
 
 def rule(width_mm: float, column_mm: float, before: float = 1, after: float = 2) -> str:
     """A short centred rule: an empty paragraph's bottom border, indented to ``width_mm``."""
     side = mm((column_mm - width_mm) / 2)
-    return (f'<w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" w:color="000000"/></w:pBdr>'
-            f'<w:spacing w:before="{before * 20}" w:after="{after * 20}" w:line="120" w:lineRule="exact"/>'
-            f'<w:ind w:left="{side}" w:right="{side}" w:firstLine="0"/>')
+    return (
+        f'<w:pBdr><w:bottom w:val="single" w:sz="6" w:space="1" w:color="000000"/></w:pBdr>'
+        f'<w:spacing w:before="{before * 20}" w:after="{after * 20}" w:line="120" w:lineRule="exact"/>'
+        f'<w:ind w:left="{side}" w:right="{side}" w:firstLine="0"/>'
+    )
 
 
 TEXT_MM = 210 - 30 - 15
@@ -106,41 +120,76 @@ ISSUER_MM = TEXT_MM * 0.43
 
 # Styles pandoc writes, replaced; the document's own styles, added.
 REPLACED = {
-    "Normal": style("Normal", "Normal", based=None, custom=False,
-                    extra='', ppr='<w:spacing w:before="0" w:after="0" w:line="276" w:lineRule="auto"/>',
-                    rpr=FONTS + BLACK),
-    "BodyText": style("BodyText", "Body Text", custom=False,
-                      ppr='<w:spacing w:before="0" w:after="120" w:line="276" w:lineRule="auto"/>'
-                      '<w:ind w:firstLine="567"/><w:jc w:val="both"/>'),
+    "Normal": style(
+        "Normal",
+        "Normal",
+        based=None,
+        custom=False,
+        extra="",
+        ppr='<w:spacing w:before="0" w:after="0" w:line="276" w:lineRule="auto"/>',
+        rpr=FONTS + BLACK,
+    ),
+    "BodyText": style(
+        "BodyText",
+        "Body Text",
+        custom=False,
+        ppr='<w:spacing w:before="0" w:after="120" w:line="276" w:lineRule="auto"/>'
+        '<w:ind w:firstLine="567"/><w:jc w:val="both"/>',
+    ),
     "FirstParagraph": style("FirstParagraph", "First Paragraph", based="BodyText", next_="BodyText"),
     # Table cells and tight lists.
-    "Compact": style("Compact", "Compact", based="BodyText",
-                     ppr='<w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/>'
-                     '<w:ind w:firstLine="0"/><w:jc w:val="left"/>'),
+    "Compact": style(
+        "Compact",
+        "Compact",
+        based="BodyText",
+        ppr='<w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/>'
+        '<w:ind w:firstLine="0"/><w:jc w:val="left"/>',
+    ),
     # pandoc's title block (title, subtitle, author, date) comes before the body, where NĐ 30
     # puts the header blocks: it is kept, for Word's document properties and navigation, but
     # hidden; the filter writes the visible heading ("BÁO CÁO" and the summary) in its place.
     "Title": style("Title", "Title", custom=False, next_="BodyText", ppr=centred(0, 0), rpr=HIDDEN),
-    "Subtitle": style("Subtitle", "Subtitle", custom=False, based="Title", next_="BodyText",
-                      ppr=centred(0, 0), rpr=HIDDEN),
+    "Subtitle": style(
+        "Subtitle", "Subtitle", custom=False, based="Title", next_="BodyText", ppr=centred(0, 0), rpr=HIDDEN
+    ),
     "Author": style("Author", "Author", based="Title", next_="BodyText", ppr=centred(0, 0), rpr=HIDDEN),
     "Date": style("Date", "Date", custom=False, based="Title", next_="BodyText", ppr=centred(0, 0), rpr=HIDDEN),
-    "Heading1": style("Heading1", "heading 1", custom=False, next_="BodyText",
-                      ppr='<w:keepNext/><w:keepLines/><w:spacing w:before="360" w:after="60"/>'
-                      '<w:ind w:firstLine="0"/><w:jc w:val="center"/><w:outlineLvl w:val="0"/>',
-                      rpr="<w:b/><w:bCs/>" + BLACK + pt(14)),
-    "Heading2": style("Heading2", "heading 2", custom=False, next_="BodyText",
-                      ppr='<w:keepNext/><w:keepLines/><w:spacing w:before="240" w:after="120"/>'
-                      '<w:ind w:firstLine="0"/><w:jc w:val="left"/><w:outlineLvl w:val="1"/>',
-                      rpr="<w:b/><w:bCs/>" + BLACK + pt(13)),
-    "Heading3": style("Heading3", "heading 3", custom=False, next_="BodyText",
-                      ppr='<w:keepNext/><w:keepLines/><w:spacing w:before="180" w:after="120"/>'
-                      '<w:ind w:firstLine="0"/><w:jc w:val="left"/><w:outlineLvl w:val="2"/>',
-                      rpr="<w:b/><w:bCs/>" + BLACK + pt(13)),
-    "Heading4": style("Heading4", "heading 4", custom=False, next_="BodyText",
-                      ppr='<w:keepNext/><w:keepLines/><w:spacing w:before="120" w:after="120"/>'
-                      '<w:ind w:firstLine="0"/><w:jc w:val="left"/><w:outlineLvl w:val="3"/>',
-                      rpr="<w:b/><w:bCs/><w:i/><w:iCs/>" + BLACK + pt(13)),
+    "Heading1": style(
+        "Heading1",
+        "heading 1",
+        custom=False,
+        next_="BodyText",
+        ppr='<w:keepNext/><w:keepLines/><w:spacing w:before="360" w:after="60"/>'
+        '<w:ind w:firstLine="0"/><w:jc w:val="center"/><w:outlineLvl w:val="0"/>',
+        rpr="<w:b/><w:bCs/>" + BLACK + pt(14),
+    ),
+    "Heading2": style(
+        "Heading2",
+        "heading 2",
+        custom=False,
+        next_="BodyText",
+        ppr='<w:keepNext/><w:keepLines/><w:spacing w:before="240" w:after="120"/>'
+        '<w:ind w:firstLine="0"/><w:jc w:val="left"/><w:outlineLvl w:val="1"/>',
+        rpr="<w:b/><w:bCs/>" + BLACK + pt(13),
+    ),
+    "Heading3": style(
+        "Heading3",
+        "heading 3",
+        custom=False,
+        next_="BodyText",
+        ppr='<w:keepNext/><w:keepLines/><w:spacing w:before="180" w:after="120"/>'
+        '<w:ind w:firstLine="0"/><w:jc w:val="left"/><w:outlineLvl w:val="2"/>',
+        rpr="<w:b/><w:bCs/>" + BLACK + pt(13),
+    ),
+    "Heading4": style(
+        "Heading4",
+        "heading 4",
+        custom=False,
+        next_="BodyText",
+        ppr='<w:keepNext/><w:keepLines/><w:spacing w:before="120" w:after="120"/>'
+        '<w:ind w:firstLine="0"/><w:jc w:val="left"/><w:outlineLvl w:val="3"/>',
+        rpr="<w:b/><w:bCs/><w:i/><w:iCs/>" + BLACK + pt(13),
+    ),
     "Caption": style("Caption", "caption", custom=False, ppr=centred(6, 6), rpr="<w:i/>" + pt(12)),
     "TableCaption": style("TableCaption", "Table Caption", based="Caption", ppr=centred(12, 4, keep=True)),
     "ImageCaption": style("ImageCaption", "Image Caption", based="Caption", ppr=centred(2, 12)),
@@ -152,8 +201,10 @@ REPLACED = {
         '<w:pPr><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/><w:ind w:firstLine="0"/></w:pPr>'
         f"<w:rPr>{pt(11.5)}</w:rPr>"
         '<w:tblPr><w:jc w:val="center"/><w:tblInd w:w="0" w:type="dxa"/><w:tblBorders>'
-        + "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
-                  for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+        + "".join(
+            f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+            for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+        )
         + '</w:tblBorders><w:tblCellMar><w:top w:w="40" w:type="dxa"/><w:left w:w="80" w:type="dxa"/>'
         '<w:bottom w:w="40" w:type="dxa"/><w:right w:w="80" w:type="dxa"/></w:tblCellMar></w:tblPr>'
         '<w:tblStylePr w:type="firstRow"><w:pPr><w:jc w:val="center"/></w:pPr><w:rPr><w:b/><w:bCs/></w:rPr>'
@@ -180,8 +231,12 @@ ADDED = [
     style("PartTitle", "Part Title", ppr=centred(0, 12, keep=True), rpr="<w:b/><w:bCs/><w:caps/>" + pt(14)),
     style("PartNote", "Part Note", ppr=centred(0, 12, keep=True), rpr="<w:i/><w:iCs/>"),
     # Signature block (right) and Nơi nhận (left).
-    style("RecipientsTitle", "Recipients Title", ppr='<w:spacing w:before="0" w:after="0"/><w:ind w:firstLine="0"/>',
-          rpr="<w:b/><w:bCs/><w:i/><w:iCs/>" + pt(12)),
+    style(
+        "RecipientsTitle",
+        "Recipients Title",
+        ppr='<w:spacing w:before="0" w:after="0"/><w:ind w:firstLine="0"/>',
+        rpr="<w:b/><w:bCs/><w:i/><w:iCs/>" + pt(12),
+    ),
     style("Recipient", "Recipient", ppr='<w:spacing w:before="0" w:after="0"/><w:ind w:firstLine="0"/>', rpr=pt(11)),
     style("SignerTitle", "Signer Title", ppr=centred(0, 0, keep=True), rpr="<w:b/><w:bCs/><w:caps/>"),
     # Room for the signature and seal: about three blank lines above the name.
@@ -189,7 +244,9 @@ ADDED = [
 ]
 
 DOC_DEFAULTS = (
-    "<w:docDefaults><w:rPrDefault><w:rPr>" + FONTS + pt(13)
+    "<w:docDefaults><w:rPrDefault><w:rPr>"
+    + FONTS
+    + pt(13)
     + '<w:lang w:val="vi-VN" w:eastAsia="en-US" w:bidi="ar-SA"/></w:rPr></w:rPrDefault>'
     '<w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="276" w:lineRule="auto"/></w:pPr></w:pPrDefault>'
     "</w:docDefaults>"
@@ -223,8 +280,9 @@ TNR_PANOSE = "02020603050405020304"
 def pandoc_default() -> bytes:
     import pypandoc
 
-    return subprocess.run([pypandoc.get_pandoc_path(), "--print-default-data-file", "reference.docx"],
-                          check=True, capture_output=True).stdout
+    return subprocess.run(
+        [pypandoc.get_pandoc_path(), "--print-default-data-file", "reference.docx"], check=True, capture_output=True
+    ).stdout
 
 
 def replace_style(styles: str, style_id: str, new: str) -> str:
@@ -252,8 +310,9 @@ def build(default: bytes) -> bytes:
     parts["word/styles.xml"] = styles.encode("utf-8")
 
     theme = parts["word/theme/theme1.xml"].decode("utf-8")
-    theme = re.sub(r'<a:latin typeface="[^"]*" panose="[0-9A-F]*"/>',
-                   f'<a:latin typeface="{FONT}" panose="{TNR_PANOSE}"/>', theme)
+    theme = re.sub(
+        r'<a:latin typeface="[^"]*" panose="[0-9A-F]*"/>', f'<a:latin typeface="{FONT}" panose="{TNR_PANOSE}"/>', theme
+    )
     parts["word/theme/theme1.xml"] = theme.encode("utf-8")
 
     document = parts["word/document.xml"].decode("utf-8")
@@ -263,14 +322,19 @@ def build(default: bytes) -> bytes:
     parts["word/header1.xml"] = HEADER.encode("utf-8")
     parts["word/header2.xml"] = HEADER_FIRST.encode("utf-8")
     rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
-    rels = rels.replace("</Relationships>",
-                        f'<Relationship Type="{HEADER_REL}" Id="rIdBaocaoHeader" Target="header1.xml" />'
-                        f'<Relationship Type="{HEADER_REL}" Id="rIdBaocaoHeaderFirst" Target="header2.xml" />'
-                        "</Relationships>")
+    rels = rels.replace(
+        "</Relationships>",
+        f'<Relationship Type="{HEADER_REL}" Id="rIdBaocaoHeader" Target="header1.xml" />'
+        f'<Relationship Type="{HEADER_REL}" Id="rIdBaocaoHeaderFirst" Target="header2.xml" />'
+        "</Relationships>",
+    )
     parts["word/_rels/document.xml.rels"] = rels.encode("utf-8")
     types = parts["[Content_Types].xml"].decode("utf-8")
-    types = types.replace("</Types>", f'<Override PartName="/word/header1.xml" ContentType="{HEADER_TYPE}" />'
-                                      f'<Override PartName="/word/header2.xml" ContentType="{HEADER_TYPE}" /></Types>')
+    types = types.replace(
+        "</Types>",
+        f'<Override PartName="/word/header1.xml" ContentType="{HEADER_TYPE}" />'
+        f'<Override PartName="/word/header2.xml" ContentType="{HEADER_TYPE}" /></Types>',
+    )
     parts["[Content_Types].xml"] = types.encode("utf-8")
 
     core = parts["docProps/core.xml"].decode("utf-8")

@@ -63,16 +63,28 @@ ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 # The rows that are wrong on purpose: the cleaner must reject exactly these (1-based Excel rows).
 EXPECTED_REJECTS = [
-    {"year": 2022, "file": "mttq-phuong.xlsx", "sheet": "Quỹ Vì người nghèo", "row": 94,
-     "column": "Số tiền (đồng)", "value": "-500.000"},
-    {"year": 2023, "file": "ban-ctmt-khu-3.xlsx", "sheet": "Hoạt động", "row": 4,
-     "column": "Ngày", "value": "28/12/2022"},
-    {"year": 2023, "file": "mttq-phuong.xlsx", "sheet": "Tặng quà", "row": 19,
-     "column": "Khu", "value": "Khu 7"},
+    {
+        "year": 2022,
+        "file": "mttq-phuong.xlsx",
+        "sheet": "Quỹ Vì người nghèo",
+        "row": 94,
+        "column": "Số tiền (đồng)",
+        "value": "-500.000",
+    },
+    {
+        "year": 2023,
+        "file": "ban-ctmt-khu-3.xlsx",
+        "sheet": "Hoạt động",
+        "row": 4,
+        "column": "Ngày",
+        "value": "28/12/2022",
+    },
+    {"year": 2023, "file": "mttq-phuong.xlsx", "sheet": "Tặng quà", "row": 19, "column": "Khu", "value": "Khu 7"},
 ]
 
 
 # =============================================================================== reference files
+
 
 def fold(text: str) -> str:
     """Lower case, no diacritics, no spaces or punctuation (how headers and categories match)."""
@@ -106,7 +118,7 @@ class Reference:
 
     def resolve(self, catalogue: str, text: str) -> str | None:
         key = fold(text)
-        if catalogue == "indicators":   # the chỉ tiêu codes of indicators.yml
+        if catalogue == "indicators":  # the chỉ tiêu codes of indicators.yml
             return next((code for code in self.indicators if fold(code) == key), None)
         for e in self.catalogues[catalogue]:
             if key in {fold(e["name"]), *map(fold, e.get("aliases") or [])}:
@@ -167,6 +179,7 @@ def cat(catalogue: str, id_: str, rng: random.Random | None = None, p_alias: flo
 
 # =============================================================================== small helpers
 
+
 def rng_for(*parts: object) -> random.Random:
     """One random stream per (year, file, table): changing one table leaves the others alone."""
     return random.Random("/".join(str(p) for p in parts))
@@ -210,22 +223,83 @@ def sundays(year: int, month: int) -> list[dt.date]:
 
 def khu_label(k: int, form: str) -> str:
     """The ways offices write a khu: "Khu 1", "khu 1", "K1", "Khu I", "KDC số 1"."""
-    return {"Khu": f"Khu {k}", "khu": f"khu {k}", "K": f"K{k}", "roman": f"Khu {ROMAN[k]}",
-            "KDC": f"KDC số {k}"}[form]
+    return {"Khu": f"Khu {k}", "khu": f"khu {k}", "K": f"K{k}", "roman": f"Khu {ROMAN[k]}", "KDC": f"KDC số {k}"}[form]
 
 
 def mixed_khu(rng: random.Random, k: int) -> str:
     return khu_label(k, rng.choices(["Khu", "khu", "K", "roman", "KDC"], [8, 2, 1, 1, 1])[0])
 
 
-SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Ngô", "Đặng", "Lương", "Hà",
-            "Phùng", "Đinh", "Lâm", "Tô", "Vi", "Hứa", "Trịnh", "Đào"]
-MALE = (["Văn", "Đức", "Minh", "Quang", "Xuân", "Hữu", "Công", "Thanh", "Ngọc"],
-        ["Hùng", "Dũng", "Tuấn", "Thắng", "Hải", "Long", "Sơn", "Bình", "Cường", "Tâm", "Khánh", "Phúc",
-         "Toàn", "Lợi", "Thịnh", "Quý", "Hòa", "Chiến", "Nam", "Trung"])
-FEMALE = (["Thị", "Thị Thu", "Thị Minh", "Thị Thanh", "Thị Kim"],
-          ["Lan", "Hoa", "Mai", "Hương", "Thủy", "Nga", "Hạnh", "Liên", "Tuyết", "Dung", "Yến", "Thoa",
-           "Nhung", "Hiền", "Loan", "Phượng", "Vân", "Huệ"])
+SURNAMES = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Vũ",
+    "Đỗ",
+    "Bùi",
+    "Ngô",
+    "Đặng",
+    "Lương",
+    "Hà",
+    "Phùng",
+    "Đinh",
+    "Lâm",
+    "Tô",
+    "Vi",
+    "Hứa",
+    "Trịnh",
+    "Đào",
+]
+MALE = (
+    ["Văn", "Đức", "Minh", "Quang", "Xuân", "Hữu", "Công", "Thanh", "Ngọc"],
+    [
+        "Hùng",
+        "Dũng",
+        "Tuấn",
+        "Thắng",
+        "Hải",
+        "Long",
+        "Sơn",
+        "Bình",
+        "Cường",
+        "Tâm",
+        "Khánh",
+        "Phúc",
+        "Toàn",
+        "Lợi",
+        "Thịnh",
+        "Quý",
+        "Hòa",
+        "Chiến",
+        "Nam",
+        "Trung",
+    ],
+)
+FEMALE = (
+    ["Thị", "Thị Thu", "Thị Minh", "Thị Thanh", "Thị Kim"],
+    [
+        "Lan",
+        "Hoa",
+        "Mai",
+        "Hương",
+        "Thủy",
+        "Nga",
+        "Hạnh",
+        "Liên",
+        "Tuyết",
+        "Dung",
+        "Yến",
+        "Thoa",
+        "Nhung",
+        "Hiền",
+        "Loan",
+        "Phượng",
+        "Vân",
+        "Huệ",
+    ],
+)
 
 
 def person(rng: random.Random) -> tuple[str, str]:
@@ -237,6 +311,7 @@ def person(rng: random.Random) -> tuple[str, str]:
 
 # =============================================================================== tables and styles
 
+
 @dataclass
 class Table:
     """One sheet's table as built: rows are dicts keyed by the inputs.yml column ``name``.
@@ -246,17 +321,17 @@ class Table:
     "_" are notes for the script (``_reject`` marks a row that is wrong on purpose).
     """
 
-    table: str                                   # key of inputs.yml `tables`
-    sheet: str                                   # sheet name as written
-    title: str                                   # title line above the header
-    columns: list[str]                           # column names, in the order written
+    table: str  # key of inputs.yml `tables`
+    sheet: str  # sheet name as written
+    title: str  # title line above the header
+    columns: list[str]  # column names, in the order written
     rows: list[dict]
     headers: dict[str, str] = field(default_factory=dict)  # name -> alias written instead of the header
-    total: bool = False                          # a "Tổng cộng" row under the body
-    total_note: str | None = None                # text for the total row's "Ghi chú"
-    stt: bool = True                             # a "STT" first column
-    blank_col_after: str | None = None           # an empty column after this one
-    trailing_blank_rows: int = 0                 # formatted empty rows under the table
+    total: bool = False  # a "Tổng cộng" row under the body
+    total_note: str | None = None  # text for the total row's "Ghi chú"
+    stt: bool = True  # a "STT" first column
+    blank_col_after: str | None = None  # an empty column after this one
+    trailing_blank_rows: int = 0  # formatted empty rows under the table
 
     def header(self, name: str) -> str:
         return self.headers.get(name) or ref().column(self.table, name)["header"]
@@ -266,9 +341,9 @@ class Table:
 class FileStyle:
     """How one office types its workbook."""
 
-    header_row: int            # 3, 4 or 5: title rows (and a blank row) above the header
-    text_numbers: bool         # numbers typed as text "1.500.000"
-    text_dates: bool           # dates typed as text "05/03/2023"
+    header_row: int  # 3, 4 or 5: title rows (and a blank row) above the header
+    text_numbers: bool  # numbers typed as text "1.500.000"
+    text_dates: bool  # dates typed as text "05/03/2023"
     dong_suffix: bool = False  # now and then a money cell ends in " đ" (text numbers only)
     merge_titles: bool = True  # title rows merged across the table's width
 
@@ -327,25 +402,39 @@ ALIASED_HEADERS = {
 
 # Files whose "Hoạt động" / "Quỹ Vì người nghèo" sheet ends with a "Tổng cộng" row.
 TOTAL_ROWS = {
-    (2021, "ban-ctmt-khu-1"), (2021, "mttq-phuong"), (2021, "to-chuc-thanh-vien"),
-    (2022, "ban-ctmt-khu-2"), (2022, "ban-ctmt-khu-4"),
-    (2023, "ban-ctmt-khu-1"), (2023, "mttq-phuong"), (2023, "to-chuc-thanh-vien"),
-    (2024, "ban-ctmt-khu-2"), (2024, "ban-ctmt-khu-3"), (2024, "mttq-phuong"),
+    (2021, "ban-ctmt-khu-1"),
+    (2021, "mttq-phuong"),
+    (2021, "to-chuc-thanh-vien"),
+    (2022, "ban-ctmt-khu-2"),
+    (2022, "ban-ctmt-khu-4"),
+    (2023, "ban-ctmt-khu-1"),
+    (2023, "mttq-phuong"),
+    (2023, "to-chuc-thanh-vien"),
+    (2024, "ban-ctmt-khu-2"),
+    (2024, "ban-ctmt-khu-3"),
+    (2024, "mttq-phuong"),
 }
 
 
 def aliased(year: int, file: str, sheet: str) -> dict[str, str]:
-    return {col: alias for (y, f, s, col), alias in ALIASED_HEADERS.items()
-            if (y, f, s) == (year, file, sheet)}
+    return {col: alias for (y, f, s, col), alias in ALIASED_HEADERS.items() if (y, f, s) == (year, file, sheet)}
 
 
 # =============================================================================== the ward's figures
 
 # Households and people per khu (Khu 1..4) at the end of each year: ~1 % growth a year.
-HOUSEHOLDS = {2021: (812, 634, 748, 566), 2022: (821, 640, 756, 571),
-              2023: (829, 647, 763, 577), 2024: (839, 653, 771, 582)}
-POPULATION = {2021: (3146, 2452, 2897, 2181), 2022: (3171, 2470, 2921, 2196),
-              2023: (3199, 2493, 2946, 2214), 2024: (3230, 2514, 2973, 2233)}
+HOUSEHOLDS = {
+    2021: (812, 634, 748, 566),
+    2022: (821, 640, 756, 571),
+    2023: (829, 647, 763, 577),
+    2024: (839, 653, 771, 582),
+}
+POPULATION = {
+    2021: (3146, 2452, 2897, 2181),
+    2022: (3171, 2470, 2921, 2196),
+    2023: (3199, 2493, 2946, 2214),
+    2024: (3230, 2514, 2973, 2233),
+}
 # Poor and near-poor households at the end of each year; the start of a year is the previous end.
 POOR_START_2021 = (12, 11, 13, 9)
 POOR_END = {2021: (10, 9, 11, 8), 2022: (8, 8, 9, 6), 2023: (6, 6, 7, 5), 2024: (4, 4, 5, 4)}
@@ -358,21 +447,48 @@ KDC_VAN_HOA = {2021: (1, 1, 0, 1), 2022: (1, 1, 1, 1), 2023: (1, 1, 1, 1), 2024:
 
 FUND_OPENING_2021 = 268_650_000  # Quỹ "Vì người nghèo" balance on 01/01/2021 (đồng): most of the
 #                                  money raised in the peak month of 2020, spent during 2021
-FUND_SCALE = {2021: 0.82, 2022: 0.92, 2023: 1.0, 2024: 1.0}   # Covid year low, then recovery
+FUND_SCALE = {2021: 0.82, 2022: 0.92, 2023: 1.0, 2024: 1.0}  # Covid year low, then recovery
 
-TET = {2021: dt.date(2021, 2, 12), 2022: dt.date(2022, 2, 1), 2023: dt.date(2023, 1, 22),
-       2024: dt.date(2024, 2, 10)}
-TRUNG_THU = {2021: dt.date(2021, 9, 21), 2022: dt.date(2022, 9, 10), 2023: dt.date(2023, 9, 29),
-             2024: dt.date(2024, 9, 17)}
+TET = {2021: dt.date(2021, 2, 12), 2022: dt.date(2022, 2, 1), 2023: dt.date(2023, 1, 22), 2024: dt.date(2024, 2, 10)}
+TRUNG_THU = {
+    2021: dt.date(2021, 9, 21),
+    2022: dt.date(2022, 9, 10),
+    2023: dt.date(2023, 9, 29),
+    2024: dt.date(2024, 9, 17),
+}
 HOUSES_PER_YEAR = {2021: 2, 2022: 3, 2023: 4, 2024: 6}
 
 # Member organisations' members at the end of 2020 (continued year by year).
-MEMBERS_2020 = {"hlhpn": 1596, "doan-tn": 322, "hcck": 204, "hnd": 468, "hnct": 1121, "hctd": 408,
-                "hkh": 1851, "cd": 94}
-NEW_MEMBERS = {"hlhpn": (30, 60), "doan-tn": (22, 45), "hcck": (4, 11), "hnd": (8, 20),
-               "hnct": (38, 70), "hctd": (14, 32), "hkh": (40, 85), "cd": (3, 9)}
-LEAVING_RATE = {"hlhpn": 0.012, "doan-tn": 0.07, "hcck": 0.02, "hnd": 0.018, "hnct": 0.03,
-                "hctd": 0.02, "hkh": 0.015, "cd": 0.03}
+MEMBERS_2020 = {
+    "hlhpn": 1596,
+    "doan-tn": 322,
+    "hcck": 204,
+    "hnd": 468,
+    "hnct": 1121,
+    "hctd": 408,
+    "hkh": 1851,
+    "cd": 94,
+}
+NEW_MEMBERS = {
+    "hlhpn": (30, 60),
+    "doan-tn": (22, 45),
+    "hcck": (4, 11),
+    "hnd": (8, 20),
+    "hnct": (38, 70),
+    "hctd": (14, 32),
+    "hkh": (40, 85),
+    "cd": (3, 9),
+}
+LEAVING_RATE = {
+    "hlhpn": 0.012,
+    "doan-tn": 0.07,
+    "hcck": 0.02,
+    "hnd": 0.018,
+    "hnct": 0.03,
+    "hctd": 0.02,
+    "hkh": 0.015,
+    "cd": 0.03,
+}
 MEMBER_ORGS = list(MEMBERS_2020)
 
 
@@ -389,62 +505,366 @@ def near_poor_start(year: int) -> tuple[int, ...]:
 # A pool entry: (field id, campaign id or None, description, sessions (lo, hi),
 #                participants per row (lo, hi), months or None for any, orgs that may be named)
 KHU_POOL_COMMON = [
-    ("tuyen_truyen", None, "Tuyên truyền phòng, chống cháy nổ trong khu dân cư", (1, 2), (25, 70), None, [None, "MTTQ"]),
-    ("tuyen_truyen", None, "Tuyên truyền bảo đảm trật tự an toàn giao thông", (1, 2), (25, 80), None, [None, "Đoàn Thanh niên"]),
-    ("tuyen_truyen", None, "Tuyên truyền phòng, chống buôn lậu, gian lận thương mại qua biên giới", (1, 2), (30, 90), None, [None, "Hội CCB"]),
-    ("tuyen_truyen", None, "Tuyên truyền vận động nhân dân tham gia bảo hiểm y tế hộ gia đình", (1, 2), (20, 60), None, [None, "Hội Phụ nữ"]),
-    ("tuyen_truyen", "tddk_ntm_dtvm", "Tuyên truyền thực hiện nếp sống văn minh trong việc cưới, việc tang", (1, 2), (30, 90), None, [None, "Mặt trận"]),
-    ("tuyen_truyen", "uu_tien_hang_viet", "Tuyên truyền cuộc vận động ưu tiên dùng hàng Việt Nam tại các buổi họp tổ", (1, 2), (20, 60), None, [None, "Hội Phụ nữ"]),
-    ("tuyen_truyen", None, "Tuyên truyền phòng, chống ma túy, tệ nạn xã hội", (1, 2), (25, 70), None, [None, "Đoàn Thanh niên"]),
-    ("tuyen_truyen", None, "Tuyên truyền về chủ quyền biên giới, biển đảo qua loa truyền thanh khu", (1, 3), (40, 120), None, [None]),
-    ("tuyen_truyen", "vi_nguoi_ngheo", "Vận động các hộ gia đình ủng hộ Quỹ \"Vì người nghèo\"", (1, 2), (30, 90), (9, 10, 11), [None, "MTTQ"]),
-    ("tuyen_truyen", "tddk_ntm_dtvm", "Vận động nhân dân chỉnh trang nhà cửa, ngõ xóm xanh, sạch, đẹp", (1, 2), (25, 80), None, [None]),
-    ("tuyen_truyen", None, "Tuyên truyền phòng, chống lừa đảo qua mạng xã hội", (1, 2), (25, 70), None, [None, "Hội NCT"]),
+    (
+        "tuyen_truyen",
+        None,
+        "Tuyên truyền phòng, chống cháy nổ trong khu dân cư",
+        (1, 2),
+        (25, 70),
+        None,
+        [None, "MTTQ"],
+    ),
+    (
+        "tuyen_truyen",
+        None,
+        "Tuyên truyền bảo đảm trật tự an toàn giao thông",
+        (1, 2),
+        (25, 80),
+        None,
+        [None, "Đoàn Thanh niên"],
+    ),
+    (
+        "tuyen_truyen",
+        None,
+        "Tuyên truyền phòng, chống buôn lậu, gian lận thương mại qua biên giới",
+        (1, 2),
+        (30, 90),
+        None,
+        [None, "Hội CCB"],
+    ),
+    (
+        "tuyen_truyen",
+        None,
+        "Tuyên truyền vận động nhân dân tham gia bảo hiểm y tế hộ gia đình",
+        (1, 2),
+        (20, 60),
+        None,
+        [None, "Hội Phụ nữ"],
+    ),
+    (
+        "tuyen_truyen",
+        "tddk_ntm_dtvm",
+        "Tuyên truyền thực hiện nếp sống văn minh trong việc cưới, việc tang",
+        (1, 2),
+        (30, 90),
+        None,
+        [None, "Mặt trận"],
+    ),
+    (
+        "tuyen_truyen",
+        "uu_tien_hang_viet",
+        "Tuyên truyền cuộc vận động ưu tiên dùng hàng Việt Nam tại các buổi họp tổ",
+        (1, 2),
+        (20, 60),
+        None,
+        [None, "Hội Phụ nữ"],
+    ),
+    (
+        "tuyen_truyen",
+        None,
+        "Tuyên truyền phòng, chống ma túy, tệ nạn xã hội",
+        (1, 2),
+        (25, 70),
+        None,
+        [None, "Đoàn Thanh niên"],
+    ),
+    (
+        "tuyen_truyen",
+        None,
+        "Tuyên truyền về chủ quyền biên giới, biển đảo qua loa truyền thanh khu",
+        (1, 3),
+        (40, 120),
+        None,
+        [None],
+    ),
+    (
+        "tuyen_truyen",
+        "vi_nguoi_ngheo",
+        'Vận động các hộ gia đình ủng hộ Quỹ "Vì người nghèo"',
+        (1, 2),
+        (30, 90),
+        (9, 10, 11),
+        [None, "MTTQ"],
+    ),
+    (
+        "tuyen_truyen",
+        "tddk_ntm_dtvm",
+        "Vận động nhân dân chỉnh trang nhà cửa, ngõ xóm xanh, sạch, đẹp",
+        (1, 2),
+        (25, 80),
+        None,
+        [None],
+    ),
+    (
+        "tuyen_truyen",
+        None,
+        "Tuyên truyền phòng, chống lừa đảo qua mạng xã hội",
+        (1, 2),
+        (25, 70),
+        None,
+        [None, "Hội NCT"],
+    ),
     ("hoi_nghi_nhan_dan", None, "Họp dân thông báo tình hình, nhiệm vụ của khu", (1, 1), (60, 140), None, [None]),
-    ("hoi_nghi_nhan_dan", None, "Họp dân lấy ý kiến về việc chỉnh trang, mở rộng ngõ xóm", (1, 1), (50, 120), None, [None]),
-    ("an_sinh", None, "Thăm hỏi hộ gia đình có người ốm đau, hoàn cảnh khó khăn", (1, 2), (8, 20), None, [None, "Hội CTĐ", "MTTQ"]),
+    (
+        "hoi_nghi_nhan_dan",
+        None,
+        "Họp dân lấy ý kiến về việc chỉnh trang, mở rộng ngõ xóm",
+        (1, 1),
+        (50, 120),
+        None,
+        [None],
+    ),
+    (
+        "an_sinh",
+        None,
+        "Thăm hỏi hộ gia đình có người ốm đau, hoàn cảnh khó khăn",
+        (1, 2),
+        (8, 20),
+        None,
+        [None, "Hội CTĐ", "MTTQ"],
+    ),
     ("an_sinh", None, "Thăm hỏi, động viên gia đình có người mất", (1, 1), (6, 15), None, [None]),
-    ("an_sinh", "dan_van_kheo", "Vận động nhân dân giúp công, giúp sức hộ khó khăn sửa nhà", (1, 1), (10, 25), (3, 4, 5, 6, 7, 8, 10), [None, "Hội CCB"]),
-    ("van_hoa_the_thao", None, "Giao lưu văn nghệ, thể thao chào mừng các ngày lễ lớn", (1, 1), (60, 160), (3, 4, 5, 8, 9), [None, "Hội NCT", "Hội Phụ nữ"]),
-    ("van_hoa_the_thao", None, "Tổ chức giải bóng chuyền hơi của khu", (1, 2), (40, 100), (4, 5, 6, 7, 8), [None, "Hội NCT"]),
-    ("an_ninh_trat_tu", None, "Họp tổ an ninh nhân dân, nắm tình hình địa bàn", (1, 1), (10, 25), None, [None, "Hội CCB"]),
-    ("an_ninh_trat_tu", None, "Phối hợp tuần tra bảo đảm an ninh trật tự", (1, 3), (8, 20), None, ["Hội CCB", "Đoàn Thanh niên"]),
-    ("ve_sinh_moi_truong", None, "Khơi thông cống rãnh, phát quang bụi rậm", (1, 1), (30, 80), (4, 5, 6, 7), [None, "Đoàn Thanh niên"]),
+    (
+        "an_sinh",
+        "dan_van_kheo",
+        "Vận động nhân dân giúp công, giúp sức hộ khó khăn sửa nhà",
+        (1, 1),
+        (10, 25),
+        (3, 4, 5, 6, 7, 8, 10),
+        [None, "Hội CCB"],
+    ),
+    (
+        "van_hoa_the_thao",
+        None,
+        "Giao lưu văn nghệ, thể thao chào mừng các ngày lễ lớn",
+        (1, 1),
+        (60, 160),
+        (3, 4, 5, 8, 9),
+        [None, "Hội NCT", "Hội Phụ nữ"],
+    ),
+    (
+        "van_hoa_the_thao",
+        None,
+        "Tổ chức giải bóng chuyền hơi của khu",
+        (1, 2),
+        (40, 100),
+        (4, 5, 6, 7, 8),
+        [None, "Hội NCT"],
+    ),
+    (
+        "an_ninh_trat_tu",
+        None,
+        "Họp tổ an ninh nhân dân, nắm tình hình địa bàn",
+        (1, 1),
+        (10, 25),
+        None,
+        [None, "Hội CCB"],
+    ),
+    (
+        "an_ninh_trat_tu",
+        None,
+        "Phối hợp tuần tra bảo đảm an ninh trật tự",
+        (1, 3),
+        (8, 20),
+        None,
+        ["Hội CCB", "Đoàn Thanh niên"],
+    ),
+    (
+        "ve_sinh_moi_truong",
+        None,
+        "Khơi thông cống rãnh, phát quang bụi rậm",
+        (1, 1),
+        (30, 80),
+        (4, 5, 6, 7),
+        [None, "Đoàn Thanh niên"],
+    ),
 ]
 KHU_POOL_YEAR = {
     2021: [
-        ("tuyen_truyen", None, "Tuyên truyền phòng, chống dịch Covid-19 qua loa truyền thanh khu", (2, 4), (60, 160), None, [None]),
-        ("tuyen_truyen", None, "Tuyên truyền, vận động nhân dân tiêm vắc xin phòng Covid-19", (1, 3), (50, 140), (6, 7, 8, 9, 10, 11, 12), [None, "Đoàn Thanh niên"]),
-        ("tuyen_truyen", None, "Vận động người dân không tiếp tay cho xuất, nhập cảnh trái phép", (1, 2), (30, 90), None, [None, "Hội CCB"]),
-        ("tuyen_truyen", None, "Tuyên truyền về cuộc bầu cử đại biểu Quốc hội và HĐND các cấp", (1, 3), (60, 150), (2, 3, 4, 5), [None]),
-        ("an_sinh", None, "Hỗ trợ lương thực, thực phẩm cho hộ khó khăn do dịch Covid-19", (1, 1), (10, 30), (2, 3, 8, 9), [None, "Hội CTĐ"]),
-        ("chuyen_doi_so", None, "Hướng dẫn nhân dân cài đặt ứng dụng khai báo y tế, PC-Covid", (1, 2), (20, 70), (5, 6, 7, 8, 9, 10, 11), [None, "Đoàn Thanh niên"]),
-        ("ve_sinh_moi_truong", None, "Phun khử khuẩn, vệ sinh các khu vực công cộng phòng dịch", (1, 1), (15, 40), (2, 3, 8, 9), [None, "Đoàn Thanh niên"]),
+        (
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền phòng, chống dịch Covid-19 qua loa truyền thanh khu",
+            (2, 4),
+            (60, 160),
+            None,
+            [None],
+        ),
+        (
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền, vận động nhân dân tiêm vắc xin phòng Covid-19",
+            (1, 3),
+            (50, 140),
+            (6, 7, 8, 9, 10, 11, 12),
+            [None, "Đoàn Thanh niên"],
+        ),
+        (
+            "tuyen_truyen",
+            None,
+            "Vận động người dân không tiếp tay cho xuất, nhập cảnh trái phép",
+            (1, 2),
+            (30, 90),
+            None,
+            [None, "Hội CCB"],
+        ),
+        (
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền về cuộc bầu cử đại biểu Quốc hội và HĐND các cấp",
+            (1, 3),
+            (60, 150),
+            (2, 3, 4, 5),
+            [None],
+        ),
+        (
+            "an_sinh",
+            None,
+            "Hỗ trợ lương thực, thực phẩm cho hộ khó khăn do dịch Covid-19",
+            (1, 1),
+            (10, 30),
+            (2, 3, 8, 9),
+            [None, "Hội CTĐ"],
+        ),
+        (
+            "chuyen_doi_so",
+            None,
+            "Hướng dẫn nhân dân cài đặt ứng dụng khai báo y tế, PC-Covid",
+            (1, 2),
+            (20, 70),
+            (5, 6, 7, 8, 9, 10, 11),
+            [None, "Đoàn Thanh niên"],
+        ),
+        (
+            "ve_sinh_moi_truong",
+            None,
+            "Phun khử khuẩn, vệ sinh các khu vực công cộng phòng dịch",
+            (1, 1),
+            (15, 40),
+            (2, 3, 8, 9),
+            [None, "Đoàn Thanh niên"],
+        ),
     ],
     2022: [
-        ("tuyen_truyen", None, "Tuyên truyền thích ứng an toàn, linh hoạt, kiểm soát hiệu quả dịch Covid-19", (1, 2), (40, 110), (1, 2, 3, 4, 5), [None]),
-        ("tuyen_truyen", None, "Tuyên truyền chuẩn nghèo đa chiều giai đoạn 2022-2025", (1, 2), (40, 100), None, [None]),
-        ("chuyen_doi_so", None, "Hướng dẫn nhân dân cài đặt, kích hoạt tài khoản định danh điện tử VNeID", (1, 2), (25, 80), None, [None, "Đoàn Thanh niên"]),
-        ("chuyen_doi_so", None, "Hướng dẫn thanh toán không dùng tiền mặt", (1, 1), (20, 60), None, [None, "Hội Phụ nữ"]),
+        (
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền thích ứng an toàn, linh hoạt, kiểm soát hiệu quả dịch Covid-19",
+            (1, 2),
+            (40, 110),
+            (1, 2, 3, 4, 5),
+            [None],
+        ),
+        (
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền chuẩn nghèo đa chiều giai đoạn 2022-2025",
+            (1, 2),
+            (40, 100),
+            None,
+            [None],
+        ),
+        (
+            "chuyen_doi_so",
+            None,
+            "Hướng dẫn nhân dân cài đặt, kích hoạt tài khoản định danh điện tử VNeID",
+            (1, 2),
+            (25, 80),
+            None,
+            [None, "Đoàn Thanh niên"],
+        ),
+        (
+            "chuyen_doi_so",
+            None,
+            "Hướng dẫn thanh toán không dùng tiền mặt",
+            (1, 1),
+            (20, 60),
+            None,
+            [None, "Hội Phụ nữ"],
+        ),
     ],
     2023: [
         ("tuyen_truyen", None, "Tuyên truyền Luật Thực hiện dân chủ ở cơ sở", (1, 2), (40, 110), None, [None, "MTTQ"]),
-        ("tuyen_truyen", None, "Tuyên truyền \"Ngày xanh trong tuần\", phân loại rác thải tại nguồn", (1, 2), (30, 90), None, [None, "Hội Phụ nữ"]),
-        ("tuyen_truyen", None, "Tuyên truyền thi đua lập thành tích chào mừng Đại hội MTTQ các cấp", (1, 2), (40, 100), (9, 10, 11, 12), [None, "Mặt trận"]),
-        ("chuyen_doi_so", None, "Hướng dẫn nhân dân cài đặt, kích hoạt tài khoản định danh điện tử VNeID", (1, 2), (25, 80), None, [None, "Đoàn Thanh niên"]),
+        (
+            "tuyen_truyen",
+            None,
+            'Tuyên truyền "Ngày xanh trong tuần", phân loại rác thải tại nguồn',
+            (1, 2),
+            (30, 90),
+            None,
+            [None, "Hội Phụ nữ"],
+        ),
+        (
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền thi đua lập thành tích chào mừng Đại hội MTTQ các cấp",
+            (1, 2),
+            (40, 100),
+            (9, 10, 11, 12),
+            [None, "Mặt trận"],
+        ),
+        (
+            "chuyen_doi_so",
+            None,
+            "Hướng dẫn nhân dân cài đặt, kích hoạt tài khoản định danh điện tử VNeID",
+            (1, 2),
+            (25, 80),
+            None,
+            [None, "Đoàn Thanh niên"],
+        ),
         ("chuyen_doi_so", None, "Hướng dẫn sử dụng dịch vụ công trực tuyến", (1, 1), (20, 60), None, [None, "Đoàn TN"]),
     ],
     2024: [
-        ("tuyen_truyen", None, "Tuyên truyền Đại hội đại biểu MTTQ Việt Nam các cấp nhiệm kỳ 2024-2029", (1, 2), (40, 110), (3, 4, 5, 6, 9, 10), [None, "Mặt trận"]),
-        ("tuyen_truyen", None, "Tuyên truyền phòng, chống thiên tai, chủ động ứng phó mưa bão", (1, 2), (40, 120), (6, 7, 8, 9), [None]),
-        ("tuyen_truyen", None, "Tuyên truyền \"Ngày xanh trong tuần\", phân loại rác thải tại nguồn", (1, 2), (30, 90), None, [None, "Hội Phụ nữ"]),
-        ("chuyen_doi_so", None, "Hướng dẫn sử dụng dịch vụ công trực tuyến, ứng dụng VNeID", (1, 2), (25, 80), None, [None, "Đoàn Thanh niên"]),
-        ("an_sinh", None, "Giúp đỡ các hộ bị thiệt hại do bão số 3 khắc phục nhà cửa", (1, 2), (15, 40), (9, 10), [None, "Hội CCB", "Đoàn Thanh niên"]),
+        (
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền Đại hội đại biểu MTTQ Việt Nam các cấp nhiệm kỳ 2024-2029",
+            (1, 2),
+            (40, 110),
+            (3, 4, 5, 6, 9, 10),
+            [None, "Mặt trận"],
+        ),
+        (
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền phòng, chống thiên tai, chủ động ứng phó mưa bão",
+            (1, 2),
+            (40, 120),
+            (6, 7, 8, 9),
+            [None],
+        ),
+        (
+            "tuyen_truyen",
+            None,
+            'Tuyên truyền "Ngày xanh trong tuần", phân loại rác thải tại nguồn',
+            (1, 2),
+            (30, 90),
+            None,
+            [None, "Hội Phụ nữ"],
+        ),
+        (
+            "chuyen_doi_so",
+            None,
+            "Hướng dẫn sử dụng dịch vụ công trực tuyến, ứng dụng VNeID",
+            (1, 2),
+            (25, 80),
+            None,
+            [None, "Đoàn Thanh niên"],
+        ),
+        (
+            "an_sinh",
+            None,
+            "Giúp đỡ các hộ bị thiệt hại do bão số 3 khắc phục nhà cửa",
+            (1, 2),
+            (15, 40),
+            (9, 10),
+            [None, "Hội CCB", "Đoàn Thanh niên"],
+        ),
     ],
 }
 # Rows per khu file: (lo, hi) by year; bigger khu do a little more.
 KHU_ACTIVITY_COUNT = {2021: (43, 49), 2022: (48, 58), 2023: (55, 66), 2024: (58, 70)}
-COVID_MONTHS_2021 = (2, 8, 9)   # months without gatherings in 2021
+COVID_MONTHS_2021 = (2, 8, 9)  # months without gatherings in 2021
 
 
 def cn_xanh_days(year: int) -> list[dt.date]:
@@ -454,14 +874,20 @@ def cn_xanh_days(year: int) -> list[dt.date]:
     return [sundays(year, m)[2] for m in range(1, 13) if m not in skip]
 
 
-def activity_row(date, area, org, field_, campaign, text, sessions, participants, waste=None, note=None,
-                 rng=None, p_alias=0.06) -> dict:
+def activity_row(
+    date, area, org, field_, campaign, text, sessions, participants, waste=None, note=None, rng=None, p_alias=0.06
+) -> dict:
     return {
-        "date": date, "area": area, "org": org,
+        "date": date,
+        "area": area,
+        "org": org,
         "field": cat("activity_fields", field_, rng, p_alias),
         "campaign": cat("campaigns", campaign, rng, p_alias) if campaign else None,
-        "description": text, "sessions": sessions, "participants": participants,
-        "waste_kg": waste, "note": note,
+        "description": text,
+        "sessions": sessions,
+        "participants": participants,
+        "waste_kg": waste,
+        "note": note,
     }
 
 
@@ -483,43 +909,133 @@ def build_khu_activities(year: int, k: int) -> list[dict]:
     # Ngày chủ nhật xanh: every month, the same Sunday in every khu.
     for day in cn_xanh_days(year):
         scale = 0.6 if year == 2021 else 1.0
-        add(day, rng.choice([None, "Đoàn Thanh niên", "Mặt trận", None]), "ve_sinh_moi_truong", "chu_nhat_xanh",
-            rng.choice(["Ra quân \"Ngày chủ nhật xanh\" dọn vệ sinh đường làng, ngõ xóm",
-                        "Ra quân \"Ngày chủ nhật xanh\", thu gom rác thải, thùng xốp",
-                        "\"Ngày chủ nhật xanh\": vệ sinh các điểm công cộng của khu"]),
-            1, int(rng.randint(45, 120) * scale), round_to(rng.randint(100, 800), 5))
+        add(
+            day,
+            rng.choice([None, "Đoàn Thanh niên", "Mặt trận", None]),
+            "ve_sinh_moi_truong",
+            "chu_nhat_xanh",
+            rng.choice(
+                [
+                    'Ra quân "Ngày chủ nhật xanh" dọn vệ sinh đường làng, ngõ xóm',
+                    'Ra quân "Ngày chủ nhật xanh", thu gom rác thải, thùng xốp',
+                    '"Ngày chủ nhật xanh": vệ sinh các điểm công cộng của khu',
+                ]
+            ),
+            1,
+            int(rng.randint(45, 120) * scale),
+            round_to(rng.randint(100, 800), 5),
+        )
     if year == 2024:
-        add(dt.date(2024, 9, rng.randint(9, 12)), "Đoàn Thanh niên", "ve_sinh_moi_truong", None,
-            "Ra quân dọn dẹp cây đổ, rác thải sau bão số 3", 1, rng.randint(80, 150),
-            round_to(rng.randint(1500, 3000), 50), "Khắc phục hậu quả bão số 3 (Yagi)")
+        add(
+            dt.date(2024, 9, rng.randint(9, 12)),
+            "Đoàn Thanh niên",
+            "ve_sinh_moi_truong",
+            None,
+            "Ra quân dọn dẹp cây đổ, rác thải sau bão số 3",
+            1,
+            rng.randint(80, 150),
+            round_to(rng.randint(1500, 3000), 50),
+            "Khắc phục hậu quả bão số 3 (Yagi)",
+        )
     # Fixed points of the year.
     tet = TET[year]
-    add(tet - dt.timedelta(days=rng.randint(8, 14)), None, "ve_sinh_moi_truong", "tddk_ntm_dtvm",
-        "Ra quân tổng vệ sinh, trang trí đường làng đón Tết", 1, rng.randint(50, 110), round_to(rng.randint(300, 700), 10))
+    add(
+        tet - dt.timedelta(days=rng.randint(8, 14)),
+        None,
+        "ve_sinh_moi_truong",
+        "tddk_ntm_dtvm",
+        "Ra quân tổng vệ sinh, trang trí đường làng đón Tết",
+        1,
+        rng.randint(50, 110),
+        round_to(rng.randint(300, 700), 10),
+    )
     for q, month in enumerate((3, 6, 9, 12), start=1):
-        add(rand_day(rng, year, month, 20, 28), None, "khac", None, f"Họp Ban Công tác Mặt trận khu đánh giá công tác quý {ROMAN[q]}",
-            1, rng.randint(7, 12))
+        add(
+            rand_day(rng, year, month, 20, 28),
+            None,
+            "khac",
+            None,
+            f"Họp Ban Công tác Mặt trận khu đánh giá công tác quý {ROMAN[q]}",
+            1,
+            rng.randint(7, 12),
+        )
     if year != 2021:
-        add(rand_day(rng, year, 2, 15, 28) if year != 2023 else rand_day(rng, year, 2, 5, 20), None, "hoi_nghi_nhan_dan", None,
-            "Hội nghị nhân dân triển khai nhiệm vụ năm", 1, rng.randint(90, 170))
+        add(
+            rand_day(rng, year, 2, 15, 28) if year != 2023 else rand_day(rng, year, 2, 5, 20),
+            None,
+            "hoi_nghi_nhan_dan",
+            None,
+            "Hội nghị nhân dân triển khai nhiệm vụ năm",
+            1,
+            rng.randint(90, 170),
+        )
     else:
-        add(dt.date(2021, 3, rng.randint(10, 15)), None, "hoi_nghi_nhan_dan", None,
-            "Hội nghị cử tri nơi cư trú lấy ý kiến nhận xét người ứng cử đại biểu HĐND", 1, rng.randint(70, 110),
-            note="Bầu cử nhiệm kỳ 2021-2026")
-        add(dt.date(2021, 5, 23), None, "tuyen_truyen", None, "Vận động cử tri đi bầu cử đại biểu Quốc hội khóa XV và HĐND các cấp",
-            1, rng.randint(400, 700))
-    add(rand_day(rng, year, 10, 18, 30), None, "hoi_nghi_nhan_dan", None, "Họp dân bình xét hộ nghèo, hộ cận nghèo",
-        1, rng.randint(60, 120))
-    add(rand_day(rng, year, 12, 5, 20), None, "hoi_nghi_nhan_dan", "tddk_ntm_dtvm",
-        "Họp dân bình xét danh hiệu gia đình văn hóa, khu dân cư văn hóa", 1, rng.randint(70, 140))
+        add(
+            dt.date(2021, 3, rng.randint(10, 15)),
+            None,
+            "hoi_nghi_nhan_dan",
+            None,
+            "Hội nghị cử tri nơi cư trú lấy ý kiến nhận xét người ứng cử đại biểu HĐND",
+            1,
+            rng.randint(70, 110),
+            note="Bầu cử nhiệm kỳ 2021-2026",
+        )
+        add(
+            dt.date(2021, 5, 23),
+            None,
+            "tuyen_truyen",
+            None,
+            "Vận động cử tri đi bầu cử đại biểu Quốc hội khóa XV và HĐND các cấp",
+            1,
+            rng.randint(400, 700),
+        )
+    add(
+        rand_day(rng, year, 10, 18, 30),
+        None,
+        "hoi_nghi_nhan_dan",
+        None,
+        "Họp dân bình xét hộ nghèo, hộ cận nghèo",
+        1,
+        rng.randint(60, 120),
+    )
+    add(
+        rand_day(rng, year, 12, 5, 20),
+        None,
+        "hoi_nghi_nhan_dan",
+        "tddk_ntm_dtvm",
+        "Họp dân bình xét danh hiệu gia đình văn hóa, khu dân cư văn hóa",
+        1,
+        rng.randint(70, 140),
+    )
     if year != 2021:
-        add(rand_day(rng, year, 11, 8, 17), None, "ngay_hoi_ddk", "tddk_ntm_dtvm",
-            "Ngày hội Đại đoàn kết toàn dân tộc ở khu dân cư", 1, rng.randint(220, 420))
+        add(
+            rand_day(rng, year, 11, 8, 17),
+            None,
+            "ngay_hoi_ddk",
+            "tddk_ntm_dtvm",
+            "Ngày hội Đại đoàn kết toàn dân tộc ở khu dân cư",
+            1,
+            rng.randint(220, 420),
+        )
     else:
-        add(rand_day(rng, year, 11, 12, 18), None, "ngay_hoi_ddk", "tddk_ntm_dtvm",
-            "Ngày hội Đại đoàn kết toàn dân tộc (quy mô nhỏ, bảo đảm phòng dịch)", 1, rng.randint(80, 140))
-    add(TRUNG_THU[year] - dt.timedelta(days=rng.randint(0, 3)), "Đoàn Thanh niên", "van_hoa_the_thao", None,
-        "Vui Tết Trung thu cho thiếu nhi của khu", 1, rng.randint(90, 180) if year != 2021 else rng.randint(30, 60))
+        add(
+            rand_day(rng, year, 11, 12, 18),
+            None,
+            "ngay_hoi_ddk",
+            "tddk_ntm_dtvm",
+            "Ngày hội Đại đoàn kết toàn dân tộc (quy mô nhỏ, bảo đảm phòng dịch)",
+            1,
+            rng.randint(80, 140),
+        )
+    add(
+        TRUNG_THU[year] - dt.timedelta(days=rng.randint(0, 3)),
+        "Đoàn Thanh niên",
+        "van_hoa_the_thao",
+        None,
+        "Vui Tết Trung thu cho thiếu nhi của khu",
+        1,
+        rng.randint(90, 180) if year != 2021 else rng.randint(30, 60),
+    )
 
     pool = KHU_POOL_COMMON + KHU_POOL_YEAR[year]
     lo, hi = KHU_ACTIVITY_COUNT[year]
@@ -544,74 +1060,782 @@ def build_khu_activities(year: int, k: int) -> list[dict]:
 WARD_ACTIVITIES = {
     # (month, day or None, area, org, field, campaign, description, sessions, participants, waste, note)
     "common": [
-        (1, None, "Toàn phường", "Ủy ban MTTQ phường", "an_sinh", "vi_nguoi_ngheo", "Trao quà Tết cho hộ nghèo, hộ cận nghèo, hộ có hoàn cảnh khó khăn", 1, (150, 220), None, None),
-        (2, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tuyên truyền kỷ niệm Ngày thành lập Đảng Cộng sản Việt Nam 3/2", 1, (60, 110), None, None),
-        (2, None, "Toàn phường", "MTTQ", "khac", None, "Giao ban Ban Công tác Mặt trận các khu tháng 2", 1, (12, 18), None, None),
-        (3, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị Ủy ban MTTQ phường sơ kết quý I, triển khai nhiệm vụ quý II", 1, (35, 45), None, None),
-        (4, None, "Toàn phường", "MTTQ", "khac", None, "Giao ban Ban Công tác Mặt trận các khu tháng 4", 1, (12, 18), None, None),
-        (5, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tuyên truyền kỷ niệm Ngày sinh Chủ tịch Hồ Chí Minh 19/5", 1, (60, 110), None, None),
-        (8, None, "Toàn phường", "MTTQ", "khac", None, "Giao ban Ban Công tác Mặt trận các khu tháng 8", 1, (12, 18), None, None),
-        (8, None, "Toàn phường", "MTTQ", "an_ninh_trat_tu", None, "Phối hợp tổ chức Ngày hội toàn dân bảo vệ an ninh Tổ quốc 19/8", 1, (80, 150), None, None),
-        (10, None, "Toàn phường", "MTTQ", "khac", None, "Giao ban Ban Công tác Mặt trận các khu tháng 10", 1, (12, 18), None, None),
-        (12, None, "Toàn phường", "MTTQ", "an_sinh", None, "Rà soát, lập danh sách hộ nghèo, hộ cận nghèo nhận quà Tết", 1, (15, 25), None, None),
-        (4, None, "Toàn phường", "MTTQ", "khac", None, "Tập huấn nghiệp vụ công tác Mặt trận cho Ban Công tác Mặt trận khu", 1, (30, 45), None, None),
-        (6, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị Ủy ban MTTQ phường sơ kết 6 tháng đầu năm", 1, (35, 45), None, None),
-        (7, 25, "Toàn phường", "Ủy ban MTTQ phường", "an_sinh", None, "Thăm hỏi, tặng quà gia đình chính sách nhân dịp 27/7", 1, (60, 90), None, None),
-        (9, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị Ủy ban MTTQ phường sơ kết 9 tháng", 1, (35, 45), None, None),
-        (10, 17, "Toàn phường", "Ủy ban MTTQ phường", "tuyen_truyen", "vi_nguoi_ngheo", "Lễ phát động tháng cao điểm \"Vì người nghèo\"", 1, (120, 200), None, None),
-        (11, None, "Toàn phường", "Ủy ban MTTQ phường", "tuyen_truyen", None, "Tọa đàm kỷ niệm Ngày truyền thống MTTQ Việt Nam 18/11", 1, (60, 90), None, None),
-        (12, None, "Toàn phường", "MTTQ", "hoi_nghi_nhan_dan", None, "Hội nghị đối thoại giữa người đứng đầu cấp ủy, chính quyền với nhân dân", 1, (90, 140), None, None),
-        (12, None, "Toàn phường", "Ủy ban MTTQ phường", "khac", None, "Hội nghị góp ý đánh giá cán bộ, đảng viên cuối năm", 1, (40, 60), None, None),
+        (
+            1,
+            None,
+            "Toàn phường",
+            "Ủy ban MTTQ phường",
+            "an_sinh",
+            "vi_nguoi_ngheo",
+            "Trao quà Tết cho hộ nghèo, hộ cận nghèo, hộ có hoàn cảnh khó khăn",
+            1,
+            (150, 220),
+            None,
+            None,
+        ),
+        (
+            2,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền kỷ niệm Ngày thành lập Đảng Cộng sản Việt Nam 3/2",
+            1,
+            (60, 110),
+            None,
+            None,
+        ),
+        (
+            2,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Giao ban Ban Công tác Mặt trận các khu tháng 2",
+            1,
+            (12, 18),
+            None,
+            None,
+        ),
+        (
+            3,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị Ủy ban MTTQ phường sơ kết quý I, triển khai nhiệm vụ quý II",
+            1,
+            (35, 45),
+            None,
+            None,
+        ),
+        (
+            4,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Giao ban Ban Công tác Mặt trận các khu tháng 4",
+            1,
+            (12, 18),
+            None,
+            None,
+        ),
+        (
+            5,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền kỷ niệm Ngày sinh Chủ tịch Hồ Chí Minh 19/5",
+            1,
+            (60, 110),
+            None,
+            None,
+        ),
+        (
+            8,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Giao ban Ban Công tác Mặt trận các khu tháng 8",
+            1,
+            (12, 18),
+            None,
+            None,
+        ),
+        (
+            8,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "an_ninh_trat_tu",
+            None,
+            "Phối hợp tổ chức Ngày hội toàn dân bảo vệ an ninh Tổ quốc 19/8",
+            1,
+            (80, 150),
+            None,
+            None,
+        ),
+        (
+            10,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Giao ban Ban Công tác Mặt trận các khu tháng 10",
+            1,
+            (12, 18),
+            None,
+            None,
+        ),
+        (
+            12,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "an_sinh",
+            None,
+            "Rà soát, lập danh sách hộ nghèo, hộ cận nghèo nhận quà Tết",
+            1,
+            (15, 25),
+            None,
+            None,
+        ),
+        (
+            4,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Tập huấn nghiệp vụ công tác Mặt trận cho Ban Công tác Mặt trận khu",
+            1,
+            (30, 45),
+            None,
+            None,
+        ),
+        (
+            6,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị Ủy ban MTTQ phường sơ kết 6 tháng đầu năm",
+            1,
+            (35, 45),
+            None,
+            None,
+        ),
+        (
+            7,
+            25,
+            "Toàn phường",
+            "Ủy ban MTTQ phường",
+            "an_sinh",
+            None,
+            "Thăm hỏi, tặng quà gia đình chính sách nhân dịp 27/7",
+            1,
+            (60, 90),
+            None,
+            None,
+        ),
+        (
+            9,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị Ủy ban MTTQ phường sơ kết 9 tháng",
+            1,
+            (35, 45),
+            None,
+            None,
+        ),
+        (
+            10,
+            17,
+            "Toàn phường",
+            "Ủy ban MTTQ phường",
+            "tuyen_truyen",
+            "vi_nguoi_ngheo",
+            'Lễ phát động tháng cao điểm "Vì người nghèo"',
+            1,
+            (120, 200),
+            None,
+            None,
+        ),
+        (
+            11,
+            None,
+            "Toàn phường",
+            "Ủy ban MTTQ phường",
+            "tuyen_truyen",
+            None,
+            "Tọa đàm kỷ niệm Ngày truyền thống MTTQ Việt Nam 18/11",
+            1,
+            (60, 90),
+            None,
+            None,
+        ),
+        (
+            12,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "hoi_nghi_nhan_dan",
+            None,
+            "Hội nghị đối thoại giữa người đứng đầu cấp ủy, chính quyền với nhân dân",
+            1,
+            (90, 140),
+            None,
+            None,
+        ),
+        (
+            12,
+            None,
+            "Toàn phường",
+            "Ủy ban MTTQ phường",
+            "khac",
+            None,
+            "Hội nghị góp ý đánh giá cán bộ, đảng viên cuối năm",
+            1,
+            (40, 60),
+            None,
+            None,
+        ),
     ],
     2021: [
-        (1, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương lần thứ nhất bầu cử đại biểu HĐND phường", 1, (40, 55), None, "Bầu cử nhiệm kỳ 2021-2026"),
+        (
+            1,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị hiệp thương lần thứ nhất bầu cử đại biểu HĐND phường",
+            1,
+            (40, 55),
+            None,
+            "Bầu cử nhiệm kỳ 2021-2026",
+        ),
         (2, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương lần thứ hai", 1, (40, 55), None, None),
-        (4, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương lần thứ ba lập danh sách người ứng cử", 1, (40, 55), None, None),
-        (5, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tổ chức cho cử tri tiếp xúc, gặp gỡ người ứng cử", 2, (120, 180), None, None),
-        (2, None, "Toàn phường", "MTTQ", "an_sinh", None, "Tiếp nhận, phân bổ hàng hóa ủng hộ phòng, chống dịch Covid-19", 2, (20, 40), None, None),
-        (8, None, "Toàn phường", "MTTQ", "an_sinh", None, "Hỗ trợ các hộ có người cách ly, hộ khó khăn do dịch Covid-19", 3, (30, 50), None, None),
-        (8, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Vận động ủng hộ Quỹ vắc xin phòng Covid-19", 1, (30, 60), None, None),
-        (11, None, "Khu 2", "MTTQ", "ngay_hoi_ddk", "tddk_ntm_dtvm", "Dự Ngày hội Đại đoàn kết điểm của phường tại khu 2", 1, (100, 150), None, None),
-        (10, None, "Toàn phường", "Đoàn Thanh niên", "chuyen_doi_so", None, "Ra quân hướng dẫn khai báo y tế điện tử", 2, (60, 110), None, None),
-        (6, None, "Toàn phường", "MTTQ", "tuyen_truyen", "uu_tien_hang_viet", "Tuyên truyền cuộc vận động \"Người Việt Nam ưu tiên dùng hàng Việt Nam\"", 1, (50, 90), None, None),
-        (9, None, "Toàn phường", "MTTQ", "an_ninh_trat_tu", None, "Giao ban công tác bảo đảm an ninh trật tự, phòng dịch khu vực biên giới", 1, (25, 40), None, None),
-        (12, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị tổng kết công tác Mặt trận năm 2021", 1, (60, 90), None, None),
+        (
+            4,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị hiệp thương lần thứ ba lập danh sách người ứng cử",
+            1,
+            (40, 55),
+            None,
+            None,
+        ),
+        (
+            5,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Tổ chức cho cử tri tiếp xúc, gặp gỡ người ứng cử",
+            2,
+            (120, 180),
+            None,
+            None,
+        ),
+        (
+            2,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "an_sinh",
+            None,
+            "Tiếp nhận, phân bổ hàng hóa ủng hộ phòng, chống dịch Covid-19",
+            2,
+            (20, 40),
+            None,
+            None,
+        ),
+        (
+            8,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "an_sinh",
+            None,
+            "Hỗ trợ các hộ có người cách ly, hộ khó khăn do dịch Covid-19",
+            3,
+            (30, 50),
+            None,
+            None,
+        ),
+        (
+            8,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Vận động ủng hộ Quỹ vắc xin phòng Covid-19",
+            1,
+            (30, 60),
+            None,
+            None,
+        ),
+        (
+            11,
+            None,
+            "Khu 2",
+            "MTTQ",
+            "ngay_hoi_ddk",
+            "tddk_ntm_dtvm",
+            "Dự Ngày hội Đại đoàn kết điểm của phường tại khu 2",
+            1,
+            (100, 150),
+            None,
+            None,
+        ),
+        (
+            10,
+            None,
+            "Toàn phường",
+            "Đoàn Thanh niên",
+            "chuyen_doi_so",
+            None,
+            "Ra quân hướng dẫn khai báo y tế điện tử",
+            2,
+            (60, 110),
+            None,
+            None,
+        ),
+        (
+            6,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            "uu_tien_hang_viet",
+            'Tuyên truyền cuộc vận động "Người Việt Nam ưu tiên dùng hàng Việt Nam"',
+            1,
+            (50, 90),
+            None,
+            None,
+        ),
+        (
+            9,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "an_ninh_trat_tu",
+            None,
+            "Giao ban công tác bảo đảm an ninh trật tự, phòng dịch khu vực biên giới",
+            1,
+            (25, 40),
+            None,
+            None,
+        ),
+        (
+            12,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị tổng kết công tác Mặt trận năm 2021",
+            1,
+            (60, 90),
+            None,
+            None,
+        ),
     ],
     2022: [
-        (1, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị triển khai chương trình phối hợp thống nhất hành động năm 2022", 1, (40, 55), None, None),
-        (3, None, "Toàn phường", "Đoàn Thanh niên", "ve_sinh_moi_truong", "chu_nhat_xanh", "Ra quân \"Ngày chủ nhật xanh\" toàn phường hưởng ứng Tháng Thanh niên", 1, (150, 250), 900, None),
-        (5, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tuyên truyền chuẩn nghèo đa chiều và chính sách giảm nghèo bền vững", 1, (60, 100), None, None),
-        (6, None, "Toàn phường", "MTTQ", "chuyen_doi_so", None, "Ra quân hỗ trợ cấp căn cước công dân, định danh điện tử", 3, (100, 160), None, None),
-        (8, None, "Toàn phường", "MTTQ", "van_hoa_the_thao", None, "Giao lưu văn nghệ chào mừng kỷ niệm Cách mạng tháng Tám và Quốc khánh 2/9", 1, (150, 250), None, None),
-        (11, None, "Khu 3", "MTTQ", "ngay_hoi_ddk", "tddk_ntm_dtvm", "Ngày hội Đại đoàn kết điểm của phường tại khu 3", 1, (250, 350), None, None),
-        (11, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tuyên truyền, lấy ý kiến góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở", 1, (50, 80), None, None),
-        (9, None, "Toàn phường", "MTTQ", "an_ninh_trat_tu", None, "Phối hợp xây dựng mô hình camera an ninh khu dân cư", 1, (20, 35), None, None),
-        (12, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị tổng kết công tác Mặt trận năm 2022", 1, (60, 90), None, None),
+        (
+            1,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị triển khai chương trình phối hợp thống nhất hành động năm 2022",
+            1,
+            (40, 55),
+            None,
+            None,
+        ),
+        (
+            3,
+            None,
+            "Toàn phường",
+            "Đoàn Thanh niên",
+            "ve_sinh_moi_truong",
+            "chu_nhat_xanh",
+            'Ra quân "Ngày chủ nhật xanh" toàn phường hưởng ứng Tháng Thanh niên',
+            1,
+            (150, 250),
+            900,
+            None,
+        ),
+        (
+            5,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền chuẩn nghèo đa chiều và chính sách giảm nghèo bền vững",
+            1,
+            (60, 100),
+            None,
+            None,
+        ),
+        (
+            6,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "chuyen_doi_so",
+            None,
+            "Ra quân hỗ trợ cấp căn cước công dân, định danh điện tử",
+            3,
+            (100, 160),
+            None,
+            None,
+        ),
+        (
+            8,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "van_hoa_the_thao",
+            None,
+            "Giao lưu văn nghệ chào mừng kỷ niệm Cách mạng tháng Tám và Quốc khánh 2/9",
+            1,
+            (150, 250),
+            None,
+            None,
+        ),
+        (
+            11,
+            None,
+            "Khu 3",
+            "MTTQ",
+            "ngay_hoi_ddk",
+            "tddk_ntm_dtvm",
+            "Ngày hội Đại đoàn kết điểm của phường tại khu 3",
+            1,
+            (250, 350),
+            None,
+            None,
+        ),
+        (
+            11,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền, lấy ý kiến góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở",
+            1,
+            (50, 80),
+            None,
+            None,
+        ),
+        (
+            9,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "an_ninh_trat_tu",
+            None,
+            "Phối hợp xây dựng mô hình camera an ninh khu dân cư",
+            1,
+            (20, 35),
+            None,
+            None,
+        ),
+        (
+            12,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị tổng kết công tác Mặt trận năm 2022",
+            1,
+            (60, 90),
+            None,
+            None,
+        ),
     ],
     2023: [
-        (1, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị triển khai chương trình phối hợp thống nhất hành động năm 2023", 1, (40, 55), None, None),
-        (2, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Hội nghị lấy ý kiến nhân dân góp ý dự thảo Luật Đất đai (sửa đổi)", 1, (70, 110), None, None),
-        (3, None, "Toàn phường", "Đoàn Thanh niên", "ve_sinh_moi_truong", "chu_nhat_xanh", "Ra quân \"Ngày chủ nhật xanh\" toàn phường hưởng ứng Tháng Thanh niên", 1, (180, 260), 1100, None),
-        (6, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Hội nghị triển khai Luật Thực hiện dân chủ ở cơ sở", 1, (60, 90), None, None),
-        (7, None, "Toàn phường", "MTTQ", "chuyen_doi_so", None, "Ra quân hỗ trợ kích hoạt tài khoản định danh điện tử mức 2", 3, (120, 200), None, None),
-        (8, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương cử nhân sự tham gia Ủy ban MTTQ phường nhiệm kỳ 2024-2029", 1, (35, 50), None, "Chuẩn bị Đại hội"),
-        (10, None, "Toàn phường", "MTTQ", "khac", None, "Kiện toàn Trưởng Ban Công tác Mặt trận khu 2 và khu 4", 1, (20, 30), None, None),
-        (11, None, "Khu 1", "MTTQ", "ngay_hoi_ddk", "tddk_ntm_dtvm", "Ngày hội Đại đoàn kết điểm của phường tại khu 1", 1, (280, 380), None, None),
-        (11, 29, "Toàn phường", "Ủy ban MTTQ phường", "khac", None, "Hội nghị tổng kết công tác Mặt trận năm 2023, phát động thi đua chào mừng Đại hội MTTQ phường nhiệm kỳ 2024-2029", 1, (70, 95), None, "4 Ban CTMT đăng ký mô hình"),
+        (
+            1,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị triển khai chương trình phối hợp thống nhất hành động năm 2023",
+            1,
+            (40, 55),
+            None,
+            None,
+        ),
+        (
+            2,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Hội nghị lấy ý kiến nhân dân góp ý dự thảo Luật Đất đai (sửa đổi)",
+            1,
+            (70, 110),
+            None,
+            None,
+        ),
+        (
+            3,
+            None,
+            "Toàn phường",
+            "Đoàn Thanh niên",
+            "ve_sinh_moi_truong",
+            "chu_nhat_xanh",
+            'Ra quân "Ngày chủ nhật xanh" toàn phường hưởng ứng Tháng Thanh niên',
+            1,
+            (180, 260),
+            1100,
+            None,
+        ),
+        (
+            6,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Hội nghị triển khai Luật Thực hiện dân chủ ở cơ sở",
+            1,
+            (60, 90),
+            None,
+            None,
+        ),
+        (
+            7,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "chuyen_doi_so",
+            None,
+            "Ra quân hỗ trợ kích hoạt tài khoản định danh điện tử mức 2",
+            3,
+            (120, 200),
+            None,
+            None,
+        ),
+        (
+            8,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị hiệp thương cử nhân sự tham gia Ủy ban MTTQ phường nhiệm kỳ 2024-2029",
+            1,
+            (35, 50),
+            None,
+            "Chuẩn bị Đại hội",
+        ),
+        (
+            10,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Kiện toàn Trưởng Ban Công tác Mặt trận khu 2 và khu 4",
+            1,
+            (20, 30),
+            None,
+            None,
+        ),
+        (
+            11,
+            None,
+            "Khu 1",
+            "MTTQ",
+            "ngay_hoi_ddk",
+            "tddk_ntm_dtvm",
+            "Ngày hội Đại đoàn kết điểm của phường tại khu 1",
+            1,
+            (280, 380),
+            None,
+            None,
+        ),
+        (
+            11,
+            29,
+            "Toàn phường",
+            "Ủy ban MTTQ phường",
+            "khac",
+            None,
+            "Hội nghị tổng kết công tác Mặt trận năm 2023, phát động thi đua chào mừng Đại hội MTTQ phường nhiệm kỳ 2024-2029",
+            1,
+            (70, 95),
+            None,
+            "4 Ban CTMT đăng ký mô hình",
+        ),
     ],
     2024: [
-        (1, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị triển khai kế hoạch tổ chức Đại hội MTTQ phường nhiệm kỳ 2024-2029", 1, (40, 55), None, None),
-        (3, None, "Toàn phường", "Đoàn Thanh niên", "ve_sinh_moi_truong", "chu_nhat_xanh", "Ra quân \"Ngày chủ nhật xanh\" toàn phường hưởng ứng Tháng Thanh niên", 1, (180, 260), 1200, None),
-        (4, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương giới thiệu nhân sự Ủy ban MTTQ phường khóa mới", 1, (35, 50), None, None),
-        (5, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Lấy ý kiến nhân dân góp ý dự thảo Báo cáo chính trị trình Đại hội MTTQ phường", 2, (80, 140), None, None),
-        (6, None, "Toàn phường", "Ủy ban MTTQ phường", "khac", None, "Đại hội đại biểu MTTQ Việt Nam phường Bình Ngọc nhiệm kỳ 2024-2029", 1, (120, 130), None, "Đại hội thành công"),
-        (9, None, "Toàn phường", "MTTQ", "an_sinh", None, "Tiếp nhận, phân bổ tiền, hàng ủng hộ đồng bào bị thiệt hại do bão số 3", 2, (30, 60), None, None),
-        (9, None, "Toàn phường", "Đoàn Thanh niên", "ve_sinh_moi_truong", None, "Ra quân tổng dọn vệ sinh, khắc phục hậu quả bão số 3 toàn phường", 2, (250, 400), 6500, None),
-        (10, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Tuyên truyền Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X", 1, (60, 100), None, None),
-        (10, None, "Toàn phường", "MTTQ", "an_sinh", None, "Hưởng ứng phong trào thi đua chung tay xóa nhà tạm, nhà dột nát", 1, (60, 100), None, None),
-        (11, None, "Khu 4", "MTTQ", "ngay_hoi_ddk", "tddk_ntm_dtvm", "Ngày hội Đại đoàn kết điểm của phường tại khu 4", 1, (260, 360), None, None),
-        (11, None, "Toàn phường", "MTTQ", "tuyen_truyen", None, "Quán triệt chủ trương sắp xếp, tinh gọn tổ chức bộ máy của hệ thống chính trị", 1, (50, 80), None, None),
-        (12, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị tổng kết công tác Mặt trận năm 2024", 1, (60, 90), None, None),
+        (
+            1,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị triển khai kế hoạch tổ chức Đại hội MTTQ phường nhiệm kỳ 2024-2029",
+            1,
+            (40, 55),
+            None,
+            None,
+        ),
+        (
+            3,
+            None,
+            "Toàn phường",
+            "Đoàn Thanh niên",
+            "ve_sinh_moi_truong",
+            "chu_nhat_xanh",
+            'Ra quân "Ngày chủ nhật xanh" toàn phường hưởng ứng Tháng Thanh niên',
+            1,
+            (180, 260),
+            1200,
+            None,
+        ),
+        (
+            4,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị hiệp thương giới thiệu nhân sự Ủy ban MTTQ phường khóa mới",
+            1,
+            (35, 50),
+            None,
+            None,
+        ),
+        (
+            5,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Lấy ý kiến nhân dân góp ý dự thảo Báo cáo chính trị trình Đại hội MTTQ phường",
+            2,
+            (80, 140),
+            None,
+            None,
+        ),
+        (
+            6,
+            None,
+            "Toàn phường",
+            "Ủy ban MTTQ phường",
+            "khac",
+            None,
+            "Đại hội đại biểu MTTQ Việt Nam phường Bình Ngọc nhiệm kỳ 2024-2029",
+            1,
+            (120, 130),
+            None,
+            "Đại hội thành công",
+        ),
+        (
+            9,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "an_sinh",
+            None,
+            "Tiếp nhận, phân bổ tiền, hàng ủng hộ đồng bào bị thiệt hại do bão số 3",
+            2,
+            (30, 60),
+            None,
+            None,
+        ),
+        (
+            9,
+            None,
+            "Toàn phường",
+            "Đoàn Thanh niên",
+            "ve_sinh_moi_truong",
+            None,
+            "Ra quân tổng dọn vệ sinh, khắc phục hậu quả bão số 3 toàn phường",
+            2,
+            (250, 400),
+            6500,
+            None,
+        ),
+        (
+            10,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Tuyên truyền Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X",
+            1,
+            (60, 100),
+            None,
+            None,
+        ),
+        (
+            10,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "an_sinh",
+            None,
+            "Hưởng ứng phong trào thi đua chung tay xóa nhà tạm, nhà dột nát",
+            1,
+            (60, 100),
+            None,
+            None,
+        ),
+        (
+            11,
+            None,
+            "Khu 4",
+            "MTTQ",
+            "ngay_hoi_ddk",
+            "tddk_ntm_dtvm",
+            "Ngày hội Đại đoàn kết điểm của phường tại khu 4",
+            1,
+            (260, 360),
+            None,
+            None,
+        ),
+        (
+            11,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "tuyen_truyen",
+            None,
+            "Quán triệt chủ trương sắp xếp, tinh gọn tổ chức bộ máy của hệ thống chính trị",
+            1,
+            (50, 80),
+            None,
+            None,
+        ),
+        (
+            12,
+            None,
+            "Toàn phường",
+            "MTTQ",
+            "khac",
+            None,
+            "Hội nghị tổng kết công tác Mặt trận năm 2024",
+            1,
+            (60, 90),
+            None,
+            None,
+        ),
     ],
 }
 
@@ -630,8 +1854,11 @@ def build_ward_activities(year: int) -> list[dict]:
         if area.startswith("Khu"):
             area = mixed_khu(rng, int(area[-1]))
         org = org if rng.random() > 0.15 else None
-        rows.append(activity_row(date, area, org, field_, campaign, text, sessions, rng.randint(p_lo, p_hi),
-                                 waste, note, rng, 0.08))
+        rows.append(
+            activity_row(
+                date, area, org, field_, campaign, text, sessions, rng.randint(p_lo, p_hi), waste, note, rng, 0.08
+            )
+        )
     rows.sort(key=lambda r: r["date"])
     return rows
 
@@ -640,8 +1867,15 @@ ORG_POOL = {
     # org id: [(field, campaign, description, sessions, participants, months)]
     "hlhpn": [
         ("tuyen_truyen", None, "Tuyên truyền phòng, chống bạo lực gia đình", (1, 2), (40, 90), None),
-        ("tuyen_truyen", None, "Sinh hoạt chuyên đề xây dựng gia đình \"5 không, 3 sạch\"", (1, 2), (40, 80), None),
-        ("tuyen_truyen", "uu_tien_hang_viet", "Tuyên truyền hội viên ưu tiên dùng hàng Việt Nam", (1, 1), (40, 70), None),
+        ("tuyen_truyen", None, 'Sinh hoạt chuyên đề xây dựng gia đình "5 không, 3 sạch"', (1, 2), (40, 80), None),
+        (
+            "tuyen_truyen",
+            "uu_tien_hang_viet",
+            "Tuyên truyền hội viên ưu tiên dùng hàng Việt Nam",
+            (1, 1),
+            (40, 70),
+            None,
+        ),
         ("ve_sinh_moi_truong", "tddk_ntm_dtvm", "Ra quân phân loại rác thải tại nguồn", (1, 1), (40, 80), (4, 6, 10)),
         ("an_sinh", None, "Thăm hỏi, tặng quà hội viên phụ nữ có hoàn cảnh khó khăn", (1, 1), (15, 30), (1, 10)),
         ("van_hoa_the_thao", None, "Giao lưu văn nghệ kỷ niệm Ngày Quốc tế Phụ nữ 8/3", (1, 1), (80, 150), (3,)),
@@ -649,8 +1883,22 @@ ORG_POOL = {
         ("chuyen_doi_so", None, "Hướng dẫn hội viên thanh toán không dùng tiền mặt", (1, 1), (30, 60), None),
     ],
     "doan-tn": [
-        ("ve_sinh_moi_truong", "chu_nhat_xanh", "Đoàn viên ra quân \"Ngày chủ nhật xanh\" làm sạch bãi biển", (1, 1), (40, 90), (4, 5, 6, 7, 8)),
-        ("chuyen_doi_so", None, "Tình nguyện hè hướng dẫn người dân sử dụng dịch vụ công trực tuyến", (1, 2), (30, 80), (6, 7, 8)),
+        (
+            "ve_sinh_moi_truong",
+            "chu_nhat_xanh",
+            'Đoàn viên ra quân "Ngày chủ nhật xanh" làm sạch bãi biển',
+            (1, 1),
+            (40, 90),
+            (4, 5, 6, 7, 8),
+        ),
+        (
+            "chuyen_doi_so",
+            None,
+            "Tình nguyện hè hướng dẫn người dân sử dụng dịch vụ công trực tuyến",
+            (1, 2),
+            (30, 80),
+            (6, 7, 8),
+        ),
         ("tuyen_truyen", None, "Tuyên truyền phòng, chống ma túy trong thanh, thiếu niên", (1, 1), (50, 110), None),
         ("van_hoa_the_thao", None, "Giải bóng đá thanh niên phường", (1, 2), (80, 160), (3, 4, 8)),
         ("an_ninh_trat_tu", None, "Đội thanh niên xung kích tuần tra bảo đảm an ninh trật tự", (1, 3), (12, 25), None),
@@ -666,7 +1914,14 @@ ORG_POOL = {
     "hnd": [
         ("tuyen_truyen", None, "Tập huấn kỹ thuật nuôi trồng thủy sản cho hội viên", (1, 1), (30, 60), (3, 4, 9)),
         ("tuyen_truyen", None, "Tuyên truyền phòng, chống dịch bệnh trên gia súc, gia cầm", (1, 1), (30, 60), None),
-        ("tuyen_truyen", "tddk_ntm_dtvm", "Vận động hội viên tham gia xây dựng đô thị văn minh", (1, 1), (30, 70), None),
+        (
+            "tuyen_truyen",
+            "tddk_ntm_dtvm",
+            "Vận động hội viên tham gia xây dựng đô thị văn minh",
+            (1, 1),
+            (30, 70),
+            None,
+        ),
         ("an_sinh", None, "Hướng dẫn hội viên vay vốn phát triển sản xuất", (1, 1), (15, 35), None),
     ],
     "hnct": [
@@ -674,39 +1929,76 @@ ORG_POOL = {
         ("van_hoa_the_thao", None, "Luyện tập dưỡng sinh, thể dục thể thao người cao tuổi", (1, 2), (40, 90), None),
         ("tuyen_truyen", None, "Tuyên truyền phòng, chống lừa đảo qua điện thoại, mạng xã hội", (1, 1), (40, 80), None),
         ("an_sinh", None, "Thăm hỏi hội viên người cao tuổi ốm đau", (1, 1), (8, 16), None),
-        ("tuyen_truyen", None, "Người cao tuổi tham gia hòa giải, giữ gìn an ninh trật tự khu dân cư", (1, 1), (25, 50), None),
+        (
+            "tuyen_truyen",
+            None,
+            "Người cao tuổi tham gia hòa giải, giữ gìn an ninh trật tự khu dân cư",
+            (1, 1),
+            (25, 50),
+            None,
+        ),
     ],
     "hctd": [
         ("an_sinh", None, "Vận động hiến máu tình nguyện", (1, 1), (25, 50), (1, 6, 11)),
         ("an_sinh", None, "Trao quà cho người khuyết tật, người có hoàn cảnh khó khăn", (1, 1), (20, 40), None),
         ("khac", None, "Tập huấn sơ cấp cứu ban đầu cho tình nguyện viên", (1, 1), (20, 40), (4, 5)),
-        ("an_sinh", None, "Hưởng ứng phong trào \"Tết nhân ái\"", (1, 1), (30, 60), (1,)),
+        ("an_sinh", None, 'Hưởng ứng phong trào "Tết nhân ái"', (1, 1), (30, 60), (1,)),
     ],
     "hkh": [
         ("an_sinh", None, "Trao học bổng cho học sinh nghèo vượt khó", (1, 1), (40, 80), (8, 9)),
-        ("tuyen_truyen", None, "Đánh giá, công nhận \"Gia đình học tập\", \"Dòng họ học tập\"", (1, 1), (30, 60), (11, 12)),
+        ("tuyen_truyen", None, 'Đánh giá, công nhận "Gia đình học tập", "Dòng họ học tập"', (1, 1), (30, 60), (11, 12)),
         ("van_hoa_the_thao", None, "Tuyên dương học sinh giỏi, học sinh đỗ đại học", (1, 1), (60, 120), (8,)),
         ("tuyen_truyen", None, "Tuyên truyền phong trào khuyến học, khuyến tài", (1, 1), (30, 60), None),
     ],
     "cd": [
         ("tuyen_truyen", None, "Tuyên truyền chính sách pháp luật lao động cho đoàn viên", (1, 1), (25, 45), None),
-        ("van_hoa_the_thao", None, "Hoạt động văn nghệ, thể thao chào mừng Ngày Quốc tế Lao động 1/5", (1, 1), (40, 70), (4, 5)),
-        ("tuyen_truyen", "vi_nguoi_ngheo", "Vận động đoàn viên ủng hộ Quỹ \"Vì người nghèo\"", (1, 1), (30, 50), (10, 11)),
+        (
+            "van_hoa_the_thao",
+            None,
+            "Hoạt động văn nghệ, thể thao chào mừng Ngày Quốc tế Lao động 1/5",
+            (1, 1),
+            (40, 70),
+            (4, 5),
+        ),
+        (
+            "tuyen_truyen",
+            "vi_nguoi_ngheo",
+            'Vận động đoàn viên ủng hộ Quỹ "Vì người nghèo"',
+            (1, 1),
+            (30, 50),
+            (10, 11),
+        ),
         ("chuyen_doi_so", None, "Bồi dưỡng kỹ năng số cho cán bộ, đoàn viên", (1, 1), (25, 45), None),
     ],
 }
 ORG_ACTIVITY_COUNT = {"hlhpn": 10, "doan-tn": 10, "hcck": 7, "hnd": 6, "hnct": 8, "hctd": 6, "hkh": 6, "cd": 5}
 ORG_ACTIVITY_YEAR = {  # (org, field, campaign, month, description, sessions, participants)
-    2021: [("doan-tn", "chuyen_doi_so", None, 7, "Hỗ trợ khai báo y tế, lập danh sách tiêm vắc xin", 3, 150),
-           ("hlhpn", "an_sinh", None, 9, "Trao túi an sinh cho hộ gặp khó khăn do dịch Covid-19", 1, 40),
-           ("hctd", "an_sinh", None, 8, "Hỗ trợ hộ có người cách ly, điều trị Covid-19", 1, 25)],
-    2022: [("doan-tn", "chuyen_doi_so", None, 3, "Ra quân hướng dẫn cài đặt ứng dụng VNeID", 3, 180),
-           ("hlhpn", "tuyen_truyen", None, 11, "Hưởng ứng Tháng hành động vì bình đẳng giới", 1, 70)],
-    2023: [("doan-tn", "chuyen_doi_so", None, 7, "Tình nguyện hè hỗ trợ kích hoạt định danh điện tử mức 2", 3, 200),
-           ("hcck", "tuyen_truyen", None, 10, "Tuyên truyền thi đua chào mừng Đại hội MTTQ các cấp", 1, 60)],
-    2024: [("doan-tn", "ve_sinh_moi_truong", None, 9, "Thanh niên tình nguyện giúp dân khắc phục hậu quả bão số 3", 3, 160),
-           ("hcck", "an_sinh", None, 9, "Hội viên giúp hộ khó khăn lợp lại mái nhà sau bão số 3", 2, 35),
-           ("hlhpn", "an_sinh", None, 10, "Vận động ủng hộ hội viên bị thiệt hại do bão số 3", 1, 80)],
+    2021: [
+        ("doan-tn", "chuyen_doi_so", None, 7, "Hỗ trợ khai báo y tế, lập danh sách tiêm vắc xin", 3, 150),
+        ("hlhpn", "an_sinh", None, 9, "Trao túi an sinh cho hộ gặp khó khăn do dịch Covid-19", 1, 40),
+        ("hctd", "an_sinh", None, 8, "Hỗ trợ hộ có người cách ly, điều trị Covid-19", 1, 25),
+    ],
+    2022: [
+        ("doan-tn", "chuyen_doi_so", None, 3, "Ra quân hướng dẫn cài đặt ứng dụng VNeID", 3, 180),
+        ("hlhpn", "tuyen_truyen", None, 11, "Hưởng ứng Tháng hành động vì bình đẳng giới", 1, 70),
+    ],
+    2023: [
+        ("doan-tn", "chuyen_doi_so", None, 7, "Tình nguyện hè hỗ trợ kích hoạt định danh điện tử mức 2", 3, 200),
+        ("hcck", "tuyen_truyen", None, 10, "Tuyên truyền thi đua chào mừng Đại hội MTTQ các cấp", 1, 60),
+    ],
+    2024: [
+        (
+            "doan-tn",
+            "ve_sinh_moi_truong",
+            None,
+            9,
+            "Thanh niên tình nguyện giúp dân khắc phục hậu quả bão số 3",
+            3,
+            160,
+        ),
+        ("hcck", "an_sinh", None, 9, "Hội viên giúp hộ khó khăn lợp lại mái nhà sau bão số 3", 2, 35),
+        ("hlhpn", "an_sinh", None, 10, "Vận động ủng hộ hội viên bị thiệt hại do bão số 3", 1, 80),
+    ],
 }
 
 
@@ -742,19 +2034,42 @@ def build_org_activities(year: int) -> list[dict]:
             seen.add((date, text))
             sessions = rng.randint(s_lo, s_hi)
             waste = round_to(rng.randint(200, 700), 10) if field_ == "ve_sinh_moi_truong" else None
-            rows.append(activity_row(date, area(), org_text(oid), field_, campaign, text, sessions,
-                                     int(rng.randint(p_lo, p_hi) * (0.75 if year == 2021 else 1.0)), waste,
-                                     rng=rng, p_alias=0.05))
+            rows.append(
+                activity_row(
+                    date,
+                    area(),
+                    org_text(oid),
+                    field_,
+                    campaign,
+                    text,
+                    sessions,
+                    int(rng.randint(p_lo, p_hi) * (0.75 if year == 2021 else 1.0)),
+                    waste,
+                    rng=rng,
+                    p_alias=0.05,
+                )
+            )
             count += 1
     for oid, field_, campaign, month, text, sessions, participants in ORG_ACTIVITY_YEAR[year]:
-        rows.append(activity_row(rand_day(rng, year, month, 5, 25), "Toàn phường", org_text(oid), field_, campaign,
-                                 text, sessions, participants,
-                                 round_to(rng.randint(2000, 4000), 100) if field_ == "ve_sinh_moi_truong" else None))
+        rows.append(
+            activity_row(
+                rand_day(rng, year, month, 5, 25),
+                "Toàn phường",
+                org_text(oid),
+                field_,
+                campaign,
+                text,
+                sessions,
+                participants,
+                round_to(rng.randint(2000, 4000), 100) if field_ == "ve_sinh_moi_truong" else None,
+            )
+        )
     rows.sort(key=lambda r: (r["date"], r["description"]))
     return rows
 
 
 # =============================================================================== khu tables
+
 
 def build_households(year: int, k: int) -> list[dict]:
     i = k - 1
@@ -764,33 +2079,62 @@ def build_households(year: int, k: int) -> list[dict]:
     achieved = round(hh * rate / 100)
     registered = min(hh, achieved + round(hh * rng.uniform(0.03, 0.05)))
     form = KHU_FORMS[year][k]
-    return [{
-        "area": khu_label(k, form),
-        "households": hh,
-        "population": POPULATION[year][i],
-        "poor_start": poor_start(year)[i],
-        "poor_end": POOR_END[year][i],
-        "near_poor_start": near_poor_start(year)[i],
-        "near_poor_end": NEAR_POOR_END[year][i],
-        "gdvh_registered": registered,
-        "gdvh_achieved": achieved,
-        "kdc_van_hoa": (rng.choice(["Có", "Có", "Đạt", "x"]) if KDC_VAN_HOA[year][i]
-                        else rng.choice(["Không", "Chưa đạt"])),
-    }]
+    return [
+        {
+            "area": khu_label(k, form),
+            "households": hh,
+            "population": POPULATION[year][i],
+            "poor_start": poor_start(year)[i],
+            "poor_end": POOR_END[year][i],
+            "near_poor_start": near_poor_start(year)[i],
+            "near_poor_end": NEAR_POOR_END[year][i],
+            "gdvh_registered": registered,
+            "gdvh_achieved": achieved,
+            "kdc_van_hoa": (
+                rng.choice(["Có", "Có", "Đạt", "x"]) if KDC_VAN_HOA[year][i] else rng.choice(["Không", "Chưa đạt"])
+            ),
+        }
+    ]
 
 
 MODELS = {
-    1: ["Tuyến đường hoa, cây xanh kiểu mẫu", "Ngõ xóm sáng, xanh, sạch, đẹp", "Camera an ninh khu dân cư",
-        "Phân loại rác thải tại nguồn", "Khu dân cư không có tội phạm và tệ nạn xã hội"],
-    2: ["Thắp sáng đường làng, ngõ xóm", "Tổ dân tự quản an toàn, văn minh", "Ngày xanh trong tuần",
-        "Tuyến đường tự quản về vệ sinh môi trường", "Nhà sạch, vườn đẹp"],
-    3: ["Camera an ninh khu dân cư", "Tổ liên gia tự quản", "Đường hoa khu dân cư",
-        "Gia đình không sử dụng túi ni lông", "Chi hội phụ nữ thu gom phế liệu gây quỹ"],
-    4: ["Tuyến đường hoa, cây xanh", "Nhà văn hóa khu xanh, sạch, đẹp", "Tổ hòa giải giỏi",
-        "Thu gom rác thải, thùng xốp ven biển", "Khu dân cư an toàn về an ninh trật tự"],
+    1: [
+        "Tuyến đường hoa, cây xanh kiểu mẫu",
+        "Ngõ xóm sáng, xanh, sạch, đẹp",
+        "Camera an ninh khu dân cư",
+        "Phân loại rác thải tại nguồn",
+        "Khu dân cư không có tội phạm và tệ nạn xã hội",
+    ],
+    2: [
+        "Thắp sáng đường làng, ngõ xóm",
+        "Tổ dân tự quản an toàn, văn minh",
+        "Ngày xanh trong tuần",
+        "Tuyến đường tự quản về vệ sinh môi trường",
+        "Nhà sạch, vườn đẹp",
+    ],
+    3: [
+        "Camera an ninh khu dân cư",
+        "Tổ liên gia tự quản",
+        "Đường hoa khu dân cư",
+        "Gia đình không sử dụng túi ni lông",
+        "Chi hội phụ nữ thu gom phế liệu gây quỹ",
+    ],
+    4: [
+        "Tuyến đường hoa, cây xanh",
+        "Nhà văn hóa khu xanh, sạch, đẹp",
+        "Tổ hòa giải giỏi",
+        "Thu gom rác thải, thùng xốp ven biển",
+        "Khu dân cư an toàn về an ninh trật tự",
+    ],
 }
-MODEL_FIELDS = {"Camera": "an_ninh_trat_tu", "an ninh": "an_ninh_trat_tu", "tội phạm": "an_ninh_trat_tu",
-                "hòa giải": "an_ninh_trat_tu", "tự quản an toàn": "an_ninh_trat_tu", "liên gia": "an_ninh_trat_tu"}
+MODEL_FIELDS = {
+    "Camera": "an_ninh_trat_tu",
+    "an ninh": "an_ninh_trat_tu",
+    "tội phạm": "an_ninh_trat_tu",
+    "hòa giải": "an_ninh_trat_tu",
+    "tự quản an toàn": "an_ninh_trat_tu",
+    "liên gia": "an_ninh_trat_tu",
+}
 
 
 def build_models(year: int, k: int) -> list[dict]:
@@ -810,9 +2154,15 @@ def build_models(year: int, k: int) -> list[dict]:
         else:
             registered_on = rand_day(rng, year, rng.choice((2, 3)), 1, 28)
             recognised = rng.choice(["Có", "Có", "Được công nhận", "Chưa"])
-        rows.append({"area": khu_label(k, form), "model_name": f"Mô hình \"{name}\"",
-                     "field": cat("activity_fields", field_, rng, 0.1), "registered_on": registered_on,
-                     "recognised": recognised})
+        rows.append(
+            {
+                "area": khu_label(k, form),
+                "model_name": f'Mô hình "{name}"',
+                "field": cat("activity_fields", field_, rng, 0.1),
+                "registered_on": registered_on,
+                "recognised": recognised,
+            }
+        )
     return rows
 
 
@@ -821,10 +2171,18 @@ def build_mediation(year: int, k: int) -> list[dict]:
     received = rng.randint(3, 9)
     pending = 1 if rng.random() < 0.15 else 0
     failed = 1 if rng.random() < 0.2 and received - pending >= 3 else 0
-    if year == 2023 and k in (2, 3):   # 2023: land disputes drag on; the success rate misses its target
+    if year == 2023 and k in (2, 3):  # 2023: land disputes drag on; the success rate misses its target
         failed, pending = 1, 1 if k == 3 else pending
-    return [{"area": khu_label(k, KHU_FORMS[year][k]), "teams": 2 if k == 1 or (k == 3 and year >= 2023) else 1,
-             "received": received, "success": received - failed - pending, "failed": failed, "pending": pending}]
+    return [
+        {
+            "area": khu_label(k, KHU_FORMS[year][k]),
+            "teams": 2 if k == 1 or (k == 3 and year >= 2023) else 1,
+            "received": received,
+            "success": received - failed - pending,
+            "failed": failed,
+            "pending": pending,
+        }
+    ]
 
 
 def build_khu_file(year: int, k: int) -> list[Table]:
@@ -832,37 +2190,85 @@ def build_khu_file(year: int, k: int) -> list[Table]:
     activities = build_khu_activities(year, k)
     if year == 2023 and k == 3:
         # Wrong on purpose: an activity of December 2022 typed into the 2023 file.
-        activities.insert(0, {**activity_row(None, khu_label(3, KHU_FORMS[2023][3]), None, "ve_sinh_moi_truong",
-                                             None, "Ra quân dọn vệ sinh, thu gom rác thải cuối năm", 1, 60, 350),
-                              "date": "28/12/2022", "_reject": "date"})
+        activities.insert(
+            0,
+            {
+                **activity_row(
+                    None,
+                    khu_label(3, KHU_FORMS[2023][3]),
+                    None,
+                    "ve_sinh_moi_truong",
+                    None,
+                    "Ra quân dọn vệ sinh, thu gom rác thải cuối năm",
+                    1,
+                    60,
+                    350,
+                ),
+                "date": "28/12/2022",
+                "_reject": "date",
+            },
+        )
     total = (year, key) in TOTAL_ROWS
     rng = rng_for(year, key, "layout")
     return [
-        Table("activity", "Hoạt động", f"BẢNG THEO DÕI HOẠT ĐỘNG NĂM {year}",
-              ["date", "area", "org", "field", "campaign", "description", "sessions", "participants", "waste_kg", "note"],
-              activities, aliased(year, key, "Hoạt động"), total=total,
-              trailing_blank_rows=rng.choice([0, 0, 3, 5])),
-        Table("households", "Hộ gia đình", f"SỐ LIỆU HỘ GIA ĐÌNH, HỘ NGHÈO, GIA ĐÌNH VĂN HÓA NĂM {year}",
-              ["area", "households", "population", "poor_start", "poor_end", "near_poor_start", "near_poor_end",
-               "gdvh_registered", "gdvh_achieved", "kdc_van_hoa"],
-              build_households(year, k), aliased(year, key, "Hộ gia đình"), stt=rng.random() < 0.6),
-        Table("emulation_models", "Mô hình thi đua", f"ĐĂNG KÝ MÔ HÌNH THI ĐUA NĂM {year}",
-              ["area", "model_name", "field", "registered_on", "recognised"],
-              build_models(year, k), aliased(year, key, "Mô hình thi đua"),
-              trailing_blank_rows=3 if year == 2021 and k == 4 else 0),
-        Table("mediation", "Hòa giải", f"KẾT QUẢ HÒA GIẢI Ở CƠ SỞ NĂM {year}",
-              ["area", "teams", "received", "success", "failed", "pending"],
-              build_mediation(year, k), aliased(year, key, "Hòa giải")),
+        Table(
+            "activity",
+            "Hoạt động",
+            f"BẢNG THEO DÕI HOẠT ĐỘNG NĂM {year}",
+            ["date", "area", "org", "field", "campaign", "description", "sessions", "participants", "waste_kg", "note"],
+            activities,
+            aliased(year, key, "Hoạt động"),
+            total=total,
+            trailing_blank_rows=rng.choice([0, 0, 3, 5]),
+        ),
+        Table(
+            "households",
+            "Hộ gia đình",
+            f"SỐ LIỆU HỘ GIA ĐÌNH, HỘ NGHÈO, GIA ĐÌNH VĂN HÓA NĂM {year}",
+            [
+                "area",
+                "households",
+                "population",
+                "poor_start",
+                "poor_end",
+                "near_poor_start",
+                "near_poor_end",
+                "gdvh_registered",
+                "gdvh_achieved",
+                "kdc_van_hoa",
+            ],
+            build_households(year, k),
+            aliased(year, key, "Hộ gia đình"),
+            stt=rng.random() < 0.6,
+        ),
+        Table(
+            "emulation_models",
+            "Mô hình thi đua",
+            f"ĐĂNG KÝ MÔ HÌNH THI ĐUA NĂM {year}",
+            ["area", "model_name", "field", "registered_on", "recognised"],
+            build_models(year, k),
+            aliased(year, key, "Mô hình thi đua"),
+            trailing_blank_rows=3 if year == 2021 and k == 4 else 0,
+        ),
+        Table(
+            "mediation",
+            "Hòa giải",
+            f"KẾT QUẢ HÒA GIẢI Ở CƠ SỞ NĂM {year}",
+            ["area", "teams", "received", "success", "failed", "pending"],
+            build_mediation(year, k),
+            aliased(year, key, "Hòa giải"),
+        ),
     ]
 
 
 # =============================================================================== ward tables
 
+
 def build_houses(year: int) -> list[dict]:
     rng = rng_for(year, "mttq-phuong", "houses")
     n = HOUSES_PER_YEAR[year]
     months = sorted(rng.sample(range(3, 11), n))
-    khus = rng.sample(KHU * 2, n)   # at most two houses a khu
+    khus = rng.sample(KHU * 2, n)  # at most two houses a khu
     rows = []
     for month, k in zip(months, khus, strict=True):
         title, name = person(rng)
@@ -871,18 +2277,24 @@ def build_houses(year: int) -> list[dict]:
         other = round_to(rng.randint(80, 250) if work == "xay_moi" else rng.randint(10, 60), 5) * 1_000_000
         started = rand_day(rng, year, month, 1, 25)
         handed = started + dt.timedelta(days=rng.randint(55, 100))
-        rows.append({
-            "area": mixed_khu(rng, k),
-            "household_head": f"{title.capitalize()} {name}" if rng.random() < 0.5 else name,
-            "household_type": cat("household_types", rng.choice(["ngheo", "ngheo", "can_ngheo", "kho_khan", "chinh_sach"]),
-                                  rng, 0.1),
-            "work": cat("house_works", work, rng, 0.1),
-            "support": support,
-            "other_funds": other if rng.random() < 0.9 else None,
-            "started": started,
-            "handed_over": handed if handed <= dt.date(year, 12, 15) else None,
-            "_khu": k, "_name": name, "_title": title, "_work": work,
-        })
+        rows.append(
+            {
+                "area": mixed_khu(rng, k),
+                "household_head": f"{title.capitalize()} {name}" if rng.random() < 0.5 else name,
+                "household_type": cat(
+                    "household_types", rng.choice(["ngheo", "ngheo", "can_ngheo", "kho_khan", "chinh_sach"]), rng, 0.1
+                ),
+                "work": cat("house_works", work, rng, 0.1),
+                "support": support,
+                "other_funds": other if rng.random() < 0.9 else None,
+                "started": started,
+                "handed_over": handed if handed <= dt.date(year, 12, 15) else None,
+                "_khu": k,
+                "_name": name,
+                "_title": title,
+                "_work": work,
+            }
+        )
     return rows
 
 
@@ -895,26 +2307,63 @@ def build_gifts(year: int) -> list[dict]:
     rows = []
 
     def gift(date, occasion, recipient, area, count, value, funding=None, k=None, quy=False):
-        rows.append({"date": date, "occasion": cat("gift_occasions", occasion, rng, 0.1),
-                     "recipient": cat("gift_recipients", recipient, rng, 0.1), "area": area, "count": count,
-                     "unit_value": value, "total": count * value,
-                     "funding": cat("fund_sources", funding, rng, 0.15) if funding else None,
-                     "_khu": k, "_quy": quy})
+        rows.append(
+            {
+                "date": date,
+                "occasion": cat("gift_occasions", occasion, rng, 0.1),
+                "recipient": cat("gift_recipients", recipient, rng, 0.1),
+                "area": area,
+                "count": count,
+                "unit_value": value,
+                "total": count * value,
+                "funding": cat("fund_sources", funding, rng, 0.15) if funding else None,
+                "_khu": k,
+                "_quy": quy,
+            }
+        )
 
     for k in KHU:
         area = mixed_khu(rng, k)
         gift(tet_day, "tet_nguyen_dan", "ho_ngheo", area, poor_start(year)[k - 1], tet_value, k=k, quy=True)
         gift(tet_day, "tet_nguyen_dan", "can_ngheo", area, near_poor_start(year)[k - 1], tet_value, k=k, quy=True)
     for k in KHU:
-        gift(tet_day - dt.timedelta(days=rng.randint(0, 3)), "tet_nguyen_dan", "kho_khan", mixed_khu(rng, k),
-             rng.randint(12, 26), 300_000 if year <= 2022 else 400_000, rng.choice(["doanh_nghiep", "cap_tren"]))
-    gift(tet_day + dt.timedelta(days=1), "tet_nguyen_dan", "nguoi_cao_tuoi", "Toàn phường", rng.randint(18, 30), 300_000,
-         "ton_giao")
-    gift(dt.date(year, 7, rng.randint(20, 26)), "ngay_27_7", "chinh_sach", "Toàn phường", rng.randint(55, 80),
-         500_000 if year >= 2023 else 400_000, "ngan_sach")
+        gift(
+            tet_day - dt.timedelta(days=rng.randint(0, 3)),
+            "tet_nguyen_dan",
+            "kho_khan",
+            mixed_khu(rng, k),
+            rng.randint(12, 26),
+            300_000 if year <= 2022 else 400_000,
+            rng.choice(["doanh_nghiep", "cap_tren"]),
+        )
+    gift(
+        tet_day + dt.timedelta(days=1),
+        "tet_nguyen_dan",
+        "nguoi_cao_tuoi",
+        "Toàn phường",
+        rng.randint(18, 30),
+        300_000,
+        "ton_giao",
+    )
+    gift(
+        dt.date(year, 7, rng.randint(20, 26)),
+        "ngay_27_7",
+        "chinh_sach",
+        "Toàn phường",
+        rng.randint(55, 80),
+        500_000 if year >= 2023 else 400_000,
+        "ngan_sach",
+    )
     if year >= 2022:
-        gift(dt.date(year, 7, rng.randint(20, 26)), "ngay_27_7", "chinh_sach", "Toàn phường", rng.randint(10, 20),
-             300_000, "doanh_nghiep")
+        gift(
+            dt.date(year, 7, rng.randint(20, 26)),
+            "ngay_27_7",
+            "chinh_sach",
+            "Toàn phường",
+            rng.randint(10, 20),
+            300_000,
+            "doanh_nghiep",
+        )
     tt = TRUNG_THU[year] - dt.timedelta(days=rng.randint(1, 4))
     if year == 2021:
         gift(tt, "trung_thu", "tre_em", "Toàn phường", rng.randint(90, 120), 300_000, "doanh_nghiep")
@@ -922,26 +2371,61 @@ def build_gifts(year: int) -> list[dict]:
         for k in KHU:
             gift(tt, "trung_thu", "tre_em", mixed_khu(rng, k), rng.randint(22, 36), 300_000, "doanh_nghiep")
     for k in KHU:
-        gift(dt.date(year, 11, rng.randint(10, 18)), "ngay_hoi_ddk", rng.choice(["ho_ngheo", "kho_khan"]),
-             mixed_khu(rng, k), rng.randint(5, 10), 300_000, "cap_tren")
+        gift(
+            dt.date(year, 11, rng.randint(10, 18)),
+            "ngay_hoi_ddk",
+            rng.choice(["ho_ngheo", "kho_khan"]),
+            mixed_khu(rng, k),
+            rng.randint(5, 10),
+            300_000,
+            "cap_tren",
+        )
     if year == 2024:
-        gift(dt.date(2024, 9, rng.randint(12, 16)), "khac", "kho_khan", "Toàn phường", rng.randint(25, 40), 500_000,
-             "doanh_nghiep")
+        gift(
+            dt.date(2024, 9, rng.randint(12, 16)),
+            "khac",
+            "kho_khan",
+            "Toàn phường",
+            rng.randint(25, 40),
+            500_000,
+            "doanh_nghiep",
+        )
     if year == 2023:
         # Wrong on purpose: a khu that does not exist.
-        rows.append({"date": TRUNG_THU[2023] - dt.timedelta(days=2), "occasion": "Tết Trung thu", "recipient": "Trẻ em",
-                     "area": "Khu 7", "count": 20, "unit_value": 300_000, "total": 6_000_000,
-                     "funding": "Doanh nghiệp", "_reject": "area", "_khu": None, "_quy": False})
+        rows.append(
+            {
+                "date": TRUNG_THU[2023] - dt.timedelta(days=2),
+                "occasion": "Tết Trung thu",
+                "recipient": "Trẻ em",
+                "area": "Khu 7",
+                "count": 20,
+                "unit_value": 300_000,
+                "total": 6_000_000,
+                "funding": "Doanh nghiệp",
+                "_reject": "area",
+                "_khu": None,
+                "_quy": False,
+            }
+        )
     rows.sort(key=lambda r: r["date"])
     return rows
 
 
 BUSINESSES = [
-    "Công ty TNHH Thương mại và Dịch vụ Tân Phong", "Công ty CP Vận tải Biên Cương",
-    "Doanh nghiệp tư nhân Hoàng Long", "Công ty TNHH Thủy sản Bình Minh", "Hợp tác xã Dịch vụ tổng hợp Bình Ngọc",
-    "Công ty TNHH Vật liệu xây dựng Đông Bắc", "Công ty TNHH Du lịch Sa Vĩ Xanh", "Cửa hàng xăng dầu Bình Ngọc",
-    "Công ty TNHH Xây dựng Phúc Thịnh", "Nhà hàng hải sản Biển Xanh", "Công ty TNHH Logistics Lục Lam",
-    "Công ty CP Thương mại Kim Sơn", "Công ty TNHH Nông sản Hải Hà", "Công ty TNHH Cơ khí Trường An",
+    "Công ty TNHH Thương mại và Dịch vụ Tân Phong",
+    "Công ty CP Vận tải Biên Cương",
+    "Doanh nghiệp tư nhân Hoàng Long",
+    "Công ty TNHH Thủy sản Bình Minh",
+    "Hợp tác xã Dịch vụ tổng hợp Bình Ngọc",
+    "Công ty TNHH Vật liệu xây dựng Đông Bắc",
+    "Công ty TNHH Du lịch Sa Vĩ Xanh",
+    "Cửa hàng xăng dầu Bình Ngọc",
+    "Công ty TNHH Xây dựng Phúc Thịnh",
+    "Nhà hàng hải sản Biển Xanh",
+    "Công ty TNHH Logistics Lục Lam",
+    "Công ty CP Thương mại Kim Sơn",
+    "Công ty TNHH Nông sản Hải Hà",
+    "Công ty TNHH Cơ khí Trường An",
 ]
 UNITS_CBCC = [
     ("Cán bộ, công chức, người lao động phường ủng hộ một ngày lương", (8, 12)),
@@ -951,10 +2435,15 @@ UNITS_CBCC = [
     ("Cán bộ, chiến sĩ Công an phường ủng hộ", (2, 4)),
     ("Cán bộ Trạm Y tế phường ủng hộ", (1, 3)),
 ]
-ORG_DONORS = [("hcck", "Hội viên Hội Cựu chiến binh ủng hộ"), ("hlhpn", "Hội viên Hội Phụ nữ ủng hộ"),
-              ("hnct", "Hội viên Hội Người cao tuổi ủng hộ"), ("doan-tn", "Đoàn viên thanh niên ủng hộ"),
-              ("cd", "Đoàn viên Công đoàn cơ sở ủng hộ"), ("hnd", "Hội viên Hội Nông dân ủng hộ"),
-              ("hctd", "Hội Chữ thập đỏ phường vận động ủng hộ")]
+ORG_DONORS = [
+    ("hcck", "Hội viên Hội Cựu chiến binh ủng hộ"),
+    ("hlhpn", "Hội viên Hội Phụ nữ ủng hộ"),
+    ("hnct", "Hội viên Hội Người cao tuổi ủng hộ"),
+    ("doan-tn", "Đoàn viên thanh niên ủng hộ"),
+    ("cd", "Đoàn viên Công đoàn cơ sở ủng hộ"),
+    ("hnd", "Hội viên Hội Nông dân ủng hộ"),
+    ("hctd", "Hội Chữ thập đỏ phường vận động ủng hộ"),
+]
 
 
 def build_fund(year: int, opening: int, houses: list[dict], gifts: list[dict]) -> list[dict]:
@@ -966,9 +2455,19 @@ def build_fund(year: int, opening: int, houses: list[dict], gifts: list[dict]) -
     receipts: list[dict] = []
 
     def receipt(date, source, text, amount, area=None, org=None, note=None):
-        receipts.append({"date": date, "direction": cat("fund_directions", "thu", rng, 0.03),
-                         "source": cat("fund_sources", source, rng, 0.08), "purpose": None,
-                         "description": text, "area": area, "org": org, "amount": amount, "note": note})
+        receipts.append(
+            {
+                "date": date,
+                "direction": cat("fund_directions", "thu", rng, 0.03),
+                "source": cat("fund_sources", source, rng, 0.08),
+                "purpose": None,
+                "description": text,
+                "area": area,
+                "org": org,
+                "amount": amount,
+                "note": note,
+            }
+        )
 
     def peak_month() -> int:
         return rng.choices(range(1, 13), [3, 1, 1, 1, 1, 1, 1, 1, 2, 6, 6, 2])[0]
@@ -977,78 +2476,153 @@ def build_fund(year: int, opening: int, houses: list[dict], gifts: list[dict]) -
     for k in KHU:
         batches = sorted({*rng.sample(range(1, 13), rng.randint(6, 9)), 10, 11})
         for b, month in enumerate(batches, start=1):
-            base = rng.randint(2_500_000, 7_000_000) * (1.7 if month in (10, 11) else 1.0) * scale * (1.15 if k == 1 else 1)
+            base = (
+                rng.randint(2_500_000, 7_000_000)
+                * (1.7 if month in (10, 11) else 1.0)
+                * scale
+                * (1.15 if k == 1 else 1)
+            )
             day = rand_day(rng, year, month, 17 if month == 10 else 1, 18 if month == 11 else None)
-            receipt(day, "nhan_dan", f"Nhân dân {khu_label(k, 'khu')} ủng hộ Quỹ (đợt {b})", round_to(base, 50_000),
-                    area=mixed_khu(rng, k))
+            receipt(
+                day,
+                "nhan_dan",
+                f"Nhân dân {khu_label(k, 'khu')} ủng hộ Quỹ (đợt {b})",
+                round_to(base, 50_000),
+                area=mixed_khu(rng, k),
+            )
     # Individual households.
     for _ in range(rng.randint(15, 24)):
         title, name = person(rng)
         k = rng.choice(KHU)
-        receipt(rand_day(rng, year, peak_month()), "nhan_dan", f"Hộ {title} {name} ({khu_label(k, 'khu')}) ủng hộ",
-                rng.choice([500_000, 1_000_000, 1_000_000, 2_000_000, 2_000_000, 3_000_000, 5_000_000]),
-                area=mixed_khu(rng, k))
+        receipt(
+            rand_day(rng, year, peak_month()),
+            "nhan_dan",
+            f"Hộ {title} {name} ({khu_label(k, 'khu')}) ủng hộ",
+            rng.choice([500_000, 1_000_000, 1_000_000, 2_000_000, 2_000_000, 3_000_000, 5_000_000]),
+            area=mixed_khu(rng, k),
+        )
     # Businesses.
     for name in rng.sample(BUSINESSES, rng.randint(9, 13)):
         month = rng.choice([1, 1, 10, 10, 11, 11, 12, 6])
-        receipt(rand_day(rng, year, month), "doanh_nghiep", f"{name} ủng hộ",
-                round_to(rng.randint(5, 28) * 1_000_000 * scale, 1_000_000), area="Toàn phường")
+        receipt(
+            rand_day(rng, year, month),
+            "doanh_nghiep",
+            f"{name} ủng hộ",
+            round_to(rng.randint(5, 28) * 1_000_000 * scale, 1_000_000),
+            area="Toàn phường",
+        )
     # Cán bộ, công chức and the schools.
     for text, (lo, hi) in UNITS_CBCC[: rng.randint(4, 6)]:
-        receipt(rand_day(rng, year, rng.choice([10, 11])), "can_bo", text, round_to(rng.uniform(lo, hi) * 1_000_000, 100_000))
+        receipt(
+            rand_day(rng, year, rng.choice([10, 11])),
+            "can_bo",
+            text,
+            round_to(rng.uniform(lo, hi) * 1_000_000, 100_000),
+        )
     # Member organisations collect from their members.
     for oid, text in rng.sample(ORG_DONORS, rng.randint(4, 6)):
         o = org_names[oid]
-        receipt(rand_day(rng, year, rng.choice([10, 11, 12])), "nhan_dan", text,
-                round_to(rng.uniform(2, 7) * 1_000_000 * scale, 100_000), org=rng.choice([o["name"], o["short"]]))
+        receipt(
+            rand_day(rng, year, rng.choice([10, 11, 12])),
+            "nhan_dan",
+            text,
+            round_to(rng.uniform(2, 7) * 1_000_000 * scale, 100_000),
+            org=rng.choice([o["name"], o["short"]]),
+        )
     # Religious establishments.
     for _ in range(rng.randint(1, 2)):
-        receipt(rand_day(rng, year, rng.choice([1, 11])), "ton_giao", "Cơ sở thờ tự trên địa bàn phường ủng hộ",
-                round_to(rng.uniform(3, 8) * 1_000_000, 500_000))
+        receipt(
+            rand_day(rng, year, rng.choice([1, 11])),
+            "ton_giao",
+            "Cơ sở thờ tự trên địa bàn phường ủng hộ",
+            round_to(rng.uniform(3, 8) * 1_000_000, 500_000),
+        )
     # The city committee supports the new houses.
     for h in houses:
         if h["_work"] == "xay_moi" and rng.random() < 0.75:
-            receipt(h["started"] - dt.timedelta(days=rng.randint(3, 10)), "cap_tren",
-                    f"MTTQ thành phố hỗ trợ xây nhà Đại đoàn kết hộ {h['_title']} {h['_name']}", 30_000_000,
-                    area="Toàn phường")
+            receipt(
+                h["started"] - dt.timedelta(days=rng.randint(3, 10)),
+                "cap_tren",
+                f"MTTQ thành phố hỗ trợ xây nhà Đại đoàn kết hộ {h['_title']} {h['_name']}",
+                30_000_000,
+                area="Toàn phường",
+            )
     if year == 2024:
         for name in rng.sample(BUSINESSES, 3):
-            receipt(dt.date(2024, 9, rng.randint(10, 20)), "doanh_nghiep", f"{name} ủng hộ khắc phục hậu quả bão số 3",
-                    rng.choice([10, 15, 20]) * 1_000_000, area="Toàn phường")
+            receipt(
+                dt.date(2024, 9, rng.randint(10, 20)),
+                "doanh_nghiep",
+                f"{name} ủng hộ khắc phục hậu quả bão số 3",
+                rng.choice([10, 15, 20]) * 1_000_000,
+                area="Toàn phường",
+            )
     if year == 2022:
         # Wrong on purpose: a receipt typed with a minus sign.
         title, name = person(rng)
-        receipts.append({"date": dt.date(2022, 11, 8), "direction": "Thu", "source": "Nhân dân", "purpose": None,
-                         "description": f"Hộ {title} {name} (khu 2) ủng hộ", "area": "Khu 2", "org": None,
-                         "amount": "-500.000", "note": None, "_reject": "amount"})
+        receipts.append(
+            {
+                "date": dt.date(2022, 11, 8),
+                "direction": "Thu",
+                "source": "Nhân dân",
+                "purpose": None,
+                "description": f"Hộ {title} {name} (khu 2) ủng hộ",
+                "area": "Khu 2",
+                "org": None,
+                "amount": "-500.000",
+                "note": None,
+                "_reject": "amount",
+            }
+        )
 
     payments: list[dict] = []
 
     def payment(date, purpose, text, amount, area=None, note=None):
-        payments.append({"date": date, "direction": cat("fund_directions", "chi", rng, 0.03), "source": None,
-                         "purpose": cat("fund_purposes", purpose, rng, 0.08), "description": text, "area": area,
-                         "org": None, "amount": amount, "note": note})
+        payments.append(
+            {
+                "date": date,
+                "direction": cat("fund_directions", "chi", rng, 0.03),
+                "source": None,
+                "purpose": cat("fund_purposes", purpose, rng, 0.08),
+                "description": text,
+                "area": area,
+                "org": None,
+                "amount": amount,
+                "note": note,
+            }
+        )
 
     for h in houses:
         verb = "xây mới" if h["_work"] == "xay_moi" else "sửa chữa"
-        payment(h["started"], "nha_ddk", f"Hỗ trợ {verb} nhà Đại đoàn kết hộ {h['_title']} {h['_name']}", h["support"],
-                area=mixed_khu(rng, h["_khu"]))
+        payment(
+            h["started"],
+            "nha_ddk",
+            f"Hỗ trợ {verb} nhà Đại đoàn kết hộ {h['_title']} {h['_name']}",
+            h["support"],
+            area=mixed_khu(rng, h["_khu"]),
+        )
     tet = [g for g in gifts if g["_quy"]]
     for k in KHU:
         mine = [g for g in tet if g["_khu"] == k]
-        payment(mine[0]["date"], "qua_tet", f"Chi quà Tết cho hộ nghèo, hộ cận nghèo {khu_label(k, 'khu')}",
-                sum(g["total"] for g in mine), area=mixed_khu(rng, k))
+        payment(
+            mine[0]["date"],
+            "qua_tet",
+            f"Chi quà Tết cho hộ nghèo, hộ cận nghèo {khu_label(k, 'khu')}",
+            sum(g["total"] for g in mine),
+            area=mixed_khu(rng, k),
+        )
     fixed = sum(p["amount"] for p in payments)
 
     # Everything else: sized so that the year ends with a sensible balance.
     total_in = sum(r["amount"] for r in receipts if not r.get("_reject"))
     closing_target = max(60_000_000, opening + rng.randint(-25, 35) * 1_000_000)
     rest = opening + total_in - closing_target - fixed
-    plan = [("hoc_bong", "Trao học bổng cho học sinh nghèo vượt khó", (8, 9), 2, 0.14),
-            ("bhyt", "Mua thẻ bảo hiểm y tế cho người thuộc hộ cận nghèo, hộ khó khăn", (1, 7), 2, 0.22),
-            ("sinh_ke", "Hỗ trợ sinh kế (vốn, con giống) cho hộ nghèo", (3, 4, 5, 9), 3, 0.22),
-            ("om_dau", "Thăm hỏi, hỗ trợ người ốm đau, mắc bệnh hiểm nghèo", None, rng.randint(8, 12), 0.24),
-            ("khac", "Hỗ trợ mai táng phí cho gia đình hộ nghèo", None, 2, 0.04)]
+    plan = [
+        ("hoc_bong", "Trao học bổng cho học sinh nghèo vượt khó", (8, 9), 2, 0.14),
+        ("bhyt", "Mua thẻ bảo hiểm y tế cho người thuộc hộ cận nghèo, hộ khó khăn", (1, 7), 2, 0.22),
+        ("sinh_ke", "Hỗ trợ sinh kế (vốn, con giống) cho hộ nghèo", (3, 4, 5, 9), 3, 0.22),
+        ("om_dau", "Thăm hỏi, hỗ trợ người ốm đau, mắc bệnh hiểm nghèo", None, rng.randint(8, 12), 0.24),
+        ("khac", "Hỗ trợ mai táng phí cho gia đình hộ nghèo", None, 2, 0.04),
+    ]
     if year == 2021:
         plan.append(("cuu_tro", "Hỗ trợ hộ gặp khó khăn do dịch Covid-19", (2, 8, 9), 4, 0.18))
     elif year == 2024:
@@ -1068,9 +2642,13 @@ def build_fund(year: int, opening: int, houses: list[dict], gifts: list[dict]) -
             else:
                 date = rand_day(rng, year, month, 1, 28)
             suffix = f" {khu_label(k, 'khu')}" if purpose in ("bhyt", "sinh_ke", "cuu_tro") else ""
-            payment(date, purpose, f"{text}{suffix}" + (f" (đợt {j + 1})" if n > 1 and purpose in ("hoc_bong", "bhyt") else ""),
-                    max(step, round_to(share * part / sum(parts), step)),
-                    area=mixed_khu(rng, k) if suffix else None)
+            payment(
+                date,
+                purpose,
+                f"{text}{suffix}" + (f" (đợt {j + 1})" if n > 1 and purpose in ("hoc_bong", "bhyt") else ""),
+                max(step, round_to(share * part / sum(parts), step)),
+                area=mixed_khu(rng, k) if suffix else None,
+            )
     rows = receipts + payments
     rows.sort(key=lambda r: (r["date"], r["direction"] not in ("Thu", "Thu vào", "Nhận")))
     return rows
@@ -1101,20 +2679,32 @@ SUPERVISION = {
         ("Giám sát việc thực hiện Quy chế dân chủ ở cơ sở", "ban_ttnd", 10),
         ("Giám sát thi công công trình nâng cấp đường giao thông nội khu", "ban_gsdtccd", 7),
     ],
-    2021: [("Giám sát việc thực hiện chính sách hỗ trợ người lao động gặp khó khăn do đại dịch Covid-19", "mttq_chu_tri", 9),
-           ("Giám sát việc tiếp nhận, phân bổ tiền, hàng ủng hộ phòng, chống dịch", "phoi_hop", 10),
-           ("Giám sát công tác bầu cử tại các tổ bầu cử", "phoi_hop", 5)],
-    2022: [("Giám sát việc thực hiện chính sách hỗ trợ tiền thuê nhà cho người lao động", "mttq_chu_tri", 7),
-           ("Giám sát thi công công trình nhà văn hóa khu 3", "ban_gsdtccd", 9),
-           ("Giám sát việc cấp giấy chứng nhận quyền sử dụng đất", "phoi_hop", 4)],
-    2023: [("Giám sát việc thực hiện Luật Thực hiện dân chủ ở cơ sở", "mttq_chu_tri", 9),
-           ("Giám sát việc cấp căn cước công dân, định danh điện tử", "phoi_hop", 6),
-           ("Giám sát thi công công trình chiếu sáng đường ven biển", "ban_gsdtccd", 10),
-           ("Giám sát việc quản lý, sử dụng các quỹ do nhân dân đóng góp", "ban_ttnd", 11)],
-    2024: [("Giám sát việc hỗ trợ các hộ bị thiệt hại do bão số 3", "mttq_chu_tri", 10),
-           ("Giám sát việc rà soát nhà tạm, nhà dột nát trên địa bàn", "mttq_chu_tri", 11),
-           ("Giám sát thi công công trình kè chống sạt lở bờ sông", "ban_gsdtccd", 8),
-           ("Giám sát việc quản lý, sử dụng các quỹ do nhân dân đóng góp", "ban_ttnd", 12)],
+    2021: [
+        (
+            "Giám sát việc thực hiện chính sách hỗ trợ người lao động gặp khó khăn do đại dịch Covid-19",
+            "mttq_chu_tri",
+            9,
+        ),
+        ("Giám sát việc tiếp nhận, phân bổ tiền, hàng ủng hộ phòng, chống dịch", "phoi_hop", 10),
+        ("Giám sát công tác bầu cử tại các tổ bầu cử", "phoi_hop", 5),
+    ],
+    2022: [
+        ("Giám sát việc thực hiện chính sách hỗ trợ tiền thuê nhà cho người lao động", "mttq_chu_tri", 7),
+        ("Giám sát thi công công trình nhà văn hóa khu 3", "ban_gsdtccd", 9),
+        ("Giám sát việc cấp giấy chứng nhận quyền sử dụng đất", "phoi_hop", 4),
+    ],
+    2023: [
+        ("Giám sát việc thực hiện Luật Thực hiện dân chủ ở cơ sở", "mttq_chu_tri", 9),
+        ("Giám sát việc cấp căn cước công dân, định danh điện tử", "phoi_hop", 6),
+        ("Giám sát thi công công trình chiếu sáng đường ven biển", "ban_gsdtccd", 10),
+        ("Giám sát việc quản lý, sử dụng các quỹ do nhân dân đóng góp", "ban_ttnd", 11),
+    ],
+    2024: [
+        ("Giám sát việc hỗ trợ các hộ bị thiệt hại do bão số 3", "mttq_chu_tri", 10),
+        ("Giám sát việc rà soát nhà tạm, nhà dột nát trên địa bàn", "mttq_chu_tri", 11),
+        ("Giám sát thi công công trình kè chống sạt lở bờ sông", "ban_gsdtccd", 8),
+        ("Giám sát việc quản lý, sử dụng các quỹ do nhân dân đóng góp", "ban_ttnd", 12),
+    ],
 }
 
 
@@ -1125,10 +2715,17 @@ def build_supervision(year: int) -> list[dict]:
     for topic, mode, month in items:
         recs = rng.randint(0, 5)
         resolved = recs if month < 10 else max(0, recs - rng.randint(0, 2))
-        rows.append({"date": rand_day(rng, year, month, 3, 27), "topic": topic,
-                     "mode": cat("supervision_modes", mode, rng, 0.12), "sessions": rng.choice([1, 1, 1, 2]),
-                     "recommendations": recs, "resolved": resolved,
-                     "violations": rng.choice([0, 0, 0, 0, 1, None])})
+        rows.append(
+            {
+                "date": rand_day(rng, year, month, 3, 27),
+                "topic": topic,
+                "mode": cat("supervision_modes", mode, rng, 0.12),
+                "sessions": rng.choice([1, 1, 1, 2]),
+                "recommendations": recs,
+                "resolved": resolved,
+                "violations": rng.choice([0, 0, 0, 0, 1, None]),
+            }
+        )
     rows.sort(key=lambda r: r["date"])
     return rows
 
@@ -1143,21 +2740,29 @@ CRITIQUE = {
         ("Phản biện dự thảo kế hoạch chỉnh trang đô thị, trồng cây xanh của phường", "phan_bien", 3),
         ("Góp ý dự thảo kế hoạch phát triển kinh tế - xã hội năm sau", "gop_y_du_thao", 11),
     ],
-    2021: [("Góp ý dự thảo Nghị quyết Đại hội Đảng bộ phường về các chương trình trọng tâm", "gop_y_xd_dang", 3),
-           ("Phản biện dự thảo phương án hỗ trợ người dân gặp khó khăn do dịch Covid-19", "phan_bien", 8),
-           ("Góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở (lần đầu)", "gop_y_du_thao", 10)],
-    2022: [("Góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở", "gop_y_du_thao", 8),
-           ("Phản biện dự thảo quy định mức thu, chi các khoản đóng góp tự nguyện của khu dân cư", "phan_bien", 9),
-           ("Góp ý dự thảo Luật Đất đai (sửa đổi) (lần đầu)", "gop_y_du_thao", 12)],
-    2023: [("Góp ý dự thảo Luật Đất đai (sửa đổi)", "gop_y_du_thao", 2),
-           ("Phản biện dự thảo phương án mở rộng tuyến đường liên khu", "phan_bien", 5),
-           ("Góp ý dự thảo Báo cáo chính trị trình Đại hội MTTQ phường nhiệm kỳ 2024-2029", "gop_y_du_thao", 10),
-           ("Góp ý dự thảo Luật Căn cước", "gop_y_du_thao", 4)],
-    2024: [("Góp ý dự thảo Điều lệ MTTQ Việt Nam (sửa đổi)", "gop_y_du_thao", 4),
-           ("Phản biện dự thảo phương án hỗ trợ xóa nhà tạm, nhà dột nát", "phan_bien", 10),
-           ("Góp ý dự thảo văn kiện Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X", "gop_y_du_thao", 6),
-           ("Phản biện dự thảo phương án khắc phục hậu quả bão số 3", "phan_bien", 9),
-           ("Góp ý phương án sắp xếp tổ chức bộ máy theo Nghị quyết số 18-NQ/TW", "gop_y_xd_dang", 12)],
+    2021: [
+        ("Góp ý dự thảo Nghị quyết Đại hội Đảng bộ phường về các chương trình trọng tâm", "gop_y_xd_dang", 3),
+        ("Phản biện dự thảo phương án hỗ trợ người dân gặp khó khăn do dịch Covid-19", "phan_bien", 8),
+        ("Góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở (lần đầu)", "gop_y_du_thao", 10),
+    ],
+    2022: [
+        ("Góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở", "gop_y_du_thao", 8),
+        ("Phản biện dự thảo quy định mức thu, chi các khoản đóng góp tự nguyện của khu dân cư", "phan_bien", 9),
+        ("Góp ý dự thảo Luật Đất đai (sửa đổi) (lần đầu)", "gop_y_du_thao", 12),
+    ],
+    2023: [
+        ("Góp ý dự thảo Luật Đất đai (sửa đổi)", "gop_y_du_thao", 2),
+        ("Phản biện dự thảo phương án mở rộng tuyến đường liên khu", "phan_bien", 5),
+        ("Góp ý dự thảo Báo cáo chính trị trình Đại hội MTTQ phường nhiệm kỳ 2024-2029", "gop_y_du_thao", 10),
+        ("Góp ý dự thảo Luật Căn cước", "gop_y_du_thao", 4),
+    ],
+    2024: [
+        ("Góp ý dự thảo Điều lệ MTTQ Việt Nam (sửa đổi)", "gop_y_du_thao", 4),
+        ("Phản biện dự thảo phương án hỗ trợ xóa nhà tạm, nhà dột nát", "phan_bien", 10),
+        ("Góp ý dự thảo văn kiện Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X", "gop_y_du_thao", 6),
+        ("Phản biện dự thảo phương án khắc phục hậu quả bão số 3", "phan_bien", 9),
+        ("Góp ý phương án sắp xếp tổ chức bộ máy theo Nghị quyết số 18-NQ/TW", "gop_y_xd_dang", 12),
+    ],
 }
 
 
@@ -1167,9 +2772,14 @@ def build_critique(year: int) -> list[dict]:
     for text, kind, month in CRITIQUE["common"] + CRITIQUE[year]:
         if year == 2021 and "chỉnh trang" in text:
             continue
-        rows.append({"date": rand_day(rng, year, month, 2, 27), "document": text,
-                     "kind": cat("critique_kinds", kind, rng, 0.1),
-                     "opinions": rng.randint(6, 28) if kind != "danh_gia_can_bo" else rng.randint(3, 10)})
+        rows.append(
+            {
+                "date": rand_day(rng, year, month, 2, 27),
+                "document": text,
+                "kind": cat("critique_kinds", kind, rng, 0.1),
+                "opinions": rng.randint(6, 28) if kind != "danh_gia_can_bo" else rng.randint(3, 10),
+            }
+        )
     rows.sort(key=lambda r: r["date"])
     return rows
 
@@ -1193,37 +2803,83 @@ def build_petitions(year: int) -> list[dict]:
             received = rng.randint(6, 15) if ch == "tiep_xuc_cu_tri" else rng.randint(2, 9)
             open_rate = {2021: 0.12, 2022: 0.1, 2023: 0.09, 2024: 0.16}[year]
             pending = sum(rng.random() < open_rate * (2.5 if month >= 11 else 1) for _ in range(received))
-            rows.append({"month": month if year != 2022 else f"{month:02d}/{year}",
-                         "channel": cat("petition_channels", ch, rng, 0.08), "received": received,
-                         "forwarded": rng.randint(received // 3, received // 2 + 1) if ch != "don_thu" else received,
-                         "answered": received - pending, "pending": pending})
+            rows.append(
+                {
+                    "month": month if year != 2022 else f"{month:02d}/{year}",
+                    "channel": cat("petition_channels", ch, rng, 0.08),
+                    "received": received,
+                    "forwarded": rng.randint(received // 3, received // 2 + 1) if ch != "don_thu" else received,
+                    "answered": received - pending,
+                    "pending": pending,
+                }
+            )
     return rows
 
 
 def build_awards(year: int) -> list[dict]:
     rng = rng_for(year, "mttq-phuong", "awards")
     rows = [
-        {"level": cat("award_levels", "thanh_pho", rng, 0.3), "recipient_type": "Tập thể", "count": rng.randint(1, 2),
-         "note": "Giấy khen của UBND thành phố cho Ban Công tác Mặt trận khu"},
-        {"level": cat("award_levels", "thanh_pho", rng, 0.3), "recipient_type": "Cá nhân", "count": rng.randint(2, 4),
-         "note": "Giấy khen của Ủy ban MTTQ thành phố"},
-        {"level": cat("award_levels", "phuong", rng, 0.3), "recipient_type": "Tập thể", "count": rng.randint(3, 4),
-         "note": "Ban Công tác Mặt trận, chi hội tiêu biểu"},
-        {"level": cat("award_levels", "phuong", rng, 0.3), "recipient_type": "Cá nhân", "count": rng.randint(9, 16),
-         "note": "Cá nhân tiêu biểu trong các phong trào"},
-        {"level": cat("award_levels", "phuong", rng, 0.3), "recipient_type": "Hộ gia đình", "count": rng.randint(6, 12),
-         "note": "Gia đình văn hóa tiêu biểu"},
+        {
+            "level": cat("award_levels", "thanh_pho", rng, 0.3),
+            "recipient_type": "Tập thể",
+            "count": rng.randint(1, 2),
+            "note": "Giấy khen của UBND thành phố cho Ban Công tác Mặt trận khu",
+        },
+        {
+            "level": cat("award_levels", "thanh_pho", rng, 0.3),
+            "recipient_type": "Cá nhân",
+            "count": rng.randint(2, 4),
+            "note": "Giấy khen của Ủy ban MTTQ thành phố",
+        },
+        {
+            "level": cat("award_levels", "phuong", rng, 0.3),
+            "recipient_type": "Tập thể",
+            "count": rng.randint(3, 4),
+            "note": "Ban Công tác Mặt trận, chi hội tiêu biểu",
+        },
+        {
+            "level": cat("award_levels", "phuong", rng, 0.3),
+            "recipient_type": "Cá nhân",
+            "count": rng.randint(9, 16),
+            "note": "Cá nhân tiêu biểu trong các phong trào",
+        },
+        {
+            "level": cat("award_levels", "phuong", rng, 0.3),
+            "recipient_type": "Hộ gia đình",
+            "count": rng.randint(6, 12),
+            "note": "Gia đình văn hóa tiêu biểu",
+        },
     ]
     if year >= 2022:
-        rows.append({"level": cat("award_levels", "phuong", rng, 0.3), "recipient_type": "Tộc họ",
-                     "count": rng.randint(2, 4), "note": "Dòng họ học tập, đoàn kết tiêu biểu"})
+        rows.append(
+            {
+                "level": cat("award_levels", "phuong", rng, 0.3),
+                "recipient_type": "Tộc họ",
+                "count": rng.randint(2, 4),
+                "note": "Dòng họ học tập, đoàn kết tiêu biểu",
+            }
+        )
     if year in (2023, 2024):
-        rows.insert(0, {"level": cat("award_levels", "tinh", rng, 0.3), "recipient_type": "Tập thể", "count": 1,
-                        "note": "Bằng khen của Ủy ban MTTQ tỉnh" if year == 2023 else
-                        "Bằng khen của UBND tỉnh cho Ủy ban MTTQ phường"})
+        rows.insert(
+            0,
+            {
+                "level": cat("award_levels", "tinh", rng, 0.3),
+                "recipient_type": "Tập thể",
+                "count": 1,
+                "note": "Bằng khen của Ủy ban MTTQ tỉnh"
+                if year == 2023
+                else "Bằng khen của UBND tỉnh cho Ủy ban MTTQ phường",
+            },
+        )
     if year == 2024:
-        rows.append({"level": cat("award_levels", "phuong", rng, 0.3), "recipient_type": "Cá nhân",
-                     "count": rng.randint(5, 9), "note": "Tích cực ủng hộ khắc phục hậu quả bão số 3"})
+        rows.append(
+            {
+                "level": cat("award_levels", "phuong", rng, 0.3),
+                "recipient_type": "Cá nhân",
+                "count": rng.randint(5, 9),
+                "note": "Tích cực ủng hộ khắc phục hậu quả bão số 3",
+            }
+        )
     return rows
 
 
@@ -1238,37 +2894,92 @@ def build_ward_file(year: int, opening: int) -> tuple[list[Table], int]:
     total = (year, key) in TOTAL_ROWS
     rng = rng_for(year, key, "layout")
     tables = [
-        Table("activity", "Hoạt động", f"HOẠT ĐỘNG CỦA ỦY BAN MTTQ PHƯỜNG NĂM {year}",
-              ["date", "area", "org", "field", "campaign", "description", "sessions", "participants", "waste_kg", "note"],
-              build_ward_activities(year), aliased(year, key, "Hoạt động"), total=total),
-        Table("fund_txn", "Quỹ Vì người nghèo", f"SỔ THEO DÕI THU, CHI QUỸ \"VÌ NGƯỜI NGHÈO\" NĂM {year}",
-              ["date", "direction", "source", "purpose", "description", "area", "org", "amount", "note"],
-              fund, aliased(year, key, "Quỹ Vì người nghèo"), total=total, total_note=total_note,
-              trailing_blank_rows=rng.choice([0, 4])),
-        Table("fund_balance", "Số dư quỹ", f"SỐ DƯ QUỸ \"VÌ NGƯỜI NGHÈO\" ĐẦU NĂM {year}", ["opening"],
-              [{"opening": opening}], aliased(year, key, "Số dư quỹ"), stt=False),
-        Table("gifts", "Tặng quà", f"TỔNG HỢP TẶNG QUÀ CÁC ĐỐI TƯỢNG NĂM {year}",
-              ["date", "occasion", "recipient", "area", "count", "unit_value", "total", "funding"],
-              gifts, aliased(year, key, "Tặng quà")),
-        Table("houses", "Nhà Đại đoàn kết", f"DANH SÁCH HỖ TRỢ XÂY MỚI, SỬA CHỮA NHÀ \"ĐẠI ĐOÀN KẾT\" NĂM {year}",
-              ["area", "household_head", "household_type", "work", "support", "other_funds", "started", "handed_over"],
-              houses, aliased(year, key, "Nhà Đại đoàn kết")),
-        Table("supervision", "Giám sát", f"KẾT QUẢ GIÁM SÁT NĂM {year}",
-              ["date", "topic", "mode", "sessions", "recommendations", "resolved", "violations"],
-              build_supervision(year), aliased(year, key, "Giám sát"),
-              blank_col_after="sessions" if year in (2022, 2024) else None),
-        Table("critique", "Phản biện, góp ý", f"PHẢN BIỆN XÃ HỘI, GÓP Ý XÂY DỰNG ĐẢNG, CHÍNH QUYỀN NĂM {year}",
-              ["date", "document", "kind", "opinions"], build_critique(year), aliased(year, key, "Phản biện, góp ý")),
-        Table("petitions", "Kiến nghị cử tri", f"TỔNG HỢP Ý KIẾN, KIẾN NGHỊ CỦA CỬ TRI VÀ NHÂN DÂN NĂM {year}",
-              ["month", "channel", "received", "forwarded", "answered", "pending"],
-              build_petitions(year), aliased(year, key, "Kiến nghị cử tri"), trailing_blank_rows=rng.choice([0, 2])),
-        Table("awards", "Khen thưởng", f"KẾT QUẢ KHEN THƯỞNG NĂM {year}", ["level", "recipient_type", "count", "note"],
-              build_awards(year), aliased(year, key, "Khen thưởng"), stt=year != 2022),
+        Table(
+            "activity",
+            "Hoạt động",
+            f"HOẠT ĐỘNG CỦA ỦY BAN MTTQ PHƯỜNG NĂM {year}",
+            ["date", "area", "org", "field", "campaign", "description", "sessions", "participants", "waste_kg", "note"],
+            build_ward_activities(year),
+            aliased(year, key, "Hoạt động"),
+            total=total,
+        ),
+        Table(
+            "fund_txn",
+            "Quỹ Vì người nghèo",
+            f'SỔ THEO DÕI THU, CHI QUỸ "VÌ NGƯỜI NGHÈO" NĂM {year}',
+            ["date", "direction", "source", "purpose", "description", "area", "org", "amount", "note"],
+            fund,
+            aliased(year, key, "Quỹ Vì người nghèo"),
+            total=total,
+            total_note=total_note,
+            trailing_blank_rows=rng.choice([0, 4]),
+        ),
+        Table(
+            "fund_balance",
+            "Số dư quỹ",
+            f'SỐ DƯ QUỸ "VÌ NGƯỜI NGHÈO" ĐẦU NĂM {year}',
+            ["opening"],
+            [{"opening": opening}],
+            aliased(year, key, "Số dư quỹ"),
+            stt=False,
+        ),
+        Table(
+            "gifts",
+            "Tặng quà",
+            f"TỔNG HỢP TẶNG QUÀ CÁC ĐỐI TƯỢNG NĂM {year}",
+            ["date", "occasion", "recipient", "area", "count", "unit_value", "total", "funding"],
+            gifts,
+            aliased(year, key, "Tặng quà"),
+        ),
+        Table(
+            "houses",
+            "Nhà Đại đoàn kết",
+            f'DANH SÁCH HỖ TRỢ XÂY MỚI, SỬA CHỮA NHÀ "ĐẠI ĐOÀN KẾT" NĂM {year}',
+            ["area", "household_head", "household_type", "work", "support", "other_funds", "started", "handed_over"],
+            houses,
+            aliased(year, key, "Nhà Đại đoàn kết"),
+        ),
+        Table(
+            "supervision",
+            "Giám sát",
+            f"KẾT QUẢ GIÁM SÁT NĂM {year}",
+            ["date", "topic", "mode", "sessions", "recommendations", "resolved", "violations"],
+            build_supervision(year),
+            aliased(year, key, "Giám sát"),
+            blank_col_after="sessions" if year in (2022, 2024) else None,
+        ),
+        Table(
+            "critique",
+            "Phản biện, góp ý",
+            f"PHẢN BIỆN XÃ HỘI, GÓP Ý XÂY DỰNG ĐẢNG, CHÍNH QUYỀN NĂM {year}",
+            ["date", "document", "kind", "opinions"],
+            build_critique(year),
+            aliased(year, key, "Phản biện, góp ý"),
+        ),
+        Table(
+            "petitions",
+            "Kiến nghị cử tri",
+            f"TỔNG HỢP Ý KIẾN, KIẾN NGHỊ CỦA CỬ TRI VÀ NHÂN DÂN NĂM {year}",
+            ["month", "channel", "received", "forwarded", "answered", "pending"],
+            build_petitions(year),
+            aliased(year, key, "Kiến nghị cử tri"),
+            trailing_blank_rows=rng.choice([0, 2]),
+        ),
+        Table(
+            "awards",
+            "Khen thưởng",
+            f"KẾT QUẢ KHEN THƯỞNG NĂM {year}",
+            ["level", "recipient_type", "count", "note"],
+            build_awards(year),
+            aliased(year, key, "Khen thưởng"),
+            stt=year != 2022,
+        ),
     ]
     return tables, closing
 
 
 # =============================================================================== organisations
+
 
 def build_org_members(year: int, previous: dict[str, int]) -> tuple[list[dict], dict[str, int]]:
     rng = rng_for(year, "to-chuc-thanh-vien", "members")
@@ -1280,8 +2991,13 @@ def build_org_members(year: int, previous: dict[str, int]) -> tuple[list[dict], 
         left = round(previous[oid] * LEAVING_RATE[oid] * rng.uniform(0.7, 1.3))
         now[oid] = previous[oid] + new - left
         o = org_config[oid]
-        rows.append({"org": o["name"] if rng.random() < 0.75 else rng.choice(o["aliases"]), "members": now[oid],
-                     "new_members": new})
+        rows.append(
+            {
+                "org": o["name"] if rng.random() < 0.75 else rng.choice(o["aliases"]),
+                "members": now[oid],
+                "new_members": new,
+            }
+        )
     return rows, now
 
 
@@ -1289,12 +3005,24 @@ def build_org_file(year: int, previous_members: dict[str, int]) -> tuple[list[Ta
     key = "to-chuc-thanh-vien"
     members, now = build_org_members(year, previous_members)
     return [
-        Table("org_members", "Tổ chức", f"SỐ LƯỢNG HỘI VIÊN, ĐOÀN VIÊN CÁC TỔ CHỨC THÀNH VIÊN NĂM {year}",
-              ["org", "members", "new_members"], members, aliased(year, key, "Tổ chức")),
-        Table("activity", "Hoạt động", f"HOẠT ĐỘNG CỦA CÁC TỔ CHỨC THÀNH VIÊN NĂM {year}",
-              ["date", "org", "area", "field", "campaign", "description", "sessions", "participants", "waste_kg", "note"],
-              build_org_activities(year), aliased(year, key, "Hoạt động"), total=(year, key) in TOTAL_ROWS,
-              blank_col_after="note" if year == 2023 else None),
+        Table(
+            "org_members",
+            "Tổ chức",
+            f"SỐ LƯỢNG HỘI VIÊN, ĐOÀN VIÊN CÁC TỔ CHỨC THÀNH VIÊN NĂM {year}",
+            ["org", "members", "new_members"],
+            members,
+            aliased(year, key, "Tổ chức"),
+        ),
+        Table(
+            "activity",
+            "Hoạt động",
+            f"HOẠT ĐỘNG CỦA CÁC TỔ CHỨC THÀNH VIÊN NĂM {year}",
+            ["date", "org", "area", "field", "campaign", "description", "sessions", "participants", "waste_kg", "note"],
+            build_org_activities(year),
+            aliased(year, key, "Hoạt động"),
+            total=(year, key) in TOTAL_ROWS,
+            blank_col_after="note" if year == 2023 else None,
+        ),
     ], now
 
 
@@ -1302,25 +3030,93 @@ def build_org_file(year: int, previous_members: dict[str, int]) -> tuple[list[Ta
 
 # The indicators each year's targets cover, and those the year misses on purpose.
 INDICATOR_SETS = {
-    2021: ["tuyen_truyen_cuoc", "quy_vnn_thu", "quy_vnn_chi", "qua_suat", "nha_ddk", "ty_le_ho_ngheo", "ty_le_gdvh",
-           "kdc_van_hoa", "chu_nhat_xanh_luot", "giam_sat_cuoc", "mo_hinh_dang_ky", "hoi_vien_moi"],
-    2022: ["tuyen_truyen_cuoc", "tuyen_truyen_luot", "quy_vnn_thu", "qua_suat", "nha_ddk", "ty_le_ho_ngheo",
-           "ty_le_gdvh", "kdc_van_hoa", "chu_nhat_xanh_buoi", "chu_nhat_xanh_luot", "giam_sat_cuoc", "mo_hinh_dang_ky",
-           "hoi_vien_moi"],
-    2023: ["tuyen_truyen_cuoc", "tuyen_truyen_luot", "quy_vnn_thu", "quy_vnn_chi", "qua_suat", "nha_ddk",
-           "ty_le_ho_ngheo", "ty_le_gdvh", "kdc_van_hoa", "chu_nhat_xanh_buoi", "giam_sat_cuoc", "y_kien_gop_y",
-           "ty_le_hoa_giai_thanh", "mo_hinh_dang_ky"],
-    2024: ["tuyen_truyen_cuoc", "tuyen_truyen_luot", "quy_vnn_thu", "quy_vnn_chi", "qua_suat", "qua_gia_tri", "nha_ddk",
-           "ty_le_ho_ngheo", "ty_le_gdvh", "kdc_van_hoa", "chu_nhat_xanh_buoi", "rac_thu_gom", "giam_sat_cuoc",
-           "ty_le_kien_nghi_tra_loi", "mo_hinh_dang_ky"],
-    2025: ["tuyen_truyen_cuoc", "tuyen_truyen_luot", "quy_vnn_thu", "quy_vnn_chi", "qua_suat", "qua_gia_tri", "nha_ddk",
-           "ty_le_ho_ngheo", "ty_le_gdvh", "kdc_van_hoa", "chu_nhat_xanh_buoi", "rac_thu_gom", "giam_sat_cuoc",
-           "y_kien_gop_y", "ty_le_kien_nghi_tra_loi", "mo_hinh_dang_ky"],
+    2021: [
+        "tuyen_truyen_cuoc",
+        "quy_vnn_thu",
+        "quy_vnn_chi",
+        "qua_suat",
+        "nha_ddk",
+        "ty_le_ho_ngheo",
+        "ty_le_gdvh",
+        "kdc_van_hoa",
+        "chu_nhat_xanh_luot",
+        "giam_sat_cuoc",
+        "mo_hinh_dang_ky",
+        "hoi_vien_moi",
+    ],
+    2022: [
+        "tuyen_truyen_cuoc",
+        "tuyen_truyen_luot",
+        "quy_vnn_thu",
+        "qua_suat",
+        "nha_ddk",
+        "ty_le_ho_ngheo",
+        "ty_le_gdvh",
+        "kdc_van_hoa",
+        "chu_nhat_xanh_buoi",
+        "chu_nhat_xanh_luot",
+        "giam_sat_cuoc",
+        "mo_hinh_dang_ky",
+        "hoi_vien_moi",
+    ],
+    2023: [
+        "tuyen_truyen_cuoc",
+        "tuyen_truyen_luot",
+        "quy_vnn_thu",
+        "quy_vnn_chi",
+        "qua_suat",
+        "nha_ddk",
+        "ty_le_ho_ngheo",
+        "ty_le_gdvh",
+        "kdc_van_hoa",
+        "chu_nhat_xanh_buoi",
+        "giam_sat_cuoc",
+        "y_kien_gop_y",
+        "ty_le_hoa_giai_thanh",
+        "mo_hinh_dang_ky",
+    ],
+    2024: [
+        "tuyen_truyen_cuoc",
+        "tuyen_truyen_luot",
+        "quy_vnn_thu",
+        "quy_vnn_chi",
+        "qua_suat",
+        "qua_gia_tri",
+        "nha_ddk",
+        "ty_le_ho_ngheo",
+        "ty_le_gdvh",
+        "kdc_van_hoa",
+        "chu_nhat_xanh_buoi",
+        "rac_thu_gom",
+        "giam_sat_cuoc",
+        "ty_le_kien_nghi_tra_loi",
+        "mo_hinh_dang_ky",
+    ],
+    2025: [
+        "tuyen_truyen_cuoc",
+        "tuyen_truyen_luot",
+        "quy_vnn_thu",
+        "quy_vnn_chi",
+        "qua_suat",
+        "qua_gia_tri",
+        "nha_ddk",
+        "ty_le_ho_ngheo",
+        "ty_le_gdvh",
+        "kdc_van_hoa",
+        "chu_nhat_xanh_buoi",
+        "rac_thu_gom",
+        "giam_sat_cuoc",
+        "y_kien_gop_y",
+        "ty_le_kien_nghi_tra_loi",
+        "mo_hinh_dang_ky",
+    ],
 }
-MISSES = {2021: {"mo_hinh_dang_ky", "quy_vnn_thu", "chu_nhat_xanh_luot"},
-          2022: {"ty_le_ho_ngheo", "tuyen_truyen_luot"},
-          2023: {"nha_ddk", "ty_le_hoa_giai_thanh"},
-          2024: {"chu_nhat_xanh_buoi", "ty_le_kien_nghi_tra_loi"}}
+MISSES = {
+    2021: {"mo_hinh_dang_ky", "quy_vnn_thu", "chu_nhat_xanh_luot"},
+    2022: {"ty_le_ho_ngheo", "tuyen_truyen_luot"},
+    2023: {"nha_ddk", "ty_le_hoa_giai_thanh"},
+    2024: {"chu_nhat_xanh_buoi", "ty_le_kien_nghi_tra_loi"},
+}
 
 
 def valid(rows: list[dict]) -> list[dict]:
@@ -1387,8 +3183,9 @@ def _nice(value: float, kind: str, unit: str, up: bool) -> float:
     return f(value / step) * step
 
 
-def plan_targets(year: int, actual: dict[str, float] | None, previous: dict[str, float],
-                 rng: random.Random) -> dict[str, float]:
+def plan_targets(
+    year: int, actual: dict[str, float] | None, previous: dict[str, float], rng: random.Random
+) -> dict[str, float]:
     """The targets of ``year``: met by a margin except the planned misses. For the year after the
     last sample year (no data yet) they are set a little above the last results."""
     R = ref()
@@ -1396,7 +3193,7 @@ def plan_targets(year: int, actual: dict[str, float] | None, previous: dict[str,
     for code in INDICATOR_SETS[year]:
         ind = R.indicators[code]
         higher = ind["direction"] == "higher"
-        if actual is None:   # a plan for a year with no data: a little better than the last result
+        if actual is None:  # a plan for a year with no data: a little better than the last result
             base = previous[code]
             if ind["kind"] == "count" and base <= 10:
                 out[code] = float(4 if code in ("kdc_van_hoa", "mo_hinh_dang_ky") else base)
@@ -1407,7 +3204,7 @@ def plan_targets(year: int, actual: dict[str, float] | None, previous: dict[str,
             continue
         lo = hi = actual[code]
         miss = code in MISSES.get(year, ())
-        if ind["kind"] == "count" and hi <= 10:        # khu, houses: small whole numbers
+        if ind["kind"] == "count" and hi <= 10:  # khu, houses: small whole numbers
             out[code] = float(hi + 1 if miss else (4 if code in ("kdc_van_hoa", "mo_hinh_dang_ky") and lo >= 4 else lo))
         elif ind["unit"] == "%" and higher:
             value = hi + rng.uniform(1.0, 3.0) if miss else lo - rng.uniform(0.6, 2.0)
@@ -1415,7 +3212,7 @@ def plan_targets(year: int, actual: dict[str, float] | None, previous: dict[str,
         elif higher:
             value = hi * rng.uniform(1.05, 1.12) if miss else lo * rng.uniform(0.86, 0.96)
             out[code] = float(_nice(value, ind["kind"], ind["unit"], up=miss))
-        else:                                              # lower is better (poverty rate)
+        else:  # lower is better (poverty rate)
             value = lo * rng.uniform(0.8, 0.9) if miss else hi * rng.uniform(1.1, 1.3)
             out[code] = float(_nice(value, ind["kind"], ind["unit"], up=not miss))
         met = out[code] <= lo if higher else out[code] >= hi
@@ -1431,19 +3228,32 @@ def build_targets_table(year: int, targets: dict[int, dict[str, float]]) -> Tabl
         for code in INDICATOR_SETS[y]:
             ind = R.indicators[code]
             value = targets[y][code]
-            rows.append({"year": y, "indicator": code, "label": ind["name"],
-                         "unit": ind["unit"] if rng.random() > 0.05 else None,
-                         "target": int(value) if float(value).is_integer() else value})
-    return Table("targets", "Chỉ tiêu", f"CHỈ TIÊU CÔNG TÁC MẶT TRẬN NĂM {year} VÀ NĂM {year + 1}",
-                 ["year", "indicator", "label", "unit", "target"], rows, aliased(year, "chi-tieu", "Chỉ tiêu"))
+            rows.append(
+                {
+                    "year": y,
+                    "indicator": code,
+                    "label": ind["name"],
+                    "unit": ind["unit"] if rng.random() > 0.05 else None,
+                    "target": int(value) if float(value).is_integer() else value,
+                }
+            )
+    return Table(
+        "targets",
+        "Chỉ tiêu",
+        f"CHỈ TIÊU CÔNG TÁC MẶT TRẬN NĂM {year} VÀ NĂM {year + 1}",
+        ["year", "indicator", "label", "unit", "target"],
+        rows,
+        aliased(year, "chi-tieu", "Chỉ tiêu"),
+    )
 
 
 # =============================================================================== the years
 
+
 @dataclass
 class YearData:
     year: int
-    files: dict[str, list[Table]]           # workbook name (without .xlsx) -> tables
+    files: dict[str, list[Table]]  # workbook name (without .xlsx) -> tables
     opening: int
     closing: int
     actuals: dict[str, float]
@@ -1465,14 +3275,16 @@ def build_years() -> dict[int, YearData]:
         opening = closing
     targets: dict[int, dict[str, float]] = {}
     for y in (*YEARS, YEARS[-1] + 1):
-        targets[y] = plan_targets(y, out[y].actuals if y in out else None, out[YEARS[-1]].actuals,
-                                  rng_for(y, "chi-tieu", "plan"))
+        targets[y] = plan_targets(
+            y, out[y].actuals if y in out else None, out[YEARS[-1]].actuals, rng_for(y, "chi-tieu", "plan")
+        )
     for year in YEARS:
         out[year].files["chi-tieu"] = [build_targets_table(year, targets)]
     return out
 
 
 # =============================================================================== checks
+
 
 def check_table(t: Table, year: int) -> list[str]:
     """What is wrong with a table, per inputs.yml/catalogues.yml/baocao.yml; rows marked
@@ -1526,8 +3338,11 @@ def check_table(t: Table, year: int) -> list[str]:
                     errs.append(f"{name} {v!r} not yes/no")
             elif kind == "area":
                 a = R.area_resolve(v)
-                if a is None or (a == "toan-phuong" and not c.get("whole_unit")) or (
-                        a not in ("toan-phuong", "khu-1", "khu-2", "khu-3", "khu-4")):
+                if (
+                    a is None
+                    or (a == "toan-phuong" and not c.get("whole_unit"))
+                    or (a not in ("toan-phuong", "khu-1", "khu-2", "khu-3", "khu-4"))
+                ):
                     errs.append(f"{name} {v!r} unknown area")
                 typed[name] = a
             elif kind == "organisation":
@@ -1572,11 +3387,35 @@ def check_year(data: YearData) -> None:
 THIN = Side(style="thin", color="000000")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FONT = "Times New Roman"
-WIDTHS = {"date": 12, "area": 11, "org": 22, "field": 20, "campaign": 26, "description": 48, "note": 22,
-          "model_name": 44, "household_head": 24, "topic": 52, "document": 56, "label": 44, "channel": 20,
-          "occasion": 24, "recipient": 30, "funding": 20, "direction": 8, "source": 18, "purpose": 18,
-          "household_type": 24, "mode": 24, "kind": 28, "indicator": 24, "registered_on": 13, "started": 13,
-          "handed_over": 13, "opening": 22}
+WIDTHS = {
+    "date": 12,
+    "area": 11,
+    "org": 22,
+    "field": 20,
+    "campaign": 26,
+    "description": 48,
+    "note": 22,
+    "model_name": 44,
+    "household_head": 24,
+    "topic": 52,
+    "document": 56,
+    "label": 44,
+    "channel": 20,
+    "occasion": 24,
+    "recipient": 30,
+    "funding": 20,
+    "direction": 8,
+    "source": 18,
+    "purpose": 18,
+    "household_type": 24,
+    "mode": 24,
+    "kind": 28,
+    "indicator": 24,
+    "registered_on": 13,
+    "started": 13,
+    "handed_over": 13,
+    "opening": 22,
+}
 HEADINGS = {
     "ban-ctmt-khu": "BAN CÔNG TÁC MẶT TRẬN KHU {k}",
     "mttq-phuong": "VĂN PHÒNG ỦY BAN MTTQ PHƯỜNG",
@@ -1595,8 +3434,11 @@ def cell_value(value, kind: str, style: FileStyle, counter: _Counter):
     if value is None or isinstance(value, str):
         return value, None
     if kind == "date":
-        return (value.strftime("%d/%m/%Y"), None) if style.text_dates else (
-            dt.datetime(value.year, value.month, value.day), "dd/mm/yyyy")
+        return (
+            (value.strftime("%d/%m/%Y"), None)
+            if style.text_dates
+            else (dt.datetime(value.year, value.month, value.day), "dd/mm/yyyy")
+        )
     if kind in ("year", "month"):
         return value, None
     if kind == "money":
@@ -1660,9 +3502,12 @@ def write_table(ws, t: Table, style: FileStyle, heading: str) -> dict[int, int]:
         for j in range(1, ncols + 1):
             c = ws.cell(row=r, column=j)
             c.font, c.border = plain, BORDER
-            c.alignment = Alignment(vertical="top", wrap_text=cols[j - first] in ("description", "topic", "document",
-                                                                                   "model_name", "label", "note")
-                                    if j >= first else False)
+            c.alignment = Alignment(
+                vertical="top",
+                wrap_text=cols[j - first] in ("description", "topic", "document", "model_name", "label", "note")
+                if j >= first
+                else False,
+            )
     if t.total:
         r += 1
         numeric = [n for n in cols if n and kinds[n] in ("integer", "money", "number")]
@@ -1680,7 +3525,7 @@ def write_table(ws, t: Table, style: FileStyle, heading: str) -> dict[int, int]:
         for j in range(1, ncols + 1):
             c = ws.cell(row=r, column=j)
             c.font, c.border = bold, BORDER
-    for _ in range(t.trailing_blank_rows):   # rows formatted in advance, never filled
+    for _ in range(t.trailing_blank_rows):  # rows formatted in advance, never filled
         r += 1
         for j in range(1, ncols + 1):
             ws.cell(row=r, column=j).border = BORDER
@@ -1691,7 +3536,7 @@ def write_table(ws, t: Table, style: FileStyle, heading: str) -> dict[int, int]:
     return where
 
 
-FIXED_TIME = (2, 0, 0)   # 02:00:00 on 1 January of the next year
+FIXED_TIME = (2, 0, 0)  # 02:00:00 on 1 January of the next year
 
 
 def save_deterministic(wb: openpyxl.Workbook, path: Path, year: int) -> None:
@@ -1724,6 +3569,7 @@ def write_workbook(path: Path, file_key: str, tables: list[Table], year: int) ->
 
 # =============================================================================== text files
 
+
 def write_text(path: Path, text: str) -> None:
     text = nfc(text)
     if not text.endswith("\n"):
@@ -1737,26 +3583,63 @@ def q(text: str) -> str:
 
 REPORT_META = {
     # so, ngay_bao_cao, hoi_nghi or None, nhiem_ky, signer or None (defaults), recipients or None (defaults)
-    2021: ("52", "06/12/2021", "Hội nghị tổng kết công tác Mặt trận năm 2021", "2019-2024", None,
-           ["Ban Thường trực UB MTTQ thành phố;", "Thường trực Đảng ủy phường;", "HĐND, UBND phường;",
-            "Các tổ chức thành viên;", "Các Ban Công tác Mặt trận khu;", "Lưu: VT."]),
+    2021: (
+        "52",
+        "06/12/2021",
+        "Hội nghị tổng kết công tác Mặt trận năm 2021",
+        "2019-2024",
+        None,
+        [
+            "Ban Thường trực UB MTTQ thành phố;",
+            "Thường trực Đảng ủy phường;",
+            "HĐND, UBND phường;",
+            "Các tổ chức thành viên;",
+            "Các Ban Công tác Mặt trận khu;",
+            "Lưu: VT.",
+        ],
+    ),
     2022: ("47", "28/11/2022", None, "2019-2024", ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"), None),
-    2023: ("45", "05/12/2023", "Hội nghị tổng kết công tác Mặt trận năm 2023, phương hướng nhiệm vụ năm 2024",
-           "2019-2024", ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
-           ["Ban Thường trực UB MTTQ thành phố (b/c);", "Thường trực Đảng ủy phường (b/c);", "HĐND, UBND phường;",
-            "Các tổ chức thành viên;", "Các Ban Công tác Mặt trận khu;", "Lưu: VT."]),
-    2024: ("61", "10/12/2024", "Hội nghị tổng kết công tác Mặt trận năm 2024", "2024-2029",
-           ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
-           ["Ban Thường trực UB MTTQ thành phố (b/c);", "Thường trực Đảng ủy phường (b/c);", "HĐND, UBND phường;",
-            "Ủy viên Ủy ban MTTQ phường;", "Các tổ chức thành viên;", "Các Ban Công tác Mặt trận khu;", "Lưu: VT."]),
+    2023: (
+        "45",
+        "05/12/2023",
+        "Hội nghị tổng kết công tác Mặt trận năm 2023, phương hướng nhiệm vụ năm 2024",
+        "2019-2024",
+        ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
+        [
+            "Ban Thường trực UB MTTQ thành phố (b/c);",
+            "Thường trực Đảng ủy phường (b/c);",
+            "HĐND, UBND phường;",
+            "Các tổ chức thành viên;",
+            "Các Ban Công tác Mặt trận khu;",
+            "Lưu: VT.",
+        ],
+    ),
+    2024: (
+        "61",
+        "10/12/2024",
+        "Hội nghị tổng kết công tác Mặt trận năm 2024",
+        "2024-2029",
+        ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
+        [
+            "Ban Thường trực UB MTTQ thành phố (b/c);",
+            "Thường trực Đảng ủy phường (b/c);",
+            "HĐND, UBND phường;",
+            "Ủy viên Ủy ban MTTQ phường;",
+            "Các tổ chức thành viên;",
+            "Các Ban Công tác Mặt trận khu;",
+            "Lưu: VT.",
+        ],
+    ),
 }
 
 
 def meta_yaml(year: int) -> str:
     so, date, hoi_nghi, term, signer, recipients = REPORT_META[year]
-    lines = [f"# Thông tin văn bản báo cáo năm {year}",
-             f"so: {q(so):<28} # số văn bản; in ra \"Số: {so}/BC-MTTQ-BTT\"",
-             f"ngay_bao_cao: {q(date):<18} # ngày ký báo cáo, dd/mm/yyyy"]
+    lines = [
+        f"# Thông tin văn bản báo cáo năm {year}",
+        f'so: {q(so):<28} # số văn bản; in ra "Số: {so}/BC-MTTQ-BTT"',
+        f"ngay_bao_cao: {q(date):<18} # ngày ký báo cáo, dd/mm/yyyy",
+    ]
     if hoi_nghi:
         lines.append(f"hoi_nghi: {q(hoi_nghi)}")
     lines.append(f"nhiem_ky: {q(term):<22} # nhiệm kỳ của Ủy ban MTTQ phường")
@@ -1769,6 +3652,7 @@ def meta_yaml(year: int) -> str:
 
 
 # =============================================================================== main
+
 
 def write_year(data: YearData, out_dir: Path) -> dict[str, int]:
     """Write one year's files; return the row counts per (file, sheet)."""
@@ -1784,8 +3668,16 @@ def write_year(data: YearData, out_dir: Path) -> dict[str, int]:
             for i, row in enumerate(t.rows):
                 if row.get("_reject"):
                     name = {"date": "date", "area": "area", "amount": "amount"}[row["_reject"]]
-                    rejects_found.append({"year": year, "file": f"{key}.xlsx", "sheet": t.sheet,
-                                          "row": where[t.sheet][i], "column": t.header(name), "value": row[name]})
+                    rejects_found.append(
+                        {
+                            "year": year,
+                            "file": f"{key}.xlsx",
+                            "sheet": t.sheet,
+                            "row": where[t.sheet][i],
+                            "column": t.header(name),
+                            "value": row[name],
+                        }
+                    )
     expected = [r for r in EXPECTED_REJECTS if r["year"] == year]
     if rejects_found != expected:
         raise SystemExit(f"EXPECTED_REJECTS is out of date for {year}: written {rejects_found}")

@@ -47,7 +47,11 @@ def run_cli(*args: str, cwd: Path, check: bool = True, env: dict | None = None) 
     """`python -m baocao …` as a user runs it."""
     proc = subprocess.run(
         [sys.executable, "-m", "baocao", *args],
-        cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"baocao {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
@@ -55,8 +59,10 @@ def run_cli(*args: str, cwd: Path, check: bool = True, env: dict | None = None) 
 
 
 RENDERERS = ("pandoc", "quarto")
-NO_QUARTO = ("Quarto is not installed here (`quarto` is not on PATH); .ci/run installs Quarto 1.7.34 "
-             "from ../shared/quarto/ before the tests")
+NO_QUARTO = (
+    "Quarto is not installed here (`quarto` is not on PATH); .ci/run installs Quarto 1.7.34 "
+    "from ../shared/quarto/ before the tests"
+)
 
 
 def quarto_available() -> bool:

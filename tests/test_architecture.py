@@ -26,8 +26,20 @@ KNOWN_CYCLES = [
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # The modules whose functions are held to MAX_FUNCTION_LINES (the rest: see the issue tracker).
-SHORT_FUNCTIONS = ["archive/", "steps.py", "errors.py", "config.py", "templates.py", "compose.py", "figures.py",
-                   "narrative.py", "parse.py", "textenc.py", "schema.py", "batch.py"]
+SHORT_FUNCTIONS = [
+    "archive/",
+    "steps.py",
+    "errors.py",
+    "config.py",
+    "templates.py",
+    "compose.py",
+    "figures.py",
+    "narrative.py",
+    "parse.py",
+    "textenc.py",
+    "schema.py",
+    "batch.py",
+]
 
 
 def test_the_step_table_in_architecture_md_is_the_step_table():
@@ -36,8 +48,13 @@ def test_the_step_table_in_architecture_md_is_the_step_table():
 
 
 def test_a_step_added_to_the_table_shows_in_the_generated_table(monkeypatch):
-    extra = steps.Step("summary", "tóm tắt (thử)", reads=("build:metrics.json",), writes=("tom-tat-{year}.txt",),
-                       run=lambda project, year, build_dir: None)
+    extra = steps.Step(
+        "summary",
+        "tóm tắt (thử)",
+        reads=("build:metrics.json",),
+        writes=("tom-tat-{year}.txt",),
+        run=lambda project, year, build_dir: None,
+    )
     monkeypatch.setattr(steps, "STEPS", [*steps.STEPS, extra])
     last = step_table.markdown_table().splitlines()[-1]
     assert last.startswith("| `summary` | tóm tắt (thử) |") and "`tom-tat-{year}.txt`" in last
@@ -45,8 +62,11 @@ def test_a_step_added_to_the_table_shows_in_the_generated_table(monkeypatch):
 
 def test_architecture_md_names_every_module():
     text = DOC.read_text(encoding="utf-8")
-    missing = [p.relative_to(PACKAGE).as_posix() for p in sorted(PACKAGE.rglob("*.py"))
-               if p.name != "__init__.py" and f"`{p.name}`" not in text and f"{p.name}`" not in text]
+    missing = [
+        p.relative_to(PACKAGE).as_posix()
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if p.name != "__init__.py" and f"`{p.name}`" not in text and f"{p.name}`" not in text
+    ]
     missing += [f"{d.name}/" for d in PACKAGE.iterdir() if (d / "__init__.py").is_file() and f"`{d.name}/`" not in text]
     assert not missing, f"ARCHITECTURE.md does not say where these live: {missing}"
 
@@ -108,8 +128,13 @@ def _imports(modules: dict[str, tuple[Path, bool]]) -> tuple[dict[str, set[str]]
                         edges[name].add(alias.name)
                         aliases[alias.asname or alias.name] = alias.name
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
                 private.append(f"{name}:{node.lineno} {aliases[node.value.id]}.{node.attr}")
     return {m: {e for e in es if e in modules and e != m} for m, es in edges.items()}, private
 
@@ -164,8 +189,11 @@ def test_no_private_name_crosses_a_module_boundary():
 
 # ---------------------------------------------------------------------------- sizes
 def test_no_module_over_600_lines():
-    long = {p.relative_to(PACKAGE).as_posix(): n for p in PACKAGE.rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    long = {
+        p.relative_to(PACKAGE).as_posix(): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
     assert not long, long
 
 

@@ -116,13 +116,26 @@ def test_bag_layout_and_bagit_accepts_it(archived):
     assert set(bag.algorithms) >= {"sha256", "sha512"}
     assert (bag_dir / "bagit.txt").read_text() == "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
     data = bag_dir / "data"
-    for rel in (f"report/bao-cao-{YEAR}.html", f"report/bao-cao-{YEAR}.pdf", f"report/bao-cao-{YEAR}.qmd",
-                "report/manifest.json", "report/metrics.json", "report/figures/quy.svg",
-                "processed/hoat-dong.csv", "processed/rejects.csv", "notebooks/executed/01_clean.ipynb",
-                "source/baocao.yml", "source/_quarto.yml", "source/requirements.lock",
-                "source/notebooks/01_clean.ipynb", "source/report/bao-cao.qmd.j2",
-                "source/data/reference/inputs.yml", f"source/data/raw/{YEAR}/mttq-phường.csv",
-                "source/data/raw/2022/mttq-phường.csv", "ro-crate-metadata.json"):
+    for rel in (
+        f"report/bao-cao-{YEAR}.html",
+        f"report/bao-cao-{YEAR}.pdf",
+        f"report/bao-cao-{YEAR}.qmd",
+        "report/manifest.json",
+        "report/metrics.json",
+        "report/figures/quy.svg",
+        "processed/hoat-dong.csv",
+        "processed/rejects.csv",
+        "notebooks/executed/01_clean.ipynb",
+        "source/baocao.yml",
+        "source/_quarto.yml",
+        "source/requirements.lock",
+        "source/notebooks/01_clean.ipynb",
+        "source/report/bao-cao.qmd.j2",
+        "source/data/reference/inputs.yml",
+        f"source/data/raw/{YEAR}/mttq-phường.csv",
+        "source/data/raw/2022/mttq-phường.csv",
+        "ro-crate-metadata.json",
+    ):
         assert (data / rel).is_file(), rel
     readme = (bag_dir / "README.txt").read_text(encoding="utf-8")
     assert "Kiểm tra tính nguyên vẹn" in readme and "Verify" in readme and "baocao reproduce" in readme
@@ -175,8 +188,13 @@ def test_a_step_added_to_the_table_has_its_ro_crate_action(tmp_path, monkeypatch
     def summary(project, year, build_dir):
         (build_dir / f"tom-tat-{year}.txt").write_text("tóm tắt\n", encoding="utf-8")
 
-    extra = steps.Step("summary", "tóm tắt (thử)", run=summary, writes=("tom-tat-{year}.txt",),
-                       reads=("build:metrics.json", "project:report/bao-cao.qmd.j2", "libs:jinja2"))
+    extra = steps.Step(
+        "summary",
+        "tóm tắt (thử)",
+        run=summary,
+        writes=("tom-tat-{year}.txt",),
+        reads=("build:metrics.json", "project:report/bao-cao.qmd.j2", "libs:jinja2"),
+    )
     monkeypatch.setattr(steps, "STEPS", [*steps.STEPS[:3], extra, *steps.STEPS[3:]])
     project = make_fake_project(tmp_path / "project")
     build = project.build_dir(YEAR)
@@ -191,8 +209,13 @@ def test_a_step_added_to_the_table_has_its_ro_crate_action(tmp_path, monkeypatch
     assert "report/metrics.json" in ids(action["object"]) and "source/baocao.yml" in ids(action["object"])
     assert {"source/report/bao-cao.qmd.j2", "#tool-jinja2", "#baocao"} <= ids(action["instrument"])
     assert action["agent"] == {"@id": "#binh-ngoc"}
-    assert {a for a, e in graph.items() if e.get("@type") == "CreateAction"} == \
-        {"#clean", "#analyze", "#compose", "#summary", "#render"}
+    assert {a for a, e in graph.items() if e.get("@type") == "CreateAction"} == {
+        "#clean",
+        "#analyze",
+        "#compose",
+        "#summary",
+        "#render",
+    }
 
 
 def test_archive_is_deterministic(fake_project, archived, tmp_path):
@@ -237,8 +260,10 @@ def test_cmd_verify_exit_codes(archived, bag_copy, capsys):
         cli.cmd_verify(type("A", (), {"path": str(bag_copy)}))
     assert exc.value.exit_code == 1
     out = capsys.readouterr().out.strip().splitlines()
-    assert out == [f"THIẾU / MISSING  data/report/bao-cao-{YEAR}.pdf: có trong manifest nhưng không có trong túi "
-                   f"/ listed in the manifest but not in the bag"]
+    assert out == [
+        f"THIẾU / MISSING  data/report/bao-cao-{YEAR}.pdf: có trong manifest nhưng không có trong túi "
+        f"/ listed in the manifest but not in the bag"
+    ]
 
 
 def test_verify_missing_path_is_usage_error(tmp_path):
@@ -375,8 +400,12 @@ def test_zip_changed_entry_is_named(archived, tmp_path):
 
 def test_zip_missing_and_extra_entries_are_named(archived, tmp_path):
     target = f"{NAME}/data/report/metrics.json"
-    z = rezip(archived.zip_path, tmp_path / "t.zip", edit=lambda n, d: None if n == target else d,
-              extra=[(f"{NAME}/data/report/them.txt", b"x"), ("ngoai-tui.txt", b"y")])
+    z = rezip(
+        archived.zip_path,
+        tmp_path / "t.zip",
+        edit=lambda n, d: None if n == target else d,
+        extra=[(f"{NAME}/data/report/them.txt", b"x"), ("ngoai-tui.txt", b"y")],
+    )
     assert sorted((p.kind, p.path) for p in verify(z)) == [
         ("extra", "data/report/them.txt"),
         ("extra", "ngoai-tui.txt"),
@@ -504,9 +533,9 @@ def test_reproduce_refuses_a_damaged_bag(bag_copy, capsys):
 
 
 def test_tool_differences():
-    assert archive.tool_differences({"pandas": "3.1.1", "typst": "0.15.1"}, {"pandas": "3.1.2", "typst": "0.15.1",
-                                                                             "numpy": "2"}) == [
-        ("numpy", None, "2"), ("pandas", "3.1.1", "3.1.2")]
+    assert archive.tool_differences(
+        {"pandas": "3.1.1", "typst": "0.15.1"}, {"pandas": "3.1.2", "typst": "0.15.1", "numpy": "2"}
+    ) == [("numpy", None, "2"), ("pandas", "3.1.1", "3.1.2")]
 
 
 def test_payload_mapping():

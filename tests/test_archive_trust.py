@@ -54,9 +54,9 @@ def remanifest(bag: Path, edits: dict[str, str | None] | None = None) -> None:
         for rel in list(manifest[section]):
             p = bag / (prefix + rel)
             if section == "outputs" and rel.startswith("data/"):
-                p = bag / "data" / "processed" / rel[len("data/"):]
+                p = bag / "data" / "processed" / rel[len("data/") :]
             elif section == "outputs" and rel.startswith("notebooks/"):
-                p = bag / "data" / "notebooks" / "executed" / rel[len("notebooks/"):]
+                p = bag / "data" / "notebooks" / "executed" / rel[len("notebooks/") :]
             if p.is_file():
                 manifest[section][rel] = sha256(p)
     for rel, digest in (edits or {}).items():
@@ -85,11 +85,14 @@ def sample_bags(sample_project, build_2023, keys, tmp_path_factory) -> dict[str,
     """The session's sample build archived twice: unsigned, and signed with ``keys``."""
     plain, signed = tmp_path_factory.mktemp("plain"), tmp_path_factory.mktemp("signed")
     run_cli("archive", "--year", str(YEAR), "--out", str(plain), cwd=sample_project)
-    proc = run_cli("archive", "--year", str(YEAR), "--out", str(signed), "--sign", str(keys["key"]),
-                   cwd=sample_project)
+    proc = run_cli("archive", "--year", str(YEAR), "--out", str(signed), "--sign", str(keys["key"]), cwd=sample_project)
     assert SIGNER in proc.stdout and "sha256:" in proc.stdout
-    return {"plain": plain / NAME, "signed": signed / NAME, "signed_zip": signed / f"{NAME}.zip",
-            "plain_zip": plain / f"{NAME}.zip"}
+    return {
+        "plain": plain / NAME,
+        "signed": signed / NAME,
+        "signed_zip": signed / f"{NAME}.zip",
+        "plain_zip": plain / f"{NAME}.zip",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +124,16 @@ def forged(sample_bags, tmp_path) -> tuple[Path, Path]:
     marker = tmp_path / "the-bag-code-ran.json"
     nb_path = bag / "data" / "source" / "notebooks" / "01_clean.ipynb"
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
-    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "forged", "metadata": {},
-                        "outputs": [], "source": FORGED_CELL.format(marker=str(marker))})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "forged",
+            "metadata": {},
+            "outputs": [],
+            "source": FORGED_CELL.format(marker=str(marker)),
+        }
+    )
     nb_path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
     remanifest(bag)
     return bag, marker
@@ -135,8 +146,10 @@ def test_verify_names_the_foreign_code_as_information(forged, tmp_path):
     nb = bag / "data" / "source" / "notebooks" / "01_clean.ipynb"
     installed = Path(__file__).resolve().parents[1] / "notebooks" / "01_clean.ipynb"
     assert "differs from the installed project" in proc.stdout
-    assert f"data/source/notebooks/01_clean.ipynb: trong túi / in the bag {sha256(nb)}, " \
-           f"cài ở đây / installed {sha256(installed)}" in proc.stdout
+    assert (
+        f"data/source/notebooks/01_clean.ipynb: trong túi / in the bag {sha256(nb)}, "
+        f"cài ở đây / installed {sha256(installed)}" in proc.stdout
+    )
     assert "unsigned" in proc.stdout and "intact" in proc.stdout
 
 
@@ -227,11 +240,11 @@ def test_lying_size_header_is_damage_not_a_flood(fake, tmp_path):
     with zipfile.ZipFile(path) as zf:
         info, central = zf.getinfo(target), zf.start_dir
     declared = (1000).to_bytes(4, "little")  # the header says 1000 bytes; the data inflates to 2 MiB
-    data[info.header_offset + 22:info.header_offset + 26] = declared  # local header
+    data[info.header_offset + 22 : info.header_offset + 26] = declared  # local header
     name = target.encode()
-    while data[central + 46:central + 46 + len(name)] != name:  # its central directory record
+    while data[central + 46 : central + 46 + len(name)] != name:  # its central directory record
         central = data.index(b"PK\x01\x02", central + 4)
-    data[central + 24:central + 28] = declared
+    data[central + 24 : central + 28] = declared
     path.write_bytes(bytes(data))
     proc = run_cli("verify", str(path), cwd=tmp_path, check=False)
     assert proc.returncode == 1
@@ -247,8 +260,13 @@ def test_verify_and_reproduce_refuse_special_files_promptly(tmp_path, kind):
     else:
         target = Path("/dev/zero")
     for command in ("verify", "reproduce"):
-        proc = subprocess.run([sys.executable, "-m", "baocao", command, str(target)], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "baocao", command, str(target)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 2, proc.stderr
         assert "is not a folder or a regular file" in proc.stderr and "không phải thư mục hay tệp thường" in proc.stderr
         no_traceback(proc)
@@ -261,8 +279,13 @@ def test_manifest_paths_outside_the_bag_are_refused_never_read(fake, tmp_path):
     through_fifo = os.path.relpath(fifo, bag / "data" / "report")
     remanifest(bag, {"../../../etc/hostname": "0" * 64, through_fifo: "0" * 64})
     for command in ("verify", "reproduce"):
-        proc = subprocess.run([sys.executable, "-m", "baocao", command, str(bag)], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "baocao", command, str(bag)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 1, proc.stderr
         assert "KHÔNG AN TOÀN / UNSAFE  data/report/manifest.json: " in proc.stdout
         assert "'../../../etc/hostname'" in proc.stdout and repr(through_fifo) in proc.stdout
@@ -310,8 +333,9 @@ def test_edited_and_remanifested_signed_bag_fails_verify_key(sample_bags, keys, 
     bag = tmp_path / NAME
     shutil.copytree(sample_bags["signed"], bag)
     html = bag / "data" / "report" / f"bao-cao-{YEAR}.html"
-    html.write_text(html.read_text(encoding="utf-8").replace("</body>", "<p>Sửa sau khi ký</p></body>"),
-                    encoding="utf-8")
+    html.write_text(
+        html.read_text(encoding="utf-8").replace("</body>", "<p>Sửa sau khi ký</p></body>"), encoding="utf-8"
+    )
     remanifest(bag)
     proc = run_cli("verify", str(bag), "--key", str(keys["pub"]), cwd=tmp_path, check=False)
     assert proc.returncode == 1

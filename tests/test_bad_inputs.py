@@ -111,8 +111,11 @@ def test_the_corpus_is_what_make_corpus_makes(tmp_path):
     module = load_script(BAD / "make_corpus.py")
     module.main(["--out", str(tmp_path)])
     made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
-    committed = sorted(p.relative_to(BAD) for p in BAD.rglob("*")
-                       if p.is_file() and p.name != "make_corpus.py" and "__pycache__" not in p.parts)
+    committed = sorted(
+        p.relative_to(BAD)
+        for p in BAD.rglob("*")
+        if p.is_file() and p.name != "make_corpus.py" and "__pycache__" not in p.parts
+    )
     assert made == committed, "run tests/data/bad/make_corpus.py and commit its output"
     for rel in made:
         assert (tmp_path / rel).read_bytes() == (BAD / rel).read_bytes(), f"{rel} differs: run make_corpus.py"
@@ -199,6 +202,7 @@ def test_case(name, project, tmp_path):
 @pytest.fixture()
 def case_project(tmp_path):
     """A project folder (config + reference lists) whose data/raw/2025 holds one case."""
+
     def make(name: str) -> Path:
         root = tmp_path / name
         (root / "data").mkdir(parents=True)
@@ -206,6 +210,7 @@ def case_project(tmp_path):
         shutil.copytree(ROOT / "data" / "reference", root / "data" / "reference")
         place(CASES[name], root)
         return root
+
     return make
 
 
@@ -216,8 +221,15 @@ def test_validate_names_a_mistyped_khu_in_one_line(case_project):
     lines = [line for line in proc.stdout.splitlines() if "Khu 7" in line]
     assert len(lines) == 1, proc.stdout
     line = lines[0]
-    for part in ("to-chuc-thanh-vien.xlsx", "sheet 'Hoạt động'", "dòng 8", "cột 'Khu'", "'Khu 7'",
-                 "không có trong danh sách khu dân cư", "unknown area"):
+    for part in (
+        "to-chuc-thanh-vien.xlsx",
+        "sheet 'Hoạt động'",
+        "dòng 8",
+        "cột 'Khu'",
+        "'Khu 7'",
+        "không có trong danh sách khu dân cư",
+        "unknown area",
+    ):
         assert part in line, (part, line)
     assert "Traceback" not in proc.stdout + proc.stderr
     # a short table per file, not per sheet
@@ -276,8 +288,15 @@ def built_with_markup(tmp_path_factory):
     header_row = next(r for r in range(1, 10) if any(c.value == "Lĩnh vực" for c in ws[r]))
     cols = {c.value: c.column for c in ws[header_row] if c.value}
     row = ws.max_row + 1
-    for header, value in {"Ngày": "15/06/2023", "Khu": "Khu 1", "Tổ chức": "Hội Nông dân", "Lĩnh vực": SCRIPT,
-                          "Nội dung": SCRIPT, "Số cuộc": 1, "Số lượt người": 20}.items():
+    for header, value in {
+        "Ngày": "15/06/2023",
+        "Khu": "Khu 1",
+        "Tổ chức": "Hội Nông dân",
+        "Lĩnh vực": SCRIPT,
+        "Nội dung": SCRIPT,
+        "Số cuộc": 1,
+        "Số lượt người": 20,
+    }.items():
         ws.cell(row=row, column=cols[header], value=value)
     path.write_bytes(deterministic_bytes(wb, 2023))
     proc = run_cli("build", "--year", "2023", "--renderer", "pandoc", cwd=root, check=False)
@@ -320,8 +339,7 @@ def test_markup_in_data_stays_plain_text_in_html_and_pdf(built_with_markup):
 def test_a_build_whose_input_cannot_be_read_keeps_the_last_good_report(built_with_markup):
     root, _row = built_with_markup
     build = root / "build" / "2023"
-    before = {p.relative_to(build): hashlib.sha256(p.read_bytes()).hexdigest()
-              for p in build.rglob("*") if p.is_file()}
+    before = {p.relative_to(build): hashlib.sha256(p.read_bytes()).hexdigest() for p in build.rglob("*") if p.is_file()}
     path = root / "data" / "raw" / "2023" / "mttq-phuong.xlsx"
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
@@ -334,6 +352,5 @@ def test_a_build_whose_input_cannot_be_read_keeps_the_last_good_report(built_wit
     assert "Traceback" not in out
     assert "mttq-phuong.xlsx" in proc.stderr and "không mở được tệp Excel" in proc.stderr
     assert proc.stderr.count("mttq-phuong.xlsx") <= 3, proc.stderr  # one message (vi, en), not a dump
-    after = {p.relative_to(build): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in build.rglob("*") if p.is_file()}
+    after = {p.relative_to(build): hashlib.sha256(p.read_bytes()).hexdigest() for p in build.rglob("*") if p.is_file()}
     assert after == before, "the last good outputs are untouched"

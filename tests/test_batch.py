@@ -29,12 +29,30 @@ def multi(tmp_path_factory) -> Project:
     base = config.pop("unit")
     config["unit"] = {k: v for k, v in base.items() if k not in ("id", "name", "body_name", "place", "ward")}
     config["units"] = [
-        {"id": "binh-ngoc", "name": "Ủy ban MTTQ Việt Nam phường Bình Ngọc", "body_name": "PHƯỜNG BÌNH NGỌC",
-         "place": "Bình Ngọc", "merged_into": "mong-cai-1", "valid_to": "2023-12-31"},
-        {"id": "tran-phu", "name": "Ủy ban MTTQ Việt Nam phường Trần Phú", "body_name": "PHƯỜNG TRẦN PHÚ",
-         "place": "Trần Phú", "merged_into": "mong-cai-1", "valid_to": "2023-12-31"},
-        {"id": "mong-cai-1", "name": "Ủy ban MTTQ Việt Nam phường Móng Cái 1", "body_name": "PHƯỜNG MÓNG CÁI 1",
-         "place": "Móng Cái", "predecessors": ["binh-ngoc", "tran-phu"], "valid_from": "2024-01-01"},
+        {
+            "id": "binh-ngoc",
+            "name": "Ủy ban MTTQ Việt Nam phường Bình Ngọc",
+            "body_name": "PHƯỜNG BÌNH NGỌC",
+            "place": "Bình Ngọc",
+            "merged_into": "mong-cai-1",
+            "valid_to": "2023-12-31",
+        },
+        {
+            "id": "tran-phu",
+            "name": "Ủy ban MTTQ Việt Nam phường Trần Phú",
+            "body_name": "PHƯỜNG TRẦN PHÚ",
+            "place": "Trần Phú",
+            "merged_into": "mong-cai-1",
+            "valid_to": "2023-12-31",
+        },
+        {
+            "id": "mong-cai-1",
+            "name": "Ủy ban MTTQ Việt Nam phường Móng Cái 1",
+            "body_name": "PHƯỜNG MÓNG CÁI 1",
+            "place": "Móng Cái",
+            "predecessors": ["binh-ngoc", "tran-phu"],
+            "valid_from": "2024-01-01",
+        },
     ]
     (root / "baocao.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return Project(root, root / "build")
@@ -50,7 +68,9 @@ def test_merged_unit_compares_with_the_sum_of_its_predecessors(multi):
     mong_cai = multi.for_unit("mong-cai-1")
     history, notes = load_history(mong_cai, 2024)
     assert sorted(history) == [2023]  # 2022: only one predecessor has data, so it is not compared
-    assert notes == ["2022: thiếu số liệu của tran-phu; không so sánh năm này / no 2022 data for tran-phu; year not compared"]
+    assert notes == [
+        "2022: thiếu số liệu của tran-phu; không so sánh năm này / no 2022 data for tran-phu; year not compared"
+    ]
     combined = indicator_values(history[2023])
     one, _ = load_history(multi.for_unit("tran-phu"), 2024)
     single = indicator_values(one[2023])
@@ -60,13 +80,19 @@ def test_merged_unit_compares_with_the_sum_of_its_predecessors(multi):
 
 def _jobs(project: Project, build: Path):
     moved = Project(project.root, build)
-    return [j for j in plan_jobs(moved, None, all_years=True, unit=None, renderer="pandoc", force=False, wait=False)
-            if j.label in ("tran-phu/2023", "mong-cai-1/2024")]
+    return [
+        j
+        for j in plan_jobs(moved, None, all_years=True, unit=None, renderer="pandoc", force=False, wait=False)
+        if j.label in ("tran-phu/2023", "mong-cai-1/2024")
+    ]
 
 
 def _outputs(build: Path) -> dict[str, bytes]:
-    return {p.relative_to(build).as_posix(): p.read_bytes() for p in sorted(build.rglob("*"))
-            if p.is_file() and "notebooks" not in p.parts and not p.name.startswith(".") and p.name != "manifest.json"}
+    return {
+        p.relative_to(build).as_posix(): p.read_bytes()
+        for p in sorted(build.rglob("*"))
+        if p.is_file() and "notebooks" not in p.parts and not p.name.startswith(".") and p.name != "manifest.json"
+    }
 
 
 def _differing(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:

@@ -50,27 +50,50 @@ def add_rows(path: Path, sheet: str, records: list[dict]) -> list[int]:
     return rows
 
 
-ACTIVITY = {"Ngày": "12/04/2025", "Khu": "Khu 4", "Tổ chức": "Hội Nông dân", "Lĩnh vực": "Tuyên truyền, vận động",
-            "Nội dung": "Tuyên truyền kỹ thuật trồng rau sạch", "Số cuộc": 1, "Số lượt người": 35}
+ACTIVITY = {
+    "Ngày": "12/04/2025",
+    "Khu": "Khu 4",
+    "Tổ chức": "Hội Nông dân",
+    "Lĩnh vực": "Tuyên truyền, vận động",
+    "Nội dung": "Tuyên truyền kỹ thuật trồng rau sạch",
+    "Số cuộc": 1,
+    "Số lượt người": 35,
+}
 
 
 def test_a_value_means_what_its_column_says_even_when_remembered(project, raw):
     """'Toàn phường' is a place for an activity, but not a khu with households."""
     add_rows(raw / "to-chuc-thanh-vien.xlsx", "Hoạt động", [{**ACTIVITY, "Khu": "Toàn phường"}])
-    row, = add_rows(raw / "ban-ctmt-khu-1.xlsx", "Hộ gia đình", [{
-        "Khu": "Toàn phường", "Số hộ": 2400, "Số nhân khẩu": 9000, "Hộ nghèo đầu năm": 1, "Hộ nghèo cuối năm": 1,
-        "Hộ cận nghèo đầu năm": 1, "Hộ cận nghèo cuối năm": 1, "Hộ đăng ký gia đình văn hóa": 1,
-        "Hộ đạt gia đình văn hóa": 1, "Khu dân cư văn hóa": "Có"}])
+    (row,) = add_rows(
+        raw / "ban-ctmt-khu-1.xlsx",
+        "Hộ gia đình",
+        [
+            {
+                "Khu": "Toàn phường",
+                "Số hộ": 2400,
+                "Số nhân khẩu": 9000,
+                "Hộ nghèo đầu năm": 1,
+                "Hộ nghèo cuối năm": 1,
+                "Hộ cận nghèo đầu năm": 1,
+                "Hộ cận nghèo cuối năm": 1,
+                "Hộ đăng ký gia đình văn hóa": 1,
+                "Hộ đạt gia đình văn hóa": 1,
+                "Khu dân cư văn hóa": "Có",
+            }
+        ],
+    )
     result = clean_year(project, YEAR, raw)
     assert [(r.file, r.sheet, r.row, r.column) for r in result.rejects] == [
-        ("ban-ctmt-khu-1.xlsx", "Hộ gia đình", row, "Khu")]
+        ("ban-ctmt-khu-1.xlsx", "Hộ gia đình", row, "Khu")
+    ]
     assert "toan-phuong" in set(result.tables["activity"]["area"])
 
 
 def test_remembered_conversions_still_warn_on_every_row(project, raw):
     legacy = encode_tcvn3("Tuyên truyền, vận động")
-    rows = add_rows(raw / "to-chuc-thanh-vien.xlsx", "Hoạt động",
-                    [{**ACTIVITY, "Lĩnh vực": legacy, "Số cuộc": n} for n in (1, 2)])
+    rows = add_rows(
+        raw / "to-chuc-thanh-vien.xlsx", "Hoạt động", [{**ACTIVITY, "Lĩnh vực": legacy, "Số cuộc": n} for n in (1, 2)]
+    )
     result = clean_year(project, YEAR, raw)
     assert result.rejects == []
     assert [(w.row, w.column, w.value) for w in result.warnings] == [(r, "Lĩnh vực", legacy) for r in rows]
@@ -108,8 +131,9 @@ def test_a_broken_file_stops_the_year_but_the_rest_is_still_shown(project, raw):
 
 
 def test_input_problems_cross_process_boundaries():
-    error = InputError(Location("a.xlsx", "Hoạt động", 4, "Khu"), "thiếu cột", "missing column",
-                       hint_vi="thêm cột", hint_en="add it")
+    error = InputError(
+        Location("a.xlsx", "Hoạt động", 4, "Khu"), "thiếu cột", "missing column", hint_vi="thêm cột", hint_en="add it"
+    )
     problems = InputProblems([error], folder="data/raw/2025/")
     again = pickle.loads(pickle.dumps(problems))
     assert again.render() == problems.render()
@@ -117,8 +141,13 @@ def test_input_problems_cross_process_boundaries():
 
 
 def test_one_line_per_problem_naming_where_and_why():
-    error = InputError(Location("mttq-phuong.xlsx", "Giám sát"), "không có sheet", "no sheet",
-                       hint_vi="đổi tên sheet", hint_en="rename it")
+    error = InputError(
+        Location("mttq-phuong.xlsx", "Giám sát"),
+        "không có sheet",
+        "no sheet",
+        hint_vi="đổi tên sheet",
+        hint_en="rename it",
+    )
     reject = Reject("ban-ctmt-khu-2.xlsx", "Hoạt động", 17, "Khu", "Khu 7", "khu 'Khu 7' không có", "unknown area")
     warning = Reject("", "Hộ gia đình", None, "", "Khu 3", "chưa có số liệu", "no data", "warning")
     lines = problem_lines([error], [reject], [warning])

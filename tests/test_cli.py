@@ -95,8 +95,9 @@ def test_outside_a_project_is_an_environment_error(tmp_path):
 def test_paths_are_relative_to_the_folder_the_user_stands_in(sample_project, renderer):
     inside = run_cli("build", "--year", "2023", "--renderer", renderer, cwd=sample_project / "data")
     assert "\n  ../build/2023/bao-cao-2023.html\n" in inside.stdout, inside.stdout
-    above = run_cli("--project", sample_project.name, "build", "--year", "2023", "--renderer", renderer,
-                    cwd=sample_project.parent)
+    above = run_cli(
+        "--project", sample_project.name, "build", "--year", "2023", "--renderer", renderer, cwd=sample_project.parent
+    )
     assert f"\n  {sample_project.name}/build/2023/bao-cao-2023.docx" in above.stdout, above.stdout
 
 
@@ -107,8 +108,11 @@ def test_project_rel(tmp_path, monkeypatch):
     (root / "data").mkdir(parents=True)
     project = Project(root, root / "build")
     target = root / "build" / "2023" / "x.pdf"
-    for here, shown in ((root, "build/2023/x.pdf"), (root / "data", "../build/2023/x.pdf"),
-                        (tmp_path, "p/build/2023/x.pdf")):
+    for here, shown in (
+        (root, "build/2023/x.pdf"),
+        (root / "data", "../build/2023/x.pdf"),
+        (tmp_path, "p/build/2023/x.pdf"),
+    ):
         monkeypatch.chdir(here)
         assert project.rel(target) == shown
     other = tmp_path.parent / "elsewhere"

@@ -29,7 +29,10 @@ from baocao.compose import (
 def pandoc_html(markdown: str) -> str:
     return subprocess.run(
         [pypandoc.get_pandoc_path(), "-f", "markdown-raw_html-raw_attribute-raw_tex", "-t", "html", "--sandbox"],
-        input=markdown, capture_output=True, text=True, check=True,
+        input=markdown,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
 
@@ -108,14 +111,26 @@ def test_spaces_at_the_ends_of_a_value_are_kept():
 
 
 def test_quotes_in_data_become_typographic_like_the_text_around_them():
-    html = pandoc_html('Phong trào ' + md_escape('"Ngày chủ nhật xanh" <b>') + "\n")
+    html = pandoc_html("Phong trào " + md_escape('"Ngày chủ nhật xanh" <b>') + "\n")
     assert "“Ngày chủ nhật xanh”" in html and "&lt;b&gt;" in html
 
 
 def ind(**kw) -> dict:
-    base = {"code": "x", "name": "Chỉ tiêu", "unit": "cuộc", "kind": "count", "direction": "higher",
-            "value": 165, "target": 145, "achievement_pct": 113.7931, "status": "vượt",
-            "change": 22.2222, "change_is_points": False, "history": {}, "next_target": None}
+    base = {
+        "code": "x",
+        "name": "Chỉ tiêu",
+        "unit": "cuộc",
+        "kind": "count",
+        "direction": "higher",
+        "value": 165,
+        "target": 145,
+        "achievement_pct": 113.7931,
+        "status": "vượt",
+        "change": 22.2222,
+        "change_is_points": False,
+        "history": {},
+        "next_target": None,
+    }
     base.update(kw)
     return base
 
@@ -123,17 +138,44 @@ def ind(**kw) -> dict:
 def test_results_against_the_plan_read_like_a_report():
     assert _vs_plan(ind()) == "đạt 113,8% kế hoạch"
     assert _vs_plan(ind(value=145, achievement_pct=100, status="đạt")) == "đạt 100,0% kế hoạch"
-    assert _vs_plan(ind(value=4, target=5, achievement_pct=80, status="chưa đạt")) == \
-        "mới đạt 80,0% kế hoạch, chưa đạt chỉ tiêu"
+    assert (
+        _vs_plan(ind(value=4, target=5, achievement_pct=80, status="chưa đạt"))
+        == "mới đạt 80,0% kế hoạch, chưa đạt chỉ tiêu"
+    )
     # The verdict with the numbers that explain it (issue 10): a ceiling, a rate, a count.
-    lower = ind(kind="percent", unit="%", direction="lower", value=0.85, target=1, achievement_pct=None, decimals=1,
-                target_decimals=1)
+    lower = ind(
+        kind="percent",
+        unit="%",
+        direction="lower",
+        value=0.85,
+        target=1,
+        achievement_pct=None,
+        decimals=1,
+        target_decimals=1,
+    )
     assert _vs_plan(lower) == "chỉ tiêu: không quá 1,0%; vượt chỉ tiêu"
-    miss = ind(kind="percent", unit="%", direction="lower", value=0.42, target=0.4, achievement_pct=None,
-               status="chưa đạt", decimals=2, target_decimals=1)
+    miss = ind(
+        kind="percent",
+        unit="%",
+        direction="lower",
+        value=0.42,
+        target=0.4,
+        achievement_pct=None,
+        status="chưa đạt",
+        decimals=2,
+        target_decimals=1,
+    )
     assert _with_unit(miss) == "0,42%" and _vs_plan(miss) == "chỉ tiêu: không quá 0,4%; chưa đạt chỉ tiêu"
-    rate = ind(kind="percent", unit="%", value=68.75, target=72, achievement_pct=95.486111, status="chưa đạt",
-               decimals=1, target_decimals=1)
+    rate = ind(
+        kind="percent",
+        unit="%",
+        value=68.75,
+        target=72,
+        achievement_pct=95.486111,
+        status="chưa đạt",
+        decimals=1,
+        target_decimals=1,
+    )
     assert _with_unit(rate) == "68,8%" and _vs_plan(rate) == "chỉ tiêu: 72,0%; chưa đạt chỉ tiêu"
     assert _pct_of_plan(rate) == "95,5%"  # 68,75 / 72 at full precision, not 68,8 / 72 = 95,6
     almost = ind(value=99.96, target=100, achievement_pct=99.96, status="chưa đạt", achievement_decimals=2)
@@ -168,13 +210,30 @@ def test_column_widths_are_an_attribute_that_never_shows():
     md = table(["TT", "Chỉ tiêu"], [[Md("1"), "a {b} [c]"]], "rl", "Bảng 1: thử {x}", widths=[10, 90])
     assert md.splitlines()[-1] == ': Bảng 1: thử \\{x\\} {tbl-colwidths="[10,90]"}'
     html = subprocess.run(
-        [pypandoc.get_pandoc_path(), "-f", "markdown-raw_html-raw_attribute-raw_tex", "-t", "html", "--sandbox",
-         "--lua-filter", str(FILTER)], input=md, capture_output=True, text=True, check=True).stdout
+        [
+            pypandoc.get_pandoc_path(),
+            "-f",
+            "markdown-raw_html-raw_attribute-raw_tex",
+            "-t",
+            "html",
+            "--sandbox",
+            "--lua-filter",
+            str(FILTER),
+        ],
+        input=md,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "Bảng 1: thử {x}" in html and "tbl-colwidths" not in html
     assert '<col style="width: 10%" />' in html and 'class="table-wrap wide"' in html
     typ = subprocess.run(
         [pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "typst", "--lua-filter", str(FILTER)],
-        input=md, capture_output=True, text=True, check=True).stdout
+        input=md,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "columns: (10%, 90%)" in typ
     with pytest.raises(ValueError):
         table(["a", "b"], [], "l", "c")
@@ -183,14 +242,23 @@ def test_column_widths_are_an_attribute_that_never_shows():
 def test_history_table_compares_with_every_earlier_year():
     indicators = {
         "cuoc": ind(code="cuoc", name="Số cuộc", value=165, history={"2021": 137, "2022": 135}),
-        "ty_le": ind(code="ty_le", name="Tỷ lệ", kind="percent", unit="%", value=94.07,
-                     history={"2021": 92.0, "2022": None}),
+        "ty_le": ind(
+            code="ty_le", name="Tỷ lệ", kind="percent", unit="%", value=94.07, history={"2021": 92.0, "2022": None}
+        ),
     }
     project = SimpleNamespace(reference=SimpleNamespace(indicators={"cuoc": None, "ty_le": None}))
     metrics = {"year": 2023, "compared_years": [2021, 2022], "indicators": indicators}
     md = Tables(project, metrics).history("Bảng 9: so sánh")
     rows = [re.split(r"\s*\|\s*", line.strip("| ")) for line in md.splitlines() if line.startswith("|")]
-    assert rows[0] == ["TT", "Chỉ tiêu", "Đơn vị tính", "Năm 2021", "Năm 2022", "Năm 2023",
-                       "So với năm 2021", "So với năm 2022"]
+    assert rows[0] == [
+        "TT",
+        "Chỉ tiêu",
+        "Đơn vị tính",
+        "Năm 2021",
+        "Năm 2022",
+        "Năm 2023",
+        "So với năm 2021",
+        "So với năm 2022",
+    ]
     assert rows[2] == ["1", "Số cuộc", "cuộc", "137", "135", "165", "+20,4%", "+22,2%"]
     assert rows[3] == ["2", "Tỷ lệ", "%", "92,0%", "–", "94,1%", "+2,1\u00a0điểm\u00a0%", "–"]

@@ -37,7 +37,8 @@ needs_soffice = pytest.mark.skipif(
     reason="LibreOffice is not installed (`soffice` not on PATH); .ci/run installs libreoffice-writer-nogui",
 )
 needs_poppler = pytest.mark.skipif(
-    not all(shutil.which(t) for t in ("pdfinfo", "pdftotext")), reason="poppler-utils is not installed")
+    not all(shutil.which(t) for t in ("pdfinfo", "pdftotext")), reason="poppler-utils is not installed"
+)
 
 
 def norm(text: str) -> str:
@@ -51,8 +52,7 @@ def docx(build_2023) -> Path:
 
 @pytest.fixture(scope="module")
 def parts(docx) -> dict[str, str]:
-    return {k: v.decode("utf-8") for k, v in read_parts(docx.read_bytes()).items()
-            if k.endswith((".xml", ".rels"))}
+    return {k: v.decode("utf-8") for k, v in read_parts(docx.read_bytes()).items() if k.endswith((".xml", ".rels"))}
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +65,13 @@ def expected(sample_project) -> dict:
     meta = load_meta(project, 2023)
     unit = project.unit
     return {
-        "body_parent": unit.body_parent, "body_name": unit.body_name,
+        "body_parent": unit.body_parent,
+        "body_name": unit.body_name,
         "number": f"Số: {meta.number}/{unit.symbol}",
         "place_date": f"{unit.place}, {vn.fmt_date_long(meta.date)}",
         "signer": [meta.signer_on_behalf, meta.signer_title, meta.signer_name],
-        "recipients": list(meta.recipients), "title": "Báo cáo tổng kết công tác Mặt trận năm 2023",
+        "recipients": list(meta.recipients),
+        "title": "Báo cáo tổng kết công tác Mặt trận năm 2023",
         "author": unit.name,
     }
 
@@ -82,9 +84,21 @@ def libreoffice_pdf(docx, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("libreoffice")
     profile = out / "profile"
     proc = subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-         "--convert-to", "pdf", "--outdir", str(out), str(docx)],
-        capture_output=True, text=True, timeout=300)
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(docx),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     pdf = out / "bao-cao-2023.pdf"
     assert proc.returncode == 0 and pdf.is_file(), proc.stdout + proc.stderr
     return pdf
@@ -126,12 +140,16 @@ def test_page_a4_with_nd30_margins_and_numbers_from_page_2(parts):
         assert low - 0.1 <= margins[side] <= high + 0.1, (side, margins[side])
     # Page number centred in the top margin, none on page 1 (a first-page header of its own).
     assert "<w:titlePg" in found[0]
-    refs = dict((kind, rid) for rid, kind in re.findall(
-        r'<w:headerReference r:id="([^"]+)" w:type="(\w+)"', found[0]) + [
-        (rid, kind) for kind, rid in re.findall(r'<w:headerReference w:type="(\w+)" r:id="([^"]+)"', found[0])])
+    refs = dict(
+        (kind, rid)
+        for rid, kind in re.findall(r'<w:headerReference r:id="([^"]+)" w:type="(\w+)"', found[0])
+        + [(rid, kind) for kind, rid in re.findall(r'<w:headerReference w:type="(\w+)" r:id="([^"]+)"', found[0])]
+    )
     assert set(refs) >= {"default", "first"}
-    rels = dict(re.findall(r'Id="([^"]+)" Target="([^"]+)"', parts["word/_rels/document.xml.rels"])
-                + [(i, t) for t, i in re.findall(r'Target="([^"]+)"[^>]*Id="([^"]+)"', parts["word/_rels/document.xml.rels"])])
+    rels = dict(
+        re.findall(r'Id="([^"]+)" Target="([^"]+)"', parts["word/_rels/document.xml.rels"])
+        + [(i, t) for t, i in re.findall(r'Target="([^"]+)"[^>]*Id="([^"]+)"', parts["word/_rels/document.xml.rels"])]
+    )
     default, first = (parts["word/" + rels[refs[k]]] for k in ("default", "first"))
     assert "PAGE" in default and 'w:val="center"' in parts["word/styles.xml"]
     assert "PAGE" not in first and document_text(first) == ""
@@ -150,8 +168,9 @@ def test_fonts_are_times_new_roman_13pt(parts):
         for fonts in re.findall(r"<w:rFonts\b[^>]*>", xml):
             named |= set(re.findall(r'w:(?:ascii|hAnsi|cs|eastAsia)="([^"]+)"', fonts))
     assert named == {FONT}, named
-    assert not re.search(r'w:(ascii|hAnsi)Theme=', styles + parts["word/document.xml"]) or \
-        set(re.findall(r'<a:latin typeface="([^"]*)"', parts["word/theme/theme1.xml"])) == {FONT}
+    assert not re.search(r"w:(ascii|hAnsi)Theme=", styles + parts["word/document.xml"]) or set(
+        re.findall(r'<a:latin typeface="([^"]*)"', parts["word/theme/theme1.xml"])
+    ) == {FONT}
 
 
 def test_styles_headings_captions_and_the_nd30_blocks(parts, expected):
@@ -171,16 +190,34 @@ def test_styles_headings_captions_and_the_nd30_blocks(parts, expected):
     assert 'w:val="both"' in body and 'w:firstLine="567"' in body, "justified, first line 1 cm"
     # The document uses them: a heading per part, captioned tables, the NĐ 30 blocks.
     used = set(re.findall(r'<w:pStyle w:val="([^"]+)"', document))
-    assert {"Heading1", "Heading2", "Heading3", "TableCaption", "ImageCaption", "IssuerName", "NationalTitle",
-            "Motto", "PlaceAndDate", "DocumentType", "RecipientsTitle", "SignerName"} <= used, used
+    assert {
+        "Heading1",
+        "Heading2",
+        "Heading3",
+        "TableCaption",
+        "ImageCaption",
+        "IssuerName",
+        "NationalTitle",
+        "Motto",
+        "PlaceAndDate",
+        "DocumentType",
+        "RecipientsTitle",
+        "SignerName",
+    } <= used, used
     # The header blocks and the signature are borderless tables of two columns.
     tables = re.findall(r"<w:tbl>.*?</w:tbl>", document, re.S)
     header, signature = tables[0], [t for t in tables if "RecipientsTitle" in t][0]
     for block in (header, signature):
         assert block.count("<w:tc>") == 2 and 'w:val="nil"' in block
     header_text = norm(document_text(header))
-    for value in (expected["body_parent"], expected["body_name"], expected["number"], NATION, MOTTO,
-                  expected["place_date"]):
+    for value in (
+        expected["body_parent"],
+        expected["body_name"],
+        expected["number"],
+        NATION,
+        MOTTO,
+        expected["place_date"],
+    ):
         assert norm(value) in header_text, value
     # Document properties: the title and the issuing body (pandoc's title block, hidden).
     core = parts["docProps/core.xml"]
@@ -194,15 +231,24 @@ def test_styles_headings_captions_and_the_nd30_blocks(parts, expected):
 @needs_soffice
 @needs_poppler
 def test_libreoffice_opens_it_as_an_a4_report(libreoffice_pdf, expected):
-    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(libreoffice_pdf)],
-                          capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "999", str(libreoffice_pdf)], capture_output=True, text=True, check=True
+    ).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1])
     assert pages >= 8
     assert len(re.findall(r"Page\s+\d+ size:.*\(A4\)", info)) == pages, "every page A4"
     text = pages_text(libreoffice_pdf)
     first = norm(text[0])
-    for value in (NATION, MOTTO, expected["body_parent"], expected["body_name"], expected["number"],
-                  expected["place_date"], "BÁO CÁO", "Phần thứ nhất"):
+    for value in (
+        NATION,
+        MOTTO,
+        expected["body_parent"],
+        expected["body_name"],
+        expected["number"],
+        expected["place_date"],
+        "BÁO CÁO",
+        "Phần thứ nhất",
+    ):
         assert norm(value) in first, value
     # the hidden title block prints nothing
     assert first.index(norm(expected["body_parent"])) < 40
@@ -270,4 +316,6 @@ def test_formats_setting_turns_the_docx_off_and_on(sample_project, tmp_path, ren
     config.write_text(original, encoding="utf-8")
     proc = run_cli("build", "--year", "2023", "--renderer", renderer, cwd=project)
     assert proc.stdout.strip().endswith("build/2023/bao-cao-2023.docx")
-    assert (build / "bao-cao-2023.docx").read_bytes() == (sample_project / "build" / "2023" / "bao-cao-2023.docx").read_bytes()
+    assert (build / "bao-cao-2023.docx").read_bytes() == (
+        sample_project / "build" / "2023" / "bao-cao-2023.docx"
+    ).read_bytes()

@@ -43,15 +43,25 @@ def test_build_names_the_files_it_produced(sample_project):
     tail = log.strip().splitlines()[-3:]
     assert tail[0] == "  build/2023/bao-cao-2023.html"
     # the PDF line says what kind of PDF it is (test_report_pdf checks that it is true)
-    assert re.fullmatch(r"  build/2023/bao-cao-2023\.pdf  \((PDF/A-2b|PDF thường, không phải PDF/A / a plain PDF, not PDF/A)\)",
-                        tail[1]), tail[1]
+    assert re.fullmatch(
+        r"  build/2023/bao-cao-2023\.pdf  \((PDF/A-2b|PDF thường, không phải PDF/A / a plain PDF, not PDF/A)\)", tail[1]
+    ), tail[1]
     assert tail[2] == "  build/2023/bao-cao-2023.docx"
 
 
 def test_outputs_exist(build_2023):
-    for name in ("bao-cao-2023.qmd", "bao-cao-2023.html", "bao-cao-2023.pdf", "bao-cao-2023.docx", "metrics.json",
-                 "manifest.json",
-                 "data/rejects.csv", "data/accounting.csv", "notebooks/01_clean.ipynb", "notebooks/02_analyze.ipynb"):
+    for name in (
+        "bao-cao-2023.qmd",
+        "bao-cao-2023.html",
+        "bao-cao-2023.pdf",
+        "bao-cao-2023.docx",
+        "metrics.json",
+        "manifest.json",
+        "data/rejects.csv",
+        "data/accounting.csv",
+        "notebooks/01_clean.ipynb",
+        "notebooks/02_analyze.ipynb",
+    ):
         assert (build_2023 / name).is_file(), name
     assert len(list((build_2023 / "figures").glob("*.svg"))) >= 4
 
@@ -116,10 +126,20 @@ def test_pdf_has_numbered_tables_and_charts(pdf_text):
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
 def test_pdftotext_extracts_every_diacritic(build_2023):
-    out = subprocess.run(["pdftotext", "-layout", str(build_2023 / "bao-cao-2023.pdf"), "-"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(build_2023 / "bao-cao-2023.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     out = unicodedata.normalize("NFC", out)
-    for word in ("Ủy ban", "Mặt trận", "khối đại đoàn kết", "Hạnh phúc", "nghèo", "Người", "Nguyễn", "Khổng Minh Nguyên"):
+    for word in (
+        "Ủy ban",
+        "Mặt trận",
+        "khối đại đoàn kết",
+        "Hạnh phúc",
+        "nghèo",
+        "Người",
+        "Nguyễn",
+        "Khổng Minh Nguyên",
+    ):
         assert word in out, word
 
 

@@ -24,8 +24,9 @@ def test_a_bad_build_dir_is_exit_3_with_one_message(project, tmp_path, where):
         build_dir = Path("/sys/kernel/baocao-build")  # not writable even as root
         if not Path("/sys/kernel").is_dir():
             pytest.skip("no /sys/kernel here")
-    proc = run_cli("--build-dir", str(build_dir), "build", "--year", "2023", "--renderer", "pandoc", cwd=project,
-                   check=False)
+    proc = run_cli(
+        "--build-dir", str(build_dir), "build", "--year", "2023", "--renderer", "pandoc", cwd=project, check=False
+    )
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     assert "không ghi được" in proc.stderr and "cannot write" in proc.stderr and "--build-dir" in proc.stderr

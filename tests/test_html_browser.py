@@ -21,8 +21,15 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 try:
@@ -77,11 +84,22 @@ def expected(sample_project) -> dict:
     meta = load_meta(project, 2023)
     unit = project.unit
     return {
-        "header": [unit.body_parent, unit.body_name, f"Số: {meta.number}/{unit.symbol}",
-                   "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-                   f"{unit.place}, {vn.fmt_date_long(meta.date)}", "BÁO CÁO"],
-        "signature": ["Nơi nhận:", *[f"- {r}" for r in meta.recipients], meta.signer_on_behalf,
-                      meta.signer_title, meta.signer_name],
+        "header": [
+            unit.body_parent,
+            unit.body_name,
+            f"Số: {meta.number}/{unit.symbol}",
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "Độc lập - Tự do - Hạnh phúc",
+            f"{unit.place}, {vn.fmt_date_long(meta.date)}",
+            "BÁO CÁO",
+        ],
+        "signature": [
+            "Nơi nhận:",
+            *[f"- {r}" for r in meta.recipients],
+            meta.signer_on_behalf,
+            meta.signer_title,
+            meta.signer_name,
+        ],
     }
 
 
@@ -144,7 +162,8 @@ def test_every_image_loaded_and_described(visits):
     for name, visit in visits.items():
         images = visit.page.evaluate(
             """Array.from(document.images).map(i => ({src: i.src.slice(0, 30), complete: i.complete,
-                 width: i.naturalWidth, shown: i.getBoundingClientRect().width, alt: i.alt}))""")
+                 width: i.naturalWidth, shown: i.getBoundingClientRect().width, alt: i.alt}))"""
+        )
         assert len(images) >= 4, name
         for img in images:
             assert img["src"].startswith("data:image/"), img
@@ -163,7 +182,8 @@ def test_language_title_and_table_of_contents(desktop):
     targets = page.evaluate("Array.from(document.querySelectorAll('nav#TOC a')).map(a => a.getAttribute('href'))")
     assert len(targets) >= 10
     missing = page.evaluate(
-        "(hrefs) => hrefs.filter(h => !document.getElementById(decodeURIComponent(h.slice(1))))", targets)
+        "(hrefs) => hrefs.filter(h => !document.getElementById(decodeURIComponent(h.slice(1))))", targets
+    )
     assert missing == [], f"table of contents links to nothing: {missing}"
     for heading in ("Phần thứ nhất", "Phần thứ hai", "Phụ lục"):
         assert heading in toc.inner_text()
@@ -209,7 +229,8 @@ def test_numbers_are_right_aligned(desktop):
     wrong = [(t, a) for t, a in numeric if a != "right"]
     assert wrong == [], wrong[:10]
     headers = desktop.page.evaluate(
-        "Array.from(document.querySelectorAll('thead th')).map(th => getComputedStyle(th).textAlign)")
+        "Array.from(document.querySelectorAll('thead th')).map(th => getComputedStyle(th).textAlign)"
+    )
     assert set(headers) == {"center"}
 
 
@@ -250,7 +271,7 @@ def test_print_stylesheet(desktop, tmp_path):
 HOSTILE_PROSE = (
     '\nMột câu có [chữ]{onfocus="alert(1)" autofocus tabindex="1"} và ký hiệu @ban, $5, {{ mẫu }}.\n\n'
     '::: {onmouseover="alert(2)" style="background:url(http://127.0.0.1:9/x.png)"}\n'
-    'Đoạn văn trong một khối.\n:::\n\n'
+    "Đoạn văn trong một khối.\n:::\n\n"
     'Một đoạn `mã`{.lead onclick="alert(4)"} và [nút]{.btn onclick="alert(5)" style="color:red"}.\n'
 )
 

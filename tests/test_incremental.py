@@ -83,14 +83,14 @@ def test_force_runs_every_step(project):
 
 # --- outputs are verified, not assumed (the state records what each step wrote) -------------
 
+
 def _hash(path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("damage", ["truncate-pdf", "replace-html", "edit-metrics", "delete-figure",
-                                    "edit-tidy-table"])
+@pytest.mark.parametrize("damage", ["truncate-pdf", "replace-html", "edit-metrics", "delete-figure", "edit-tidy-table"])
 def test_a_damaged_output_is_made_again_never_up_to_date(project, damage):
     build = project.build_dir(2023)
     assert build_year(project, 2023, renderer_name="pandoc").up_to_date
@@ -107,8 +107,9 @@ def test_a_damaged_output_is_made_again_never_up_to_date(project, damage):
     elif damage == "replace-html":
         target.write_text("<html><body>thay thế</body></html>", encoding="utf-8")
     elif damage == "edit-metrics":
-        target.write_text(target.read_text(encoding="utf-8").replace('"year": 2023', '"year": 2023 ', 1) + " ",
-                          encoding="utf-8")
+        target.write_text(
+            target.read_text(encoding="utf-8").replace('"year": 2023', '"year": 2023 ', 1) + " ", encoding="utf-8"
+        )
     elif damage == "delete-figure":
         target.unlink()
     else:
@@ -151,8 +152,9 @@ def test_a_step_added_to_the_table_is_keyed_run_recorded_and_listed(tmp_path, mo
         metrics = json.loads((build_dir / "metrics.json").read_text(encoding="utf-8"))
         (build_dir / f"tom-tat-{year}.txt").write_text(f"{len(metrics)} khóa\n", encoding="utf-8")
 
-    extra = steps.Step("summary", "tóm tắt (thử)", reads=("build:metrics.json",), writes=("tom-tat-{year}.txt",),
-                       run=summary)
+    extra = steps.Step(
+        "summary", "tóm tắt (thử)", reads=("build:metrics.json",), writes=("tom-tat-{year}.txt",), run=summary
+    )
     monkeypatch.setattr(steps, "STEPS", [*steps.STEPS[:3], extra, *steps.STEPS[3:]])
     events = []
     result = build_year(project, 2023, renderer_name="pandoc", progress=lambda *e: events.append(e))
@@ -180,7 +182,9 @@ def test_archive_refuses_an_intermediate_edited_after_its_step(project, tmp_path
     manifest_path = build / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["outputs"]["metrics.json"] = hashlib.sha256(metrics.read_bytes()).hexdigest()
-    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    manifest_path.write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     proc = run_cli("archive", "--year", "2023", "--out", str(tmp_path / "out"), cwd=project.root, check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "metrics.json" in proc.stderr and "not what its build step wrote" in proc.stderr

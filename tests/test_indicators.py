@@ -20,8 +20,22 @@ from baocao.metrics import indicator_values
 
 from .conftest import ROOT
 
-TABLES = ("activity", "households", "emulation_models", "mediation", "fund_txn", "fund_balance", "gifts", "houses",
-          "supervision", "critique", "petitions", "awards", "org_members", "targets")
+TABLES = (
+    "activity",
+    "households",
+    "emulation_models",
+    "mediation",
+    "fund_txn",
+    "fund_balance",
+    "gifts",
+    "houses",
+    "supervision",
+    "critique",
+    "petitions",
+    "awards",
+    "org_members",
+    "targets",
+)
 
 
 def _yes(series: pd.Series) -> pd.Series:
@@ -152,7 +166,9 @@ def test_bang_1_matches_each_khu_files_own_total_row(build_2023, metrics_2023):
     checked = 0
     for rec in totals[totals["file"].str.startswith("ban-ctmt-khu-")].itertuples():
         khu = "khu-" + rec.file.removeprefix("ban-ctmt-khu-").split(".")[0]
-        code = {"Số cuộc": "ban_ctmt_cuoc", "Số lượt người": "ban_ctmt_luot", "Lượt người": "ban_ctmt_luot"}.get(rec.column)
+        code = {"Số cuộc": "ban_ctmt_cuoc", "Số lượt người": "ban_ctmt_luot", "Lượt người": "ban_ctmt_luot"}.get(
+            rec.column
+        )
         if code:
             assert rows[khu][code] == rec.office, (rec.file, rec.column)
             checked += 1
@@ -168,9 +184,11 @@ def test_declared_breakdowns_recomputed(tidy_2023, metrics_2023):
     for row in b["ban_ctmt_theo_khu"]["rows"]:
         mine = own[own["area"] == row["id"]]
         assert row["values"] == {
-            "ban_ctmt_hoat_dong": len(mine), "ban_ctmt_cuoc": mine["sessions"].sum(),
+            "ban_ctmt_hoat_dong": len(mine),
+            "ban_ctmt_cuoc": mine["sessions"].sum(),
             "ban_ctmt_luot": mine["participants"].sum(),
-            "ban_ctmt_cnx_buoi": mine.loc[mine["campaign"] == "chu_nhat_xanh", "sessions"].sum()}, row["id"]
+            "ban_ctmt_cnx_buoi": mine.loc[mine["campaign"] == "chu_nhat_xanh", "sessions"].sum(),
+        }, row["id"]
     sup = t["supervision"]
     for row in b["giam_sat_theo_hinh_thuc"]["rows"]:
         assert row["values"]["giam_sat_cuoc"] == sup.loc[sup["mode"] == row["id"], "sessions"].sum(), row["id"]
@@ -194,8 +212,10 @@ def test_every_declared_figure_of_the_other_sample_years(year):
     project = Project(ROOT, ROOT / "build")
     tables = clean_year(project, year).tables
     got = indicator_values(tables, project.reference)
-    plain = {name: frame.astype({c: "object" for c in frame.columns if str(frame[c].dtype) == "boolean"})
-             for name, frame in tables.items()}
+    plain = {
+        name: frame.astype({c: "object" for c in frame.columns if str(frame[c].dtype) == "boolean"})
+        for name, frame in tables.items()
+    }
     plain = {name: frame.assign(source_file=frame["source_file"].astype(str)) for name, frame in plain.items()}
     for code, value in expected(plain).items():
         _same(got[code], value, f"{year}/{code}")

@@ -71,7 +71,7 @@ def test_validate_and_build_agree(name, tmp_path, capsys):
 # ---------------------------------------------------------------------------- the narrative
 TYPED = [
     "Chi $5 cho @Nguyễn Văn A và @fig-1, tỷ lệ 50% (so với $10$).",
-    "{{ mẫu }} {% raw %} {{% include x %}} [x]{onfocus=alert(1)} [y]{.lead style=\"color:red\"}",
+    '{{ mẫu }} {% raw %} {{% include x %}} [x]{onfocus=alert(1)} [y]{.lead style="color:red"}',
     "::: {onmouseover=alert(2)}",
     "&amp; &lt;i&gt; a\\b cuối dòng\\ ```{python} `mã`",
     "#1 việc, # không phải tiêu đề, | cột |, ~chỉ số dưới~, ^mũ^, ==đánh dấu==, :smile:, 12:30",
@@ -93,8 +93,21 @@ def _plain(markdown: str, reader: str) -> str:
     return " ".join(pypandoc.convert_text(markdown, "plain", format=reader, extra_args=["--wrap=none"]).split())
 
 
-ALLOWED = {"Str", "Space", "SoftBreak", "LineBreak", "Emph", "Strong", "Para", "Plain", "BulletList", "OrderedList",
-           "Quoted", "DoubleQuote", "SingleQuote"}  # quotes become typographic, as in the template
+ALLOWED = {
+    "Str",
+    "Space",
+    "SoftBreak",
+    "LineBreak",
+    "Emph",
+    "Strong",
+    "Para",
+    "Plain",
+    "BulletList",
+    "OrderedList",
+    "Quoted",
+    "DoubleQuote",
+    "SingleQuote",
+}  # quotes become typographic, as in the template
 
 
 def _kinds(node) -> set[str]:
@@ -202,8 +215,9 @@ def test_the_documented_routes_build_xlsm_and_a_sheet_as_csv(tmp_path, build_202
     with open(raw / "mttq-phuong--giam-sat.csv", "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         for row in ws.iter_rows(values_only=True):
-            writer.writerow([v.strftime("%d/%m/%Y") if hasattr(v, "strftime") else ("" if v is None else v)
-                             for v in row])
+            writer.writerow(
+                [v.strftime("%d/%m/%Y") if hasattr(v, "strftime") else ("" if v is None else v) for v in row]
+            )
     wb.remove(ws)
     (raw / "mttq-phuong.xlsm").write_bytes(deterministic_bytes(wb, 2023))
     (raw / "mttq-phuong.xlsx").unlink()
@@ -233,7 +247,9 @@ def test_total_rows_keep_their_cells_for_checks(project):
     spec = project.reference.tables["activity"]
     read = read_sheet(next(g for g in grids if g.name == "Hoạt động"), spec, "x.xlsx", spec.sources[2])
     assert [(t.row, t.label, t.cells["sessions"], t.cells["participants"]) for t in read.total_rows] == [
-        (6, "Cộng", 1, 150), (9, "Tổng", 4, 275)]
+        (6, "Cộng", 1, 150),
+        (9, "Tổng", 4, 275),
+    ]
 
 
 def test_a_member_beyond_the_ratio_limit_is_refused_before_it_is_read(tmp_path):
@@ -252,7 +268,7 @@ def test_metadata_is_read_as_typed(project, tmp_path):
     raw = tmp_path / str(YEAR)
     shutil.copytree(BAD / "_base" / str(YEAR), raw)
     (raw / "thong-tin-bao-cao.yml").write_text(
-        "so: 045\nngay_bao_cao: 2025-12-05\nhoi_nghi: yes\nnhiem_ky: 2024-2029\n", encoding="utf-8")
+        "so: 045\nngay_bao_cao: 2025-12-05\nhoi_nghi: yes\nnhiem_ky: 2024-2029\n", encoding="utf-8"
+    )
     meta = load_meta(project, YEAR, raw)
-    assert (meta.number, meta.conference, meta.term, meta.date.isoformat()) == ("045", "yes", "2024-2029",
-                                                                               "2025-12-05")
+    assert (meta.number, meta.conference, meta.term, meta.date.isoformat()) == ("045", "yes", "2024-2029", "2025-12-05")

@@ -33,9 +33,16 @@ YEAR = 2023
 NAME = f"binh-ngoc-{YEAR}"
 LOCK_MESSAGE = f"another build of {YEAR} is running"
 
+
 def baocao(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "baocao", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "baocao", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
 def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -48,8 +55,12 @@ def start_build(project: Path, renderer: str, *extra: str, own_group: bool = Fal
     ``own_group``: in a process group of its own, as a terminal runs it (Ctrl-C signals the group)."""
     return subprocess.Popen(
         [sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer, *extra],
-        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=own_group,
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=own_group,
     )
 
 
@@ -86,8 +97,11 @@ def staging_has(project: Path, rel: str):
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def copy_project(dest: Path, with_build_of: Path | None = None) -> Path:
@@ -97,6 +111,7 @@ def copy_project(dest: Path, with_build_of: Path | None = None) -> Path:
         shutil.copytree(with_build_of / "build" / str(YEAR), dest / "build" / str(YEAR))
     return dest
 
+
 # ---------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def project_b(tmp_path_factory, sample_project, renderer) -> Path:
@@ -104,8 +119,14 @@ def project_b(tmp_path_factory, sample_project, renderer) -> Path:
     locale and hash seed."""
     project = copy_project(tmp_path_factory.mktemp("integrity") / "dự án khác")
     env = {"TZ": "Pacific/Kiritimati", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "12345"}
-    proc = subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer],
-                          cwd=project, capture_output=True, text=True, env={**os.environ, **env}, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=600,
+    )
     ok(proc)
     return project
 
@@ -121,8 +142,12 @@ def archived(project_b) -> dict:
     t0 = time.perf_counter()
     proc = ok(baocao("archive", "--year", str(YEAR), cwd=project_b))
     seconds = time.perf_counter() - t0
-    return {"proc": proc, "bag": project_b / "archive" / NAME, "zip": project_b / "archive" / f"{NAME}.zip",
-            "seconds": seconds}
+    return {
+        "proc": proc,
+        "bag": project_b / "archive" / NAME,
+        "zip": project_b / "archive" / f"{NAME}.zip",
+        "seconds": seconds,
+    }
 
 
 # ---------------------------------------------------------------------------- 1. determinism
@@ -131,19 +156,29 @@ def test_two_builds_in_two_folders_are_byte_identical(sample_project, project_b)
     ha, hb = tree_hashes(a), tree_hashes(b)
     records = {k for k in ha if k.startswith("notebooks/")}  # executed notebooks: records, hold paths
     compared = sorted(set(ha) | set(hb))
-    different = [k for k in compared if k not in records and k != "manifest.json" and not k.startswith(".")
-                 and ha.get(k) != hb.get(k)]
+    different = [
+        k
+        for k in compared
+        if k not in records and k != "manifest.json" and not k.startswith(".") and ha.get(k) != hb.get(k)
+    ]
     assert different == [], f"outputs that differ between two builds: {different}"
     names = set(ha)
-    for must in (f"bao-cao-{YEAR}.pdf", f"bao-cao-{YEAR}.html", f"bao-cao-{YEAR}.docx", f"bao-cao-{YEAR}.qmd",
-                 "metrics.json", "data/rejects.csv"):
+    for must in (
+        f"bao-cao-{YEAR}.pdf",
+        f"bao-cao-{YEAR}.html",
+        f"bao-cao-{YEAR}.docx",
+        f"bao-cao-{YEAR}.qmd",
+        "metrics.json",
+        "data/rejects.csv",
+    ):
         assert must in names
     assert any(k.startswith("figures/") for k in names) and sum(k.startswith("data/") for k in names) >= 3
     # the two manifests agree on every input and every non-record output
     ma, mb = (json.loads((d / "manifest.json").read_text(encoding="utf-8")) for d in (a, b))
     assert ma["inputs"] == mb["inputs"]
-    assert {k: v for k, v in ma["outputs"].items() if k not in ma["records"]} == \
-           {k: v for k, v in mb["outputs"].items() if k not in mb["records"]}
+    assert {k: v for k, v in ma["outputs"].items() if k not in ma["records"]} == {
+        k: v for k, v in mb["outputs"].items() if k not in mb["records"]
+    }
     assert (b / f"bao-cao-{YEAR}.pdf").stat().st_mtime - (a / f"bao-cao-{YEAR}.pdf").stat().st_mtime >= 1
 
 
@@ -162,9 +197,12 @@ def test_outputs_hold_no_absolute_path_and_no_clock_date(project_b):
     pdf = (build / f"bao-cao-{YEAR}.pdf").read_bytes()
     xmp = {dt.datetime.fromisoformat(s.decode()) for s in re.findall(rb"<xmp:(?:CreateDate|ModifyDate)>([^<]+)<", pdf)}
     # "D:20231205000000Z" (typst 0.14+), or a date alone, "D:20231205" (typst 0.13, in Quarto 1.7)
-    info = {dt.datetime.strptime(d.decode(), "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC) if z
-            else dt.datetime.strptime(d.decode(), "%Y%m%d")
-            for d, z in re.findall(rb"/(?:CreationDate|ModDate)\s*\(D:(\d{14}|\d{8})(Z?)\)", pdf)}
+    info = {
+        dt.datetime.strptime(d.decode(), "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
+        if z
+        else dt.datetime.strptime(d.decode(), "%Y%m%d")
+        for d, z in re.findall(rb"/(?:CreationDate|ModDate)\s*\(D:(\d{14}|\d{8})(Z?)\)", pdf)
+    }
     assert len(xmp) == 1 and xmp == info, (xmp, info)
     stamp = xmp.pop()
     if stamp.tzinfo is None:  # a date without a time: that day, wherever it is read
@@ -175,8 +213,9 @@ def test_outputs_hold_no_absolute_path_and_no_clock_date(project_b):
 
 
 # ---------------------------------------------------------------------------- 3. atomic, killed, locked
-@pytest.mark.parametrize("stop_after", ["data/accounting.csv", f"bao-cao-{YEAR}.qmd"],
-                         ids=["after-clean", "before-render"])
+@pytest.mark.parametrize(
+    "stop_after", ["data/accounting.csv", f"bao-cao-{YEAR}.qmd"], ids=["after-clean", "before-render"]
+)
 def test_killed_build_leaves_the_last_good_report(clone_b, stop_after, renderer):
     build = clone_b / "build" / str(YEAR)
     before = tree_hashes(build)
@@ -186,8 +225,15 @@ def test_killed_build_leaves_the_last_good_report(clone_b, stop_after, renderer)
     assert proc.returncode == -signal.SIGKILL
     assert tree_hashes(build) == before  # every file of the last good build, byte for byte
     # The next build cleans up after the killed one, succeeds, and complains about nothing.
-    again = ok(subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer,
-                               "--force"], cwd=clone_b, capture_output=True, text=True, timeout=600))
+    again = ok(
+        subprocess.run(
+            [sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer, "--force"],
+            cwd=clone_b,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    )
     assert again.stderr.strip() == "", again.stderr
     assert not re.search(r"Lỗi|Error|Traceback", again.stdout)
     assert list((clone_b / "build").glob(f".{YEAR}.staging*")) == []
@@ -204,8 +250,13 @@ def test_failed_build_keeps_the_last_good_report(clone_b, renderer):
     before = tree_hashes(build_root / str(YEAR))
     os.replace(build_root / str(YEAR), build_root / f".{YEAR}.old")  # killed mid-promotion
     (clone_b / "data" / "raw" / str(YEAR) / "chi-tieu.xlsx").write_bytes(b"not an xlsx")
-    proc = subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer],
-                          cwd=clone_b, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "baocao", "build", "--year", str(YEAR), "--renderer", renderer],
+        cwd=clone_b,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 1, proc.stderr
     assert "chi-tieu.xlsx" in proc.stderr and "Traceback" not in proc.stderr
     assert tree_hashes(build_root / str(YEAR)) == before
@@ -216,8 +267,13 @@ def test_second_build_of_the_year_exits_3_or_waits(clone_b, renderer):
     first = start_build(clone_b, renderer, "--force")
     try:
         wait_for(lambda: list((clone_b / "build").glob(f".{YEAR}.staging*")), first)
-        second = subprocess.run([sys.executable, "-m", "baocao", "build", "--year", str(YEAR)],
-                                cwd=clone_b, capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            [sys.executable, "-m", "baocao", "build", "--year", str(YEAR)],
+            cwd=clone_b,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert second.returncode == 3, second.stderr
         assert LOCK_MESSAGE in second.stderr and "--wait" in second.stderr
         assert "Traceback" not in second.stderr
@@ -240,13 +296,25 @@ def test_archive_makes_a_bag_and_a_zip(archived):
     assert f"archive/{NAME}.zip" in out and f"archive/{NAME}" in out
     assert archived["bag"].is_dir() and archived["zip"].is_file()
     data = archived["bag"] / "data"
-    for rel in (f"report/bao-cao-{YEAR}.pdf", f"report/bao-cao-{YEAR}.html", f"report/bao-cao-{YEAR}.docx",
-                f"report/bao-cao-{YEAR}.qmd",
-                "report/manifest.json", "report/metrics.json", "processed/rejects.csv",
-                "notebooks/executed/01_clean.ipynb", "notebooks/executed/02_analyze.ipynb",
-                f"source/data/raw/{YEAR}/mttq-phuong.xlsx", "source/data/raw/2021/mttq-phuong.xlsx",
-                "source/notebooks/02_analyze.ipynb", "source/report/bao-cao.qmd.j2", "source/baocao.yml",
-                "source/_quarto.yml", "source/requirements.lock", "ro-crate-metadata.json"):
+    for rel in (
+        f"report/bao-cao-{YEAR}.pdf",
+        f"report/bao-cao-{YEAR}.html",
+        f"report/bao-cao-{YEAR}.docx",
+        f"report/bao-cao-{YEAR}.qmd",
+        "report/manifest.json",
+        "report/metrics.json",
+        "processed/rejects.csv",
+        "notebooks/executed/01_clean.ipynb",
+        "notebooks/executed/02_analyze.ipynb",
+        f"source/data/raw/{YEAR}/mttq-phuong.xlsx",
+        "source/data/raw/2021/mttq-phuong.xlsx",
+        "source/notebooks/02_analyze.ipynb",
+        "source/report/bao-cao.qmd.j2",
+        "source/baocao.yml",
+        "source/_quarto.yml",
+        "source/requirements.lock",
+        "ro-crate-metadata.json",
+    ):
         assert (data / rel).is_file(), rel
     assert (archived["bag"] / "README.txt").is_file()
 
@@ -257,8 +325,9 @@ def test_bagit_validator_accepts_the_bag(archived):
     bag = bagit.Bag(str(archived["bag"]))
     bag.validate(fast=False)
     assert bag.info["Bagging-Date"] == f"{YEAR}-12-05"
-    proc = subprocess.run([sys.executable, "-m", "bagit", "--validate", "--quiet", str(archived["bag"])],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bagit", "--validate", "--quiet", str(archived["bag"])], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -284,14 +353,16 @@ def test_verify_names_each_tampered_file(archived, tmp_path):
     (bag / "data" / "source" / "data" / "raw" / str(YEAR) / "them.xlsx").write_bytes(b"x")
     proc = baocao("verify", str(bag), cwd=tmp_path)
     assert proc.returncode == 1
-    assert sorted(proc.stdout.strip().splitlines()) == sorted([
-        f"SAI LỆCH / CHANGED  data/report/bao-cao-{YEAR}.pdf: nội dung đã bị thay đổi (sha256, sha512 không khớp) "
-        f"/ contents changed (sha256, sha512 mismatch)",
-        "THIẾU / MISSING  data/processed/rejects.csv: có trong manifest nhưng không có trong túi "
-        "/ listed in the manifest but not in the bag",
-        f"THỪA / EXTRA  data/source/data/raw/{YEAR}/them.xlsx: có trong túi nhưng không có trong manifest nào "
-        f"/ in the bag but in no manifest",
-    ])
+    assert sorted(proc.stdout.strip().splitlines()) == sorted(
+        [
+            f"SAI LỆCH / CHANGED  data/report/bao-cao-{YEAR}.pdf: nội dung đã bị thay đổi (sha256, sha512 không khớp) "
+            f"/ contents changed (sha256, sha512 mismatch)",
+            "THIẾU / MISSING  data/processed/rejects.csv: có trong manifest nhưng không có trong túi "
+            "/ listed in the manifest but not in the bag",
+            f"THỪA / EXTRA  data/source/data/raw/{YEAR}/them.xlsx: có trong túi nhưng không có trong manifest nào "
+            f"/ in the bag but in no manifest",
+        ]
+    )
     assert "NOT intact: 3 problem(s)" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -317,8 +388,7 @@ def test_reproduce_rebuilds_identically(archived, tmp_path):
     assert not any("DIFFERENT" in ln or "MISSING" in ln for ln in lines)
     assert "WARNING" not in proc.stdout  # same install, same tools
     assert f"{len(expected)}/{len(expected)}" in proc.stdout
-    print(f"archive {archived['seconds']:.1f} s, reproduce {seconds:.1f} s, "
-          f"zip {archived['zip'].stat().st_size} bytes")
+    print(f"archive {archived['seconds']:.1f} s, reproduce {seconds:.1f} s, zip {archived['zip'].stat().st_size} bytes")
 
 
 def test_reproduce_refuses_a_damaged_zip(archived, tmp_path):

@@ -76,14 +76,42 @@ def _tables(**frames) -> dict[str, pd.DataFrame]:
 def test_figures_from_their_declarations_on_small_tables():
     t = _tables(
         activity=[
-            {"field": "tuyen_truyen", "campaign": None, "sessions": 3, "participants": 120, "waste_kg": None,
-             "area": "khu-1", "source_file": "ban-ctmt-khu-1.xlsx"},
-            {"field": "tuyen_truyen", "campaign": None, "sessions": 2, "participants": 80, "waste_kg": None,
-             "area": "khu-2", "source_file": "mttq-phuong.xlsx"},
-            {"field": "ve_sinh_moi_truong", "campaign": "chu_nhat_xanh", "sessions": 1, "participants": 50,
-             "waste_kg": 750.0, "area": "khu-1", "source_file": "ban-ctmt-khu-1--hoat-dong.csv"},
-            {"field": "ve_sinh_moi_truong", "campaign": None, "sessions": 1, "participants": 10,
-             "waste_kg": 250.0, "area": "toan-phuong", "source_file": "to-chuc-thanh-vien.xlsx"},
+            {
+                "field": "tuyen_truyen",
+                "campaign": None,
+                "sessions": 3,
+                "participants": 120,
+                "waste_kg": None,
+                "area": "khu-1",
+                "source_file": "ban-ctmt-khu-1.xlsx",
+            },
+            {
+                "field": "tuyen_truyen",
+                "campaign": None,
+                "sessions": 2,
+                "participants": 80,
+                "waste_kg": None,
+                "area": "khu-2",
+                "source_file": "mttq-phuong.xlsx",
+            },
+            {
+                "field": "ve_sinh_moi_truong",
+                "campaign": "chu_nhat_xanh",
+                "sessions": 1,
+                "participants": 50,
+                "waste_kg": 750.0,
+                "area": "khu-1",
+                "source_file": "ban-ctmt-khu-1--hoat-dong.csv",
+            },
+            {
+                "field": "ve_sinh_moi_truong",
+                "campaign": None,
+                "sessions": 1,
+                "participants": 10,
+                "waste_kg": 250.0,
+                "area": "toan-phuong",
+                "source_file": "to-chuc-thanh-vien.xlsx",
+            },
         ],
         fund_txn=[
             {"direction": "thu", "amount": 300_000_000},
@@ -91,15 +119,21 @@ def test_figures_from_their_declarations_on_small_tables():
             {"direction": "chi", "amount": 200_000_000},
         ],
         fund_balance=[{"opening": 20_000_000}],
-        gifts=[{"count": 10, "unit_value": 500_000, "total": None}, {"count": 4, "unit_value": 300_000, "total": 1_200_000}],
+        gifts=[
+            {"count": 10, "unit_value": 500_000, "total": None},
+            {"count": 4, "unit_value": 300_000, "total": 1_200_000},
+        ],
         households=[
             {"area": "khu-1", "households": 600, "poor_end": 6, "gdvh_achieved": 570, "kdc_van_hoa": True},
             {"area": "khu-2", "households": 400, "poor_end": 2, "gdvh_achieved": 380, "kdc_van_hoa": False},
         ],
         petitions=[{"received": 20, "answered": 17}, {"received": 5, "answered": 5}],
         emulation_models=[{"area": "khu-1"}, {"area": "khu-1"}, {"area": "khu-3"}],
-        supervision=[{"mode": "mttq_chu_tri", "sessions": 2}, {"mode": "phoi_hop", "sessions": 1},
-                     {"mode": "ban_ttnd", "sessions": 4}],
+        supervision=[
+            {"mode": "mttq_chu_tri", "sessions": 2},
+            {"mode": "phoi_hop", "sessions": 1},
+            {"mode": "ban_ttnd", "sessions": 4},
+        ],
     )
     v = indicator_values(t, Project(ROOT, ROOT / "build").reference)
     assert v["tuyen_truyen_cuoc"] == 5 and v["tuyen_truyen_luot"] == 200
@@ -138,15 +172,25 @@ def _reference_with(tmp_path, old: str, new: str) -> Reference:
     return Reference(folder)
 
 
-@pytest.mark.parametrize("old, new, says", [
-    ("    column: sessions\n", "    column: sesions\n", "no column 'sesions'"),
-    ('    formula: "100 * ho_ngheo_cuoi / so_ho"', '    formula: "100 * ho_ngheo_cuoi / so_hoo"', "undeclared 'so_hoo'"),
-    ('    formula: "100 * ho_ngheo_cuoi / so_ho"', '    formula: "__import__(1)"', "may only use"),
-    ('    formula: "quy_vnn_so_du_dau + quy_vnn_thu - quy_vnn_chi"',
-     '    formula: "quy_vnn_so_du_cuoi + 1"', "refers back to itself"),
-    ("    aggregate: nunique\n", "    aggregate: median\n", "aggregate must be one of"),
-    ('    text: "{value} tuyên truyền, vận động"', '    text: "{valeu} tuyên truyền"', "unknown {valeu}"),
-])
+@pytest.mark.parametrize(
+    "old, new, says",
+    [
+        ("    column: sessions\n", "    column: sesions\n", "no column 'sesions'"),
+        (
+            '    formula: "100 * ho_ngheo_cuoi / so_ho"',
+            '    formula: "100 * ho_ngheo_cuoi / so_hoo"',
+            "undeclared 'so_hoo'",
+        ),
+        ('    formula: "100 * ho_ngheo_cuoi / so_ho"', '    formula: "__import__(1)"', "may only use"),
+        (
+            '    formula: "quy_vnn_so_du_dau + quy_vnn_thu - quy_vnn_chi"',
+            '    formula: "quy_vnn_so_du_cuoi + 1"',
+            "refers back to itself",
+        ),
+        ("    aggregate: nunique\n", "    aggregate: median\n", "aggregate must be one of"),
+        ('    text: "{value} tuyên truyền, vận động"', '    text: "{valeu} tuyên truyền"', "unknown {valeu}"),
+    ],
+)
 def test_a_wrong_declaration_is_named(tmp_path, old, new, says):
     with pytest.raises(ConfigError) as err:
         _reference_with(tmp_path, old, new)

@@ -192,7 +192,13 @@ def test_parse_month_values(value: object, month: int) -> None:
 
 @pytest.mark.parametrize(
     ("value", "other"),
-    [("01/2022", "2022"), ("2024-01", "2024"), ("Tháng 1/2022", "2022"), (dt.date(2022, 1, 5), "2022"), ("05/01/2022", "2022")],
+    [
+        ("01/2022", "2022"),
+        ("2024-01", "2024"),
+        ("Tháng 1/2022", "2022"),
+        (dt.date(2022, 1, 5), "2022"),
+        ("05/01/2022", "2022"),
+    ],
 )
 def test_parse_month_other_year(value: object, other: str) -> None:
     with pytest.raises(ValueParseError) as info:
@@ -268,7 +274,9 @@ def test_parse_number_ambiguous_comma(value: str) -> None:
     assert "không rõ nghĩa" in err.reason_vi and "ambiguous" in err.reason_en
 
 
-@pytest.mark.parametrize("value", ["abc", "1.2.3", "1,2,3", "12,5.3", "1.23,456.7", "12a", "1..5", ".", "%", "1.500 đ", "--1"])
+@pytest.mark.parametrize(
+    "value", ["abc", "1.2.3", "1,2,3", "12,5.3", "1.23,456.7", "12a", "1..5", ".", "%", "1.500 đ", "--1"]
+)
 def test_parse_number_errors(value: str) -> None:
     with pytest.raises(ValueParseError) as info:
         parse_number(value)
@@ -464,7 +472,9 @@ def test_is_whole_unit(text: str) -> None:
     assert is_whole_unit(text)
 
 
-@pytest.mark.parametrize("text", ["Khu 1", "Phường 1", "Phường Móng Cái 1", "Toàn", "Chung cư", "Tổng cộng", "", None, 1])
+@pytest.mark.parametrize(
+    "text", ["Khu 1", "Phường 1", "Phường Móng Cái 1", "Toàn", "Chung cư", "Tổng cộng", "", None, 1]
+)
 def test_is_not_whole_unit(text: object) -> None:
     assert not is_whole_unit(text)
 

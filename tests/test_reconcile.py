@@ -64,8 +64,16 @@ def test_an_edited_total_row_is_named_with_both_values_and_the_difference(copy):
     code, out = _validate(copy, 2023)
     assert code == 0, out  # a warning: the year can still build
     line = _line(out, "ban-ctmt-khu-1.xlsx", "dòng tổng cộng")
-    for needle in ("CẢNH BÁO / WARNING", "sheet 'Hoạt động'", f"dòng {row}", "cột 'Số cuộc'", "đơn vị ghi 87",
-                   "tính được 85", "chênh lệch +2", "the office wrote 87, computed 85, difference +2"):
+    for needle in (
+        "CẢNH BÁO / WARNING",
+        "sheet 'Hoạt động'",
+        f"dòng {row}",
+        "cột 'Số cuộc'",
+        "đơn vị ghi 87",
+        "tính được 85",
+        "chênh lệch +2",
+        "the office wrote 87, computed 85, difference +2",
+    ):
         assert needle in line, needle
     assert "1 cảnh báo" in out
     code, out = _validate(copy, 2023, "--strict")
@@ -84,8 +92,14 @@ def test_an_opening_balance_unlike_last_years_closing_is_named(copy):
     code, out = _validate(copy, 2023)
     assert code == 0, out
     line = _line(out, "mttq-phuong.xlsx", "Số dư quỹ")
-    for needle in (f"dòng {cell.row}", "cột 'Số dư đầu năm (đồng)'", "đơn vị ghi 234.600.000", "tính được 235.800.000",
-                   "chênh lệch −1.200.000", "số dư cuối năm 2022"):
+    for needle in (
+        f"dòng {cell.row}",
+        "cột 'Số dư đầu năm (đồng)'",
+        "đơn vị ghi 234.600.000",
+        "tính được 235.800.000",
+        "chênh lệch −1.200.000",
+        "số dư cuối năm 2022",
+    ):
         assert needle in line, needle
     assert _validate(copy, 2023, "--strict")[0] == 1
 
@@ -97,8 +111,11 @@ def test_poor_households_and_targets_unlike_last_years_are_named(copy):
     ws = wb["Chỉ tiêu"]
     head = next(r for r in range(1, 12) if any(c.value == "Mã chỉ tiêu" for c in ws[r]))
     cols = {c.value: c.column for c in ws[head] if c.value}
-    row = next(r for r in range(head + 1, ws.max_row + 1)
-               if ws.cell(r, cols["Mã chỉ tiêu"]).value == "nha_ddk" and str(ws.cell(r, cols["Năm"]).value) == "2023")
+    row = next(
+        r
+        for r in range(head + 1, ws.max_row + 1)
+        if ws.cell(r, cols["Mã chỉ tiêu"]).value == "nha_ddk" and str(ws.cell(r, cols["Năm"]).value) == "2023"
+    )
     ws.cell(row, cols["Kế hoạch"]).value = 4
     wb.save(raw / "chi-tieu.xlsx")
     previous, _ = history_year(Project.find(copy), 2022)
@@ -142,7 +159,9 @@ def test_the_sample_years_reconcile_everywhere(year):
     project = Project(ROOT, ROOT / "build")
     result = clean_year(project, year)
     totals = {(c.file, c.sheet) for c in result.checks}
-    assert result.checks and all(c.status == "ok" for c in result.checks), [c for c in result.checks if c.status != "ok"]
+    assert result.checks and all(c.status == "ok" for c in result.checks), [
+        c for c in result.checks if c.status != "ok"
+    ]
     acc = result.accounting
     assert totals == {(r.file, r.sheet) for r in acc.itertuples() if r.total}, "every sheet with a total row is checked"
     previous, _ = history_year(project, year - 1)

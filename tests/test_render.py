@@ -180,15 +180,17 @@ def test_every_vietnamese_letter_survives_every_style_of_the_layout(family):
     styles = ["{}", "*{}*", "_{}_", "*_{}_*", "_*{}*_", "\n==== {}\n", "\n== _{}_\n"]
     body = "\n\n".join(s.format(letters) for s in styles)
     source = template + f'\n#show: doc => baocao-report(font: ("{family}",), doc)\n' + body
-    pdf, warnings = typst.compile_with_warnings(source.encode("utf-8"), format="pdf", ignore_system_fonts=True,
-                                                font_paths=[str(PROJECT / "report" / "fonts")])
+    pdf, warnings = typst.compile_with_warnings(
+        source.encode("utf-8"), format="pdf", ignore_system_fonts=True, font_paths=[str(PROJECT / "report" / "fonts")]
+    )
     assert warnings == []
-    used = {str(f.get_object()["/BaseFont"]).split("+")[-1]
-            for page in PdfReader(io.BytesIO(pdf)).pages
-            for f in (page["/Resources"].get_object().get("/Font") or {}).values()}
+    used = {
+        str(f.get_object()["/BaseFont"]).split("+")[-1]
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for f in (page["/Resources"].get_object().get("/Font") or {}).values()
+    }
     assert used and all(name.startswith(family.replace(" ", "")) for name in used), used
-    text = unicodedata.normalize("NFC", "".join(
-        p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    text = unicodedata.normalize("NFC", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert lines == [letters] * len(styles)
 
@@ -216,8 +218,13 @@ def test_html_escaped_data_stays_text(html):
 
 
 def test_html_header_and_signature_blocks(html):
-    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-                     "Số: 45/BC-MTTQ-BTT", "Khổng Minh Nguyên", "Nơi nhận:"):
+    for expected in (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Số: 45/BC-MTTQ-BTT",
+        "Khổng Minh Nguyên",
+        "Nơi nhận:",
+    ):
         assert expected in html, expected
     # The signature comes before the appendix part.
     assert html.index('class="signature"') < html.index("Phụ lục</h1>")
@@ -293,8 +300,9 @@ def test_a_font_the_user_adds_is_used_in_the_order_configured(tmp_path, options)
     for name in ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSerif-BoldItalic.ttf"):
         shutil.copy(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name, fonts / name)
     qmd = copy_fixture(tmp_path / "doc")
-    wanted = dataclasses.replace(options, fonts=("Times New Roman", "DejaVu Serif", "Libertinus Serif"),
-                                 font_paths=(fonts,))
+    wanted = dataclasses.replace(
+        options, fonts=("Times New Roman", "DejaVu Serif", "Libertinus Serif"), font_paths=(fonts,)
+    )
     assert PandocRenderer()._fonts(wanted, {}) == ("DejaVu Serif", "Libertinus Serif")
     out = PandocRenderer().render(qmd, ("pdf",), options=wanted)
     reader = PdfReader(out["pdf"])
@@ -444,12 +452,21 @@ def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options)
     assert err.value.exit_code == 3
     message = str(err.value)
     assert "'quarto'" in message and "_quarto.yml" in message
-    for finding in ("unreadable PDF", "Content-Security-Policy", "table of contents", "header blocks",
-                    "unreadable .docx"):
+    for finding in (
+        "unreadable PDF",
+        "Content-Security-Policy",
+        "table of contents",
+        "header blocks",
+        "unreadable .docx",
+    ):
         assert finding in message, finding
     assert all(qmd.with_suffix(s).read_text() == "previous" for s in (".html", ".pdf", ".docx"))
     assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == [
-        "sample.docx", "sample.html", "sample.pdf", "sample.qmd"]
+        "sample.docx",
+        "sample.html",
+        "sample.pdf",
+        "sample.qmd",
+    ]
 
     # What the stand-in saw: one call, in a visible scratch project holding _quarto.yml,
     # the assets it names and the document's figures (checked here without the output checks).
@@ -484,8 +501,7 @@ def test_quarto_backend_renders_the_same_document(tmp_path):
     assert re.search(r'<html[^>]*\blang="vi"', html)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert not re.search(r'(src|href)="https?://', html)
-    assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == [
-        "sample.html", "sample.pdf", "sample.qmd"]
+    assert sorted(p.name for p in qmd.parent.iterdir() if p.is_file()) == ["sample.html", "sample.pdf", "sample.qmd"]
 
 
 def test_the_docx_check_sees_letter_paper_and_missing_header_blocks(options):
@@ -498,7 +514,7 @@ def test_the_docx_check_sees_letter_paper_and_missing_header_blocks(options):
     body = '<w:p><w:r><w:t xml:space="preserve">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</w:t></w:r></w:p>'
 
     def docx(sect: str, text: str = body) -> bytes:
-        return write_zip([("word/document.xml", f'<w:document><w:body>{text}{sect}</w:body></w:document>'.encode())])
+        return write_zip([("word/document.xml", f"<w:document><w:body>{text}{sect}</w:body></w:document>".encode())])
 
     a4 = '<w:sectPr><w:pgSz w:h="16838" w:w="11906"/></w:sectPr>'
     letter = '<w:sectPr><w:pgSz w:w="12240" w:h="15840"/></w:sectPr>'
@@ -507,6 +523,6 @@ def test_the_docx_check_sees_letter_paper_and_missing_header_blocks(options):
     assert any("paper is not a4" in p for p in problems) and any("Số: 45/BC-MTTQ-BTT" in p for p in problems)
     # a landscape section of its own that lost the page size (what Quarto 1.7 writes for a
     # landscape div) is named too
-    lost = '<w:p><w:pPr><w:sectPr></w:sectPr></w:pPr></w:p>'
+    lost = "<w:p><w:pPr><w:sectPr></w:sectPr></w:pPr></w:p>"
     assert any("section 1 has no page size" in p for p in docx_problems(docx(a4, lost + body), front, options))
     assert docx_problems(b"PK not a zip", front, options)[0].startswith(".docx không đọc được / unreadable .docx")

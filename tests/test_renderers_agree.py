@@ -34,13 +34,15 @@ def pdf_words(pdf: Path) -> list[str]:
     # -layout: words in the order they stand on the page. Without it pdftotext orders the
     # cells of a table row by baselines that differ by 1e-5 pt between typst 0.13 (Quarto
     # 1.7) and 0.15 (the pinned wheel), and a row can read in either order.
-    return words(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                                check=True).stdout)
+    return words(
+        subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    )
 
 
 def pdf_pages(pdf: Path) -> list[str]:
-    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True, text=True,
-                          check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     return re.findall(r"^Page\s+\d+ size:\s+(.*)$", info, re.M)
 
 
@@ -51,8 +53,15 @@ def test_the_two_pdfs_hold_the_same_text_on_the_same_pages(builds):
     pages_a, pages_b = pdf_pages(a), pdf_pages(b)
     assert len(pages_a) == len(pages_b) and all("(A4)" in p for p in pages_a + pages_b)
     for page in range(1, len(pages_a) + 1):
-        one = [subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(p), "-"],
-                              capture_output=True, text=True, check=True).stdout for p in (a, b)]
+        one = [
+            subprocess.run(
+                ["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(p), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            for p in (a, b)
+        ]
         assert words(one[0]) == words(one[1]), f"page {page} differs"
 
 
@@ -136,10 +145,13 @@ def test_a_quarto_that_ignores_the_configuration_fails_the_build(builds, tmp_pat
     shim = tmp_path / "bin" / "quarto"
     shim.parent.mkdir()
     # Without _quarto.yml, `quarto render doc.qmd` renders HTML only: ask for every format.
-    shim.write_text(f'#!/bin/sh\nif [ "$1" = render ]; then rm -f _quarto.yml\n'
-                    f'  "{real}" render "$2" --to html && "{real}" render "$2" --to typst && '
-                    f'exec "{real}" render "$2" --to docx; fi\n'
-                    f'exec "{real}" "$@"\n', encoding="utf-8")
+    shim.write_text(
+        f'#!/bin/sh\nif [ "$1" = render ]; then rm -f _quarto.yml\n'
+        f'  "{real}" render "$2" --to html && "{real}" render "$2" --to typst && '
+        f'exec "{real}" render "$2" --to docx; fi\n'
+        f'exec "{real}" "$@"\n',
+        encoding="utf-8",
+    )
     shim.chmod(0o755)
     env = {"PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
     proc = run_cli("build", "--year", "2023", "--renderer", "quarto", "--force", cwd=project, env=env, check=False)
@@ -149,8 +161,9 @@ def test_a_quarto_that_ignores_the_configuration_fails_the_build(builds, tmp_pat
     assert "DOCX: " in proc.stderr and "has no page size" in proc.stderr  # no reference.docx: Word's default
     assert "Traceback" not in proc.stderr
     # and one that writes no PDF at all (exit 0): the same
-    shim.write_text(f'#!/bin/sh\nif [ "$1" = render ]; then rm -f _quarto.yml; fi\nexec "{real}" "$@"\n',
-                    encoding="utf-8")
+    shim.write_text(
+        f'#!/bin/sh\nif [ "$1" = render ]; then rm -f _quarto.yml; fi\nexec "{real}" "$@"\n', encoding="utf-8"
+    )
     proc = run_cli("build", "--year", "2023", "--renderer", "quarto", "--force", cwd=project, env=env, check=False)
     assert proc.returncode == 3 and "wrote no bao-cao-2023.pdf" in proc.stderr, proc.stdout + proc.stderr
     after = {p.name: p.read_bytes() for p in (project / "build" / "2023").glob("bao-cao-2023.*")}

@@ -125,8 +125,7 @@ class Run:
     y: float  # baseline
 
     def within(self, line: Line) -> bool:
-        return (self.page == line.page and line.y0 - 1 <= self.y <= line.y1 + 1
-                and line.x0 - 1 <= self.x <= line.x1 + 1)
+        return self.page == line.page and line.y0 - 1 <= self.y <= line.y1 + 1 and line.x0 - 1 <= self.x <= line.x1 + 1
 
 
 class Report:
@@ -141,8 +140,12 @@ class Report:
     def text_box(self, page: int) -> tuple[float, float, float, float]:
         """x0, y0, x1, y1 of the text area of a page, from the margins asked for."""
         w, h = self.sizes[page - 1]
-        return (MARGIN_MM["left"][0] * MM, MARGIN_MM["top"][0] * MM,
-                w - MARGIN_MM["right"][0] * MM, h - MARGIN_MM["bottom"][0] * MM)
+        return (
+            MARGIN_MM["left"][0] * MM,
+            MARGIN_MM["top"][0] * MM,
+            w - MARGIN_MM["right"][0] * MM,
+            h - MARGIN_MM["bottom"][0] * MM,
+        )
 
     @cached_property
     def lines(self) -> list[Line]:
@@ -154,8 +157,9 @@ class Report:
         for number, page in enumerate(root.iter("{http://www.w3.org/1999/xhtml}page"), start=1):
             for line in page.iterfind(".//x:line", ns):
                 words = [w.text or "" for w in line.iterfind("x:word", ns)]
-                out.append(Line(number, norm(" ".join(words)), *(float(line.get(k)) for k in
-                                                                  ("xMin", "yMin", "xMax", "yMax"))))
+                out.append(
+                    Line(number, norm(" ".join(words)), *(float(line.get(k)) for k in ("xMin", "yMin", "xMax", "yMax")))
+                )
         return out
 
     def find(self, text: str, *, page: int | None = None) -> list[Line]:
@@ -179,8 +183,17 @@ class Report:
                     scale = abs(tm[3] * cm[3]) or 1
                     x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
                     y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-                    out.append(Run(number, unicodedata.normalize("NFC", text), str(font_dict["/BaseFont"]),
-                                   round(font_size * scale, 2), x, height - y))
+                    out.append(
+                        Run(
+                            number,
+                            unicodedata.normalize("NFC", text),
+                            str(font_dict["/BaseFont"]),
+                            round(font_size * scale, 2),
+                            x,
+                            height - y,
+                        )
+                    )
+
             page.extract_text(visitor_text=visit)
         return out
 
@@ -218,8 +231,9 @@ def test_every_page_is_a4_portrait_except_landscape_appendix_pages(report):
 
 @needs_poppler
 def test_poppler_sees_a4(report):
-    sizes = re.findall(r"Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+) pts \(A4\)",
-                       run("pdfinfo", "-f", "1", "-l", "999", str(report.path)))
+    sizes = re.findall(
+        r"Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+) pts \(A4\)", run("pdfinfo", "-f", "1", "-l", "999", str(report.path))
+    )
     assert len(sizes) == len(report.sizes), "poppler names every page A4"
 
 
@@ -264,8 +278,10 @@ def test_header_block(report, expected):
     x0, _, x1, _ = report.text_box(1)
     middle = (x0 + x1) / 2
     left = [report.one(t, page=1) for t in (expected.body_parent, expected.body_name, expected.number_line)]
-    right = [report.one(t, page=1) for t in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-                                             expected.place_date)]
+    right = [
+        report.one(t, page=1)
+        for t in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", expected.place_date)
+    ]
     assert all(ln.x1 < middle for ln in left), "issuing body and number on the left"
     assert all(ln.x0 > middle - 30 for ln in right), "national title, motto, place and date on the right"
     # Each column is centred on itself, and the lines come in this order from the top.
@@ -292,8 +308,13 @@ def test_the_date_line_follows_nd30(expected):
 @needs_poppler
 def test_title_and_parts_are_centred_headings(report):
     x0, _, x1, _ = report.text_box(1)
-    for text in ("BÁO CÁO", "Phần thứ nhất", "KẾT QUẢ CÔNG TÁC MẶT TRẬN NĂM 2023", "Phần thứ hai",
-                 "PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2024"):
+    for text in (
+        "BÁO CÁO",
+        "Phần thứ nhất",
+        "KẾT QUẢ CÔNG TÁC MẶT TRẬN NĂM 2023",
+        "Phần thứ hai",
+        "PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2024",
+    ):
         line = report.one(text)
         x0, _, x1, _ = report.text_box(line.page)
         assert abs(line.xc - (x0 + x1) / 2) < 3, f"{text!r} is not centred"
@@ -322,9 +343,10 @@ def test_body_text_13pt_serif_justified_indented_spaced(report):
     # ≥ 6 pt between paragraphs: the gap above an indented line exceeds the usual line gap.
     # Body lines: wide lines set in the body size only (the box pdftotext gives a line depends
     # on the font's ascender and descender, so lines are picked by the size they are set in).
-    body = sorted((ln for ln in portrait if ln.x1 - ln.x0 > 200
-                   and {r.size for r in report.runs_in(ln)} == {size}),
-                  key=lambda ln: (ln.page, ln.y0))
+    body = sorted(
+        (ln for ln in portrait if ln.x1 - ln.x0 > 200 and {r.size for r in report.runs_in(ln)} == {size}),
+        key=lambda ln: (ln.page, ln.y0),
+    )
     steps, para_steps = [], []
     for a, b in itertools.pairwise(body):
         if a.page != b.page or not 0 < b.y0 - a.y0 < 40:
@@ -347,8 +369,12 @@ def _chart_heights(build: Path) -> list[float]:
     printed = 0.95 * (A4[0] - (MARGIN_MM["left"][0] + MARGIN_MM["right"][0]) * MM)
     out = []
     for svg in sorted((build / "figures").glob("*.svg")):
-        w, h = (float(v) for v in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"',
-                                             svg.read_text(encoding="utf-8")[:600]).groups())
+        w, h = (
+            float(v)
+            for v in re.search(
+                r'width="([\d.]+)pt" height="([\d.]+)pt"', svg.read_text(encoding="utf-8")[:600]
+            ).groups()
+        )
         out.append(h * printed / w)
     return out
 
@@ -362,16 +388,20 @@ def test_tables_and_charts_are_numbered_with_captions_that_stay_with_them(report
         assert numbers == list(range(1, len(numbers) + 1)), f"{label}: {numbers}"
         assert len(numbers) >= 4
         for cap in captions:
-            page = sorted((ln for ln in report.lines if ln.page == cap.page and not re.fullmatch(r"\d+", ln.text)),
-                          key=lambda ln: ln.y0)
+            page = sorted(
+                (ln for ln in report.lines if ln.page == cap.page and not re.fullmatch(r"\d+", ln.text)),
+                key=lambda ln: ln.y0,
+            )
             rest = [ln for ln in page if ln.y0 > cap.y1 - 1 and ln is not cap]
-            above = max([ln.y1 for ln in page if ln.y1 < cap.y0 + 1 and ln is not cap],
-                        default=MARGIN_MM["top"][0] * MM)
+            above = max(
+                [ln.y1 for ln in page if ln.y1 < cap.y0 + 1 and ln is not cap], default=MARGIN_MM["top"][0] * MM
+            )
             if label == "Bảng":  # caption above its table: the table starts on the same page
                 assert rest, f"{cap.text!r} is the last line of page {cap.page}: its table is on the next page"
             else:  # caption below its chart (drawn as paths, no text): room for it above the caption
-                assert cap.y0 - above >= 0.9 * shortest_chart, \
+                assert cap.y0 - above >= 0.9 * shortest_chart, (
                     f"{cap.text!r}: no room for its chart above it on page {cap.page}"
+                )
 
 
 def test_charts_are_legible(build_2023):
@@ -407,8 +437,13 @@ def test_content_reviewers_ask_for(report):
     assert re.search(r"[+-]\d+,\d% ", text) and re.search(r"[+-]\d+,\d\sđiểm\s%", text)
     # Breakdowns per khu and per organisation, the registered models, next year's targets.
     assert re.search(r"\d+/\d+ Ban Công tác Mặt trận \(Ban CTMT\) khu dân cư đăng ký", text)
-    for needle in ("Hoạt động của các Ban Công tác Mặt trận khu dân cư", "Hội viên, đoàn viên và hoạt động",
-                   "Số cuộc hoạt động theo tổ chức và lĩnh vực", "Các chỉ tiêu chủ yếu năm 2024", "Chỉ tiêu 2024"):
+    for needle in (
+        "Hoạt động của các Ban Công tác Mặt trận khu dân cư",
+        "Hội viên, đoàn viên và hoạt động",
+        "Số cuộc hoạt động theo tổ chức và lĩnh vực",
+        "Các chỉ tiêu chủ yếu năm 2024",
+        "Chỉ tiêu 2024",
+    ):
         assert needle in text, needle
 
 
@@ -502,7 +537,7 @@ def _used_glyphs(reader: PdfReader) -> dict[str, tuple[object, set[int]]]:
                         raw = raw[2:]
                     assert font["/Subtype"] == "/Type0", f"{font['/BaseFont']}: not a CID font"
                     entry = used.setdefault(str(font["/BaseFont"]), (font, set()))
-                    entry[1].update(int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2))
+                    entry[1].update(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
         for xobject in resources.get("/XObject", {}).values():
             xobject = xobject.get_object()
             if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
@@ -521,9 +556,15 @@ def _document_characters(qmd: Path) -> set[str]:
 
     import pypandoc
 
-    ast = json.loads(subprocess.run(
-        [pypandoc.get_pandoc_path(), "-f", "markdown-raw_html-raw_attribute-raw_tex", "-t", "json"],
-        input=qmd.read_text(encoding="utf-8"), capture_output=True, text=True, check=True).stdout)
+    ast = json.loads(
+        subprocess.run(
+            [pypandoc.get_pandoc_path(), "-f", "markdown-raw_html-raw_attribute-raw_tex", "-t", "json"],
+            input=qmd.read_text(encoding="utf-8"),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     strings: list[str] = []
 
     def walk(node, in_meta=False) -> None:
@@ -564,12 +605,15 @@ def _font_program(descriptor):
         # A CID-keyed CFF names its glyphs by CID ("cid00097"); a name-keyed one (as typst
         # 0.13, inside Quarto 1.7, writes) is indexed by CID directly (CIDs are glyph ids).
         if hasattr(program, "ROS"):
+
             def name(cid: int) -> str | None:
                 glyph = f"cid{cid:05d}"
                 return glyph if glyph in program.CharStrings else None
         else:
+
             def name(cid: int) -> str | None:
                 return program.charset[cid] if cid < len(program.charset) else None
+
         return name, lambda glyph, pen: program.CharStrings[glyph].draw(pen), None
     assert "/FontFile2" in descriptor, "expected an embedded CFF or TrueType font program"
     tt = TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
@@ -635,8 +679,9 @@ def test_the_glyph_check_sees_tofu():
     """The check above on a PDF with a character no font has (it is drawn as .notdef)."""
     import typst
 
-    pdf = typst.compile('#set text(font: "Libertinus Serif")\nỦy ban \u4e2d'.encode("utf-8"), format="pdf",
-                        ignore_system_fonts=True)
+    pdf = typst.compile(
+        '#set text(font: "Libertinus Serif")\nỦy ban \u4e2d'.encode("utf-8"), format="pdf", ignore_system_fonts=True
+    )
     problems, covered = glyph_problems(PdfReader(io.BytesIO(pdf)))
     assert any(".notdef" in p for p in problems)
     assert set("Ủyban") <= covered
@@ -647,8 +692,12 @@ def test_the_glyph_check_sees_tofu_in_a_truetype_font():
     import typst
 
     fonts = Path(__file__).resolve().parents[1] / "report" / "fonts"
-    pdf = typst.compile('#set text(font: "Liberation Serif")\nỦy ban *Mặt trận* _Tổ_ \u4e2d'.encode("utf-8"),
-                        format="pdf", ignore_system_fonts=True, font_paths=[str(fonts)])
+    pdf = typst.compile(
+        '#set text(font: "Liberation Serif")\nỦy ban *Mặt trận* _Tổ_ \u4e2d'.encode("utf-8"),
+        format="pdf",
+        ignore_system_fonts=True,
+        font_paths=[str(fonts)],
+    )
     problems, covered = glyph_problems(PdfReader(io.BytesIO(pdf)))
     assert any(".notdef" in p for p in problems)
     assert set("ỦybanMặttrậnTổ") <= covered
@@ -668,8 +717,9 @@ def test_configured_fonts_are_found_without_typst_warnings(sample_project):
     template = (sample_project / "report" / "typst" / "typst-template.typ").read_text(encoding="utf-8")
     families = ", ".join(f'"{f}"' for f in fonts)
     source = template + f"\n#show: doc => baocao-report(font: ({families},), doc)\nỦy ban *Mặt trận* _Tổ quốc_\n"
-    _pdf, warnings = typst.compile_with_warnings(source.encode("utf-8"), format="pdf", ignore_system_fonts=True,
-                                                 font_paths=[str(p) for p in options.font_paths])
+    _pdf, warnings = typst.compile_with_warnings(
+        source.encode("utf-8"), format="pdf", ignore_system_fonts=True, font_paths=[str(p) for p in options.font_paths]
+    )
     assert warnings == []
     log = (sample_project / "build-2023.log").read_text(encoding="utf-8").lower()
     assert "unknown font" not in log and "warning" not in log
@@ -688,7 +738,7 @@ NS = {
 
 def _xmp_values(report):
     xmp = report.reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
-    root = ET.fromstring(xmp[xmp.index("<x:xmpmeta"): xmp.index("</x:xmpmeta>") + len("</x:xmpmeta>")])
+    root = ET.fromstring(xmp[xmp.index("<x:xmpmeta") : xmp.index("</x:xmpmeta>") + len("</x:xmpmeta>")])
 
     def values(path: str) -> list[str]:
         return [norm(e.text or "") for e in root.iterfind(f".//{path}", NS)]
@@ -719,7 +769,8 @@ def test_xmp_metadata(report, expected):
     assert values("dc:title/rdf:Alt/rdf:li")[0].startswith("Báo cáo tổng kết công tác Mặt trận năm 2023")
     assert values("dc:creator/rdf:Seq/rdf:li") == [expected.unit_name]
     assert values("dc:description/rdf:Alt/rdf:li") == [
-        "Tổng kết công tác Mặt trận năm 2023, phương hướng nhiệm vụ năm 2024"]
+        "Tổng kết công tác Mặt trận năm 2023, phương hướng nhiệm vụ năm 2024"
+    ]
     assert values("dc:language/rdf:Bag/rdf:li") == ["vi"]
     keywords = values("pdf:Keywords")[0]
     assert "Mặt trận Tổ quốc" in keywords and "2023" in keywords

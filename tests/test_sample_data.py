@@ -47,8 +47,10 @@ def test_row_accounting_holds_for_every_file(results, year):
 @pytest.mark.parametrize("year", YEARS)
 def test_exactly_the_expected_rejects(results, year):
     _project, by_year = results
-    got = [{"file": r.file, "sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value}
-           for r in by_year[year].rejects]
+    got = [
+        {"file": r.file, "sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value}
+        for r in by_year[year].rejects
+    ]
     expected = [{k: v for k, v in e.items() if k != "year"} for e in GENERATOR.EXPECTED_REJECTS if e["year"] == year]
     assert got == expected
     assert by_year[year].rows_rejected == len(expected)

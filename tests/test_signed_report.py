@@ -74,7 +74,7 @@ def test_one_money_unit_per_sentence(text):
 
 
 def test_bang_1_counts_the_ban_ctmt_own_activities(text):
-    table = text[text.index("Bảng 1: Hoạt động của các Ban Công tác Mặt trận khu dân cư năm 2023"):]
+    table = text[text.index("Bảng 1: Hoạt động của các Ban Công tác Mặt trận khu dân cư năm 2023") :]
     table = table[: table.index("Bảng 2")]
     assert "Khu 1 64 85 5.211 12" in table and "Cộng 254 316 19.397 48" in table  # the khu file's Tổng cộng
 
@@ -106,16 +106,26 @@ def test_no_doubled_word(build_2023):
 
 def test_the_signed_report_holds_no_data_quality_tables(pdf, text):
     for body in (pdf, text):
-        for needle in (".xlsx", ".csv", "rejects", "Dòng trống", "Dòng đọc", "Lý do loại", "Số dòng số liệu theo tệp",
-                       "Khu 7", "28/12/2022"):
+        for needle in (
+            ".xlsx",
+            ".csv",
+            "rejects",
+            "Dòng trống",
+            "Dòng đọc",
+            "Lý do loại",
+            "Số dòng số liệu theo tệp",
+            "Khu 7",
+            "28/12/2022",
+        ):
             assert needle not in body, needle
         # at most one sentence points to the record
         assert body.count("Hồ sơ chất lượng số liệu năm 2023") == 1
 
 
 def test_the_glossary_defines_every_declared_figure(text, metrics):
-    glossary = text[text.index("Giải thích các chỉ tiêu, số liệu"):]
+    glossary = text[text.index("Giải thích các chỉ tiêu, số liệu") :]
     for ind in metrics["indicators"].values():
+
         def typographic(t: str) -> str:  # pandoc prints "…" as “…”
             return re.sub(r'"([^"]*)"', "“\\1”", t)
 
@@ -127,7 +137,13 @@ def test_the_data_quality_record(build_2023, metrics):
     assert record.startswith("<!DOCTYPE html>") and '<html lang="vi">' in record
     assert "<script" not in record and not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", record)
     body = flat(htmllib.unescape(re.sub(r"<[^>]+>", " ", record)))
-    for name in ("ban-ctmt-khu-1.xlsx", "ban-ctmt-khu-4.xlsx", "mttq-phuong.xlsx", "to-chuc-thanh-vien.xlsx", "chi-tieu.xlsx"):
+    for name in (
+        "ban-ctmt-khu-1.xlsx",
+        "ban-ctmt-khu-4.xlsx",
+        "mttq-phuong.xlsx",
+        "to-chuc-thanh-vien.xlsx",
+        "chi-tieu.xlsx",
+    ):
         assert name in body, name
     assert "Đã đọc 598 dòng: dùng 592, loại 2 dòng có lỗi" in body
     assert "ban-ctmt-khu-1.xlsx Hoạt động 70 Số cuộc 85 85 0 Khớp" in body  # the khu's own total row

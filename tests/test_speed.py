@@ -47,22 +47,28 @@ def _outputs(path: Path) -> list[list[dict]]:
 
 def test_each_notebook_has_a_namespace_of_its_own(tiny, monkeypatch):
     monkeypatch.delenv(notebooks.ENGINE_ENV, raising=False)
-    _notebook(tiny.notebooks_dir / "a.ipynb",
-              "import pandas as pd\nleaked = 41\npd.set_option('display.max_rows', 7)\nleaked + 1")
-    _notebook(tiny.notebooks_dir / "b.ipynb",
-              "import pandas as pd\nprint('leaked' in globals(), pd.get_option('display.max_rows'))",
-              "print(len(Out))")
+    _notebook(
+        tiny.notebooks_dir / "a.ipynb",
+        "import pandas as pd\nleaked = 41\npd.set_option('display.max_rows', 7)\nleaked + 1",
+    )
+    _notebook(
+        tiny.notebooks_dir / "b.ipynb",
+        "import pandas as pd\nprint('leaked' in globals(), pd.get_option('display.max_rows'))",
+        "print(len(Out))",
+    )
     build = tiny.build_dir(2023)
     a = notebooks.run_notebook(tiny, "a.ipynb", 2023, build)
     b = notebooks.run_notebook(tiny, "b.ipynb", 2023, build)
     out_a = _outputs(a)
-    assert out_a[-1] == [{"data": {"text/plain": "42"}, "execution_count": 3, "metadata": {},
-                          "output_type": "execute_result"}]
+    assert out_a[-1] == [
+        {"data": {"text/plain": "42"}, "execution_count": 3, "metadata": {}, "output_type": "execute_result"}
+    ]
     out_b = _outputs(b)
     assert out_b[-2] == [{"name": "stdout", "output_type": "stream", "text": "False 60\n"}]  # a's name and option gone
     assert out_b[-1][0]["text"] == "0\n"  # no Out of notebook a
-    counts = [c.get("execution_count") for c in json.loads(b.read_text(encoding="utf-8"))["cells"]
-              if c["cell_type"] == "code"]
+    counts = [
+        c.get("execution_count") for c in json.loads(b.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"
+    ]
     assert counts == [1, 2, 3, 4]  # counted from 1 again, the injected parameters included
     import pandas as pd
 
@@ -208,8 +214,11 @@ def test_installed_packages_as_importlib_reads_them():
         if key in seen:
             continue
         seen[key] = dist.version
-        todo += [r.name for r in map(Requirement, dist.requires or ())
-                 if r.marker is None or r.marker.evaluate({"extra": ""})]
+        todo += [
+            r.name
+            for r in map(Requirement, dist.requires or ())
+            if r.marker is None or r.marker.evaluate({"extra": ""})
+        ]
     seen.pop("baocao", None)
     assert _dependency_closure_uncached() == seen
 
@@ -218,8 +227,7 @@ def test_folded_keys_and_yaml_are_memoised_safely(tmp_path):
     from baocao.config import load_yaml
     from baocao.textenc import fold_key
 
-    assert (fold_key("Số lượt người"), fold_key(1), fold_key(1.0), fold_key(True)) == \
-           ("soluotnguoi", "1", "10", "true")
+    assert (fold_key("Số lượt người"), fold_key(1), fold_key(1.0), fold_key(True)) == ("soluotnguoi", "1", "10", "true")
     path = tmp_path / "x.yml"
     path.write_text("a: [1, 2]\n", encoding="utf-8")
     first = load_yaml(path)
@@ -235,8 +243,13 @@ def _csv_text(rows: int, seed: int = 3) -> str:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["STT", "Ngày", "Khu", "Nội dung", "Ghi chú"])
     for i in range(rows):
-        row = [str(i + 1), f"{rng.randint(1, 28)}/3/2023", rng.choice(["Khu 1", "khu 2", ""]),
-               f"Hoạt động\nsố {i}" if i % 997 == 0 else f"Hoạt động số {i}", rng.choice(["", "x", "ghi chú"])]
+        row = [
+            str(i + 1),
+            f"{rng.randint(1, 28)}/3/2023",
+            rng.choice(["Khu 1", "khu 2", ""]),
+            f"Hoạt động\nsố {i}" if i % 997 == 0 else f"Hoạt động số {i}",
+            rng.choice(["", "x", "ghi chú"]),
+        ]
         if i % 101 == 0:
             row = row[: rng.randint(0, 4)]  # a short row
         if i % 211 == 0:
@@ -267,22 +280,39 @@ def test_plain_texts_follow_their_rule():
     from baocao.clean import convert
 
     def rule(u) -> bool:
-        return (u.__class__ is str and 0 < len(u) <= convert.LONG_TEXT
-                and (u.isascii() or not convert._LEGACY_RE.search(u) or convert._VN_SPECIFIC_RE.search(u) is not None)
-                and "\n" not in u and unicodedata.is_normalized("NFC", u) and convert._PLAIN_TEXT_BAD.search(u) is None)
+        return (
+            u.__class__ is str
+            and 0 < len(u) <= convert.LONG_TEXT
+            and (u.isascii() or not convert._LEGACY_RE.search(u) or convert._VN_SPECIFIC_RE.search(u) is not None)
+            and "\n" not in u
+            and unicodedata.is_normalized("NFC", u)
+            and convert._PLAIN_TEXT_BAD.search(u) is None
+        )
 
     from baocao.textenc import LEGACY_CHARS, VN_SPECIFIC
 
-    alphabet = list("abcxyz AĐđ#\n\t\r  ") + sorted(LEGACY_CHARS)[:40] + sorted(VN_SPECIFIC)[:40] + \
-        ["\u200b", "\u0301", "e\u0301", "\x01", "\xad", "\u2028"]
+    alphabet = (
+        list("abcxyz AĐđ#\n\t\r  ")
+        + sorted(LEGACY_CHARS)[:40]
+        + sorted(VN_SPECIFIC)[:40]
+        + ["\u200b", "\u0301", "e\u0301", "\x01", "\xad", "\u2028"]
+    )
     rng = random.Random(5)
     for _ in range(400):
         uniques = []
         for _ in range(rng.choice([65, 150, 400])):
             r = rng.random()
-            uniques.append(None if r < 0.04 else rng.randint(0, 9) if r < 0.07 else "" if r < 0.09
-                           else "x" * rng.choice([999, 1000, 1001]) if r < 0.1
-                           else "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 10))))
+            uniques.append(
+                None
+                if r < 0.04
+                else rng.randint(0, 9)
+                if r < 0.07
+                else ""
+                if r < 0.09
+                else "x" * rng.choice([999, 1000, 1001])
+                if r < 0.1
+                else "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 10)))
+            )
         uniques = list(dict.fromkeys(uniques))
         if len(uniques) <= 64:
             continue
@@ -295,14 +325,35 @@ def test_row_tests_over_a_column_follow_each_test():
     from baocao.readers import sheet
 
     rng = random.Random(8)
-    words = ["Tổng cộng", "Cộng tháng 1", "Người lập biểu", "Bình Ngọc, ngày 5 tháng 12 năm 2023", " ", "\u00a0",
-             "", "Khu 1", "12", "(Ký, ghi rõ họ tên)", "TRƯỞNG BAN", "Hoạt động", "cộng đồng", "Kế toán", "-"]
+    words = [
+        "Tổng cộng",
+        "Cộng tháng 1",
+        "Người lập biểu",
+        "Bình Ngọc, ngày 5 tháng 12 năm 2023",
+        " ",
+        "\u00a0",
+        "",
+        "Khu 1",
+        "12",
+        "(Ký, ghi rõ họ tên)",
+        "TRƯỞNG BAN",
+        "Hoạt động",
+        "cộng đồng",
+        "Kế toán",
+        "-",
+    ]
     for trial in range(60):
-        uniques = list(dict.fromkeys(rng.choice(words) + (str(rng.randint(0, 50)) if rng.random() < 0.3 else "")
-                                     for _ in range(300)))
+        uniques = list(
+            dict.fromkeys(
+                rng.choice(words) + (str(rng.randint(0, 50)) if rng.random() < 0.3 else "") for _ in range(300)
+            )
+        )
         uniques += [None, 3, 2.5] + (["a\nb"] if trial % 3 == 0 else [])
-        tests = [(is_blank, sheet._MAYBE_BLANK), (sheet.is_signature_label, sheet._MAYBE_SIGNATURE),
-                 (sheet._is_total_cell, sheet._MAYBE_TOTAL)]
+        tests = [
+            (is_blank, sheet._MAYBE_BLANK),
+            (sheet.is_signature_label, sheet._MAYBE_SIGNATURE),
+            (sheet._is_total_cell, sheet._MAYBE_TOTAL),
+        ]
         found = sheet._per_values(uniques, tests)
         for (test, _needs), got in zip(tests, found, strict=True):
             assert got.tolist() == [bool(test(u)) for u in uniques]

@@ -53,8 +53,14 @@ def test_one_file_per_input_and_khu(made):
     project, paths, _before, _notes = made
     names = [p.name for p in paths]
     areas = [f"ban-ctmt-khu-{i}.xlsx" for i in range(1, len(project.unit.areas) + 1)]
-    assert names == [*areas, "mttq-phuong.xlsx", "to-chuc-thanh-vien.xlsx", "chi-tieu.xlsx",
-                     "thong-tin-bao-cao.yml", "nhan-dinh.md"]
+    assert names == [
+        *areas,
+        "mttq-phuong.xlsx",
+        "to-chuc-thanh-vien.xlsx",
+        "chi-tieu.xlsx",
+        "thong-tin-bao-cao.yml",
+        "nhan-dinh.md",
+    ]
     assert all(p.parent == project.raw_dir(YEAR) for p in paths)
 
 
@@ -77,8 +83,10 @@ def test_workbooks_follow_the_spec(made):
             assert header == [c.header for c in table.columns], (path.name, sheet)
             assert all(c.font.b for c in ws[HEADER_ROW])
             assert ws.freeze_panes == f"A{HEADER_ROW + 1}"
-            validations = {str(dv.sqref).split(":")[0][:-len(str(HEADER_ROW + 1))]: dv
-                           for dv in ws.data_validations.dataValidation}
+            validations = {
+                str(dv.sqref).split(":")[0][: -len(str(HEADER_ROW + 1))]: dv
+                for dv in ws.data_validations.dataValidation
+            }
             for j, col in enumerate(table.columns):
                 letter = openpyxl.utils.get_column_letter(j + 1)
                 fmt = ws.column_dimensions[letter].number_format
@@ -116,8 +124,16 @@ def test_instructions_are_in_vietnamese(made):
     _project, paths, _before, _notes = made
     ws = openpyxl.load_workbook(next(p for p in paths if p.name == "mttq-phuong.xlsx"))["Hướng dẫn"]
     text = "\n".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v)
-    for needle in ("HƯỚNG DẪN NHẬP SỐ LIỆU NĂM 2025", "ngày/tháng/năm", "Số tiền ghi bằng đồng",
-                   "Tổng cộng", "Unicode", "Sheet 'Quỹ Vì người nghèo'", "Bắt buộc", "baocao validate --year 2025"):
+    for needle in (
+        "HƯỚNG DẪN NHẬP SỐ LIỆU NĂM 2025",
+        "ngày/tháng/năm",
+        "Số tiền ghi bằng đồng",
+        "Tổng cộng",
+        "Unicode",
+        "Sheet 'Quỹ Vì người nghèo'",
+        "Bắt buộc",
+        "baocao validate --year 2025",
+    ):
         assert needle in text, needle
 
 
@@ -147,8 +163,9 @@ def test_targets_fall_back_to_last_years_own_rows(tmp_path):
     make_templates(project, YEAR + 1)
     ws = openpyxl.load_workbook(project.raw_dir(YEAR + 1) / "chi-tieu.xlsx")["Chỉ tiêu"]
     rows = [r for r in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True) if any(v is not None for v in r)]
-    assert [(r[0], r[1], r[4]) for r in rows] == [(YEAR + 1, r["Mã chỉ tiêu"], r["Kế hoạch"])
-                                                  for r in only_this_year["Chỉ tiêu"]]
+    assert [(r[0], r[1], r[4]) for r in rows] == [
+        (YEAR + 1, r["Mã chỉ tiêu"], r["Kế hoạch"]) for r in only_this_year["Chỉ tiêu"]
+    ]
 
 
 def test_the_same_templates_byte_for_byte(made, tmp_path):
@@ -202,20 +219,28 @@ def test_filled_templates_read_back_with_zero_rejects(tmp_path):
     # balance and each khu starts with 2024's poor and near-poor households (baocao.reconcile).
     last = clean_year(project, YEAR - 1).tables
     fund = last["fund_txn"]
-    closing = int(last["fund_balance"]["opening"].sum() + fund.loc[fund["direction"] == "thu", "amount"].sum()
-                  - fund.loc[fund["direction"] == "chi", "amount"].sum())
+    closing = int(
+        last["fund_balance"]["opening"].sum()
+        + fund.loc[fund["direction"] == "thu", "amount"].sum()
+        - fund.loc[fund["direction"] == "chi", "amount"].sum()
+    )
     ward = {**corpus.WARD_ROWS, "Số dư quỹ": [{"Số dư đầu năm (đồng)": closing}]}
     ends = last["households"].set_index("area")
 
     def khu(n: int) -> dict[str, list[dict]]:
         rows = corpus.khu_rows(n)
         end = ends.loc[f"khu-{n}"]
-        rows["Hộ gia đình"] = [{**r, "Hộ nghèo đầu năm": int(end["poor_end"]),
-                                "Hộ cận nghèo đầu năm": int(end["near_poor_end"])} for r in rows["Hộ gia đình"]]
+        rows["Hộ gia đình"] = [
+            {**r, "Hộ nghèo đầu năm": int(end["poor_end"]), "Hộ cận nghèo đầu năm": int(end["near_poor_end"])}
+            for r in rows["Hộ gia đình"]
+        ]
         return rows
 
-    rows_of = {"mttq-phuong.xlsx": ward, "to-chuc-thanh-vien.xlsx": corpus.ORG_ROWS,
-               "chi-tieu.xlsx": {"Chỉ tiêu": [r for r in corpus.TARGET_ROWS["Chỉ tiêu"] if r["Năm"] == YEAR + 1]}}
+    rows_of = {
+        "mttq-phuong.xlsx": ward,
+        "to-chuc-thanh-vien.xlsx": corpus.ORG_ROWS,
+        "chi-tieu.xlsx": {"Chỉ tiêu": [r for r in corpus.TARGET_ROWS["Chỉ tiêu"] if r["Năm"] == YEAR + 1]},
+    }
     for name, path in made.items():
         if path.suffix == ".xlsx":
             rows = rows_of.get(name) or khu(int(name.removeprefix("ban-ctmt-khu-").removesuffix(".xlsx")))
@@ -245,7 +270,10 @@ def test_no_doubled_word_in_sheet_titles(made):
             for row in ws.iter_rows(max_row=4, values_only=True):
                 for value in row:
                     words = str(value or "").upper().split()
-                    assert not any(a == b and not a.isdigit() for a, b in zip(words, words[1:], strict=False)), (path.name, value)
+                    assert not any(a == b and not a.isdigit() for a, b in zip(words, words[1:], strict=False)), (
+                        path.name,
+                        value,
+                    )
     wb = openpyxl.load_workbook(next(p for p in paths if p.name == "mttq-phuong.xlsx"))
     titles = [c for row in wb["Số dư quỹ"].iter_rows(max_row=4, values_only=True) for c in row if c]
     assert f'SỐ DƯ QUỸ "VÌ NGƯỜI NGHÈO" ĐẦU NĂM {YEAR}' in titles

@@ -46,8 +46,16 @@ class Job:
         return Project(Path(self.root), Path(self.build_root), self.unit_id)
 
 
-def plan_jobs(project: Project, years: Sequence[int] | None, *, all_years: bool, unit: str | None,
-              renderer: str, force: bool, wait: bool) -> list[Job]:
+def plan_jobs(
+    project: Project,
+    years: Sequence[int] | None,
+    *,
+    all_years: bool,
+    unit: str | None,
+    renderer: str,
+    force: bool,
+    wait: bool,
+) -> list[Job]:
     """The jobs a command line asks for, in a stable order (unit, then year)."""
     projects = [project.for_unit(unit)] if unit else project.units()
     jobs = []
@@ -87,8 +95,9 @@ def run_job(job: Job, queue=None) -> dict:
             queue.put((job.label, step, state, seconds))
 
     try:
-        result = build_year(job.project(), job.year, renderer_name=job.renderer, progress=progress,
-                            wait=job.wait, force=job.force)
+        result = build_year(
+            job.project(), job.year, renderer_name=job.renderer, progress=progress, wait=job.wait, force=job.force
+        )
     except BaocaoError as exc:
         return {"job": asdict(job), "label": job.label, "error": exc.render(), "exit_code": exc.exit_code}
     except OSError as exc:  # disk full, permissions, a path that is not a folder: exit 3, no traceback
@@ -165,7 +174,8 @@ def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list
         raise ToolMissingError(
             "chưa cài dask.distributed để chạy trên cụm máy",
             "dask.distributed is not installed (needed for --scheduler)",
-            hint_vi="pip install 'dask[distributed]'", hint_en="pip install 'dask[distributed]'",
+            hint_vi="pip install 'dask[distributed]'",
+            hint_en="pip install 'dask[distributed]'",
         ) from None
     from .errors import ToolMissingError
 
@@ -179,22 +189,29 @@ def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list
             hint_en="check the address (tcp://host:8786) and that the scheduler is running",
         ) from None
     try:
-        futures = {client.submit(run_job, jobs[i], key=f"baocao-{jobs[i].label}-{i}", pure=False,
-                                 priority=-n): jobs[i]
-                   for n, i in enumerate(start_order(jobs))}
+        futures = {
+            client.submit(run_job, jobs[i], key=f"baocao-{jobs[i].label}-{i}", pure=False, priority=-n): jobs[i]
+            for n, i in enumerate(start_order(jobs))
+        }
         by_label: dict[str, dict] = {}
         for future in as_completed(futures):
             job = futures[future]
             result = future.result()
             by_label[job.label] = result
-            on_event(job.label, "job", "done" if result["exit_code"] == 0 else "failed", sum(result.get("timings", {}).values()))
+            on_event(
+                job.label,
+                "job",
+                "done" if result["exit_code"] == 0 else "failed",
+                sum(result.get("timings", {}).values()),
+            )
         return [by_label[j.label] for j in jobs]
     finally:
         client.close()
 
 
-def run_jobs(jobs: Iterable[Job], *, n_jobs: int = 1, scheduler: str | None = None,
-             on_event: ProgressEvent | None = None) -> list[dict]:
+def run_jobs(
+    jobs: Iterable[Job], *, n_jobs: int = 1, scheduler: str | None = None, on_event: ProgressEvent | None = None
+) -> list[dict]:
     jobs = list(jobs)
     on_event = on_event or (lambda *a: None)
     if scheduler:

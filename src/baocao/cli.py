@@ -39,8 +39,11 @@ class StepPrinter:
             self.console.print(f"[{label}] {name}: không đổi, bỏ qua / unchanged, skipped", markup=False)
         elif state.startswith("changed:"):
             files = state.split(":", 1)[1]
-            self.console.print(f"[{label}] {name}: tệp đầu ra bị sửa hoặc thiếu ({files}), chạy lại "
-                               f"/ output changed or missing, running again", markup=False)
+            self.console.print(
+                f"[{label}] {name}: tệp đầu ra bị sửa hoặc thiếu ({files}), chạy lại "
+                f"/ output changed or missing, running again",
+                markup=False,
+            )
         elif state == "failed":
             self.console.print(f"[{label}] lỗi / failed", markup=False)
         else:
@@ -71,8 +74,9 @@ def cmd_build(args) -> int:
     project = _project(args)
     if args.jobs < 1:
         raise UsageError("--jobs phải ≥ 1", "--jobs must be at least 1")
-    jobs = plan_jobs(project, args.year, all_years=args.all, unit=args.unit, renderer=args.renderer,
-                     force=args.force, wait=args.wait)
+    jobs = plan_jobs(
+        project, args.year, all_years=args.all, unit=args.unit, renderer=args.renderer, force=args.force, wait=args.wait
+    )
     if not jobs:
         raise UsageError("không có năm nào để build trong data/raw/", "nothing to build: no year folders in data/raw/")
     t0 = time.perf_counter()
@@ -81,24 +85,32 @@ def cmd_build(args) -> int:
     failed = [r for r in results if r["exit_code"]]
     fresh = [r for r in results if not r["exit_code"] and r["up_to_date"]]
     for r in fresh:
-        console.print(f"[{r['label']}] không có gì thay đổi: báo cáo đã cập nhật / nothing changed, up to date",
-                      markup=False)
+        console.print(
+            f"[{r['label']}] không có gì thay đổi: báo cáo đã cập nhật / nothing changed, up to date", markup=False
+        )
     built = len(results) - len(failed) - len(fresh)
     for r in failed:
         print(f"[{r['label']}]\n{r['error']}", file=sys.stderr)
     counts = f"(build {built}, không đổi {len(fresh)}"
     if failed:
         # the outcome first (the errors above), then a summary that does not say "done"
-        console.print(f"Lỗi {len(failed)}/{len(results)}, xong {len(results) - len(failed)}/{len(results)} "
-                      f"{counts}) trong {elapsed:.1f} s / {len(failed)} of {len(results)} failed", markup=False)
+        console.print(
+            f"Lỗi {len(failed)}/{len(results)}, xong {len(results) - len(failed)}/{len(results)} "
+            f"{counts}) trong {elapsed:.1f} s / {len(failed)} of {len(results)} failed",
+            markup=False,
+        )
     else:
-        console.print(f"Xong {len(results)}/{len(results)} {counts}) trong {elapsed:.1f} s / done in {elapsed:.1f} s",
-                      markup=False)
+        console.print(
+            f"Xong {len(results)}/{len(results)} {counts}) trong {elapsed:.1f} s / done in {elapsed:.1f} s",
+            markup=False,
+        )
     for r in results:
         if r.get("rejected_rows"):
             data_dir = Path(r["outputs"]["qmd"]).parent / "data" / "rejects.csv"
-            console.print(f"[{r['label']}] {r['rejected_rows']} dòng số liệu bị loại / rows rejected: "
-                          f"{project.rel(data_dir)}", markup=False)
+            console.print(
+                f"[{r['label']}] {r['rejected_rows']} dòng số liệu bị loại / rows rejected: {project.rel(data_dir)}",
+                markup=False,
+            )
     records = {}
     for r in results:
         if r["exit_code"]:
@@ -109,8 +121,11 @@ def cmd_build(args) -> int:
         if record.exists():
             records[r["label"]] = record
         if mismatches:
-            console.print(f"[{r['label']}] {mismatches} số liệu không khớp khi đối chiếu với dòng tổng cộng hoặc "
-                          f"năm trước / figure(s) that do not reconcile: {project.rel(record)}", markup=False)
+            console.print(
+                f"[{r['label']}] {mismatches} số liệu không khớp khi đối chiếu với dòng tổng cộng hoặc "
+                f"năm trước / figure(s) that do not reconcile: {project.rel(record)}",
+                markup=False,
+            )
     ok = [r for r in results if not r["exit_code"]]
     if ok:
         console.print("Tệp đã tạo / files produced:")
@@ -122,8 +137,11 @@ def cmd_build(args) -> int:
                     note = ""
                     if fmt == "pdf":
                         standard = r.get("pdf_standard")
-                        note = (f"  (PDF/{standard[0].upper()}{standard[1:]})" if standard
-                                else "  (PDF thường, không phải PDF/A / a plain PDF, not PDF/A)")
+                        note = (
+                            f"  (PDF/{standard[0].upper()}{standard[1:]})"
+                            if standard
+                            else "  (PDF thường, không phải PDF/A / a plain PDF, not PDF/A)"
+                        )
                     console.print(f"  {project.rel(Path(r['outputs'][fmt]))}{note}", markup=False)
     return max((r["exit_code"] for r in failed), default=0)
 
@@ -142,8 +160,9 @@ def _reconciliation_mismatches(build_dir: Path) -> int:
         metrics = json.loads((build_dir / "metrics.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return count
-    return count + sum(1 for c in metrics.get("checks", {}).get("continuity", [])
-                       if c["status"] in ("mismatch", "explained"))
+    return count + sum(
+        1 for c in metrics.get("checks", {}).get("continuity", []) if c["status"] in ("mismatch", "explained")
+    )
 
 
 def cmd_validate(args) -> int:
@@ -187,8 +206,15 @@ def cmd_validate(args) -> int:
                     except InputError as exc:
                         errors.append(exc)
                     except BaocaoError as exc:
-                        errors.append(InputError(Location(p.rel(p.raw_dir(year))), exc.message_vi, exc.message_en,
-                                                 hint_vi=exc.hint_vi, hint_en=exc.hint_en))
+                        errors.append(
+                            InputError(
+                                Location(p.rel(p.raw_dir(year))),
+                                exc.message_vi,
+                                exc.message_en,
+                                hint_vi=exc.hint_vi,
+                                hint_en=exc.hint_en,
+                            )
+                        )
             # This year against last year: the Quỹ's opening balance, the households at the
             # start of the year, the targets set for this year (baocao.reconcile).
             continuity = []
@@ -197,8 +223,11 @@ def cmd_validate(args) -> int:
                 continuity = [c for c in continuity_checks(p, year, result.tables, previous) if c.is_warning]
                 result.warnings.extend(c.warning() for c in continuity)
             summary = file_summary(result, errors)
-            table = Table(title=f"Năm {label} ({p.rel(p.raw_dir(year))}/): số dòng theo tệp / rows per file",
-                          box=box.SQUARE, title_justify="left")
+            table = Table(
+                title=f"Năm {label} ({p.rel(p.raw_dir(year))}/): số dòng theo tệp / rows per file",
+                box=box.SQUARE,
+                title_justify="left",
+            )
             table.add_column("Tệp / file", no_wrap=True)
             for head in ("Đọc", "Dùng", "Loại", "Trống", "Tổng", "Cảnh báo"):
                 table.add_column(head, justify="right")
@@ -214,8 +243,11 @@ def cmd_validate(args) -> int:
                     state = "ok"
                 table.add_row(row.file, *shown, str(row.warnings), state)
             console.print(table)
-            console.print("Đọc = Dùng + Loại + Trống + Tổng (dòng tổng cộng, không cộng lại) / "
-                          "read = kept + rejected + blank + total rows (never summed again)", markup=False)
+            console.print(
+                "Đọc = Dùng + Loại + Trống + Tổng (dòng tổng cộng, không cộng lại) / "
+                "read = kept + rejected + blank + total rows (never summed again)",
+                markup=False,
+            )
             rejects = result.rejects if result is not None else []
             warnings = result.warnings if result is not None else []
             checks = [w for w in warnings if w.extra.get("check")]  # totals and continuity that do not agree
@@ -232,11 +264,16 @@ def cmd_validate(args) -> int:
             verdict = "chưa dùng được / cannot build" if fails else "dùng được / can build"
             why = ""
             if args.strict and not errors and (rejected or checks):
-                why = (f" (--strict: {rejected} dòng bị loại, {len(checks)} số liệu đối chiếu bị lệch / "
-                       f"{rejected} row(s) rejected, {len(checks)} figure(s) that do not reconcile)")
-            console.print(f"Năm {label}: {len(errors)} lỗi, {rejected} dòng bị loại, {len(warnings)} cảnh báo / "
-                          f"{len(errors)} error(s), {rejected} row(s) rejected, {len(warnings)} warning(s): "
-                          f"{verdict}{why}", markup=False)
+                why = (
+                    f" (--strict: {rejected} dòng bị loại, {len(checks)} số liệu đối chiếu bị lệch / "
+                    f"{rejected} row(s) rejected, {len(checks)} figure(s) that do not reconcile)"
+                )
+            console.print(
+                f"Năm {label}: {len(errors)} lỗi, {rejected} dòng bị loại, {len(warnings)} cảnh báo / "
+                f"{len(errors)} error(s), {rejected} row(s) rejected, {len(warnings)} warning(s): "
+                f"{verdict}{why}",
+                markup=False,
+            )
     return status
 
 
@@ -248,8 +285,7 @@ def cmd_new_year(args) -> int:
     projects = [project.for_unit(args.unit)] if args.unit else project.units()
     written: list[Path] = []
     for p in projects:
-        written += make_templates(p, args.new_year, force=args.force,
-                                  log=lambda msg: console.print(msg, markup=False))
+        written += make_templates(p, args.new_year, force=args.force, log=lambda msg: console.print(msg, markup=False))
     console.print("Tệp đã tạo / files created:")
     for path in written:
         console.print(f"  {project.rel(path)}", markup=False)
@@ -277,8 +313,10 @@ def cmd_archive(args) -> int:
     key = load_private_key(Path(args.sign)) if getattr(args, "sign", None) else None
     print(f"[{year}] Đóng gói lưu trữ / archiving …")
     res = make_archive(project, year, Path(args.out) if args.out else None, key=key)
-    print(f"[{year}] Túi BagIt / bag: {project.rel(res.bag_dir)} ({res.files} tệp / files, "
-          f"{human_size(res.payload_bytes)} dữ liệu / payload) trong {res.seconds:.1f} s")
+    print(
+        f"[{year}] Túi BagIt / bag: {project.rel(res.bag_dir)} ({res.files} tệp / files, "
+        f"{human_size(res.payload_bytes)} dữ liệu / payload) trong {res.seconds:.1f} s"
+    )
     if key is not None:
         who = f"{key.signer} " if key.signer else ""
         print(f"[{year}] Đã ký / signed: {who}(khóa / key {key.fingerprint})")
@@ -304,23 +342,31 @@ def cmd_verify(args) -> int:
             print(p.line())
         raise BagDamagedError(path, found.problems)
     if found.code:
-        print(f"Thông tin / note: mã trong túi khác với dự án cài ở đây / the bag's code differs from the "
-              f"installed project ({found.reference or 'không tìm thấy / none found'}); "
-              f"'reproduce' sẽ từ chối nếu không có --trust-bag-code / will refuse without --trust-bag-code:")
+        print(
+            f"Thông tin / note: mã trong túi khác với dự án cài ở đây / the bag's code differs from the "
+            f"installed project ({found.reference or 'không tìm thấy / none found'}); "
+            f"'reproduce' sẽ từ chối nếu không có --trust-bag-code / will refuse without --trust-bag-code:"
+        )
         for diff in found.code:
             print(diff.line())
     if found.signature is not None:
         print(found.signature.line())
-    print(f"Nguyên vẹn / intact: {path} (sha256 + sha512 khớp mọi tệp / match every file; "
-          f"{time.perf_counter() - t0:.1f} s)")
+    print(
+        f"Nguyên vẹn / intact: {path} (sha256 + sha512 khớp mọi tệp / match every file; "
+        f"{time.perf_counter() - t0:.1f} s)"
+    )
     return 0
 
 
 def cmd_reproduce(args) -> int:
     from .archive import ReproduceMismatchError, reproduce
 
-    res = reproduce(Path(args.path), keep=getattr(args, "keep", False),
-                    trust_bag_code=getattr(args, "trust_bag_code", False), project_dir=getattr(args, "project", None))
+    res = reproduce(
+        Path(args.path),
+        keep=getattr(args, "keep", False),
+        trust_bag_code=getattr(args, "trust_bag_code", False),
+        project_dir=getattr(args, "project", None),
+    )
     total = len(res.identical) + len(res.different) + len(res.missing) + len(res.new)
     if not res.ok:
         bad = res.different + res.missing + res.new
@@ -330,8 +376,10 @@ def cmd_reproduce(args) -> int:
             hint_vi="so sánh phiên bản công cụ ở cảnh báo trên (nếu có); dùng --keep để giữ bản dựng lại mà xem",
             hint_en="compare the tool versions warned about above (if any); --keep keeps the rebuild to inspect",
         )
-    print(f"Dựng lại khớp hoàn toàn / reproduced exactly: {len(res.identical)}/{total} tệp giống hệt / files "
-          f"identical ({res.seconds:.1f} s)")
+    print(
+        f"Dựng lại khớp hoàn toàn / reproduced exactly: {len(res.identical)}/{total} tệp giống hệt / files "
+        f"identical ({res.seconds:.1f} s)"
+    )
     return 0
 
 
@@ -350,53 +398,101 @@ def cmd_keygen(args) -> int:
 
 def add_archive_commands(sub) -> None:
     """``archive``, ``verify``, ``reproduce`` and ``keygen`` (the archive package holds the work)."""
-    p = command(sub, "archive",
-                "đóng gói bản dựng của một năm cùng nguồn của nó thành túi BagIt và tệp .zip",
-                "pack a year's build and its sources into a BagIt bag and a .zip")
-    p.add_argument("--year", type=year_value, metavar="NĂM/YEAR",
-                   help=bi("năm cần đóng gói (mặc định: default_year trong baocao.yml)",
-                           "the year (default: default_year in baocao.yml)"))
-    p.add_argument("--out", metavar="THƯ_MỤC/DIR",
-                   help=bi("nơi ghi túi và tệp zip (mặc định: <dự án>/archive/)",
-                           "where the bag and zip go (default: <project>/archive/)"))
-    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị",
-                                                      "one unit of a multi-unit baocao.yml"))
-    p.add_argument("--sign", metavar="KHÓA/KEY",
-                   help=bi("ký túi bằng khóa riêng Ed25519 này (tạo bằng baocao keygen)",
-                           "sign the bag with this Ed25519 private key (made by baocao keygen)"))
+    p = command(
+        sub,
+        "archive",
+        "đóng gói bản dựng của một năm cùng nguồn của nó thành túi BagIt và tệp .zip",
+        "pack a year's build and its sources into a BagIt bag and a .zip",
+    )
+    p.add_argument(
+        "--year",
+        type=year_value,
+        metavar="NĂM/YEAR",
+        help=bi(
+            "năm cần đóng gói (mặc định: default_year trong baocao.yml)",
+            "the year (default: default_year in baocao.yml)",
+        ),
+    )
+    p.add_argument(
+        "--out",
+        metavar="THƯ_MỤC/DIR",
+        help=bi(
+            "nơi ghi túi và tệp zip (mặc định: <dự án>/archive/)",
+            "where the bag and zip go (default: <project>/archive/)",
+        ),
+    )
+    p.add_argument(
+        "--unit",
+        metavar="MÃ/ID",
+        help=bi("một đơn vị của baocao.yml nhiều đơn vị", "one unit of a multi-unit baocao.yml"),
+    )
+    p.add_argument(
+        "--sign",
+        metavar="KHÓA/KEY",
+        help=bi(
+            "ký túi bằng khóa riêng Ed25519 này (tạo bằng baocao keygen)",
+            "sign the bag with this Ed25519 private key (made by baocao keygen)",
+        ),
+    )
     p.set_defaults(func=cmd_archive)
 
-    p = command(sub, "verify", "kiểm tra một túi (thư mục hoặc .zip); mỗi tệp hỏng một dòng",
-                "check a bag folder or its .zip; one line per damaged file")
+    p = command(
+        sub,
+        "verify",
+        "kiểm tra một túi (thư mục hoặc .zip); mỗi tệp hỏng một dòng",
+        "check a bag folder or its .zip; one line per damaged file",
+    )
     p.add_argument("path", metavar="ĐƯỜNG_DẪN/PATH", help=bi("thư mục túi hoặc tệp .zip", "bag folder or .zip"))
-    p.add_argument("--key", metavar="KHÓA_CÔNG_KHAI/PUB",
-                   help=bi("kiểm chữ ký của túi bằng khóa công khai này (mã 1 nếu sai)",
-                           "check the bag's signature with this public key (exit 1 if not)"))
+    p.add_argument(
+        "--key",
+        metavar="KHÓA_CÔNG_KHAI/PUB",
+        help=bi(
+            "kiểm chữ ký của túi bằng khóa công khai này (mã 1 nếu sai)",
+            "check the bag's signature with this public key (exit 1 if not)",
+        ),
+    )
     p.set_defaults(func=cmd_verify)
 
-    p = command(sub, "reproduce", "dựng lại một năm đã lưu trữ từ nguồn trong túi rồi so sánh từng tệp",
-                "rebuild an archived year from the bag's own sources and compare every file")
+    p = command(
+        sub,
+        "reproduce",
+        "dựng lại một năm đã lưu trữ từ nguồn trong túi rồi so sánh từng tệp",
+        "rebuild an archived year from the bag's own sources and compare every file",
+    )
     p.add_argument("path", metavar="ĐƯỜNG_DẪN/PATH", help=bi("thư mục túi hoặc tệp .zip", "bag folder or .zip"))
-    p.add_argument("--keep", action="store_true", help=bi("giữ thư mục dựng lại tạm thời",
-                                                          "keep the temporary rebuild folder"))
-    p.add_argument("--trust-bag-code", action="store_true",
-                   help=bi("chạy sổ tay, mẫu và bộ lọc của túi kể cả khi khác bản cài ở máy",
-                           "run the bag's notebooks, templates and filters even where they differ from the "
-                           "installed project"))
+    p.add_argument(
+        "--keep", action="store_true", help=bi("giữ thư mục dựng lại tạm thời", "keep the temporary rebuild folder")
+    )
+    p.add_argument(
+        "--trust-bag-code",
+        action="store_true",
+        help=bi(
+            "chạy sổ tay, mẫu và bộ lọc của túi kể cả khi khác bản cài ở máy",
+            "run the bag's notebooks, templates and filters even where they differ from the installed project",
+        ),
+    )
     p.set_defaults(func=cmd_reproduce)
 
-    p = command(sub, "keygen", "tạo cặp khóa Ed25519 để ký các bản lưu trữ",
-                "make an Ed25519 key pair for signing archives")
-    p.add_argument("--out", metavar="THƯ_MỤC/DIR", help=bi("nơi ghi hai tệp khóa (mặc định: thư mục hiện tại)",
-                                                           "where the two key files go (default: here)"))
-    p.add_argument("--name", metavar="NGƯỜI_KÝ/SIGNER",
-                   help=bi("ai ký bằng khóa này, ví dụ tên Ban Thường trực", "who signs with it, e.g. the committee's name"))
+    p = command(
+        sub, "keygen", "tạo cặp khóa Ed25519 để ký các bản lưu trữ", "make an Ed25519 key pair for signing archives"
+    )
+    p.add_argument(
+        "--out",
+        metavar="THƯ_MỤC/DIR",
+        help=bi("nơi ghi hai tệp khóa (mặc định: thư mục hiện tại)", "where the two key files go (default: here)"),
+    )
+    p.add_argument(
+        "--name",
+        metavar="NGƯỜI_KÝ/SIGNER",
+        help=bi("ai ký bằng khóa này, ví dụ tên Ban Thường trực", "who signs with it, e.g. the committee's name"),
+    )
     p.set_defaults(func=cmd_keygen)
 
 
 # ---------------------------------------------------------------------------- parser
 # Every help text is Vietnamese first, then English ("… / …"); every usage mistake becomes one
 # bilingual UsageError (exit 2) with the likely fix (see cliargs.usage_error).
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = BilingualParser(
@@ -407,59 +503,144 @@ def build_parser() -> argparse.ArgumentParser:
         "3 môi trường (thiếu công cụ, phông, không tìm thấy dự án) / environment (missing tool or font, "
         "no project).\nTrợ giúp của một lệnh / help of a command: baocao LỆNH --help, e.g. baocao build --help",
     )
-    parser.add_argument("--version", action="version", version=f"baocao {__version__}",
-                        help=bi("in phiên bản rồi thoát", "print the version and exit"))
-    parser.add_argument("--project", metavar="THƯ_MỤC/DIR",
-                        help=bi("thư mục dự án (có baocao.yml); mặc định: thư mục hiện tại hoặc thư mục cha",
-                                "project folder (holds baocao.yml); default: here or above"))
-    parser.add_argument("--build-dir", metavar="THƯ_MỤC/DIR",
-                        help=bi("nơi ghi các bản dựng (mặc định: <dự án>/build)", "where builds go (default: <project>/build)"))
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"baocao {__version__}",
+        help=bi("in phiên bản rồi thoát", "print the version and exit"),
+    )
+    parser.add_argument(
+        "--project",
+        metavar="THƯ_MỤC/DIR",
+        help=bi(
+            "thư mục dự án (có baocao.yml); mặc định: thư mục hiện tại hoặc thư mục cha",
+            "project folder (holds baocao.yml); default: here or above",
+        ),
+    )
+    parser.add_argument(
+        "--build-dir",
+        metavar="THƯ_MỤC/DIR",
+        help=bi("nơi ghi các bản dựng (mặc định: <dự án>/build)", "where builds go (default: <project>/build)"),
+    )
     parser.add_argument("--debug", action="store_true", help=bi("hiện traceback khi lỗi", "show tracebacks"))
     sub = parser.add_subparsers(dest="command", metavar="LỆNH/COMMAND", title="lệnh / commands")
 
     def years(p, allow_all=True):
-        p.add_argument("--year", type=year_value, nargs="+", metavar="NĂM/YEAR",
-                       help=bi("năm cần làm, có 4 chữ số, một hoặc nhiều (mặc định: default_year trong baocao.yml)",
-                               "year(s) to process, 4 digits (default: default_year in baocao.yml)"))
+        p.add_argument(
+            "--year",
+            type=year_value,
+            nargs="+",
+            metavar="NĂM/YEAR",
+            help=bi(
+                "năm cần làm, có 4 chữ số, một hoặc nhiều (mặc định: default_year trong baocao.yml)",
+                "year(s) to process, 4 digits (default: default_year in baocao.yml)",
+            ),
+        )
         if allow_all:
-            p.add_argument("--all", action="store_true", help=bi("mọi năm có thư mục trong data/raw/",
-                                                                 "every year folder in data/raw/"))
+            p.add_argument(
+                "--all",
+                action="store_true",
+                help=bi("mọi năm có thư mục trong data/raw/", "every year folder in data/raw/"),
+            )
 
-    p = command(sub, "build", "dựng báo cáo của một hoặc nhiều năm (HTML, PDF, Word)",
-                "build the report of one or more years (HTML, PDF, Word)")
+    p = command(
+        sub,
+        "build",
+        "dựng báo cáo của một hoặc nhiều năm (HTML, PDF, Word)",
+        "build the report of one or more years (HTML, PDF, Word)",
+    )
     years(p)
-    p.add_argument("--renderer", choices=("auto", "quarto", "pandoc"), default="auto",
-                   help=bi("auto: Quarto nếu đã cài, nếu không thì pandoc + typst",
-                           "auto: Quarto if installed, else pandoc + typst"))
-    p.add_argument("--wait", action="store_true", help=bi("chờ bản dựng khác của cùng năm xong thay vì báo lỗi",
-                                                          "wait for another build of the same year instead of failing"))
-    p.add_argument("--force", action="store_true", help=bi("chạy mọi bước, kể cả bước có đầu vào không đổi",
-                                                           "run every step, even those whose inputs did not change"))
-    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                   help=bi("dựng N năm (đơn vị) song song", "build N unit-years in parallel processes"))
-    p.add_argument("--scheduler", metavar="ĐỊA_CHỈ/ADDRESS", help=bi("chạy trên cụm Dask (tcp://máy:8786)",
-                                                                    "run the jobs on a Dask cluster (tcp://host:8786)"))
-    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
-                                                      "one unit of a multi-unit baocao.yml (default: all units)"))
+    p.add_argument(
+        "--renderer",
+        choices=("auto", "quarto", "pandoc"),
+        default="auto",
+        help=bi(
+            "auto: Quarto nếu đã cài, nếu không thì pandoc + typst", "auto: Quarto if installed, else pandoc + typst"
+        ),
+    )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help=bi(
+            "chờ bản dựng khác của cùng năm xong thay vì báo lỗi",
+            "wait for another build of the same year instead of failing",
+        ),
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=bi(
+            "chạy mọi bước, kể cả bước có đầu vào không đổi", "run every step, even those whose inputs did not change"
+        ),
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        metavar="N",
+        help=bi("dựng N năm (đơn vị) song song", "build N unit-years in parallel processes"),
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ĐỊA_CHỈ/ADDRESS",
+        help=bi("chạy trên cụm Dask (tcp://máy:8786)", "run the jobs on a Dask cluster (tcp://host:8786)"),
+    )
+    p.add_argument(
+        "--unit",
+        metavar="MÃ/ID",
+        help=bi(
+            "một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
+            "one unit of a multi-unit baocao.yml (default: all units)",
+        ),
+    )
     p.set_defaults(func=cmd_build)
 
     p = command(sub, "validate", "chỉ kiểm tra các tệp số liệu của một năm", "check a year's input files only")
     years(p)
-    p.add_argument("--strict", action="store_true", help=bi(
-        "báo lỗi cả khi có dòng bị loại, hoặc dòng tổng cộng hay số năm trước không khớp",
-        "fail when any row is rejected or a total or last year's figure does not reconcile"))
-    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
-                                                      "one unit of a multi-unit baocao.yml (default: every unit)"))
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help=bi(
+            "báo lỗi cả khi có dòng bị loại, hoặc dòng tổng cộng hay số năm trước không khớp",
+            "fail when any row is rejected or a total or last year's figure does not reconcile",
+        ),
+    )
+    p.add_argument(
+        "--unit",
+        metavar="MÃ/ID",
+        help=bi(
+            "một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
+            "one unit of a multi-unit baocao.yml (default: every unit)",
+        ),
+    )
     p.set_defaults(func=cmd_validate)
 
-    p = command(sub, "new-year", "tạo data/raw/NĂM/ với các mẫu biểu (xlsx), tệp thông tin và khung nhận định",
-                "create data/raw/YEAR/ with the office templates (xlsx), the metadata and narrative skeletons")
-    p.add_argument("new_year", type=year_value, metavar="NĂM/YEAR", help=bi("năm báo cáo cần chuẩn bị",
-                                                                           "the report year to prepare"))
-    p.add_argument("--force", action="store_true", help=bi("ghi đè các tệp đã có trong data/raw/NĂM/",
-                                                           "overwrite files that already exist in data/raw/YEAR/"))
-    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
-                                                      "one unit of a multi-unit baocao.yml (default: every unit)"))
+    p = command(
+        sub,
+        "new-year",
+        "tạo data/raw/NĂM/ với các mẫu biểu (xlsx), tệp thông tin và khung nhận định",
+        "create data/raw/YEAR/ with the office templates (xlsx), the metadata and narrative skeletons",
+    )
+    p.add_argument(
+        "new_year",
+        type=year_value,
+        metavar="NĂM/YEAR",
+        help=bi("năm báo cáo cần chuẩn bị", "the report year to prepare"),
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=bi("ghi đè các tệp đã có trong data/raw/NĂM/", "overwrite files that already exist in data/raw/YEAR/"),
+    )
+    p.add_argument(
+        "--unit",
+        metavar="MÃ/ID",
+        help=bi(
+            "một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
+            "one unit of a multi-unit baocao.yml (default: every unit)",
+        ),
+    )
     p.set_defaults(func=cmd_new_year)
 
     add_archive_commands(sub)  # archive, verify, reproduce, keygen

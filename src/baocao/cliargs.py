@@ -21,12 +21,15 @@ def year_value(text: str) -> int:
     """A report year as typed after --year: four digits, in the range new-year accepts."""
     value = text.strip()
     if not value.isdigit():
-        raise argparse.ArgumentTypeError(f"năm phải là số có 4 chữ số, không phải {text!r} "
-                                         f"/ a year is a 4-digit number, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"năm phải là số có 4 chữ số, không phải {text!r} / a year is a 4-digit number, not {text!r}"
+        )
     year = int(value)
     if not YEARS[0] <= year <= YEARS[1]:
-        raise argparse.ArgumentTypeError(f"năm {text} không hợp lệ, năm có 4 chữ số (từ {YEARS[0]} đến {YEARS[1]}) "
-                                         f"/ {text} is not a year: a year has 4 digits ({YEARS[0]}–{YEARS[1]})")
+        raise argparse.ArgumentTypeError(
+            f"năm {text} không hợp lệ, năm có 4 chữ số (từ {YEARS[0]} đến {YEARS[1]}) "
+            f"/ {text} is not a year: a year has 4 digits ({YEARS[0]}–{YEARS[1]})"
+        )
     return year
 
 
@@ -64,8 +67,13 @@ class BilingualParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self._positionals.title = "tham số / arguments"
         self._optionals.title = "tùy chọn / options"
-        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
-                          help=bi("hiện trợ giúp này rồi thoát", "show this help and exit"))
+        self.add_argument(
+            "-h",
+            "--help",
+            action="help",
+            default=argparse.SUPPRESS,
+            help=bi("hiện trợ giúp này rồi thoát", "show this help and exit"),
+        )
 
     def error(self, message: str):  # noqa: D401 - argparse's hook
         raise ArgumentMistake(message, self)
@@ -76,18 +84,32 @@ def command(sub, name: str, vi: str, en: str) -> BilingualParser:
 
 
 _ARGPARSE = (
-    (r"the following arguments are required: (?P<what>.+)",
-     "thiếu tham số bắt buộc {what}", "missing the required argument(s) {what}"),
+    (
+        r"the following arguments are required: (?P<what>.+)",
+        "thiếu tham số bắt buộc {what}",
+        "missing the required argument(s) {what}",
+    ),
     (r"unrecognized arguments: (?P<what>.+)", "tham số không hiểu được: {what}", "unrecognized argument(s): {what}"),
-    (r"argument (?P<arg>\S+): invalid choice: '?(?P<value>[^' ]*)'? \(choose from (?P<choices>.+)\)",
-     "{arg}: không có lựa chọn '{value}' (chọn một trong {choices})",
-     "{arg}: invalid choice '{value}' (choose from {choices})"),
-    (r"argument (?P<arg>\S+): invalid int value: '(?P<value>.*)'",
-     "{arg}: '{value}' không phải số nguyên", "{arg}: '{value}' is not a whole number"),
-    (r"argument (?P<arg>\S+): expected (?:one|at least one) argument",
-     "{arg} cần một giá trị theo sau", "{arg} needs a value after it"),
-    (r"argument (?P<arg>\S+): ignored explicit argument '(?P<value>.*)'",
-     "{arg} không nhận giá trị ('{value}')", "{arg} takes no value ('{value}')"),
+    (
+        r"argument (?P<arg>\S+): invalid choice: '?(?P<value>[^' ]*)'? \(choose from (?P<choices>.+)\)",
+        "{arg}: không có lựa chọn '{value}' (chọn một trong {choices})",
+        "{arg}: invalid choice '{value}' (choose from {choices})",
+    ),
+    (
+        r"argument (?P<arg>\S+): invalid int value: '(?P<value>.*)'",
+        "{arg}: '{value}' không phải số nguyên",
+        "{arg}: '{value}' is not a whole number",
+    ),
+    (
+        r"argument (?P<arg>\S+): expected (?:one|at least one) argument",
+        "{arg} cần một giá trị theo sau",
+        "{arg} needs a value after it",
+    ),
+    (
+        r"argument (?P<arg>\S+): ignored explicit argument '(?P<value>.*)'",
+        "{arg} không nhận giá trị ('{value}')",
+        "{arg} takes no value ('{value}')",
+    ),
     (r"argument (?P<arg>\S+): (?P<detail>.+)", "{arg}: {detail}", "{arg}: {detail}"),
 )
 

@@ -260,8 +260,13 @@ def _achievement(ind: dict) -> Md:
     return Md(status)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str, caption: str,
-          widths: Sequence[int] | None = None) -> Md:
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    align: str,
+    caption: str,
+    widths: Sequence[int] | None = None,
+) -> Md:
     """A pipe table; ``align`` is one letter per column: l, r or c. Cells are escaped.
 
     ``widths`` (relative, one per column) make the table as wide as the text and size its
@@ -272,8 +277,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str, 
     marks = {"l": ":---", "r": "---:", "c": ":---:"}
     if len(align) != len(headers) or (widths is not None and len(widths) != len(headers)):
         raise ValueError("one alignment letter and one width per column")
-    lines = ["| " + " | ".join(md_escape(h) for h in headers) + " |",
-             "|" + "|".join(marks[a] for a in align) + "|"]
+    lines = ["| " + " | ".join(md_escape(h) for h in headers) + " |", "|" + "|".join(marks[a] for a in align) + "|"]
     for row in rows:
         lines.append("| " + " | ".join(_finalize(c) for c in row) + " |")
     lines.append("")
@@ -406,10 +410,24 @@ class Tables:
     def targets(self, caption: str) -> Md:
         rows = []
         for i, ind in enumerate(self._ordered(lambda x: x["target"] is not None), start=1):
-            rows.append([Md(str(i)), ind["name"], ind["unit"], _target(ind), _value(ind), Md(_pct_of_plan(ind)),
-                         Md(STATUS_LABEL.get(ind.get("status"), "–"))])
-        return table(["TT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "Tỷ lệ so với kế hoạch",
-                      "Đánh giá"], rows, "rllrrrl", caption, widths=[5, 36, 12, 11, 11, 13, 12])
+            rows.append(
+                [
+                    Md(str(i)),
+                    ind["name"],
+                    ind["unit"],
+                    _target(ind),
+                    _value(ind),
+                    Md(_pct_of_plan(ind)),
+                    Md(STATUS_LABEL.get(ind.get("status"), "–")),
+                ]
+            )
+        return table(
+            ["TT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "Tỷ lệ so với kế hoạch", "Đánh giá"],
+            rows,
+            "rllrrrl",
+            caption,
+            widths=[5, 36, 12, 11, 11, 13, 12],
+        )
 
     def history(self, caption: str) -> Md:
         """Each indicator this year and in every earlier year available, with the change
@@ -421,8 +439,14 @@ class Tables:
             past = [_past(ind, v) for v in history]
             changes = [_change_vs(ind, v) for v in history]
             rows.append([Md(str(i)), ind["name"], ind["unit"], *past, _value(ind), *changes])
-        headers = ["TT", "Chỉ tiêu", "Đơn vị tính", *[f"Năm {y}" for y in years], f"Năm {self.year}",
-                   *[f"So với năm {y}" for y in years]]
+        headers = [
+            "TT",
+            "Chỉ tiêu",
+            "Đơn vị tính",
+            *[f"Năm {y}" for y in years],
+            f"Năm {self.year}",
+            *[f"So với năm {y}" for y in years],
+        ]
         n = len(years)
         widths = [5, 37 - 6 * n, 11, *[9] * (n + 1), *[14] * n]
         return table(headers, rows, "rll" + "r" * (2 * n + 1), caption, widths=widths)
@@ -431,11 +455,21 @@ class Tables:
         rows = []
         for i, ind in enumerate(self._ordered(lambda x: x["next_target"] is not None), start=1):
             rows.append([Md(str(i)), ind["name"], ind["unit"], _value(ind), _target(ind, "next_target")])
-        return table(["TT", "Chỉ tiêu", "Đơn vị tính", f"Thực hiện {self.year}", f"Chỉ tiêu {self.year + 1}"],
-                     rows, "rllrr", caption, widths=[5, 49, 14, 16, 16])
+        return table(
+            ["TT", "Chỉ tiêu", "Đơn vị tính", f"Thực hiện {self.year}", f"Chỉ tiêu {self.year + 1}"],
+            rows,
+            "rllrr",
+            caption,
+            widths=[5, 49, 14, 16, 16],
+        )
 
-    BY_HEADER = {"area": "Khu dân cư", "field": "Lĩnh vực", "mode": "Hình thức giám sát", "level": "Cấp khen",
-                 "recipient_type": "Đối tượng"}
+    BY_HEADER = {
+        "area": "Khu dân cư",
+        "field": "Lĩnh vực",
+        "mode": "Hình thức giám sát",
+        "level": "Cấp khen",
+        "recipient_type": "Đối tượng",
+    }
 
     def breakdown(self, name: str, caption: str, widths: Sequence[int] | None = None) -> Md:
         """A declared breakdown (indicators.yml ``breakdowns``): one row per khu, lĩnh vực…,
@@ -465,14 +499,19 @@ class Tables:
         lines = []
         for i, code in enumerate(self.project.reference.declared, start=1):
             ind = self.ind[code]
-            lines.append(f"{i}. **{md_escape(ind['name'])}** ({md_escape(ind['unit'])}): {md_escape(ind['definition'])}")
+            lines.append(
+                f"{i}. **{md_escape(ind['name'])}** ({md_escape(ind['unit'])}): {md_escape(ind['definition'])}"
+            )
         return Md("\n".join(lines))
 
     def models(self, caption: str) -> Md:
-        rows = [[Md(str(i)), r["area"], r["model"], Md("Có" if r["recognised"] else "–")]
-                for i, r in enumerate(self.m["models"]["list"], start=1)]
-        return table(["TT", "Khu dân cư", "Mô hình đăng ký", "Được công nhận"], rows, "rllc", caption,
-                     widths=[5, 14, 65, 16])
+        rows = [
+            [Md(str(i)), r["area"], r["model"], Md("Có" if r["recognised"] else "–")]
+            for i, r in enumerate(self.m["models"]["list"], start=1)
+        ]
+        return table(
+            ["TT", "Khu dân cư", "Mô hình đăng ký", "Được công nhận"], rows, "rllc", caption, widths=[5, 14, 65, 16]
+        )
 
     def fund(self, caption: str) -> Md:
         f = self.m["fund"]
@@ -488,17 +527,46 @@ class Tables:
 
     def gifts(self, caption: str) -> Md:
         g = self.m["gifts"]
-        rows = [[o["name"], _f(o["count"]), Md(vn.fmt_number(o["value"] / 1e6, 1, trim=True))] for o in g["by_occasion"]]
-        rows.append([Md("**Cộng**"), Md(f"**{vn.fmt_int(g['count'])}**"),
-                     Md(f"**{vn.fmt_number(g['value'] / 1e6, 1, trim=True)}**")])
+        rows = [
+            [o["name"], _f(o["count"]), Md(vn.fmt_number(o["value"] / 1e6, 1, trim=True))] for o in g["by_occasion"]
+        ]
+        rows.append(
+            [
+                Md("**Cộng**"),
+                Md(f"**{vn.fmt_int(g['count'])}**"),
+                Md(f"**{vn.fmt_number(g['value'] / 1e6, 1, trim=True)}**"),
+            ]
+        )
         return table(["Dịp", "Số suất quà", "Trị giá (triệu đồng)"], rows, "lrr", caption)
 
     def houses(self, caption: str) -> Md:
-        rows = [[Md(str(i)), h["area"], h["household_type"], h["work"], Md(vn.fmt_number(h["support"] / 1e6, 1, trim=True)),
-                 Md(vn.fmt_number(h["other_funds"] / 1e6, 1, trim=True)), Md("Đã bàn giao" if h["handed_over"] else "Đang thi công")]
-                for i, h in enumerate(self.m["houses"]["list"], start=1)]
-        return table(["TT", "Khu dân cư", "Diện hộ", "Hình thức", "Quỹ hỗ trợ (triệu đồng)", "Nguồn khác (triệu đồng)",
-                      "Tình trạng"], rows, "rlllrrl", caption, widths=[5, 12, 23, 12, 16, 16, 16])
+        rows = [
+            [
+                Md(str(i)),
+                h["area"],
+                h["household_type"],
+                h["work"],
+                Md(vn.fmt_number(h["support"] / 1e6, 1, trim=True)),
+                Md(vn.fmt_number(h["other_funds"] / 1e6, 1, trim=True)),
+                Md("Đã bàn giao" if h["handed_over"] else "Đang thi công"),
+            ]
+            for i, h in enumerate(self.m["houses"]["list"], start=1)
+        ]
+        return table(
+            [
+                "TT",
+                "Khu dân cư",
+                "Diện hộ",
+                "Hình thức",
+                "Quỹ hỗ trợ (triệu đồng)",
+                "Nguồn khác (triệu đồng)",
+                "Tình trạng",
+            ],
+            rows,
+            "rlllrrl",
+            caption,
+            widths=[5, 12, 23, 12, 16, 16, 16],
+        )
 
     def petitions(self, caption: str) -> Md:
         rows, tot = [], [0, 0, 0, 0]
@@ -511,13 +579,28 @@ class Tables:
 
     def organisations(self, caption: str) -> Md:
         orgs = self.m["by_org"]
-        rows = [[o["name"], _f(o["members"]), _f(o["new_members"]), _f(o["activities"]), _f(o["sessions"]),
-                 _f(o["participants"])] for o in orgs]
-        totals = [sum(o[k] or 0 for o in orgs) for k in ("members", "new_members", "activities", "sessions",
-                                                          "participants")]
+        rows = [
+            [
+                o["name"],
+                _f(o["members"]),
+                _f(o["new_members"]),
+                _f(o["activities"]),
+                _f(o["sessions"]),
+                _f(o["participants"]),
+            ]
+            for o in orgs
+        ]
+        totals = [
+            sum(o[k] or 0 for o in orgs) for k in ("members", "new_members", "activities", "sessions", "participants")
+        ]
         rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(t)}**") for t in totals]])
-        return table(["Tổ chức", "Hội viên, đoàn viên", "Kết nạp mới", "Số hoạt động", "Số cuộc", "Lượt người tham gia"],
-                     rows, "lrrrrr", caption, widths=[32, 15, 12, 13, 11, 17])
+        return table(
+            ["Tổ chức", "Hội viên, đoàn viên", "Kết nạp mới", "Số hoạt động", "Số cuộc", "Lượt người tham gia"],
+            rows,
+            "lrrrrr",
+            caption,
+            widths=[32, 15, 12, 13, 11, 17],
+        )
 
     def org_by_field(self, caption: str) -> Md:
         """Sessions per organisation (rows) and field (columns), with totals both ways."""
@@ -528,10 +611,21 @@ class Tables:
             cells = [f["sessions_by_org"].get(o["org"], 0) for f in fields]
             rows.append([o["short"], *[_f(c) if c else Md("–") for c in cells], Md(f"**{vn.fmt_int(sum(cells))}**")])
         col_totals = [sum(f["sessions_by_org"].get(o["org"], 0) for o in orgs) for f in fields]
-        rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(t)}**") for t in col_totals],
-                     Md(f"**{vn.fmt_int(sum(col_totals))}**")])
-        return table(["Tổ chức", *[f["name"] for f in fields], "Cộng"], rows, "l" + "r" * (len(fields) + 1), caption,
-                     widths=[10, *[9] * len(fields), 7])
+        rows.append(
+            [
+                Md("**Cộng**"),
+                *[Md(f"**{vn.fmt_int(t)}**") for t in col_totals],
+                Md(f"**{vn.fmt_int(sum(col_totals))}**"),
+            ]
+        )
+        return table(
+            ["Tổ chức", *[f["name"] for f in fields], "Cộng"],
+            rows,
+            "l" + "r" * (len(fields) + 1),
+            caption,
+            widths=[10, *[9] * len(fields), 7],
+        )
+
 
 def figure_md(figure: Figure, caption: str) -> Md:
     alt = figure.alt.replace('"', "'")

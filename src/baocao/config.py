@@ -184,7 +184,8 @@ class Reference:
                 one_row_per=t.get("one_row_per"),
             )
         self.indicators, self.declared, self.breakdowns = load_indicators(
-            folder / "indicators.yml", self.tables, self.files)
+            folder / "indicators.yml", self.tables, self.files
+        )
         self.catalogues["indicators"] = Catalogue(
             "indicators", [Item(i.code, i.name, ()) for i in self.indicators.values()]
         )
@@ -276,8 +277,18 @@ class UnitConfig:
         return Catalogue("organisations", list(self.organisations))
 
 
-_UNIT_DEFAULT_KEYS = ("areas", "organisations", "signer", "recipients", "default_year", "compare_years", "symbol",
-                      "body_parent", "province", "city")
+_UNIT_DEFAULT_KEYS = (
+    "areas",
+    "organisations",
+    "signer",
+    "recipients",
+    "default_year",
+    "compare_years",
+    "symbol",
+    "body_parent",
+    "province",
+    "city",
+)
 
 
 def load_units(path: Path) -> list[UnitConfig]:
@@ -348,8 +359,10 @@ class Project:
     def for_unit(self, unit_id: str) -> Project:
         if unit_id not in [u.id for u in self.all_units]:
             known = ", ".join(u.id for u in self.all_units)
-            raise ConfigError(f"không có đơn vị '{unit_id}' trong {CONFIG_NAME} (có: {known})",
-                              f"no unit '{unit_id}' in {CONFIG_NAME} (known: {known})")
+            raise ConfigError(
+                f"không có đơn vị '{unit_id}' trong {CONFIG_NAME} (có: {known})",
+                f"no unit '{unit_id}' in {CONFIG_NAME} (known: {known})",
+            )
         base = self.build_root.parent if self.unit_id and self.multi_unit else self.build_root
         return Project(self.root, base / unit_id if self.multi_unit else base, unit_id)
 

@@ -383,18 +383,28 @@ class EnvironmentWriteError(BaocaoError):
         where = exc.filename or path or "?"
         reason = exc.strerror or str(exc)
         hints = {
-            errno.ENOSPC: ("giải phóng chỗ trên đĩa, hoặc chọn thư mục trên đĩa khác",
-                           "free some disk space, or choose a folder on another disk"),
-            errno.EDQUOT: ("hết hạn mức đĩa: giải phóng chỗ hoặc chọn thư mục khác",
-                           "disk quota exceeded: free space or choose another folder"),
-            errno.EROFS: ("đĩa chỉ đọc: chọn thư mục ghi được (ví dụ --out THƯ_MỤC)",
-                          "the disk is read-only: choose a writable folder (e.g. --out DIR)"),
+            errno.ENOSPC: (
+                "giải phóng chỗ trên đĩa, hoặc chọn thư mục trên đĩa khác",
+                "free some disk space, or choose a folder on another disk",
+            ),
+            errno.EDQUOT: (
+                "hết hạn mức đĩa: giải phóng chỗ hoặc chọn thư mục khác",
+                "disk quota exceeded: free space or choose another folder",
+            ),
+            errno.EROFS: (
+                "đĩa chỉ đọc: chọn thư mục ghi được (ví dụ --out THƯ_MỤC)",
+                "the disk is read-only: choose a writable folder (e.g. --out DIR)",
+            ),
         }
-        hint_vi, hint_en = hints.get(exc.errno or 0, (
-            "kiểm tra quyền ghi và đường dẫn, hoặc chọn thư mục khác (--build-dir cho build, --out cho archive)",
-            "check the permissions and the path, or choose another folder (--build-dir for build, --out for archive)",
-        ))
-        err = cls(f"không ghi được {where}: {reason}", f"cannot write {where}: {reason}",
-                  hint_vi=hint_vi, hint_en=hint_en)
+        hint_vi, hint_en = hints.get(
+            exc.errno or 0,
+            (
+                "kiểm tra quyền ghi và đường dẫn, hoặc chọn thư mục khác (--build-dir cho build, --out cho archive)",
+                "check the permissions and the path, or choose another folder (--build-dir for build, --out for archive)",
+            ),
+        )
+        err = cls(
+            f"không ghi được {where}: {reason}", f"cannot write {where}: {reason}", hint_vi=hint_vi, hint_en=hint_en
+        )
         err.errno = exc.errno
         return err

@@ -37,21 +37,23 @@ def _setup():
     import matplotlib.pyplot as plt
 
     plt.rcdefaults()
-    plt.rcParams.update({
-        "svg.hashsalt": "baocao",
-        "svg.fonttype": "path",
-        "font.family": "DejaVu Sans",
-        "font.size": 10,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.titleweight": "bold",
-        "axes.titlesize": 11,
-        "figure.dpi": 100,
-        "figure.constrained_layout.use": True,
-        "savefig.bbox": "tight",
-        "savefig.pad_inches": 0.05,
-        "axes.formatter.use_locale": False,
-    })
+    plt.rcParams.update(
+        {
+            "svg.hashsalt": "baocao",
+            "svg.fonttype": "path",
+            "font.family": "DejaVu Sans",
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 11,
+            "figure.dpi": 100,
+            "figure.constrained_layout.use": True,
+            "savefig.bbox": "tight",
+            "savefig.pad_inches": 0.05,
+            "axes.formatter.use_locale": False,
+        }
+    )
     return plt
 
 
@@ -81,8 +83,15 @@ def _save(fig, path: Path) -> None:
 def _bar_labels(ax, bars, decimals: int = 0):
     for bar in bars:
         height = bar.get_height()
-        ax.annotate(fmt_number(height, decimals, trim=True), (bar.get_x() + bar.get_width() / 2, height),
-                    ha="center", va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")
+        ax.annotate(
+            fmt_number(height, decimals, trim=True),
+            (bar.get_x() + bar.get_width() / 2, height),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
 
 
 def _clear_of_the_line(v: float, left: float | None, right: float | None) -> dict:
@@ -108,8 +117,14 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order."""
     plt = _setup()
     years = [int(y) for y in metrics["compared_years"]] + [metrics["year"]]
-    charts = (_fund_by_year, _activities_by_area, _rates_by_year, _petitions_by_month, _fund_by_purpose,
-              _against_targets)
+    charts = (
+        _fund_by_year,
+        _activities_by_area,
+        _rates_by_year,
+        _petitions_by_month,
+        _fund_by_purpose,
+        _against_targets,
+    )
     drawn = (chart(plt, metrics, years, out_dir) for chart in charts)
     return [f for f in drawn if f is not None]
 
@@ -138,8 +153,11 @@ def _fund_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure
     # The legend sits above the plot, where no bar or label can be under it.
     ax.legend(frameon=False, ncols=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     _save(fig, out_dir / "quy-vnn.svg")
-    return Figure("figures/quy-vnn.svg", f'Quỹ "Vì người nghèo" qua các năm {years[0]}–{year} (triệu đồng)',
-                  "Biểu đồ cột: số tiền vận động và chi của Quỹ Vì người nghèo theo từng năm, đơn vị triệu đồng")
+    return Figure(
+        "figures/quy-vnn.svg",
+        f'Quỹ "Vì người nghèo" qua các năm {years[0]}–{year} (triệu đồng)',
+        "Biểu đồ cột: số tiền vận động và chi của Quỹ Vì người nghèo theo từng năm, đơn vị triệu đồng",
+    )
 
 
 def _activities_by_area(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
@@ -158,10 +176,16 @@ def _activities_by_area(plt, metrics: dict, years: list[int], out_dir: Path) -> 
     _vn_axis(ax2)
     ax2.margins(y=0.12)
     _save(fig, out_dir / "hoat-dong-khu.svg")
-    title = metrics.get("breakdowns", {}).get("ban_ctmt_theo_khu", {}).get(
-        "title", "Hoạt động của các Ban Công tác Mặt trận khu dân cư")
-    return Figure("figures/hoat-dong-khu.svg", f"{title} năm {metrics['year']}",
-                  "Hai biểu đồ cột: số cuộc hoạt động và số lượt người tham gia ở từng khu dân cư")
+    title = (
+        metrics.get("breakdowns", {})
+        .get("ban_ctmt_theo_khu", {})
+        .get("title", "Hoạt động của các Ban Công tác Mặt trận khu dân cư")
+    )
+    return Figure(
+        "figures/hoat-dong-khu.svg",
+        f"{title} năm {metrics['year']}",
+        "Hai biểu đồ cột: số cuộc hoạt động và số lượt người tham gia ở từng khu dân cư",
+    )
 
 
 def _rates_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
@@ -179,14 +203,22 @@ def _rates_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figur
         for k, (x, v) in enumerate(pts):
             left = pts[k - 1][1] if k else None
             right = pts[k + 1][1] if k + 1 < len(pts) else None
-            ax.annotate(fmt_number(v, decimals), (x, v), fontsize=9, textcoords="offset points",
-                        **_clear_of_the_line(v, left, right))
+            ax.annotate(
+                fmt_number(v, decimals),
+                (x, v),
+                fontsize=9,
+                textcoords="offset points",
+                **_clear_of_the_line(v, left, right),
+            )
         ax.set_title(title, pad=10)
         _vn_axis(ax, 1)
         ax.margins(x=0.2, y=0.3)  # labels stay inside the plot, away from the axes
     _save(fig, out_dir / "gdvh-ho-ngheo.svg")
-    return Figure("figures/gdvh-ho-ngheo.svg", f"Tỷ lệ hộ gia đình văn hóa và hộ nghèo, {years[0]}–{year}",
-                  "Hai biểu đồ đường: tỷ lệ hộ đạt gia đình văn hóa và tỷ lệ hộ nghèo theo từng năm")
+    return Figure(
+        "figures/gdvh-ho-ngheo.svg",
+        f"Tỷ lệ hộ gia đình văn hóa và hộ nghèo, {years[0]}–{year}",
+        "Hai biểu đồ đường: tỷ lệ hộ đạt gia đình văn hóa và tỷ lệ hộ nghèo theo từng năm",
+    )
 
 
 def _petitions_by_month(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
@@ -203,9 +235,11 @@ def _petitions_by_month(plt, metrics: dict, years: list[int], out_dir: Path) -> 
     _vn_axis(ax)
     ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, 1.15))
     _save(fig, out_dir / "kien-nghi-thang.svg")
-    return Figure("figures/kien-nghi-thang.svg",
-                  f"Ý kiến, kiến nghị của cử tri và nhân dân theo tháng năm {metrics['year']}",
-                  "Biểu đồ cột chồng theo 12 tháng: số kiến nghị đã trả lời và đang giải quyết, đường số tiếp nhận")
+    return Figure(
+        "figures/kien-nghi-thang.svg",
+        f"Ý kiến, kiến nghị của cử tri và nhân dân theo tháng năm {metrics['year']}",
+        "Biểu đồ cột chồng theo 12 tháng: số kiến nghị đã trả lời và đang giải quyết, đường số tiếp nhận",
+    )
 
 
 def _fund_by_purpose(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
@@ -217,15 +251,23 @@ def _fund_by_purpose(plt, metrics: dict, years: list[int], out_dir: Path) -> Fig
     rows = sorted(purposes, key=lambda p: (p["amount"], p["name"]))
     bars = ax.barh([p["name"] for p in rows], [p["amount"] / 1e6 for p in rows], color=PALETTE[0])
     for bar in bars:
-        ax.annotate(fmt_number(bar.get_width(), 1, trim=True), (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                    va="center", fontsize=9, xytext=(3, 0), textcoords="offset points")
+        ax.annotate(
+            fmt_number(bar.get_width(), 1, trim=True),
+            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+            va="center",
+            fontsize=9,
+            xytext=(3, 0),
+            textcoords="offset points",
+        )
     ax.set_xlabel("triệu đồng")
     _vn_axis(ax, 0, "x")
     ax.margins(x=0.12)
     _save(fig, out_dir / "chi-quy-muc-dich.svg")
-    return Figure("figures/chi-quy-muc-dich.svg",
-                  f'Chi Quỹ "Vì người nghèo" năm {metrics["year"]} theo mục đích (triệu đồng)',
-                  "Biểu đồ thanh ngang: số tiền chi của Quỹ theo từng mục đích")
+    return Figure(
+        "figures/chi-quy-muc-dich.svg",
+        f'Chi Quỹ "Vì người nghèo" năm {metrics["year"]} theo mục đích (triệu đồng)',
+        "Biểu đồ thanh ngang: số tiền chi của Quỹ theo từng mục đích",
+    )
 
 
 def _against_targets(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
@@ -242,13 +284,23 @@ def _against_targets(plt, metrics: dict, years: list[int], out_dir: Path) -> Fig
     ax.axvline(100, color="#444444", linewidth=1, linestyle="--")
     # The values in a column to the right of the plot: the 100% line never crosses them.
     for bar, i in zip(bars, rows, strict=True):
-        ax.annotate(fmt_number(i["achievement_pct"], i.get("achievement_decimals", 1)) + "%",
-                    (1.0, bar.get_y() + bar.get_height() / 2), xycoords=("axes fraction", "data"),
-                    ha="left", va="center", fontsize=9, xytext=(6, 0), textcoords="offset points")
+        ax.annotate(
+            fmt_number(i["achievement_pct"], i.get("achievement_decimals", 1)) + "%",
+            (1.0, bar.get_y() + bar.get_height() / 2),
+            xycoords=("axes fraction", "data"),
+            ha="left",
+            va="center",
+            fontsize=9,
+            xytext=(6, 0),
+            textcoords="offset points",
+        )
     ax.set_xlabel("% kế hoạch")
     _vn_axis(ax, 0, "x")
     ax.tick_params(axis="y", labelsize=9)
     ax.set_xlim(0, max(110.0, max(i["achievement_pct"] for i in rows) * 1.03))
     _save(fig, out_dir / "chi-tieu.svg")
-    return Figure("figures/chi-tieu.svg", f"Mức độ thực hiện chỉ tiêu năm {metrics['year']} (% kế hoạch)",
-                  "Biểu đồ thanh ngang: phần trăm kế hoạch đạt được của từng chỉ tiêu, vạch đứt là 100%")
+    return Figure(
+        "figures/chi-tieu.svg",
+        f"Mức độ thực hiện chỉ tiêu năm {metrics['year']} (% kế hoạch)",
+        "Biểu đồ thanh ngang: phần trăm kế hoạch đạt được của từng chỉ tiêu, vạch đứt là 100%",
+    )

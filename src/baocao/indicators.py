@@ -55,8 +55,24 @@ class Breakdown:
 
 
 _AGGREGATES = ("sum", "count", "nunique")
-_INDICATOR_KEYS = {"name", "short", "text", "unit", "kind", "decimals", "direction", "definition", "table", "files",
-                   "where", "aggregate", "column", "fill", "scale", "formula"}
+_INDICATOR_KEYS = {
+    "name",
+    "short",
+    "text",
+    "unit",
+    "kind",
+    "decimals",
+    "direction",
+    "definition",
+    "table",
+    "files",
+    "where",
+    "aggregate",
+    "column",
+    "fill",
+    "scale",
+    "formula",
+}
 
 
 def formula_codes(formula: str) -> list[str]:
@@ -66,16 +82,33 @@ def formula_codes(formula: str) -> list[str]:
     try:
         tree = ast.parse(formula, mode="eval")
     except SyntaxError as exc:
-        raise ConfigError(f"công thức '{formula}' sai cú pháp", f"formula '{formula}' is not valid: {exc.msg}") from None
+        raise ConfigError(
+            f"công thức '{formula}' sai cú pháp", f"formula '{formula}' is not valid: {exc.msg}"
+        ) from None
     names = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             names.append(node.id)
-        elif not isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Load, ast.Add, ast.Sub,
-                                   ast.Mult, ast.Div, ast.USub, ast.UAdd)) or (
-                isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))):
-            raise ConfigError(f"công thức '{formula}' chỉ được dùng + - * / và mã chỉ tiêu",
-                              f"formula '{formula}' may only use + - * / and figure codes")
+        elif not isinstance(
+            node,
+            (
+                ast.Expression,
+                ast.BinOp,
+                ast.UnaryOp,
+                ast.Constant,
+                ast.Load,
+                ast.Add,
+                ast.Sub,
+                ast.Mult,
+                ast.Div,
+                ast.USub,
+                ast.UAdd,
+            ),
+        ) or (isinstance(node, ast.Constant) and not isinstance(node.value, (int, float))):
+            raise ConfigError(
+                f"công thức '{formula}' chỉ được dùng + - * / và mã chỉ tiêu",
+                f"formula '{formula}' may only use + - * / and figure codes",
+            )
     return names
 
 
@@ -86,9 +119,12 @@ def load_indicators(path: Path, tables: dict, files: dict) -> tuple[dict, dict, 
     data = load_yaml(path) or {}
 
     def bad(code: str, vi: str, en: str) -> ConfigError:
-        return ConfigError(f"{path.name}: '{code}': {vi}", f"{path.name}: '{code}': {en}",
-                           hint_vi="sửa khai báo theo phần chú thích đầu tệp", hint_en="fix the declaration as the "
-                           "comments at the top of the file say")
+        return ConfigError(
+            f"{path.name}: '{code}': {vi}",
+            f"{path.name}: '{code}': {en}",
+            hint_vi="sửa khai báo theo phần chú thích đầu tệp",
+            hint_en="fix the declaration as the comments at the top of the file say",
+        )
 
     chi_tieu = list(data.get("chi_tieu") or ())
     declared: dict[str, Indicator] = {}
@@ -105,11 +141,23 @@ def load_indicators(path: Path, tables: dict, files: dict) -> tuple[dict, dict, 
         for col, value in (d.get("where") or {}).items():
             where.append((col, tuple(value) if isinstance(value, list) else value))
         ind = Indicator(
-            code=code, name=d["name"], unit=d["unit"], direction=d["direction"], kind=d["kind"],
-            description=d["definition"], short=d.get("short", ""), text=d.get("text", "{value}"),
-            decimals=int(d.get("decimals", 0)), chi_tieu=code in chi_tieu, table=d.get("table"),
-            files=tuple(d.get("files") or ()), where=tuple(where), aggregate=d.get("aggregate"),
-            column=d.get("column"), fill=tuple(d.get("fill") or ()), scale=float(d.get("scale", 1)),
+            code=code,
+            name=d["name"],
+            unit=d["unit"],
+            direction=d["direction"],
+            kind=d["kind"],
+            description=d["definition"],
+            short=d.get("short", ""),
+            text=d.get("text", "{value}"),
+            decimals=int(d.get("decimals", 0)),
+            chi_tieu=code in chi_tieu,
+            table=d.get("table"),
+            files=tuple(d.get("files") or ()),
+            where=tuple(where),
+            aggregate=d.get("aggregate"),
+            column=d.get("column"),
+            fill=tuple(d.get("fill") or ()),
+            scale=float(d.get("scale", 1)),
             formula=d.get("formula"),
         )
         if ind.formula is not None:
@@ -117,16 +165,25 @@ def load_indicators(path: Path, tables: dict, files: dict) -> tuple[dict, dict, 
                 raise bad(code, "có cả 'formula' lẫn 'table'", "declares both 'formula' and 'table'")
         else:
             if ind.table not in tables:
-                raise bad(code, f"không có bảng '{ind.table}' trong inputs.yml", f"no table '{ind.table}' in inputs.yml")
+                raise bad(
+                    code, f"không có bảng '{ind.table}' trong inputs.yml", f"no table '{ind.table}' in inputs.yml"
+                )
             columns = {c.name for c in tables[ind.table].columns}
             if ind.aggregate not in _AGGREGATES:
-                raise bad(code, f"aggregate phải là {', '.join(_AGGREGATES)}", f"aggregate must be one of {_AGGREGATES}")
+                raise bad(
+                    code, f"aggregate phải là {', '.join(_AGGREGATES)}", f"aggregate must be one of {_AGGREGATES}"
+                )
             if ind.aggregate != "count" and ind.column not in columns:
-                raise bad(code, f"bảng '{ind.table}' không có cột '{ind.column}'", f"table '{ind.table}' has no column "
-                          f"'{ind.column}'")
+                raise bad(
+                    code,
+                    f"bảng '{ind.table}' không có cột '{ind.column}'",
+                    f"table '{ind.table}' has no column '{ind.column}'",
+                )
             for col in [c for c, _v in ind.where] + list(ind.fill):
                 if col not in columns:
-                    raise bad(code, f"bảng '{ind.table}' không có cột '{col}'", f"table '{ind.table}' has no column '{col}'")
+                    raise bad(
+                        code, f"bảng '{ind.table}' không có cột '{col}'", f"table '{ind.table}' has no column '{col}'"
+                    )
             for key in ind.files:
                 if key not in files:
                     raise bad(code, f"không có tệp '{key}' trong inputs.yml", f"no file '{key}' in inputs.yml")
@@ -151,8 +208,11 @@ def load_indicators(path: Path, tables: dict, files: dict) -> tuple[dict, dict, 
                 raise bad(name, f"dùng mã '{code}' chưa khai báo", f"uses undeclared '{code}'")
             for base in base_indicators(declared, code):
                 if b.get("by") not in {c.name for c in tables[base.table].columns}:
-                    raise bad(name, f"bảng '{base.table}' không có cột '{b.get('by')}'",
-                              f"table '{base.table}' has no column '{b.get('by')}'")
+                    raise bad(
+                        name,
+                        f"bảng '{base.table}' không có cột '{b.get('by')}'",
+                        f"table '{base.table}' has no column '{b.get('by')}'",
+                    )
         breakdowns[name] = Breakdown(name, b.get("title", ""), b["by"], codes)
     return {code: declared[code] for code in chi_tieu}, declared, breakdowns
 
@@ -177,8 +237,10 @@ def _formula_order(declared: dict[str, Indicator], path: Path) -> list[str]:
         if code in out:
             return
         if code in visiting:
-            raise ConfigError(f"{path.name}: công thức của '{code}' vòng lại chính nó",
-                              f"{path.name}: the formula of '{code}' refers back to itself")
+            raise ConfigError(
+                f"{path.name}: công thức của '{code}' vòng lại chính nó",
+                f"{path.name}: the formula of '{code}' refers back to itself",
+            )
         visiting.add(code)
         ind = declared[code]
         for name in formula_codes(ind.formula) if ind.formula else ():

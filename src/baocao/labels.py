@@ -18,8 +18,19 @@ from .textenc import normalize_text, remove_diacritics
 _ROMAN = re.compile(r"x{0,2}(?:ix|iv|v?i{0,3})")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10}
 _AREA_KINDS = {  # the words for a residential area, by kind: "Tổ 3" is not "Khu 3"
-    "khu dan cu": "khu", "khu pho": "khu", "khu": "khu", "kdc": "khu", "kp": "khu", "k": "khu",
-    "to dan pho": "to", "tdp": "to", "to": "to", "thon": "thon", "ap": "ap", "khom": "khom", "xom": "xom",
+    "khu dan cu": "khu",
+    "khu pho": "khu",
+    "khu": "khu",
+    "kdc": "khu",
+    "kp": "khu",
+    "k": "khu",
+    "to dan pho": "to",
+    "tdp": "to",
+    "to": "to",
+    "thon": "thon",
+    "ap": "ap",
+    "khom": "khom",
+    "xom": "xom",
 }
 _AREA = re.compile(
     r"(?:ban (?:ctmt|cong tac mat tran) )?"
@@ -109,7 +120,11 @@ _TOTAL_REST = {"chung", "cộng", "các khu", "tất cả", "toàn bộ", "lũy 
 TOTAL_LABEL_STARTS = "TtCcGgSsLl"
 _PERIOD = r"(?:tháng \d{1,2}(?:/\d{4})?|quý (?:[ivx]+|\d)|\d{1,2} tháng(?: đầu năm| cuối năm)?|năm(?: \d{4})?|kỳ(?: này)?|trong (?:kỳ|tháng|quý|năm)|từ đầu (?:năm|kỳ)|đến (?:nay|tháng \d{1,2}|cuối năm))"
 _SUBTOTAL = re.compile(
-    r"(?:cộng|tổng cộng|tổng) (?:" + _PERIOD + r"|(?:số )?phát sinh(?: " + _PERIOD + r")?|thu|chi|thu,? chi|số thu|số chi)"
+    r"(?:cộng|tổng cộng|tổng) (?:"
+    + _PERIOD
+    + r"|(?:số )?phát sinh(?: "
+    + _PERIOD
+    + r")?|thu|chi|thu,? chi|số thu|số chi)"
     r"|(?:lũy|luỹ) kế(?: .*)?"
     r"|(?:tồn quỹ|tồn|số dư(?: quỹ)?) (?:đầu|cuối) (?:năm|kỳ|tháng|quý)(?: .*)?"
     r"|(?:số )?(?:dư|tồn) (?:đầu|cuối) (?:năm|kỳ|tháng|quý)(?: .*)?"

@@ -28,7 +28,6 @@ from .targets import achievement_decimals, clean_number, compare_with_target, sh
 Tables = dict[str, pd.DataFrame]
 
 
-
 # ---------------------------------------------------------------------------- the declarations
 class Evaluator:
     """The declared figures over one year's tidy tables, optionally within one group
@@ -262,8 +261,12 @@ def _declared_breakdown(project: Project, ev: Evaluator, b) -> dict:
 def _records(frame: pd.DataFrame) -> list[dict]:
     out = []
     for rec in frame.to_dict(orient="records"):
-        out.append({k: (clean_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-                    for k, v in rec.items()})
+        out.append(
+            {
+                k: (clean_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+                for k, v in rec.items()
+            }
+        )
     return out
 
 
@@ -283,26 +286,28 @@ def _by_area(project: Project, ev: Evaluator) -> list[dict]:
         def v(code: str, g: tuple = g):
             return ev.value(code, g)
 
-        rows.append({
-            "area": area.id,
-            "name": area.name,
-            "activities": v("ban_ctmt_hoat_dong"),
-            "sessions": v("ban_ctmt_cuoc"),
-            "participants": v("ban_ctmt_luot"),
-            "cnx_sessions": v("ban_ctmt_cnx_buoi"),
-            "waste_tonnes": v("ban_ctmt_rac"),
-            "households": v("so_ho"),
-            "population": v("nhan_khau"),
-            "poor_start": v("ho_ngheo_dau"),
-            "poor_end": v("ho_ngheo_cuoi"),
-            "near_poor_end": v("ho_can_ngheo_cuoi"),
-            "poor_rate": v("ty_le_ho_ngheo"),
-            "gdvh_rate": v("ty_le_gdvh"),
-            "kdc_van_hoa": bool(v("kdc_van_hoa")) if len(ev.rows(ev.ref.declared["so_ho"], g)) else None,
-            "mediation_received": v("hoa_giai_tiep_nhan"),
-            "mediation_success": v("hoa_giai_thanh"),
-            "models": v("mo_hinh_so"),
-        })
+        rows.append(
+            {
+                "area": area.id,
+                "name": area.name,
+                "activities": v("ban_ctmt_hoat_dong"),
+                "sessions": v("ban_ctmt_cuoc"),
+                "participants": v("ban_ctmt_luot"),
+                "cnx_sessions": v("ban_ctmt_cnx_buoi"),
+                "waste_tonnes": v("ban_ctmt_rac"),
+                "households": v("so_ho"),
+                "population": v("nhan_khau"),
+                "poor_start": v("ho_ngheo_dau"),
+                "poor_end": v("ho_ngheo_cuoi"),
+                "near_poor_end": v("ho_can_ngheo_cuoi"),
+                "poor_rate": v("ty_le_ho_ngheo"),
+                "gdvh_rate": v("ty_le_gdvh"),
+                "kdc_van_hoa": bool(v("kdc_van_hoa")) if len(ev.rows(ev.ref.declared["so_ho"], g)) else None,
+                "mediation_received": v("hoa_giai_tiep_nhan"),
+                "mediation_success": v("hoa_giai_thanh"),
+                "models": v("mo_hinh_so"),
+            }
+        )
     return rows
 
 
@@ -314,25 +319,33 @@ def _by_org(project: Project, t: Tables) -> list[dict]:
         m = mem[mem["org"] == org.id]
         if a.empty and m.empty:
             continue
-        rows.append({
-            "org": org.id,
-            "name": org.name,
-            "short": org.extra.get("short", org.name),
-            "activities": len(a),
-            "sessions": _sum(a, "sessions"),
-            "participants": _sum(a, "participants"),
-            "members": _sum(m, "members") if len(m) else None,
-            "new_members": _sum(m, "new_members") if len(m) else None,
-        })
+        rows.append(
+            {
+                "org": org.id,
+                "name": org.name,
+                "short": org.extra.get("short", org.name),
+                "activities": len(a),
+                "sessions": _sum(a, "sessions"),
+                "participants": _sum(a, "participants"),
+                "members": _sum(m, "members") if len(m) else None,
+                "new_members": _sum(m, "new_members") if len(m) else None,
+            }
+        )
     return rows
 
 
 def _by_field(project: Project, t: Tables) -> list[dict]:
     """Activities per field (lĩnh vực), with the sessions each organisation held in it."""
     return _breakdown(
-        t["activity"], "field", project.reference.catalogues["activity_fields"],
-        activities=len, sessions="sessions", participants="participants",
-        sessions_by_org=lambda a: {org.id: _sum(a[a["org"] == org.id], "sessions") for org in project.unit.organisations},
+        t["activity"],
+        "field",
+        project.reference.catalogues["activity_fields"],
+        activities=len,
+        sessions="sessions",
+        participants="participants",
+        sessions_by_org=lambda a: {
+            org.id: _sum(a[a["org"] == org.id], "sessions") for org in project.unit.organisations
+        },
     )
 
 
@@ -385,7 +398,12 @@ def _gifts(project: Project, t: Tables) -> dict:
     cats = project.reference.catalogues
     by_occasion = _breakdown(g, "occasion", cats["gift_occasions"], count="count", value="value")
     by_recipient = _breakdown(g, "recipient", cats["gift_recipients"], count="count", value="value")
-    return {"by_occasion": by_occasion, "by_recipient": by_recipient, "count": _sum(g, "count"), "value": _sum(g, "value")}
+    return {
+        "by_occasion": by_occasion,
+        "by_recipient": by_recipient,
+        "count": _sum(g, "count"),
+        "value": _sum(g, "value"),
+    }
 
 
 def _houses(project: Project, t: Tables) -> dict:
@@ -394,14 +412,16 @@ def _houses(project: Project, t: Tables) -> dict:
     areas = {a.id: a.name for a in project.unit.areas}
     rows = []
     for rec in h.sort_values(["started", "area", "source_row"], kind="stable").itertuples():
-        rows.append({
-            "area": areas.get(rec.area, rec.area),
-            "household_type": cats["household_types"].by_id[rec.household_type].name,
-            "work": cats["house_works"].by_id[rec.work].name,
-            "support": clean_number(rec.support),
-            "other_funds": clean_number(rec.other_funds) if not pd.isna(rec.other_funds) else 0,
-            "handed_over": not pd.isna(rec.handed_over),
-        })
+        rows.append(
+            {
+                "area": areas.get(rec.area, rec.area),
+                "household_type": cats["household_types"].by_id[rec.household_type].name,
+                "work": cats["house_works"].by_id[rec.work].name,
+                "support": clean_number(rec.support),
+                "other_funds": clean_number(rec.other_funds) if not pd.isna(rec.other_funds) else 0,
+                "handed_over": not pd.isna(rec.handed_over),
+            }
+        )
     return {"count": len(h), "list": rows}
 
 
@@ -410,13 +430,15 @@ def _petitions(t: Tables) -> list[dict]:
     rows = []
     for month in range(1, 13):
         part = p[p["month"] == month]
-        rows.append({
-            "month": month,
-            "received": _sum(part, "received"),
-            "forwarded": _sum(part, "forwarded"),
-            "answered": _sum(part, "answered"),
-            "pending": _sum(part, "pending"),
-        })
+        rows.append(
+            {
+                "month": month,
+                "received": _sum(part, "received"),
+                "forwarded": _sum(part, "forwarded"),
+                "answered": _sum(part, "answered"),
+                "pending": _sum(part, "pending"),
+            }
+        )
     return rows
 
 
@@ -431,7 +453,11 @@ def _models(project: Project, t: Tables) -> dict:
     m = t["emulation_models"]
     areas = {a.id: a.name for a in project.unit.areas}
     rows = [
-        {"area": areas.get(r.area, r.area), "model": r.model_name, "recognised": bool(r.recognised) if not pd.isna(r.recognised) else False}
+        {
+            "area": areas.get(r.area, r.area),
+            "model": r.model_name,
+            "recognised": bool(r.recognised) if not pd.isna(r.recognised) else False,
+        }
         for r in m.sort_values(["area", "source_file", "source_row"], kind="stable").itertuples()
     ]
     return {"list": rows}
@@ -444,8 +470,10 @@ def _quality(accounting: pd.DataFrame, rejects: pd.DataFrame, warnings: pd.DataF
         else pd.DataFrame(columns=["file", "read", "kept", "rejected", "blank", "total"])
     )
     reasons = (
-        rejects.groupby("reason_vi", sort=True).size().reset_index(name="rows").sort_values(
-            ["rows", "reason_vi"], ascending=[False, True], kind="stable")
+        rejects.groupby("reason_vi", sort=True)
+        .size()
+        .reset_index(name="rows")
+        .sort_values(["rows", "reason_vi"], ascending=[False, True], kind="stable")
         if len(rejects)
         else pd.DataFrame(columns=["reason_vi", "rows"])
     )
@@ -483,8 +511,10 @@ def history_year(project: Project, y: int) -> tuple[Tables | None, list[str]]:
     if not sources or len(missing) == len(sources):
         return None, []
     if missing:
-        return None, [f"{y}: thiếu số liệu của {', '.join(missing)}; không so sánh năm này "
-                      f"/ no {y} data for {', '.join(missing)}; year not compared"]
+        return None, [
+            f"{y}: thiếu số liệu của {', '.join(missing)}; không so sánh năm này "
+            f"/ no {y} data for {', '.join(missing)}; year not compared"
+        ]
     parts: list[Tables] = []
     notes: list[str] = []
     for source in sources:
@@ -497,9 +527,11 @@ def history_year(project: Project, y: int) -> tuple[Tables | None, list[str]]:
             tables = {name: _prefix_areas(frame, source.unit.id) for name, frame in tables.items()}
         parts.append(tables)
     if len(parts) == len(sources):
-        merged = parts[0] if len(parts) == 1 else {
-            name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]
-        }
+        merged = (
+            parts[0]
+            if len(parts) == 1
+            else {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
+        )
         return merged, notes
     if parts:
         notes.append(f"{y}: thiếu số liệu của một số đơn vị tiền thân; bỏ năm này khỏi so sánh")

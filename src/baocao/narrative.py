@@ -113,10 +113,17 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
     try:
         data = load_yaml(path, text=True) or {}  # as typed: every value is text
     except ConfigError as exc:
-        raise InputError(Location(rel, row=getattr(exc, "line", None), column=getattr(exc, "key", "")),
-                         exc.message_vi, exc.message_en, hint_vi=exc.hint_vi, hint_en=exc.hint_en) from None
+        raise InputError(
+            Location(rel, row=getattr(exc, "line", None), column=getattr(exc, "key", "")),
+            exc.message_vi,
+            exc.message_en,
+            hint_vi=exc.hint_vi,
+            hint_en=exc.hint_en,
+        ) from None
     if not isinstance(data, dict):
-        raise InputError(Location(rel), "nội dung không phải danh sách khóa: giá trị", "not a mapping of keys to values")
+        raise InputError(
+            Location(rel), "nội dung không phải danh sách khóa: giá trị", "not a mapping of keys to values"
+        )
     unit = project.unit
 
     def need(key: str) -> object:
@@ -135,8 +142,13 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
     try:
         date = parse_date(raw_date)
     except ValueParseError as exc:
-        raise InputError(Location(rel, column="ngay_bao_cao", value=raw_date), exc.reason_vi, exc.reason_en,
-                         hint_vi="ghi ngày dạng 05/12/2023", hint_en="write the date as 05/12/2023") from None
+        raise InputError(
+            Location(rel, column="ngay_bao_cao", value=raw_date),
+            exc.reason_vi,
+            exc.reason_en,
+            hint_vi="ghi ngày dạng 05/12/2023",
+            hint_en="write the date as 05/12/2023",
+        ) from None
     if date.year not in (year, year + 1):
         raise InputError(
             Location(rel, column="ngay_bao_cao", value=raw_date),
@@ -145,12 +157,18 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
         )
     signer = data.get("nguoi_ky") or {}
     if not isinstance(signer, dict) or not all(isinstance(v, str) for v in signer.values()):
-        raise InputError(Location(rel, column="nguoi_ky"), "'nguoi_ky' phải gồm các dòng 'thay_mat:', 'chuc_vu:', "
-                         "'ho_ten:'", "'nguoi_ky' must hold 'thay_mat:', 'chuc_vu:' and 'ho_ten:' lines")
+        raise InputError(
+            Location(rel, column="nguoi_ky"),
+            "'nguoi_ky' phải gồm các dòng 'thay_mat:', 'chuc_vu:', 'ho_ten:'",
+            "'nguoi_ky' must hold 'thay_mat:', 'chuc_vu:' and 'ho_ten:' lines",
+        )
     recipients = data.get("noi_nhan") or list(unit.recipients)
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
-        raise InputError(Location(rel, column="noi_nhan"), "'noi_nhan' phải là danh sách các dòng chữ",
-                         "'noi_nhan' must be a list of text lines")
+        raise InputError(
+            Location(rel, column="noi_nhan"),
+            "'noi_nhan' phải là danh sách các dòng chữ",
+            "'noi_nhan' must be a list of text lines",
+        )
     return ReportMeta(
         year=year,
         number=number,
@@ -202,8 +220,9 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
                     f"heading not in the template (allowed headings: {allowed})",
                 )
             if slot in sections:
-                raise InputError(Location(rel, row=lineno, value=heading.group(2)),
-                                 "tiêu đề bị lặp lại", "the heading appears twice")
+                raise InputError(
+                    Location(rel, row=lineno, value=heading.group(2)), "tiêu đề bị lặp lại", "the heading appears twice"
+                )
             current = slot
             sections[slot] = []
             continue
@@ -212,8 +231,12 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
             found = pattern.search(line)
             if found:
                 raise InputError(
-                    Location(rel, row=lineno, column=str(found.start() + 1 + len(found.group(0)) - len(found.group(0).lstrip())),
-                             value=line.strip()),
+                    Location(
+                        rel,
+                        row=lineno,
+                        column=str(found.start() + 1 + len(found.group(0)) - len(found.group(0).lstrip())),
+                        value=line.strip(),
+                    ),
                     f"phần nhận định không được chứa {what_vi}",
                     f"the narrative may not contain {what_en}",
                     hint_vi="chỉ viết đoạn văn, gạch đầu dòng và chữ đậm/nghiêng",
@@ -221,9 +244,13 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
                 )
         if current is None:
             if line.strip():
-                raise InputError(Location(rel, row=lineno, value=line.strip()),
-                                 "có nội dung trước tiêu đề đầu tiên", "text before the first heading",
-                                 hint_vi="đặt nội dung dưới một tiêu đề '## …'", hint_en="put it under a '## …' heading")
+                raise InputError(
+                    Location(rel, row=lineno, value=line.strip()),
+                    "có nội dung trước tiêu đề đầu tiên",
+                    "text before the first heading",
+                    hint_vi="đặt nội dung dưới một tiêu đề '## …'",
+                    hint_en="put it under a '## …' heading",
+                )
             continue
         sections[current].append(line)
         body.append((lineno, line))

@@ -40,13 +40,15 @@ _LOCK = threading.Lock()
 
 
 def engine_name() -> str:
-    """"kernel" or "inprocess" (the default), from ``BAOCAO_NOTEBOOK_ENGINE``."""
+    """ "kernel" or "inprocess" (the default), from ``BAOCAO_NOTEBOOK_ENGINE``."""
     wanted = os.environ.get(ENGINE_ENV, "inprocess").strip().lower()
     if wanted not in ("kernel", "inprocess"):
         from .errors import UsageError
 
-        raise UsageError(f"{ENGINE_ENV}={wanted!r}: chỉ nhận 'inprocess' hoặc 'kernel'",
-                         f"{ENGINE_ENV}={wanted!r}: expected 'inprocess' or 'kernel'")
+        raise UsageError(
+            f"{ENGINE_ENV}={wanted!r}: chỉ nhận 'inprocess' hoặc 'kernel'",
+            f"{ENGINE_ENV}={wanted!r}: expected 'inprocess' or 'kernel'",
+        )
     if wanted == "inprocess" and _foreign_shell():
         return "kernel"
     return wanted
@@ -60,8 +62,12 @@ def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Pat
     target = build_dir / "notebooks" / name
     target.parent.mkdir(parents=True, exist_ok=True)
     # Paths relative to the project (the notebook runs there): the record holds no machine's paths.
-    params = {"year": year, "project_dir": ".", "build_dir": os.path.relpath(build_dir, project.root),
-              "unit": project.unit_id or ""}
+    params = {
+        "year": year,
+        "project_dir": ".",
+        "build_dir": os.path.relpath(build_dir, project.root),
+        "unit": project.unit_id or "",
+    }
     engine = engine_name()
     options: dict = {}
     if engine == "kernel":
@@ -198,8 +204,14 @@ def _classes() -> dict:
             pass
 
         def write_format_data(self, format_dict, md_dict=None):
-            self.shell._baocao_add({"output_type": "execute_result", "data": format_dict,
-                                    "metadata": md_dict or {}, "execution_count": self.prompt_count})
+            self.shell._baocao_add(
+                {
+                    "output_type": "execute_result",
+                    "data": format_dict,
+                    "metadata": md_dict or {},
+                    "execution_count": self.prompt_count,
+                }
+            )
 
         def finish_displayhook(self):
             pass
@@ -244,8 +256,9 @@ def _classes() -> dict:
 
         def _showtraceback(self, etype, evalue, stb):
             # as ipykernel sends it: the exception's name and value, and the formatted traceback
-            self._baocao_outputs.append({"output_type": "error", "ename": str(etype.__name__),
-                                         "evalue": str(evalue), "traceback": list(stb)})
+            self._baocao_outputs.append(
+                {"output_type": "error", "ename": str(etype.__name__), "evalue": str(evalue), "traceback": list(stb)}
+            )
 
     _SHELL_CLASSES.update(Shell=ZMQCompatibleShell)
     return _SHELL_CLASSES
@@ -384,9 +397,15 @@ def _pandas_options() -> dict:
 
 def _language_info() -> dict:
     """What ipykernel reports for Python (nbclient copies it into the record's metadata)."""
-    return {"name": "python", "version": sys.version.split()[0], "mimetype": "text/x-python",
-            "codemirror_mode": {"name": "ipython", "version": 3}, "pygments_lexer": "ipython3",
-            "nbconvert_exporter": "python", "file_extension": ".py"}
+    return {
+        "name": "python",
+        "version": sys.version.split()[0],
+        "mimetype": "text/x-python",
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "pygments_lexer": "ipython3",
+        "nbconvert_exporter": "python",
+        "file_extension": ".py",
+    }
 
 
 def _run_cells(nb_man) -> None:

@@ -60,7 +60,18 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and normalize_text(value) == ""
 
 
-_EXCEL_ERRORS = ("#REF!", "#VALUE!", "#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#SPILL!", "#CALC!", "#GETTING_DATA")
+_EXCEL_ERRORS = (
+    "#REF!",
+    "#VALUE!",
+    "#DIV/0!",
+    "#N/A",
+    "#NAME?",
+    "#NULL!",
+    "#NUM!",
+    "#SPILL!",
+    "#CALC!",
+    "#GETTING_DATA",
+)
 _EXCEL_ERROR_KEYS = {code.upper(): code for code in _EXCEL_ERRORS}
 
 
@@ -161,9 +172,7 @@ def parse_date(value: object) -> dt.date:
     m = _DATE_LONG.fullmatch(text)
     if m:
         return _make_date(int(m.group(3)), int(m.group(2)), int(m.group(1)), value)
-    raise _date_error(
-        value, "hãy viết dạng dd/mm/yyyy, ví dụ 05/03/2023", "write it as dd/mm/yyyy, e.g. 05/03/2023"
-    )
+    raise _date_error(value, "hãy viết dạng dd/mm/yyyy, ví dụ 05/03/2023", "write it as dd/mm/yyyy, e.g. 05/03/2023")
 
 
 # ---------------------------------------------------------------------------- months
@@ -202,7 +211,9 @@ def parse_month(value: object, year: int | None = None) -> int:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
             raise ValueParseError(
-                f"'{show_value(value, 60)}' không phải số tháng (1–12)", f"'{show_value(value, 60)}' is not a month number (1–12)", value
+                f"'{show_value(value, 60)}' không phải số tháng (1–12)",
+                f"'{show_value(value, 60)}' is not a month number (1–12)",
+                value,
             )
         return _check_month(int(value), None, year, value)
     text = normalize_text(str(value)).lower()
@@ -313,7 +324,9 @@ def _to_decimal(text: str, value: object, *, comma_thousands: bool) -> Decimal:
 def _finite(value: float) -> float:
     if not math.isfinite(value):
         raise ValueParseError(
-            f"'{show_value(value, 60)}' không phải là số (NaN hoặc vô cực)", f"'{show_value(value, 60)}' is not a number (NaN or infinity)", value
+            f"'{show_value(value, 60)}' không phải là số (NaN hoặc vô cực)",
+            f"'{show_value(value, 60)}' is not a number (NaN or infinity)",
+            value,
         )
     return value
 
@@ -385,13 +398,15 @@ _SCALES = {
     "nghin ti": 1_000_000_000_000, "ngan ti": 1_000_000_000_000,
 }  # fmt: skip
 _SCALE_WORDS = "|".join(
-    sorted({*_SCALES, "nghìn tỷ", "nghìn tỉ", "ngàn tỷ", "ngàn tỉ", "nghìn", "ngàn", "triệu", "tỷ", "tỉ"}, key=len, reverse=True)
+    sorted(
+        {*_SCALES, "nghìn tỷ", "nghìn tỉ", "ngàn tỷ", "ngàn tỉ", "nghìn", "ngàn", "triệu", "tỷ", "tỉ"},
+        key=len,
+        reverse=True,
+    )
 )
 _CURRENCY_PREFIX = re.compile(r"^(?:₫|vnđ|vnd)\s*")
 _CURRENCY_SUFFIX = re.compile(r"\s*(?:₫|đồng|đ|vnđ|vnd)$")
-_MONEY_PART = re.compile(
-    r"\s*([+\-\u2212\u2013]?\s*[\d.,]*\d[\d.,]*)\s*(" + _SCALE_WORDS + r")?(?![^\W\d_])"
-)
+_MONEY_PART = re.compile(r"\s*([+\-\u2212\u2013]?\s*[\d.,]*\d[\d.,]*)\s*(" + _SCALE_WORDS + r")?(?![^\W\d_])")
 
 
 def _money_error(value: object) -> ValueParseError:

@@ -86,6 +86,8 @@ from .notebooks import normalise_notebook as _normalise_notebook  # noqa: E402,F
 
 # ---------------------------------------------------------------------------- a year's build
 STATE_FILE = ".baocao-state.json"
+
+
 @dataclass
 class BuildResult:
     year: int
@@ -144,8 +146,11 @@ def stale_steps(project: Project, year: int, build_dir: Path, renderer, formats:
     wanted = [s.name for s in steps.STEPS if not s.render or s.render in formats]
     stale: list[str] = []
     for name in wanted:
-        if stale or _step_status(name, steps.step_key(name, project, year, build_dir, renderer), state, year,
-                                 build_dir)[0] != "ok":
+        if (
+            stale
+            or _step_status(name, steps.step_key(name, project, year, build_dir, renderer), state, year, build_dir)[0]
+            != "ok"
+        ):
             stale.append(name)
     return stale
 
@@ -158,8 +163,9 @@ def verify_outputs(project: Project, year: int) -> list[str]:
     problems: list[str] = []
     for step in steps.run_steps():
         if step in state:
-            problems += changed_outputs(step, year, build_dir, state[step].get("outputs")
-                                        if isinstance(state[step], dict) else None)
+            problems += changed_outputs(
+                step, year, build_dir, state[step].get("outputs") if isinstance(state[step], dict) else None
+            )
     return problems
 
 
@@ -214,23 +220,40 @@ def build_year(
         return _build_locked(project, year, renderer, formats, progress, force, final, result, finish)
     except BaocaoError as exc:
         if final.is_dir():
-            exc.hint_vi = (exc.hint_vi + "; " if exc.hint_vi else "") + f"báo cáo tốt gần nhất trong {project.rel(final)} được giữ nguyên"
-            exc.hint_en = (exc.hint_en + "; " if exc.hint_en else "") + f"the last good report in {project.rel(final)} is untouched"
+            exc.hint_vi = (
+                exc.hint_vi + "; " if exc.hint_vi else ""
+            ) + f"báo cáo tốt gần nhất trong {project.rel(final)} được giữ nguyên"
+            exc.hint_en = (
+                exc.hint_en + "; " if exc.hint_en else ""
+            ) + f"the last good report in {project.rel(final)} is untouched"
         raise
     finally:
         lock.release()
 
 
-def _build_locked(project: Project, year: int, renderer, formats: Sequence[str], progress: Progress, force: bool,
-                  final: Path, result: BuildResult, finish: Callable[[Path], BuildResult]) -> BuildResult:
+def _build_locked(
+    project: Project,
+    year: int,
+    renderer,
+    formats: Sequence[str],
+    progress: Progress,
+    force: bool,
+    final: Path,
+    result: BuildResult,
+    finish: Callable[[Path], BuildResult],
+) -> BuildResult:
     """The build itself, once the year's lock is held."""
     from .atomic import sweep_temporaries
     from .render.options import RenderOptions
 
     _recover(project, year)
     sweep_temporaries(final)
-    if not force and final.is_dir() and not stale_steps(project, year, final, renderer, formats) \
-            and not _unwanted_outputs(year, final, formats):
+    if (
+        not force
+        and final.is_dir()
+        and not stale_steps(project, year, final, renderer, formats)
+        and not _unwanted_outputs(year, final, formats)
+    ):
         result.up_to_date = True
         return finish(final)
     options = RenderOptions.from_project(project.root)
@@ -300,8 +323,13 @@ def _build_locked(project: Project, year: int, renderer, formats: Sequence[str],
 def _unwanted_outputs(year: int, build_dir: Path, formats: Sequence[str]) -> list[str]:
     """Outputs in ``build_dir`` of render steps whose format is not wanted (an earlier build
     wrote them): they would describe an older report, so they go."""
-    return [rel for s in steps.STEPS if s.render and s.render not in formats
-            for rel in s.outputs(year) if (build_dir / rel).is_file()]
+    return [
+        rel
+        for s in steps.STEPS
+        if s.render and s.render not in formats
+        for rel in s.outputs(year)
+        if (build_dir / rel).is_file()
+    ]
 
 
 def _groups(table: list[steps.Step]) -> list[list[str]]:
@@ -497,8 +525,14 @@ def renderer_tools(renderer) -> tuple[dict[str, str], dict[str, str]]:
     return renderer_versions, tool_versions(renderer, renderer_versions)
 
 
-def write_manifest(project: Project, year: int, build_dir: Path, renderer, options=None,
-                   tools: tuple[dict[str, str], dict[str, str]] | None = None) -> Path:
+def write_manifest(
+    project: Project,
+    year: int,
+    build_dir: Path,
+    renderer,
+    options=None,
+    tools: tuple[dict[str, str], dict[str, str]] | None = None,
+) -> Path:
     """SHA-256 of every input and output, tool versions, parameters. Outputs are relative to
     build/<year>/; executed notebooks are listed but are records (not byte-stable).
 
@@ -526,8 +560,11 @@ def write_manifest(project: Project, year: int, build_dir: Path, renderer, optio
         "parameters": {"year": year, "renderer": renderer.name, "compare_years": project.unit.compare_years},
         "git_commit": _git_commit(project.root),
         "tools": all_tools,
-        "renderer": {"name": renderer.name, "tools": dict(sorted(renderer_versions.items())),
-                     "pdf_standard": renderer.pdf_standard(options)},
+        "renderer": {
+            "name": renderer.name,
+            "tools": dict(sorted(renderer_versions.items())),
+            "pdf_standard": renderer.pdf_standard(options),
+        },
         "inputs": inputs,
         "outputs": outputs,
         "records": sorted(k for k in outputs if k.startswith("notebooks/")),

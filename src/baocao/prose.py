@@ -48,7 +48,7 @@ def inline(text: str) -> str:
         m = min(found, key=lambda m: (m.start(), -len(m.group(0))))
         inner = m.group(1) if m.group(1) is not None else m.group(2)
         mark = "**" if m.re is _STRONG else "*"
-        out.append(escape_text(text[pos:m.start()]))
+        out.append(escape_text(text[pos : m.start()]))
         out.append(mark + inline(inner) + mark)
         pos = m.end()
     out.append(escape_text(text[pos:]))
@@ -93,7 +93,9 @@ def to_markdown(lines: list[str]) -> str:
     previous: object = None
     for block in blocks:
         if isinstance(block, _Item):
-            if not isinstance(previous, _Item) or (block.level == 0 and (previous.ordered is None) != (block.ordered is None)):
+            if not isinstance(previous, _Item) or (
+                block.level == 0 and (previous.ordered is None) != (block.ordered is None)
+            ):
                 out.append("")
             mark = (block.ordered[:-1] + ".") if block.ordered else "-"
             pad = "    " * block.level
@@ -131,8 +133,9 @@ class Unprintable:
         return f"U+{ord(self.char):04X}"
 
 
-def unprintable(lines: list[tuple[int, str]], fonts: tuple[str, ...], font_paths: tuple[str, ...] = ()
-                ) -> list[Unprintable]:
+def unprintable(
+    lines: list[tuple[int, str]], fonts: tuple[str, ...], font_paths: tuple[str, ...] = ()
+) -> list[Unprintable]:
     """The first place of each character of ``lines`` that the PDF fonts cannot draw."""
     first: dict[str, tuple[int, int]] = {}
     for lineno, text in lines:
@@ -165,11 +168,14 @@ def _glyph(ch: str, fonts: tuple[str, ...], font_paths: tuple[str, ...]) -> str:
     import typst
 
     family = ", ".join(_typst_string(f) for f in fonts) or '"Libertinus Serif"'
-    source = (f"#set page(width: auto, height: auto, margin: 0pt)\n#set text(font: ({family},))\n"
-              f"#{_typst_string(ch)}\n")
+    source = f"#set page(width: auto, height: auto, margin: 0pt)\n#set text(font: ({family},))\n#{_typst_string(ch)}\n"
     # (typst's stubs tie font_paths to the input's type, bytes here: paths are str)
-    svg = typst.compile(source.encode("utf-8"), format="svg", ignore_system_fonts=True,  # type: ignore[call-overload]
-                        font_paths=list(font_paths)).decode("utf-8")
+    svg = typst.compile(
+        source.encode("utf-8"),
+        format="svg",
+        ignore_system_fonts=True,  # type: ignore[call-overload]
+        font_paths=list(font_paths),
+    ).decode("utf-8")
     return " ".join(re.findall(r'<symbol[^>]*>\s*<path d="([^"]*)"', svg)) or svg
 
 

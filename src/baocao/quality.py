@@ -21,7 +21,12 @@ from . import vnformat as vn
 from .atomic import write_text
 
 RECORD_NAME = "chat-luong-so-lieu-{year}.html"
-STATUS_VI = {"ok": "Khớp", "mismatch": "Lệch", "explained": "Lệch do dòng bị loại", "not_checked": "Không đối chiếu được"}
+STATUS_VI = {
+    "ok": "Khớp",
+    "mismatch": "Lệch",
+    "explained": "Lệch do dòng bị loại",
+    "not_checked": "Không đối chiếu được",
+}
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="vi">
@@ -158,7 +163,9 @@ def _checks(path: Path) -> list[dict]:
 def render_record(year: int, unit: str, metrics: dict, data_dir: Path) -> str:
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(
-        n=_n, diff=_diff, status=lambda s: STATUS_VI.get(s, s),
+        n=_n,
+        diff=_diff,
+        status=lambda s: STATUS_VI.get(s, s),
         row_class=lambda s: {"mismatch": "bad", "not_checked": "bad", "explained": "explained"}.get(s, ""),
     )
     continuity = []

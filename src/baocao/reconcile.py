@@ -29,8 +29,20 @@ from .config import Project, TableSpec
 from .errors import Reject
 
 NUMERIC = ("integer", "money", "number")
-CHECK_COLUMNS = ["kind", "file", "sheet", "row", "column", "subject", "office", "computed", "difference", "status",
-                 "note_vi", "note_en"]
+CHECK_COLUMNS = [
+    "kind",
+    "file",
+    "sheet",
+    "row",
+    "column",
+    "subject",
+    "office",
+    "computed",
+    "difference",
+    "status",
+    "note_vi",
+    "note_en",
+]
 
 
 @dataclass
@@ -69,16 +81,30 @@ class Check:
     def warning(self) -> Reject:
         """The mismatch as one line: where, both values, the difference, and why."""
         office, computed, diff = _fmt(self.office), _fmt(self.computed), _fmt_diff(self.difference)
-        vi = (f"{self.subject}: đơn vị ghi {office}, tính được {computed}, chênh lệch {diff}"
-              + (f" ({self.note_vi})" if self.note_vi else ""))
-        en = (f"{self.subject_en or _EN_SUBJECT.get(self.kind, 'check')}: the office wrote {office}, computed {computed}, "
-              f"difference {diff}" + (f" ({self.note_en})" if self.note_en else ""))
-        return Reject(self.file, self.sheet, self.row, self.column, office, vi, en, "warning",
-                      extra={"check": self.kind, "status": self.status})
+        vi = f"{self.subject}: đơn vị ghi {office}, tính được {computed}, chênh lệch {diff}" + (
+            f" ({self.note_vi})" if self.note_vi else ""
+        )
+        en = (
+            f"{self.subject_en or _EN_SUBJECT.get(self.kind, 'check')}: the office wrote {office}, computed {computed}, "
+            f"difference {diff}" + (f" ({self.note_en})" if self.note_en else "")
+        )
+        return Reject(
+            self.file,
+            self.sheet,
+            self.row,
+            self.column,
+            office,
+            vi,
+            en,
+            "warning",
+            extra={"check": self.kind, "status": self.status},
+        )
 
 
-_EN_SUBJECT = {"total": "the sheet's total row against the sum of the rows above it",
-               "continuity": "this year's figure against last year's"}
+_EN_SUBJECT = {
+    "total": "the sheet's total row against the sum of the rows above it",
+    "continuity": "this year's figure against last year's",
+}
 
 
 def _num(value) -> float | int | None:
@@ -178,19 +204,46 @@ def check_totals(spec: TableSpec, reads: list, kept: pd.DataFrame) -> list[Check
                 header = read.headers.get(col.name, col.header)
                 subject = "dòng tổng cộng so với tổng các dòng phía trên"
                 if isinstance(office, float) and np.isnan(office):
-                    checks.append(Check("total", read.file, read.sheet, total_row, header, subject, None, None,
-                                        "not_checked", f"ô '{raw}' không phải là số", f"the cell '{raw}' is not a number"))
+                    checks.append(
+                        Check(
+                            "total",
+                            read.file,
+                            read.sheet,
+                            total_row,
+                            header,
+                            subject,
+                            None,
+                            None,
+                            "not_checked",
+                            f"ô '{raw}' không phải là số",
+                            f"the cell '{raw}' is not a number",
+                        )
+                    )
                     continue
                 values = pd.to_numeric(mine[col.name]).astype("Float64")
                 seg_sum = _num(values[segment].sum())
                 all_sum = _num(values[above].sum())
                 if _same(office, seg_sum):
-                    checks.append(Check("total", read.file, read.sheet, total_row, header, subject, _num(office),
-                                        seg_sum, "ok"))
+                    checks.append(
+                        Check("total", read.file, read.sheet, total_row, header, subject, _num(office), seg_sum, "ok")
+                    )
                     continue
                 if k and _same(office, all_sum):  # a grand total under sub-totals
-                    checks.append(Check("total", read.file, read.sheet, total_row, header, subject, _num(office),
-                                        all_sum, "ok", "tổng của mọi dòng phía trên", "the sum of every row above"))
+                    checks.append(
+                        Check(
+                            "total",
+                            read.file,
+                            read.sheet,
+                            total_row,
+                            header,
+                            subject,
+                            _num(office),
+                            all_sum,
+                            "ok",
+                            "tổng của mọi dòng phía trên",
+                            "the sum of every row above",
+                        )
+                    )
                     continue
                 whole = bool(k) and not _same(office, seg_sum) and abs(office - all_sum) < abs(office - seg_sum)
                 computed = all_sum if whole else seg_sum
@@ -211,8 +264,21 @@ def check_totals(spec: TableSpec, reads: list, kept: pd.DataFrame) -> list[Check
                 else:
                     vi = "kiểm tra lại dòng tổng cộng hoặc các dòng số liệu"
                     en = "check the total row or the rows above it"
-                checks.append(Check("total", read.file, read.sheet, total_row, header, subject, _num(office),
-                                    computed, status, vi, en))
+                checks.append(
+                    Check(
+                        "total",
+                        read.file,
+                        read.sheet,
+                        total_row,
+                        header,
+                        subject,
+                        _num(office),
+                        computed,
+                        status,
+                        vi,
+                        en,
+                    )
+                )
     return checks
 
 
@@ -237,8 +303,9 @@ def _raw_sum(read, col, rows: np.ndarray) -> float | None:
 _EN_HOUSEHOLDS = {"poor_start": "poor households", "near_poor_start": "near-poor households"}
 
 
-def continuity_checks(project: Project, year: int, tables: dict[str, pd.DataFrame],
-                      previous: dict[str, pd.DataFrame] | None) -> list[Check]:
+def continuity_checks(
+    project: Project, year: int, tables: dict[str, pd.DataFrame], previous: dict[str, pd.DataFrame] | None
+) -> list[Check]:
     """This year's opening figures and targets against last year's data (``previous``: last
     year's tidy tables, or None when there are none)."""
     if previous is None:
@@ -251,27 +318,43 @@ def continuity_checks(project: Project, year: int, tables: dict[str, pd.DataFram
         return ref.tables[table].column(column).header
 
     def where(row) -> tuple[str, str, int | None]:
-        return (str(row["source_file"]), str(row["source_sheet"]),
-                None if pd.isna(row["source_row"]) else int(row["source_row"]))
+        return (
+            str(row["source_file"]),
+            str(row["source_sheet"]),
+            None if pd.isna(row["source_row"]) else int(row["source_row"]),
+        )
 
     # Quỹ "Vì người nghèo": opening = last year's closing
     balance, prev_balance = tables["fund_balance"], previous["fund_balance"]
     if len(balance) and len(prev_balance):
         txn = previous["fund_txn"]
-        closing = (float(prev_balance["opening"].sum()) + float(txn.loc[txn["direction"] == "thu", "amount"].sum())
-                   - float(txn.loc[txn["direction"] == "chi", "amount"].sum()))
+        closing = (
+            float(prev_balance["opening"].sum())
+            + float(txn.loc[txn["direction"] == "thu", "amount"].sum())
+            - float(txn.loc[txn["direction"] == "chi", "amount"].sum())
+        )
         row = balance.iloc[0]
         file, sheet, line = where(row)
         opening = float(balance["opening"].sum())
         ok = _same(opening, closing)
-        checks.append(Check(
-            "continuity", file, sheet, line, header("fund_balance", "opening"),
-            f"số dư Quỹ \"Vì người nghèo\" đầu năm {year} so với số dư cuối năm {prev} (tính từ số liệu năm {prev}: "
-            f"số dư đầu năm + thu − chi)", _num(opening), _num(closing), "ok" if ok else "mismatch",
-            "" if ok else f"số dư đầu năm phải bằng số dư cuối năm {prev}",
-            "" if ok else f"the opening balance must equal the {prev} closing balance",
-            subject_en=f"the Fund's opening balance of {year} against its {prev} closing balance (opening + receipts "
-            f"- payments of {prev})"))
+        checks.append(
+            Check(
+                "continuity",
+                file,
+                sheet,
+                line,
+                header("fund_balance", "opening"),
+                f'số dư Quỹ "Vì người nghèo" đầu năm {year} so với số dư cuối năm {prev} (tính từ số liệu năm {prev}: '
+                f"số dư đầu năm + thu − chi)",
+                _num(opening),
+                _num(closing),
+                "ok" if ok else "mismatch",
+                "" if ok else f"số dư đầu năm phải bằng số dư cuối năm {prev}",
+                "" if ok else f"the opening balance must equal the {prev} closing balance",
+                subject_en=f"the Fund's opening balance of {year} against its {prev} closing balance (opening + receipts "
+                f"- payments of {prev})",
+            )
+        )
 
     # households: poor and near-poor at the start = last year's end, khu by khu
     hh, prev_hh = tables["households"], previous["households"]
@@ -281,20 +364,32 @@ def continuity_checks(project: Project, year: int, tables: dict[str, pd.DataFram
         last = ends.get(row["area"])
         if last is None:
             continue
-        for start, end, what in (("poor_start", "poor_end", "hộ nghèo"), ("near_poor_start", "near_poor_end", "hộ cận nghèo")):
+        for start, end, what in (
+            ("poor_start", "poor_end", "hộ nghèo"),
+            ("near_poor_start", "near_poor_end", "hộ cận nghèo"),
+        ):
             if pd.isna(row[start]) or pd.isna(last[end]):
                 continue
             file, sheet, line = where(row)
             ok = int(row[start]) == int(last[end])
-            checks.append(Check(
-                "continuity", file, sheet, line, header("households", start),
-                f"{what} đầu năm {year} của {names.get(row['area'], row['area'])} so với {what} cuối năm {prev} "
-                f"({last['source_file']}, dòng {last['source_row']} của năm {prev})",
-                int(row[start]), int(last[end]), "ok" if ok else "mismatch",
-                "" if ok else f"số đầu năm phải bằng số cuối năm {prev}",
-                "" if ok else f"the start-of-year count must equal the end of {prev}",
-                subject_en=f"{_EN_HOUSEHOLDS[start]} at the start of {year} in {names.get(row['area'], row['area'])} "
-                f"against the end of {prev}"))
+            checks.append(
+                Check(
+                    "continuity",
+                    file,
+                    sheet,
+                    line,
+                    header("households", start),
+                    f"{what} đầu năm {year} của {names.get(row['area'], row['area'])} so với {what} cuối năm {prev} "
+                    f"({last['source_file']}, dòng {last['source_row']} của năm {prev})",
+                    int(row[start]),
+                    int(last[end]),
+                    "ok" if ok else "mismatch",
+                    "" if ok else f"số đầu năm phải bằng số cuối năm {prev}",
+                    "" if ok else f"the start-of-year count must equal the end of {prev}",
+                    subject_en=f"{_EN_HOUSEHOLDS[start]} at the start of {year} in {names.get(row['area'], row['area'])} "
+                    f"against the end of {prev}",
+                )
+            )
 
     # targets for this year: this year's file against last year's
     now = tables["targets"][tables["targets"]["year"] == year]
@@ -309,28 +404,57 @@ def continuity_checks(project: Project, year: int, tables: dict[str, pd.DataFram
         if a is not None and b is not None:
             file, sheet, line = where(a)
             ok = _same(a["target"], b["target"])
-            checks.append(Check(
-                "continuity", file, sheet, line, col,
-                f"chỉ tiêu năm {year} '{name}' so với chỉ tiêu đã đặt cho năm {year} trong tệp năm {prev} "
-                f"({b['source_file']}, dòng {b['source_row']})", _num(a["target"]), _num(b["target"]),
-                "ok" if ok else "mismatch",
-                "" if ok else "chỉ tiêu của một năm phải giống nhau ở tệp hai năm",
-                "" if ok else "a year's targets must be the same in both years' files",
-                subject_en=f"the {year} target '{code}' against the one set for {year} in the {prev} file"))
+            checks.append(
+                Check(
+                    "continuity",
+                    file,
+                    sheet,
+                    line,
+                    col,
+                    f"chỉ tiêu năm {year} '{name}' so với chỉ tiêu đã đặt cho năm {year} trong tệp năm {prev} "
+                    f"({b['source_file']}, dòng {b['source_row']})",
+                    _num(a["target"]),
+                    _num(b["target"]),
+                    "ok" if ok else "mismatch",
+                    "" if ok else "chỉ tiêu của một năm phải giống nhau ở tệp hai năm",
+                    "" if ok else "a year's targets must be the same in both years' files",
+                    subject_en=f"the {year} target '{code}' against the one set for {year} in the {prev} file",
+                )
+            )
         elif b is not None:
-            checks.append(Check(
-                "continuity", "chi-tieu.xlsx", "Chỉ tiêu", None, col,
-                f"chỉ tiêu năm {year} '{name}' đã đặt trong tệp năm {prev} ({b['source_file']}, dòng "
-                f"{b['source_row']}) nhưng không có trong tệp năm {year}", None, _num(b["target"]), "mismatch",
-                "thêm dòng chỉ tiêu này vào chi-tieu.xlsx năm nay", "add this target to this year's chi-tieu.xlsx",
-                subject_en=f"the {year} target '{code}' set in the {prev} file is missing from this year's"))
+            checks.append(
+                Check(
+                    "continuity",
+                    "chi-tieu.xlsx",
+                    "Chỉ tiêu",
+                    None,
+                    col,
+                    f"chỉ tiêu năm {year} '{name}' đã đặt trong tệp năm {prev} ({b['source_file']}, dòng "
+                    f"{b['source_row']}) nhưng không có trong tệp năm {year}",
+                    None,
+                    _num(b["target"]),
+                    "mismatch",
+                    "thêm dòng chỉ tiêu này vào chi-tieu.xlsx năm nay",
+                    "add this target to this year's chi-tieu.xlsx",
+                    subject_en=f"the {year} target '{code}' set in the {prev} file is missing from this year's",
+                )
+            )
         elif a is not None:
             file, sheet, line = where(a)
-            checks.append(Check(
-                "continuity", file, sheet, line, col,
-                f"chỉ tiêu năm {year} '{name}' không có trong các chỉ tiêu đã đặt cho năm {year} trong tệp năm {prev}",
-                _num(a["target"]), None, "mismatch",
-                "chỉ tiêu mới hay đặt thêm: kiểm tra với nghị quyết, kế hoạch năm",
-                "a target not set last year: check it against the year's plan",
-                subject_en=f"the {year} target '{code}' was not among those set for {year} in the {prev} file"))
+            checks.append(
+                Check(
+                    "continuity",
+                    file,
+                    sheet,
+                    line,
+                    col,
+                    f"chỉ tiêu năm {year} '{name}' không có trong các chỉ tiêu đã đặt cho năm {year} trong tệp năm {prev}",
+                    _num(a["target"]),
+                    None,
+                    "mismatch",
+                    "chỉ tiêu mới hay đặt thêm: kiểm tra với nghị quyết, kế hoạch năm",
+                    "a target not set last year: check it against the year's plan",
+                    subject_en=f"the {year} target '{code}' was not among those set for {year} in the {prev} file",
+                )
+            )
     return checks

@@ -60,7 +60,8 @@ def _validate(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> None:
         raise SchemaViolation(
             f"bảng '{schema.name}' sau khi làm sạch không đúng lược đồ (lỗi của baocao, không phải của số liệu):\n{cases}",
             f"cleaned table '{schema.name}' violates its schema (a baocao bug, not a data error):\n{cases}",
-            hint_vi="báo lỗi kèm thư mục số liệu", hint_en="report it with the data folder",
+            hint_vi="báo lỗi kèm thư mục số liệu",
+            hint_en="report it with the data folder",
         ) from None
 
 

@@ -69,24 +69,54 @@ def compose_step(project: Project, year: int, build_dir: Path) -> Path:
 
 
 STEPS: list[Step] = [
-    Step("clean", "làm sạch, kiểm tra số liệu (01_clean.ipynb)", notebook="01_clean.ipynb",
-         reads=("raw", "project:data/reference", PY_LIBS), writes=("data",)),
-    Step("analyze", "tính chỉ tiêu, vẽ biểu đồ (02_analyze.ipynb)", notebook="02_analyze.ipynb",
-         reads=("build:data", "history", "project:data/reference", PY_LIBS),
-         writes=("metrics.json", "figures", "chat-luong-so-lieu-{year}.html")),
-    Step("compose", "soạn văn bản báo cáo (.qmd)", run=compose_step,
-         reads=("build:metrics.json", "project:report/bao-cao.qmd.j2", "meta", "libs:jinja2"),
-         writes=("bao-cao-{year}.qmd",)),
-    Step("html", "xuất HTML", render="html",
-         reads=("build:bao-cao-{year}.qmd", "build:figures", "project:report/html", *RENDER_ASSETS),
-         writes=("bao-cao-{year}.html",)),
-    Step("pdf", "xuất PDF (typst)", render="pdf",
-         reads=("build:bao-cao-{year}.qmd", "build:figures", "project:report/typst", "project:report/fonts",
-                *RENDER_ASSETS),
-         writes=("bao-cao-{year}.pdf",)),
-    Step("docx", "xuất Word (.docx)", render="docx",
-         reads=("build:bao-cao-{year}.qmd", "build:figures", "project:report/word", *RENDER_ASSETS),
-         writes=("bao-cao-{year}.docx",)),
+    Step(
+        "clean",
+        "làm sạch, kiểm tra số liệu (01_clean.ipynb)",
+        notebook="01_clean.ipynb",
+        reads=("raw", "project:data/reference", PY_LIBS),
+        writes=("data",),
+    ),
+    Step(
+        "analyze",
+        "tính chỉ tiêu, vẽ biểu đồ (02_analyze.ipynb)",
+        notebook="02_analyze.ipynb",
+        reads=("build:data", "history", "project:data/reference", PY_LIBS),
+        writes=("metrics.json", "figures", "chat-luong-so-lieu-{year}.html"),
+    ),
+    Step(
+        "compose",
+        "soạn văn bản báo cáo (.qmd)",
+        run=compose_step,
+        reads=("build:metrics.json", "project:report/bao-cao.qmd.j2", "meta", "libs:jinja2"),
+        writes=("bao-cao-{year}.qmd",),
+    ),
+    Step(
+        "html",
+        "xuất HTML",
+        render="html",
+        reads=("build:bao-cao-{year}.qmd", "build:figures", "project:report/html", *RENDER_ASSETS),
+        writes=("bao-cao-{year}.html",),
+    ),
+    Step(
+        "pdf",
+        "xuất PDF (typst)",
+        render="pdf",
+        reads=(
+            "build:bao-cao-{year}.qmd",
+            "build:figures",
+            "project:report/typst",
+            "project:report/fonts",
+            *RENDER_ASSETS,
+        ),
+        writes=("bao-cao-{year}.pdf",),
+    ),
+    Step(
+        "docx",
+        "xuất Word (.docx)",
+        render="docx",
+        reads=("build:bao-cao-{year}.qmd", "build:figures", "project:report/word", *RENDER_ASSETS),
+        writes=("bao-cao-{year}.docx",),
+    ),
 ]
 # Not a step of the table: written after every build from all of the above.
 MANIFEST_LABEL = "ghi manifest.json"
@@ -138,8 +168,9 @@ def file_digest(path: Path) -> str:
 
 
 def files_under(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
-        if folder.is_dir() else []
+    return (
+        sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if folder.is_dir() else []
+    )
 
 
 def tree(base: Path, rel: str) -> dict[str, str]:
@@ -272,7 +303,6 @@ def input_files(project: Project, year: int) -> list[Path]:
     for s in STEPS:
         if s.notebook:
             files.append(project.notebooks_dir / s.notebook)
-        files += [p for source in s.reads if source.startswith("project:")
-                  for p in source_files(source, project, year)]
+        files += [p for source in s.reads if source.startswith("project:") for p in source_files(source, project, year)]
     files += [project.root / n for n in ("baocao.yml", "requirements.lock") if (project.root / n).exists()]
     return sorted(dict.fromkeys(files))

@@ -23,11 +23,23 @@ def file_summary(result: CleanResult | None, errors: list | None = None) -> pd.D
     if result is not None and len(result.accounting):
         grouped = result.accounting.groupby("file", sort=True)
         for file, part in grouped:
-            rows[file] = {"file": file, "sheets": int(part["sheet"].nunique()),
-                          **{k: int(part[k].sum()) for k in ("read", "kept", "rejected", "blank", "total")},
-                          "warnings": 0, "errors": 0}
-    empty = {"sheets": 0, "read": None, "kept": None, "rejected": None, "blank": None, "total": None,
-             "warnings": 0, "errors": 0}
+            rows[file] = {
+                "file": file,
+                "sheets": int(part["sheet"].nunique()),
+                **{k: int(part[k].sum()) for k in ("read", "kept", "rejected", "blank", "total")},
+                "warnings": 0,
+                "errors": 0,
+            }
+    empty = {
+        "sheets": 0,
+        "read": None,
+        "kept": None,
+        "rejected": None,
+        "blank": None,
+        "total": None,
+        "warnings": 0,
+        "errors": 0,
+    }
     for w in result.warnings if result is not None else []:
         if w.file:
             rows.setdefault(w.file, {"file": w.file, **empty})["warnings"] += 1

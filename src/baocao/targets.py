@@ -30,7 +30,7 @@ def round_half_up(value: float, decimals: int) -> Decimal:
 
 
 def judge(value: float | None, target: float | None, direction: str) -> str | None:
-    """"vượt", "đạt" or "chưa đạt", at full precision."""
+    """ "vượt", "đạt" or "chưa đạt", at full precision."""
     if value is None or target is None:
         return None
     diff = float(value) - float(target)

@@ -52,8 +52,19 @@ _TYPE_VI = {
     "yesno": "Có hoặc Không",
     "year": "năm ({year} hoặc {next})",
 }
-_WIDTH = {"date": 13, "month": 9, "year": 8, "integer": 12, "money": 16, "number": 12, "area": 13,
-          "organisation": 26, "category": 28, "yesno": 12, "text": 30}
+_WIDTH = {
+    "date": 13,
+    "month": 9,
+    "year": 8,
+    "integer": 12,
+    "money": 16,
+    "number": 12,
+    "area": 13,
+    "organisation": 26,
+    "category": 28,
+    "yesno": 12,
+    "text": 30,
+}
 _LONG_TEXT = {"description", "topic", "document", "model_name", "label"}
 _FORMAT = {"date": "dd/mm/yyyy", "integer": "#,##0", "money": "#,##0", "text": "@"}
 
@@ -68,8 +79,9 @@ class _List:
 
 
 # ---------------------------------------------------------------------------- public API
-def make_templates(project: Project, year: int, *, force: bool = False,
-                   log: Callable[[str], None] | None = None) -> list[Path]:
+def make_templates(
+    project: Project, year: int, *, force: bool = False, log: Callable[[str], None] | None = None
+) -> list[Path]:
     """Create ``data/raw/<year>/`` with the office templates; return the files written.
 
     Raises :class:`UsageError` when a file to be written exists (unless ``force``).
@@ -108,12 +120,14 @@ def _plan(project: Project, year: int, log: Callable[[str], None]) -> dict[str, 
             for area in project.unit.areas:
                 number = area_number(area.name)
                 name = spec.pattern.replace("*", str(number) if number else area.id)
-                files[name] = _workbook(project, year, spec, tables, f"BAN CÔNG TÁC MẶT TRẬN {area.name.upper()}",
-                                        name, {})
+                files[name] = _workbook(
+                    project, year, spec, tables, f"BAN CÔNG TÁC MẶT TRẬN {area.name.upper()}", name, {}
+                )
         else:
             prefill = _previous_targets(project, year, tables, log)
-            files[spec.pattern] = _workbook(project, year, spec, tables, spec.from_vi.split(",")[0].upper(),
-                                            spec.pattern, prefill)
+            files[spec.pattern] = _workbook(
+                project, year, spec, tables, spec.from_vi.split(",")[0].upper(), spec.pattern, prefill
+            )
     files[META_FILE] = _meta_skeleton(project, year).encode("utf-8")
     files[NARRATIVE_FILE] = _narrative_skeleton().encode("utf-8")
     return files
@@ -173,8 +187,15 @@ def _list_key(col: ColumnSpec) -> str | None:
 
 
 # ---------------------------------------------------------------------------- workbooks
-def _workbook(project: Project, year: int, spec: FileSpec, tables: list[TableSpec], heading: str,
-              file_name: str, prefill: dict[str, list[dict]]) -> bytes:
+def _workbook(
+    project: Project,
+    year: int,
+    spec: FileSpec,
+    tables: list[TableSpec],
+    heading: str,
+    file_name: str,
+    prefill: dict[str, list[dict]],
+) -> bytes:
     import openpyxl
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -197,8 +218,20 @@ def _workbook(project: Project, year: int, spec: FileSpec, tables: list[TableSpe
     sheet_sources = [(t, next(s for s in t.sources if s.file == spec.key)) for t in tables]
     for table, source in sheet_sources:
         ws = wb.create_sheet(source.sheet)
-        _data_sheet(ws, project, year, table, heading, unit_line, prefill.get(table.name, []),
-                    bold=bold, plain=plain, border=border, fill=fill, align=Alignment)
+        _data_sheet(
+            ws,
+            project,
+            year,
+            table,
+            heading,
+            unit_line,
+            prefill.get(table.name, []),
+            bold=bold,
+            plain=plain,
+            border=border,
+            fill=fill,
+            align=Alignment,
+        )
     if lists:
         lists_ws = wb.create_sheet(LISTS_SHEET)
         for j, item in enumerate(lists.values(), start=1):
@@ -211,8 +244,9 @@ def _workbook(project: Project, year: int, spec: FileSpec, tables: list[TableSpe
         lists_ws.sheet_state = "hidden"
     for table, source in sheet_sources:
         _validations(wb[source.sheet], year, table, list_ranges, DataValidation, get_column_letter)
-    _instructions(guide, project, year, spec, sheet_sources, file_name, unit_line, bold=bold, plain=plain,
-                  align=Alignment)
+    _instructions(
+        guide, project, year, spec, sheet_sources, file_name, unit_line, bold=bold, plain=plain, align=Alignment
+    )
     wb.active = 0
     return deterministic_bytes(wb, year)
 
@@ -224,8 +258,21 @@ def sheet_title(title_vi: str, year: int) -> str:
     return f"{title} {year}" if title.split()[-1:] == ["NĂM"] else f"{title} NĂM {year}"
 
 
-def _data_sheet(ws, project: Project, year: int, table: TableSpec, heading: str, unit_line: str,
-                rows: list[dict], *, bold, plain, border, fill, align) -> None:
+def _data_sheet(
+    ws,
+    project: Project,
+    year: int,
+    table: TableSpec,
+    heading: str,
+    unit_line: str,
+    rows: list[dict],
+    *,
+    bold,
+    plain,
+    border,
+    fill,
+    align,
+) -> None:
     from openpyxl.utils import get_column_letter
 
     ncols = len(table.columns)
@@ -274,7 +321,9 @@ def _validations(ws, year: int, table: TableSpec, list_ranges: dict[str, str], D
             prompt = f"Chọn trong danh sách ({need})."
             error = "Giá trị không có trong danh sách; xem sheet 'Hướng dẫn'."
         elif col.type == "date" and not col.any_year:
-            dv = DataValidation(type="date", operator="between", formula1=str(start), formula2=str(end), allow_blank=True)
+            dv = DataValidation(
+                type="date", operator="between", formula1=str(start), formula2=str(end), allow_blank=True
+            )
             prompt = f"Ngày trong năm {year}, dạng ngày/tháng/năm ({need})."
             error = f"Ngày phải thuộc năm {year}, dạng ngày/tháng/năm."
         elif col.type == "date":
@@ -290,8 +339,9 @@ def _validations(ws, year: int, table: TableSpec, list_ranges: dict[str, str], D
             prompt = f"Số không âm ({need})."
             error = "Cần một số không âm."
         elif col.type == "year":
-            dv = DataValidation(type="whole", operator="between", formula1=str(year), formula2=str(year + 1),
-                                allow_blank=True)
+            dv = DataValidation(
+                type="whole", operator="between", formula1=str(year), formula2=str(year + 1), allow_blank=True
+            )
             prompt = f"Năm {year} (chỉ tiêu năm nay) hoặc {year + 1} (chỉ tiêu năm sau)."
             error = f"Năm phải là {year} hoặc {year + 1}."
         elif col.type == "month":
@@ -312,8 +362,19 @@ def _validations(ws, year: int, table: TableSpec, list_ranges: dict[str, str], D
         ws.add_data_validation(dv)
 
 
-def _instructions(ws, project: Project, year: int, spec: FileSpec, sheet_sources, file_name: str, unit_line: str,
-                  *, bold, plain, align) -> None:
+def _instructions(
+    ws,
+    project: Project,
+    year: int,
+    spec: FileSpec,
+    sheet_sources,
+    file_name: str,
+    unit_line: str,
+    *,
+    bold,
+    plain,
+    align,
+) -> None:
     ref = project.reference
     rows: list[tuple[str, ...] | str] = [
         unit_line,
@@ -327,8 +388,10 @@ def _instructions(ws, project: Project, year: int, spec: FileSpec, sheet_sources
     columns = [c for t, _s in sheet_sources for c in t.columns]
     types = {c.type for c in columns}
     if "year" in types:
-        each = (f"mỗi dòng một chỉ tiêu của một năm: năm {year} (để so sánh kết quả) và năm {year + 1} "
-                "(phương hướng năm sau, thêm khi đã được giao)")
+        each = (
+            f"mỗi dòng một chỉ tiêu của một năm: năm {year} (để so sánh kết quả) và năm {year + 1} "
+            "(phương hướng năm sau, thêm khi đã được giao)"
+        )
     else:
         each = "mỗi dòng một việc (một hoạt động, một khoản thu hoặc chi, một đợt tặng quà…)"
     rules = [
@@ -339,13 +402,21 @@ def _instructions(ws, project: Project, year: int, spec: FileSpec, sheet_sources
         "(chương trình bỏ qua và báo lại).",
     ]
     if "date" in types:
-        rules.append(f"Ngày ghi dạng ngày/tháng/năm, ví dụ 05/03/{year}; chỉ ghi ngày trong năm {year}"
-                     + (f" (trừ cột {', '.join(repr(c.header) for c in columns if c.type == 'date' and c.any_year)})."
-                        if any(c.type == "date" and c.any_year for c in columns) else "."))
+        rules.append(
+            f"Ngày ghi dạng ngày/tháng/năm, ví dụ 05/03/{year}; chỉ ghi ngày trong năm {year}"
+            + (
+                f" (trừ cột {', '.join(repr(c.header) for c in columns if c.type == 'date' and c.any_year)})."
+                if any(c.type == "date" and c.any_year for c in columns)
+                else "."
+            )
+        )
     if "money" in types:
         rules.append("Số tiền ghi bằng đồng, số nguyên không âm, ví dụ 1.500.000 (cũng được: '1,5 triệu', '2tr').")
-    whole = " Việc chung của cả đơn vị ghi " + repr(_whole_unit_label(project)) + "." if any(
-        c.type == "area" and c.whole_unit for c in columns) else ""
+    whole = (
+        " Việc chung của cả đơn vị ghi " + repr(_whole_unit_label(project)) + "."
+        if any(c.type == "area" and c.whole_unit for c in columns)
+        else ""
+    )
     rules += [
         "Các cột có mũi tên: chọn trong danh sách (bấm vào ô rồi chọn)." + whole,
         "Không cần dòng 'Tổng cộng'; nếu có, chương trình nhận ra và không cộng lại lần nữa.",
@@ -357,14 +428,23 @@ def _instructions(ws, project: Project, year: int, spec: FileSpec, sheet_sources
     ]
     rows += [f"{n}. {rule}" for n, rule in enumerate(rules, start=1)]
     for table, source in sheet_sources:
-        rows += ["", f"Sheet '{source.sheet}': {table.title_vi}"
-                 + (" (mỗi khu một dòng)" if table.one_row_per == "area" else "")
-                 + (" (mỗi tổ chức một dòng)" if table.one_row_per == "org" else ""),
-                 ("Cột", "Bắt buộc", "Kiểu", "Giá trị được phép", "Tên cột khác được chấp nhận")]
+        rows += [
+            "",
+            f"Sheet '{source.sheet}': {table.title_vi}"
+            + (" (mỗi khu một dòng)" if table.one_row_per == "area" else "")
+            + (" (mỗi tổ chức một dòng)" if table.one_row_per == "org" else ""),
+            ("Cột", "Bắt buộc", "Kiểu", "Giá trị được phép", "Tên cột khác được chấp nhận"),
+        ]
         for col in table.columns:
-            rows.append((col.header, "có" if col.required else "không",
-                         _TYPE_VI[col.type].format(year=year, next=year + 1),
-                         _allowed(project, col), ", ".join(col.aliases)))
+            rows.append(
+                (
+                    col.header,
+                    "có" if col.required else "không",
+                    _TYPE_VI[col.type].format(year=year, next=year + 1),
+                    _allowed(project, col),
+                    ", ".join(col.aliases),
+                )
+            )
         for check in table.checks:
             rows.append(("", "", "", f"Kiểm tra: không được có trường hợp {check.vi}", ""))
     if any(c.catalogue == "indicators" for t, _s in sheet_sources for c in t.columns):
@@ -374,8 +454,15 @@ def _instructions(ws, project: Project, year: int, spec: FileSpec, sheet_sources
         cells = (row,) if isinstance(row, str) else row
         for j, value in enumerate(cells, start=1):
             cell = ws.cell(row=r, column=j, value=value or None)
-            cell.font = bold if (r <= 2 or (isinstance(row, tuple) and row[0] in ("Cột", "Mã"))
-                                 or (isinstance(row, str) and row.startswith(("Sheet '", "Quy định", "Mã chỉ")))) else plain
+            cell.font = (
+                bold
+                if (
+                    r <= 2
+                    or (isinstance(row, tuple) and row[0] in ("Cột", "Mã"))
+                    or (isinstance(row, str) and row.startswith(("Sheet '", "Quy định", "Mã chỉ")))
+                )
+                else plain
+            )
             cell.alignment = align(vertical="top", wrap_text=not isinstance(row, str))
     for letter, width in zip("ABCDE", (30, 34, 34, 60, 40), strict=True):
         ws.column_dimensions[letter].width = width
@@ -384,7 +471,9 @@ def _instructions(ws, project: Project, year: int, spec: FileSpec, sheet_sources
 def _allowed(project: Project, col: ColumnSpec) -> str:
     ref = project.reference
     if col.type == "area":
-        return "; ".join([a.name for a in project.unit.areas] + ([_whole_unit_label(project)] if col.whole_unit else []))
+        return "; ".join(
+            [a.name for a in project.unit.areas] + ([_whole_unit_label(project)] if col.whole_unit else [])
+        )
     if col.type == "organisation":
         return "; ".join(o.name for o in project.unit.organisations)
     if col.type == "yesno":
@@ -432,8 +521,9 @@ def deterministic_bytes(wb, year: int) -> bytes:
 
 
 # ---------------------------------------------------------------------------- targets
-def _previous_targets(project: Project, year: int, tables: list[TableSpec],
-                      log: Callable[[str], None]) -> dict[str, list[dict]]:
+def _previous_targets(
+    project: Project, year: int, tables: list[TableSpec], log: Callable[[str], None]
+) -> dict[str, list[dict]]:
     """Rows for the targets table (the one with a column of type "year"), from last year's file."""
     table = next((t for t in tables if any(c.type == "year" for c in t.columns)), None)
     if table is None:
@@ -447,8 +537,10 @@ def _previous_targets(project: Project, year: int, tables: list[TableSpec],
     reader = YearReader(previous, project.reference)
     reads = reader.read_table(table)
     if reader.problems or not reads:
-        log(f"Chỉ tiêu: không đọc được tệp của năm {year - 1}, để trống / "
-            f"targets: last year's file could not be read, left empty")
+        log(
+            f"Chỉ tiêu: không đọc được tệp của năm {year - 1}, để trống / "
+            f"targets: last year's file could not be read, left empty"
+        )
         return {}
     ctx = CleanContext(year=year - 1, project=project, catalogues=project.reference.catalogues)
     frame, _rejects, _counts = clean_table(table, reads, ctx)
@@ -527,10 +619,10 @@ def _meta_skeleton(project: Project, year: int) -> str:
     lines = [
         f"# Thông tin văn bản báo cáo năm {year} (tạo bằng 'baocao new-year {year}').",
         "# Điền giá trị trong dấu nháy; dòng bắt đầu bằng # là ghi chú, chương trình bỏ qua.",
-        f"so: \"\"                        # bắt buộc: số văn bản, ví dụ \"45\"; in ra \"Số: 45/{unit.symbol}\"",
-        f"ngay_bao_cao: \"\"              # bắt buộc: ngày ký báo cáo, dạng dd/mm/yyyy, ví dụ \"05/12/{year}\"",
+        f'so: ""                        # bắt buộc: số văn bản, ví dụ "45"; in ra "Số: 45/{unit.symbol}"',
+        f'ngay_bao_cao: ""              # bắt buộc: ngày ký báo cáo, dạng dd/mm/yyyy, ví dụ "05/12/{year}"',
         f"hoi_nghi: {_q(f'Hội nghị tổng kết công tác Mặt trận năm {year}')}",
-        f"nhiem_ky: {_q(term):<22} # nhiệm kỳ của Ủy ban MTTQ, ví dụ \"2024-2029\""
+        f'nhiem_ky: {_q(term):<22} # nhiệm kỳ của Ủy ban MTTQ, ví dụ "2024-2029"'
         + (f" (lấy từ năm {year - 1}; kiểm tra lại)" if term else ""),
         "# Người ký: mặc định theo baocao.yml. Nếu khác, bỏ dấu # ở 4 dòng dưới và sửa.",
         "# nguoi_ky:",
@@ -543,7 +635,7 @@ def _meta_skeleton(project: Project, year: int) -> str:
         "# Chỉ khi đúng là năm nay không có: khu không hoạt động (không gửi tệp ban-ctmt-khu), tệp không gửi.",
         "# Bỏ dấu # và sửa, ví dụ:",
         f"# khu_khong_hoat_dong: [{_q(unit.areas[-1].name) if unit.areas else _q('Khu 4')}]",
-        "# tep_khong_gui: [\"chi-tieu.xlsx\"]",
+        '# tep_khong_gui: ["chi-tieu.xlsx"]',
     ]
     return "\n".join(lines) + "\n"
 

@@ -62,7 +62,7 @@ def normalize_text(value: str) -> str:
 
 
 def remove_diacritics(value: str) -> str:
-    """"Đường Trần Phú" → "Duong Tran Phu": every accent and mark removed, đ/Đ → d/D, case kept."""
+    """ "Đường Trần Phú" → "Duong Tran Phu": every accent and mark removed, đ/Đ → d/D, case kept."""
     text = unicodedata.normalize("NFD", str(value))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", text.replace("đ", "d").replace("Đ", "D"))
@@ -269,7 +269,40 @@ _ONSETS = (
 )  # fmt: skip
 _CODAS = ("ng", "nh", "ch", "c", "m", "n", "p", "t", "")
 _OPEN_ONLY = frozenset(
-    ["y", "ai", "ao", "au", "ay", "âu", "ây", "eo", "êu", "ia", "iu", "oi", "ôi", "ơi", "ui", "ưi", "ưu", "ưa", "ua", "uơ", "oai", "oao", "oay", "oeo", "uây", "uôi", "uya", "uyu", "ươi", "ươu", "iêu", "yêu"]
+    [
+        "y",
+        "ai",
+        "ao",
+        "au",
+        "ay",
+        "âu",
+        "ây",
+        "eo",
+        "êu",
+        "ia",
+        "iu",
+        "oi",
+        "ôi",
+        "ơi",
+        "ui",
+        "ưi",
+        "ưu",
+        "ưa",
+        "ua",
+        "uơ",
+        "oai",
+        "oao",
+        "oay",
+        "oeo",
+        "uây",
+        "uôi",
+        "uya",
+        "uyu",
+        "ươi",
+        "ươu",
+        "iêu",
+        "yêu",
+    ]
 )
 _OPEN_OR_CLOSED = frozenset(["a", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "oa", "oe", "uê", "uy"])
 _CLOSED_ONLY = frozenset(["ă", "â", "iê", "yê", "uô", "ươ", "uâ", "oă", "uyê", "oo"])
@@ -395,7 +428,9 @@ def _analyse(text: str) -> tuple[str | None, str | None]:
         ranked = sorted(confident, key=lambda v: (v.share, v.valid, v.evidence), reverse=True)
         first = ranked[0]
         if len(ranked) > 1 and (first.share, first.valid, first.evidence) == (
-            ranked[1].share, ranked[1].valid, ranked[1].evidence
+            ranked[1].share,
+            ranked[1].valid,
+            ranked[1].evidence,
         ):
             return None, "ambiguous"  # both read as Vietnamese equally well ("Löu")
         return first.encoding, None
@@ -403,7 +438,7 @@ def _analyse(text: str) -> tuple[str | None, str | None]:
 
 
 def detect_legacy(text: str) -> str | None:
-    """"tcvn3", "vni" or None: whether ``text`` is Vietnamese typed in a legacy font.
+    """ "tcvn3", "vni" or None: whether ``text`` is Vietnamese typed in a legacy font.
 
     Each candidate is decoded word by word; it wins when at least 80 % of the words that hold its
     characters become valid Vietnamese syllables, and more of them than are valid as the text

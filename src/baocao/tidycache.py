@@ -146,12 +146,16 @@ def _store(project: Project, year: int, key: str, fill) -> Path | None:
         return None
     try:
         fill(tmp)
-        files = {f"{name}.csv": hashlib.sha256((tmp / f"{name}.csv").read_bytes()).hexdigest()
-                 for name in project.reference.tables}
+        files = {
+            f"{name}.csv": hashlib.sha256((tmp / f"{name}.csv").read_bytes()).hexdigest()
+            for name in project.reference.tables
+        }
         for extra in [p for p in tmp.iterdir() if p.name not in files]:
             extra.unlink()  # write_clean's rejects, warnings, accounting: not part of an entry
-        (tmp / ENTRY).write_text(json.dumps({"format": FORMAT, "key": key, "year": year, "files": files},
-                                            indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        (tmp / ENTRY).write_text(
+            json.dumps({"format": FORMAT, "key": key, "year": year, "files": files}, indent=1, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
         for path in tmp.iterdir():
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())

@@ -81,7 +81,8 @@ def write_tagmanifests(bag_dir: Path, algorithms: Iterable[str] = CHECKSUMS) -> 
     tag_files = sorted(
         p.relative_to(bag_dir).as_posix()
         for p in files(bag_dir)
-        if p.relative_to(bag_dir).parts[0] != "data" and not p.name.startswith("tagmanifest-")
+        if p.relative_to(bag_dir).parts[0] != "data"
+        and not p.name.startswith("tagmanifest-")
         and p.name != SIGNATURE_NAME
     )
     digests = {rel: hashes(bag_dir / rel, algorithms) for rel in tag_files}
@@ -93,8 +94,10 @@ def write_tagmanifests(bag_dir: Path, algorithms: Iterable[str] = CHECKSUMS) -> 
 def write_zip(bag_dir: Path, zip_path: Path, date: dt.date) -> Path:
     """Zip the bag under one top folder, entries sorted, fixed times and modes (deterministic)."""
     stamp = (max(date.year, 1980), date.month, date.day, 0, 0, 0)
-    with atomic_path(zip_path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED,
-                                                       compresslevel=9) as zf:
+    with (
+        atomic_path(zip_path) as tmp,
+        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
+    ):
         for p in files(bag_dir):
             info = zipfile.ZipInfo(f"{bag_dir.name}/{p.relative_to(bag_dir).as_posix()}", date_time=stamp)
             info.create_system = 3  # Unix, so the mode below is read as such

@@ -12,13 +12,27 @@ from ..config import CONFIG_NAME
 from .layout import CRATE_NAME, files, payload_path_for_input, payload_path_for_output, pdf_kind
 
 _FORMATS = {
-    ".html": "text/html", ".pdf": "application/pdf", ".qmd": "text/markdown", ".md": "text/markdown",
-    ".csv": "text/csv", ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png",
-    ".ipynb": "application/x-ipynb+json", ".yml": "application/yaml", ".yaml": "application/yaml",
+    ".html": "text/html",
+    ".pdf": "application/pdf",
+    ".qmd": "text/markdown",
+    ".md": "text/markdown",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ipynb": "application/x-ipynb+json",
+    ".yml": "application/yaml",
+    ".yaml": "application/yaml",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".xls": "application/vnd.ms-excel", ".txt": "text/plain", ".lock": "text/plain",
-    ".j2": "text/x-jinja2", ".typ": "text/x-typst", ".css": "text/css", ".lua": "text/x-lua",
-    ".ttf": "font/ttf", ".otf": "font/otf",
+    ".xls": "application/vnd.ms-excel",
+    ".txt": "text/plain",
+    ".lock": "text/plain",
+    ".j2": "text/x-jinja2",
+    ".typ": "text/x-typst",
+    ".css": "text/css",
+    ".lua": "text/x-lua",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
@@ -44,10 +58,17 @@ def write_crate(payload: Path, manifest: dict, project, meta) -> Path:
     crate.root_dataset["identifier"] = f"{meta.number}/{unit.symbol}"
     crate.root_dataset["inLanguage"] = "vi"
 
-    org = crate.add(ContextEntity(crate, f"#{unit.id}", properties={
-        "@type": "Organization", "name": unit.name,
-        "address": ", ".join(x for x in (unit.ward, unit.city, unit.province) if x),
-    }))
+    org = crate.add(
+        ContextEntity(
+            crate,
+            f"#{unit.id}",
+            properties={
+                "@type": "Organization",
+                "name": unit.name,
+                "address": ", ".join(x for x in (unit.ward, unit.city, unit.province) if x),
+            },
+        )
+    )
     crate.creator = org
     crate.publisher = org
     baocao_app, tools = _software(crate, manifest)
@@ -55,13 +76,23 @@ def write_crate(payload: Path, manifest: dict, project, meta) -> Path:
     _describe_report(entities, year, date, org, manifest)
     for ident, name, instrument, obj, result in _actions(entities, manifest, project, baocao_app, tools):
         crate.add_action(
-            instrument, identifier=ident, object=obj, result=result,
+            instrument,
+            identifier=ident,
+            object=obj,
+            result=result,
             properties={"@type": "CreateAction", "name": name, "agent": org, "endTime": date},
         )
-    crate.add(ContextEntity(crate, "#build-parameters", properties={
-        "@type": "PropertyValue", "name": "build parameters",
-        "value": json.dumps(manifest.get("parameters", {}), sort_keys=True, ensure_ascii=False),
-    }))
+    crate.add(
+        ContextEntity(
+            crate,
+            "#build-parameters",
+            properties={
+                "@type": "PropertyValue",
+                "name": "build parameters",
+                "value": json.dumps(manifest.get("parameters", {}), sort_keys=True, ensure_ascii=False),
+            },
+        )
+    )
     crate.metadata.write(payload)
     return payload / CRATE_NAME
 
@@ -70,16 +101,32 @@ def _software(crate, manifest: dict):
     """baocao itself and every tool the manifest names (but the renderer's name)."""
     from rocrate.model.contextentity import ContextEntity
 
-    baocao_app = crate.add(ContextEntity(crate, "#baocao", properties={
-        "@type": "SoftwareApplication", "name": "baocao", "version": manifest.get("baocao_version", __version__),
-    }))
+    baocao_app = crate.add(
+        ContextEntity(
+            crate,
+            "#baocao",
+            properties={
+                "@type": "SoftwareApplication",
+                "name": "baocao",
+                "version": manifest.get("baocao_version", __version__),
+            },
+        )
+    )
     tools = {}
     for tool, version in sorted(manifest.get("tools", {}).items()):
         if tool in ("baocao", "renderer"):
             continue
-        tools[tool] = crate.add(ContextEntity(crate, f"#tool-{re.sub(r'[^A-Za-z0-9_.-]', '-', tool)}", properties={
-            "@type": "SoftwareApplication", "name": tool, "version": str(version),
-        }))
+        tools[tool] = crate.add(
+            ContextEntity(
+                crate,
+                f"#tool-{re.sub(r'[^A-Za-z0-9_.-]', '-', tool)}",
+                properties={
+                    "@type": "SoftwareApplication",
+                    "name": tool,
+                    "version": str(version),
+                },
+            )
+        )
     return baocao_app, tools
 
 
@@ -141,8 +188,7 @@ def _actions(entities: dict, manifest: dict, project, baocao_app, tools: dict) -
                 instrument += used
                 obj += read
             for out in s.outputs(year):
-                result += _payload_entities(entities, payload_path_for_output(out),
-                                            payload_path_for_output(out + "/"))
+                result += _payload_entities(entities, payload_path_for_output(out), payload_path_for_output(out + "/"))
         actions.append((ident, name, _unique(instrument), _unique(obj), _unique(result)))
     return actions
 
@@ -160,8 +206,11 @@ def _source_entities(source: str, entities: dict, project, year: int, tools: dic
         return [e for t, e in sorted(tools.items()) if _canonical(t) in wanted], []
     if kind == "renderer":
         return [tools[t] for t in sorted(tools) if t.startswith("renderer:")], []
-    found = [entities.get(payload_path_for_input(p.relative_to(project.root).as_posix()))
-             for p in steps.source_files(source, project, year) if p.is_relative_to(project.root)]
+    found = [
+        entities.get(payload_path_for_input(p.relative_to(project.root).as_posix()))
+        for p in steps.source_files(source, project, year)
+        if p.is_relative_to(project.root)
+    ]
     return (found, []) if kind == "project" else ([], found)
 
 

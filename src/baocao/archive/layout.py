@@ -41,9 +41,9 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 def payload_path_for_output(rel: str) -> str:
     """Where an output of build/<year>/ (``rel``) lives in the bag, relative to ``data/``."""
     if rel.startswith("data/"):
-        return "processed/" + rel[len("data/"):]
+        return "processed/" + rel[len("data/") :]
     if rel.startswith(RECORDS_PREFIX):
-        return "notebooks/executed/" + rel[len(RECORDS_PREFIX):]
+        return "notebooks/executed/" + rel[len(RECORDS_PREFIX) :]
     return "report/" + rel
 
 

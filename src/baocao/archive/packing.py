@@ -63,18 +63,26 @@ def _read_manifest(project, year: int) -> dict:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
-        raise BuildChangedError(f"{project.rel(manifest_path)} không phải JSON hợp lệ",
-                                f"{project.rel(manifest_path)} is not valid JSON", **rebuild) from None
+        raise BuildChangedError(
+            f"{project.rel(manifest_path)} không phải JSON hợp lệ",
+            f"{project.rel(manifest_path)} is not valid JSON",
+            **rebuild,
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("year") != year:
         found = manifest.get("year") if isinstance(manifest, dict) else None
-        raise BuildChangedError(f"{project.rel(manifest_path)} ghi năm {found}, không phải {year}",
-                                f"{project.rel(manifest_path)} is for {found}, not {year}", **rebuild)
+        raise BuildChangedError(
+            f"{project.rel(manifest_path)} ghi năm {found}, không phải {year}",
+            f"{project.rel(manifest_path)} is for {found}, not {year}",
+            **rebuild,
+        )
     listed = list(manifest.get("outputs", {})) + list(manifest.get("inputs", {}))
     outside = [rel for rel in listed if not safe_relpath(rel)]
     if outside:  # never copy a file from outside the project into a bag
-        raise BuildChangedError(f"{project.rel(manifest_path)} ghi đường dẫn ra ngoài dự án: {outside[0]!r}",
-                                f"{project.rel(manifest_path)} lists a path outside the project: {outside[0]!r}",
-                                **rebuild)
+        raise BuildChangedError(
+            f"{project.rel(manifest_path)} ghi đường dẫn ra ngoài dự án: {outside[0]!r}",
+            f"{project.rel(manifest_path)} lists a path outside the project: {outside[0]!r}",
+            **rebuild,
+        )
     return manifest
 
 
@@ -115,8 +123,11 @@ def check_build(project, year: int) -> dict:
     changed = _changed_outputs(project, year, manifest)
     # and what each step recorded when it ran: an edited metrics.json or tidy table whose
     # manifest was rewritten to match is still not what the build made
-    changed += [f"{rel} (không phải tệp bước dựng đã ghi / not what its build step wrote)"
-                for rel in verify_outputs(project, year) if not any(c.startswith(rel) for c in changed)]
+    changed += [
+        f"{rel} (không phải tệp bước dựng đã ghi / not what its build step wrote)"
+        for rel in verify_outputs(project, year)
+        if not any(c.startswith(rel) for c in changed)
+    ]
     if changed:
         listed = "; ".join(changed)
         raise BuildChangedError(
@@ -155,7 +166,8 @@ def _refuse_out_inside_sources(project, out_dir: Path) -> None:
             raise UsageError(
                 f"không thể ghi bản lưu trữ vào {project.rel(out_dir)} (nằm trong {project.rel(inner)})",
                 f"cannot write the archive into {project.rel(out_dir)} (it is inside {project.rel(inner)})",
-                hint_vi="chọn thư mục khác với --out, ví dụ archive/", hint_en="choose another --out, e.g. archive/",
+                hint_vi="chọn thư mục khác với --out, ví dụ archive/",
+                hint_en="choose another --out, e.g. archive/",
             )
 
 
@@ -205,8 +217,9 @@ def _promote(staging: Path, out_dir: Path, name: str) -> tuple[Path, Path]:
     return final, zip_path
 
 
-def make_archive(project, year: int, out_dir: Path | None = None, *, out: Out = print,
-                 key: KeyFile | None = None) -> ArchiveResult:
+def make_archive(
+    project, year: int, out_dir: Path | None = None, *, out: Out = print, key: KeyFile | None = None
+) -> ArchiveResult:
     """Bag build/<year>/ with its sources into ``out_dir`` (default <project>/archive/),
     signed with ``key`` when given (see :mod:`.signing`)."""
     t0 = time.perf_counter()

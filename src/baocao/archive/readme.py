@@ -46,7 +46,7 @@ Dựng lại và so sánh từng tệp:
   (từ chối nếu sổ tay, mẫu hay bộ lọc trong túi khác bản baocao cài ở máy; chỉ thêm --trust-bag-code
   khi tin nguồn gốc của túi, vì mã của túi sẽ chạy trên máy)
   hoặc tự làm: cài Python 3.11, pip install --only-binary=:all: -r data/source/requirements.lock,
-  cài baocao {manifest.get('baocao_version', __version__)}, rồi trong data/source/ chạy
+  cài baocao {manifest.get("baocao_version", __version__)}, rồi trong data/source/ chạy
   baocao build --year {year} --renderer {renderer}
   Kết quả chỉ giống từng byte khi dùng đúng các phiên bản công cụ ghi dưới đây.
 
@@ -74,7 +74,7 @@ Rebuild and compare every file: baocao reproduce {name}.zip
   (refused when the bag's notebooks, templates or filters differ from the installed baocao's; add
   --trust-bag-code only if you trust where the bag comes from: its code will run on your machine)
   By hand: Python 3.11, pip install --only-binary=:all: -r data/source/requirements.lock,
-  install baocao {manifest.get('baocao_version', __version__)}, then in data/source/ run
+  install baocao {manifest.get("baocao_version", __version__)}, then in data/source/ run
   baocao build --year {year} --renderer {renderer}
   Outputs are byte-identical only with the tool versions below.
 

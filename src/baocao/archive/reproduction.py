@@ -32,8 +32,19 @@ from .zipsafe import opened_bag
 
 #: The only variables of the caller's environment the rebuild sees (locale, time zone, where
 #: tools are, the reproducible-builds date). Everything else, secrets included, stays out.
-ENV_ALLOW = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LC_NUMERIC", "LC_TIME",
-             "TZ", "SOURCE_DATE_EPOCH", "SYSTEMROOT")
+ENV_ALLOW = (
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "LC_NUMERIC",
+    "LC_TIME",
+    "TZ",
+    "SOURCE_DATE_EPOCH",
+    "SYSTEMROOT",
+)
 
 
 @dataclass
@@ -53,13 +64,17 @@ class ReproduceResult:
 
 
 def tool_differences(recorded: dict, current: dict) -> list[tuple[str, str | None, str | None]]:
-    return [(k, recorded.get(k), current.get(k)) for k in sorted(set(recorded) | set(current))
-            if recorded.get(k) != current.get(k)]
+    return [
+        (k, recorded.get(k), current.get(k))
+        for k in sorted(set(recorded) | set(current))
+        if recorded.get(k) != current.get(k)
+    ]
 
 
 # ---------------------------------------------------------------------------- before running
-def check_code(bag_dir: Path, manifest: dict, *, trust: bool, project_dir: Path | str | None,
-               out: Out) -> list[CodeDifference]:
+def check_code(
+    bag_dir: Path, manifest: dict, *, trust: bool, project_dir: Path | str | None, out: Out
+) -> list[CodeDifference]:
     """List the bag's code that differs from the installed project; refuse unless ``trust``."""
     reference = installed_project(project_dir, bag_dir)
     found = code_differences(bag_dir, manifest, reference)
@@ -76,12 +91,14 @@ def check_code(bag_dir: Path, manifest: dict, *, trust: bool, project_dir: Path 
             f"the bag carries code (notebooks, templates, filters or package code) that differs from the "
             f"installed project: {len(found)} item(s), listed above; nothing was run",
             hint_vi="xem các tệp trên; chỉ khi tin nguồn gốc của túi mới chạy lại với --trust-bag-code "
-                    "(mã của túi sẽ chạy bằng quyền của bạn)",
+            "(mã của túi sẽ chạy bằng quyền của bạn)",
             hint_en="review the files above; only if you trust where the bag comes from, run again with "
-                    "--trust-bag-code (the bag's code will run as you)",
+            "--trust-bag-code (the bag's code will run as you)",
         )
-    out("CẢNH BÁO / WARNING: --trust-bag-code: chạy mã của túi, trong môi trường sạch "
-        "/ running the bag's code, in a clean environment")
+    out(
+        "CẢNH BÁO / WARNING: --trust-bag-code: chạy mã của túi, trong môi trường sạch "
+        "/ running the bag's code, in a clean environment"
+    )
     return found
 
 
@@ -96,11 +113,14 @@ def _tool_warnings(manifest: dict, renderer) -> list[tuple[str, str | None, str 
 def _print_tool_warnings(diffs, out: Out) -> None:
     if not diffs:
         return
-    out("CẢNH BÁO / WARNING: túi được tạo bằng phiên bản công cụ khác với bản cài ở đây; kết quả có thể khác "
-        "/ the bag was made with other tool versions than installed here; outputs may differ:")
+    out(
+        "CẢNH BÁO / WARNING: túi được tạo bằng phiên bản công cụ khác với bản cài ở đây; kết quả có thể khác "
+        "/ the bag was made with other tool versions than installed here; outputs may differ:"
+    )
     for tool, then, now in diffs:
-        out(f"  {tool}: trong túi / in the bag {then or '(không có / none)'}, "
-            f"ở đây / here {now or '(không có / none)'}")
+        out(
+            f"  {tool}: trong túi / in the bag {then or '(không có / none)'}, ở đây / here {now or '(không có / none)'}"
+        )
 
 
 # ---------------------------------------------------------------------------- the rebuild
@@ -112,20 +132,49 @@ def clean_environment(tmp: Path) -> dict[str, str]:
     home.mkdir(exist_ok=True)
     temp.mkdir(exist_ok=True)
     package_parent = Path(__file__).resolve().parents[2]
-    env.update(HOME=str(home), TMPDIR=str(temp), PYTHONPATH=str(package_parent), PYTHONNOUSERSITE="1",
-               PYTHONUNBUFFERED="1", JUPYTER_PLATFORM_DIRS="1", MPLBACKEND="Agg")
+    env.update(
+        HOME=str(home),
+        TMPDIR=str(temp),
+        PYTHONPATH=str(package_parent),
+        PYTHONNOUSERSITE="1",
+        PYTHONUNBUFFERED="1",
+        JUPYTER_PLATFORM_DIRS="1",
+        MPLBACKEND="Agg",
+    )
     env.setdefault("PATH", os.defpath)
     return env
 
 
-def rebuild(root: Path, build_root: Path, year: int, unit: str | None, renderer_name: str,
-            env: dict[str, str], out: Out) -> None:
+def rebuild(
+    root: Path, build_root: Path, year: int, unit: str | None, renderer_name: str, env: dict[str, str], out: Out
+) -> None:
     """``baocao build`` of the bag's project in its own process; its progress lines are shown."""
-    cmd = [sys.executable, "-m", "baocao", "--project", str(root), "--build-dir", str(build_root),
-           "build", "--year", str(year), "--renderer", renderer_name] + (["--unit", unit] if unit else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "baocao",
+        "--project",
+        str(root),
+        "--build-dir",
+        str(build_root),
+        "build",
+        "--year",
+        str(year),
+        "--renderer",
+        renderer_name,
+    ] + (["--unit", unit] if unit else [])
     with tempfile.TemporaryFile("w+", encoding="utf-8", dir=env["TMPDIR"]) as err:
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=err, text=True, encoding="utf-8", errors="replace")
+        proc = subprocess.Popen(
+            cmd,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("["):
@@ -187,8 +236,14 @@ def _rebuild_in(tmp: Path, bag_dir: Path, manifest: dict, renderer_name: str, ou
     return project.build_dir(year)
 
 
-def reproduce(path: Path, *, keep: bool = False, trust_bag_code: bool = False,
-              project_dir: Path | str | None = None, out: Out = print) -> ReproduceResult:
+def reproduce(
+    path: Path,
+    *,
+    keep: bool = False,
+    trust_bag_code: bool = False,
+    project_dir: Path | str | None = None,
+    out: Out = print,
+) -> ReproduceResult:
     """Verify the bag, check its code, rebuild its year in a temporary folder, compare."""
     t0 = time.perf_counter()
     path = Path(path)
@@ -196,10 +251,10 @@ def reproduce(path: Path, *, keep: bool = False, trust_bag_code: bool = False,
         manifest = _verified_manifest(path, bag_dir, problems, out)
         assert bag_dir is not None  # _verified_manifest refused a zip that could not be opened
         result = ReproduceResult(int(manifest["year"]))
-        result.code_differences = check_code(bag_dir, manifest, trust=trust_bag_code, project_dir=project_dir,
-                                             out=out)
+        result.code_differences = check_code(bag_dir, manifest, trust=trust_bag_code, project_dir=project_dir, out=out)
         renderer_name = manifest.get("parameters", {}).get("renderer") or manifest.get("tools", {}).get(
-            "renderer", "auto")
+            "renderer", "auto"
+        )
         renderer = get_renderer(renderer_name)  # exit 3 when that tool is not installed here
         result.tool_differences = _tool_warnings(manifest, renderer)
         _print_tool_warnings(result.tool_differences, out)

@@ -63,11 +63,13 @@ def _header(text: str) -> dict[str, str]:
 
 
 def _key_error(path: Path, vi: str, en: str) -> SigningKeyError:
-    return SigningKeyError(f"khóa {path}: {vi}", f"key {path}: {en}",
-                           hint_vi="tạo cặp khóa bằng 'baocao keygen'; --sign cần khóa bí mật (.key), "
-                                   "--key cần khóa công khai (.pub)",
-                           hint_en="make a key pair with 'baocao keygen'; --sign takes the private key (.key), "
-                                   "--key the public key (.pub)")
+    return SigningKeyError(
+        f"khóa {path}: {vi}",
+        f"key {path}: {en}",
+        hint_vi="tạo cặp khóa bằng 'baocao keygen'; --sign cần khóa bí mật (.key), --key cần khóa công khai (.pub)",
+        hint_en="make a key pair with 'baocao keygen'; --sign takes the private key (.key), "
+        "--key the public key (.pub)",
+    )
 
 
 def _read_key_text(path: Path) -> str:
@@ -86,20 +88,25 @@ def load_private_key(path: Path) -> KeyFile:
     path = Path(path)
     text = _read_key_text(path)
     if "PRIVATE KEY-----" not in text:
-        raise _key_error(path, "không phải khóa bí mật (có lẽ là khóa công khai?)",
-                         "not a private key (the public one?)")
+        raise _key_error(
+            path, "không phải khóa bí mật (có lẽ là khóa công khai?)", "not a private key (the public one?)"
+        )
     try:
         key = serialization.load_pem_private_key(text.encode("utf-8"), password=None)
     except TypeError:
-        raise _key_error(path, "khóa đã mã hóa bằng mật khẩu; baocao chỉ đọc khóa không mã hóa",
-                         "the key is encrypted with a passphrase; baocao reads unencrypted keys only") from None
+        raise _key_error(
+            path,
+            "khóa đã mã hóa bằng mật khẩu; baocao chỉ đọc khóa không mã hóa",
+            "the key is encrypted with a passphrase; baocao reads unencrypted keys only",
+        ) from None
     except ValueError as exc:
         raise _key_error(path, f"không đọc được khóa PEM ({exc})", f"not a readable PEM key ({exc})") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise _key_error(path, "không phải khóa Ed25519", "not an Ed25519 key")
     if os.name == "posix" and path.stat().st_mode & 0o077:
-        print(f"CẢNH BÁO / WARNING: {path} người khác đọc được / is readable by others: chmod 600 {path}",
-              file=sys.stderr)
+        print(
+            f"CẢNH BÁO / WARNING: {path} người khác đọc được / is readable by others: chmod 600 {path}", file=sys.stderr
+        )
     return KeyFile(key, _header(text).get("signer", ""), fingerprint(key.public_key()), path)
 
 
@@ -110,8 +117,11 @@ def load_public_key(path: Path) -> KeyFile:
     path = Path(path)
     text = _read_key_text(path)
     if "PRIVATE KEY-----" in text:
-        raise _key_error(path, "đây là khóa BÍ MẬT: --key cần khóa công khai (.pub); đừng gửi khóa bí mật đi",
-                         "this is the PRIVATE key: --key takes the public key (.pub); do not hand the private one out")
+        raise _key_error(
+            path,
+            "đây là khóa BÍ MẬT: --key cần khóa công khai (.pub); đừng gửi khóa bí mật đi",
+            "this is the PRIVATE key: --key takes the public key (.pub); do not hand the private one out",
+        )
     try:
         key = serialization.load_pem_public_key(text.encode("utf-8"))
     except ValueError as exc:
@@ -152,23 +162,37 @@ def keygen(out_dir: Path, signer: str = "") -> tuple[Path, Path, str]:
     private, public = out_dir / PRIVATE_NAME, out_dir / PUBLIC_NAME
     for p in (private, public):
         if p.exists():
-            raise SigningKeyError(f"{p} đã có: không ghi đè một khóa", f"{p} exists: a key is never overwritten",
-                                  hint_vi="chọn thư mục khác với --out, hoặc tự chuyển khóa cũ đi",
-                                  hint_en="choose another --out, or move the old key away yourself")
+            raise SigningKeyError(
+                f"{p} đã có: không ghi đè một khóa",
+                f"{p} exists: a key is never overwritten",
+                hint_vi="chọn thư mục khác với --out, hoặc tự chuyển khóa cũ đi",
+                hint_en="choose another --out, or move the old key away yourself",
+            )
     signer = " ".join(signer.split())
     key = Ed25519PrivateKey.generate()
     fp = fingerprint(key.public_key())
     head = (f"Signer: {signer}\n" if signer else "") + f"Fingerprint: {fp}\n"
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode("ascii")
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
     with writes_to(out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
-        _write_new(private, "baocao Ed25519 signing key: PRIVATE, keep it secret / khóa ký: BÍ MẬT, giữ kín\n"
-                   + head + private_pem, 0o600)
-        _write_new(public, "baocao Ed25519 public key: give it to whoever verifies / khóa công khai: "
-                   "đưa cho người kiểm tra\n" + head + public_pem, 0o644)
+        _write_new(
+            private,
+            "baocao Ed25519 signing key: PRIVATE, keep it secret / khóa ký: BÍ MẬT, giữ kín\n" + head + private_pem,
+            0o600,
+        )
+        _write_new(
+            public,
+            "baocao Ed25519 public key: give it to whoever verifies / khóa công khai: "
+            "đưa cho người kiểm tra\n" + head + public_pem,
+            0o644,
+        )
     return private, public, fp
 
 
@@ -202,11 +226,15 @@ class SignatureStatus:
     def line(self) -> str:
         who = f"{self.signer} " if self.signer else ""
         if self.state == "unsigned":
-            return ("Chưa ký / unsigned: túi không có chữ ký; tính nguyên vẹn chỉ dựa vào manifest của chính nó "
-                    "/ the bag carries no signature; its integrity rests on its own manifests alone")
+            return (
+                "Chưa ký / unsigned: túi không có chữ ký; tính nguyên vẹn chỉ dựa vào manifest của chính nó "
+                "/ the bag carries no signature; its integrity rests on its own manifests alone"
+            )
         if self.state == "unchecked":
-            return (f"Đã ký nhưng CHƯA KIỂM / signed but NOT checked: {who}(khóa / key {self.fingerprint}); "
-                    f"kiểm bằng / check with --key KHÓA_CÔNG_KHAI.pub")
+            return (
+                f"Đã ký nhưng CHƯA KIỂM / signed but NOT checked: {who}(khóa / key {self.fingerprint}); "
+                f"kiểm bằng / check with --key KHÓA_CÔNG_KHAI.pub"
+            )
         if self.state == "valid":
             return f"Chữ ký hợp lệ / signature valid: ký bởi / signed by {who}(khóa / key {self.fingerprint})"
         return "Chữ ký KHÔNG hợp lệ / signature INVALID (xem các dòng trên / see the lines above)"
@@ -240,8 +268,7 @@ def _parse(text: str) -> tuple[dict[str, str], list[tuple[str, str, str]], str, 
 
 def _signed_files_problems(bag_dir: Path, signed: list[tuple[str, str, str]]) -> list[Problem]:
     names = {name for name, _, _ in signed}
-    problems = [_bad(f"{name} không được ký", f"{name} is not signed") for name, _ in SIGNED_FILES
-                if name not in names]
+    problems = [_bad(f"{name} không được ký", f"{name} is not signed") for name, _ in SIGNED_FILES if name not in names]
     for name, alg, digest in signed:
         p = bag_dir / name
         if (name, alg) not in SIGNED_FILES:
@@ -261,8 +288,15 @@ def check_signature(bag_dir: Path, public: KeyFile | None = None) -> SignatureSt
     if not path.is_file():
         if public is None:
             return SignatureStatus("unsigned")
-        return SignatureStatus("invalid", problems=[_bad("túi chưa được ký: không có gì để kiểm bằng --key",
-                                                         "the bag is not signed: nothing to check with --key")])
+        return SignatureStatus(
+            "invalid",
+            problems=[
+                _bad(
+                    "túi chưa được ký: không có gì để kiểm bằng --key",
+                    "the bag is not signed: nothing to check with --key",
+                )
+            ],
+        )
     parsed = _parse(path.read_text(encoding="utf-8", errors="replace"))
     if parsed is None:
         return SignatureStatus("invalid", problems=[_bad("tệp chữ ký sai dạng", "the signature file is malformed")])
@@ -272,13 +306,19 @@ def check_signature(bag_dir: Path, public: KeyFile | None = None) -> SignatureSt
     if public is None:
         return SignatureStatus("invalid" if problems else "unchecked", fields.get("Signer", ""), claimed, problems)
     if claimed != public.fingerprint:
-        problems.append(_bad(f"ký bằng khóa khác ({claimed}), không phải khóa đã cho ({public.fingerprint})",
-                             f"signed with another key ({claimed}), not the one given ({public.fingerprint})"))
+        problems.append(
+            _bad(
+                f"ký bằng khóa khác ({claimed}), không phải khóa đã cho ({public.fingerprint})",
+                f"signed with another key ({claimed}), not the one given ({public.fingerprint})",
+            )
+        )
     else:
         try:
             public.key.verify(base64.b64decode(signature, validate=True), statement.encode("utf-8"))
         except (InvalidSignature, binascii.Error, ValueError):
-            problems.append(_bad("chữ ký không khớp với khóa đã cho", "the signature does not verify with the key given"))
+            problems.append(
+                _bad("chữ ký không khớp với khóa đã cho", "the signature does not verify with the key given")
+            )
     if problems:
         return SignatureStatus("invalid", public.signer, public.fingerprint, problems)
     return SignatureStatus("valid", public.signer or fields.get("Signer", ""), public.fingerprint)

@@ -28,9 +28,11 @@ PACKAGE_CODE = "baocao (mã gói / package code)"
 
 def is_code(rel: str) -> bool:
     """A project-relative path whose content is run or interpreted by a build."""
-    return (rel.startswith("notebooks/")
-            or (rel.startswith("report/") and not rel.startswith("report/fonts/"))
-            or rel in ("_quarto.yml", "data/reference/inputs.yml"))
+    return (
+        rel.startswith("notebooks/")
+        or (rel.startswith("report/") and not rel.startswith("report/fonts/"))
+        or rel in ("_quarto.yml", "data/reference/inputs.yml")
+    )
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,10 @@ class CodeDifference:
 
     def line(self) -> str:
         none = "(không có / none)"
-        return (f"  {self.path}: trong túi / in the bag {self.in_bag or none}, "
-                f"cài ở đây / installed {self.installed or none}")
+        return (
+            f"  {self.path}: trong túi / in the bag {self.in_bag or none}, "
+            f"cài ở đây / installed {self.installed or none}"
+        )
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -56,9 +60,12 @@ def installed_project(explicit: Path | str | None = None, bag_dir: Path | None =
     if explicit:
         root = Project.find(Path(explicit)).root
         if bag_dir is not None and _within(root, bag_dir):
-            raise UsageError(f"--project {explicit} nằm trong chính túi lưu trữ: không dùng để so sánh",
-                             f"--project {explicit} is inside the bag itself: it cannot be the reference",
-                             hint_vi="chỉ ra dự án baocao cài ở máy này", hint_en="give the baocao project installed here")
+            raise UsageError(
+                f"--project {explicit} nằm trong chính túi lưu trữ: không dùng để so sánh",
+                f"--project {explicit} is inside the bag itself: it cannot be the reference",
+                hint_vi="chỉ ra dự án baocao cài ở máy này",
+                hint_en="give the baocao project installed here",
+            )
         return root
     try:
         here = Project.find(None).root

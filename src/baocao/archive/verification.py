@@ -45,19 +45,36 @@ def _special_files(bag_dir: Path) -> list[Problem]:
     for p in sorted(bag_dir.rglob("*")):
         mode = p.lstat().st_mode
         if stat.S_ISLNK(mode):
-            problems.append(Problem("unsafe", p.relative_to(bag_dir).as_posix(),
-                                    "liên kết tượng trưng (symlink) trong túi", "symbolic link inside the bag"))
+            problems.append(
+                Problem(
+                    "unsafe",
+                    p.relative_to(bag_dir).as_posix(),
+                    "liên kết tượng trưng (symlink) trong túi",
+                    "symbolic link inside the bag",
+                )
+            )
         elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            problems.append(Problem("unsafe", p.relative_to(bag_dir).as_posix(),
-                                    "không phải tệp thường (FIFO, thiết bị hay socket)",
-                                    "not a regular file (a FIFO, device or socket)"))
+            problems.append(
+                Problem(
+                    "unsafe",
+                    p.relative_to(bag_dir).as_posix(),
+                    "không phải tệp thường (FIFO, thiết bị hay socket)",
+                    "not a regular file (a FIFO, device or socket)",
+                )
+            )
     return problems
 
 
 def _skeleton(bag_dir: Path) -> list[Problem]:
     if not (bag_dir / "bagit.txt").is_file():
-        return [Problem("missing", "bagit.txt", "không có: đây không phải túi BagIt, hoặc tệp đã bị xóa",
-                        "not there: this is not a BagIt bag, or the file was deleted")]
+        return [
+            Problem(
+                "missing",
+                "bagit.txt",
+                "không có: đây không phải túi BagIt, hoặc tệp đã bị xóa",
+                "not there: this is not a BagIt bag, or the file was deleted",
+            )
+        ]
     if not (bag_dir / "data").is_dir():
         return [Problem("missing", "data/", "không có thư mục dữ liệu của túi", "the payload folder is missing")]
     return []
@@ -70,8 +87,14 @@ def _unsafe_manifest_lines(bag_dir: Path) -> list[Problem]:
         for lineno, line in enumerate(m.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             entry = line.strip().split(None, 1)
             if len(entry) == 2 and not safe_relpath(entry[1].lstrip("*")):
-                problems.append(Problem("unsafe", m.name, f"dòng {lineno} trỏ ra ngoài túi: {entry[1]!r}",
-                                        f"line {lineno} points outside the bag: {entry[1]!r}"))
+                problems.append(
+                    Problem(
+                        "unsafe",
+                        m.name,
+                        f"dòng {lineno} trỏ ra ngoài túi: {entry[1]!r}",
+                        f"line {lineno} points outside the bag: {entry[1]!r}",
+                    )
+                )
     return problems
 
 
@@ -83,11 +106,20 @@ def _open(bag_dir: Path):
         bag = bagit.Bag(str(bag_dir))
     except bagit.BagError as exc:
         msg = str(exc).replace(str(bag_dir.resolve()) + os.sep, "").replace(str(bag_dir) + os.sep, "")
-        return None, [Problem("invalid", "bagit.txt" if "bagit.txt" in msg else "manifest",
-                              f"túi không mở được: {msg}", f"the bag cannot be opened: {msg}")]
+        return None, [
+            Problem(
+                "invalid",
+                "bagit.txt" if "bagit.txt" in msg else "manifest",
+                f"túi không mở được: {msg}",
+                f"the bag cannot be opened: {msg}",
+            )
+        ]
     if not list(bag.manifest_files()):
-        return None, [Problem("missing", "manifest-sha256.txt", "túi không có tệp manifest nào",
-                              "the bag has no payload manifest")]
+        return None, [
+            Problem(
+                "missing", "manifest-sha256.txt", "túi không có tệp manifest nào", "the bag has no payload manifest"
+            )
+        ]
     return bag, []
 
 
@@ -95,11 +127,17 @@ def _open(bag_dir: Path):
 def _completeness(bag, skip: set[str]) -> tuple[list[Problem], set[str]]:
     """Payload and tag files listed but absent, or present but not listed; and the absent set."""
     only_in_manifest, only_on_fs = bag.compare_manifests_with_fs()
-    problems = [Problem("missing", rel, "có trong manifest nhưng không có trong túi",
-                        "listed in the manifest but not in the bag")
-                for rel in sorted(only_in_manifest) if rel not in skip]
-    problems += [Problem("extra", rel, "có trong túi nhưng không có trong manifest nào", "in the bag but in no manifest")
-                 for rel in sorted(only_on_fs)]
+    problems = [
+        Problem(
+            "missing", rel, "có trong manifest nhưng không có trong túi", "listed in the manifest but not in the bag"
+        )
+        for rel in sorted(only_in_manifest)
+        if rel not in skip
+    ]
+    problems += [
+        Problem("extra", rel, "có trong túi nhưng không có trong manifest nào", "in the bag but in no manifest")
+        for rel in sorted(only_on_fs)
+    ]
     return problems, set(only_in_manifest) | skip
 
 
@@ -114,18 +152,21 @@ def _unlisted_tag_files(bag, bag_dir: Path) -> list[Problem]:
         if rel.startswith("data/") or rel in ("bagit.txt", SIGNATURE_NAME) or _TAG_MANIFEST.fullmatch(rel):
             continue
         if rel not in tag_listed and (has_tagmanifest or not _UNLISTED_OK.fullmatch(rel)):
-            problems.append(Problem("extra", rel, "tệp thừa, không có trong tagmanifest",
-                                    "extra file, not in the tag manifest"))
+            problems.append(
+                Problem("extra", rel, "tệp thừa, không có trong tagmanifest", "extra file, not in the tag manifest")
+            )
     return problems
 
 
 def _missing_tagmanifests(bag_dir: Path) -> list[Problem]:
-    manifest_algs = {m.name[len("manifest-"):-len(".txt")] for m in bag_dir.glob("manifest-*.txt")}
-    tag_algs = {m.name[len("tagmanifest-"):-len(".txt")] for m in bag_dir.glob("tagmanifest-*.txt")}
+    manifest_algs = {m.name[len("manifest-") : -len(".txt")] for m in bag_dir.glob("manifest-*.txt")}
+    tag_algs = {m.name[len("tagmanifest-") : -len(".txt")] for m in bag_dir.glob("tagmanifest-*.txt")}
     if not tag_algs:
         return []
-    return [Problem("missing", f"tagmanifest-{alg}.txt", "thiếu manifest của các tệp mô tả",
-                    "the tag manifest is missing") for alg in sorted(manifest_algs - tag_algs)]
+    return [
+        Problem("missing", f"tagmanifest-{alg}.txt", "thiếu manifest của các tệp mô tả", "the tag manifest is missing")
+        for alg in sorted(manifest_algs - tag_algs)
+    ]
 
 
 def _fixity(bag, bag_dir: Path, absent: set[str]) -> list[Problem]:
@@ -140,13 +181,20 @@ def _fixity(bag, bag_dir: Path, absent: set[str]) -> list[Problem]:
         try:
             got = hashes(p, [a for a in expected if a in hashlib.algorithms_available])
         except OSError as exc:
-            problems.append(Problem("unreadable", rel, f"không đọc được ({exc.strerror})",
-                                    f"cannot be read ({exc.strerror})"))
+            problems.append(
+                Problem("unreadable", rel, f"không đọc được ({exc.strerror})", f"cannot be read ({exc.strerror})")
+            )
             continue
         bad = sorted(a for a in got if got[a] != expected[a].lower())
         if bad:
-            problems.append(Problem("changed", rel, f"nội dung đã bị thay đổi ({', '.join(bad)} không khớp)",
-                                    f"contents changed ({', '.join(bad)} mismatch)"))
+            problems.append(
+                Problem(
+                    "changed",
+                    rel,
+                    f"nội dung đã bị thay đổi ({', '.join(bad)} không khớp)",
+                    f"contents changed ({', '.join(bad)} mismatch)",
+                )
+            )
     return problems
 
 
@@ -161,8 +209,14 @@ def _oxum(bag, bag_dir: Path) -> list[Problem]:
     actual = f"{sum(f.stat().st_size for f in payload)}.{len(payload)}"
     if actual == oxum:
         return []
-    return [Problem("changed", "bag-info.txt", f"Payload-Oxum {oxum} nhưng thực tế {actual}",
-                    f"Payload-Oxum says {oxum} but the payload is {actual}")]
+    return [
+        Problem(
+            "changed",
+            "bag-info.txt",
+            f"Payload-Oxum {oxum} nhưng thực tế {actual}",
+            f"Payload-Oxum says {oxum} but the payload is {actual}",
+        )
+    ]
 
 
 def _bagit_agrees(bag, bag_dir: Path) -> list[Problem]:
@@ -204,19 +258,33 @@ def read_build_manifest(bag_dir: Path) -> tuple[dict | None, list[Problem]]:
     """The build's manifest.json in the bag, if it is there and has the shape baocao writes."""
     path = bag_dir / BUILD_MANIFEST
     if not path.is_file():
-        return None, [Problem("missing", BUILD_MANIFEST, "túi không có manifest.json của bản dựng: không phải túi "
-                              "baocao, không kiểm và không dựng lại được",
-                              "the bag has no build manifest.json: not a baocao bag; it cannot be checked or rebuilt")]
+        return None, [
+            Problem(
+                "missing",
+                BUILD_MANIFEST,
+                "túi không có manifest.json của bản dựng: không phải túi baocao, không kiểm và không dựng lại được",
+                "the bag has no build manifest.json: not a baocao bag; it cannot be checked or rebuilt",
+            )
+        ]
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
         return None, [Problem("invalid", BUILD_MANIFEST, "không phải JSON hợp lệ", "not valid JSON")]
-    ok = (isinstance(manifest, dict) and isinstance(manifest.get("year"), int)
-          and all(isinstance(manifest.get(k, {}), dict) for k in ("outputs", "inputs", "tools", "parameters"))
-          and isinstance(manifest.get("records", []), list))
+    ok = (
+        isinstance(manifest, dict)
+        and isinstance(manifest.get("year"), int)
+        and all(isinstance(manifest.get(k, {}), dict) for k in ("outputs", "inputs", "tools", "parameters"))
+        and isinstance(manifest.get("records", []), list)
+    )
     if not ok:
-        return None, [Problem("invalid", BUILD_MANIFEST, "không đúng dạng manifest của baocao (year, inputs, outputs)",
-                              "not shaped like a baocao manifest (year, inputs, outputs)")]
+        return None, [
+            Problem(
+                "invalid",
+                BUILD_MANIFEST,
+                "không đúng dạng manifest của baocao (year, inputs, outputs)",
+                "not shaped like a baocao manifest (year, inputs, outputs)",
+            )
+        ]
     return manifest, []
 
 
@@ -226,9 +294,16 @@ def _outside_paths(manifest: dict, bag_dir: Path) -> list[Problem]:
     listed = [(rel, payload_path_for_output) for rel in manifest.get("outputs", {})]
     listed += [(rel, payload_path_for_input) for rel in manifest.get("inputs", {})]
     listed += [(rel, payload_path_for_output) for rel in manifest.get("records", [])]
-    return [Problem("unsafe", BUILD_MANIFEST, f"ghi một đường dẫn ra ngoài túi: {rel!r}",
-                    f"lists a path outside the bag: {rel!r}")
-            for rel, where in listed if not (safe_relpath(rel) and inside(payload, where(rel)))]
+    return [
+        Problem(
+            "unsafe",
+            BUILD_MANIFEST,
+            f"ghi một đường dẫn ra ngoài túi: {rel!r}",
+            f"lists a path outside the bag: {rel!r}",
+        )
+        for rel, where in listed
+        if not (safe_relpath(rel) and inside(payload, where(rel)))
+    ]
 
 
 def consistency(bag_dir: Path) -> list[Problem]:
@@ -244,17 +319,35 @@ def consistency(bag_dir: Path) -> list[Problem]:
         where = "data/" + payload_path_for_output(rel)
         p = bag_dir / where
         if not p.is_file():
-            problems.append(Problem("inconsistent", where, "manifest.json của bản dựng ghi tệp này nhưng túi không có",
-                                    "the build's manifest.json lists it but the bag lacks it"))
+            problems.append(
+                Problem(
+                    "inconsistent",
+                    where,
+                    "manifest.json của bản dựng ghi tệp này nhưng túi không có",
+                    "the build's manifest.json lists it but the bag lacks it",
+                )
+            )
         elif sha256(p) != digest:
-            problems.append(Problem("inconsistent", where, "khác với mã băm trong manifest.json của bản dựng",
-                                    "differs from the hash in the build's manifest.json"))
+            problems.append(
+                Problem(
+                    "inconsistent",
+                    where,
+                    "khác với mã băm trong manifest.json của bản dựng",
+                    "differs from the hash in the build's manifest.json",
+                )
+            )
     for rel, digest in sorted(manifest.get("inputs", {}).items()):
         where = "data/" + payload_path_for_input(rel)
         p = bag_dir / where
         if not p.is_file() or sha256(p) != digest:
-            problems.append(Problem("inconsistent", where, "khác (hoặc thiếu) so với đầu vào ghi trong manifest.json",
-                                    "differs from (or lacks) the input listed in manifest.json"))
+            problems.append(
+                Problem(
+                    "inconsistent",
+                    where,
+                    "khác (hoặc thiếu) so với đầu vào ghi trong manifest.json",
+                    "differs from (or lacks) the input listed in manifest.json",
+                )
+            )
     return problems
 
 

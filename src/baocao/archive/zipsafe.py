@@ -53,20 +53,24 @@ def check_path(path: Path) -> os.stat_result:
         st = os.stat(path)
     except FileNotFoundError:
         raise UsageError(
-            f"không tìm thấy {path}", f"{path} does not exist",
+            f"không tìm thấy {path}",
+            f"{path} does not exist",
             hint_vi="chỉ ra thư mục túi lưu trữ hoặc tệp .zip của nó",
             hint_en="give a bag folder or its .zip",
         ) from None
     except OSError as exc:
         raise UsageError(
-            f"không đọc được {path}: {exc.strerror}", f"cannot read {path}: {exc.strerror}",
-            hint_vi="chỉ ra thư mục túi lưu trữ hoặc tệp .zip của nó", hint_en="give a bag folder or its .zip",
+            f"không đọc được {path}: {exc.strerror}",
+            f"cannot read {path}: {exc.strerror}",
+            hint_vi="chỉ ra thư mục túi lưu trữ hoặc tệp .zip của nó",
+            hint_en="give a bag folder or its .zip",
         ) from None
     if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
         raise UsageError(
             f"{path} không phải thư mục hay tệp thường (là thiết bị, FIFO hoặc socket): không đọc",
             f"{path} is not a folder or a regular file (a device, FIFO or socket): not read",
-            hint_vi="chỉ ra thư mục túi lưu trữ hoặc tệp .zip của nó", hint_en="give a bag folder or its .zip",
+            hint_vi="chỉ ra thư mục túi lưu trữ hoặc tệp .zip của nó",
+            hint_en="give a bag folder or its .zip",
         )
     return st
 
@@ -109,26 +113,45 @@ def zip_size_problems(zf: zipfile.ZipFile, limits: Limits = LIMITS) -> list[Prob
     """Entries too many, too large or too compressed, judged from the central directory alone."""
     infos = [i for i in zf.infolist() if not i.is_dir()]
     if len(infos) > limits.max_entries:
-        return [Problem("too-large", "(zip)", f"{len(infos)} tệp, quá giới hạn {limits.max_entries}",
-                        f"{len(infos)} entries, over the limit of {limits.max_entries}")]
+        return [
+            Problem(
+                "too-large",
+                "(zip)",
+                f"{len(infos)} tệp, quá giới hạn {limits.max_entries}",
+                f"{len(infos)} entries, over the limit of {limits.max_entries}",
+            )
+        ]
     problems = []
     for info in infos:
         size, packed = info.file_size, max(info.compress_size, 1)
         if size > limits.max_entry_bytes:
-            problems.append(Problem(
-                "too-large", info.filename,
-                f"giải nén ra {human_size(size)}, quá giới hạn {human_size(limits.max_entry_bytes)} một tệp",
-                f"extracts to {human_size(size)}, over the {human_size(limits.max_entry_bytes)} limit per file"))
+            problems.append(
+                Problem(
+                    "too-large",
+                    info.filename,
+                    f"giải nén ra {human_size(size)}, quá giới hạn {human_size(limits.max_entry_bytes)} một tệp",
+                    f"extracts to {human_size(size)}, over the {human_size(limits.max_entry_bytes)} limit per file",
+                )
+            )
         elif size > limits.ratio_floor and size / packed > limits.max_ratio:
-            problems.append(Problem(
-                "too-large", info.filename,
-                f"tỉ lệ nén {size // packed}:1, quá giới hạn {limits.max_ratio}:1 (nghi là bom zip)",
-                f"compression ratio {size // packed}:1, over the {limits.max_ratio}:1 limit (a zip bomb?)"))
+            problems.append(
+                Problem(
+                    "too-large",
+                    info.filename,
+                    f"tỉ lệ nén {size // packed}:1, quá giới hạn {limits.max_ratio}:1 (nghi là bom zip)",
+                    f"compression ratio {size // packed}:1, over the {limits.max_ratio}:1 limit (a zip bomb?)",
+                )
+            )
     total = sum(i.file_size for i in infos)
     if not problems and total > limits.max_total_bytes:
-        problems.append(Problem(
-            "too-large", "(zip)", f"tổng giải nén {human_size(total)}, quá giới hạn {human_size(limits.max_total_bytes)}",
-            f"extracts to {human_size(total)} in all, over the {human_size(limits.max_total_bytes)} limit"))
+        problems.append(
+            Problem(
+                "too-large",
+                "(zip)",
+                f"tổng giải nén {human_size(total)}, quá giới hạn {human_size(limits.max_total_bytes)}",
+                f"extracts to {human_size(total)} in all, over the {human_size(limits.max_total_bytes)} limit",
+            )
+        )
     return problems
 
 
@@ -170,8 +193,12 @@ def _copy_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, rel: s
         else:
             return None
     target.unlink(missing_ok=True)
-    return Problem("unreadable", rel, f"không giải nén được, dữ liệu trong zip bị hỏng ({damage})",
-                   f"cannot be extracted, its data in the zip is damaged ({damage})")
+    return Problem(
+        "unreadable",
+        rel,
+        f"không giải nén được, dữ liệu trong zip bị hỏng ({damage})",
+        f"cannot be extracted, its data in the zip is damaged ({damage})",
+    )
 
 
 def _extract(zf: zipfile.ZipFile, prefix: str, dest: Path) -> list[Problem]:
@@ -180,7 +207,7 @@ def _extract(zf: zipfile.ZipFile, prefix: str, dest: Path) -> list[Problem]:
     for info in zf.infolist():
         if info.is_dir() or not info.filename.startswith(prefix):
             continue
-        rel = info.filename[len(prefix):]
+        rel = info.filename[len(prefix) :]
         target = (dest / rel).resolve()
         if root not in target.parents:  # belt and braces after zip_entry_problems
             problems.append(Problem("unsafe", info.filename, "trỏ ra ngoài thư mục", "points outside the folder"))
@@ -211,8 +238,14 @@ def opened_bag(path: Path, limits: Limits = LIMITS) -> Iterator[tuple[Path | Non
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        yield None, [Problem("unreadable", path.name, f"không phải tệp zip đọc được ({exc})",
-                             f"not a readable zip file ({exc})")]
+        yield (
+            None,
+            [
+                Problem(
+                    "unreadable", path.name, f"không phải tệp zip đọc được ({exc})", f"not a readable zip file ({exc})"
+                )
+            ],
+        )
         return
     with zf:
         problems = zip_entry_problems(zf) or zip_size_problems(zf, limits)
@@ -224,9 +257,16 @@ def opened_bag(path: Path, limits: Limits = LIMITS) -> Iterator[tuple[Path | Non
         try:
             names = [i.filename for i in zf.infolist() if not i.is_dir()]
             prefix = _bag_prefix(names)
-            problems += [Problem("extra", n, "tệp thừa nằm ngoài thư mục túi trong zip",
-                                 "extra file outside the bag's folder in the zip") for n in names
-                         if not n.startswith(prefix)]
+            problems += [
+                Problem(
+                    "extra",
+                    n,
+                    "tệp thừa nằm ngoài thư mục túi trong zip",
+                    "extra file outside the bag's folder in the zip",
+                )
+                for n in names
+                if not n.startswith(prefix)
+            ]
             dest = Path(tmp) / "bag"
             with writes_to(tmp):
                 _room_for(zf, Path(tmp))

@@ -67,8 +67,7 @@ def _match_area(text: str, ctx: CleanContext, col: ColumnSpec) -> str:
     ref = area_reference(text)
     if ref is not None:
         by_number = {n: [a for a in areas if _area_ref(a.name) and n in _area_ref(a.name).numbers] for n in ref.numbers}  # type: ignore[union-attr]
-        fits = [a for n in ref.numbers for a in by_number[n]
-                if ref.kind is None or ref.kind == _area_ref(a.name).kind]  # type: ignore[union-attr]
+        fits = [a for n in ref.numbers for a in by_number[n] if ref.kind is None or ref.kind == _area_ref(a.name).kind]  # type: ignore[union-attr]
         if len(ref.numbers) == 1 and len(fits) == 1:
             return fits[0].id
         candidates = [a.name for n in ref.numbers for a in by_number[n]]
@@ -125,8 +124,16 @@ def convert_cell(value: object, col: ColumnSpec, ctx: CleanContext, header: str)
             raise CellError(exc.reason_vi, exc.reason_en) from None
         if converted:
             ctx.warnings.append(
-                Reject("", "", None, header, value, f"đã chuyển văn bản từ bảng mã {converted.upper()} sang Unicode",
-                       f"text converted from {converted.upper()} to Unicode", "warning")
+                Reject(
+                    "",
+                    "",
+                    None,
+                    header,
+                    value,
+                    f"đã chuyển văn bản từ bảng mã {converted.upper()} sang Unicode",
+                    f"text converted from {converted.upper()} to Unicode",
+                    "warning",
+                )
             )
         value = text
     try:
@@ -135,9 +142,16 @@ def convert_cell(value: object, col: ColumnSpec, ctx: CleanContext, header: str)
             text = value if isinstance(value, str) else show_value(value)
             if len(text) > LONG_TEXT:
                 ctx.warnings.append(
-                    Reject("", "", None, header, text[:60] + "…",
-                           f"ô văn bản dài {len(text)} ký tự (giữ nguyên)",
-                           f"a {len(text)}-character text cell (kept as is)", "warning")
+                    Reject(
+                        "",
+                        "",
+                        None,
+                        header,
+                        text[:60] + "…",
+                        f"ô văn bản dài {len(text)} ký tự (giữ nguyên)",
+                        f"a {len(text)}-character text cell (kept as is)",
+                        "warning",
+                    )
                 )
             return text
         if kind == "date":
@@ -333,5 +347,3 @@ def convert_uniques(uniques: list, col: ColumnSpec, ctx: CleanContext, header: s
         if warns:
             remarks[i] = warns
     return _Converted(ok, values, reasons, remarks)
-
-

@@ -37,8 +37,15 @@ class _TableRows:
         self.clean: list[np.ndarray] = []
 
 
-def _convert_read(read: SheetRead, r: int, spec: TableSpec, ctx: CleanContext, table: _TableRows,
-                  problems: dict[int, list], remarks: dict[int, list]) -> None:
+def _convert_read(
+    read: SheetRead,
+    r: int,
+    spec: TableSpec,
+    ctx: CleanContext,
+    table: _TableRows,
+    problems: dict[int, list],
+    remarks: dict[int, list],
+) -> None:
     n = read.n_rows
     rows = read.row_numbers.tolist()
     failed = np.zeros(n, dtype=bool)
@@ -59,13 +66,16 @@ def _convert_read(read: SheetRead, r: int, spec: TableSpec, ctx: CleanContext, t
                 if k not in shown:
                     shown[k] = show_value(uniques[k])
                 problems.setdefault(i, []).append(
-                    Reject(read.file, read.sheet, rows[i], header, shown[k], *conv.reasons[k]))
+                    Reject(read.file, read.sheet, rows[i], header, shown[k], *conv.reasons[k])
+                )
         if conv.remarks:
             noted = np.zeros(len(uniques), dtype=bool)
             noted[list(conv.remarks)] = True
             for i in np.flatnonzero(noted[codes]).tolist():
                 remarks.setdefault(i, []).extend(
-                    dataclasses.replace(w, file=read.file, sheet=read.sheet, row=rows[i]) for w in conv.remarks[int(codes[i])])
+                    dataclasses.replace(w, file=read.file, sheet=read.sheet, row=rows[i])
+                    for w in conv.remarks[int(codes[i])]
+                )
     # row rules, over the rows whose every cell could be read
     if spec.checks and n:
         clean_rows = np.flatnonzero(~failed).tolist()
@@ -210,9 +220,15 @@ def _clean_table(spec: TableSpec, reads: list[SheetRead], ctx: CleanContext) -> 
                         raw = cells[1][cells[0][i]] if cells else None
                         where = (reads[read_of[first]].file, int(rows[first]))
                         problems.setdefault(i, []).append(
-                            Reject(read.file, read.sheet, int(rows[g]), header, show_value(raw),
-                                   f"'{show_value(raw)}' đã có số liệu ở dòng {where[1]} của tệp {where[0]}; mỗi đơn vị chỉ một dòng",
-                                   f"'{show_value(raw)}' already has a row ({where[0]}, row {where[1]}); one row each")
+                            Reject(
+                                read.file,
+                                read.sheet,
+                                int(rows[g]),
+                                header,
+                                show_value(raw),
+                                f"'{show_value(raw)}' đã có số liệu ở dòng {where[1]} của tệp {where[0]}; mỗi đơn vị chỉ một dòng",
+                                f"'{show_value(raw)}' already has a row ({where[0]}, row {where[1]}); one row each",
+                            )
                         )
                     else:
                         seen_one[unit_key] = g
@@ -253,21 +269,40 @@ def _duplicate(g: int, first: int | None, reads, read_of, rows, offsets, per_rea
     where = (reads[read_of[first]].file, reads[read_of[first]].sheet, int(rows[first]))
     if where[0] != read.file:
         problems.setdefault(i, []).append(
-            Reject(read.file, read.sheet, int(rows[g]), "", "",
-                   f"trùng hoàn toàn với dòng {where[2]} của tệp {where[0]} (sheet '{where[1]}'); không tính hai lần",
-                   f"exact duplicate of row {where[2]} of {where[0]} (sheet '{where[1]}'); not counted twice")
+            Reject(
+                read.file,
+                read.sheet,
+                int(rows[g]),
+                "",
+                "",
+                f"trùng hoàn toàn với dòng {where[2]} của tệp {where[0]} (sheet '{where[1]}'); không tính hai lần",
+                f"exact duplicate of row {where[2]} of {where[0]} (sheet '{where[1]}'); not counted twice",
+            )
         )
     else:
         remarks.setdefault(i, []).append(
-            Reject(read.file, read.sheet, int(rows[g]), "", "",
-                   f"giống hệt dòng {where[2]} cùng sheet; vẫn tính, hãy kiểm tra có nhập trùng không",
-                   f"identical to row {where[2]} of the same sheet; kept, check it is not typed twice",
-                   "warning")
+            Reject(
+                read.file,
+                read.sheet,
+                int(rows[g]),
+                "",
+                "",
+                f"giống hệt dòng {where[2]} cùng sheet; vẫn tính, hãy kiểm tra có nhập trùng không",
+                f"identical to row {where[2]} of the same sheet; kept, check it is not typed twice",
+                "warning",
+            )
         )
 
 
-def _frame(spec: TableSpec, reads: list[SheetRead], typed_values: list[np.ndarray], codes: list[np.ndarray],
-           read_of: np.ndarray, rows: np.ndarray, kept: np.ndarray) -> pd.DataFrame:
+def _frame(
+    spec: TableSpec,
+    reads: list[SheetRead],
+    typed_values: list[np.ndarray],
+    codes: list[np.ndarray],
+    read_of: np.ndarray,
+    rows: np.ndarray,
+    kept: np.ndarray,
+) -> pd.DataFrame:
     """The kept rows as a typed frame, sorted by source file, sheet and row."""
     columns = [c.name for c in spec.columns] + PROVENANCE
     if not len(kept):
@@ -292,5 +327,3 @@ def _frame(spec: TableSpec, reads: list[SheetRead], typed_values: list[np.ndarra
     data["source_sheet"] = pd.Series(pd.array([reads[r].sheet for r in range(len(reads))], dtype="string").take(k_read))
     data["source_row"] = pd.Series(pd.array(k_rows.astype(np.int64, copy=False), dtype="Int64"))
     return pd.DataFrame(data, columns=columns, copy=False)  # the columns are new: no copy needed
-
-

@@ -44,12 +44,9 @@ def typed_frame(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return out
 
 
-
-
 def problems_frame(problems: list[Reject]) -> pd.DataFrame:
     frame = pd.DataFrame([p.as_record() for p in problems], columns=REJECT_COLUMNS)
     return frame.astype({"row": "string"}).fillna("")
-
 
 
 def write_clean(result: CleanResult, out_dir: Path) -> list[Path]:
@@ -93,5 +90,3 @@ def read_clean(data_dir: Path, project: Project) -> dict[str, pd.DataFrame]:
         frame["source_row"] = pd.to_numeric(frame["source_row"]).astype("Int64")
         tables[name] = frame
     return tables
-
-

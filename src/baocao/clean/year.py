@@ -38,8 +38,6 @@ class CleanResult:
         return int(self.accounting["rejected"].sum()) if len(self.accounting) else 0
 
 
-
-
 # ---------------------------------------------------------------------------- a year
 def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> CleanResult:
     """Read and clean every table of ``year``; raise InputProblems on structural errors.
@@ -54,15 +52,18 @@ def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> Clea
     reader.problems.extend(declared_problems)
     ctx = CleanContext(year=year, project=project, catalogues=ref.catalogues)
     if not raw_dir.is_dir():
-        raise InputProblems([
-            InputError(
-                Location(folder),
-                f"không có thư mục dữ liệu của năm {year}",
-                f"no data folder for year {year}",
-                hint_vi=f"tạo thư mục bằng lệnh 'baocao new-year {year}' rồi chép các tệp số liệu vào đó",
-                hint_en=f"create it with 'baocao new-year {year}' and copy the year's files into it",
-            )
-        ], folder=folder)
+        raise InputProblems(
+            [
+                InputError(
+                    Location(folder),
+                    f"không có thư mục dữ liệu của năm {year}",
+                    f"no data folder for year {year}",
+                    hint_vi=f"tạo thư mục bằng lệnh 'baocao new-year {year}' rồi chép các tệp số liệu vào đó",
+                    hint_en=f"create it with 'baocao new-year {year}' and copy the year's files into it",
+                )
+            ],
+            folder=folder,
+        )
     reader.check_files()
     tables: dict[str, pd.DataFrame] = {}
     rejects: list[Reject] = []
@@ -78,20 +79,30 @@ def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> Clea
             k = (read.file, read.sheet)
             for header in read.extra_headers:
                 ctx.warnings.append(
-                    Reject(read.file, read.sheet, read.header_row, header, "",
-                           "cột không có trong mẫu, bỏ qua", "column not in the template, ignored", "warning")
+                    Reject(
+                        read.file,
+                        read.sheet,
+                        read.header_row,
+                        header,
+                        "",
+                        "cột không có trong mẫu, bỏ qua",
+                        "column not in the template, ignored",
+                        "warning",
+                    )
                 )
-            accounting_rows.append({
-                "file": read.file,
-                "sheet": read.sheet,
-                "table": name,
-                "header_row": read.header_row,
-                "read": read.rows_read,
-                "kept": counts["kept"].get(k, 0),
-                "rejected": counts["rejected"].get(k, 0),
-                "blank": read.blank_rows,
-                "total": read.non_data_rows,
-            })
+            accounting_rows.append(
+                {
+                    "file": read.file,
+                    "sheet": read.sheet,
+                    "table": name,
+                    "header_row": read.header_row,
+                    "read": read.rows_read,
+                    "kept": counts["kept"].get(k, 0),
+                    "rejected": counts["rejected"].get(k, 0),
+                    "blank": read.blank_rows,
+                    "total": read.non_data_rows,
+                }
+            )
     reader.check_unused()
     accounting = pd.DataFrame(accounting_rows, columns=ACCOUNTING_COLUMNS)
     accounting = accounting.sort_values(["file", "sheet"], kind="stable").reset_index(drop=True)
@@ -121,8 +132,9 @@ def _check_accounting(accounting: pd.DataFrame) -> None:
         raise AssertionError(f"row accounting does not balance:\n{bad.to_string(index=False)}")
 
 
-def _warn_missing_areas(project: Project, tables: dict[str, pd.DataFrame], ctx: CleanContext,
-                        declared: set[str]) -> None:
+def _warn_missing_areas(
+    project: Project, tables: dict[str, pd.DataFrame], ctx: CleanContext, declared: set[str]
+) -> None:
     """A khu without its row in a one-row-per-khu table (unless declared with no activity)."""
     ref = project.reference
     for name, spec in ref.tables.items():
@@ -132,9 +144,14 @@ def _warn_missing_areas(project: Project, tables: dict[str, pd.DataFrame], ctx: 
         for area in project.unit.areas:
             if area.id not in present and area.id not in declared:
                 ctx.warnings.append(
-                    Reject("", spec.sources[0].sheet, None, "", area.name,
-                           f"chưa có số liệu '{spec.title_vi}' của {area.name}",
-                           f"no '{spec.name}' data for {area.name}", "warning")
+                    Reject(
+                        "",
+                        spec.sources[0].sheet,
+                        None,
+                        "",
+                        area.name,
+                        f"chưa có số liệu '{spec.title_vi}' của {area.name}",
+                        f"no '{spec.name}' data for {area.name}",
+                        "warning",
+                    )
                 )
-
-

@@ -46,6 +46,7 @@ _TEXT_PIECE = 1 << 20
 
 def _text_lines(text: str) -> Iterator[str]:
     """The lines of ``text`` as ``io.StringIO(text)`` gives them, without copying all of it at once."""
+
     def pieces() -> Iterator[str]:
         start, n = 0, len(text)
         while start < n:
@@ -142,5 +143,3 @@ def _csv_columns(text: str, dialect) -> tuple[list[list[object]], Columns]:
         all_codes.append(codes)
         all_uniques.append(uniques)
     return head, Columns(nrows, all_codes, all_uniques)
-
-

@@ -48,8 +48,9 @@ def name_key(stem: str) -> str:
     return fold_key(text)
 
 
-def warning(file: str, sheet: str, reason_vi: str, reason_en: str, *, row: int | None = None,
-            column: str = "", value: str = "") -> Reject:
+def warning(
+    file: str, sheet: str, reason_vi: str, reason_en: str, *, row: int | None = None, column: str = "", value: str = ""
+) -> Reject:
     return Reject(file, sheet, row, column, value, reason_vi, reason_en, "warning")
 
 
@@ -101,8 +102,13 @@ def read_declared(raw_dir: Path, reference: Reference, areas: tuple[Item, ...]) 
         if isinstance(entries, str):
             entries = [entries]
         if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
-            problems.append(InputError(Location(META_FILE, column=key), f"'{key}' phải là danh sách các dòng chữ",
-                                       f"'{key}' must be a list of text lines"))
+            problems.append(
+                InputError(
+                    Location(META_FILE, column=key),
+                    f"'{key}' phải là danh sách các dòng chữ",
+                    f"'{key}' must be a list of text lines",
+                )
+            )
             continue
         for entry in entries:
             if key == NO_ACTIVITY_KEY:
@@ -111,22 +117,28 @@ def read_declared(raw_dir: Path, reference: Reference, areas: tuple[Item, ...]) 
                     declared.areas[area.id] = entry
                     continue
                 names = ", ".join(a.name for a in areas)
-                problems.append(InputError(
-                    Location(META_FILE, column=key, value=entry),
-                    f"'{entry}' không chỉ rõ một khu của đơn vị ({names})",
-                    f"'{entry}' does not name one of the unit's areas ({names})"))
+                problems.append(
+                    InputError(
+                        Location(META_FILE, column=key, value=entry),
+                        f"'{entry}' không chỉ rõ một khu của đơn vị ({names})",
+                        f"'{entry}' does not name one of the unit's areas ({names})",
+                    )
+                )
             else:
                 single = [f.pattern for f in reference.files.values() if "*" not in f.pattern]
                 match = next((n for n in single if name_key(Path(n).stem) == name_key(Path(entry).stem)), None)
                 if match is not None:
                     declared.files.add(match)
                     continue
-                problems.append(InputError(
-                    Location(META_FILE, column=key, value=entry),
-                    f"'{entry}' không phải tệp số liệu nào ({', '.join(single)}); khu không hoạt động ghi ở "
-                    f"'{NO_ACTIVITY_KEY}'",
-                    f"'{entry}' is no input file ({', '.join(single)}); a khu with no activity goes under "
-                    f"'{NO_ACTIVITY_KEY}'"))
+                problems.append(
+                    InputError(
+                        Location(META_FILE, column=key, value=entry),
+                        f"'{entry}' không phải tệp số liệu nào ({', '.join(single)}); khu không hoạt động ghi ở "
+                        f"'{NO_ACTIVITY_KEY}'",
+                        f"'{entry}' is no input file ({', '.join(single)}); a khu with no activity goes under "
+                        f"'{NO_ACTIVITY_KEY}'",
+                    )
+                )
     return declared, problems
 
 
@@ -138,16 +150,22 @@ def _declared_area(entry: str, areas: tuple[Item, ...]) -> Item | None:
     ref = area_reference(entry)
     if ref is None or len(ref.numbers) != 1:
         return None
-    fits = [a for a in areas if (r := area_reference(a.name)) is not None and r.numbers == ref.numbers
-            and ref.kind in (None, r.kind)]
+    fits = [
+        a
+        for a in areas
+        if (r := area_reference(a.name)) is not None and r.numbers == ref.numbers and ref.kind in (None, r.kind)
+    ]
     return fits[0] if len(fits) == 1 else None
 
 
 def _listing(raw_dir: Path) -> list[Path]:
     if not raw_dir.is_dir():
         return []
-    return [p for p in sorted(raw_dir.iterdir())
-            if p.is_file() and not p.name.startswith((".", "~$")) and p.name not in TEXT_FILES]
+    return [
+        p
+        for p in sorted(raw_dir.iterdir())
+        if p.is_file() and not p.name.startswith((".", "~$")) and p.name not in TEXT_FILES
+    ]
 
 
 def _split(path: Path) -> tuple[str, str | None]:
@@ -164,7 +182,8 @@ def _area_of(token: str, areas: tuple[Item, ...]) -> str:
     number = area_number(token) if token else None
     for area in areas:
         if token in (fold_key(area.id), fold_key(area.name)) or (
-                number is not None and area_number(area.name) == number):
+            number is not None and area_number(area.name) == number
+        ):
             return area.id
     return token
 
@@ -181,7 +200,7 @@ def plan_folder(raw_dir: Path, reference: Reference, areas: tuple[Item, ...], de
         for path in present:
             base, _sheet = _split(path)
             if star and base.startswith(prefix_key) and len(base) > len(prefix_key):
-                candidates.setdefault((key, _area_of(base[len(prefix_key):], areas)), []).append(path)
+                candidates.setdefault((key, _area_of(base[len(prefix_key) :], areas)), []).append(path)
             elif not star and base == prefix_key:
                 candidates.setdefault((key, None), []).append(path)
     for key, spec in reference.files.items():
@@ -210,8 +229,16 @@ def _canonical(pattern: str, area: str | None, areas: tuple[Item, ...]) -> str:
     return pattern.replace("*", str(number) if number is not None else area)
 
 
-def _make_slot(plan: FolderPlan, key: str, pattern: str, area: str | None, areas: tuple[Item, ...],
-               paths: list[Path], declared: Declared, near: list[Path]) -> Slot | None:
+def _make_slot(
+    plan: FolderPlan,
+    key: str,
+    pattern: str,
+    area: str | None,
+    areas: tuple[Item, ...],
+    paths: list[Path],
+    declared: Declared,
+    near: list[Path],
+) -> Slot | None:
     name = _canonical(pattern, area, areas)
     area_item = next((a for a in areas if a.id == area), None)
     workbooks = [p for p in paths if _split(p)[1] is None]
@@ -220,64 +247,84 @@ def _make_slot(plan: FolderPlan, key: str, pattern: str, area: str | None, areas
     said = (area is not None and area in declared.areas) or (area is None and name in declared.files)
     if said and paths:
         what = f"khu '{declared.areas[area]}'" if area is not None else f"tệp '{name}'"
-        plan.problems.append(InputError(
-            Location(paths[0].name),
-            f"thong-tin-bao-cao.yml khai báo {what} không có số liệu năm nay, nhưng thư mục có "
-            f"{', '.join(repr(p.name) for p in paths)}",
-            f"thong-tin-bao-cao.yml says {what.replace('tệp', 'file')} has no data this year, but the folder holds "
-            f"{', '.join(repr(p.name) for p in paths)}",
-            hint_vi="xóa khai báo đó trong thong-tin-bao-cao.yml, hoặc chuyển tệp ra khỏi thư mục",
-            hint_en="remove that line from thong-tin-bao-cao.yml, or move the file out of the folder",
-        ))
+        plan.problems.append(
+            InputError(
+                Location(paths[0].name),
+                f"thong-tin-bao-cao.yml khai báo {what} không có số liệu năm nay, nhưng thư mục có "
+                f"{', '.join(repr(p.name) for p in paths)}",
+                f"thong-tin-bao-cao.yml says {what.replace('tệp', 'file')} has no data this year, but the folder holds "
+                f"{', '.join(repr(p.name) for p in paths)}",
+                hint_vi="xóa khai báo đó trong thong-tin-bao-cao.yml, hoặc chuyển tệp ra khỏi thư mục",
+                hint_en="remove that line from thong-tin-bao-cao.yml, or move the file out of the folder",
+            )
+        )
         return None
     if not paths:
         if said:
             what_vi = f"{declared.areas[area]} không có hoạt động" if area is not None else f"không có tệp '{name}'"
             what_en = f"{declared.areas[area]} had no activity" if area is not None else f"no file '{name}'"
-            plan.notes.append(warning(name, "", f"theo thong-tin-bao-cao.yml, năm nay {what_vi}; báo cáo không có "
-                                      "các số liệu này", f"thong-tin-bao-cao.yml says {what_en} this year; the "
-                                      "report has none of these figures"))
+            plan.notes.append(
+                warning(
+                    name,
+                    "",
+                    f"theo thong-tin-bao-cao.yml, năm nay {what_vi}; báo cáo không có các số liệu này",
+                    f"thong-tin-bao-cao.yml says {what_en} this year; the report has none of these figures",
+                )
+            )
         else:
             plan.problems.append(_missing(name, area_item, near))
         return None
     if len(workbooks) > 1:
         shown = ", ".join(repr(p.name) for p in workbooks)
-        plan.problems.append(InputError(
-            Location(name),
-            f"có {len(workbooks)} tệp cùng là '{name}': {shown}; không biết tệp nào đúng nên không đọc tệp nào",
-            f"{len(workbooks)} files all stand for '{name}': {shown}; which one is right is unknown, so none is read",
-            hint_vi=f"giữ lại một tệp (bản đúng, đặt tên '{name}') và chuyển các tệp kia ra khỏi thư mục",
-            hint_en=f"keep one file (the right one, named '{name}') and move the others out of the folder",
-        ))
+        plan.problems.append(
+            InputError(
+                Location(name),
+                f"có {len(workbooks)} tệp cùng là '{name}': {shown}; không biết tệp nào đúng nên không đọc tệp nào",
+                f"{len(workbooks)} files all stand for '{name}': {shown}; which one is right is unknown, so none is read",
+                hint_vi=f"giữ lại một tệp (bản đúng, đặt tên '{name}') và chuyển các tệp kia ra khỏi thư mục",
+                hint_en=f"keep one file (the right one, named '{name}') and move the others out of the folder",
+            )
+        )
         return None
     if workbooks and not readable:
-        plan.problems.append(InputError(
-            Location(name),
-            f"thiếu tệp số liệu '{name}'; trong thư mục có {workbooks[0].name!r} nhưng không đọc được vì sai định dạng",
-            f"the input file '{name}' is missing; the folder holds {workbooks[0].name!r}, which cannot be read "
-            "(wrong format)",
-            hint_vi=f"lưu tệp dạng Excel Workbook (.xlsx) hoặc CSV UTF-8, đặt đúng tên '{name}'",
-            hint_en=f"save it as an Excel Workbook (.xlsx) or CSV UTF-8, named '{name}'",
-        ))
+        plan.problems.append(
+            InputError(
+                Location(name),
+                f"thiếu tệp số liệu '{name}'; trong thư mục có {workbooks[0].name!r} nhưng không đọc được vì sai định dạng",
+                f"the input file '{name}' is missing; the folder holds {workbooks[0].name!r}, which cannot be read "
+                "(wrong format)",
+                hint_vi=f"lưu tệp dạng Excel Workbook (.xlsx) hoặc CSV UTF-8, đặt đúng tên '{name}'",
+                hint_en=f"save it as an Excel Workbook (.xlsx) or CSV UTF-8, named '{name}'",
+            )
+        )
         return None
     slot = Slot(key, name, area, readable[0] if readable else None)
     for path in sheet_csvs:
         sheet = _split(path)[1] or ""
         if sheet in slot.sheets:
             shown = f"{slot.sheets[sheet].name!r}, {path.name!r}"
-            plan.problems.append(InputError(
-                Location(path.name), f"hai tệp CSV cho cùng một sheet: {shown}",
-                f"two CSV files for the same sheet: {shown}",
-                hint_vi="giữ lại một tệp và chuyển tệp kia ra khỏi thư mục",
-                hint_en="keep one of them and move the other out of the folder"))
+            plan.problems.append(
+                InputError(
+                    Location(path.name),
+                    f"hai tệp CSV cho cùng một sheet: {shown}",
+                    f"two CSV files for the same sheet: {shown}",
+                    hint_vi="giữ lại một tệp và chuyển tệp kia ra khỏi thư mục",
+                    hint_en="keep one of them and move the other out of the folder",
+                )
+            )
             continue
         slot.sheets[sheet] = path
     for path in slot.paths():
         expected = name if _split(path)[1] is None else None
         if expected and path.name != expected and path.suffix.lower() == Path(expected).suffix.lower():
-            plan.notes.append(warning(
-                path.name, "", f"tên tệp khác tên chuẩn '{expected}'; đã đọc tệp này là '{expected}', hãy đổi tên",
-                f"the file name differs from '{expected}'; read as '{expected}', please rename it"))
+            plan.notes.append(
+                warning(
+                    path.name,
+                    "",
+                    f"tên tệp khác tên chuẩn '{expected}'; đã đọc tệp này là '{expected}', hãy đổi tên",
+                    f"the file name differs from '{expected}'; read as '{expected}', please rename it",
+                )
+            )
     return slot
 
 
@@ -320,8 +367,11 @@ def _unmatched(plan: FolderPlan, present: list[Path], candidates: dict, referenc
     for path in present:
         if path in matched or path.name in named:
             continue
-        plan.notes.append(warning(
-            path.name, "",
-            f"tệp không được đọc: tên không khớp tệp số liệu nào ({expected})",
-            f"file not read: its name matches no input file ({expected})",
-        ))
+        plan.notes.append(
+            warning(
+                path.name,
+                "",
+                f"tệp không được đọc: tên không khớp tệp số liệu nào ({expected})",
+                f"file not read: its name matches no input file ({expected})",
+            )
+        )

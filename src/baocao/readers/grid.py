@@ -111,7 +111,9 @@ class Grid:
 
     name: str
     rows: list[list[object]]
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_row, min_col, max_row, max_col (1-based)
+    merged: list[tuple[int, int, int, int]] = field(
+        default_factory=list
+    )  # min_row, min_col, max_row, max_col (1-based)
     encoding: str | None = None  # CSV only: the encoding the bytes were read with
     #: Every row column by column. A CSV file's grid holds only its first rows in ``rows`` (for
     #: the header search) and all of them here; a workbook's is made from ``rows`` when needed.

@@ -113,5 +113,3 @@ def find_header(grid: Grid, spec: TableSpec) -> HeaderMatch | None:
     required = [c for c in spec.columns if c.required]
     needed = min(len(spec.columns), max(1, min(2, len(required))))
     return best if best.score >= needed else None
-
-

@@ -56,15 +56,21 @@ def not_xlsx_reason(path: Path) -> tuple[str, str] | None:
     if head.startswith(b"PK"):
         return None
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return ("tệp là Excel 97-2003 (.xls) đổi đuôi, hoặc tệp Excel có đặt mật khẩu",
-                "the file is an Excel 97-2003 (.xls) file renamed, or a password-protected workbook")
+        return (
+            "tệp là Excel 97-2003 (.xls) đổi đuôi, hoặc tệp Excel có đặt mật khẩu",
+            "the file is an Excel 97-2003 (.xls) file renamed, or a password-protected workbook",
+        )
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<", b"<!doctype")):
-        return ("tệp là trang HTML/XML đổi đuôi .xlsx, không phải tệp Excel",
-                "the file is an HTML/XML page renamed to .xlsx, not an Excel workbook")
+        return (
+            "tệp là trang HTML/XML đổi đuôi .xlsx, không phải tệp Excel",
+            "the file is an HTML/XML page renamed to .xlsx, not an Excel workbook",
+        )
     if head and b"\x00" not in head:
-        return ("tệp là văn bản (có thể là CSV) đổi đuôi .xlsx, không phải tệp Excel",
-                "the file is plain text (perhaps CSV) renamed to .xlsx, not an Excel workbook")
+        return (
+            "tệp là văn bản (có thể là CSV) đổi đuôi .xlsx, không phải tệp Excel",
+            "the file is plain text (perhaps CSV) renamed to .xlsx, not an Excel workbook",
+        )
     return None
 
 
@@ -77,10 +83,16 @@ def check_zip_limits(archive: zipfile.ZipFile, rel: str) -> None:
         total += size
         too_big = size > MAX_MEMBER_BYTES
         if too_big or (size > RATIO_FLOOR_BYTES and size / packed > MAX_RATIO):
-            why_vi = (f"lớn hơn {MAX_MEMBER_BYTES // mib} MiB" if too_big else
-                      f"nén {size // packed} lần, quá {MAX_RATIO} lần")
-            why_en = (f"more than {MAX_MEMBER_BYTES // mib} MiB" if too_big else
-                      f"compressed {size // packed} times, beyond {MAX_RATIO} times")
+            why_vi = (
+                f"lớn hơn {MAX_MEMBER_BYTES // mib} MiB"
+                if too_big
+                else f"nén {size // packed} lần, quá {MAX_RATIO} lần"
+            )
+            why_en = (
+                f"more than {MAX_MEMBER_BYTES // mib} MiB"
+                if too_big
+                else f"compressed {size // packed} times, beyond {MAX_RATIO} times"
+            )
             raise InputError(
                 Location(rel),
                 f"tệp Excel có phần '{info.filename}' giải nén ra {size // mib} MiB ({why_vi}): không phải "
@@ -169,8 +181,9 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     for sheet in book.iter(f"{_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_REL}id"), "")
         if target:
-            parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join("xl", target))
+            parts[sheet.get("name", "")] = (
+                target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            )
     return parts
 
 
@@ -199,4 +212,3 @@ def _formulas_without_value(archive: zipfile.ZipFile) -> dict[str, dict[tuple[in
         if cells:
             found[name] = cells
     return found
-

@@ -65,8 +65,9 @@ class YearReader:
     ``thong-tin-bao-cao.yml`` says the year has not.
     """
 
-    def __init__(self, raw_dir: Path, reference: Reference, areas: tuple[Item, ...] = (),
-                 declared: Declared | None = None):
+    def __init__(
+        self, raw_dir: Path, reference: Reference, areas: tuple[Item, ...] = (), declared: Declared | None = None
+    ):
         self.raw_dir = raw_dir
         self.reference = reference
         self.plan: FolderPlan = plan_folder(raw_dir, reference, areas, declared or Declared())
@@ -89,13 +90,16 @@ class YearReader:
             encoding = grids[0].encoding if grids and len(grids) == 1 else None
             if encoding in _ENCODING_NAMES:
                 name_vi, name_en = _ENCODING_NAMES[encoding]
-                self.notes.append(warning(
-                    self.rel(path), "",
-                    f"tệp CSV không phải UTF-8: đã đọc theo bảng mã {name_vi} và chuyển sang Unicode; "
-                    "hãy kiểm tra chữ có dấu, và lần sau lưu dạng 'CSV UTF-8'",
-                    f"the CSV file is not UTF-8: read as {name_en} and converted to Unicode; check the "
-                    "diacritics, and save it as 'CSV UTF-8' next time",
-                ))
+                self.notes.append(
+                    warning(
+                        self.rel(path),
+                        "",
+                        f"tệp CSV không phải UTF-8: đã đọc theo bảng mã {name_vi} và chuyển sang Unicode; "
+                        "hãy kiểm tra chữ có dấu, và lần sau lưu dạng 'CSV UTF-8'",
+                        f"the CSV file is not UTF-8: read as {name_en} and converted to Unicode; check the "
+                        "diacritics, and save it as 'CSV UTF-8' next time",
+                    )
+                )
         return self._grids[path]
 
     def files_of(self, file_key: str) -> list[Path]:
@@ -141,16 +145,25 @@ class YearReader:
             if grid.name in used or key in _AUX_KEYS or all(_row_is_blank(r) for r in grid.rows):
                 continue
             if grid.hidden:
-                self.notes.append(warning(
-                    rel, grid.name,
-                    "sheet đang bị ẩn nên không được đọc (chỉ đọc các sheet hiện); nếu đây là số liệu, hãy bỏ ẩn "
-                    "sheet (Unhide) và xóa sheet cũ trùng tên bảng",
-                    "the sheet is hidden, so it is not read (only visible sheets are data); if it holds the data, "
-                    "unhide it and delete the old sheet of the same table",
-                ))
+                self.notes.append(
+                    warning(
+                        rel,
+                        grid.name,
+                        "sheet đang bị ẩn nên không được đọc (chỉ đọc các sheet hiện); nếu đây là số liệu, hãy bỏ ẩn "
+                        "sheet (Unhide) và xóa sheet cũ trùng tên bảng",
+                        "the sheet is hidden, so it is not read (only visible sheets are data); if it holds the data, "
+                        "unhide it and delete the old sheet of the same table",
+                    )
+                )
             elif key not in claimed:
-                self.notes.append(warning(rel, grid.name, "sheet không có trong mẫu nên không được đọc",
-                                          "sheet not in the template, not read"))
+                self.notes.append(
+                    warning(
+                        rel,
+                        grid.name,
+                        "sheet không có trong mẫu nên không được đọc",
+                        "sheet not in the template, not read",
+                    )
+                )
 
     # tables -------------------------------------------------------------------------------
     def read_table(self, spec: TableSpec) -> list[SheetRead]:
@@ -200,8 +213,9 @@ class YearReader:
             return any(not _row_is_blank(r) for r in grid.rows)
         return read.n_rows + read.non_data_rows > 0
 
-    def _sheet(self, path: Path, grids: list[Grid], spec: TableSpec, source: SourceSpec, *,
-               required: bool) -> Grid | None:
+    def _sheet(
+        self, path: Path, grids: list[Grid], spec: TableSpec, source: SourceSpec, *, required: bool
+    ) -> Grid | None:
         """The visible sheet of this table (by name, else the one renamed sheet whose header is
         this table's); a hidden one that matches is reported, never read."""
         rel = self.rel(path)
@@ -211,29 +225,40 @@ class YearReader:
         if grid is None:
             grid = self._renamed_sheet(grids, spec, source)
             if grid is not None:
-                self.notes.append(warning(
-                    rel, grid.name,
-                    f"không có sheet '{source.sheet}'; đã đọc bảng '{spec.title_vi}' từ sheet "
-                    f"'{grid.name}' vì dòng tiêu đề khớp; hãy đổi tên sheet thành '{source.sheet}'",
-                    f"no sheet '{source.sheet}'; table '{spec.name}' was read from sheet '{grid.name}', "
-                    f"whose header matches; rename the sheet to '{source.sheet}'",
-                ))
+                self.notes.append(
+                    warning(
+                        rel,
+                        grid.name,
+                        f"không có sheet '{source.sheet}'; đã đọc bảng '{spec.title_vi}' từ sheet "
+                        f"'{grid.name}' vì dòng tiêu đề khớp; hãy đổi tên sheet thành '{source.sheet}'",
+                        f"no sheet '{source.sheet}'; table '{spec.name}' was read from sheet '{grid.name}', "
+                        f"whose header matches; rename the sheet to '{source.sheet}'",
+                    )
+                )
         if grid is not None or not required:
             return grid  # a hidden sheet that matches too is reported by check_unused, never read
         found = ", ".join(f"'{g.name}'" + (" (ẩn)" if g.hidden else "") for g in grids)
         found_en = ", ".join(f"'{g.name}'" + (" (hidden)" if g.hidden else "") for g in grids)
-        extra_vi = (f"; sheet '{hidden[0].name}' khớp tên nhưng đang bị ẩn, không được đọc" if hidden else "")
-        extra_en = (f"; sheet '{hidden[0].name}' matches but is hidden, and is not read" if hidden else "")
-        self.problems.append(InputError(
-            Location(rel, source.sheet),
-            f"không có sheet '{source.sheet}' (tệp có các sheet: {found}){extra_vi}",
-            f"no sheet '{source.sheet}' (the file has sheets: {found_en}){extra_en}",
-            hint_vi=(f"bỏ ẩn sheet '{hidden[0].name}' (chuột phải vào tên sheet > Unhide)" if hidden else
-                     f"đổi tên sheet chứa bảng '{spec.title_vi}' thành '{source.sheet}', hoặc thêm sheet đó theo mẫu"),
-            hint_en=(f"unhide sheet '{hidden[0].name}' (right-click a sheet tab > Unhide)" if hidden else
-                     f"rename the sheet holding table '{spec.name}' to '{source.sheet}', or add that sheet as in "
-                     "the template"),
-        ))
+        extra_vi = f"; sheet '{hidden[0].name}' khớp tên nhưng đang bị ẩn, không được đọc" if hidden else ""
+        extra_en = f"; sheet '{hidden[0].name}' matches but is hidden, and is not read" if hidden else ""
+        self.problems.append(
+            InputError(
+                Location(rel, source.sheet),
+                f"không có sheet '{source.sheet}' (tệp có các sheet: {found}){extra_vi}",
+                f"no sheet '{source.sheet}' (the file has sheets: {found_en}){extra_en}",
+                hint_vi=(
+                    f"bỏ ẩn sheet '{hidden[0].name}' (chuột phải vào tên sheet > Unhide)"
+                    if hidden
+                    else f"đổi tên sheet chứa bảng '{spec.title_vi}' thành '{source.sheet}', hoặc thêm sheet đó theo mẫu"
+                ),
+                hint_en=(
+                    f"unhide sheet '{hidden[0].name}' (right-click a sheet tab > Unhide)"
+                    if hidden
+                    else f"rename the sheet holding table '{spec.name}' to '{source.sheet}', or add that sheet as in "
+                    "the template"
+                ),
+            )
+        )
         return None
 
     def _renamed_sheet(self, grids: list[Grid], spec: TableSpec, source: SourceSpec) -> Grid | None:
@@ -269,8 +294,7 @@ class YearReader:
 def _unknown_csv(rel: str) -> InputError:
     return InputError(
         Location(rel),
-        "không nhận ra tệp CSV này chứa bảng nào (tên sheet sau '--' trong tên tệp, "
-        "hoặc dòng tiêu đề, không khớp mẫu)",
+        "không nhận ra tệp CSV này chứa bảng nào (tên sheet sau '--' trong tên tệp, hoặc dòng tiêu đề, không khớp mẫu)",
         "cannot tell which table this CSV file holds (neither the sheet name after '--' in "
         "the file name nor its header row matches the templates)",
         hint_vi="đặt tên tệp dạng '<tệp>--<tên sheet>.csv', ví dụ 'mttq-phuong--giam-sat.csv', "

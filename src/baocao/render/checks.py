@@ -75,14 +75,13 @@ def pdf_problems(pdf: bytes, front: Mapping, options: RenderOptions, pdf_standar
         if wrong:
             problems.append(
                 f"khổ giấy không phải {options.papersize} ở trang / paper is not {options.papersize} on page "
-                + ", ".join(wrong[:5]) + (" …" if len(wrong) > 5 else "")
+                + ", ".join(wrong[:5])
+                + (" …" if len(wrong) > 5 else "")
             )
     text = _norm(first_text)
     missing = missing_header_blocks(front, text)
     if missing:
-        problems.append(
-            "trang 1 thiếu phần thể thức / page 1 lacks the header blocks: " + "; ".join(missing)
-        )
+        problems.append("trang 1 thiếu phần thể thức / page 1 lacks the header blocks: " + "; ".join(missing))
     if pdf_standard:
         part, conformance = _pdfa_id(reader)
         claimed = f"{part}{conformance}".lower()
@@ -103,7 +102,8 @@ def _pdfa_id(reader) -> tuple[str, str]:
 
     def field(name: str) -> str:
         m = re.search(rf"pdfaid:{name}\s*=\s*[\"']([^\"']+)", xmp) or re.search(
-            rf"<pdfaid:{name}>([^<]+)</pdfaid:{name}>", xmp)
+            rf"<pdfaid:{name}>([^<]+)</pdfaid:{name}>", xmp
+        )
         return m.group(1).strip() if m else ""
 
     return field("part"), field("conformance")
@@ -129,7 +129,7 @@ class _Tags(HTMLParser):
             if key in _URL_ATTRS and value and not value.startswith(("data:", "#")):
                 if tag == "a" and key == "href":
                     continue  # a link loads nothing by itself; the CSP covers navigation targets
-                self.refs.append(f"<{tag} {key}=\"{value[:80]}\">")
+                self.refs.append(f'<{tag} {key}="{value[:80]}">')
 
 
 def html_problems(html: bytes, options: RenderOptions) -> list[str]:
@@ -166,12 +166,16 @@ def docx_problems(docx: bytes, front: Mapping, options: RenderOptions) -> list[s
         for number, section in enumerate(sections(document), 1):
             size = page_size_twips(section)
             if size is None:
-                problems.append(f"phần {number} không khai báo khổ giấy (w:pgSz), Word sẽ dùng khổ mặc định "
-                                f"/ section {number} has no page size (w:pgSz): Word would use its default, "
-                                f"not {options.papersize}")
+                problems.append(
+                    f"phần {number} không khai báo khổ giấy (w:pgSz), Word sẽ dùng khổ mặc định "
+                    f"/ section {number} has no page size (w:pgSz): Word would use its default, "
+                    f"not {options.papersize}"
+                )
             elif any(abs(a - b) > 20 for a, b in zip(sorted(size), twips, strict=True)):
-                problems.append(f"khổ giấy phần {number} không phải {options.papersize} / section {number}'s paper "
-                                f"is not {options.papersize} ({size[0] / 20:.0f} × {size[1] / 20:.0f} pt)")
+                problems.append(
+                    f"khổ giấy phần {number} không phải {options.papersize} / section {number}'s paper "
+                    f"is not {options.papersize} ({size[0] / 20:.0f} × {size[1] / 20:.0f} pt)"
+                )
     text = _norm(document_text(document))
     missing = missing_header_blocks(front, text)
     if missing:
@@ -180,7 +184,10 @@ def docx_problems(docx: bytes, front: Mapping, options: RenderOptions) -> list[s
 
 
 def check_outputs(
-    renderer: str, outputs: Mapping[str, bytes], front: Mapping, options: RenderOptions,
+    renderer: str,
+    outputs: Mapping[str, bytes],
+    front: Mapping,
+    options: RenderOptions,
     pdf_standard: str | None,
 ) -> None:
     """Raise :class:`RenderCheckError` naming ``renderer`` and every difference."""

@@ -27,7 +27,9 @@ A4_TWIPS = (11906, 16838)
 EPOCH_1980 = (1980, 1, 1, 0, 0, 0)
 
 
-def write_zip(entries: Iterable[tuple[str, bytes]], date_time: tuple[int, int, int, int, int, int] = EPOCH_1980) -> bytes:
+def write_zip(
+    entries: Iterable[tuple[str, bytes]], date_time: tuple[int, int, int, int, int, int] = EPOCH_1980
+) -> bytes:
     """A zip of ``entries`` (in the order given), every entry dated ``date_time``, with no
     file-system attributes: the same bytes for the same entries on any machine and day."""
     buffer = io.BytesIO()
@@ -87,5 +89,8 @@ def margins_mm(sect_pr: str) -> dict[str, float]:
     """A section's margins (top, bottom, left, right, header, footer) in millimetres."""
     m = re.search(r"<w:pgMar\b[^>]*>", sect_pr)
     attrs = _attributes(m[0]) if m else {}
-    return {k: int(v) / TWIPS_PER_MM for k, v in attrs.items()
-            if k in ("top", "bottom", "left", "right", "header", "footer")}
+    return {
+        k: int(v) / TWIPS_PER_MM
+        for k, v in attrs.items()
+        if k in ("top", "bottom", "left", "right", "header", "footer")
+    }

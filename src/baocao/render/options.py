@@ -40,8 +40,22 @@ DEFAULT_TYPST_TEMPLATE = "report/typst/pandoc-template.typ"
 REQUIRED_TYPST_PARTIALS = ("typst-template.typ", "typst-show.typ")
 REQUIRED_HTML_PARTIALS = ("metadata.html", "title-block.html")
 PDF_STANDARDS = (
-    "1.4", "1.5", "1.6", "1.7", "2.0",
-    "a-1a", "a-1b", "a-2a", "a-2b", "a-2u", "a-3a", "a-3b", "a-3u", "a-4", "a-4e", "a-4f",
+    "1.4",
+    "1.5",
+    "1.6",
+    "1.7",
+    "2.0",
+    "a-1a",
+    "a-1b",
+    "a-2a",
+    "a-2b",
+    "a-2u",
+    "a-3a",
+    "a-3b",
+    "a-3u",
+    "a-4",
+    "a-4e",
+    "a-4f",
     "ua-1",
 )
 #: Every output a render can write, in the order a build lists them.
@@ -84,51 +98,70 @@ class _Reader:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not value.strip():
-            raise _error(key, f"phải là một chuỗi, không phải {value!r}",
-                         f"must be a non-empty string, not {value!r}", config=self.config)
+            raise _error(
+                key,
+                f"phải là một chuỗi, không phải {value!r}",
+                f"must be a non-empty string, not {value!r}",
+                config=self.config,
+            )
         return value.strip()
 
     def boolean(self, key: str, default: Any = _MISSING) -> bool:
         value = self.get(key, default)
         if not isinstance(value, bool):
-            raise _error(key, f"phải là true hoặc false, không phải {value!r}",
-                         f"must be true or false, not {value!r}", config=self.config)
+            raise _error(
+                key,
+                f"phải là true hoặc false, không phải {value!r}",
+                f"must be true or false, not {value!r}",
+                config=self.config,
+            )
         return value
 
     def integer(self, key: str, default: Any = _MISSING, *, low: int = 1, high: int = 6) -> int:
         value = self.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise _error(key, f"phải là số nguyên từ {low} đến {high}, không phải {value!r}",
-                         f"must be an integer from {low} to {high}, not {value!r}",
-                         config=self.config)
+            raise _error(
+                key,
+                f"phải là số nguyên từ {low} đến {high}, không phải {value!r}",
+                f"must be an integer from {low} to {high}, not {value!r}",
+                config=self.config,
+            )
         return value
 
     def strings(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
         value = self.get(key, default)
         if isinstance(value, str):
             value = [value]
-        if not isinstance(value, list) or not value or not all(
-            isinstance(v, str) and v.strip() for v in value
-        ):
-            raise _error(key, f"phải là một danh sách chuỗi, không phải {value!r}",
-                         f"must be a list of strings, not {value!r}", config=self.config)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+            raise _error(
+                key,
+                f"phải là một danh sách chuỗi, không phải {value!r}",
+                f"must be a list of strings, not {value!r}",
+                config=self.config,
+            )
         return tuple(v.strip() for v in value)
 
     def path(self, key: str, value: str, *, kind: str = "file") -> Path:
         """A project-relative path that must exist (and stay inside the project)."""
         candidate = Path(value)
         if candidate.is_absolute() or ".." in candidate.parts:
-            raise _error(key, f"phải là đường dẫn tương đối trong dự án: {value!r}",
-                         f"must be a path relative to the project folder: {value!r}",
-                         config=self.config)
+            raise _error(
+                key,
+                f"phải là đường dẫn tương đối trong dự án: {value!r}",
+                f"must be a path relative to the project folder: {value!r}",
+                config=self.config,
+            )
         full = self.root / candidate
         ok = full.is_dir() if kind == "dir" else full.is_file()
         if not ok:
             what_vi = "thư mục" if kind == "dir" else "tệp"
             what_en = "folder" if kind == "dir" else "file"
-            raise _error(key, f"trỏ tới {what_vi} không tồn tại: {value!r}",
-                         f"points to a {what_en} that does not exist: {value!r}",
-                         config=self.config)
+            raise _error(
+                key,
+                f"trỏ tới {what_vi} không tồn tại: {value!r}",
+                f"points to a {what_en} that does not exist: {value!r}",
+                config=self.config,
+            )
         return full
 
     def paths(self, key: str, default: Any = _MISSING, *, kind: str = "file") -> tuple[Path, ...]:
@@ -173,8 +206,14 @@ class RenderOptions:
     def assets(self) -> tuple[Path, ...]:
         """Every project file or folder the options name (what a render reads besides the
         document and its figures)."""
-        named = (*self.filters, *self.css, *self.html_partials, *self.typst_partials, *self.font_paths,
-                 *((self.reference_doc,) if self.reference_doc else ()))
+        named = (
+            *self.filters,
+            *self.css,
+            *self.html_partials,
+            *self.typst_partials,
+            *self.font_paths,
+            *((self.reference_doc,) if self.reference_doc else ()),
+        )
         return tuple(dict.fromkeys(named))
 
     @classmethod
@@ -204,21 +243,19 @@ class RenderOptions:
 
         for fmt in ("html", "typst"):
             if not isinstance(r.get(f"format.{fmt}"), dict):
-                raise _error(f"format.{fmt}", "phải là một bảng tùy chọn",
-                             "must be a mapping of options", config=config)
+                raise _error(
+                    f"format.{fmt}", "phải là một bảng tùy chọn", "must be a mapping of options", config=config
+                )
         if r.get("baocao", {}) is not None and not isinstance(r.get("baocao", {}), dict):
-            raise _error("baocao", "phải là một bảng tùy chọn", "must be a mapping of options",
-                         config=config)
+            raise _error("baocao", "phải là một bảng tùy chọn", "must be a mapping of options", config=config)
 
         lang = r.string("lang")
         filters = r.paths("filters")
 
         html_partials = r.paths("format.html.template-partials")
         typst_partials = r.paths("format.typst.template-partials")
-        html_template = r.path("baocao.html-template",
-                               r.string("baocao.html-template", DEFAULT_HTML_TEMPLATE))
-        typst_template = r.path("baocao.typst-template",
-                                r.string("baocao.typst-template", DEFAULT_TYPST_TEMPLATE))
+        html_template = r.path("baocao.html-template", r.string("baocao.html-template", DEFAULT_HTML_TEMPLATE))
+        typst_template = r.path("baocao.typst-template", r.string("baocao.typst-template", DEFAULT_TYPST_TEMPLATE))
         # pandoc resolves `$name()$` partials next to the template: the configured partials
         # must sit there under the names the templates use.
         for key, partials, template, required in (
@@ -240,29 +277,38 @@ class RenderOptions:
 
         fontsize = r.string("format.typst.fontsize")
         if not _LENGTH.match(fontsize):
-            raise _error("format.typst.fontsize", f"phải là cỡ chữ như 13pt, không phải {fontsize!r}",
-                         f"must be a size such as 13pt, not {fontsize!r}", config=config)
+            raise _error(
+                "format.typst.fontsize",
+                f"phải là cỡ chữ như 13pt, không phải {fontsize!r}",
+                f"must be a size such as 13pt, not {fontsize!r}",
+                config=config,
+            )
         papersize = r.string("format.typst.papersize")
         if not re.fullmatch(r"[a-z0-9-]+", papersize):
-            raise _error("format.typst.papersize", f"không hợp lệ: {papersize!r}",
-                         f"is not a paper name: {papersize!r}", config=config)
+            raise _error(
+                "format.typst.papersize",
+                f"không hợp lệ: {papersize!r}",
+                f"is not a paper name: {papersize!r}",
+                config=config,
+            )
 
         pdf_standard: str | None
         pdf_standard = r.string("baocao.pdf-standard", "a-2b")
         if pdf_standard.lower() in ("none", "false", "off"):
             pdf_standard = None
         elif pdf_standard not in PDF_STANDARDS:
-            raise _error("baocao.pdf-standard",
-                         f"phải là một trong {', '.join(PDF_STANDARDS)}, không phải {pdf_standard!r}",
-                         f"must be one of {', '.join(PDF_STANDARDS)}, not {pdf_standard!r}",
-                         config=config)
+            raise _error(
+                "baocao.pdf-standard",
+                f"phải là một trong {', '.join(PDF_STANDARDS)}, không phải {pdf_standard!r}",
+                f"must be one of {', '.join(PDF_STANDARDS)}, not {pdf_standard!r}",
+                config=config,
+            )
         mainfont = r.string("format.typst.mainfont")
 
         has_docx = r.get("format.docx", None) is not None
         if has_docx and not isinstance(r.get("format.docx"), dict):
             raise _error("format.docx", "phải là một bảng tùy chọn", "must be a mapping of options", config=config)
-        reference_doc = r.path("format.docx.reference-doc", r.string("format.docx.reference-doc")) \
-            if has_docx else None
+        reference_doc = r.path("format.docx.reference-doc", r.string("format.docx.reference-doc")) if has_docx else None
         formats = _formats(r, has_docx, config)
 
         return cls(
@@ -280,7 +326,8 @@ class RenderOptions:
             mainfont=mainfont,
             fontsize=fontsize,
             font_paths=r.paths("format.typst.font-paths", [], kind="dir")
-            if r.get("format.typst.font-paths", None) else (),
+            if r.get("format.typst.font-paths", None)
+            else (),
             typst_toc=r.boolean("format.typst.toc", False),
             typst_partials=typst_partials,
             typst_template=typst_template,
@@ -291,7 +338,8 @@ class RenderOptions:
             formats=formats,
             quarto_formats=tuple(r.get("format")),
             quarto_pdf_standard=r.string("format.typst.pdf-standard", "") or None
-            if r.get("format.typst.pdf-standard", None) else None,
+            if r.get("format.typst.pdf-standard", None)
+            else None,
         )
 
 
@@ -301,9 +349,17 @@ def _formats(r: _Reader, has_docx: bool, config: Path) -> tuple[str, ...]:
     wanted = [f.lower() for f in r.strings("baocao.formats", default)]
     unknown = [f for f in wanted if f not in ALL_FORMATS]
     if unknown:
-        raise _error("baocao.formats", f"có định dạng không hỗ trợ {unknown}; chỉ có {', '.join(ALL_FORMATS)}",
-                     f"lists unsupported formats {unknown}; choose from {', '.join(ALL_FORMATS)}", config=config)
+        raise _error(
+            "baocao.formats",
+            f"có định dạng không hỗ trợ {unknown}; chỉ có {', '.join(ALL_FORMATS)}",
+            f"lists unsupported formats {unknown}; choose from {', '.join(ALL_FORMATS)}",
+            config=config,
+        )
     if "docx" in wanted and not has_docx:
-        raise _error("baocao.formats", "có docx nhưng thiếu khóa format.docx (reference-doc)",
-                     "lists docx but format.docx (its reference-doc) is missing", config=config)
+        raise _error(
+            "baocao.formats",
+            "có docx nhưng thiếu khóa format.docx (reference-doc)",
+            "lists docx but format.docx (its reference-doc) is missing",
+            config=config,
+        )
     return tuple(f for f in ALL_FORMATS if f in wanted)

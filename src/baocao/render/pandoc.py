@@ -140,11 +140,17 @@ class PandocRenderer(Renderer):
 
     def _html(self, ast_bytes: bytes, doc_dir: Path, options: RenderOptions) -> bytes:
         args = [
-            "--from", "json", "--to", "html5", "--standalone",
+            "--from",
+            "json",
+            "--to",
+            "html5",
+            "--standalone",
             "--embed-resources",
             "--section-divs",
-            "--template", str(options.html_template),
-            "--resource-path", str(doc_dir),
+            "--template",
+            str(options.html_template),
+            "--resource-path",
+            str(doc_dir),
         ]
         for css in options.css:
             args += ["--css", str(css)]
@@ -156,8 +162,14 @@ class PandocRenderer(Renderer):
 
     def _typst_source(self, ast_bytes: bytes, doc_dir: Path, options: RenderOptions) -> bytes:
         args = [
-            "--from", "json", "--to", "typst", "--standalone", "--sandbox",
-            "--template", str(options.typst_template),
+            "--from",
+            "json",
+            "--to",
+            "typst",
+            "--standalone",
+            "--sandbox",
+            "--template",
+            str(options.typst_template),
         ]
         if options.typst_toc:
             args += ["--toc"]
@@ -174,9 +186,16 @@ class PandocRenderer(Renderer):
                 "format.docx.reference-doc is missing from _quarto.yml",
             )
         args = [
-            "--from", "json", "--to", "docx", "--output", "-",
-            "--reference-doc", str(options.reference_doc),
-            "--resource-path", str(doc_dir),
+            "--from",
+            "json",
+            "--to",
+            "docx",
+            "--output",
+            "-",
+            "--reference-doc",
+            str(options.reference_doc),
+            "--resource-path",
+            str(doc_dir),
         ]
         if options.docx_toc:
             args += ["--toc"]
@@ -194,21 +213,18 @@ class PandocRenderer(Renderer):
         paths = [str(p) for p in options.font_paths if p.is_dir()]
         known = {
             f.casefold(): f
-            for f in typst.Fonts(
-                include_system_fonts=False, include_embedded_fonts=True, font_paths=paths
-            ).families()
+            for f in typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=paths).families()
         }
         found = tuple(known[f.casefold()] for f in wanted if f.casefold() in known)
         if not found:
             raise ToolMissingError(
                 f"không có phông chữ nào trong danh sách {wanted} "
                 f"(đã tìm trong {', '.join(paths) or 'phông có sẵn của typst'})",
-                f"none of the fonts {wanted} is available "
-                f"(looked in {', '.join(paths) or 'typst built-in fonts'})",
+                f"none of the fonts {wanted} is available (looked in {', '.join(paths) or 'typst built-in fonts'})",
                 hint_vi="Chép tệp phông vào report/fonts/ (Liberation Serif có sẵn trong kho mã) hoặc "
-                "thêm \"Libertinus Serif\" vào baocao.fonts trong _quarto.yml.",
+                'thêm "Libertinus Serif" vào baocao.fonts trong _quarto.yml.',
                 hint_en="Copy the font files into report/fonts/ (the repository ships Liberation Serif) "
-                "or add \"Libertinus Serif\" to baocao.fonts in _quarto.yml.",
+                'or add "Libertinus Serif" to baocao.fonts in _quarto.yml.',
             )
         return found
 
@@ -216,11 +232,14 @@ class PandocRenderer(Renderer):
 # --- pandoc --------------------------------------------------------------------------------
 
 
-def run_pandoc(args: list[str], *, cwd: Path, what: str, stdin: bytes | None = None,
-               env: dict[str, str] | None = None) -> bytes:
+def run_pandoc(
+    args: list[str], *, cwd: Path, what: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> bytes:
     """Run pandoc; any warning is an error (a lost resource must not pass silently)."""
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PANDOC_") and k != "SOURCE_DATE_EPOCH"},
-           **(env or {})}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PANDOC_") and k != "SOURCE_DATE_EPOCH"},
+        **(env or {}),
+    }
     # An empty user data directory: nothing from ~/.local/share/pandoc (templates,
     # translations, defaults) can change the output.
     with tempfile.TemporaryDirectory(prefix="baocao-pandoc-data-") as data_dir:
@@ -295,19 +314,25 @@ def check_image_target(target: str, doc_dir: Path, qmd: Path) -> str:
         )
 
     if not target or _FORBIDDEN_IN_TARGET.search(target):
-        raise refuse("đường dẫn chứa ký tự không cho phép (URL, %, ?, #, \\)",
-                     "the path contains a character that is not allowed (URL, %, ?, #, \\)")
+        raise refuse(
+            "đường dẫn chứa ký tự không cho phép (URL, %, ?, #, \\)",
+            "the path contains a character that is not allowed (URL, %, ?, #, \\)",
+        )
     path = PurePosixPath(target)
     if path.is_absolute() or ".." in path.parts or len(path.parts) < 2 or path.parts[0] != FIGURES_DIR:
-        raise refuse(f"không nằm trong thư mục {FIGURES_DIR}/ của tài liệu",
-                     f"it is not inside the document's {FIGURES_DIR}/ folder")
+        raise refuse(
+            f"không nằm trong thư mục {FIGURES_DIR}/ của tài liệu",
+            f"it is not inside the document's {FIGURES_DIR}/ folder",
+        )
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise refuse("không phải tệp ảnh được hỗ trợ", "not a supported image file type")
     figures = (doc_dir / FIGURES_DIR).resolve()
     full = (doc_dir / Path(*path.parts)).resolve()
     if not full.is_relative_to(figures):
-        raise refuse(f"trỏ ra ngoài thư mục {FIGURES_DIR}/ (liên kết tượng trưng?)",
-                     f"it leads outside the {FIGURES_DIR}/ folder (a symbolic link?)")
+        raise refuse(
+            f"trỏ ra ngoài thư mục {FIGURES_DIR}/ (liên kết tượng trưng?)",
+            f"it leads outside the {FIGURES_DIR}/ folder (a symbolic link?)",
+        )
     if not full.is_file():
         raise refuse("tệp ảnh không tồn tại", "the image file does not exist")
     return path.as_posix()
@@ -408,8 +433,8 @@ def report_timestamp(meta: dict, qmd: Path) -> dt.datetime:
         Location(file=qmd.name, column="date", value=text),
         "thiếu ngày báo cáo dạng YYYY-MM-DD (dùng làm ngày tạo PDF)",
         "the report date is missing or not YYYY-MM-DD (it is the PDF creation date)",
-        hint_vi="Ghi `date: \"2023-12-05\"` trong phần đầu tài liệu, hoặc đặt SOURCE_DATE_EPOCH.",
-        hint_en="Put `date: \"2023-12-05\"` in the front matter, or set SOURCE_DATE_EPOCH.",
+        hint_vi='Ghi `date: "2023-12-05"` trong phần đầu tài liệu, hoặc đặt SOURCE_DATE_EPOCH.',
+        hint_en='Put `date: "2023-12-05"` in the front matter, or set SOURCE_DATE_EPOCH.',
     )
 
 
@@ -426,9 +451,7 @@ def _typst_engine_version() -> str:
         return "unknown"
 
 
-def compile_typst(
-    source: bytes, doc_dir: Path, options: RenderOptions, timestamp: dt.datetime
-) -> bytes:
+def compile_typst(source: bytes, doc_dir: Path, options: RenderOptions, timestamp: dt.datetime) -> bytes:
     """Compile typst source to PDF; any typst warning (e.g. a missing font) is an error."""
     import typst
 

@@ -78,19 +78,22 @@ class QuartoRenderer(Renderer):
         wanted = check_formats(formats)
         qmd = Path(qmd).resolve()
         if not qmd.is_file():
-            raise InputError(Location(file=str(qmd)), "không tìm thấy tệp báo cáo cần dựng",
-                             "the report document to render does not exist")
+            raise InputError(
+                Location(file=str(qmd)),
+                "không tìm thấy tệp báo cáo cần dựng",
+                "the report document to render does not exist",
+            )
         env = dict(os.environ)
         day = report_day(read_front_matter(qmd))
         if day is not None:
-            env["SOURCE_DATE_EPOCH"] = str(int(dt.datetime(day.year, day.month, day.day,
-                                                           tzinfo=dt.UTC).timestamp()))
+            env["SOURCE_DATE_EPOCH"] = str(int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()))
         with tempfile.TemporaryDirectory(prefix="baocao-quarto-") as tmp:
             work = Path(tmp) / WORKSPACE
             doc = lay_out_workspace(work, qmd, options, wanted)
             self._run(quarto, doc, None, env)
-            produced = {f: doc.with_suffix(SUFFIXES[f]).read_bytes() for f in wanted
-                        if doc.with_suffix(SUFFIXES[f]).is_file()}
+            produced = {
+                f: doc.with_suffix(SUFFIXES[f]).read_bytes() for f in wanted if doc.with_suffix(SUFFIXES[f]).is_file()
+            }
         missing = [f"không tạo ra / wrote no {qmd.with_suffix(SUFFIXES[f]).name}" for f in wanted if f not in produced]
         if missing:  # exit 0 without the format _quarto.yml lists: the configuration was not read
             raise RenderCheckError(self.name, missing, CONFIG_NAME)
@@ -99,8 +102,7 @@ class QuartoRenderer(Renderer):
     def _run(self, quarto: str, doc: Path, to: str | None, env: dict[str, str]) -> None:
         args = [quarto, "render", doc.name] + (["--to", to] if to else [])
         try:
-            proc = subprocess.run(args, cwd=str(doc.parent), env=env, capture_output=True, text=True,
-                                  timeout=TIMEOUT_S)
+            proc = subprocess.run(args, cwd=str(doc.parent), env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise RenderError(f"quarto render quá {TIMEOUT_S} s", f"quarto render took over {TIMEOUT_S} s") from None
         if proc.returncode != 0:

@@ -71,76 +71,188 @@ D = dt.datetime
 def khu_rows(n: int) -> dict[str, list[dict]]:
     return {
         ACT: [
-            {"Ngày": D(YEAR, 4, n + 2), "Khu": f"Khu {n}", "Lĩnh vực": "Tuyên truyền, vận động",
-             "Nội dung": f"Tuyên truyền Luật Thực hiện dân chủ ở cơ sở tại khu {n}", "Số cuộc": 1,
-             "Số lượt người": 60 + 5 * n},
-            {"Ngày": D(YEAR, 9, 3 * n), "Khu": f"Khu {n}", "Lĩnh vực": "Vệ sinh môi trường",
-             "Cuộc vận động, phong trào": "Ngày chủ nhật xanh",
-             "Nội dung": f"Ra quân vệ sinh đường làng, ngõ xóm khu {n}", "Số cuộc": 1, "Số lượt người": 40 + n,
-             "Rác thu gom (kg)": 200 + 10 * n},
+            {
+                "Ngày": D(YEAR, 4, n + 2),
+                "Khu": f"Khu {n}",
+                "Lĩnh vực": "Tuyên truyền, vận động",
+                "Nội dung": f"Tuyên truyền Luật Thực hiện dân chủ ở cơ sở tại khu {n}",
+                "Số cuộc": 1,
+                "Số lượt người": 60 + 5 * n,
+            },
+            {
+                "Ngày": D(YEAR, 9, 3 * n),
+                "Khu": f"Khu {n}",
+                "Lĩnh vực": "Vệ sinh môi trường",
+                "Cuộc vận động, phong trào": "Ngày chủ nhật xanh",
+                "Nội dung": f"Ra quân vệ sinh đường làng, ngõ xóm khu {n}",
+                "Số cuộc": 1,
+                "Số lượt người": 40 + n,
+                "Rác thu gom (kg)": 200 + 10 * n,
+            },
         ],
         "Hộ gia đình": [
-            {"Khu": f"Khu {n}", "Số hộ": 600 + 10 * n, "Số nhân khẩu": 2300 + 40 * n, "Hộ nghèo đầu năm": 9 - n,
-             "Hộ nghèo cuối năm": 7 - n, "Hộ cận nghèo đầu năm": 12 - n, "Hộ cận nghèo cuối năm": 10 - n,
-             "Hộ đăng ký gia đình văn hóa": 590 + 10 * n, "Hộ đạt gia đình văn hóa": 570 + 10 * n,
-             "Khu dân cư văn hóa": "Có"},
+            {
+                "Khu": f"Khu {n}",
+                "Số hộ": 600 + 10 * n,
+                "Số nhân khẩu": 2300 + 40 * n,
+                "Hộ nghèo đầu năm": 9 - n,
+                "Hộ nghèo cuối năm": 7 - n,
+                "Hộ cận nghèo đầu năm": 12 - n,
+                "Hộ cận nghèo cuối năm": 10 - n,
+                "Hộ đăng ký gia đình văn hóa": 590 + 10 * n,
+                "Hộ đạt gia đình văn hóa": 570 + 10 * n,
+                "Khu dân cư văn hóa": "Có",
+            },
         ],
         "Mô hình thi đua": [
-            {"Khu": f"Khu {n}", "Tên mô hình": f"Mô hình \"Camera an ninh\" khu {n}", "Lĩnh vực": "An ninh, trật tự",
-             "Ngày đăng ký": D(YEAR, 2, 10 + n), "Được công nhận": "Có"},
+            {
+                "Khu": f"Khu {n}",
+                "Tên mô hình": f'Mô hình "Camera an ninh" khu {n}',
+                "Lĩnh vực": "An ninh, trật tự",
+                "Ngày đăng ký": D(YEAR, 2, 10 + n),
+                "Được công nhận": "Có",
+            },
         ],
         "Hòa giải": [
-            {"Khu": f"Khu {n}", "Số tổ hòa giải": 1, "Số vụ tiếp nhận": 3, "Hòa giải thành": 2,
-             "Hòa giải không thành": 0, "Đang giải quyết": 1},
+            {
+                "Khu": f"Khu {n}",
+                "Số tổ hòa giải": 1,
+                "Số vụ tiếp nhận": 3,
+                "Hòa giải thành": 2,
+                "Hòa giải không thành": 0,
+                "Đang giải quyết": 1,
+            },
         ],
     }
 
 
 WARD_ROWS: dict[str, list[dict]] = {
     ACT: [
-        {"Ngày": D(YEAR, 1, 15), "Khu": "Toàn phường", "Tổ chức": "Ủy ban MTTQ phường", "Lĩnh vực": "Hội nghị nhân dân",
-         "Nội dung": f"Hội nghị đại biểu nhân dân triển khai nhiệm vụ năm {YEAR}", "Số cuộc": 1, "Số lượt người": 120},
-        {"Ngày": D(YEAR, 11, 16), "Khu": "Toàn phường", "Tổ chức": "Ủy ban MTTQ phường",
-         "Lĩnh vực": "Ngày hội Đại đoàn kết",
-         "Cuộc vận động, phong trào": "Toàn dân đoàn kết xây dựng nông thôn mới, đô thị văn minh",
-         "Nội dung": "Ngày hội Đại đoàn kết toàn dân tộc cấp phường", "Số cuộc": 1, "Số lượt người": 400},
+        {
+            "Ngày": D(YEAR, 1, 15),
+            "Khu": "Toàn phường",
+            "Tổ chức": "Ủy ban MTTQ phường",
+            "Lĩnh vực": "Hội nghị nhân dân",
+            "Nội dung": f"Hội nghị đại biểu nhân dân triển khai nhiệm vụ năm {YEAR}",
+            "Số cuộc": 1,
+            "Số lượt người": 120,
+        },
+        {
+            "Ngày": D(YEAR, 11, 16),
+            "Khu": "Toàn phường",
+            "Tổ chức": "Ủy ban MTTQ phường",
+            "Lĩnh vực": "Ngày hội Đại đoàn kết",
+            "Cuộc vận động, phong trào": "Toàn dân đoàn kết xây dựng nông thôn mới, đô thị văn minh",
+            "Nội dung": "Ngày hội Đại đoàn kết toàn dân tộc cấp phường",
+            "Số cuộc": 1,
+            "Số lượt người": 400,
+        },
     ],
     FUND: [
-        {"Ngày": D(YEAR, 1, 10), "Thu/Chi": "Thu", "Nguồn thu": "Nhân dân", "Nội dung": "Nhân dân khu 1 ủng hộ Quỹ",
-         "Khu": "Khu 1", "Số tiền (đồng)": 5_000_000},
-        {"Ngày": D(YEAR, 1, 20), "Thu/Chi": "Chi", "Mục đích chi": "Quà Tết", "Nội dung": "Chi quà Tết cho hộ nghèo",
-         "Khu": "Toàn phường", "Số tiền (đồng)": 9_000_000},
-        {"Ngày": D(YEAR, 2, 3), "Thu/Chi": "Thu", "Nguồn thu": "Doanh nghiệp",
-         "Nội dung": "Công ty TNHH Hải Long ủng hộ", "Khu": "Toàn phường", "Số tiền (đồng)": 20_000_000},
-        {"Ngày": D(YEAR, 5, 12), "Thu/Chi": "Chi", "Mục đích chi": "Nhà Đại đoàn kết",
-         "Nội dung": "Hỗ trợ xây nhà Đại đoàn kết hộ ông Lê Văn Nam", "Khu": "Khu 3", "Số tiền (đồng)": 40_000_000},
+        {
+            "Ngày": D(YEAR, 1, 10),
+            "Thu/Chi": "Thu",
+            "Nguồn thu": "Nhân dân",
+            "Nội dung": "Nhân dân khu 1 ủng hộ Quỹ",
+            "Khu": "Khu 1",
+            "Số tiền (đồng)": 5_000_000,
+        },
+        {
+            "Ngày": D(YEAR, 1, 20),
+            "Thu/Chi": "Chi",
+            "Mục đích chi": "Quà Tết",
+            "Nội dung": "Chi quà Tết cho hộ nghèo",
+            "Khu": "Toàn phường",
+            "Số tiền (đồng)": 9_000_000,
+        },
+        {
+            "Ngày": D(YEAR, 2, 3),
+            "Thu/Chi": "Thu",
+            "Nguồn thu": "Doanh nghiệp",
+            "Nội dung": "Công ty TNHH Hải Long ủng hộ",
+            "Khu": "Toàn phường",
+            "Số tiền (đồng)": 20_000_000,
+        },
+        {
+            "Ngày": D(YEAR, 5, 12),
+            "Thu/Chi": "Chi",
+            "Mục đích chi": "Nhà Đại đoàn kết",
+            "Nội dung": "Hỗ trợ xây nhà Đại đoàn kết hộ ông Lê Văn Nam",
+            "Khu": "Khu 3",
+            "Số tiền (đồng)": 40_000_000,
+        },
     ],
     "Số dư quỹ": [{"Số dư đầu năm (đồng)": 60_000_000}],
     "Tặng quà": [
-        {"Ngày": D(YEAR, 1, 20), "Dịp": "Tết Nguyên đán", "Đối tượng": "Hộ nghèo", "Khu": "Toàn phường", "Số suất": 18,
-         "Trị giá mỗi suất (đồng)": 500_000, "Thành tiền (đồng)": 9_000_000, "Nguồn kinh phí": "Nhân dân"},
-        {"Ngày": D(YEAR, 7, 25), "Dịp": "Ngày Thương binh - Liệt sĩ 27/7",
-         "Đối tượng": "Gia đình chính sách, người có công", "Khu": "Toàn phường", "Số suất": 20,
-         "Trị giá mỗi suất (đồng)": 300_000, "Thành tiền (đồng)": 6_000_000, "Nguồn kinh phí": "Ngân sách"},
+        {
+            "Ngày": D(YEAR, 1, 20),
+            "Dịp": "Tết Nguyên đán",
+            "Đối tượng": "Hộ nghèo",
+            "Khu": "Toàn phường",
+            "Số suất": 18,
+            "Trị giá mỗi suất (đồng)": 500_000,
+            "Thành tiền (đồng)": 9_000_000,
+            "Nguồn kinh phí": "Nhân dân",
+        },
+        {
+            "Ngày": D(YEAR, 7, 25),
+            "Dịp": "Ngày Thương binh - Liệt sĩ 27/7",
+            "Đối tượng": "Gia đình chính sách, người có công",
+            "Khu": "Toàn phường",
+            "Số suất": 20,
+            "Trị giá mỗi suất (đồng)": 300_000,
+            "Thành tiền (đồng)": 6_000_000,
+            "Nguồn kinh phí": "Ngân sách",
+        },
     ],
     "Nhà Đại đoàn kết": [
-        {"Khu": "Khu 3", "Chủ hộ": "Lê Văn Nam", "Diện hộ": "Hộ nghèo", "Hình thức": "Xây mới",
-         "Hỗ trợ từ Quỹ (đồng)": 40_000_000, "Nguồn khác (đồng)": 30_000_000, "Ngày khởi công": D(YEAR, 5, 12),
-         "Ngày bàn giao": D(YEAR, 8, 30)},
+        {
+            "Khu": "Khu 3",
+            "Chủ hộ": "Lê Văn Nam",
+            "Diện hộ": "Hộ nghèo",
+            "Hình thức": "Xây mới",
+            "Hỗ trợ từ Quỹ (đồng)": 40_000_000,
+            "Nguồn khác (đồng)": 30_000_000,
+            "Ngày khởi công": D(YEAR, 5, 12),
+            "Ngày bàn giao": D(YEAR, 8, 30),
+        },
     ],
     "Giám sát": [
-        {"Ngày": D(YEAR, 6, 10), "Nội dung giám sát": "Giám sát việc thu, chi các khoản đóng góp tự nguyện của nhân dân",
-         "Hình thức": "MTTQ chủ trì", "Số cuộc": 1, "Số kiến nghị": 3, "Đã giải quyết": 2, "Sai phạm phát hiện": 0},
+        {
+            "Ngày": D(YEAR, 6, 10),
+            "Nội dung giám sát": "Giám sát việc thu, chi các khoản đóng góp tự nguyện của nhân dân",
+            "Hình thức": "MTTQ chủ trì",
+            "Số cuộc": 1,
+            "Số kiến nghị": 3,
+            "Đã giải quyết": 2,
+            "Sai phạm phát hiện": 0,
+        },
     ],
     "Phản biện, góp ý": [
-        {"Ngày": D(YEAR, 9, 5), "Văn bản, nội dung": "Dự thảo kế hoạch chỉnh trang đô thị phường",
-         "Hình thức": "Phản biện xã hội", "Số ý kiến": 12},
+        {
+            "Ngày": D(YEAR, 9, 5),
+            "Văn bản, nội dung": "Dự thảo kế hoạch chỉnh trang đô thị phường",
+            "Hình thức": "Phản biện xã hội",
+            "Số ý kiến": 12,
+        },
     ],
     "Kiến nghị cử tri": [
-        {"Tháng": 3, "Kênh tiếp nhận": "Tiếp xúc cử tri", "Tiếp nhận": 15, "Đã chuyển": 15, "Đã trả lời": 12,
-         "Đang giải quyết": 3},
-        {"Tháng": 6, "Kênh tiếp nhận": "Hội nghị nhân dân", "Tiếp nhận": 8, "Đã chuyển": 8, "Đã trả lời": 8,
-         "Đang giải quyết": 0},
+        {
+            "Tháng": 3,
+            "Kênh tiếp nhận": "Tiếp xúc cử tri",
+            "Tiếp nhận": 15,
+            "Đã chuyển": 15,
+            "Đã trả lời": 12,
+            "Đang giải quyết": 3,
+        },
+        {
+            "Tháng": 6,
+            "Kênh tiếp nhận": "Hội nghị nhân dân",
+            "Tiếp nhận": 8,
+            "Đã chuyển": 8,
+            "Đã trả lời": 8,
+            "Đang giải quyết": 0,
+        },
     ],
     "Khen thưởng": [
         {"Cấp khen": "Phường", "Đối tượng": "Tập thể", "Số lượng": 4},
@@ -155,29 +267,75 @@ ORG_ROWS: dict[str, list[dict]] = {
         {"Tổ chức": "Hội Cựu chiến binh", "Số hội viên": 310, "Kết nạp mới": 8},
     ],
     ACT: [
-        {"Ngày": D(YEAR, 3, 8), "Khu": "Toàn phường", "Tổ chức": "Hội Liên hiệp Phụ nữ", "Lĩnh vực": "Văn hóa, thể thao",
-         "Nội dung": "Hội thi văn nghệ chào mừng Ngày Quốc tế Phụ nữ 8/3", "Số cuộc": 1, "Số lượt người": 150},
-        {"Ngày": D(YEAR, 3, 26), "Khu": "Khu 2", "Tổ chức": "Đoàn Thanh niên Cộng sản Hồ Chí Minh",
-         "Lĩnh vực": "Vệ sinh môi trường", "Cuộc vận động, phong trào": "Ngày chủ nhật xanh",
-         "Nội dung": "Đoàn viên ra quân dọn vệ sinh bãi biển", "Số cuộc": 1, "Số lượt người": 45,
-         "Rác thu gom (kg)": 300},
-        {"Ngày": D(YEAR, 10, 20), "Khu": "Khu 3", "Tổ chức": "Hội Liên hiệp Phụ nữ", "Lĩnh vực": "Tuyên truyền, vận động",
-         "Nội dung": "Tuyên truyền phòng, chống bạo lực gia đình", "Số cuộc": 2, "Số lượt người": 80},
+        {
+            "Ngày": D(YEAR, 3, 8),
+            "Khu": "Toàn phường",
+            "Tổ chức": "Hội Liên hiệp Phụ nữ",
+            "Lĩnh vực": "Văn hóa, thể thao",
+            "Nội dung": "Hội thi văn nghệ chào mừng Ngày Quốc tế Phụ nữ 8/3",
+            "Số cuộc": 1,
+            "Số lượt người": 150,
+        },
+        {
+            "Ngày": D(YEAR, 3, 26),
+            "Khu": "Khu 2",
+            "Tổ chức": "Đoàn Thanh niên Cộng sản Hồ Chí Minh",
+            "Lĩnh vực": "Vệ sinh môi trường",
+            "Cuộc vận động, phong trào": "Ngày chủ nhật xanh",
+            "Nội dung": "Đoàn viên ra quân dọn vệ sinh bãi biển",
+            "Số cuộc": 1,
+            "Số lượt người": 45,
+            "Rác thu gom (kg)": 300,
+        },
+        {
+            "Ngày": D(YEAR, 10, 20),
+            "Khu": "Khu 3",
+            "Tổ chức": "Hội Liên hiệp Phụ nữ",
+            "Lĩnh vực": "Tuyên truyền, vận động",
+            "Nội dung": "Tuyên truyền phòng, chống bạo lực gia đình",
+            "Số cuộc": 2,
+            "Số lượt người": 80,
+        },
     ],
 }
 
 TARGET_ROWS = {
     "Chỉ tiêu": [
-        {"Năm": YEAR, "Mã chỉ tiêu": "tuyen_truyen_cuoc", "Chỉ tiêu": "Số cuộc tuyên truyền vận động",
-         "Đơn vị tính": "cuộc", "Kế hoạch": 10},
-        {"Năm": YEAR, "Mã chỉ tiêu": "quy_vnn_thu", "Chỉ tiêu": "Vận động Quỹ \"Vì người nghèo\"",
-         "Đơn vị tính": "triệu đồng", "Kế hoạch": 25},
-        {"Năm": YEAR, "Mã chỉ tiêu": "nha_ddk", "Chỉ tiêu": "Nhà \"Đại đoàn kết\" xây mới, sửa chữa",
-         "Đơn vị tính": "căn", "Kế hoạch": 1},
-        {"Năm": YEAR + 1, "Mã chỉ tiêu": "tuyen_truyen_cuoc", "Chỉ tiêu": "Số cuộc tuyên truyền vận động",
-         "Đơn vị tính": "cuộc", "Kế hoạch": 12},
-        {"Năm": YEAR + 1, "Mã chỉ tiêu": "quy_vnn_thu", "Chỉ tiêu": "Vận động Quỹ \"Vì người nghèo\"",
-         "Đơn vị tính": "triệu đồng", "Kế hoạch": 30},
+        {
+            "Năm": YEAR,
+            "Mã chỉ tiêu": "tuyen_truyen_cuoc",
+            "Chỉ tiêu": "Số cuộc tuyên truyền vận động",
+            "Đơn vị tính": "cuộc",
+            "Kế hoạch": 10,
+        },
+        {
+            "Năm": YEAR,
+            "Mã chỉ tiêu": "quy_vnn_thu",
+            "Chỉ tiêu": 'Vận động Quỹ "Vì người nghèo"',
+            "Đơn vị tính": "triệu đồng",
+            "Kế hoạch": 25,
+        },
+        {
+            "Năm": YEAR,
+            "Mã chỉ tiêu": "nha_ddk",
+            "Chỉ tiêu": 'Nhà "Đại đoàn kết" xây mới, sửa chữa',
+            "Đơn vị tính": "căn",
+            "Kế hoạch": 1,
+        },
+        {
+            "Năm": YEAR + 1,
+            "Mã chỉ tiêu": "tuyen_truyen_cuoc",
+            "Chỉ tiêu": "Số cuộc tuyên truyền vận động",
+            "Đơn vị tính": "cuộc",
+            "Kế hoạch": 12,
+        },
+        {
+            "Năm": YEAR + 1,
+            "Mã chỉ tiêu": "quy_vnn_thu",
+            "Chỉ tiêu": 'Vận động Quỹ "Vì người nghèo"',
+            "Đơn vị tính": "triệu đồng",
+            "Kế hoạch": 30,
+        },
     ],
 }
 
@@ -274,17 +432,33 @@ def rebuild_sheet(wb: openpyxl.Workbook, title: str, rows: list[list], merges: t
         ws.merge_cells(rng)
 
 
-ACT_HEADERS = ["Ngày", "Khu", "Tổ chức", "Lĩnh vực", "Cuộc vận động, phong trào", "Nội dung", "Số cuộc",
-               "Số lượt người", "Rác thu gom (kg)", "Ghi chú"]
+ACT_HEADERS = [
+    "Ngày",
+    "Khu",
+    "Tổ chức",
+    "Lĩnh vực",
+    "Cuộc vận động, phong trào",
+    "Nội dung",
+    "Số cuộc",
+    "Số lượt người",
+    "Rác thu gom (kg)",
+    "Ghi chú",
+]
 
 
 def act_values(record: dict, headers_: list[str] = ACT_HEADERS) -> list:
     return [record.get(h) for h in headers_]
 
 
-NEW_ACT = {"Ngày": D(YEAR, 4, 12), "Khu": "Khu 4", "Tổ chức": "Hội Nông dân", "Lĩnh vực": "Tuyên truyền, vận động",
-           "Nội dung": "Tuyên truyền kỹ thuật trồng rau sạch cho hội viên nông dân", "Số cuộc": 1,
-           "Số lượt người": 35}
+NEW_ACT = {
+    "Ngày": D(YEAR, 4, 12),
+    "Khu": "Khu 4",
+    "Tổ chức": "Hội Nông dân",
+    "Lĩnh vực": "Tuyên truyền, vận động",
+    "Nội dung": "Tuyên truyền kỹ thuật trồng rau sạch cho hội viên nông dân",
+    "Số cuộc": 1,
+    "Số lượt người": 35,
+}
 
 
 def with_activity(base: dict[str, bytes], record: dict | list[dict], name: str = A, sheet: str = ACT) -> bytes:
@@ -326,16 +500,34 @@ def csv_text(records: list[dict], sep: str = ",", headers_: list[str] | None = N
     writer = csv.writer(buf, delimiter=sep, lineterminator="\r\n")
     writer.writerow(headers_)
     for r in records:
-        writer.writerow([(v.strftime("%d/%m/%Y") if isinstance(v, dt.datetime) else ("" if v is None else v))
-                         for v in (r.get(h) for h in headers_)])
+        writer.writerow(
+            [
+                (v.strftime("%d/%m/%Y") if isinstance(v, dt.datetime) else ("" if v is None else v))
+                for v in (r.get(h) for h in headers_)
+            ]
+        )
     return buf.getvalue()
 
 
 CSV_ROWS = [
-    {"Ngày": "12/04/2025", "Khu": "Khu 4", "Tổ chức": "Hội Nông dân", "Lĩnh vực": "Tuyên truyền, vận động",
-     "Nội dung": "Tuyên truyền kỹ thuật trồng rau sạch cho hội viên nông dân", "Số cuộc": 1, "Số lượt người": 35},
-    {"Ngày": "20/06/2025", "Khu": "Khu 1", "Tổ chức": "Hội Người cao tuổi", "Lĩnh vực": "Văn hóa, thể thao",
-     "Nội dung": "Giao lưu thơ ca của hội viên người cao tuổi", "Số cuộc": 1, "Số lượt người": 60},
+    {
+        "Ngày": "12/04/2025",
+        "Khu": "Khu 4",
+        "Tổ chức": "Hội Nông dân",
+        "Lĩnh vực": "Tuyên truyền, vận động",
+        "Nội dung": "Tuyên truyền kỹ thuật trồng rau sạch cho hội viên nông dân",
+        "Số cuộc": 1,
+        "Số lượt người": 35,
+    },
+    {
+        "Ngày": "20/06/2025",
+        "Khu": "Khu 1",
+        "Tổ chức": "Hội Người cao tuổi",
+        "Lĩnh vực": "Văn hóa, thể thao",
+        "Nội dung": "Giao lưu thơ ca của hội viên người cao tuổi",
+        "Số cuộc": 1,
+        "Số lượt người": 60,
+    },
 ]
 CSV_AS = "to-chuc-thanh-vien--hoat-dong.csv"
 
@@ -375,23 +567,41 @@ class Case:
             "reason_contains": self.reason_contains,
         }
         if self.extra:
-            out["extra"] = [{"case_file": self.extra_name(i), "place_as": name} for i, (name, _b) in enumerate(self.extra)]
+            out["extra"] = [
+                {"case_file": self.extra_name(i), "place_as": name} for i, (name, _b) in enumerate(self.extra)
+            ]
         if self.accounting is not None:
             out["accounting"] = self.accounting
         if self.kept:
             out["kept"] = self.kept
         return out
 
-
     def extra_name(self, i: int) -> str:
         stem = self.name.rsplit(".", 1)[0]
         return f"{stem}.extra-{i + 1}{Path(self.extra[i][0]).suffix}"
 
 
-def acc(read: int, kept: int, rejected: int = 0, blank: int = 0, total: int = 0, *, file: str = A,
-        sheet: str = ACT, header_row: int = HEADER_ROW) -> dict:
-    return {"file": file, "sheet": sheet, "header_row": header_row, "read": read, "kept": kept,
-            "rejected": rejected, "blank": blank, "total": total}
+def acc(
+    read: int,
+    kept: int,
+    rejected: int = 0,
+    blank: int = 0,
+    total: int = 0,
+    *,
+    file: str = A,
+    sheet: str = ACT,
+    header_row: int = HEADER_ROW,
+) -> dict:
+    return {
+        "file": file,
+        "sheet": sheet,
+        "header_row": header_row,
+        "read": read,
+        "kept": kept,
+        "rejected": rejected,
+        "blank": blank,
+        "total": total,
+    }
 
 
 def kept(table: str, source_row: int, column: str, value: object, *, file: str = A) -> dict:
@@ -413,19 +623,34 @@ def b_only_headers(base):
 def b_header_row(n_titles: int):
     def build(base):
         wb = load(base[A])
-        titles = [["ỦY BAN MTTQ VIỆT NAM PHƯỜNG BÌNH NGỌC"], ["CÁC TỔ CHỨC THÀNH VIÊN"],
-                  ["SỔ THEO DÕI HOẠT ĐỘNG NĂM 2025"], ["(Kèm theo báo cáo tổng kết năm)"]]
+        titles = [
+            ["ỦY BAN MTTQ VIỆT NAM PHƯỜNG BÌNH NGỌC"],
+            ["CÁC TỔ CHỨC THÀNH VIÊN"],
+            ["SỔ THEO DÕI HOẠT ĐỘNG NĂM 2025"],
+            ["(Kèm theo báo cáo tổng kết năm)"],
+        ]
         titles += [[None]] * max(0, n_titles - len(titles))
         rows = titles[:n_titles] + [ACT_HEADERS] + [act_values(r) for r in ORG_ROWS[ACT]]
         rebuild_sheet(wb, ACT, rows, merges=tuple(f"A{r}:J{r}" for r in range(1, min(n_titles, 4) + 1)))
         return save(wb)
+
     return build
 
 
 def b_merged_header(base):
     wb = load(base[A])
-    top = ["Ngày", "Khu", "Tổ chức", "Lĩnh vực", "Cuộc vận động, phong trào", "Nội dung", "Kết quả", None,
-           "Rác thu gom (kg)", "Ghi chú"]
+    top = [
+        "Ngày",
+        "Khu",
+        "Tổ chức",
+        "Lĩnh vực",
+        "Cuộc vận động, phong trào",
+        "Nội dung",
+        "Kết quả",
+        None,
+        "Rác thu gom (kg)",
+        "Ghi chú",
+    ]
     below = [None, None, None, None, None, None, "Số cuộc", "Số lượt người", None, None]
     rows = [["CÁC TỔ CHỨC THÀNH VIÊN"], ["SỔ THEO DÕI HOẠT ĐỘNG NĂM 2025"], top, below]
     rows += [act_values(r) for r in ORG_ROWS[ACT]]
@@ -436,13 +661,32 @@ def b_merged_header(base):
 
 def b_merged_household_header(base):
     wb = load(base["ban-ctmt-khu-1.xlsx"])
-    top = ["Khu", "Số hộ", "Số nhân khẩu", "Hộ nghèo", None, "Hộ cận nghèo", None, "Gia đình văn hóa", None,
-           "Khu dân cư văn hóa"]
+    top = [
+        "Khu",
+        "Số hộ",
+        "Số nhân khẩu",
+        "Hộ nghèo",
+        None,
+        "Hộ cận nghèo",
+        None,
+        "Gia đình văn hóa",
+        None,
+        "Khu dân cư văn hóa",
+    ]
     below = [None, None, None, "Đầu năm", "Cuối năm", "Đầu năm", "Cuối năm", "Hộ đăng ký GĐVH", "Hộ đạt GĐVH", None]
     r = khu_rows(1)["Hộ gia đình"][0]
-    values = [r["Khu"], r["Số hộ"], r["Số nhân khẩu"], r["Hộ nghèo đầu năm"], r["Hộ nghèo cuối năm"],
-              r["Hộ cận nghèo đầu năm"], r["Hộ cận nghèo cuối năm"], r["Hộ đăng ký gia đình văn hóa"],
-              r["Hộ đạt gia đình văn hóa"], r["Khu dân cư văn hóa"]]
+    values = [
+        r["Khu"],
+        r["Số hộ"],
+        r["Số nhân khẩu"],
+        r["Hộ nghèo đầu năm"],
+        r["Hộ nghèo cuối năm"],
+        r["Hộ cận nghèo đầu năm"],
+        r["Hộ cận nghèo cuối năm"],
+        r["Hộ đăng ký gia đình văn hóa"],
+        r["Hộ đạt gia đình văn hóa"],
+        r["Khu dân cư văn hóa"],
+    ]
     rows = [["BAN CÔNG TÁC MẶT TRẬN KHU 1"], ["HỘ GIA ĐÌNH NĂM 2025"], top, below, values]
     merges = ("A1:J1", "A2:J2", "D3:E3", "F3:G3", "H3:I3", "A3:A4", "B3:B4", "C3:C4", "J3:J4")
     rebuild_sheet(wb, "Hộ gia đình", rows, merges)
@@ -462,13 +706,22 @@ def b_text_cell(text: str):
 
 def b_nfd(base):
     nfd = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
-    return with_activity(base, changed(**{
-        "Khu": nfd("Khu 4"), "Tổ chức": nfd("Hội Nông dân"), "Lĩnh vực": nfd("Tuyên truyền, vận động"),
-        "Nội dung": nfd(NEW_ACT["Nội dung"])}))
+    return with_activity(
+        base,
+        changed(
+            **{
+                "Khu": nfd("Khu 4"),
+                "Tổ chức": nfd("Hội Nông dân"),
+                "Lĩnh vực": nfd("Tuyên truyền, vận động"),
+                "Nội dung": nfd(NEW_ACT["Nội dung"]),
+            }
+        ),
+    )
 
 
 def b_totals(labels: list[tuple[int, str]]):
     """Activity rows with total rows after the given data rows (index into the rows, label)."""
+
     def build(base):
         wb = load(base[A])
         rows = [["CÁC TỔ CHỨC THÀNH VIÊN"], ["SỔ THEO DÕI HOẠT ĐỘNG NĂM 2025"], [None], ACT_HEADERS]
@@ -478,25 +731,53 @@ def b_totals(labels: list[tuple[int, str]]):
             for after, label in labels:
                 if after == i:
                     done = data[: i + 1]
-                    rows.append([label, None, None, None, None, None, sum(r["Số cuộc"] for r in done),
-                                 sum(r["Số lượt người"] for r in done), None, None])
+                    rows.append(
+                        [
+                            label,
+                            None,
+                            None,
+                            None,
+                            None,
+                            None,
+                            sum(r["Số cuộc"] for r in done),
+                            sum(r["Số lượt người"] for r in done),
+                            None,
+                            None,
+                        ]
+                    )
         rebuild_sheet(wb, ACT, rows, merges=("A1:J1", "A2:J2"))
         return save(wb)
+
     return build
 
 
 def b_blank_rows(base):
     wb = load(base[A])
     data = ORG_ROWS[ACT]
-    rows = [["CÁC TỔ CHỨC THÀNH VIÊN"], ["SỔ THEO DÕI HOẠT ĐỘNG NĂM 2025"], [None], ACT_HEADERS,
-            act_values(data[0]), [None] * 10, ["   "], act_values(data[1]), act_values(data[2])]
+    rows = [
+        ["CÁC TỔ CHỨC THÀNH VIÊN"],
+        ["SỔ THEO DÕI HOẠT ĐỘNG NĂM 2025"],
+        [None],
+        ACT_HEADERS,
+        act_values(data[0]),
+        [None] * 10,
+        ["   "],
+        act_values(data[1]),
+        act_values(data[2]),
+    ]
     rebuild_sheet(wb, ACT, rows, merges=("A1:J1", "A2:J2"))
     return save(wb)
 
 
 def fund_row(**values) -> dict:
-    return {"Ngày": D(YEAR, 4, 2), "Thu/Chi": "Thu", "Nguồn thu": "Cán bộ, công chức",
-            "Nội dung": "Cán bộ, công chức phường ủng hộ một ngày lương", "Số tiền (đồng)": 3_000_000, **values}
+    return {
+        "Ngày": D(YEAR, 4, 2),
+        "Thu/Chi": "Thu",
+        "Nguồn thu": "Cán bộ, công chức",
+        "Nội dung": "Cán bộ, công chức phường ủng hộ một ngày lương",
+        "Số tiền (đồng)": 3_000_000,
+        **values,
+    }
 
 
 def b_fund(*records: dict):
@@ -522,6 +803,7 @@ def b_drop_columns(*drop: str):
         for header in drop:
             ws.delete_cols(headers(ws)[header])
         return save(wb)
+
     return build
 
 
@@ -530,15 +812,27 @@ def b_extra_column(base):
     ws = wb[ACT]
     col = ws.max_column + 1
     ws.cell(row=HEADER_ROW, column=col, value="Người phụ trách")
-    for r, name in zip(range(HEADER_ROW + 1, HEADER_ROW + 4), ("Phạm Thị Lan", "Vũ Đức Anh", "Phạm Thị Lan"), strict=True):
+    for r, name in zip(
+        range(HEADER_ROW + 1, HEADER_ROW + 4), ("Phạm Thị Lan", "Vũ Đức Anh", "Phạm Thị Lan"), strict=True
+    ):
         ws.cell(row=r, column=col, value=name)
     return save(wb)
 
 
 def b_alias_headers(base):
     wb = load(base[A])
-    aliased = ["Ngày tổ chức", "KDC", "Đơn vị", "Loại hoạt động", "Phong trào", "Tên hoạt động", "so cuoc",
-               "SỐ LƯỢT NGƯỜI", "Rác thu gom", "Ghi  chú"]
+    aliased = [
+        "Ngày tổ chức",
+        "KDC",
+        "Đơn vị",
+        "Loại hoạt động",
+        "Phong trào",
+        "Tên hoạt động",
+        "so cuoc",
+        "SỐ LƯỢT NGƯỜI",
+        "Rác thu gom",
+        "Ghi  chú",
+    ]
     rows = [["CÁC TỔ CHỨC THÀNH VIÊN"], ["SỔ THEO DÕI HOẠT ĐỘNG NĂM 2025"], [None], aliased]
     rows += [act_values(r) for r in ORG_ROWS[ACT]]
     rebuild_sheet(wb, ACT, rows, merges=("A1:J1", "A2:J2"))
@@ -591,9 +885,19 @@ def b_text_numbers(base):
 def b_target(**values):
     def build(base):
         wb = load(base["chi-tieu.xlsx"])
-        append_row(wb["Chỉ tiêu"], {"Năm": YEAR, "Mã chỉ tiêu": "nha_ddk", "Chỉ tiêu": "Nhà Đại đoàn kết",
-                                    "Đơn vị tính": "căn", "Kế hoạch": 2, **values})
+        append_row(
+            wb["Chỉ tiêu"],
+            {
+                "Năm": YEAR,
+                "Mã chỉ tiêu": "nha_ddk",
+                "Chỉ tiêu": "Nhà Đại đoàn kết",
+                "Đơn vị tính": "căn",
+                "Kế hoạch": 2,
+                **values,
+            },
+        )
         return save(wb)
+
     return build
 
 
@@ -601,8 +905,9 @@ def b_sheet_row(name: str, sheet: str, record: dict):
     return lambda base: with_activity(base, record, name=name, sheet=sheet)
 
 
-LONG = ("Tuyên truyền, vận động nhân dân thực hiện tốt các chủ trương của Đảng, chính sách, pháp luật của "
-        "Nhà nước; ") * 50
+LONG = (
+    "Tuyên truyền, vận động nhân dân thực hiện tốt các chủ trương của Đảng, chính sách, pháp luật của Nhà nước; "
+) * 50
 LONG = LONG[:4999] + "."
 SCRIPT = "<script>alert('xss')</script> **in đậm** _nghiêng_ [liên kết](http://example.com) | cột | `mã` # tiêu đề"
 TCVN3_TEXT = encode_tcvn3("Tuyên truyền phòng chống cháy nổ cho hội viên")
@@ -613,214 +918,732 @@ UNDECODABLE = b"Ng\x81y,Khu,N\x8di dung\r\n01/02/2025,Khu 1,x\x90\r\n"  # 0x81, 
 
 CASES: list[Case] = [
     # ---- files that cannot be opened, or are missing
-    Case("truncated-workbook.xlsx", "An .xlsx cut off half way (a copy interrupted, an e-mail attachment cut).",
-         A, b_truncated, "error", file=A, sheet="", reason_contains="không mở được tệp Excel"),
-    Case("empty-file.xlsx", "A 0-byte file.", A, b_bytes(b""), "error", file=A, sheet="",
-         reason_contains="tệp rỗng"),
-    Case("text-renamed-to-xlsx.xlsx", "A CSV saved with an .xlsx name.", A,
-         b_bytes(csv_text(CSV_ROWS).encode("utf-8")), "error", file=A, sheet="",
-         reason_contains="văn bản (có thể là CSV) đổi đuôi .xlsx"),
-    Case("old-excel-format.xls", "An Excel 97-2003 .xls instead of the .xlsx (the .xlsx is not there).",
-         "to-chuc-thanh-vien.xls", b_bytes(OLE), "error", remove=(A,), file=A, sheet="",
-         reason_contains="thiếu tệp số liệu 'to-chuc-thanh-vien.xlsx'"),
-    Case("undecodable.csv", "A CSV in no encoding baocao can read (bytes undefined in Windows-1258).", CSV_AS,
-         b_bytes(UNDECODABLE), "error", file=CSV_AS, sheet="", reason_contains="không đọc được bảng mã"),
-    Case("csv-unknown-sheet.csv", "A CSV whose name says a sheet that no input has ('--danh-sach').",
-         "to-chuc-thanh-vien--danh-sach.csv", b_csv(csv_text(CSV_ROWS)), "error",
-         file="to-chuc-thanh-vien--danh-sach.csv", sheet="", reason_contains="không nhận ra tệp CSV"),
+    Case(
+        "truncated-workbook.xlsx",
+        "An .xlsx cut off half way (a copy interrupted, an e-mail attachment cut).",
+        A,
+        b_truncated,
+        "error",
+        file=A,
+        sheet="",
+        reason_contains="không mở được tệp Excel",
+    ),
+    Case("empty-file.xlsx", "A 0-byte file.", A, b_bytes(b""), "error", file=A, sheet="", reason_contains="tệp rỗng"),
+    Case(
+        "text-renamed-to-xlsx.xlsx",
+        "A CSV saved with an .xlsx name.",
+        A,
+        b_bytes(csv_text(CSV_ROWS).encode("utf-8")),
+        "error",
+        file=A,
+        sheet="",
+        reason_contains="văn bản (có thể là CSV) đổi đuôi .xlsx",
+    ),
+    Case(
+        "old-excel-format.xls",
+        "An Excel 97-2003 .xls instead of the .xlsx (the .xlsx is not there).",
+        "to-chuc-thanh-vien.xls",
+        b_bytes(OLE),
+        "error",
+        remove=(A,),
+        file=A,
+        sheet="",
+        reason_contains="thiếu tệp số liệu 'to-chuc-thanh-vien.xlsx'",
+    ),
+    Case(
+        "undecodable.csv",
+        "A CSV in no encoding baocao can read (bytes undefined in Windows-1258).",
+        CSV_AS,
+        b_bytes(UNDECODABLE),
+        "error",
+        file=CSV_AS,
+        sheet="",
+        reason_contains="không đọc được bảng mã",
+    ),
+    Case(
+        "csv-unknown-sheet.csv",
+        "A CSV whose name says a sheet that no input has ('--danh-sach').",
+        "to-chuc-thanh-vien--danh-sach.csv",
+        b_csv(csv_text(CSV_ROWS)),
+        "error",
+        file="to-chuc-thanh-vien--danh-sach.csv",
+        sheet="",
+        reason_contains="không nhận ra tệp CSV",
+    ),
     # ---- sheets and headers
-    Case("only-headers.xlsx", "The activity sheet has its header and no data.", A, b_only_headers, "ok",
-         accounting=acc(0, 0)),
-    Case("header-on-row-5.xlsx", "Four title rows above the header (merged), header on row 5.", A,
-         b_header_row(4), "ok", accounting=acc(3, 3, header_row=5)),
-    Case("header-on-row-12.xlsx", "Eleven rows of titles and blank rows above the header.", A, b_header_row(11),
-         "ok", accounting=acc(3, 3, header_row=12)),
-    Case("header-below-row-20.xlsx", "The header row sits below row 20, too far down to be a header.", A,
-         b_header_too_low, "error", file=A, sheet=ACT, reason_contains="không tìm thấy dòng tiêu đề"),
-    Case("merged-header-cells.xlsx", "A two-row header: 'Kết quả' merged over 'Số cuộc' and 'Số lượt người', "
-         "the other headers merged down over both rows.", A, b_merged_header, "ok",
-         accounting=acc(3, 3, header_row=4)),
-    Case("merged-header-two-level.xlsx", "'Hộ nghèo' merged over 'Đầu năm' / 'Cuối năm' (and likewise).",
-         "ban-ctmt-khu-1.xlsx", b_merged_household_header, "ok",
-         accounting=acc(1, 1, file="ban-ctmt-khu-1.xlsx", sheet="Hộ gia đình", header_row=4),
-         kept=[kept("households", 5, "poor_end", 6, file="ban-ctmt-khu-1.xlsx")]),
-    Case("headers-by-alias.xlsx", "Headers written as accepted aliases, in capitals, without diacritics, with "
-         "double spaces.", A, b_alias_headers, "ok", accounting=acc(3, 3)),
-    Case("sheet-renamed.xlsx", "The sheet 'Hoạt động' renamed 'HĐ năm 2025': read by its header, with a warning.",
-         A, b_sheet_renamed, "warning", file=A, sheet="HĐ năm 2025", reason_contains="không có sheet 'Hoạt động'",
-         accounting=acc(3, 3, sheet="HĐ năm 2025")),
-    Case("sheet-missing.xlsx", "The sheet 'Hoạt động' deleted.", A, b_sheet_missing, "error", file=A, sheet=ACT,
-         reason_contains="không có sheet 'Hoạt động'"),
-    Case("extra-sheet.xlsx", "An extra sheet 'Sheet1' with notes in it.", A, b_extra_sheet, "warning", file=A,
-         sheet="Sheet1", reason_contains="sheet không có trong mẫu"),
-    Case("column-missing.xlsx", "The required column 'Số lượt người' deleted.", A, b_drop_columns("Số lượt người"),
-         "error", file=A, sheet=ACT, row=4, column="Số lượt người", reason_contains="thiếu cột bắt buộc"),
-    Case("optional-columns-missing.xlsx", "The optional columns 'Ghi chú' and 'Rác thu gom (kg)' deleted.", A,
-         b_drop_columns("Ghi chú", "Rác thu gom (kg)"), "ok", accounting=acc(3, 3)),
-    Case("extra-column.xlsx", "A column 'Người phụ trách' that the template does not have.", A, b_extra_column,
-         "warning", file=A, sheet=ACT, row=4, column="Người phụ trách", reason_contains="cột không có trong mẫu"),
-    Case("misnamed-file.xlsx", "A workbook whose name matches no input file (kept aside, reported).",
-         "mttq phuong (ban cu).xlsx", lambda base: base[M], "warning", file="mttq phuong (ban cu).xlsx", sheet="",
-         reason_contains="tệp không được đọc"),
+    Case(
+        "only-headers.xlsx",
+        "The activity sheet has its header and no data.",
+        A,
+        b_only_headers,
+        "ok",
+        accounting=acc(0, 0),
+    ),
+    Case(
+        "header-on-row-5.xlsx",
+        "Four title rows above the header (merged), header on row 5.",
+        A,
+        b_header_row(4),
+        "ok",
+        accounting=acc(3, 3, header_row=5),
+    ),
+    Case(
+        "header-on-row-12.xlsx",
+        "Eleven rows of titles and blank rows above the header.",
+        A,
+        b_header_row(11),
+        "ok",
+        accounting=acc(3, 3, header_row=12),
+    ),
+    Case(
+        "header-below-row-20.xlsx",
+        "The header row sits below row 20, too far down to be a header.",
+        A,
+        b_header_too_low,
+        "error",
+        file=A,
+        sheet=ACT,
+        reason_contains="không tìm thấy dòng tiêu đề",
+    ),
+    Case(
+        "merged-header-cells.xlsx",
+        "A two-row header: 'Kết quả' merged over 'Số cuộc' and 'Số lượt người', "
+        "the other headers merged down over both rows.",
+        A,
+        b_merged_header,
+        "ok",
+        accounting=acc(3, 3, header_row=4),
+    ),
+    Case(
+        "merged-header-two-level.xlsx",
+        "'Hộ nghèo' merged over 'Đầu năm' / 'Cuối năm' (and likewise).",
+        "ban-ctmt-khu-1.xlsx",
+        b_merged_household_header,
+        "ok",
+        accounting=acc(1, 1, file="ban-ctmt-khu-1.xlsx", sheet="Hộ gia đình", header_row=4),
+        kept=[kept("households", 5, "poor_end", 6, file="ban-ctmt-khu-1.xlsx")],
+    ),
+    Case(
+        "headers-by-alias.xlsx",
+        "Headers written as accepted aliases, in capitals, without diacritics, with double spaces.",
+        A,
+        b_alias_headers,
+        "ok",
+        accounting=acc(3, 3),
+    ),
+    Case(
+        "sheet-renamed.xlsx",
+        "The sheet 'Hoạt động' renamed 'HĐ năm 2025': read by its header, with a warning.",
+        A,
+        b_sheet_renamed,
+        "warning",
+        file=A,
+        sheet="HĐ năm 2025",
+        reason_contains="không có sheet 'Hoạt động'",
+        accounting=acc(3, 3, sheet="HĐ năm 2025"),
+    ),
+    Case(
+        "sheet-missing.xlsx",
+        "The sheet 'Hoạt động' deleted.",
+        A,
+        b_sheet_missing,
+        "error",
+        file=A,
+        sheet=ACT,
+        reason_contains="không có sheet 'Hoạt động'",
+    ),
+    Case(
+        "extra-sheet.xlsx",
+        "An extra sheet 'Sheet1' with notes in it.",
+        A,
+        b_extra_sheet,
+        "warning",
+        file=A,
+        sheet="Sheet1",
+        reason_contains="sheet không có trong mẫu",
+    ),
+    Case(
+        "column-missing.xlsx",
+        "The required column 'Số lượt người' deleted.",
+        A,
+        b_drop_columns("Số lượt người"),
+        "error",
+        file=A,
+        sheet=ACT,
+        row=4,
+        column="Số lượt người",
+        reason_contains="thiếu cột bắt buộc",
+    ),
+    Case(
+        "optional-columns-missing.xlsx",
+        "The optional columns 'Ghi chú' and 'Rác thu gom (kg)' deleted.",
+        A,
+        b_drop_columns("Ghi chú", "Rác thu gom (kg)"),
+        "ok",
+        accounting=acc(3, 3),
+    ),
+    Case(
+        "extra-column.xlsx",
+        "A column 'Người phụ trách' that the template does not have.",
+        A,
+        b_extra_column,
+        "warning",
+        file=A,
+        sheet=ACT,
+        row=4,
+        column="Người phụ trách",
+        reason_contains="cột không có trong mẫu",
+    ),
+    Case(
+        "misnamed-file.xlsx",
+        "A workbook whose name matches no input file (kept aside, reported).",
+        "mttq phuong (ban cu).xlsx",
+        lambda base: base[M],
+        "warning",
+        file="mttq phuong (ban cu).xlsx",
+        sheet="",
+        reason_contains="tệp không được đọc",
+    ),
     # ---- rows: blanks and totals
-    Case("totals-row.xlsx", "A 'Tổng cộng' row under the data, with the sums.", A,
-         b_totals([(2, "Tổng cộng")]), "ok", accounting=acc(4, 3, total=1)),
-    Case("subtotal-rows.xlsx", "A 'Cộng' subtotal after the first row and a 'Tổng' row at the end.", A,
-         b_totals([(0, "Cộng"), (2, "Tổng")]), "ok", accounting=acc(5, 3, total=2)),
-    Case("blank-rows.xlsx", "An empty row and a row holding only spaces between data rows.", A, b_blank_rows, "ok",
-         accounting=acc(5, 3, blank=2)),
+    Case(
+        "totals-row.xlsx",
+        "A 'Tổng cộng' row under the data, with the sums.",
+        A,
+        b_totals([(2, "Tổng cộng")]),
+        "ok",
+        accounting=acc(4, 3, total=1),
+    ),
+    Case(
+        "subtotal-rows.xlsx",
+        "A 'Cộng' subtotal after the first row and a 'Tổng' row at the end.",
+        A,
+        b_totals([(0, "Cộng"), (2, "Tổng")]),
+        "ok",
+        accounting=acc(5, 3, total=2),
+    ),
+    Case(
+        "blank-rows.xlsx",
+        "An empty row and a row holding only spaces between data rows.",
+        A,
+        b_blank_rows,
+        "ok",
+        accounting=acc(5, 3, blank=2),
+    ),
     # ---- values: dates
-    Case("date-in-another-year.xlsx", "An activity dated 28/12/2024 in the 2025 file.", A,
-         lambda base: with_activity(base, changed(**{"Ngày": "28/12/2024"})),
-         "rejected", file=A, sheet=ACT, row=8, column="Ngày", value="28/12/2024",
-         reason_contains="không thuộc năm báo cáo 2025", accounting=acc(4, 3, rejected=1)),
-    Case("excel-serial-date.xlsx", "A date typed as the day number 45759 in a General cell (12/04/2025).", A,
-         b_serial_date, "ok", kept=[kept("activity", 8, "date", "2025-04-12")]),
-    Case("date-text-forms.xlsx", "Dates typed as text: '5/3/25', 'ngày 05 tháng 3 năm 2025', '2025-03-05'.", A,
-         lambda base: with_activity(base, [changed(**{"Ngày": "5/3/25", "Số cuộc": 1}),
-                                           changed(**{"Ngày": "ngày 05 tháng 3 năm 2025", "Số cuộc": 2}),
-                                           changed(**{"Ngày": "2025-03-05", "Số cuộc": 3})]),
-         "ok", accounting=acc(6, 6),
-         kept=[kept("activity", 8, "date", "2025-03-05"), kept("activity", 9, "date", "2025-03-05"),
-               kept("activity", 10, "date", "2025-03-05")]),
-    Case("date-month-first.xlsx", "A text date written month first: '03/25/2025'.", A,
-         lambda base: with_activity(base, changed(**{"Ngày": "03/25/2025"})), "rejected", file=A, sheet=ACT,
-         row=8, column="Ngày", value="03/25/2025", reason_contains="ngày phải viết trước tháng"),
+    Case(
+        "date-in-another-year.xlsx",
+        "An activity dated 28/12/2024 in the 2025 file.",
+        A,
+        lambda base: with_activity(base, changed(**{"Ngày": "28/12/2024"})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Ngày",
+        value="28/12/2024",
+        reason_contains="không thuộc năm báo cáo 2025",
+        accounting=acc(4, 3, rejected=1),
+    ),
+    Case(
+        "excel-serial-date.xlsx",
+        "A date typed as the day number 45759 in a General cell (12/04/2025).",
+        A,
+        b_serial_date,
+        "ok",
+        kept=[kept("activity", 8, "date", "2025-04-12")],
+    ),
+    Case(
+        "date-text-forms.xlsx",
+        "Dates typed as text: '5/3/25', 'ngày 05 tháng 3 năm 2025', '2025-03-05'.",
+        A,
+        lambda base: with_activity(
+            base,
+            [
+                changed(**{"Ngày": "5/3/25", "Số cuộc": 1}),
+                changed(**{"Ngày": "ngày 05 tháng 3 năm 2025", "Số cuộc": 2}),
+                changed(**{"Ngày": "2025-03-05", "Số cuộc": 3}),
+            ],
+        ),
+        "ok",
+        accounting=acc(6, 6),
+        kept=[
+            kept("activity", 8, "date", "2025-03-05"),
+            kept("activity", 9, "date", "2025-03-05"),
+            kept("activity", 10, "date", "2025-03-05"),
+        ],
+    ),
+    Case(
+        "date-month-first.xlsx",
+        "A text date written month first: '03/25/2025'.",
+        A,
+        lambda base: with_activity(base, changed(**{"Ngày": "03/25/2025"})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Ngày",
+        value="03/25/2025",
+        reason_contains="ngày phải viết trước tháng",
+    ),
     # ---- values: numbers and money
-    Case("negative-money.xlsx", "A receipt of -500.000 đồng in the Quỹ sheet.", M,
-         b_fund(fund_row(**{"Số tiền (đồng)": "-500.000"})), "rejected", file=M, sheet=FUND, row=9,
-         column="Số tiền (đồng)", value="-500.000", reason_contains="số tiền âm",
-         accounting=acc(5, 4, rejected=1, file=M, sheet=FUND)),
-    Case("money-with-dong.xlsx", "Money typed as text with the currency: '1.500.000 đ', '2.000.000đ', "
-         "'750.000 VNĐ'.", M,
-         b_fund(fund_row(**{"Số tiền (đồng)": "1.500.000 đ"}),
-                fund_row(**{"Số tiền (đồng)": "2.000.000đ", "Ngày": D(YEAR, 4, 3)}),
-                fund_row(**{"Số tiền (đồng)": "750.000 VNĐ", "Ngày": D(YEAR, 4, 4)})), "ok",
-         kept=[kept("fund_txn", 9, "amount", 1_500_000, file=M), kept("fund_txn", 10, "amount", 2_000_000, file=M),
-               kept("fund_txn", 11, "amount", 750_000, file=M)]),
-    Case("money-in-words.xlsx", "Money as '1,5 triệu', '2tr', '1,2 tỷ' and '1,500,000'.", M,
-         b_fund(fund_row(**{"Số tiền (đồng)": "1,5 triệu"}),
-                fund_row(**{"Số tiền (đồng)": "2tr", "Ngày": D(YEAR, 4, 3)}),
-                fund_row(**{"Số tiền (đồng)": "1,2 tỷ", "Ngày": D(YEAR, 4, 4)}),
-                fund_row(**{"Số tiền (đồng)": "1,500,000", "Ngày": D(YEAR, 4, 5)})), "ok",
-         kept=[kept("fund_txn", 9, "amount", 1_500_000, file=M), kept("fund_txn", 10, "amount", 2_000_000, file=M),
-               kept("fund_txn", 11, "amount", 1_200_000_000, file=M),
-               kept("fund_txn", 12, "amount", 1_500_000, file=M)]),
-    Case("numbers-stored-as-text.xlsx", "Counts and the date typed as text ('2', '1.200', '12/04/2025').", A,
-         b_text_numbers, "ok",
-         kept=[kept("activity", 8, "participants", 1200), kept("activity", 8, "sessions", 2),
-               kept("activity", 8, "date", "2025-04-12")]),
-    Case("decimal-in-count.xlsx", "A count of people with a decimal: '12,5'.", A,
-         lambda base: with_activity(base, changed(**{"Số lượt người": "12,5"})), "rejected", file=A, sheet=ACT,
-         row=8, column="Số lượt người", value="12,5", reason_contains="không phải số nguyên"),
-    Case("formula-error-ref.xlsx", "A formula whose result is #REF! in 'Số lượt người'.", A,
-         lambda base: with_activity(base, changed(**{"Số lượt người": "#REF!"})), "rejected", file=A, sheet=ACT,
-         row=8, column="Số lượt người", value="#REF!", reason_contains="lỗi công thức Excel #REF!"),
-    Case("formula-error-value.xlsx", "A formula whose result is #VALUE! in 'Số cuộc'.", A,
-         lambda base: with_activity(base, changed(**{"Số cuộc": "#VALUE!"})), "rejected", file=A, sheet=ACT,
-         row=8, column="Số cuộc", value="#VALUE!", reason_contains="lỗi công thức Excel #VALUE!"),
-    Case("month-13.xlsx", "Month 13 in 'Kiến nghị cử tri'.", M,
-         b_sheet_row(M, "Kiến nghị cử tri", {"Tháng": 13, "Kênh tiếp nhận": "Đơn thư", "Tiếp nhận": 2,
-                                             "Đã chuyển": 2, "Đã trả lời": 1, "Đang giải quyết": 1}),
-         "rejected", file=M, sheet="Kiến nghị cử tri", row=7, column="Tháng", value="13",
-         reason_contains="không có tháng 13"),
-    Case("targets-wrong-year.xlsx", "A target for 2023 in the 2025 targets file.", "chi-tieu.xlsx",
-         b_target(**{"Năm": 2023}), "rejected", file="chi-tieu.xlsx", sheet="Chỉ tiêu", row=10, column="Năm",
-         value="2023", reason_contains="năm 2023 không phải năm báo cáo 2025"),
+    Case(
+        "negative-money.xlsx",
+        "A receipt of -500.000 đồng in the Quỹ sheet.",
+        M,
+        b_fund(fund_row(**{"Số tiền (đồng)": "-500.000"})),
+        "rejected",
+        file=M,
+        sheet=FUND,
+        row=9,
+        column="Số tiền (đồng)",
+        value="-500.000",
+        reason_contains="số tiền âm",
+        accounting=acc(5, 4, rejected=1, file=M, sheet=FUND),
+    ),
+    Case(
+        "money-with-dong.xlsx",
+        "Money typed as text with the currency: '1.500.000 đ', '2.000.000đ', '750.000 VNĐ'.",
+        M,
+        b_fund(
+            fund_row(**{"Số tiền (đồng)": "1.500.000 đ"}),
+            fund_row(**{"Số tiền (đồng)": "2.000.000đ", "Ngày": D(YEAR, 4, 3)}),
+            fund_row(**{"Số tiền (đồng)": "750.000 VNĐ", "Ngày": D(YEAR, 4, 4)}),
+        ),
+        "ok",
+        kept=[
+            kept("fund_txn", 9, "amount", 1_500_000, file=M),
+            kept("fund_txn", 10, "amount", 2_000_000, file=M),
+            kept("fund_txn", 11, "amount", 750_000, file=M),
+        ],
+    ),
+    Case(
+        "money-in-words.xlsx",
+        "Money as '1,5 triệu', '2tr', '1,2 tỷ' and '1,500,000'.",
+        M,
+        b_fund(
+            fund_row(**{"Số tiền (đồng)": "1,5 triệu"}),
+            fund_row(**{"Số tiền (đồng)": "2tr", "Ngày": D(YEAR, 4, 3)}),
+            fund_row(**{"Số tiền (đồng)": "1,2 tỷ", "Ngày": D(YEAR, 4, 4)}),
+            fund_row(**{"Số tiền (đồng)": "1,500,000", "Ngày": D(YEAR, 4, 5)}),
+        ),
+        "ok",
+        kept=[
+            kept("fund_txn", 9, "amount", 1_500_000, file=M),
+            kept("fund_txn", 10, "amount", 2_000_000, file=M),
+            kept("fund_txn", 11, "amount", 1_200_000_000, file=M),
+            kept("fund_txn", 12, "amount", 1_500_000, file=M),
+        ],
+    ),
+    Case(
+        "numbers-stored-as-text.xlsx",
+        "Counts and the date typed as text ('2', '1.200', '12/04/2025').",
+        A,
+        b_text_numbers,
+        "ok",
+        kept=[
+            kept("activity", 8, "participants", 1200),
+            kept("activity", 8, "sessions", 2),
+            kept("activity", 8, "date", "2025-04-12"),
+        ],
+    ),
+    Case(
+        "decimal-in-count.xlsx",
+        "A count of people with a decimal: '12,5'.",
+        A,
+        lambda base: with_activity(base, changed(**{"Số lượt người": "12,5"})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Số lượt người",
+        value="12,5",
+        reason_contains="không phải số nguyên",
+    ),
+    Case(
+        "formula-error-ref.xlsx",
+        "A formula whose result is #REF! in 'Số lượt người'.",
+        A,
+        lambda base: with_activity(base, changed(**{"Số lượt người": "#REF!"})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Số lượt người",
+        value="#REF!",
+        reason_contains="lỗi công thức Excel #REF!",
+    ),
+    Case(
+        "formula-error-value.xlsx",
+        "A formula whose result is #VALUE! in 'Số cuộc'.",
+        A,
+        lambda base: with_activity(base, changed(**{"Số cuộc": "#VALUE!"})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Số cuộc",
+        value="#VALUE!",
+        reason_contains="lỗi công thức Excel #VALUE!",
+    ),
+    Case(
+        "month-13.xlsx",
+        "Month 13 in 'Kiến nghị cử tri'.",
+        M,
+        b_sheet_row(
+            M,
+            "Kiến nghị cử tri",
+            {
+                "Tháng": 13,
+                "Kênh tiếp nhận": "Đơn thư",
+                "Tiếp nhận": 2,
+                "Đã chuyển": 2,
+                "Đã trả lời": 1,
+                "Đang giải quyết": 1,
+            },
+        ),
+        "rejected",
+        file=M,
+        sheet="Kiến nghị cử tri",
+        row=7,
+        column="Tháng",
+        value="13",
+        reason_contains="không có tháng 13",
+    ),
+    Case(
+        "targets-wrong-year.xlsx",
+        "A target for 2023 in the 2025 targets file.",
+        "chi-tieu.xlsx",
+        b_target(**{"Năm": 2023}),
+        "rejected",
+        file="chi-tieu.xlsx",
+        sheet="Chỉ tiêu",
+        row=10,
+        column="Năm",
+        value="2023",
+        reason_contains="năm 2023 không phải năm báo cáo 2025",
+    ),
     # ---- values: khu, catalogues, organisations
-    Case("unknown-khu.xlsx", "'Khu 7' in a ward of four khu.", A,
-         lambda base: with_activity(base, changed(**{"Khu": "Khu 7"})), "rejected", file=A, sheet=ACT, row=8,
-         column="Khu", value="Khu 7", reason_contains="khu 'Khu 7' không có trong danh sách khu dân cư",
-         accounting=acc(4, 3, rejected=1)),
-    Case("khu-spellings.xlsx", "Khu written 'khu I', 'K1', 'KDC số 1', 'Ban CTMT khu 2', 'Toàn phường'.", A,
-         lambda base: with_activity(base, [changed(**{"Khu": k, "Số cuộc": i})
-                                           for i, k in enumerate(("khu I", "K1", "KDC số 1", "Ban CTMT khu 2",
-                                                                  "Toàn phường"), start=1)]),
-         "ok", accounting=acc(8, 8),
-         kept=[kept("activity", 8, "area", "khu-1"), kept("activity", 9, "area", "khu-1"),
-               kept("activity", 10, "area", "khu-1"), kept("activity", 11, "area", "khu-2"),
-               kept("activity", 12, "area", "toan-phuong")]),
-    Case("unknown-field.xlsx", "A 'Lĩnh vực' that is not in the catalogue.", A,
-         lambda base: with_activity(base, changed(**{"Lĩnh vực": "Thể dục dưỡng sinh"})), "rejected", file=A,
-         sheet=ACT, row=8, column="Lĩnh vực", value="Thể dục dưỡng sinh",
-         reason_contains="không có trong danh mục của cột 'Lĩnh vực'"),
-    Case("unknown-organisation.xlsx", "An organisation the ward does not have.", A,
-         lambda base: with_activity(base, changed(**{"Tổ chức": "Hội Sinh viên"})), "rejected", file=A,
-         sheet=ACT, row=8, column="Tổ chức", value="Hội Sinh viên",
-         reason_contains="không có trong danh mục của cột 'Tổ chức'"),
-    Case("catalogue-aliases.xlsx", "Catalogue values and organisations by their other names ('VSMT', 'CN xanh', "
-         "'Hội Phụ nữ').", A,
-         lambda base: with_activity(base, changed(**{"Lĩnh vực": "VSMT", "Cuộc vận động, phong trào": "CN xanh",
-                                                      "Tổ chức": "Hội Phụ nữ"})),
-         "ok", kept=[kept("activity", 8, "field", "ve_sinh_moi_truong"), kept("activity", 8, "org", "hlhpn"),
-                     kept("activity", 8, "campaign", "chu_nhat_xanh")]),
-    Case("missing-required-value.xlsx", "An activity without its khu.", A,
-         lambda base: with_activity(base, changed(**{"Khu": None})), "rejected", file=A, sheet=ACT, row=8,
-         column="Khu", value="", reason_contains="thiếu giá trị ở cột bắt buộc 'Khu'"),
-    Case("same-khu-twice.xlsx", "Households of Khu 1 reported again in the Khu 2 file.", "ban-ctmt-khu-2.xlsx",
-         b_sheet_row("ban-ctmt-khu-2.xlsx", "Hộ gia đình", {**khu_rows(1)["Hộ gia đình"][0], "Số hộ": 615}), "rejected",
-         file="ban-ctmt-khu-2.xlsx", sheet="Hộ gia đình", row=6, column="Khu", value="Khu 1",
-         reason_contains="đã có số liệu ở dòng 5 của tệp ban-ctmt-khu-1.xlsx"),
-    Case("row-check-failed.xlsx", "More recommendations resolved than made (a row rule of inputs.yml).", M,
-         b_sheet_row(M, "Giám sát", {"Ngày": D(YEAR, 10, 2), "Nội dung giám sát": "Giám sát thực hiện dân chủ",
-                                     "Hình thức": "Phối hợp", "Số cuộc": 1, "Số kiến nghị": 2, "Đã giải quyết": 3}),
-         "rejected", file=M, sheet="Giám sát", row=6, column="", value="",
-         reason_contains="số kiến nghị đã giải quyết lớn hơn số kiến nghị"),
-    Case("gift-total-mismatch.xlsx", "A gift total that is not count × unit value: kept, with a warning.", M,
-         b_sheet_row(M, "Tặng quà", {"Ngày": D(YEAR, 9, 28), "Dịp": "Tết Trung thu", "Đối tượng": "Trẻ em",
-                                     "Khu": "Toàn phường", "Số suất": 50, "Trị giá mỗi suất (đồng)": 100_000,
-                                     "Thành tiền (đồng)": 4_500_000}),
-         "warning", file=M, sheet="Tặng quà", row=7, column="", value="",
-         reason_contains="thành tiền khác số suất × trị giá mỗi suất"),
+    Case(
+        "unknown-khu.xlsx",
+        "'Khu 7' in a ward of four khu.",
+        A,
+        lambda base: with_activity(base, changed(**{"Khu": "Khu 7"})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Khu",
+        value="Khu 7",
+        reason_contains="khu 'Khu 7' không có trong danh sách khu dân cư",
+        accounting=acc(4, 3, rejected=1),
+    ),
+    Case(
+        "khu-spellings.xlsx",
+        "Khu written 'khu I', 'K1', 'KDC số 1', 'Ban CTMT khu 2', 'Toàn phường'.",
+        A,
+        lambda base: with_activity(
+            base,
+            [
+                changed(**{"Khu": k, "Số cuộc": i})
+                for i, k in enumerate(("khu I", "K1", "KDC số 1", "Ban CTMT khu 2", "Toàn phường"), start=1)
+            ],
+        ),
+        "ok",
+        accounting=acc(8, 8),
+        kept=[
+            kept("activity", 8, "area", "khu-1"),
+            kept("activity", 9, "area", "khu-1"),
+            kept("activity", 10, "area", "khu-1"),
+            kept("activity", 11, "area", "khu-2"),
+            kept("activity", 12, "area", "toan-phuong"),
+        ],
+    ),
+    Case(
+        "unknown-field.xlsx",
+        "A 'Lĩnh vực' that is not in the catalogue.",
+        A,
+        lambda base: with_activity(base, changed(**{"Lĩnh vực": "Thể dục dưỡng sinh"})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Lĩnh vực",
+        value="Thể dục dưỡng sinh",
+        reason_contains="không có trong danh mục của cột 'Lĩnh vực'",
+    ),
+    Case(
+        "unknown-organisation.xlsx",
+        "An organisation the ward does not have.",
+        A,
+        lambda base: with_activity(base, changed(**{"Tổ chức": "Hội Sinh viên"})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Tổ chức",
+        value="Hội Sinh viên",
+        reason_contains="không có trong danh mục của cột 'Tổ chức'",
+    ),
+    Case(
+        "catalogue-aliases.xlsx",
+        "Catalogue values and organisations by their other names ('VSMT', 'CN xanh', 'Hội Phụ nữ').",
+        A,
+        lambda base: with_activity(
+            base, changed(**{"Lĩnh vực": "VSMT", "Cuộc vận động, phong trào": "CN xanh", "Tổ chức": "Hội Phụ nữ"})
+        ),
+        "ok",
+        kept=[
+            kept("activity", 8, "field", "ve_sinh_moi_truong"),
+            kept("activity", 8, "org", "hlhpn"),
+            kept("activity", 8, "campaign", "chu_nhat_xanh"),
+        ],
+    ),
+    Case(
+        "missing-required-value.xlsx",
+        "An activity without its khu.",
+        A,
+        lambda base: with_activity(base, changed(**{"Khu": None})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Khu",
+        value="",
+        reason_contains="thiếu giá trị ở cột bắt buộc 'Khu'",
+    ),
+    Case(
+        "same-khu-twice.xlsx",
+        "Households of Khu 1 reported again in the Khu 2 file.",
+        "ban-ctmt-khu-2.xlsx",
+        b_sheet_row("ban-ctmt-khu-2.xlsx", "Hộ gia đình", {**khu_rows(1)["Hộ gia đình"][0], "Số hộ": 615}),
+        "rejected",
+        file="ban-ctmt-khu-2.xlsx",
+        sheet="Hộ gia đình",
+        row=6,
+        column="Khu",
+        value="Khu 1",
+        reason_contains="đã có số liệu ở dòng 5 của tệp ban-ctmt-khu-1.xlsx",
+    ),
+    Case(
+        "row-check-failed.xlsx",
+        "More recommendations resolved than made (a row rule of inputs.yml).",
+        M,
+        b_sheet_row(
+            M,
+            "Giám sát",
+            {
+                "Ngày": D(YEAR, 10, 2),
+                "Nội dung giám sát": "Giám sát thực hiện dân chủ",
+                "Hình thức": "Phối hợp",
+                "Số cuộc": 1,
+                "Số kiến nghị": 2,
+                "Đã giải quyết": 3,
+            },
+        ),
+        "rejected",
+        file=M,
+        sheet="Giám sát",
+        row=6,
+        column="",
+        value="",
+        reason_contains="số kiến nghị đã giải quyết lớn hơn số kiến nghị",
+    ),
+    Case(
+        "gift-total-mismatch.xlsx",
+        "A gift total that is not count × unit value: kept, with a warning.",
+        M,
+        b_sheet_row(
+            M,
+            "Tặng quà",
+            {
+                "Ngày": D(YEAR, 9, 28),
+                "Dịp": "Tết Trung thu",
+                "Đối tượng": "Trẻ em",
+                "Khu": "Toàn phường",
+                "Số suất": 50,
+                "Trị giá mỗi suất (đồng)": 100_000,
+                "Thành tiền (đồng)": 4_500_000,
+            },
+        ),
+        "warning",
+        file=M,
+        sheet="Tặng quà",
+        row=7,
+        column="",
+        value="",
+        reason_contains="thành tiền khác số suất × trị giá mỗi suất",
+    ),
     # ---- duplicates
-    Case("duplicate-row-across-files.xlsx", "The first activity of mttq-phuong.xlsx typed again in this file.", A,
-         b_duplicate_across, "rejected", file=A, sheet=ACT, row=8, column="", value="",
-         reason_contains="trùng hoàn toàn với dòng 5 của tệp mttq-phuong.xlsx (sheet 'Hoạt động')",
-         accounting=acc(4, 3, rejected=1)),
-    Case("duplicate-row-same-sheet.xlsx", "The same activity typed twice in one sheet: kept, with a warning.", A,
-         b_duplicate_same, "warning", file=A, sheet=ACT, row=8, column="", value="",
-         reason_contains="giống hệt dòng 7 cùng sheet", accounting=acc(4, 4)),
+    Case(
+        "duplicate-row-across-files.xlsx",
+        "The first activity of mttq-phuong.xlsx typed again in this file.",
+        A,
+        b_duplicate_across,
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="",
+        value="",
+        reason_contains="trùng hoàn toàn với dòng 5 của tệp mttq-phuong.xlsx (sheet 'Hoạt động')",
+        accounting=acc(4, 3, rejected=1),
+    ),
+    Case(
+        "duplicate-row-same-sheet.xlsx",
+        "The same activity typed twice in one sheet: kept, with a warning.",
+        A,
+        b_duplicate_same,
+        "warning",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="",
+        value="",
+        reason_contains="giống hệt dòng 7 cùng sheet",
+        accounting=acc(4, 4),
+    ),
     # ---- text
-    Case("tcvn3-text.xlsx", "A cell typed with the .VnTime font (TCVN3): converted, with a warning.", A,
-         b_text_cell(TCVN3_TEXT), "warning", file=A, sheet=ACT, row=8, column="Nội dung", value=TCVN3_TEXT,
-         reason_contains="TCVN3",
-         kept=[kept("activity", 8, "description", "Tuyên truyền phòng chống cháy nổ cho hội viên")]),
-    Case("vni-text.xlsx", "A cell typed with the VNI-Times font (VNI): converted, with a warning.", A,
-         b_text_cell(VNI_TEXT), "warning", file=A, sheet=ACT, row=8, column="Nội dung", value=VNI_TEXT,
-         reason_contains="VNI",
-         kept=[kept("activity", 8, "description", "Tuyên truyền phòng chống cháy nổ cho hội viên")]),
-    Case("legacy-text-unconvertible.xlsx", "Text that looks typed in a legacy font but converts to no Vietnamese.",
-         A, b_text_cell(BROKEN_LEGACY), "rejected", file=A, sheet=ACT, row=8, column="Nội dung",
-         value=BROKEN_LEGACY, reason_contains="phông chữ cũ (TCVN3/VNI)"),
-    Case("nfd-text.xlsx", "Decomposed (NFD) text in the khu, organisation, field and description: matched and "
-         "stored as NFC.", A, b_nfd, "ok",
-         kept=[kept("activity", 8, "description", NEW_ACT["Nội dung"]), kept("activity", 8, "org", "hnd"),
-               kept("activity", 8, "area", "khu-4")]),
-    Case("long-cell-5000-chars.xlsx", "A 5,000-character description: kept whole, with a warning.", A,
-         b_text_cell(LONG), "warning", file=A, sheet=ACT, row=8, column="Nội dung", value=LONG[:60] + "…",
-         reason_contains="ô văn bản dài 5000 ký tự"),
-    Case("script-and-markdown.xlsx", "HTML <script> and Markdown in a description: kept as plain text.", A,
-         b_text_cell(SCRIPT), "ok", kept=[kept("activity", 8, "description", SCRIPT)]),
+    Case(
+        "tcvn3-text.xlsx",
+        "A cell typed with the .VnTime font (TCVN3): converted, with a warning.",
+        A,
+        b_text_cell(TCVN3_TEXT),
+        "warning",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Nội dung",
+        value=TCVN3_TEXT,
+        reason_contains="TCVN3",
+        kept=[kept("activity", 8, "description", "Tuyên truyền phòng chống cháy nổ cho hội viên")],
+    ),
+    Case(
+        "vni-text.xlsx",
+        "A cell typed with the VNI-Times font (VNI): converted, with a warning.",
+        A,
+        b_text_cell(VNI_TEXT),
+        "warning",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Nội dung",
+        value=VNI_TEXT,
+        reason_contains="VNI",
+        kept=[kept("activity", 8, "description", "Tuyên truyền phòng chống cháy nổ cho hội viên")],
+    ),
+    Case(
+        "legacy-text-unconvertible.xlsx",
+        "Text that looks typed in a legacy font but converts to no Vietnamese.",
+        A,
+        b_text_cell(BROKEN_LEGACY),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Nội dung",
+        value=BROKEN_LEGACY,
+        reason_contains="phông chữ cũ (TCVN3/VNI)",
+    ),
+    Case(
+        "nfd-text.xlsx",
+        "Decomposed (NFD) text in the khu, organisation, field and description: matched and stored as NFC.",
+        A,
+        b_nfd,
+        "ok",
+        kept=[
+            kept("activity", 8, "description", NEW_ACT["Nội dung"]),
+            kept("activity", 8, "org", "hnd"),
+            kept("activity", 8, "area", "khu-4"),
+        ],
+    ),
+    Case(
+        "long-cell-5000-chars.xlsx",
+        "A 5,000-character description: kept whole, with a warning.",
+        A,
+        b_text_cell(LONG),
+        "warning",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Nội dung",
+        value=LONG[:60] + "…",
+        reason_contains="ô văn bản dài 5000 ký tự",
+    ),
+    Case(
+        "script-and-markdown.xlsx",
+        "HTML <script> and Markdown in a description: kept as plain text.",
+        A,
+        b_text_cell(SCRIPT),
+        "ok",
+        kept=[kept("activity", 8, "description", SCRIPT)],
+    ),
     # ---- CSV
-    Case("utf8.csv", "The activity sheet as CSV, UTF-8 without BOM.", CSV_AS, b_csv(csv_text(CSV_ROWS)), "ok",
-         accounting=acc(2, 2, file=CSV_AS, header_row=1)),
-    Case("utf8-bom.csv", "CSV UTF-8 with BOM, as Excel saves 'CSV UTF-8'.", CSV_AS,
-         b_csv(csv_text(CSV_ROWS), "utf-8-sig"), "ok", accounting=acc(2, 2, file=CSV_AS, header_row=1),
-         kept=[kept("activity", 2, "description", CSV_ROWS[0]["Nội dung"], file=CSV_AS)]),
-    Case("semicolon.csv", "CSV separated by ';' (Excel on a machine with a comma decimal mark).", CSV_AS,
-         b_csv(csv_text(CSV_ROWS, sep=";")), "ok", accounting=acc(2, 2, file=CSV_AS, header_row=1)),
-    Case("utf16-tab.csv", "Excel's 'Unicode Text': UTF-16 with BOM, tab-separated.", CSV_AS,
-         b_csv(csv_text(CSV_ROWS, sep="\t"), "utf-16"), "ok", accounting=acc(2, 2, file=CSV_AS, header_row=1)),
-    Case("windows-1258.csv", "CSV saved in Windows-1258 (Vietnamese Windows 'ANSI'): converted, with a warning.",
-         CSV_AS, b_csv(csv_text(CSV_ROWS), "cp1258"), "warning", file=CSV_AS, sheet="",
-         reason_contains="Windows-1258",
-         kept=[kept("activity", 2, "description", CSV_ROWS[0]["Nội dung"], file=CSV_AS)]),
-    Case("tcvn3-file.csv", "A whole CSV in TCVN3 (ABC) bytes: converted, with a warning.", CSV_AS,
-         b_csv(csv_text(CSV_ROWS), "tcvn3"), "warning", file=CSV_AS, sheet="", reason_contains="TCVN3",
-         kept=[kept("activity", 3, "description", CSV_ROWS[1]["Nội dung"], file=CSV_AS)]),
-    Case("vni-file.csv", "A whole CSV in VNI-Windows bytes: converted, with a warning.", CSV_AS,
-         b_csv(csv_text(CSV_ROWS), "vni"), "warning", file=CSV_AS, sheet="", reason_contains="VNI",
-         kept=[kept("activity", 3, "description", CSV_ROWS[1]["Nội dung"], file=CSV_AS)]),
+    Case(
+        "utf8.csv",
+        "The activity sheet as CSV, UTF-8 without BOM.",
+        CSV_AS,
+        b_csv(csv_text(CSV_ROWS)),
+        "ok",
+        accounting=acc(2, 2, file=CSV_AS, header_row=1),
+    ),
+    Case(
+        "utf8-bom.csv",
+        "CSV UTF-8 with BOM, as Excel saves 'CSV UTF-8'.",
+        CSV_AS,
+        b_csv(csv_text(CSV_ROWS), "utf-8-sig"),
+        "ok",
+        accounting=acc(2, 2, file=CSV_AS, header_row=1),
+        kept=[kept("activity", 2, "description", CSV_ROWS[0]["Nội dung"], file=CSV_AS)],
+    ),
+    Case(
+        "semicolon.csv",
+        "CSV separated by ';' (Excel on a machine with a comma decimal mark).",
+        CSV_AS,
+        b_csv(csv_text(CSV_ROWS, sep=";")),
+        "ok",
+        accounting=acc(2, 2, file=CSV_AS, header_row=1),
+    ),
+    Case(
+        "utf16-tab.csv",
+        "Excel's 'Unicode Text': UTF-16 with BOM, tab-separated.",
+        CSV_AS,
+        b_csv(csv_text(CSV_ROWS, sep="\t"), "utf-16"),
+        "ok",
+        accounting=acc(2, 2, file=CSV_AS, header_row=1),
+    ),
+    Case(
+        "windows-1258.csv",
+        "CSV saved in Windows-1258 (Vietnamese Windows 'ANSI'): converted, with a warning.",
+        CSV_AS,
+        b_csv(csv_text(CSV_ROWS), "cp1258"),
+        "warning",
+        file=CSV_AS,
+        sheet="",
+        reason_contains="Windows-1258",
+        kept=[kept("activity", 2, "description", CSV_ROWS[0]["Nội dung"], file=CSV_AS)],
+    ),
+    Case(
+        "tcvn3-file.csv",
+        "A whole CSV in TCVN3 (ABC) bytes: converted, with a warning.",
+        CSV_AS,
+        b_csv(csv_text(CSV_ROWS), "tcvn3"),
+        "warning",
+        file=CSV_AS,
+        sheet="",
+        reason_contains="TCVN3",
+        kept=[kept("activity", 3, "description", CSV_ROWS[1]["Nội dung"], file=CSV_AS)],
+    ),
+    Case(
+        "vni-file.csv",
+        "A whole CSV in VNI-Windows bytes: converted, with a warning.",
+        CSV_AS,
+        b_csv(csv_text(CSV_ROWS), "vni"),
+        "warning",
+        file=CSV_AS,
+        sheet="",
+        reason_contains="VNI",
+        kept=[kept("activity", 3, "description", CSV_ROWS[1]["Nội dung"], file=CSV_AS)],
+    ),
 ]
 
 
@@ -845,24 +1668,63 @@ NARRATIVE_TCVN3, NARRATIVE_TCVN3_ROW = narrative_with(LEGACY_LINE)
 NARRATIVE_HTML, NARRATIVE_HTML_ROW = narrative_with("<script>alert('xss')</script> Kết quả nổi bật.")
 
 CASES += [
-    Case("narrative-windows-1258.md", "The narrative saved by Notepad as 'ANSI' (Windows-1258), not UTF-8.",
-         "nhan-dinh.md", lambda base: to_cp1258(narrative_text()), "error", file="nhan-dinh.md", sheet="", row=1,
-         reason_contains="không được lưu dạng UTF-8"),
-    Case("narrative-tcvn3-line.md", "A paragraph of the narrative pasted from a .VnTime document (TCVN3).",
-         "nhan-dinh.md", b_bytes(NARRATIVE_TCVN3), "error", file="nhan-dinh.md", sheet="", row=NARRATIVE_TCVN3_ROW,
-         reason_contains="phông chữ cũ TCVN3 (đọc đúng là: 'Công tác tuyên truyền được triển khai"),
-    Case("narrative-html.md", "An HTML <script> line in the narrative: refused, it would reach the report.",
-         "nhan-dinh.md", b_bytes(NARRATIVE_HTML), "error", file="nhan-dinh.md", sheet="", row=NARRATIVE_HTML_ROW,
-         column="1", reason_contains="không được chứa thẻ HTML"),
-    Case("meta-not-utf8.yml", "The report's metadata saved in Windows-1258.", "thong-tin-bao-cao.yml",
-         lambda base: to_cp1258(META), "error", file="thong-tin-bao-cao.yml", sheet="", row=1,
-         reason_contains="không được lưu dạng UTF-8"),
-    Case("meta-date-missing.yml", "The report's metadata without its date.", "thong-tin-bao-cao.yml",
-         b_bytes("\n".join(ln for ln in META.splitlines() if not ln.startswith("ngay_bao_cao")).encode("utf-8")),
-         "error", file="thong-tin-bao-cao.yml", sheet="", column="ngay_bao_cao",
-         reason_contains="thiếu khóa bắt buộc 'ngay_bao_cao'"),
+    Case(
+        "narrative-windows-1258.md",
+        "The narrative saved by Notepad as 'ANSI' (Windows-1258), not UTF-8.",
+        "nhan-dinh.md",
+        lambda base: to_cp1258(narrative_text()),
+        "error",
+        file="nhan-dinh.md",
+        sheet="",
+        row=1,
+        reason_contains="không được lưu dạng UTF-8",
+    ),
+    Case(
+        "narrative-tcvn3-line.md",
+        "A paragraph of the narrative pasted from a .VnTime document (TCVN3).",
+        "nhan-dinh.md",
+        b_bytes(NARRATIVE_TCVN3),
+        "error",
+        file="nhan-dinh.md",
+        sheet="",
+        row=NARRATIVE_TCVN3_ROW,
+        reason_contains="phông chữ cũ TCVN3 (đọc đúng là: 'Công tác tuyên truyền được triển khai",
+    ),
+    Case(
+        "narrative-html.md",
+        "An HTML <script> line in the narrative: refused, it would reach the report.",
+        "nhan-dinh.md",
+        b_bytes(NARRATIVE_HTML),
+        "error",
+        file="nhan-dinh.md",
+        sheet="",
+        row=NARRATIVE_HTML_ROW,
+        column="1",
+        reason_contains="không được chứa thẻ HTML",
+    ),
+    Case(
+        "meta-not-utf8.yml",
+        "The report's metadata saved in Windows-1258.",
+        "thong-tin-bao-cao.yml",
+        lambda base: to_cp1258(META),
+        "error",
+        file="thong-tin-bao-cao.yml",
+        sheet="",
+        row=1,
+        reason_contains="không được lưu dạng UTF-8",
+    ),
+    Case(
+        "meta-date-missing.yml",
+        "The report's metadata without its date.",
+        "thong-tin-bao-cao.yml",
+        b_bytes("\n".join(ln for ln in META.splitlines() if not ln.startswith("ngay_bao_cao")).encode("utf-8")),
+        "error",
+        file="thong-tin-bao-cao.yml",
+        sheet="",
+        column="ngay_bao_cao",
+        reason_contains="thiếu khóa bắt buộc 'ngay_bao_cao'",
+    ),
 ]
-
 
 
 # ---- issue 11: what offices really send
@@ -892,6 +1754,7 @@ def b_changed_households(name: str, households: int):
         ws = wb["Hộ gia đình"]
         ws.cell(row=HEADER_ROW + 1, column=headers(ws)["Số hộ"], value=households)
         return save(wb)
+
     return build
 
 
@@ -901,10 +1764,19 @@ def b_merged_occasion(base):
     ws = wb["Tặng quà"]
     first = None
     for i, (recipient, count) in enumerate((("Trẻ em", 40), ("Hộ nghèo", 15), ("Người cao tuổi", 10))):
-        row = append_row(ws, {"Ngày": D(YEAR, 9, 20), "Dịp": "Tết Trung thu" if i == 0 else None,
-                              "Đối tượng": recipient, "Khu": "Toàn phường", "Số suất": count,
-                              "Trị giá mỗi suất (đồng)": 100_000, "Thành tiền (đồng)": count * 100_000,
-                              "Nguồn kinh phí": "Nhân dân"})
+        row = append_row(
+            ws,
+            {
+                "Ngày": D(YEAR, 9, 20),
+                "Dịp": "Tết Trung thu" if i == 0 else None,
+                "Đối tượng": recipient,
+                "Khu": "Toàn phường",
+                "Số suất": count,
+                "Trị giá mỗi suất (đồng)": 100_000,
+                "Thành tiền (đồng)": count * 100_000,
+                "Nguồn kinh phí": "Nhân dân",
+            },
+        )
         first = first or row
     col = openpyxl.utils.get_column_letter(headers(ws)["Dịp"])
     ws.merge_cells(f"{col}{first}:{col}{first + 2}")
@@ -933,11 +1805,18 @@ def b_subtotals(base):
     # kind only and "Tồn quỹ cuối năm" is a balance: neither is compared with the rows.
     header = next(r for r in ws.iter_rows() if any(c.value == "Số tiền (đồng)" for c in r))
     col = next(c.column for c in header if c.value == "Số tiền (đồng)")
-    total = sum(v for (v,) in ws.iter_rows(min_row=header[0].row + 1, min_col=col, max_col=col, values_only=True)
-                if isinstance(v, (int, float)))
-    for label, amount in (("Cộng tháng 4", total), ("Lũy kế từ đầu năm", total),
-                          ("Tổng thu", 28_000_000), ("Cộng phát sinh", total),
-                          ("Tồn quỹ cuối năm", 39_000_000)):
+    total = sum(
+        v
+        for (v,) in ws.iter_rows(min_row=header[0].row + 1, min_col=col, max_col=col, values_only=True)
+        if isinstance(v, (int, float))
+    )
+    for label, amount in (
+        ("Cộng tháng 4", total),
+        ("Lũy kế từ đầu năm", total),
+        ("Tổng thu", 28_000_000),
+        ("Cộng phát sinh", total),
+        ("Tồn quỹ cuối năm", 39_000_000),
+    ):
         append_row(ws, {"Nội dung": label, "Số tiền (đồng)": amount}, row=last_row(ws) + 1)
     return save(wb)
 
@@ -975,107 +1854,315 @@ def b_without_sheet(name: str, sheet: str):
         wb = load(base[name])
         wb.remove(wb[sheet])
         return save(wb)
+
     return build
 
 
-SUPERVISION_CSV = [{"Ngày": "12/08/2025", "Nội dung giám sát": "Giám sát việc thực hiện chính sách BHYT học sinh",
-                    "Hình thức": "Phối hợp", "Số cuộc": 1, "Số kiến nghị": 2, "Đã giải quyết": 2,
-                    "Sai phạm phát hiện": 0}]
-SUPERVISION_HEADERS = ["Ngày", "Nội dung giám sát", "Hình thức", "Số cuộc", "Số kiến nghị", "Đã giải quyết",
-                       "Sai phạm phát hiện"]
+SUPERVISION_CSV = [
+    {
+        "Ngày": "12/08/2025",
+        "Nội dung giám sát": "Giám sát việc thực hiện chính sách BHYT học sinh",
+        "Hình thức": "Phối hợp",
+        "Số cuộc": 1,
+        "Số kiến nghị": 2,
+        "Đã giải quyết": 2,
+        "Sai phạm phát hiện": 0,
+    }
+]
+SUPERVISION_HEADERS = [
+    "Ngày",
+    "Nội dung giám sát",
+    "Hình thức",
+    "Số cuộc",
+    "Số kiến nghị",
+    "Đã giải quyết",
+    "Sai phạm phát hiện",
+]
 SUP_CSV_AS = "mttq-phuong--giam-sat.csv"
 META_LINES = META.rstrip("\n")
 NARRATIVE_EMOJI, NARRATIVE_EMOJI_ROW = narrative_with("Phong trào được nhân dân hưởng ứng 👍 nhiệt tình.")
-TYPED = ("Chi $5 cho @Nguyễn Văn A, {{ mẫu }} [x]{onfocus=alert(1)} a\\b 2*3*4 = 24; tỷ lệ 50%; 12:30; ~1~ ^2^\n"
-         "::: {onmouseover=alert(2)}\n#1 việc trọng tâm, | cột |, =, :smile:, &amp;")
+TYPED = (
+    "Chi $5 cho @Nguyễn Văn A, {{ mẫu }} [x]{onfocus=alert(1)} a\\b 2*3*4 = 24; tỷ lệ 50%; 12:30; ~1~ ^2^\n"
+    "::: {onmouseover=alert(2)}\n#1 việc trọng tâm, | cột |, =, :smile:, &amp;"
+)
 NARRATIVE_HASH, NARRATIVE_HASH_ROW = narrative_with("Kết quả nổi bật của năm:\n# Nhiều mô hình hay được nhân rộng.")
 NARRATIVE_TYPED, _ = narrative_with(TYPED)
 
 CASES += [
-    Case("hidden-sheet-alias.xlsx", "A hidden sheet named by an alias of the Quỹ sheet ('Quỹ VNN'), first in the "
-         "workbook and holding only the payments: reported, never read instead of the visible sheet.", M,
-         b_hidden_alias_sheet, "warning", file=M, sheet="Quỹ VNN", reason_contains="sheet đang bị ẩn",
-         accounting=acc(4, 4, file=M, sheet=FUND)),
-    Case("hidden-sheet-only.xlsx", "The activity sheet hidden (no visible sheet of that table).", A, b_hidden_only,
-         "error", file=A, sheet=ACT, reason_contains="khớp tên nhưng đang bị ẩn"),
-    Case("resent-copy-1.xlsx", "A corrected copy 'ban-ctmt-khu-2 (1).xlsx' sent next to the original: two files "
-         "for one khu.", "ban-ctmt-khu-2 (1).xlsx", b_changed_households("ban-ctmt-khu-2.xlsx", 625), "error",
-         file="ban-ctmt-khu-2.xlsx", sheet="",
-         reason_contains="có 2 tệp cùng là 'ban-ctmt-khu-2.xlsx': 'ban-ctmt-khu-2 (1).xlsx', 'ban-ctmt-khu-2.xlsx'"),
-    Case("resent-copy-windows.xlsx", "Windows' 'mttq-phuong - Copy.xlsx' next to the original.",
-         "mttq-phuong - Copy.xlsx", lambda base: base[M], "error", file=M, sheet="",
-         reason_contains="có 2 tệp cùng là 'mttq-phuong.xlsx'"),
-    Case("near-name-capitals.xlsx", "The ward's workbook saved as 'MTTQ Phuong.xlsx' (capitals, a space, no "
-         "hyphen): read as mttq-phuong.xlsx, with a warning.", "MTTQ Phuong.xlsx", lambda base: base[M], "warning",
-         remove=(M,), file="MTTQ Phuong.xlsx", sheet="", reason_contains="tên tệp khác tên chuẩn 'mttq-phuong.xlsx'",
-         accounting=acc(4, 4, file="MTTQ Phuong.xlsx", sheet=FUND)),
-    Case("near-name-khu.xlsx", "Khu 3's workbook saved as 'Ban CTMT Khu 3.xlsx': read as ban-ctmt-khu-3.xlsx.",
-         "Ban CTMT Khu 3.xlsx", lambda base: base["ban-ctmt-khu-3.xlsx"], "warning", remove=("ban-ctmt-khu-3.xlsx",),
-         file="Ban CTMT Khu 3.xlsx", sheet="", reason_contains="tên tệp khác tên chuẩn 'ban-ctmt-khu-3.xlsx'",
-         accounting=acc(1, 1, file="Ban CTMT Khu 3.xlsx", sheet="Hộ gia đình")),
-    Case("khu-file-missing.yml", "Khu 4's workbook missing, nothing declared (the metadata as in the base year).",
-         "thong-tin-bao-cao.yml", b_bytes(META.encode("utf-8")), "error", remove=("ban-ctmt-khu-4.xlsx",),
-         file="ban-ctmt-khu-4.xlsx", sheet="", reason_contains="thiếu tệp số liệu 'ban-ctmt-khu-4.xlsx' của Khu 4"),
-    Case("khu-no-activity.yml", "Khu 4's workbook missing, and the metadata declares 'khu_khong_hoat_dong: "
-         "[\"Khu 4\"]': built without it, with a warning.", "thong-tin-bao-cao.yml",
-         b_bytes((META_LINES + '\nkhu_khong_hoat_dong: ["Khu 4"]\n').encode("utf-8")), "warning",
-         remove=("ban-ctmt-khu-4.xlsx",), file="ban-ctmt-khu-4.xlsx", sheet="", reason_contains="Khu 4 không có hoạt động"),
-    Case("khu-declared-but-sent.yml", "Khu 4 declared without activity, yet its workbook is in the folder.",
-         "thong-tin-bao-cao.yml", b_bytes((META_LINES + '\nkhu_khong_hoat_dong: ["Khu 4"]\n').encode("utf-8")),
-         "error", file="ban-ctmt-khu-4.xlsx", sheet="", reason_contains="khai báo khu 'Khu 4' không có số liệu"),
-    Case("file-not-sent.yml", "No targets file this year, declared as 'tep_khong_gui: [\"chi-tieu.xlsx\"]'.",
-         "thong-tin-bao-cao.yml", b_bytes((META_LINES + '\ntep_khong_gui: ["chi-tieu.xlsx"]\n').encode("utf-8")),
-         "warning", remove=("chi-tieu.xlsx",), file="chi-tieu.xlsx", sheet="", reason_contains="không có tệp 'chi-tieu.xlsx'"),
-    Case("merged-occasion-column.xlsx", "Three gifts with 'Dịp' merged down over their rows: each row has it.", M,
-         b_merged_occasion, "ok", accounting=acc(5, 5, file=M, sheet="Tặng quà"),
-         kept=[kept("gifts", 7, "occasion", "trung_thu", file=M), kept("gifts", 8, "occasion", "trung_thu", file=M),
-               kept("gifts", 9, "occasion", "trung_thu", file=M)]),
-    Case("khu-to-3.xlsx", "'Tổ 3' (a group, not a khu) in the Khu column: rejected with the candidates, not "
-         "read as Khu 3.", A, lambda base: with_activity(base, changed(**{"Khu": "Tổ 3"})), "rejected", file=A,
-         sheet=ACT, row=8, column="Khu", value="Tổ 3",
-         reason_contains="không chỉ rõ một khu dân cư của đơn vị (có thể là: Khu 3)"),
-    Case("khu-1-2.xlsx", "'Khu 1-2' (two khu in one cell): rejected with both candidates.", A,
-         lambda base: with_activity(base, changed(**{"Khu": "Khu 1-2"})), "rejected", file=A, sheet=ACT, row=8,
-         column="Khu", value="Khu 1-2", reason_contains="(có thể là: Khu 1, Khu 2)"),
-    Case("meta-duplicate-key.yml", "The document number typed twice in the metadata (YAML keeps the last).",
-         "thong-tin-bao-cao.yml", b_bytes((META_LINES + '\nso: "13"\n').encode("utf-8")), "error",
-         file="thong-tin-bao-cao.yml", sheet="", row=len(META_LINES.splitlines()) + 1, column="so",
-         reason_contains="có khóa 'so' hai lần (dòng 2 và dòng"),
-    Case("formula-without-value.xlsx", "A formula written by a program, never computed by Excel ('=20+15' with "
-         "no stored result).", A, b_formula_without_value, "error", file=A, sheet=ACT, row=8, column="Số lượt người",
-         reason_contains="ô có công thức nhưng tệp không lưu kết quả"),
-    Case("signature-block.xlsx", "A date line, 'Người lập biểu' / 'TRƯỞNG BAN', '(Ký, ghi rõ họ tên)' and the "
-         "signers' names under the table: non-data rows, counted.", A, b_signature_block, "ok",
-         accounting=acc(9, 3, blank=2, total=4)),
-    Case("subtotal-forms.xlsx", "'Cộng tháng 4', 'Lũy kế từ đầu năm', 'Tổng thu', 'Cộng phát sinh', 'Tồn quỹ cuối "
-         "năm' rows in the Quỹ sheet: total rows, counted, never summed.", M, b_subtotals, "ok",
-         accounting=acc(10, 5, total=5, file=M, sheet=FUND)),
-    Case("xlsm-workbook.xlsm", "The ward's workbook saved as a macro-enabled .xlsm (a route data/README.md "
-         "documents).", "mttq-phuong.xlsm", lambda base: base[M], "ok", remove=(M,),
-         accounting=acc(4, 4, file="mttq-phuong.xlsm", sheet=FUND)),
-    Case("csv-sheet-beside-workbook.csv", "The 'Giám sát' sheet sent as 'mttq-phuong--giam-sat.csv' next to the "
-         "workbook, which no longer has that sheet (a route data/README.md documents).", SUP_CSV_AS,
-         b_csv(csv_text(SUPERVISION_CSV, headers_=SUPERVISION_HEADERS)), "ok",
-         extra=((M, b_without_sheet(M, "Giám sát")),),
-         accounting=acc(1, 1, file=SUP_CSV_AS, sheet="Giám sát", header_row=1)),
-    Case("csv-sheet-and-sheet.csv", "'mttq-phuong--giam-sat.csv' next to a workbook whose 'Giám sát' sheet has data "
-         "too: two sources for one sheet.", SUP_CSV_AS, b_csv(csv_text(SUPERVISION_CSV, headers_=SUPERVISION_HEADERS)),
-         "error", file=M, sheet="Giám sát", reason_contains="cũng là sheet này"),
-    Case("stray-cell-row-1048576.xlsx", "One stray space in A1048576 (the used range reaches Excel's last row): "
-         "read as fast as its three rows.", A, b_stray_cell, "ok", accounting=acc(3, 3)),
-    Case("inflated-sheet.xlsx", "A sheet whose XML inflates 20 MB of white space (1000:1): refused before it is "
-         "decompressed.", A, b_inflated_sheet, "error", file=A, sheet="",
-         reason_contains="không phải số liệu bình thường"),
-    Case("narrative-emoji.md", "A pasted emoji (👍) in the narrative: the PDF fonts cannot draw it.", "nhan-dinh.md",
-         b_bytes(NARRATIVE_EMOJI), "error", file="nhan-dinh.md", sheet="", row=NARRATIVE_EMOJI_ROW,
-         column=str(1 + "Phong trào được nhân dân hưởng ứng ".__len__()), reason_contains="không in được bằng phông chữ"),
-    Case("narrative-hash-line.md", "A line of a paragraph starting with '# ' (a heading to Markdown): refused "
-         "with its line.", "nhan-dinh.md", b_bytes(NARRATIVE_HASH), "error", file="nhan-dinh.md", sheet="",
-         row=NARRATIVE_HASH_ROW + 1, column="1", reason_contains="chỉ dùng tiêu đề cấp 2"),
-    Case("narrative-typed-markup.md", "Prose with what offices type: '$5', '@name', '{{', '[x]{onfocus=…}', "
-         "'::: {onmouseover=…}', a backslash, '#' at a line start, '|', ':smile:': rendered as typed.",
-         "nhan-dinh.md", b_bytes(NARRATIVE_TYPED), "ok"),
+    Case(
+        "hidden-sheet-alias.xlsx",
+        "A hidden sheet named by an alias of the Quỹ sheet ('Quỹ VNN'), first in the "
+        "workbook and holding only the payments: reported, never read instead of the visible sheet.",
+        M,
+        b_hidden_alias_sheet,
+        "warning",
+        file=M,
+        sheet="Quỹ VNN",
+        reason_contains="sheet đang bị ẩn",
+        accounting=acc(4, 4, file=M, sheet=FUND),
+    ),
+    Case(
+        "hidden-sheet-only.xlsx",
+        "The activity sheet hidden (no visible sheet of that table).",
+        A,
+        b_hidden_only,
+        "error",
+        file=A,
+        sheet=ACT,
+        reason_contains="khớp tên nhưng đang bị ẩn",
+    ),
+    Case(
+        "resent-copy-1.xlsx",
+        "A corrected copy 'ban-ctmt-khu-2 (1).xlsx' sent next to the original: two files for one khu.",
+        "ban-ctmt-khu-2 (1).xlsx",
+        b_changed_households("ban-ctmt-khu-2.xlsx", 625),
+        "error",
+        file="ban-ctmt-khu-2.xlsx",
+        sheet="",
+        reason_contains="có 2 tệp cùng là 'ban-ctmt-khu-2.xlsx': 'ban-ctmt-khu-2 (1).xlsx', 'ban-ctmt-khu-2.xlsx'",
+    ),
+    Case(
+        "resent-copy-windows.xlsx",
+        "Windows' 'mttq-phuong - Copy.xlsx' next to the original.",
+        "mttq-phuong - Copy.xlsx",
+        lambda base: base[M],
+        "error",
+        file=M,
+        sheet="",
+        reason_contains="có 2 tệp cùng là 'mttq-phuong.xlsx'",
+    ),
+    Case(
+        "near-name-capitals.xlsx",
+        "The ward's workbook saved as 'MTTQ Phuong.xlsx' (capitals, a space, no "
+        "hyphen): read as mttq-phuong.xlsx, with a warning.",
+        "MTTQ Phuong.xlsx",
+        lambda base: base[M],
+        "warning",
+        remove=(M,),
+        file="MTTQ Phuong.xlsx",
+        sheet="",
+        reason_contains="tên tệp khác tên chuẩn 'mttq-phuong.xlsx'",
+        accounting=acc(4, 4, file="MTTQ Phuong.xlsx", sheet=FUND),
+    ),
+    Case(
+        "near-name-khu.xlsx",
+        "Khu 3's workbook saved as 'Ban CTMT Khu 3.xlsx': read as ban-ctmt-khu-3.xlsx.",
+        "Ban CTMT Khu 3.xlsx",
+        lambda base: base["ban-ctmt-khu-3.xlsx"],
+        "warning",
+        remove=("ban-ctmt-khu-3.xlsx",),
+        file="Ban CTMT Khu 3.xlsx",
+        sheet="",
+        reason_contains="tên tệp khác tên chuẩn 'ban-ctmt-khu-3.xlsx'",
+        accounting=acc(1, 1, file="Ban CTMT Khu 3.xlsx", sheet="Hộ gia đình"),
+    ),
+    Case(
+        "khu-file-missing.yml",
+        "Khu 4's workbook missing, nothing declared (the metadata as in the base year).",
+        "thong-tin-bao-cao.yml",
+        b_bytes(META.encode("utf-8")),
+        "error",
+        remove=("ban-ctmt-khu-4.xlsx",),
+        file="ban-ctmt-khu-4.xlsx",
+        sheet="",
+        reason_contains="thiếu tệp số liệu 'ban-ctmt-khu-4.xlsx' của Khu 4",
+    ),
+    Case(
+        "khu-no-activity.yml",
+        "Khu 4's workbook missing, and the metadata declares 'khu_khong_hoat_dong: "
+        '["Khu 4"]\': built without it, with a warning.',
+        "thong-tin-bao-cao.yml",
+        b_bytes((META_LINES + '\nkhu_khong_hoat_dong: ["Khu 4"]\n').encode("utf-8")),
+        "warning",
+        remove=("ban-ctmt-khu-4.xlsx",),
+        file="ban-ctmt-khu-4.xlsx",
+        sheet="",
+        reason_contains="Khu 4 không có hoạt động",
+    ),
+    Case(
+        "khu-declared-but-sent.yml",
+        "Khu 4 declared without activity, yet its workbook is in the folder.",
+        "thong-tin-bao-cao.yml",
+        b_bytes((META_LINES + '\nkhu_khong_hoat_dong: ["Khu 4"]\n').encode("utf-8")),
+        "error",
+        file="ban-ctmt-khu-4.xlsx",
+        sheet="",
+        reason_contains="khai báo khu 'Khu 4' không có số liệu",
+    ),
+    Case(
+        "file-not-sent.yml",
+        "No targets file this year, declared as 'tep_khong_gui: [\"chi-tieu.xlsx\"]'.",
+        "thong-tin-bao-cao.yml",
+        b_bytes((META_LINES + '\ntep_khong_gui: ["chi-tieu.xlsx"]\n').encode("utf-8")),
+        "warning",
+        remove=("chi-tieu.xlsx",),
+        file="chi-tieu.xlsx",
+        sheet="",
+        reason_contains="không có tệp 'chi-tieu.xlsx'",
+    ),
+    Case(
+        "merged-occasion-column.xlsx",
+        "Three gifts with 'Dịp' merged down over their rows: each row has it.",
+        M,
+        b_merged_occasion,
+        "ok",
+        accounting=acc(5, 5, file=M, sheet="Tặng quà"),
+        kept=[
+            kept("gifts", 7, "occasion", "trung_thu", file=M),
+            kept("gifts", 8, "occasion", "trung_thu", file=M),
+            kept("gifts", 9, "occasion", "trung_thu", file=M),
+        ],
+    ),
+    Case(
+        "khu-to-3.xlsx",
+        "'Tổ 3' (a group, not a khu) in the Khu column: rejected with the candidates, not read as Khu 3.",
+        A,
+        lambda base: with_activity(base, changed(**{"Khu": "Tổ 3"})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Khu",
+        value="Tổ 3",
+        reason_contains="không chỉ rõ một khu dân cư của đơn vị (có thể là: Khu 3)",
+    ),
+    Case(
+        "khu-1-2.xlsx",
+        "'Khu 1-2' (two khu in one cell): rejected with both candidates.",
+        A,
+        lambda base: with_activity(base, changed(**{"Khu": "Khu 1-2"})),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Khu",
+        value="Khu 1-2",
+        reason_contains="(có thể là: Khu 1, Khu 2)",
+    ),
+    Case(
+        "meta-duplicate-key.yml",
+        "The document number typed twice in the metadata (YAML keeps the last).",
+        "thong-tin-bao-cao.yml",
+        b_bytes((META_LINES + '\nso: "13"\n').encode("utf-8")),
+        "error",
+        file="thong-tin-bao-cao.yml",
+        sheet="",
+        row=len(META_LINES.splitlines()) + 1,
+        column="so",
+        reason_contains="có khóa 'so' hai lần (dòng 2 và dòng",
+    ),
+    Case(
+        "formula-without-value.xlsx",
+        "A formula written by a program, never computed by Excel ('=20+15' with no stored result).",
+        A,
+        b_formula_without_value,
+        "error",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Số lượt người",
+        reason_contains="ô có công thức nhưng tệp không lưu kết quả",
+    ),
+    Case(
+        "signature-block.xlsx",
+        "A date line, 'Người lập biểu' / 'TRƯỞNG BAN', '(Ký, ghi rõ họ tên)' and the "
+        "signers' names under the table: non-data rows, counted.",
+        A,
+        b_signature_block,
+        "ok",
+        accounting=acc(9, 3, blank=2, total=4),
+    ),
+    Case(
+        "subtotal-forms.xlsx",
+        "'Cộng tháng 4', 'Lũy kế từ đầu năm', 'Tổng thu', 'Cộng phát sinh', 'Tồn quỹ cuối "
+        "năm' rows in the Quỹ sheet: total rows, counted, never summed.",
+        M,
+        b_subtotals,
+        "ok",
+        accounting=acc(10, 5, total=5, file=M, sheet=FUND),
+    ),
+    Case(
+        "xlsm-workbook.xlsm",
+        "The ward's workbook saved as a macro-enabled .xlsm (a route data/README.md documents).",
+        "mttq-phuong.xlsm",
+        lambda base: base[M],
+        "ok",
+        remove=(M,),
+        accounting=acc(4, 4, file="mttq-phuong.xlsm", sheet=FUND),
+    ),
+    Case(
+        "csv-sheet-beside-workbook.csv",
+        "The 'Giám sát' sheet sent as 'mttq-phuong--giam-sat.csv' next to the "
+        "workbook, which no longer has that sheet (a route data/README.md documents).",
+        SUP_CSV_AS,
+        b_csv(csv_text(SUPERVISION_CSV, headers_=SUPERVISION_HEADERS)),
+        "ok",
+        extra=((M, b_without_sheet(M, "Giám sát")),),
+        accounting=acc(1, 1, file=SUP_CSV_AS, sheet="Giám sát", header_row=1),
+    ),
+    Case(
+        "csv-sheet-and-sheet.csv",
+        "'mttq-phuong--giam-sat.csv' next to a workbook whose 'Giám sát' sheet has data "
+        "too: two sources for one sheet.",
+        SUP_CSV_AS,
+        b_csv(csv_text(SUPERVISION_CSV, headers_=SUPERVISION_HEADERS)),
+        "error",
+        file=M,
+        sheet="Giám sát",
+        reason_contains="cũng là sheet này",
+    ),
+    Case(
+        "stray-cell-row-1048576.xlsx",
+        "One stray space in A1048576 (the used range reaches Excel's last row): read as fast as its three rows.",
+        A,
+        b_stray_cell,
+        "ok",
+        accounting=acc(3, 3),
+    ),
+    Case(
+        "inflated-sheet.xlsx",
+        "A sheet whose XML inflates 20 MB of white space (1000:1): refused before it is decompressed.",
+        A,
+        b_inflated_sheet,
+        "error",
+        file=A,
+        sheet="",
+        reason_contains="không phải số liệu bình thường",
+    ),
+    Case(
+        "narrative-emoji.md",
+        "A pasted emoji (👍) in the narrative: the PDF fonts cannot draw it.",
+        "nhan-dinh.md",
+        b_bytes(NARRATIVE_EMOJI),
+        "error",
+        file="nhan-dinh.md",
+        sheet="",
+        row=NARRATIVE_EMOJI_ROW,
+        column=str(1 + "Phong trào được nhân dân hưởng ứng ".__len__()),
+        reason_contains="không in được bằng phông chữ",
+    ),
+    Case(
+        "narrative-hash-line.md",
+        "A line of a paragraph starting with '# ' (a heading to Markdown): refused with its line.",
+        "nhan-dinh.md",
+        b_bytes(NARRATIVE_HASH),
+        "error",
+        file="nhan-dinh.md",
+        sheet="",
+        row=NARRATIVE_HASH_ROW + 1,
+        column="1",
+        reason_contains="chỉ dùng tiêu đề cấp 2",
+    ),
+    Case(
+        "narrative-typed-markup.md",
+        "Prose with what offices type: '$5', '@name', '{{', '[x]{onfocus=…}', "
+        "'::: {onmouseover=…}', a backslash, '#' at a line start, '|', ':smile:': rendered as typed.",
+        "nhan-dinh.md",
+        b_bytes(NARRATIVE_TYPED),
+        "ok",
+    ),
 ]
+
 
 # =============================================================================== writing
 def readme(cases: list[Case]) -> str:
@@ -1098,7 +2185,9 @@ def readme(cases: list[Case]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=HERE, help="where to write the corpus (default: next to this script)")
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="where to write the corpus (default: next to this script)"
+    )
     args = parser.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,6 @@ import pypandoc
 import pytest
 
 from baocao.compose import (
-    Md,
     Tables,
     _change_vs,
     _lower_first,
@@ -20,10 +19,8 @@ from baocao.compose import (
     _vs_plan,
     _with_unit,
     environment,
-    md_escape,
-    table,
-    yaml_str,
 )
+from baocao.markdown import Md, md_escape, table, yaml_str
 
 
 def pandoc_html(markdown: str) -> str:

@@ -1,13 +1,30 @@
-"""The command line's language: every help text Vietnamese first, then English ("… / …"), and
-every usage mistake argparse finds turned into one bilingual :class:`UsageError` (exit 2) with
-the likely fix ("baocao build 2023" → "dùng --year 2023"). The commands are in :mod:`baocao.cli`.
+"""The command line's plumbing and language: the console and the project of a command; every
+help text Vietnamese first, then English ("… / …"); and every usage mistake argparse finds
+turned into one bilingual :class:`UsageError` (exit 2) with the likely fix ("baocao build 2023"
+→ "dùng --year 2023"). The commands are in :mod:`baocao.cli` and :mod:`baocao.cliarchive`.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .errors import UsageError
+
+
+def make_console():
+    """The terminal, as every command prints to it (no colour markup from data, lines kept whole)."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def project_of(args):
+    """The project the command runs in (``--project``, else here or above), with ``--build-dir``."""
+    from .config import Project
+
+    return Project.find(Path(args.project) if args.project else None, Path(args.build_dir) if args.build_dir else None)
+
 
 YEARS = (1990, 2100)  # what `new-year` accepts (templates.make_templates)
 YEAR_COMMANDS = ("build", "validate", "archive")  # commands that take --year

@@ -9,11 +9,9 @@ then JSON-quoted (pandoc reads metadata strings as Markdown).
 
 from __future__ import annotations
 
-import json
-import re
 import string
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
@@ -21,59 +19,10 @@ import jinja2
 from . import vnformat as vn
 from .config import Project
 from .figures import Figure
+from .markdown import Md, Numbering, figure_md, finalize, md_escape, table, yaml_list, yaml_str
 from .narrative import ReportMeta
 
 TEMPLATE_NAME = "bao-cao.qmd.j2"
-
-# ASCII punctuation that means something to pandoc's Markdown (or Quarto's) somewhere inline.
-# Quotes are left alone: a pair of them becomes typographic quotes (“…”), as in the text of
-# the template, so that "Ngày chủ nhật xanh" looks the same in a table as in a sentence.
-_SPECIAL = set("\\`*_{}[]<>#!|~^$@&=")
-_LIST_START = re.compile(r"^(\d+)([.)])")
-
-
-class Md(str):
-    """Trusted Markdown: printed as is by the template."""
-
-
-def md_escape(value: object) -> str:
-    """Plain text → Markdown that renders as exactly that text, on one line.
-
-    Runs of white space become one space (a newline would end a table row or a paragraph);
-    a space at either end is kept, so that ``"; "`` between two items stays a separator.
-    """
-    text = unicodedata.normalize("NFC", "" if value is None else str(value))
-    core = " ".join(text.split())
-    out = "".join("\\" + ch if ch in _SPECIAL else ch for ch in core)
-    out = _LIST_START.sub(r"\1\\\2", out)
-    if out[:1] in ("-", "+", ":"):
-        out = "\\" + out
-    if core:
-        out = (" " if text[:1].isspace() else "") + out + (" " if text[-1:].isspace() else "")
-    elif text:
-        out = " "
-    return out
-
-
-def _finalize(value: object) -> str:
-    if isinstance(value, Md):
-        return value
-    if isinstance(value, bool) or value is None:
-        return md_escape(value if value is not None else "")
-    if isinstance(value, int):
-        return str(value)  # years, counts in running text: group digits with the `num` filter
-    if isinstance(value, float):
-        return vn.fmt_number(value, 0 if value.is_integer() else 1)
-    return md_escape(value)
-
-
-def yaml_str(value: object) -> Md:
-    """A YAML (JSON) string whose content is escaped Markdown."""
-    return Md(json.dumps(md_escape(value), ensure_ascii=False))
-
-
-def yaml_list(values: Iterable[object]) -> Md:
-    return Md("[" + ", ".join(yaml_str(v) for v in values) + "]")
 
 
 # ---------------------------------------------------------------------------- number filters
@@ -260,54 +209,10 @@ def _achievement(ind: dict) -> Md:
     return Md(status)
 
 
-def table(
-    headers: Sequence[str],
-    rows: Sequence[Sequence[object]],
-    align: str,
-    caption: str,
-    widths: Sequence[int] | None = None,
-) -> Md:
-    """A pipe table; ``align`` is one letter per column: l, r or c. Cells are escaped.
-
-    ``widths`` (relative, one per column) make the table as wide as the text and size its
-    columns so; they are written as Quarto's ``tbl-colwidths`` caption attribute, which
-    Quarto applies itself and report/filters/baocao.lua applies in the pandoc backend.
-    Without them a table is as wide as its content.
-    """
-    marks = {"l": ":---", "r": "---:", "c": ":---:"}
-    if len(align) != len(headers) or (widths is not None and len(widths) != len(headers)):
-        raise ValueError("one alignment letter and one width per column")
-    lines = ["| " + " | ".join(md_escape(h) for h in headers) + " |", "|" + "|".join(marks[a] for a in align) + "|"]
-    for row in rows:
-        lines.append("| " + " | ".join(_finalize(c) for c in row) + " |")
-    lines.append("")
-    attrs = ""
-    if widths is not None:
-        attrs = ' {tbl-colwidths="[' + ",".join(str(int(w)) for w in widths) + ']"}'
-    lines.append(": " + md_escape(caption) + attrs)
-    return Md("\n".join(lines))
-
-
-class Numbering:
-    """Bảng 1, 2 … and Biểu đồ 1, 2 … in document order (the renderers do not number)."""
-
-    def __init__(self):
-        self.tables = 0
-        self.figures = 0
-
-    def table(self, caption: str) -> str:
-        self.tables += 1
-        return f"Bảng {self.tables}: {caption}"
-
-    def figure(self, caption: str) -> str:
-        self.figures += 1
-        return f"Biểu đồ {self.figures}: {caption}"
-
-
 def environment(template_dir: Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
-        finalize=_finalize,
+        finalize=finalize,
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # HTML escaping is wrong for Markdown; finalize escapes for Markdown
         keep_trailing_newline=True,
@@ -625,8 +530,3 @@ class Tables:
             caption,
             widths=[10, *[9] * len(fields), 7],
         )
-
-
-def figure_md(figure: Figure, caption: str) -> Md:
-    alt = figure.alt.replace('"', "'")
-    return Md(f'![{md_escape(caption)}]({figure.file}){{fig-alt="{alt}" width="95%"}}')

@@ -98,9 +98,8 @@ class ReportMeta:
     recipients: tuple[str, ...]
 
 
-def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> ReportMeta:
-    path = (raw_dir or project.raw_dir(year)) / META_FILE
-    rel = META_FILE  # like the workbooks: named within the year's folder
+def _read_meta_file(path: Path, rel: str, year: int) -> dict:
+    """thong-tin-bao-cao.yml as typed (every value text), or an InputError naming line and key."""
     if not path.is_file():
         raise InputError(
             Location(rel),
@@ -124,6 +123,12 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
         raise InputError(
             Location(rel), "nội dung không phải danh sách khóa: giá trị", "not a mapping of keys to values"
         )
+    return data
+
+
+def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> ReportMeta:
+    rel = META_FILE  # like the workbooks: named within the year's folder
+    data = _read_meta_file((raw_dir or project.raw_dir(year)) / META_FILE, rel, year)
     unit = project.unit
 
     def need(key: str) -> object:
@@ -182,6 +187,25 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
     )
 
 
+def _check_forbidden(line: str, rel: str, lineno: int) -> None:
+    """Refuse what the narrative may not hold (HTML, links, images, shortcodes), naming the column."""
+    for pattern, what_vi, what_en in _FORBIDDEN:
+        found = pattern.search(line)
+        if found:
+            raise InputError(
+                Location(
+                    rel,
+                    row=lineno,
+                    column=str(found.start() + 1 + len(found.group(0)) - len(found.group(0).lstrip())),
+                    value=line.strip(),
+                ),
+                f"phần nhận định không được chứa {what_vi}",
+                f"the narrative may not contain {what_en}",
+                hint_vi="chỉ viết đoạn văn, gạch đầu dòng và chữ đậm/nghiêng",
+                hint_en="write paragraphs, bullet lists and bold/italic only",
+            )
+
+
 def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> dict[str, str]:
     """Slot id -> Markdown text (NFC), for the sections of SECTIONS present in the file."""
     import unicodedata
@@ -227,21 +251,7 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
             sections[slot] = []
             continue
         _check_legacy(line, rel, lineno)
-        for pattern, what_vi, what_en in _FORBIDDEN:
-            found = pattern.search(line)
-            if found:
-                raise InputError(
-                    Location(
-                        rel,
-                        row=lineno,
-                        column=str(found.start() + 1 + len(found.group(0)) - len(found.group(0).lstrip())),
-                        value=line.strip(),
-                    ),
-                    f"phần nhận định không được chứa {what_vi}",
-                    f"the narrative may not contain {what_en}",
-                    hint_vi="chỉ viết đoạn văn, gạch đầu dòng và chữ đậm/nghiêng",
-                    hint_en="write paragraphs, bullet lists and bold/italic only",
-                )
+        _check_forbidden(line, rel, lineno)
         if current is None:
             if line.strip():
                 raise InputError(

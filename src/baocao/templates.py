@@ -32,6 +32,7 @@ from pathlib import Path
 
 from .config import AUX_SHEETS, ColumnSpec, FileSpec, Project, TableSpec
 from .errors import UsageError
+from .instructions import whole_unit_label, write_instructions
 
 INSTRUCTIONS_SHEET, LISTS_SHEET = AUX_SHEETS
 TITLE_ROWS = 3  # unit line, who fills the file, table title; the header is on row 4
@@ -39,19 +40,6 @@ HEADER_ROW = TITLE_ROWS + 1
 VALIDATION_ROWS = 2000  # data rows covered by the drop-down lists and checks
 FONT = "Times New Roman"
 
-_TYPE_VI = {
-    "date": "ngày, dạng ngày/tháng/năm (05/03/{year})",
-    "month": "tháng, số từ 1 đến 12",
-    "integer": "số nguyên, không âm",
-    "money": "số tiền bằng đồng, số nguyên không âm (1.500.000)",
-    "number": "số, không âm (có thể có phần thập phân: 93,5)",
-    "text": "chữ",
-    "area": "khu dân cư (chọn trong danh sách)",
-    "organisation": "tổ chức (chọn trong danh sách)",
-    "category": "chọn trong danh sách",
-    "yesno": "Có hoặc Không",
-    "year": "năm ({year} hoặc {next})",
-}
 _WIDTH = {
     "date": 13,
     "month": 9,
@@ -133,14 +121,6 @@ def _plan(project: Project, year: int, log: Callable[[str], None]) -> dict[str, 
     return files
 
 
-def _whole_unit_label(project: Project) -> str:
-    ward = project.unit.ward.lower()
-    for kind in ("thị trấn", "đặc khu", "phường", "xã"):
-        if ward.startswith(kind):
-            return f"Toàn {kind}"
-    return "Toàn phường"
-
-
 def _lists(project: Project, tables: list[TableSpec]) -> dict[str, _List]:
     """The drop-down lists a workbook needs, keyed by what a column asks for."""
     ref = project.reference
@@ -151,8 +131,8 @@ def _lists(project: Project, tables: list[TableSpec]) -> dict[str, _List]:
             if key is None or key in out:
                 continue
             if col.type == "area":
-                values = [a.name for a in project.unit.areas] + ([_whole_unit_label(project)] if col.whole_unit else [])
-                title = f"Khu dân cư, {_whole_unit_label(project).lower()}" if col.whole_unit else "Khu dân cư"
+                values = [a.name for a in project.unit.areas] + ([whole_unit_label(project)] if col.whole_unit else [])
+                title = f"Khu dân cư, {whole_unit_label(project).lower()}" if col.whole_unit else "Khu dân cư"
             elif col.type == "organisation":
                 values = [o.name for o in project.unit.organisations]
                 title = "Tổ chức"
@@ -244,8 +224,18 @@ def _workbook(
         lists_ws.sheet_state = "hidden"
     for table, source in sheet_sources:
         _validations(wb[source.sheet], year, table, list_ranges, DataValidation, get_column_letter)
-    _instructions(
-        guide, project, year, spec, sheet_sources, file_name, unit_line, bold=bold, plain=plain, align=Alignment
+    write_instructions(
+        guide,
+        project,
+        year,
+        spec,
+        sheet_sources,
+        file_name,
+        unit_line,
+        HEADER_ROW,
+        bold=bold,
+        plain=plain,
+        align=Alignment,
     )
     wb.active = 0
     return deterministic_bytes(wb, year)
@@ -360,131 +350,6 @@ def _validations(ws, year: int, table: TableSpec, list_ranges: dict[str, str], D
         letter = letter_of(j)
         dv.add(f"{letter}{first}:{letter}{last}")
         ws.add_data_validation(dv)
-
-
-def _instructions(
-    ws,
-    project: Project,
-    year: int,
-    spec: FileSpec,
-    sheet_sources,
-    file_name: str,
-    unit_line: str,
-    *,
-    bold,
-    plain,
-    align,
-) -> None:
-    ref = project.reference
-    rows: list[tuple[str, ...] | str] = [
-        unit_line,
-        f"HƯỚNG DẪN NHẬP SỐ LIỆU NĂM {year}: {file_name}",
-        "",
-        f"Nội dung: {spec.title_vi}.",
-        f"Người lập: {spec.from_vi}.",
-        "",
-        "Quy định chung:",
-    ]
-    columns = [c for t, _s in sheet_sources for c in t.columns]
-    types = {c.type for c in columns}
-    if "year" in types:
-        each = (
-            f"mỗi dòng một chỉ tiêu của một năm: năm {year} (để so sánh kết quả) và năm {year + 1} "
-            "(phương hướng năm sau, thêm khi đã được giao)"
-        )
-    else:
-        each = "mỗi dòng một việc (một hoạt động, một khoản thu hoặc chi, một đợt tặng quà…)"
-    rules = [
-        f"Nhập ở {'các sheet' if len(sheet_sources) > 1 else 'sheet'} "
-        f"{', '.join(repr(s.sheet) for _t, s in sheet_sources)}, {each}, bắt đầu từ dòng {HEADER_ROW + 1}, "
-        "ngay dưới dòng tiêu đề.",
-        "Không đổi tên sheet, không sửa hay xóa tiêu đề cột. Có thể thêm cột ghi chú riêng ở cuối "
-        "(chương trình bỏ qua và báo lại).",
-    ]
-    if "date" in types:
-        rules.append(
-            f"Ngày ghi dạng ngày/tháng/năm, ví dụ 05/03/{year}; chỉ ghi ngày trong năm {year}"
-            + (
-                f" (trừ cột {', '.join(repr(c.header) for c in columns if c.type == 'date' and c.any_year)})."
-                if any(c.type == "date" and c.any_year for c in columns)
-                else "."
-            )
-        )
-    if "money" in types:
-        rules.append("Số tiền ghi bằng đồng, số nguyên không âm, ví dụ 1.500.000 (cũng được: '1,5 triệu', '2tr').")
-    whole = (
-        " Việc chung của cả đơn vị ghi " + repr(_whole_unit_label(project)) + "."
-        if any(c.type == "area" and c.whole_unit for c in columns)
-        else ""
-    )
-    rules += [
-        "Các cột có mũi tên: chọn trong danh sách (bấm vào ô rồi chọn)." + whole,
-        "Không cần dòng 'Tổng cộng'; nếu có, chương trình nhận ra và không cộng lại lần nữa.",
-        "Gõ chữ bằng bảng mã Unicode (Unikey: Unicode dựng sẵn, phông Times New Roman); "
-        "không dùng phông .VnTime hay VNI-Times.",
-        f"Lưu dạng Excel Workbook (.xlsx), giữ nguyên tên tệp '{file_name}', gửi Văn phòng Ủy ban MTTQ.",
-        f"Kiểm tra trước khi lập báo cáo: baocao validate --year {year} (liệt kê từng ô cần sửa: "
-        "tệp, sheet, dòng, cột).",
-    ]
-    rows += [f"{n}. {rule}" for n, rule in enumerate(rules, start=1)]
-    for table, source in sheet_sources:
-        rows += [
-            "",
-            f"Sheet '{source.sheet}': {table.title_vi}"
-            + (" (mỗi khu một dòng)" if table.one_row_per == "area" else "")
-            + (" (mỗi tổ chức một dòng)" if table.one_row_per == "org" else ""),
-            ("Cột", "Bắt buộc", "Kiểu", "Giá trị được phép", "Tên cột khác được chấp nhận"),
-        ]
-        for col in table.columns:
-            rows.append(
-                (
-                    col.header,
-                    "có" if col.required else "không",
-                    _TYPE_VI[col.type].format(year=year, next=year + 1),
-                    _allowed(project, col),
-                    ", ".join(col.aliases),
-                )
-            )
-        for check in table.checks:
-            rows.append(("", "", "", f"Kiểm tra: không được có trường hợp {check.vi}", ""))
-    if any(c.catalogue == "indicators" for t, _s in sheet_sources for c in t.columns):
-        rows += ["", "Mã chỉ tiêu:", ("Mã", "Chỉ tiêu", "Đơn vị tính", "Cách tính kết quả", "")]
-        rows += [(i.code, i.name, i.unit, i.description, "") for i in ref.indicators.values()]
-    for r, row in enumerate(rows, start=1):
-        cells = (row,) if isinstance(row, str) else row
-        for j, value in enumerate(cells, start=1):
-            cell = ws.cell(row=r, column=j, value=value or None)
-            cell.font = (
-                bold
-                if (
-                    r <= 2
-                    or (isinstance(row, tuple) and row[0] in ("Cột", "Mã"))
-                    or (isinstance(row, str) and row.startswith(("Sheet '", "Quy định", "Mã chỉ")))
-                )
-                else plain
-            )
-            cell.alignment = align(vertical="top", wrap_text=not isinstance(row, str))
-    for letter, width in zip("ABCDE", (30, 34, 34, 60, 40), strict=True):
-        ws.column_dimensions[letter].width = width
-
-
-def _allowed(project: Project, col: ColumnSpec) -> str:
-    ref = project.reference
-    if col.type == "area":
-        return "; ".join(
-            [a.name for a in project.unit.areas] + ([_whole_unit_label(project)] if col.whole_unit else [])
-        )
-    if col.type == "organisation":
-        return "; ".join(o.name for o in project.unit.organisations)
-    if col.type == "yesno":
-        return "Có; Không"
-    if col.type == "category" and col.catalogue == "indicators":
-        return "mã trong danh sách 'Mã chỉ tiêu' bên dưới"
-    if col.type == "category":
-        return "; ".join(ref.catalogue_for(col).names())
-    if col.type in ("integer", "money", "number"):
-        return f"≥ {col.min:g}" if col.min is not None else ""
-    return ""
 
 
 def workbook_bytes(wb, stamp: dt.datetime, creator: str) -> bytes:

@@ -18,7 +18,7 @@ from pathlib import Path
 import bagit
 import pytest
 
-from baocao import archive, cli
+from baocao import archive, cli, cliarchive
 from baocao.archive import (
     BagDamagedError,
     BuildChangedError,
@@ -252,12 +252,12 @@ def test_verify_intact_folder_and_zip(archived):
 
 def test_cmd_verify_exit_codes(archived, bag_copy, capsys):
     args = type("A", (), {"path": str(archived.zip_path)})
-    assert cli.cmd_verify(args) == 0
+    assert cliarchive.cmd_verify(args) == 0
     out = capsys.readouterr().out
     assert "intact" in out and archive.SignatureStatus("unsigned").line() in out
     (bag_copy / "data" / "report" / f"bao-cao-{YEAR}.pdf").unlink()
     with pytest.raises(BagDamagedError) as exc:
-        cli.cmd_verify(type("A", (), {"path": str(bag_copy)}))
+        cliarchive.cmd_verify(type("A", (), {"path": str(bag_copy)}))
     assert exc.value.exit_code == 1
     out = capsys.readouterr().out.strip().splitlines()
     assert out == [
@@ -509,18 +509,18 @@ def test_archive_recovers_after_a_kill_between_renames(fake_project, archived, t
 def test_the_cli_registers_the_archive_commands():
     parser = cli.build_parser()
     a = parser.parse_args(["archive", "--year", "2023", "--out", "x", "--sign", "k.key"])
-    assert (a.func, a.year, a.out, a.sign) == (cli.cmd_archive, 2023, "x", "k.key")
+    assert (a.func, a.year, a.out, a.sign) == (cliarchive.cmd_archive, 2023, "x", "k.key")
     v = parser.parse_args(["verify", "b.zip", "--key", "k.pub"])
-    assert (v.func, v.path, v.key) == (cli.cmd_verify, "b.zip", "k.pub")
+    assert (v.func, v.path, v.key) == (cliarchive.cmd_verify, "b.zip", "k.pub")
     r = parser.parse_args(["reproduce", "b.zip", "--keep", "--trust-bag-code"])
-    assert (r.func, r.path, r.keep, r.trust_bag_code) == (cli.cmd_reproduce, "b.zip", True, True)
+    assert (r.func, r.path, r.keep, r.trust_bag_code) == (cliarchive.cmd_reproduce, "b.zip", True, True)
     k = parser.parse_args(["keygen", "--out", "d", "--name", "Ban Thường trực"])
-    assert (k.func, k.out, k.name) == (cli.cmd_keygen, "d", "Ban Thường trực")
+    assert (k.func, k.out, k.name) == (cliarchive.cmd_keygen, "d", "Ban Thường trực")
 
 
 def test_cmd_archive_prints_the_files(fake_project, tmp_path, capsys):
     args = type("A", (), {"project": str(fake_project.root), "build_dir": None, "year": YEAR, "out": str(tmp_path)})
-    assert cli.cmd_archive(args) == 0
+    assert cliarchive.cmd_archive(args) == 0
     out = capsys.readouterr().out
     assert f"{NAME}.zip" in out and "files produced" in out
 
@@ -594,7 +594,7 @@ def test_reproduce_warns_naming_other_versions(old_tools_bag, monkeypatch, capsy
 def test_reproduce_names_a_different_file(archived, monkeypatch, capsys):
     monkeypatch.setattr(reproduction, "rebuild", fake_rebuild(archived.bag_dir, change="metrics.json"))
     with pytest.raises(archive.ReproduceMismatchError) as exc:
-        cli.cmd_reproduce(type("A", (), {"path": str(archived.bag_dir), "keep": False}))
+        cliarchive.cmd_reproduce(type("A", (), {"path": str(archived.bag_dir), "keep": False}))
     out = capsys.readouterr().out
     assert "KHÁC / DIFFERENT   metrics.json" in out
     assert out.count("giống / identical") == 7

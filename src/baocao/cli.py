@@ -291,6 +291,18 @@ def cmd_new_year(args) -> int:
 # bilingual UsageError (exit 2) with the likely fix (see cliargs.usage_error).
 
 
+def add_unit(p) -> None:
+    """``--unit``: one unit of a multi-unit baocao.yml (every unit when not given)."""
+    p.add_argument(
+        "--unit",
+        metavar="MÃ/ID",
+        help=bi(
+            "một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
+            "one unit of a multi-unit baocao.yml (default: every unit)",
+        ),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = BilingualParser(
         prog="baocao",
@@ -383,14 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ĐỊA_CHỈ/ADDRESS",
         help=bi("chạy trên cụm Dask (tcp://máy:8786)", "run the jobs on a Dask cluster (tcp://host:8786)"),
     )
-    p.add_argument(
-        "--unit",
-        metavar="MÃ/ID",
-        help=bi(
-            "một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
-            "one unit of a multi-unit baocao.yml (default: all units)",
-        ),
-    )
+    add_unit(p)
     p.set_defaults(func=cmd_build)
 
     p = command(sub, "validate", "chỉ kiểm tra các tệp số liệu của một năm", "check a year's input files only")
@@ -403,14 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
             "fail when any row is rejected or a total or last year's figure does not reconcile",
         ),
     )
-    p.add_argument(
-        "--unit",
-        metavar="MÃ/ID",
-        help=bi(
-            "một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
-            "one unit of a multi-unit baocao.yml (default: every unit)",
-        ),
-    )
+    add_unit(p)
     p.set_defaults(func=cmd_validate)
 
     p = command(
@@ -430,14 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=bi("ghi đè các tệp đã có trong data/raw/NĂM/", "overwrite files that already exist in data/raw/YEAR/"),
     )
-    p.add_argument(
-        "--unit",
-        metavar="MÃ/ID",
-        help=bi(
-            "một đơn vị của baocao.yml nhiều đơn vị (mặc định: mọi đơn vị)",
-            "one unit of a multi-unit baocao.yml (default: every unit)",
-        ),
-    )
+    add_unit(p)
     p.set_defaults(func=cmd_new_year)
 
     add_archive_commands(sub)  # archive, verify, reproduce, keygen

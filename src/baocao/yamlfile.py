@@ -13,8 +13,12 @@ import yaml
 
 from .errors import ConfigError
 
+# libyaml's parser where PyYAML was built with it (the wheels are): the same documents, the
+# same marks, five to ten times faster; the constructors and resolvers below stay Python.
+_SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+
+class _UniqueKeyLoader(_SafeLoader):
     """YAML as usual, but a key given twice in one mapping is an error naming both lines."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

@@ -80,10 +80,12 @@ class Renderer(abc.ABC):
         from baocao.render.checks import check_outputs
 
         check_outputs(self.name, produced, read_front_matter(qmd), options, self.pdf_standard(options))
-        outputs: dict[str, Path] = {}
-        for fmt, data in produced.items():
-            outputs[fmt] = atomic.write_bytes(qmd.with_suffix(SUFFIXES[fmt]), data)
-        return outputs
+        return write_outputs(qmd, produced)
+
+
+def write_outputs(qmd: Path, produced: dict[str, bytes]) -> dict[str, Path]:
+    """Every checked output, written atomically next to ``qmd``."""
+    return {fmt: atomic.write_bytes(qmd.with_suffix(SUFFIXES[fmt]), data) for fmt, data in produced.items()}
 
 
 def read_front_matter(qmd: Path) -> dict[str, Any]:

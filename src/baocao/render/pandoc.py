@@ -28,13 +28,15 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
-from baocao.errors import InputError, Location, ToolMissingError
-from baocao.render import FORMATS, Renderer, RenderError, check_formats
+from baocao.errors import InputError, Location, RenderCheckError, ToolMissingError
+from baocao.render import FORMATS, Renderer, RenderError, check_formats, read_front_matter, write_outputs
+from baocao.render.checks import format_problems
+from baocao.render.checks import prepare as prepare_checks
 from baocao.render.options import RenderOptions
 
 # Markdown as the composer writes it, minus every way of writing raw markup.
@@ -45,6 +47,7 @@ FIGURES_DIR = "figures"
 IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 _FORBIDDEN_IN_TARGET = re.compile(r"[\x00-\x1f%?#\\:]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1)
@@ -111,19 +114,30 @@ class PandocRenderer(Renderer):
         apply_project_metadata(meta, options, fonts)
         ast_bytes = json.dumps(ast, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
-        produced: dict[str, bytes] = {}
-        if "html" in wanted:
-            produced["html"] = self._html(ast_bytes, doc_dir, options)
-        if "pdf" in wanted:
-            timestamp = report_timestamp(meta, qmd)
-            source = self._typst_source(ast_bytes, doc_dir, options)
-            produced["pdf"] = compile_typst(source, doc_dir, options, timestamp)
-        if "docx" in wanted:
-            produced["docx"] = self._docx(ast_bytes, doc_dir, options, report_timestamp(meta, qmd))
+        jobs: dict[str, Callable[[], bytes]] = {
+            "html": lambda: self._html(ast_bytes, doc_dir, options),
+            "pdf": lambda: compile_typst(
+                self._typst_source(ast_bytes, doc_dir, options), doc_dir, options, report_timestamp(meta, qmd)
+            ),
+            "docx": lambda: self._docx(ast_bytes, doc_dir, options, report_timestamp(meta, qmd)),
+        }
+        front = read_front_matter(qmd)
+        pdf_standard = self.pdf_standard(options)
 
+        def checked(fmt: str) -> Callable[[], tuple[bytes, list[str]]]:
+            def job() -> tuple[bytes, list[str]]:
+                data = jobs[fmt]()
+                return data, format_problems(fmt, data, front, options, pdf_standard)
+
+            return job
+
+        results = side_by_side({fmt: checked(fmt) for fmt in wanted}, meanwhile=prepare_checks)
+        problems = [p for fmt in ("pdf", "html", "docx") if fmt in results for p in results[fmt][1]]
+        if problems:
+            raise RenderCheckError(self.name, problems, options.config_file.name)
         # Written only when every format succeeded and passed its checks: a failure leaves
         # the old outputs untouched.
-        return self.finish(qmd, produced, options)
+        return write_outputs(qmd, {fmt: data for fmt, (data, _) in results.items()})
 
     def pdf_standard(self, options: RenderOptions) -> str | None:
         return options.pdf_standard
@@ -227,6 +241,23 @@ class PandocRenderer(Renderer):
                 'or add "Libertinus Serif" to baocao.fonts in _quarto.yml.',
             )
         return found
+
+
+def side_by_side(jobs: dict[str, Callable[[], T]], meanwhile: Callable[[], None] | None = None) -> dict[str, T]:
+    """Run each format's job at the same time, one thread each, and return their results in
+    the order given; ``meanwhile`` runs in this thread while they do. The jobs share the one
+    AST read and nothing else, and they spend most of their time in pandoc processes or in
+    typst, which let other threads run. The first failure, in that order, is raised once
+    every job has ended."""
+    if len(jobs) == 1:
+        return {fmt: job() for fmt, job in jobs.items()}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="baocao-render") as pool:
+        futures = {fmt: pool.submit(job) for fmt, job in jobs.items()}
+        if meanwhile is not None:
+            meanwhile()
+    return {fmt: future.result() for fmt, future in futures.items()}
 
 
 # --- pandoc --------------------------------------------------------------------------------

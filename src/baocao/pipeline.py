@@ -178,10 +178,12 @@ def build_year(
     progress: Progress | None = None,
     wait: bool = False,
     force: bool = False,
+    chart_helper: bool = False,
 ) -> BuildResult:
     """Build one year: only the steps whose inputs changed (all with ``force``), staged and
     promoted at the end, under the year's lock. ``formats``: the outputs to write (default:
-    `baocao.formats` of _quarto.yml)."""
+    `baocao.formats` of _quarto.yml). ``chart_helper``: draw the charts in two processes (see
+    :class:`baocao.figures.ChartHelper`; for a build that has the machine to itself)."""
     from .render import get_renderer
     from .render.options import RenderOptions
 
@@ -217,7 +219,7 @@ def build_year(
 
     lock = year_lock(project, year, wait)
     try:
-        return _build_locked(project, year, renderer, formats, progress, force, final, result, finish)
+        return _build_locked(project, year, renderer, formats, progress, force, final, result, finish, chart_helper)
     except BaocaoError as exc:
         if final.is_dir():
             exc.hint_vi = (
@@ -241,21 +243,36 @@ def _build_locked(
     final: Path,
     result: BuildResult,
     finish: Callable[[Path], BuildResult],
+    chart_helper: bool = False,
 ) -> BuildResult:
     """The build itself, once the year's lock is held."""
     from .atomic import sweep_temporaries
-    from .render.options import RenderOptions
+    from .figures import chart_helper as charts_shared
 
     _recover(project, year)
     sweep_temporaries(final)
-    if (
-        not force
-        and final.is_dir()
-        and not stale_steps(project, year, final, renderer, formats)
-        and not _unwanted_outputs(year, final, formats)
-    ):
+    stale = None if force or not final.is_dir() else stale_steps(project, year, final, renderer, formats)
+    if stale is not None and not stale and not _unwanted_outputs(year, final, formats):
         result.up_to_date = True
         return finish(final)
+    with charts_shared(chart_helper and (stale is None or "analyze" in stale)):
+        return _run_build(project, year, renderer, formats, progress, force, final, result, finish)
+
+
+def _run_build(
+    project: Project,
+    year: int,
+    renderer,
+    formats: Sequence[str],
+    progress: Progress,
+    force: bool,
+    final: Path,
+    result: BuildResult,
+    finish: Callable[[Path], BuildResult],
+) -> BuildResult:
+    """Stage, run the steps that are not up to date, write the manifest and promote."""
+    from .render.options import RenderOptions
+
     options = RenderOptions.from_project(project.root)
     from concurrent.futures import ThreadPoolExecutor
 
@@ -349,34 +366,11 @@ def _run_steps(names: list[str], project: Project, year: int, build_dir: Path, r
     first = steps.step(names[0])
     if first.render:
         formats = tuple(str(steps.step(n).render) for n in names)
-        qmd = build_dir / f"bao-cao-{year}.qmd"
-        if len(formats) > 1 and renderer.name in CONCURRENT_FORMATS:
-            _render_concurrently(renderer, qmd, formats, options)
-        else:
-            renderer.render(qmd, formats, options=options)
+        renderer.render(build_dir / f"bao-cao-{year}.qmd", formats, options=options)
     elif first.notebook:
         run_notebook(project, first.notebook, year, build_dir)
     elif first.run is not None:
         first.run(project, year, build_dir)
-
-
-#: Backends whose formats are rendered side by side, one thread each: the pandoc backend's
-#: HTML (pandoc) and PDF (pandoc, then typst) are separate tool runs that share nothing, and
-#: they spend most of their time in pandoc processes or in typst, outside Python. Quarto stays
-#: one call for both (one Quarto start-up).
-CONCURRENT_FORMATS = ("pandoc",)
-
-
-def _render_concurrently(renderer, qmd: Path, formats: Sequence[str], options) -> None:
-    """Each format rendered by its own ``renderer.render`` call, at the same time. Every call
-    checks and writes only its own output; the first failure, in format order, is raised (the
-    build then keeps its last good report, as for any failed step)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=len(formats), thread_name_prefix="baocao-render") as pool:
-        futures = [pool.submit(renderer.render, qmd, (fmt,), options=options) for fmt in formats]
-    for future in futures:
-        future.result()
 
 
 def _rejected_rows(build_dir: Path) -> int:

@@ -1,0 +1,139 @@
+"""Speed-ups of issue 14 that must not change a byte or lose an error: charts drawn in two
+processes, their PNG copies rasterised by typst, formats rendered side by side with their
+checks, and the collector's pace during a job."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from baocao import figures
+from baocao.batch import Job, run_job
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def metrics_2023(build_2023) -> dict:
+    return json.loads((build_2023 / "metrics.json").read_text(encoding="utf-8"))
+
+
+def test_charts_drawn_with_a_helper_are_the_bytes_drawn_alone(build_2023, metrics_2023, tmp_path):
+    alone, shared = tmp_path / "alone", tmp_path / "shared"
+    alone.mkdir()
+    shared.mkdir()
+    drawn_alone = figures.make_figures(metrics_2023, alone)
+    with figures.chart_helper(True) as helper:
+        assert helper is not None and helper.process.is_alive()
+        drawn_shared = figures.make_figures(metrics_2023, shared)
+    assert not helper.process.is_alive()
+    assert drawn_shared == drawn_alone
+    assert _digests(shared) == _digests(alone)
+    # and the build's own charts (the CLI draws with a helper) are these bytes too
+    assert _digests(build_2023 / "figures") == _digests(alone)
+
+
+def test_charts_are_drawn_here_when_the_helper_is_gone(metrics_2023, tmp_path):
+    alone, shared = tmp_path / "alone", tmp_path / "shared"
+    alone.mkdir()
+    shared.mkdir()
+    figures.make_figures(metrics_2023, alone)
+    with figures.chart_helper(True) as helper:
+        helper.process.kill()
+        helper.process.join()
+        drawn = figures.make_figures(metrics_2023, shared)
+    assert len(drawn) == len(figures.CHARTS)
+    assert _digests(shared) == _digests(alone)
+
+
+def test_an_error_in_the_helper_reaches_the_build(metrics_2023, tmp_path):
+    with figures.chart_helper(True) as helper:
+        assert helper.draw(("_no_such_chart",), metrics_2023, [2023], tmp_path)
+        with pytest.raises(ValueError, match="_no_such_chart"):
+            helper.result(metrics_2023, [2023], tmp_path)
+        # the helper is still there for the next request
+        assert helper.draw(("_fund_by_year",), metrics_2023, [2021, 2022, 2023], tmp_path)
+        assert set(helper.result(metrics_2023, [2021, 2022, 2023], tmp_path)) == {"_fund_by_year"}
+
+
+def test_no_helper_when_not_asked(metrics_2023):
+    with figures.chart_helper(False) as helper:
+        assert helper is None
+
+
+def test_each_chart_png_is_its_svg_at_print_resolution(build_2023):
+    from PIL import Image
+
+    svgs = sorted((build_2023 / "figures").glob("*.svg"))
+    assert len(svgs) == len(figures.CHARTS)
+    for svg in svgs:
+        with Image.open(svg.with_suffix(".png")) as im:
+            assert im.info["dpi"] == pytest.approx((figures.PNG_DPI, figures.PNG_DPI), abs=0.01), svg.name
+            width_pt = float(re.search(r'width="([\d.]+)pt"', svg.read_text(encoding="utf-8")[:3000])[1])
+            assert abs(im.width - width_pt / 72 * figures.PNG_DPI) <= 1, svg.name
+            darkest, lightest = im.convert("L").getextrema()
+            assert lightest == 255 and darkest < 100, f"{svg.name}: a chart in ink on white"
+
+
+def test_a_png_gets_its_dpi_once():
+    png = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
+    png += bytes.fromhex("0000000049454e44ae426082")
+    once = figures.png_with_dpi(png, 200)
+    assert once.count(b"pHYs") == 1 and figures.png_with_dpi(once, 200) == once
+    import io
+
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(once)).info["dpi"] == pytest.approx((200, 200), abs=0.01)
+
+
+def test_formats_side_by_side_raise_the_first_failure_in_order_after_all_ended():
+    from baocao.render.pandoc import side_by_side
+
+    ended: list[str] = []
+
+    def slow_ok():
+        time.sleep(0.2)
+        ended.append("docx")
+        return b"docx"
+
+    def fails(name):
+        def job():
+            ended.append(name)
+            raise RuntimeError(name)
+
+        return job
+
+    seen = []
+    with pytest.raises(RuntimeError, match="^html$"):
+        side_by_side({"html": fails("html"), "pdf": fails("pdf"), "docx": slow_ok}, meanwhile=lambda: seen.append(1))
+    assert sorted(ended) == ["docx", "html", "pdf"] and seen == [1]
+    assert side_by_side({"pdf": lambda: b"p", "html": lambda: b"h"}) == {"pdf": b"p", "html": b"h"}
+
+
+def test_a_job_keeps_the_callers_collector_pace(tmp_path, monkeypatch):
+    import baocao.pipeline
+
+    during = []
+
+    def build_year(*args, **kwargs):
+        during.append(gc.get_threshold())
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(baocao.pipeline, "build_year", build_year)
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(1234, 5, 6)
+        result = run_job(Job(str(tmp_path), str(tmp_path / "build"), None, 2023))
+        assert gc.get_threshold() == (1234, 5, 6)
+    finally:
+        gc.set_threshold(*before)
+    assert result["exit_code"] == 3 and during == [(50_000, 20, 100)]

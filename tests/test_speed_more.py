@@ -32,9 +32,9 @@ def test_charts_drawn_with_a_helper_are_the_bytes_drawn_alone(build_2023, metric
     shared.mkdir()
     drawn_alone = figures.make_figures(metrics_2023, alone)
     with figures.chart_helper(True) as helper:
-        assert helper is not None and helper.process.is_alive()
+        assert helper is not None and helper.process.poll() is None
         drawn_shared = figures.make_figures(metrics_2023, shared)
-    assert not helper.process.is_alive()
+    assert helper.process.poll() == 0
     assert drawn_shared == drawn_alone
     assert _digests(shared) == _digests(alone)
     # and the build's own charts (the CLI draws with a helper) are these bytes too
@@ -48,7 +48,7 @@ def test_charts_are_drawn_here_when_the_helper_is_gone(metrics_2023, tmp_path):
     figures.make_figures(metrics_2023, alone)
     with figures.chart_helper(True) as helper:
         helper.process.kill()
-        helper.process.join()
+        helper.process.wait()
         drawn = figures.make_figures(metrics_2023, shared)
     assert len(drawn) == len(figures.CHARTS)
     assert _digests(shared) == _digests(alone)

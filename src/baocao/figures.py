@@ -210,55 +210,71 @@ class ChartHelper:
     hash salt. If the process is gone (killed, out of memory), its charts are drawn here.
     A single build uses one; parallel builds do not (their processes already share the cores).
 
-    The process is a plain ``multiprocessing`` process on a pipe rather than a process pool:
-    it leaves with ``os._exit`` when told, without tearing down matplotlib (0.17 s a build)."""
+    The process is ``python -c`` on two pipes (pickles in, pickles out), not a multiprocessing
+    one: it does not import the caller's ``__main__`` again (a script without a main guard
+    would run twice), and it leaves with ``os._exit`` when told, without tearing down
+    matplotlib (0.17 s a build)."""
 
     def __init__(self) -> None:
-        import multiprocessing as mp
+        import subprocess
 
-        ctx = mp.get_context("spawn")  # a fresh interpreter: no inherited locks or threads
-        self._conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child,), name="baocao-charts", daemon=True)
-        self.process.start()
-        child.close()
+        package_parent = str(Path(__file__).resolve().parents[1])  # this very baocao
+        code = f"import sys; sys.path.insert(0, {package_parent!r}); from baocao.figures import serve; serve()"
+        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def draw(self, names: Sequence[str], metrics: dict, years: list[int], out_dir: Path) -> bool:
         """Ask for ``names``; False if the process cannot be reached (they are drawn here)."""
+        import pickle
+
+        # absolute: a notebook runs in its own folder, the helper where the build started
+        request = (tuple(names), metrics, years, str(Path(out_dir).resolve()))
         try:
-            # absolute: a notebook runs in its own folder, the helper where the build started
-            self._conn.send((tuple(names), metrics, years, str(Path(out_dir).resolve())))
+            assert self.process.stdin is not None
+            pickle.dump(request, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
             return True
         except OSError:
             return False
 
     def result(self, metrics: dict, years: list[int], out_dir: Path) -> dict[str, Figure | None]:
         """What :meth:`draw` asked for, drawn; a chart's own error is raised here."""
+        import pickle
+
         try:
-            ok, value = self._conn.recv()
-        except (EOFError, OSError):  # the process died: its charts are drawn here
+            assert self.process.stdout is not None
+            ok, value = pickle.load(self.process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):  # the process died: drawn here
             return draw_charts(HELPER_CHARTS, metrics, years, str(out_dir))
         if not ok:
             raise value
         return value
 
     def close(self) -> None:
-        with suppress(OSError):
-            self._conn.send(None)
-        self.process.join(timeout=5)
-        if self.process.is_alive():  # pragma: no cover - a helper stuck in a chart
+        import subprocess
+
+        for pipe in (self.process.stdin, self.process.stdout):  # end of input: the helper leaves
+            if pipe is not None:
+                with suppress(OSError):
+                    pipe.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a helper stuck in a chart
             self.process.kill()
-            self.process.join()
-        self._conn.close()
+            self.process.wait()
 
 
-def _serve(conn) -> None:
-    """The helper process: charts drawn on request until told to stop, then a quick exit.
-    Ctrl-C is for the build to handle (it stops the helper); the drawing stack is imported
-    and the font loaded before the first request."""
+def serve() -> None:
+    """The helper process (:class:`ChartHelper`): charts drawn on request until its input
+    ends, then a quick exit. Its stdout carries only the answers (anything printed goes to
+    stderr); Ctrl-C is for the build to handle (it stops the helper); the drawing stack is
+    imported and the font loaded before the first request."""
     import io
+    import pickle
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    requests, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
     plt = _setup()
     fig = plt.figure(figsize=(1, 1))
     fig.text(0.5, 0.5, "Quỹ 2023")
@@ -266,15 +282,20 @@ def _serve(conn) -> None:
     plt.close(fig)
     code = 0
     try:
-        while (request := conn.recv()) is not None:
+        while True:
             try:
-                conn.send((True, draw_charts(*request)))
+                request = pickle.load(requests)
+            except EOFError:  # the build closed the pipe: done
+                break
+            try:
+                answer: tuple = (True, draw_charts(*request))
             except Exception as exc:  # the chart's own error, for the build to report
-                conn.send((False, exc))
-    except (EOFError, OSError):  # the build is gone
+                answer = (False, exc)
+            pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
+            answers.flush()
+    except OSError:  # the build is gone
         code = 1
     finally:
-        sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
 

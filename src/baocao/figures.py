@@ -34,14 +34,26 @@ class Figure:
     alt: str
 
 
-def _setup():
+class _Canvas:
+    """What the chart functions draw with: figures made directly, as matplotlib's guide to
+    embedding does, not through pyplot (no global registry of open figures to close, and
+    0.07 s less to import in a build)."""
+
+    @staticmethod
+    def subplots(*args, figsize: tuple[float, float], **kwargs):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(*args, **kwargs)
+
+
+def _setup() -> type[_Canvas]:
+    """The charts' style, from matplotlib's defaults every time (a chart does not depend on
+    what was drawn before it, in this process or another)."""
     import matplotlib
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    plt.rcdefaults()
-    plt.rcParams.update(
+    matplotlib.rcdefaults()
+    matplotlib.rcParams.update(
         {
             "svg.hashsalt": "baocao",
             "svg.fonttype": "path",
@@ -58,7 +70,7 @@ def _setup():
             "axes.formatter.use_locale": False,
         }
     )
-    return plt
+    return _Canvas
 
 
 def _vn_axis(ax, decimals: int = 0, axis: str = "y"):
@@ -78,11 +90,8 @@ _PNG_PAGE = "#set page(width: auto, height: auto, margin: 0pt, fill: white)\n"
 
 def _save(fig, path: Path) -> None:
     """``path`` (.svg, for the HTML, the PDF and, rasterised by :func:`_png_copies`, Word)."""
-    import matplotlib.pyplot as plt
-
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
 
 
 def _png_copies(svgs: list[Path]) -> None:
@@ -173,15 +182,10 @@ def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     years = [int(y) for y in metrics["compared_years"]] + [metrics["year"]]
     helper = _HELPER
     shared = helper is not None and helper.draw(HELPER_CHARTS, metrics, years, out_dir)
-    drawn: dict[str, Figure | None] = {}
-    for name in CHARTS:
-        if not shared or name not in HELPER_CHARTS:
-            drawn[name] = draw_chart(name, metrics, years, out_dir)
+    drawn = draw_charts([n for n in CHARTS if not shared or n not in HELPER_CHARTS], metrics, years, str(out_dir))
     if helper is not None and shared:
         drawn.update(helper.result(metrics, years, out_dir))
-    figures = [f for f in (drawn[name] for name in CHARTS) if f is not None]
-    _png_copies([out_dir / Path(f.file).name for f in figures])
-    return figures
+    return [f for f in (drawn[name] for name in CHARTS) if f is not None]
 
 
 def draw_chart(name: str, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
@@ -192,8 +196,10 @@ def draw_chart(name: str, metrics: dict, years: list[int], out_dir: Path) -> Fig
 
 
 def draw_charts(names: Sequence[str], metrics: dict, years: list[int], out_dir: str) -> dict[str, Figure | None]:
-    """:func:`draw_chart` for each name (what the helper process runs)."""
-    return {name: draw_chart(name, metrics, years, Path(out_dir)) for name in names}
+    """:func:`draw_chart` for each name, then their PNG copies (what the helper process runs)."""
+    drawn = {name: draw_chart(name, metrics, years, Path(out_dir)) for name in names}
+    _png_copies([Path(out_dir) / Path(f.file).name for f in drawn.values() if f is not None])
+    return drawn
 
 
 # ---------------------------------------------------------------------------- a second process
@@ -275,11 +281,9 @@ def serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    plt = _setup()
-    fig = plt.figure(figsize=(1, 1))
+    fig, _ax = _setup().subplots(figsize=(1, 1))
     fig.text(0.5, 0.5, "Quỹ 2023")
     fig.savefig(io.BytesIO(), format="svg")
-    plt.close(fig)
     code = 0
     try:
         while True:
@@ -321,10 +325,10 @@ def _series(indicator: dict, years: list[int], year: int) -> list:
     return [indicator["history"].get(str(y)) if y != year else indicator["value"] for y in years]
 
 
-def _fund_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+def _fund_by_year(canvas, metrics: dict, years: list[int], out_dir: Path) -> Figure:
     """Quỹ "Vì người nghèo" over the years: collected and paid, side by side."""
     year, ind = metrics["year"], metrics["indicators"]
-    fig, ax = plt.subplots(figsize=(WIDTH, 2.9))
+    fig, ax = canvas.subplots(figsize=(WIDTH, 2.9))
     width = 0.38
     thu = _series(ind["quy_vnn_thu"], years, year)
     chi = _series(ind["quy_vnn_chi"], years, year)
@@ -347,10 +351,10 @@ def _fund_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure
     )
 
 
-def _activities_by_area(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+def _activities_by_area(canvas, metrics: dict, years: list[int], out_dir: Path) -> Figure:
     """Sessions and participants per khu."""
     areas = metrics["by_area"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH, 2.9))
+    fig, (ax1, ax2) = canvas.subplots(1, 2, figsize=(WIDTH, 2.9))
     names = [a["name"] for a in areas]
     bars = ax1.bar(names, [a["sessions"] or 0 for a in areas], color=PALETTE[0])
     _bar_labels(ax1, bars)
@@ -375,10 +379,10 @@ def _activities_by_area(plt, metrics: dict, years: list[int], out_dir: Path) -> 
     )
 
 
-def _rates_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+def _rates_by_year(canvas, metrics: dict, years: list[int], out_dir: Path) -> Figure:
     """The share of cultured families (GĐVH) and of poor households over the years."""
     year, ind = metrics["year"], metrics["indicators"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH, 2.7))
+    fig, (ax1, ax2) = canvas.subplots(1, 2, figsize=(WIDTH, 2.7))
     for ax, code, color, title in (
         (ax1, "ty_le_gdvh", PALETTE[2], "Tỷ lệ hộ gia đình văn hóa (%)"),
         (ax2, "ty_le_ho_ngheo", PALETTE[1], "Tỷ lệ hộ nghèo cuối năm (%)"),
@@ -408,10 +412,10 @@ def _rates_by_year(plt, metrics: dict, years: list[int], out_dir: Path) -> Figur
     )
 
 
-def _petitions_by_month(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure:
+def _petitions_by_month(canvas, metrics: dict, years: list[int], out_dir: Path) -> Figure:
     """Petitions per month: answered and pending stacked, received as a line."""
     months = metrics["petitions_by_month"]
-    fig, ax = plt.subplots(figsize=(WIDTH, 2.9))
+    fig, ax = canvas.subplots(figsize=(WIDTH, 2.9))
     labels = [f"T{m['month']}" for m in months]
     answered = [m["answered"] for m in months]
     pending = [m["pending"] for m in months]
@@ -429,12 +433,12 @@ def _petitions_by_month(plt, metrics: dict, years: list[int], out_dir: Path) -> 
     )
 
 
-def _fund_by_purpose(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
+def _fund_by_purpose(canvas, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
     """The fund's payments by purpose (none drawn when nothing was paid)."""
     purposes = metrics["fund"]["by_purpose"]
     if not purposes:
         return None
-    fig, ax = plt.subplots(figsize=(WIDTH, 0.6 + 0.3 * len(purposes)))
+    fig, ax = canvas.subplots(figsize=(WIDTH, 0.6 + 0.3 * len(purposes)))
     rows = sorted(purposes, key=lambda p: (p["amount"], p["name"]))
     bars = ax.barh([p["name"] for p in rows], [p["amount"] / 1e6 for p in rows], color=PALETTE[0])
     for bar in bars:
@@ -457,13 +461,13 @@ def _fund_by_purpose(plt, metrics: dict, years: list[int], out_dir: Path) -> Fig
     )
 
 
-def _against_targets(plt, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
+def _against_targets(canvas, metrics: dict, years: list[int], out_dir: Path) -> Figure | None:
     """Each indicator's result as a share of its target (none drawn when none has a target)."""
     rows = [i for i in metrics["indicators"].values() if i["achievement_pct"] is not None]
     if not rows:
         return None
     rows.sort(key=lambda i: (i["achievement_pct"], i["code"]))
-    fig, ax = plt.subplots(figsize=(WIDTH, 0.7 + 0.3 * len(rows)))
+    fig, ax = canvas.subplots(figsize=(WIDTH, 0.7 + 0.3 * len(rows)))
     colors = [PALETTE[2] if i["status"] != "chưa đạt" else PALETTE[1] for i in rows]
     # Long names on two lines, so that the bars keep half of the width.
     labels = [textwrap.fill(i["name"], 34) for i in rows]

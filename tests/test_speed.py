@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from baocao import notebooks, tidycache
+from baocao import errors, notebooks, tidycache
 from baocao.config import Project
 
 from .conftest import copy_project
@@ -78,7 +78,7 @@ def test_each_notebook_has_a_namespace_of_its_own(tiny, monkeypatch):
 def test_a_failing_cell_fails_the_step_with_its_error(tiny, monkeypatch):
     monkeypatch.delenv(notebooks.ENGINE_ENV, raising=False)
     _notebook(tiny.notebooks_dir / "bad.ipynb", "print('trước')", "raise ValueError('hỏng')", "print('sau')")
-    with pytest.raises(notebooks.NotebookFailed) as info:
+    with pytest.raises(errors.NotebookFailed) as info:
         notebooks.run_notebook(tiny, "bad.ipynb", 2023, tiny.build_dir(2023))
     assert "ValueError: hỏng" in info.value.message_en
     outs = _outputs(tiny.build_dir(2023) / "notebooks" / "bad.ipynb")

@@ -14,7 +14,8 @@ from pathlib import Path
 from . import __version__
 from .cliarchive import add_archive_commands
 from .cliargs import ArgumentMistake, BilingualParser, bi, command, make_console, project_of, usage_error, year_value
-from .errors import BaocaoError, UsageError
+from .config import BuildFiles
+from .errors import BaocaoError, Stopped, UsageError
 
 
 class StepPrinter:
@@ -95,7 +96,7 @@ def cmd_build(args) -> int:
         )
     for r in results:
         if r.get("rejected_rows"):
-            data_dir = Path(r["outputs"]["qmd"]).parent / "data" / "rejects.csv"
+            data_dir = Path(r["outputs"]["qmd"]).parent / BuildFiles.DATA / BuildFiles.REJECTS
             console.print(
                 f"[{r['label']}] {r['rejected_rows']} dòng số liệu bị loại / rows rejected: {project.rel(data_dir)}",
                 markup=False,
@@ -105,7 +106,7 @@ def cmd_build(args) -> int:
         if r["exit_code"]:
             continue
         folder = Path(r["outputs"]["qmd"]).parent
-        record = folder / f"chat-luong-so-lieu-{r['job']['year']}.html"
+        record = folder / BuildFiles.quality(r["job"]["year"])
         mismatches = _reconciliation_mismatches(folder)
         if record.exists():
             records[r["label"]] = record
@@ -141,12 +142,12 @@ def _reconciliation_mismatches(build_dir: Path) -> int:
     import json
 
     count = 0
-    path = build_dir / "data" / "reconciliation.csv"
+    path = build_dir / BuildFiles.DATA / BuildFiles.RECONCILIATION
     if path.exists():
         with open(path, encoding="utf-8") as fh:
             count += sum(1 for row in csv.DictReader(fh) if row["status"] in ("mismatch", "explained"))
     try:
-        metrics = json.loads((build_dir / "metrics.json").read_text(encoding="utf-8"))
+        metrics = json.loads((build_dir / BuildFiles.METRICS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return count
     return count + sum(
@@ -433,11 +434,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_archive_commands(sub)  # archive, verify, reproduce, keygen
     return parser
-
-
-class Stopped(BaseException):
-    """SIGTERM, raised where the process is so that every `finally` runs (the staging folder
-    is removed, the lock released) and the last good report stays."""
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess

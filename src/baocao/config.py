@@ -319,6 +319,36 @@ def load_units(path: Path) -> list[UnitConfig]:
     return units
 
 
+class BuildFiles:
+    """The names of what a year's build writes, relative to its folder (``build/<year>/``, or
+    the staging copy it is made in): the one place they are written. The step table
+    (:mod:`baocao.steps`) declares each step's outputs with them, and every reader finds
+    them here. ``{year}`` stands for the year."""
+
+    REPORT = "bao-cao-{year}"  # + .qmd (composed), .html, .pdf, .docx
+    QUALITY = "chat-luong-so-lieu-{year}.html"  # the data-quality record
+    METRICS = "metrics.json"
+    MANIFEST = "manifest.json"
+    STATE = ".baocao-state.json"  # each step's key and output hashes (incremental builds)
+    DATA = "data"  # the tidy tables, rejects, warnings and row accounting
+    FIGURES = "figures"
+    NOTEBOOKS = "notebooks"  # the executed notebooks
+    # in DATA, beside the tidy tables (one CSV per table of the schema):
+    REJECTS = "rejects.csv"  # every row or cell left out, and why
+    WARNINGS = "warnings.csv"
+    ACCOUNTING = "accounting.csv"  # rows read, kept, rejected, blank, totals: per file and sheet
+    RECONCILIATION = "reconciliation.csv"  # each sheet's own total rows against the rows kept
+
+    @staticmethod
+    def report(year: int, suffix: str) -> str:
+        """``bao-cao-<year><suffix>``, e.g. ``report(2023, ".pdf")``."""
+        return BuildFiles.REPORT.format(year=year) + suffix
+
+    @staticmethod
+    def quality(year: int) -> str:
+        return BuildFiles.QUALITY.format(year=year)
+
+
 @dataclass(frozen=True)
 class Project:
     """Where everything is. ``root`` holds baocao.yml; ``build_root`` defaults to root/build.
@@ -430,26 +460,8 @@ class Project:
     def build_dir(self, year: int) -> Path:
         return self.build_root / str(year)
 
-    def data_dir(self, year: int) -> Path:
-        return self.build_dir(year) / "data"
-
-    def figures_dir(self, year: int) -> Path:
-        return self.build_dir(year) / "figures"
-
-    def executed_notebooks_dir(self, year: int) -> Path:
-        return self.build_dir(year) / "notebooks"
-
-    def metrics_path(self, year: int) -> Path:
-        return self.build_dir(year) / "metrics.json"
-
-    def qmd_path(self, year: int) -> Path:
-        return self.build_dir(year) / f"bao-cao-{year}.qmd"
-
-    def output_path(self, year: int, fmt: str) -> Path:
-        return self.build_dir(year) / f"bao-cao-{year}.{fmt}"
-
     def manifest_path(self, year: int) -> Path:
-        return self.build_dir(year) / "manifest.json"
+        return self.build_dir(year) / BuildFiles.MANIFEST
 
     def rel(self, path: Path) -> str:
         """A path for people to read, relative to the folder they stand in: ``build/2023/…``

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .config import Project
-from .errors import BaocaoError
+from .errors import NotebookFailed
 
 ENGINE_ENV = "BAOCAO_NOTEBOOK_ENGINE"
 INPROCESS = "baocao-inprocess"
@@ -100,45 +100,6 @@ def run_notebook(project: Project, name: str, year: int, build_dir: Path) -> Pat
         raise NotebookFailed(name, year, target, exc, project.rel(project.raw_dir(year))) from None
     normalise_notebook(target)
     return target
-
-
-class NotebookFailed(BaocaoError):
-    """A notebook step failed; if the cause was bad input, say that, not a traceback."""
-
-    def __init__(self, name: str, year: int, executed: Path, exc: Exception, raw: str = ""):
-        raw = raw or f"data/raw/{year}"
-        self.notebook = name
-        self.executed = executed
-        self.cause = exc
-        ename = getattr(exc, "ename", type(exc).__name__)
-        evalue = getattr(exc, "evalue", str(exc))
-        if ename in ("InputProblems", "InputError", "ConfigError"):
-            self.exit_code = 1
-            # InputProblems already reads as one message (each file, what is wrong, how to fix it,
-            # in Vietnamese then English): show it as it is, then what to do next.
-            self._detail = evalue.strip() if ename == "InputProblems" and evalue.lstrip().startswith("Lỗi:") else ""
-            super().__init__(
-                f"số liệu năm {year} chưa dùng được:\n{evalue}",
-                f"the {year} data cannot be used (see the Vietnamese lines above)",
-                hint_vi=f"sửa các tệp trong {raw}/ theo từng dòng trên, rồi chạy lại; "
-                f"'baocao validate --year {year}' chỉ kiểm tra số liệu",
-                hint_en=f"fix the files in {raw}/ as each line says, then run again; "
-                f"'baocao validate --year {year}' checks the data only",
-            )
-        else:
-            self.exit_code = 1
-            super().__init__(
-                f"sổ tay {name} năm {year} lỗi: {ename}: {evalue}",
-                f"notebook {name} for {year} failed: {ename}: {evalue}",
-                hint_vi="xem chi tiết với --debug",
-                hint_en="run with --debug for the traceback",
-            )
-
-    def render(self) -> str:
-        detail = getattr(self, "_detail", "")
-        if not detail:
-            return super().render()
-        return f"{detail}\nTiếp theo: {self.hint_vi}\nNext: {self.hint_en}"
 
 
 def normalise_notebook(path: Path) -> None:

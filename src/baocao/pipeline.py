@@ -25,8 +25,9 @@ from pathlib import Path
 
 from . import __version__, steps
 from .atomic import write_json, year_lock
-from .config import Project
+from .config import BuildFiles, Project
 from .errors import BaocaoError
+from .notebooks import run_notebook  # the notebook steps run through Papermill there
 from .steps import code_digest, file_digest, files_under, input_files
 
 Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done", seconds
@@ -46,10 +47,10 @@ def clean_step(project_dir: str | Path, year: int, build_dir: str | Path, unit: 
     project = _step_project(project_dir, unit)
     result = clean_year(project, year)
     validate_result(project, result, year)
-    write_clean(result, Path(build_dir) / "data")
+    write_clean(result, Path(build_dir) / BuildFiles.DATA)
     from .tidycache import store_from
 
-    store_from(project, year, Path(build_dir) / "data")  # for the years that compare with this one
+    store_from(project, year, Path(build_dir) / BuildFiles.DATA)  # for the years that compare with this one
     return result
 
 
@@ -63,29 +64,25 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
 
     project = _step_project(project_dir, unit)
     build_dir = Path(build_dir)
-    data = build_dir / "data"
+    data = build_dir / BuildFiles.DATA
     tables = read_clean(data, project)
     history, notes = load_history(project, year)
 
     def frame(name: str) -> pd.DataFrame:
         return pd.read_csv(data / name, dtype=str, keep_default_na=False)
 
-    accounting = pd.read_csv(data / "accounting.csv")
-    metrics = compute_metrics(project, year, tables, history, accounting, frame("rejects.csv"), frame("warnings.csv"))
+    accounting = pd.read_csv(data / BuildFiles.ACCOUNTING)
+    rejects, warnings = frame(BuildFiles.REJECTS), frame(BuildFiles.WARNINGS)
+    metrics = compute_metrics(project, year, tables, history, accounting, rejects, warnings)
     metrics["history_notes"] = notes
-    figures = make_figures(metrics, build_dir / "figures")
+    figures = make_figures(metrics, build_dir / BuildFiles.FIGURES)
     metrics["figures"] = [f.__dict__ for f in figures]
-    write_json(build_dir / "metrics.json", metrics)
+    write_json(build_dir / BuildFiles.METRICS, metrics)
     return metrics
 
 
-# ---------------------------------------------------------------------------- papermill
-# The notebook steps run through Papermill in :mod:`baocao.notebooks` (engines, records).
-from .notebooks import NotebookFailed, run_notebook  # noqa: E402,F401 - the names pipeline has always had
-from .notebooks import normalise_notebook as _normalise_notebook  # noqa: E402,F401
-
 # ---------------------------------------------------------------------------- a year's build
-STATE_FILE = ".baocao-state.json"
+STATE_FILE = BuildFiles.STATE
 
 
 @dataclass
@@ -207,11 +204,11 @@ def build_year(
     result = BuildResult(year, unit=project.unit.id)
 
     def finish(folder: Path) -> BuildResult:
-        result.outputs = {fmt: folder / f"bao-cao-{year}.{fmt}" for fmt in formats}
-        result.outputs["qmd"] = folder / f"bao-cao-{year}.qmd"
+        result.outputs = {fmt: folder / BuildFiles.report(year, f".{fmt}") for fmt in formats}
+        result.outputs["qmd"] = folder / BuildFiles.report(year, ".qmd")
         result.rejected_rows = _rejected_rows(folder)
         try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            manifest = json.loads((folder / BuildFiles.MANIFEST).read_text(encoding="utf-8"))
             result.pdf_standard = (manifest.get("renderer") or {}).get("pdf_standard")
         except (OSError, ValueError, AttributeError):
             result.pdf_standard = None
@@ -366,7 +363,7 @@ def _run_steps(names: list[str], project: Project, year: int, build_dir: Path, r
     first = steps.step(names[0])
     if first.render:
         formats = tuple(str(steps.step(n).render) for n in names)
-        renderer.render(build_dir / f"bao-cao-{year}.qmd", formats, options=options)
+        renderer.render(build_dir / BuildFiles.report(year, ".qmd"), formats, options=options)
     elif first.notebook:
         run_notebook(project, first.notebook, year, build_dir)
     elif first.run is not None:
@@ -376,7 +373,7 @@ def _run_steps(names: list[str], project: Project, year: int, build_dir: Path, r
 def _rejected_rows(build_dir: Path) -> int:
     import csv
 
-    path = build_dir / "data" / "accounting.csv"
+    path = build_dir / BuildFiles.DATA / BuildFiles.ACCOUNTING
     with open(path, encoding="utf-8") as fh:
         return sum(int(r["rejected"]) for r in csv.DictReader(fh))
 
@@ -543,7 +540,7 @@ def write_manifest(
     outputs = {}
     for p in files_under(build_dir):
         rel = p.relative_to(build_dir).as_posix()
-        if rel == "manifest.json" or Path(rel).name.startswith("."):
+        if rel == BuildFiles.MANIFEST or Path(rel).name.startswith("."):
             continue
         outputs[rel] = file_digest(p)
     manifest = {
@@ -563,4 +560,4 @@ def write_manifest(
         "outputs": outputs,
         "records": sorted(k for k in outputs if k.startswith("notebooks/")),
     }
-    return write_json(build_dir / "manifest.json", manifest)
+    return write_json(build_dir / BuildFiles.MANIFEST, manifest)

@@ -19,8 +19,9 @@ import pandas as pd
 
 from . import vnformat as vn
 from .atomic import write_text
+from .config import BuildFiles
 
-RECORD_NAME = "chat-luong-so-lieu-{year}.html"
+RECORD_NAME = BuildFiles.QUALITY
 STATUS_VI = {
     "ok": "Khớp",
     "mismatch": "Lệch",
@@ -176,10 +177,10 @@ def render_record(year: int, unit: str, metrics: dict, data_dir: Path) -> str:
         unit=unit,
         report=f"Báo cáo tổng kết năm {year} (bao-cao-{year}.pdf, .html)",
         q=metrics["quality"],
-        totals=_checks(data_dir / "reconciliation.csv"),
+        totals=_checks(data_dir / BuildFiles.RECONCILIATION),
         continuity=continuity,
-        rejects=_records(data_dir / "rejects.csv"),
-        warnings=_records(data_dir / "warnings.csv"),
+        rejects=_records(data_dir / BuildFiles.REJECTS),
+        warnings=_records(data_dir / BuildFiles.WARNINGS),
         notes=metrics.get("history_notes", []),
     )
 
@@ -192,6 +193,6 @@ def write_record(project_dir: str | Path, year: int, build_dir: str | Path, unit
     if unit:
         project = project.for_unit(unit)
     build_dir = Path(build_dir)
-    metrics = json.loads((build_dir / "metrics.json").read_text(encoding="utf-8"))
-    text = render_record(year, project.unit.name, metrics, build_dir / "data")
+    metrics = json.loads((build_dir / BuildFiles.METRICS).read_text(encoding="utf-8"))
+    text = render_record(year, project.unit.name, metrics, build_dir / BuildFiles.DATA)
     return write_text(build_dir / RECORD_NAME.format(year=year), text)

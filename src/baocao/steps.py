@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Project
+from .config import BuildFiles, Project
 
 PY_LIBS = "libs:pandas,numpy,openpyxl,pandera,papermill,nbclient,ipykernel,matplotlib,jinja2,pyyaml"
 RENDER_ASSETS = ("project:report/filters", "project:_quarto.yml", "renderer")
@@ -49,7 +49,7 @@ class Step:
     run: Callable[[Project, int, Path], object] | None = field(default=None, compare=False)
 
     def outputs(self, year: int) -> tuple[str, ...]:
-        extra = (f"notebooks/{self.notebook}",) if self.notebook else ()
+        extra = (f"{BuildFiles.NOTEBOOKS}/{self.notebook}",) if self.notebook else ()
         return tuple(w.format(year=year) for w in self.writes) + extra
 
 
@@ -60,66 +60,67 @@ def compose_step(project: Project, year: int, build_dir: Path) -> Path:
     from .figures import Figure
     from .narrative import load_meta, load_narrative
 
-    metrics = json.loads((build_dir / "metrics.json").read_text(encoding="utf-8"))
+    metrics = json.loads((build_dir / BuildFiles.METRICS).read_text(encoding="utf-8"))
     figures = [Figure(**f) for f in metrics["figures"]]
     meta = load_meta(project, year)
     narrative = load_narrative(project, year)
     text = compose(project, metrics, meta, narrative, figures)
-    return write_text(build_dir / f"bao-cao-{year}.qmd", text)
+    return write_text(build_dir / BuildFiles.report(year, ".qmd"), text)
 
 
+QMD = BuildFiles.REPORT + ".qmd"  # the composed report, which every render step reads
 STEPS: list[Step] = [
     Step(
         "clean",
         "làm sạch, kiểm tra số liệu (01_clean.ipynb)",
         notebook="01_clean.ipynb",
         reads=("raw", "project:data/reference", PY_LIBS),
-        writes=("data",),
+        writes=(BuildFiles.DATA,),
     ),
     Step(
         "analyze",
         "tính chỉ tiêu, vẽ biểu đồ (02_analyze.ipynb)",
         notebook="02_analyze.ipynb",
-        reads=("build:data", "history", "project:data/reference", PY_LIBS),
-        writes=("metrics.json", "figures", "chat-luong-so-lieu-{year}.html"),
+        reads=("build:" + BuildFiles.DATA, "history", "project:data/reference", PY_LIBS),
+        writes=(BuildFiles.METRICS, BuildFiles.FIGURES, BuildFiles.QUALITY),
     ),
     Step(
         "compose",
         "soạn văn bản báo cáo (.qmd)",
         run=compose_step,
-        reads=("build:metrics.json", "project:report/bao-cao.qmd.j2", "meta", "libs:jinja2"),
-        writes=("bao-cao-{year}.qmd",),
+        reads=("build:" + BuildFiles.METRICS, "project:report/bao-cao.qmd.j2", "meta", "libs:jinja2"),
+        writes=(QMD,),
     ),
     Step(
         "html",
         "xuất HTML",
         render="html",
-        reads=("build:bao-cao-{year}.qmd", "build:figures", "project:report/html", *RENDER_ASSETS),
-        writes=("bao-cao-{year}.html",),
+        reads=("build:" + QMD, "build:" + BuildFiles.FIGURES, "project:report/html", *RENDER_ASSETS),
+        writes=(BuildFiles.REPORT + ".html",),
     ),
     Step(
         "pdf",
         "xuất PDF (typst)",
         render="pdf",
         reads=(
-            "build:bao-cao-{year}.qmd",
-            "build:figures",
+            "build:" + QMD,
+            "build:" + BuildFiles.FIGURES,
             "project:report/typst",
             "project:report/fonts",
             *RENDER_ASSETS,
         ),
-        writes=("bao-cao-{year}.pdf",),
+        writes=(BuildFiles.REPORT + ".pdf",),
     ),
     Step(
         "docx",
         "xuất Word (.docx)",
         render="docx",
-        reads=("build:bao-cao-{year}.qmd", "build:figures", "project:report/word", *RENDER_ASSETS),
-        writes=("bao-cao-{year}.docx",),
+        reads=("build:" + QMD, "build:" + BuildFiles.FIGURES, "project:report/word", *RENDER_ASSETS),
+        writes=(BuildFiles.REPORT + ".docx",),
     ),
 ]
 # Not a step of the table: written after every build from all of the above.
-MANIFEST_LABEL = "ghi manifest.json"
+MANIFEST_LABEL = f"ghi {BuildFiles.MANIFEST}"
 
 
 def steps() -> list[Step]:

@@ -1,7 +1,7 @@
 """Office input templates for a new year: ``baocao new-year Y``.
 
 Creates ``data/raw/<Y>/`` with what the offices fill in, generated from the input-format spec
-(``data/reference/inputs.yml``, ``catalogues.yml``, ``indicators.csv``) and the unit
+(``data/reference/inputs.yml``, ``catalogues.yml``, ``indicators.yml``) and the unit
 (``baocao.yml``), so the templates always say what the readers expect:
 
 * one ``.xlsx`` workbook per input file (``ban-ctmt-khu-<n>.xlsx`` for each khu of

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from .. import __version__, steps
-from ..config import CONFIG_NAME
+from ..config import CONFIG_NAME, BuildFiles
 from .layout import CRATE_NAME, files, payload_path_for_input, payload_path_for_output, pdf_kind
 
 _FORMATS = {
@@ -159,7 +159,7 @@ _REPORT_DESCRIPTIONS = {
 def _describe_report(entities: dict, year: int, date: str, org, manifest: dict) -> None:
     for fmt, description in _REPORT_DESCRIPTIONS.items():
         description = description.format(pdf=pdf_kind(manifest)[0])
-        entity = entities.get(f"report/bao-cao-{year}.{fmt}")
+        entity = entities.get(f"report/{BuildFiles.report(year, '.' + fmt)}")
         if entity is not None:
             entity["datePublished"] = date
             entity["author"] = org

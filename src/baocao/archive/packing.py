@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic import year_lock
+from ..config import BuildFiles
 from ..errors import BagDamagedError, BuildChangedError, StaleBuildError, UsageError
 from ..narrative import load_meta
 from ..steps import input_files
@@ -99,7 +100,7 @@ def _changed_outputs(project, year: int, manifest: dict) -> list[str]:
             changed.append(f"{project.rel(p)} (đã bị sửa / modified)")
     for p in files(build_dir):
         rel = p.relative_to(build_dir).as_posix()
-        if rel != "manifest.json" and rel not in listed and not hidden(rel):
+        if rel != BuildFiles.MANIFEST and rel not in listed and not hidden(rel):
             changed.append(f"{project.rel(p)} (không có trong manifest / not in the manifest)")
     return changed
 
@@ -173,7 +174,7 @@ def _refuse_out_inside_sources(project, out_dir: Path) -> None:
 
 def _copy_payload(project, year: int, manifest: dict, payload: Path) -> None:
     build_dir = project.build_dir(year)
-    copies: list[tuple[Path, str]] = [(build_dir / "manifest.json", "report/manifest.json")]
+    copies: list[tuple[Path, str]] = [(build_dir / BuildFiles.MANIFEST, f"report/{BuildFiles.MANIFEST}")]
     copies += [(build_dir / rel, payload_path_for_output(rel)) for rel in sorted(manifest["outputs"])]
     copies += [(project.root / rel, payload_path_for_input(rel)) for rel in sorted(manifest["inputs"])]
     for src, rel in copies:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..config import Project
+from ..config import BuildFiles, Project
 from ..errors import BagCodeDiffersError, BagDamagedError, RebuildFailedError
 from ..pipeline import tool_versions
 from ..render import get_renderer
@@ -202,7 +202,7 @@ def _compare_outputs(manifest: dict, bag_dir: Path, rebuilt: Path, result: Repro
             out(f"KHÁC / DIFFERENT   {rel}")
     for p in files(rebuilt) if rebuilt.is_dir() else []:
         rel = p.relative_to(rebuilt).as_posix()
-        if rel != "manifest.json" and rel not in expected and rel not in records and not hidden(rel):
+        if rel != BuildFiles.MANIFEST and rel not in expected and rel not in records and not hidden(rel):
             result.new.append(rel)
             out(f"MỚI / NEW          {rel}")
 

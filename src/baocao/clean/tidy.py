@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..config import Project, TableSpec
+from ..config import BuildFiles, Project, TableSpec
 from ..errors import Reject
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,10 +57,10 @@ def write_clean(result: CleanResult, out_dir: Path) -> list[Path]:
     written = []
     for name, frame in sorted(result.tables.items()):
         written.append(write_text(out_dir / f"{name}.csv", _to_csv(frame)))
-    written.append(write_text(out_dir / "rejects.csv", _to_csv(result.rejects_frame())))
-    written.append(write_text(out_dir / "warnings.csv", _to_csv(result.warnings_frame())))
-    written.append(write_text(out_dir / "reconciliation.csv", _to_csv(reconcile_frame(result.checks))))
-    written.append(write_text(out_dir / "accounting.csv", _to_csv(result.accounting)))
+    written.append(write_text(out_dir / BuildFiles.REJECTS, _to_csv(result.rejects_frame())))
+    written.append(write_text(out_dir / BuildFiles.WARNINGS, _to_csv(result.warnings_frame())))
+    written.append(write_text(out_dir / BuildFiles.RECONCILIATION, _to_csv(reconcile_frame(result.checks))))
+    written.append(write_text(out_dir / BuildFiles.ACCOUNTING, _to_csv(result.accounting)))
     return written
 
 

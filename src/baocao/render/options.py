@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from baocao.errors import ConfigError
 
 CONFIG_NAME = "_quarto.yml"
@@ -218,29 +216,11 @@ class RenderOptions:
 
     @classmethod
     def from_project(cls, project_root: Path) -> RenderOptions:
+        """The options of the project's `_quarto.yml`, checked (a :class:`ConfigError` naming
+        the key and what to write otherwise)."""
         root = Path(project_root).resolve()
         config = root / CONFIG_NAME
-        if not config.is_file():
-            raise ConfigError(
-                f"không tìm thấy {CONFIG_NAME} trong thư mục dự án {root}",
-                f"{CONFIG_NAME} not found in the project folder {root}",
-                hint_vi=f"Chạy lệnh trong thư mục dự án, nơi có {CONFIG_NAME}.",
-                hint_en=f"Run the command in the project folder that holds {CONFIG_NAME}.",
-            )
-        try:
-            data = yaml.safe_load(config.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(
-                f"{CONFIG_NAME} ({config}) không phải YAML hợp lệ: {exc}",
-                f"{CONFIG_NAME} ({config}) is not valid YAML: {exc}",
-            ) from exc
-        if not isinstance(data, dict):
-            raise ConfigError(
-                f"{CONFIG_NAME} ({config}) phải là một bảng khóa: giá trị",
-                f"{CONFIG_NAME} ({config}) must be a mapping of keys to values",
-            )
-        r = _Reader(data, config, root)
-
+        r = _Reader(_load_config(config, root), config, root)
         for fmt in ("html", "typst"):
             if not isinstance(r.get(f"format.{fmt}"), dict):
                 raise _error(
@@ -249,98 +229,126 @@ class RenderOptions:
         if r.get("baocao", {}) is not None and not isinstance(r.get("baocao", {}), dict):
             raise _error("baocao", "phải là một bảng tùy chọn", "must be a mapping of options", config=config)
 
-        lang = r.string("lang")
-        filters = r.paths("filters")
-
         html_partials = r.paths("format.html.template-partials")
         typst_partials = r.paths("format.typst.template-partials")
         html_template = r.path("baocao.html-template", r.string("baocao.html-template", DEFAULT_HTML_TEMPLATE))
         typst_template = r.path("baocao.typst-template", r.string("baocao.typst-template", DEFAULT_TYPST_TEMPLATE))
-        # pandoc resolves `$name()$` partials next to the template: the configured partials
-        # must sit there under the names the templates use.
-        for key, partials, template, required in (
-            ("format.html.template-partials", html_partials, html_template, REQUIRED_HTML_PARTIALS),
-            ("format.typst.template-partials", typst_partials, typst_template, REQUIRED_TYPST_PARTIALS),
-        ):
-            names = {p.name for p in partials}
-            for name in required:
-                if name not in names:
-                    raise _error(key, f"phải có {name}", f"must list {name}", config=config)
-            for p in partials:
-                if p.parent != template.parent:
-                    raise _error(
-                        key,
-                        f"{p.name} phải nằm cùng thư mục với {template.relative_to(root)}",
-                        f"{p.name} must be in the same folder as {template.relative_to(root)}",
-                        config=config,
-                    )
-
-        fontsize = r.string("format.typst.fontsize")
-        if not _LENGTH.match(fontsize):
-            raise _error(
-                "format.typst.fontsize",
-                f"phải là cỡ chữ như 13pt, không phải {fontsize!r}",
-                f"must be a size such as 13pt, not {fontsize!r}",
-                config=config,
-            )
-        papersize = r.string("format.typst.papersize")
-        if not re.fullmatch(r"[a-z0-9-]+", papersize):
-            raise _error(
-                "format.typst.papersize",
-                f"không hợp lệ: {papersize!r}",
-                f"is not a paper name: {papersize!r}",
-                config=config,
-            )
-
-        pdf_standard: str | None
-        pdf_standard = r.string("baocao.pdf-standard", "a-2b")
-        if pdf_standard.lower() in ("none", "false", "off"):
-            pdf_standard = None
-        elif pdf_standard not in PDF_STANDARDS:
-            raise _error(
-                "baocao.pdf-standard",
-                f"phải là một trong {', '.join(PDF_STANDARDS)}, không phải {pdf_standard!r}",
-                f"must be one of {', '.join(PDF_STANDARDS)}, not {pdf_standard!r}",
-                config=config,
-            )
+        _check_partials("format.html.template-partials", html_partials, html_template, REQUIRED_HTML_PARTIALS, r)
+        _check_partials("format.typst.template-partials", typst_partials, typst_template, REQUIRED_TYPST_PARTIALS, r)
         mainfont = r.string("format.typst.mainfont")
-
         has_docx = r.get("format.docx", None) is not None
         if has_docx and not isinstance(r.get("format.docx"), dict):
             raise _error("format.docx", "phải là một bảng tùy chọn", "must be a mapping of options", config=config)
-        reference_doc = r.path("format.docx.reference-doc", r.string("format.docx.reference-doc")) if has_docx else None
-        formats = _formats(r, has_docx, config)
 
         return cls(
             project_root=root,
             config_file=config,
-            lang=lang,
-            filters=filters,
+            lang=r.string("lang"),
+            filters=r.paths("filters"),
             toc=r.boolean("format.html.toc"),
             toc_title=r.string("format.html.toc-title"),
             toc_depth=r.integer("format.html.toc-depth"),
             css=r.paths("format.html.css"),
             html_partials=html_partials,
             html_template=html_template,
-            papersize=papersize,
+            papersize=_papersize(r),
             mainfont=mainfont,
-            fontsize=fontsize,
+            fontsize=_fontsize(r),
             font_paths=r.paths("format.typst.font-paths", [], kind="dir")
             if r.get("format.typst.font-paths", None)
             else (),
             typst_toc=r.boolean("format.typst.toc", False),
             typst_partials=typst_partials,
             typst_template=typst_template,
-            pdf_standard=pdf_standard,
+            pdf_standard=_pdf_standard(r),
             fonts=r.strings("baocao.fonts", [mainfont]),
-            reference_doc=reference_doc,
+            reference_doc=r.path("format.docx.reference-doc", r.string("format.docx.reference-doc"))
+            if has_docx
+            else None,
             docx_toc=r.boolean("format.docx.toc", False) if has_docx else False,
-            formats=formats,
+            formats=_formats(r, has_docx, config),
             quarto_formats=tuple(r.get("format")),
             quarto_pdf_standard=r.string("format.typst.pdf-standard", "") or None
             if r.get("format.typst.pdf-standard", None)
             else None,
         )
+
+
+def _load_config(config: Path, root: Path) -> dict:
+    """`_quarto.yml` as a mapping, read as every YAML file of the project is (a key given
+    twice is an error naming both lines)."""
+    from baocao.yamlfile import load_yaml
+
+    if not config.is_file():
+        raise ConfigError(
+            f"không tìm thấy {CONFIG_NAME} trong thư mục dự án {root}",
+            f"{CONFIG_NAME} not found in the project folder {root}",
+            hint_vi=f"Chạy lệnh trong thư mục dự án, nơi có {CONFIG_NAME}.",
+            hint_en=f"Run the command in the project folder that holds {CONFIG_NAME}.",
+        )
+    data = load_yaml(config)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{CONFIG_NAME} ({config}) phải là một bảng khóa: giá trị",
+            f"{CONFIG_NAME} ({config}) must be a mapping of keys to values",
+        )
+    return data
+
+
+def _check_partials(key: str, partials: tuple[Path, ...], template: Path, required: tuple[str, ...], r: _Reader):
+    """pandoc resolves `$name()$` partials next to the template: the configured partials
+    must sit there under the names the templates use."""
+    names = {p.name for p in partials}
+    for name in required:
+        if name not in names:
+            raise _error(key, f"phải có {name}", f"must list {name}", config=r.config)
+    for p in partials:
+        if p.parent != template.parent:
+            raise _error(
+                key,
+                f"{p.name} phải nằm cùng thư mục với {template.relative_to(r.root)}",
+                f"{p.name} must be in the same folder as {template.relative_to(r.root)}",
+                config=r.config,
+            )
+
+
+def _fontsize(r: _Reader) -> str:
+    fontsize = r.string("format.typst.fontsize")
+    if not _LENGTH.match(fontsize):
+        raise _error(
+            "format.typst.fontsize",
+            f"phải là cỡ chữ như 13pt, không phải {fontsize!r}",
+            f"must be a size such as 13pt, not {fontsize!r}",
+            config=r.config,
+        )
+    return fontsize
+
+
+def _papersize(r: _Reader) -> str:
+    papersize = r.string("format.typst.papersize")
+    if not re.fullmatch(r"[a-z0-9-]+", papersize):
+        raise _error(
+            "format.typst.papersize",
+            f"không hợp lệ: {papersize!r}",
+            f"is not a paper name: {papersize!r}",
+            config=r.config,
+        )
+    return papersize
+
+
+def _pdf_standard(r: _Reader) -> str | None:
+    """`baocao.pdf-standard` (default PDF/A-2b); "none" for a plain PDF."""
+    pdf_standard = r.string("baocao.pdf-standard", "a-2b")
+    if pdf_standard.lower() in ("none", "false", "off"):
+        return None
+    if pdf_standard not in PDF_STANDARDS:
+        raise _error(
+            "baocao.pdf-standard",
+            f"phải là một trong {', '.join(PDF_STANDARDS)}, không phải {pdf_standard!r}",
+            f"must be one of {', '.join(PDF_STANDARDS)}, not {pdf_standard!r}",
+            config=r.config,
+        )
+    return pdf_standard
 
 
 def _formats(r: _Reader, has_docx: bool, config: Path) -> tuple[str, ...]:

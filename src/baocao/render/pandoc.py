@@ -33,8 +33,9 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-from baocao.errors import InputError, Location, RenderCheckError, ToolMissingError
-from baocao.render import FORMATS, Renderer, RenderError, check_formats, read_front_matter, write_outputs
+from baocao.config import BuildFiles
+from baocao.errors import InputError, Location, RenderCheckError, RenderError, ToolMissingError
+from baocao.render.base import FORMATS, Renderer, check_formats, read_front_matter, write_outputs
 from baocao.render.checks import format_problems
 from baocao.render.checks import prepare as prepare_checks
 from baocao.render.options import RenderOptions
@@ -43,7 +44,7 @@ from baocao.render.options import RenderOptions
 READER = "markdown-raw_html-raw_attribute-raw_tex"
 # Reports are dated in Việt Nam; typst wants a fixed-offset, tz-aware datetime.
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
-FIGURES_DIR = "figures"
+FIGURES_DIR = BuildFiles.FIGURES
 IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 _FORBIDDEN_IN_TARGET = re.compile(r"[\x00-\x1f%?#\\:]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")

@@ -40,8 +40,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from baocao.config import BuildFiles
 from baocao.errors import InputError, Location, RenderCheckError, RenderError, ToolMissingError
-from baocao.render import FORMATS, SUFFIXES, Renderer, check_formats, read_front_matter, report_day
+from baocao.render.base import FORMATS, SUFFIXES, Renderer, check_formats, read_front_matter, report_day
 from baocao.render.options import CONFIG_NAME, RenderOptions
 
 QUARTO_TO = {"html": "html", "pdf": "typst", "docx": "docx"}
@@ -152,9 +153,9 @@ def lay_out_workspace(work: Path, qmd: Path, options: RenderOptions, wanted: Seq
             shutil.copytree(asset, target, dirs_exist_ok=True)
         else:
             shutil.copyfile(asset, target)
-    figures = qmd.parent / "figures"
+    figures = qmd.parent / BuildFiles.FIGURES
     if figures.is_dir():
-        shutil.copytree(figures, work / "figures")
+        shutil.copytree(figures, work / BuildFiles.FIGURES)
     doc = work / qmd.name
     shutil.copyfile(qmd, doc)
     return doc

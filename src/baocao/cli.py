@@ -162,19 +162,6 @@ def cmd_validate(args) -> int:
     (a file, sheet or column that cannot be read, or a broken metadata/narrative file);
     ``--strict`` also fails on any rejected row.
     """
-    from rich import box
-    from rich.table import Table
-
-    from .clean import clean_year
-    from .errors import InputError, InputProblems, Location
-    from .metrics import history_year
-    from .narrative import load_meta, load_narrative
-    from .reconcile import continuity_checks
-    from .summary import file_summary, problem_lines
-
-    def pd_isna(value) -> bool:
-        return value is None or (isinstance(value, float) and value != value)
-
     console = make_console()
     if not console.is_terminal:
         console.width = max(console.width, 120)
@@ -185,86 +172,106 @@ def cmd_validate(args) -> int:
     for p in projects:
         for year in _years(args, p):
             label = f"{p.unit_id} {year}" if p.unit_id else str(year)
-            try:
-                result, errors = clean_year(p, year), []
-            except InputProblems as exc:
-                result, errors = exc.partial, list(exc.errors)
-            if p.raw_dir(year).is_dir():
-                for loader in (load_meta, load_narrative):
-                    try:
-                        loader(p, year)
-                    except InputError as exc:
-                        errors.append(exc)
-                    except BaocaoError as exc:
-                        errors.append(
-                            InputError(
-                                Location(p.rel(p.raw_dir(year))),
-                                exc.message_vi,
-                                exc.message_en,
-                                hint_vi=exc.hint_vi,
-                                hint_en=exc.hint_en,
-                            )
-                        )
-            # This year against last year: the Quỹ's opening balance, the households at the
-            # start of the year, the targets set for this year (baocao.reconcile).
-            continuity = []
-            if result is not None and not errors:
-                previous, _notes = history_year(p, year - 1)
-                continuity = [c for c in continuity_checks(p, year, result.tables, previous) if c.is_warning]
-                result.warnings.extend(c.warning() for c in continuity)
-            summary = file_summary(result, errors)
-            table = Table(
-                title=f"Năm {label} ({p.rel(p.raw_dir(year))}/): số dòng theo tệp / rows per file",
-                box=box.SQUARE,
-                title_justify="left",
-            )
-            table.add_column("Tệp / file", no_wrap=True)
-            for head in ("Đọc", "Dùng", "Loại", "Trống", "Tổng", "Cảnh báo"):
-                table.add_column(head, justify="right")
-            table.add_column("Kết quả", no_wrap=True)
-            for row in summary.itertuples():
-                counts = [row.read, row.kept, row.rejected, row.blank, row.total]
-                shown = ["—" if pd_isna(v) else str(int(v)) for v in counts]
-                if row.errors:
-                    state = "LỖI / ERROR"
-                elif not pd_isna(row.rejected) and row.rejected:
-                    state = "có dòng loại / rejects"
-                else:
-                    state = "ok"
-                table.add_row(row.file, *shown, str(row.warnings), state)
-            console.print(table)
-            console.print(
-                "Đọc = Dùng + Loại + Trống + Tổng (dòng tổng cộng, không cộng lại) / "
-                "read = kept + rejected + blank + total rows (never summed again)",
-                markup=False,
-            )
-            rejects = result.rejects if result is not None else []
-            warnings = result.warnings if result is not None else []
-            checks = [w for w in warnings if w.extra.get("check")]  # totals and continuity that do not agree
-            lines = problem_lines(errors, rejects, [w for w in warnings if not w.extra.get("check")])
-            for line in problem_lines([], [], checks):  # "a warning, an error with --strict"
-                lines.append(line.replace("CẢNH BÁO / WARNING", "LỖI / ERROR", 1) if args.strict else line)
-            if lines:
-                console.print(f"Vấn đề / problems ({len(lines)}):", markup=False)
-                for line in lines:
-                    console.print(line, markup=False, soft_wrap=True)
-            rejected = result.rows_rejected if result is not None else 0
-            fails = bool(errors) or (args.strict and (rejected > 0 or bool(checks)))
-            status = max(status, 1 if fails else 0)
-            verdict = "chưa dùng được / cannot build" if fails else "dùng được / can build"
-            why = ""
-            if args.strict and not errors and (rejected or checks):
-                why = (
-                    f" (--strict: {rejected} dòng bị loại, {len(checks)} số liệu đối chiếu bị lệch / "
-                    f"{rejected} row(s) rejected, {len(checks)} figure(s) that do not reconcile)"
-                )
-            console.print(
-                f"Năm {label}: {len(errors)} lỗi, {rejected} dòng bị loại, {len(warnings)} cảnh báo / "
-                f"{len(errors)} error(s), {rejected} row(s) rejected, {len(warnings)} warning(s): "
-                f"{verdict}{why}",
-                markup=False,
-            )
+            result, errors = _checked_year(p, year)
+            _print_rows_per_file(console, label, p.rel(p.raw_dir(year)), result, errors)
+            status = max(status, _print_problems(console, label, result, errors, args.strict))
     return status
+
+
+def _checked_year(p, year: int) -> tuple:
+    """The year cleaned (what could be), the errors that stop a build, and this year's
+    continuity with last year (the Quỹ's opening balance, the households at the start of the
+    year, the targets set for this year: baocao.reconcile) added to its warnings."""
+    from .clean import clean_year
+    from .errors import InputError, InputProblems, Location
+    from .metrics import history_year
+    from .narrative import load_meta, load_narrative
+    from .reconcile import continuity_checks
+
+    try:
+        result, errors = clean_year(p, year), []
+    except InputProblems as exc:
+        result, errors = exc.partial, list(exc.errors)
+    if p.raw_dir(year).is_dir():
+        for loader in (load_meta, load_narrative):
+            try:
+                loader(p, year)
+            except InputError as exc:
+                errors.append(exc)
+            except BaocaoError as exc:
+                where = Location(p.rel(p.raw_dir(year)))
+                errors.append(
+                    InputError(where, exc.message_vi, exc.message_en, hint_vi=exc.hint_vi, hint_en=exc.hint_en)
+                )
+    if result is not None and not errors:
+        previous, _notes = history_year(p, year - 1)
+        continuity = [c for c in continuity_checks(p, year, result.tables, previous) if c.is_warning]
+        result.warnings.extend(c.warning() for c in continuity)
+    return result, errors
+
+
+def _print_rows_per_file(console, label: str, raw: str, result, errors: list) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from .summary import file_summary
+
+    def missing(value) -> bool:
+        return value is None or (isinstance(value, float) and value != value)
+
+    table = Table(title=f"Năm {label} ({raw}/): số dòng theo tệp / rows per file", box=box.SQUARE, title_justify="left")
+    table.add_column("Tệp / file", no_wrap=True)
+    for head in ("Đọc", "Dùng", "Loại", "Trống", "Tổng", "Cảnh báo"):
+        table.add_column(head, justify="right")
+    table.add_column("Kết quả", no_wrap=True)
+    for row in file_summary(result, errors).itertuples():
+        counts = [row.read, row.kept, row.rejected, row.blank, row.total]
+        shown = ["—" if missing(v) else str(int(v)) for v in counts]
+        if row.errors:
+            state = "LỖI / ERROR"
+        elif not missing(row.rejected) and row.rejected:
+            state = "có dòng loại / rejects"
+        else:
+            state = "ok"
+        table.add_row(row.file, *shown, str(row.warnings), state)
+    console.print(table)
+    console.print(
+        "Đọc = Dùng + Loại + Trống + Tổng (dòng tổng cộng, không cộng lại) / "
+        "read = kept + rejected + blank + total rows (never summed again)",
+        markup=False,
+    )
+
+
+def _print_problems(console, label: str, result, errors: list, strict: bool) -> int:
+    """One line per problem, then the verdict; the exit status (1: cannot build)."""
+    from .summary import problem_lines
+
+    rejects = result.rejects if result is not None else []
+    warnings = result.warnings if result is not None else []
+    checks = [w for w in warnings if w.extra.get("check")]  # totals and continuity that do not agree
+    lines = problem_lines(errors, rejects, [w for w in warnings if not w.extra.get("check")])
+    for line in problem_lines([], [], checks):  # "a warning, an error with --strict"
+        lines.append(line.replace("CẢNH BÁO / WARNING", "LỖI / ERROR", 1) if strict else line)
+    if lines:
+        console.print(f"Vấn đề / problems ({len(lines)}):", markup=False)
+        for line in lines:
+            console.print(line, markup=False, soft_wrap=True)
+    rejected = result.rows_rejected if result is not None else 0
+    fails = bool(errors) or (strict and (rejected > 0 or bool(checks)))
+    verdict = "chưa dùng được / cannot build" if fails else "dùng được / can build"
+    why = ""
+    if strict and not errors and (rejected or checks):
+        why = (
+            f" (--strict: {rejected} dòng bị loại, {len(checks)} số liệu đối chiếu bị lệch / "
+            f"{rejected} row(s) rejected, {len(checks)} figure(s) that do not reconcile)"
+        )
+    console.print(
+        f"Năm {label}: {len(errors)} lỗi, {rejected} dòng bị loại, {len(warnings)} cảnh báo / "
+        f"{len(errors)} error(s), {rejected} row(s) rejected, {len(warnings)} warning(s): "
+        f"{verdict}{why}",
+        markup=False,
+    )
+    return 1 if fails else 0
 
 
 def cmd_new_year(args) -> int:
@@ -334,32 +341,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help=bi("hiện traceback khi lỗi", "show tracebacks"))
     sub = parser.add_subparsers(dest="command", metavar="LỆNH/COMMAND", title="lệnh / commands")
+    _add_build(sub)
+    _add_validate(sub)
+    _add_new_year(sub)
+    add_archive_commands(sub)  # archive, verify, reproduce, keygen
+    return parser
 
-    def years(p, allow_all=True):
+
+def _add_years(p, allow_all: bool = True) -> None:
+    p.add_argument(
+        "--year",
+        type=year_value,
+        nargs="+",
+        metavar="NĂM/YEAR",
+        help=bi(
+            "năm cần làm, có 4 chữ số, một hoặc nhiều (mặc định: default_year trong baocao.yml)",
+            "year(s) to process, 4 digits (default: default_year in baocao.yml)",
+        ),
+    )
+    if allow_all:
         p.add_argument(
-            "--year",
-            type=year_value,
-            nargs="+",
-            metavar="NĂM/YEAR",
-            help=bi(
-                "năm cần làm, có 4 chữ số, một hoặc nhiều (mặc định: default_year trong baocao.yml)",
-                "year(s) to process, 4 digits (default: default_year in baocao.yml)",
-            ),
+            "--all",
+            action="store_true",
+            help=bi("mọi năm có thư mục trong data/raw/", "every year folder in data/raw/"),
         )
-        if allow_all:
-            p.add_argument(
-                "--all",
-                action="store_true",
-                help=bi("mọi năm có thư mục trong data/raw/", "every year folder in data/raw/"),
-            )
 
+
+def _add_build(sub) -> None:
     p = command(
         sub,
         "build",
         "dựng báo cáo của một hoặc nhiều năm (HTML, PDF, Word)",
         "build the report of one or more years (HTML, PDF, Word)",
     )
-    years(p)
+    _add_years(p)
     p.add_argument(
         "--renderer",
         choices=("auto", "quarto", "pandoc"),
@@ -399,8 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_unit(p)
     p.set_defaults(func=cmd_build)
 
+
+def _add_validate(sub) -> None:
     p = command(sub, "validate", "chỉ kiểm tra các tệp số liệu của một năm", "check a year's input files only")
-    years(p)
+    _add_years(p)
     p.add_argument(
         "--strict",
         action="store_true",
@@ -412,6 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_unit(p)
     p.set_defaults(func=cmd_validate)
 
+
+def _add_new_year(sub) -> None:
     p = command(
         sub,
         "new-year",
@@ -431,9 +450,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_unit(p)
     p.set_defaults(func=cmd_new_year)
-
-    add_archive_commands(sub)  # archive, verify, reproduce, keygen
-    return parser
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess

@@ -110,6 +110,11 @@ def cmd_keygen(args) -> int:
 
 def add_archive_commands(sub) -> None:
     """``archive``, ``verify``, ``reproduce`` and ``keygen`` (the archive package holds the work)."""
+    for add in (_add_archive, _add_verify, _add_reproduce, _add_keygen):
+        add(sub)
+
+
+def _add_archive(sub) -> None:
     p = command(
         sub,
         "archive",
@@ -148,6 +153,8 @@ def add_archive_commands(sub) -> None:
     )
     p.set_defaults(func=cmd_archive)
 
+
+def _add_verify(sub) -> None:
     p = command(
         sub,
         "verify",
@@ -165,6 +172,8 @@ def add_archive_commands(sub) -> None:
     )
     p.set_defaults(func=cmd_verify)
 
+
+def _add_reproduce(sub) -> None:
     p = command(
         sub,
         "reproduce",
@@ -185,6 +194,8 @@ def add_archive_commands(sub) -> None:
     )
     p.set_defaults(func=cmd_reproduce)
 
+
+def _add_keygen(sub) -> None:
     p = command(
         sub, "keygen", "tạo cặp khóa Ed25519 để ký các bản lưu trữ", "make an Ed25519 key pair for signing archives"
     )

@@ -117,76 +117,16 @@ def load_indicators(path: Path, tables: dict, files: dict) -> tuple[dict, dict, 
     import string
 
     data = load_yaml(path) or {}
-
-    def bad(code: str, vi: str, en: str) -> ConfigError:
-        return ConfigError(
-            f"{path.name}: '{code}': {vi}",
-            f"{path.name}: '{code}': {en}",
-            hint_vi="sửa khai báo theo phần chú thích đầu tệp",
-            hint_en="fix the declaration as the comments at the top of the file say",
-        )
-
+    bad = _Complaint(path)
     chi_tieu = list(data.get("chi_tieu") or ())
     declared: dict[str, Indicator] = {}
     for code, d in (data.get("indicators") or {}).items():
-        unknown = set(d) - _INDICATOR_KEYS
-        if unknown:
-            raise bad(code, f"khóa không biết {sorted(unknown)}", f"unknown keys {sorted(unknown)}")
-        for key in ("name", "unit", "kind", "direction", "definition"):
-            if not d.get(key):
-                raise bad(code, f"thiếu '{key}'", f"'{key}' is missing")
-        if d["kind"] not in ("count", "money", "percent", "number") or d["direction"] not in ("higher", "lower"):
-            raise bad(code, "kind hoặc direction sai", "wrong kind or direction")
-        where = []
-        for col, value in (d.get("where") or {}).items():
-            where.append((col, tuple(value) if isinstance(value, list) else value))
-        ind = Indicator(
-            code=code,
-            name=d["name"],
-            unit=d["unit"],
-            direction=d["direction"],
-            kind=d["kind"],
-            description=d["definition"],
-            short=d.get("short", ""),
-            text=d.get("text", "{value}"),
-            decimals=int(d.get("decimals", 0)),
-            chi_tieu=code in chi_tieu,
-            table=d.get("table"),
-            files=tuple(d.get("files") or ()),
-            where=tuple(where),
-            aggregate=d.get("aggregate"),
-            column=d.get("column"),
-            fill=tuple(d.get("fill") or ()),
-            scale=float(d.get("scale", 1)),
-            formula=d.get("formula"),
-        )
+        ind = _indicator(code, d, code in chi_tieu, bad)
         if ind.formula is not None:
             if ind.table or ind.aggregate:
                 raise bad(code, "có cả 'formula' lẫn 'table'", "declares both 'formula' and 'table'")
         else:
-            if ind.table not in tables:
-                raise bad(
-                    code, f"không có bảng '{ind.table}' trong inputs.yml", f"no table '{ind.table}' in inputs.yml"
-                )
-            columns = {c.name for c in tables[ind.table].columns}
-            if ind.aggregate not in _AGGREGATES:
-                raise bad(
-                    code, f"aggregate phải là {', '.join(_AGGREGATES)}", f"aggregate must be one of {_AGGREGATES}"
-                )
-            if ind.aggregate != "count" and ind.column not in columns:
-                raise bad(
-                    code,
-                    f"bảng '{ind.table}' không có cột '{ind.column}'",
-                    f"table '{ind.table}' has no column '{ind.column}'",
-                )
-            for col in [c for c, _v in ind.where] + list(ind.fill):
-                if col not in columns:
-                    raise bad(
-                        code, f"bảng '{ind.table}' không có cột '{col}'", f"table '{ind.table}' has no column '{col}'"
-                    )
-            for key in ind.files:
-                if key not in files:
-                    raise bad(code, f"không có tệp '{key}' trong inputs.yml", f"no file '{key}' in inputs.yml")
+            _check_source(ind, tables, files, bad)
         declared[code] = ind
     for code, ind in declared.items():
         for name in formula_codes(ind.formula) if ind.formula else ():
@@ -200,8 +140,84 @@ def load_indicators(path: Path, tables: dict, files: dict) -> tuple[dict, dict, 
     for code in chi_tieu:
         if code not in declared:
             raise bad(code, "có trong 'chi_tieu' nhưng chưa khai báo", "listed in 'chi_tieu' but not declared")
+    breakdowns = _breakdowns(data.get("breakdowns") or {}, declared, tables, bad)
+    return {code: declared[code] for code in chi_tieu}, declared, breakdowns
+
+
+class _Complaint:
+    """A declaration of indicators.yml that cannot be used: the file, the code, what to fix."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __call__(self, code: str, vi: str, en: str) -> ConfigError:
+        return ConfigError(
+            f"{self.path.name}: '{code}': {vi}",
+            f"{self.path.name}: '{code}': {en}",
+            hint_vi="sửa khai báo theo phần chú thích đầu tệp",
+            hint_en="fix the declaration as the comments at the top of the file say",
+        )
+
+
+def _indicator(code: str, d: dict, chi_tieu: bool, bad: _Complaint) -> Indicator:
+    """One declaration, with its own keys checked."""
+    unknown = set(d) - _INDICATOR_KEYS
+    if unknown:
+        raise bad(code, f"khóa không biết {sorted(unknown)}", f"unknown keys {sorted(unknown)}")
+    for key in ("name", "unit", "kind", "direction", "definition"):
+        if not d.get(key):
+            raise bad(code, f"thiếu '{key}'", f"'{key}' is missing")
+    if d["kind"] not in ("count", "money", "percent", "number") or d["direction"] not in ("higher", "lower"):
+        raise bad(code, "kind hoặc direction sai", "wrong kind or direction")
+    where = [(col, tuple(value) if isinstance(value, list) else value) for col, value in (d.get("where") or {}).items()]
+    return Indicator(
+        code=code,
+        name=d["name"],
+        unit=d["unit"],
+        direction=d["direction"],
+        kind=d["kind"],
+        description=d["definition"],
+        short=d.get("short", ""),
+        text=d.get("text", "{value}"),
+        decimals=int(d.get("decimals", 0)),
+        chi_tieu=chi_tieu,
+        table=d.get("table"),
+        files=tuple(d.get("files") or ()),
+        where=tuple(where),
+        aggregate=d.get("aggregate"),
+        column=d.get("column"),
+        fill=tuple(d.get("fill") or ()),
+        scale=float(d.get("scale", 1)),
+        formula=d.get("formula"),
+    )
+
+
+def _check_source(ind: Indicator, tables: dict, files: dict, bad: _Complaint) -> None:
+    """A figure counted from a table: the table, its columns and files exist in inputs.yml."""
+    code = ind.code
+    if ind.table not in tables:
+        raise bad(code, f"không có bảng '{ind.table}' trong inputs.yml", f"no table '{ind.table}' in inputs.yml")
+    columns = {c.name for c in tables[ind.table].columns}
+    if ind.aggregate not in _AGGREGATES:
+        raise bad(code, f"aggregate phải là {', '.join(_AGGREGATES)}", f"aggregate must be one of {_AGGREGATES}")
+    if ind.aggregate != "count" and ind.column not in columns:
+        raise bad(
+            code,
+            f"bảng '{ind.table}' không có cột '{ind.column}'",
+            f"table '{ind.table}' has no column '{ind.column}'",
+        )
+    for col in [c for c, _v in ind.where] + list(ind.fill):
+        if col not in columns:
+            raise bad(code, f"bảng '{ind.table}' không có cột '{col}'", f"table '{ind.table}' has no column '{col}'")
+    for key in ind.files:
+        if key not in files:
+            raise bad(code, f"không có tệp '{key}' trong inputs.yml", f"no file '{key}' in inputs.yml")
+
+
+def _breakdowns(data: dict, declared: dict[str, Indicator], tables: dict, bad: _Complaint) -> dict[str, Breakdown]:
+    """The declared breakdowns (figures by khu, by organisation …), their column checked."""
     breakdowns: dict[str, Breakdown] = {}
-    for name, b in (data.get("breakdowns") or {}).items():
+    for name, b in data.items():
         codes = tuple(b.get("indicators") or ())
         for code in codes:
             if code not in declared:
@@ -214,7 +230,7 @@ def load_indicators(path: Path, tables: dict, files: dict) -> tuple[dict, dict, 
                         f"table '{base.table}' has no column '{b.get('by')}'",
                     )
         breakdowns[name] = Breakdown(name, b.get("title", ""), b["by"], codes)
-    return {code: declared[code] for code in chi_tieu}, declared, breakdowns
+    return breakdowns
 
 
 def base_indicators(declared: dict[str, Indicator], code: str) -> list[Indicator]:

@@ -189,97 +189,86 @@ def check_totals(spec: TableSpec, reads: list, kept: pd.DataFrame) -> list[Check
         kept_rows = mine["source_row"].astype("Int64").to_numpy(dtype=np.int64, na_value=-1)
         data_rows = np.asarray(read.row_numbers, dtype=np.int64)
         for k, total_row in enumerate(totals):
-            start = totals[k - 1] if k else 0
-            segment = (kept_rows > start) & (kept_rows < total_row)
-            above = kept_rows < total_row
-            seg_data = (data_rows > start) & (data_rows < total_row)
-            all_data = data_rows < total_row
+            rows = _Above(kept_rows, data_rows, totals[k - 1] if k else 0, total_row, first=k == 0)
             for col in numeric:
-                if col.name not in sums[k].cells:
-                    continue
-                raw = sums[k].cells[col.name]
-                office = _parse(raw, col.type)
-                if office is None:
-                    continue  # the office did not total this column
-                header = read.headers.get(col.name, col.header)
-                subject = "dòng tổng cộng so với tổng các dòng phía trên"
-                if isinstance(office, float) and np.isnan(office):
-                    checks.append(
-                        Check(
-                            "total",
-                            read.file,
-                            read.sheet,
-                            total_row,
-                            header,
-                            subject,
-                            None,
-                            None,
-                            "not_checked",
-                            f"ô '{raw}' không phải là số",
-                            f"the cell '{raw}' is not a number",
-                        )
-                    )
-                    continue
-                values = pd.to_numeric(mine[col.name]).astype("Float64")
-                seg_sum = _num(values[segment].sum())
-                all_sum = _num(values[above].sum())
-                if _same(office, seg_sum):
-                    checks.append(
-                        Check("total", read.file, read.sheet, total_row, header, subject, _num(office), seg_sum, "ok")
-                    )
-                    continue
-                if k and _same(office, all_sum):  # a grand total under sub-totals
-                    checks.append(
-                        Check(
-                            "total",
-                            read.file,
-                            read.sheet,
-                            total_row,
-                            header,
-                            subject,
-                            _num(office),
-                            all_sum,
-                            "ok",
-                            "tổng của mọi dòng phía trên",
-                            "the sum of every row above",
-                        )
-                    )
-                    continue
-                whole = bool(k) and not _same(office, seg_sum) and abs(office - all_sum) < abs(office - seg_sum)
-                computed = all_sum if whole else seg_sum
-                rows_here = all_data if whole else seg_data
-                kept_here = above if whole else segment
-                status, vi, en = "mismatch", "", ""
-                dropped = sorted(set(data_rows[rows_here].tolist()) - set(kept_rows[kept_here].tolist()))
-                if dropped:
-                    raw_sum = _raw_sum(read, col, rows_here)
-                    shown = ", ".join(str(r) for r in dropped)
-                    if raw_sum is not None and _same(office, raw_sum):
-                        status = "explained"
-                        vi = f"chênh lệch đúng bằng dòng bị loại: dòng {shown}; sửa các dòng đó thì khớp"
-                        en = f"the difference is exactly the rejected row(s) {shown}; fixing them reconciles"
-                    else:
-                        vi = f"trong đó có dòng bị loại: dòng {shown}"
-                        en = f"rejected row(s) among them: {shown}"
-                else:
-                    vi = "kiểm tra lại dòng tổng cộng hoặc các dòng số liệu"
-                    en = "check the total row or the rows above it"
-                checks.append(
-                    Check(
-                        "total",
-                        read.file,
-                        read.sheet,
-                        total_row,
-                        header,
-                        subject,
-                        _num(office),
-                        computed,
-                        status,
-                        vi,
-                        en,
-                    )
-                )
+                check = _check_total(read, col, sums[k], rows, mine)
+                if check is not None:
+                    checks.append(check)
     return checks
+
+
+@dataclass(frozen=True)
+class _Above:
+    """The rows a total row may sum: those since the previous total row (``segment``), or,
+    under sub-totals, every row above it; as kept rows and as the sheet's data rows."""
+
+    kept_rows: np.ndarray
+    data_rows: np.ndarray
+    start: int
+    total_row: int
+    first: bool
+
+    @property
+    def segment(self) -> np.ndarray:
+        return (self.kept_rows > self.start) & (self.kept_rows < self.total_row)
+
+    @property
+    def above(self) -> np.ndarray:
+        return self.kept_rows < self.total_row
+
+    @property
+    def segment_data(self) -> np.ndarray:
+        return (self.data_rows > self.start) & (self.data_rows < self.total_row)
+
+    @property
+    def all_data(self) -> np.ndarray:
+        return self.data_rows < self.total_row
+
+
+def _check_total(read, col, total, rows: _Above, mine: pd.DataFrame) -> Check | None:
+    """One column of one total row against the kept rows above it; None when the office did
+    not total that column."""
+    if col.name not in total.cells:
+        return None
+    raw = total.cells[col.name]
+    office = _parse(raw, col.type)
+    if office is None:
+        return None  # the office did not total this column
+    header = read.headers.get(col.name, col.header)
+    subject = "dòng tổng cộng so với tổng các dòng phía trên"
+
+    def check(*args) -> Check:
+        return Check("total", read.file, read.sheet, rows.total_row, header, subject, *args)
+
+    if isinstance(office, float) and np.isnan(office):
+        return check(None, None, "not_checked", f"ô '{raw}' không phải là số", f"the cell '{raw}' is not a number")
+    values = pd.to_numeric(mine[col.name]).astype("Float64")
+    seg_sum = _num(values[rows.segment].sum())
+    all_sum = _num(values[rows.above].sum())
+    if _same(office, seg_sum):
+        return check(_num(office), seg_sum, "ok")
+    if not rows.first and _same(office, all_sum):  # a grand total under sub-totals
+        return check(_num(office), all_sum, "ok", "tổng của mọi dòng phía trên", "the sum of every row above")
+    whole = not rows.first and abs(office - all_sum) < abs(office - seg_sum)
+    computed = all_sum if whole else seg_sum
+    rows_here = rows.all_data if whole else rows.segment_data
+    kept_here = rows.above if whole else rows.segment
+    status = "mismatch"
+    dropped = sorted(set(rows.data_rows[rows_here].tolist()) - set(rows.kept_rows[kept_here].tolist()))
+    if dropped:
+        raw_sum = _raw_sum(read, col, rows_here)
+        shown = ", ".join(str(r) for r in dropped)
+        if raw_sum is not None and _same(office, raw_sum):
+            status = "explained"
+            vi = f"chênh lệch đúng bằng dòng bị loại: dòng {shown}; sửa các dòng đó thì khớp"
+            en = f"the difference is exactly the rejected row(s) {shown}; fixing them reconciles"
+        else:
+            vi = f"trong đó có dòng bị loại: dòng {shown}"
+            en = f"rejected row(s) among them: {shown}"
+    else:
+        vi = "kiểm tra lại dòng tổng cộng hoặc các dòng số liệu"
+        en = "check the total row or the rows above it"
+    return check(_num(office), computed, status, vi, en)
 
 
 def _raw_sum(read, col, rows: np.ndarray) -> float | None:
@@ -310,21 +299,29 @@ def continuity_checks(
     year's tidy tables, or None when there are none)."""
     if previous is None:
         return []
-    ref = project.reference
+    return [
+        *_fund_continuity(project, year, tables, previous),
+        *_household_continuity(project, year, tables, previous),
+        *_target_continuity(project, year, tables, previous),
+    ]
+
+
+def _header(project: Project, table: str, column: str) -> str:
+    return project.reference.tables[table].column(column).header
+
+
+def _where(row) -> tuple[str, str, int | None]:
+    return (
+        str(row["source_file"]),
+        str(row["source_sheet"]),
+        None if pd.isna(row["source_row"]) else int(row["source_row"]),
+    )
+
+
+def _fund_continuity(project: Project, year: int, tables: dict, previous: dict) -> list[Check]:
+    """Quỹ "Vì người nghèo": this year's opening balance = last year's closing one."""
     prev = year - 1
     checks: list[Check] = []
-
-    def header(table: str, column: str) -> str:
-        return ref.tables[table].column(column).header
-
-    def where(row) -> tuple[str, str, int | None]:
-        return (
-            str(row["source_file"]),
-            str(row["source_sheet"]),
-            None if pd.isna(row["source_row"]) else int(row["source_row"]),
-        )
-
-    # Quỹ "Vì người nghèo": opening = last year's closing
     balance, prev_balance = tables["fund_balance"], previous["fund_balance"]
     if len(balance) and len(prev_balance):
         txn = previous["fund_txn"]
@@ -334,7 +331,7 @@ def continuity_checks(
             - float(txn.loc[txn["direction"] == "chi", "amount"].sum())
         )
         row = balance.iloc[0]
-        file, sheet, line = where(row)
+        file, sheet, line = _where(row)
         opening = float(balance["opening"].sum())
         ok = _same(opening, closing)
         checks.append(
@@ -343,7 +340,7 @@ def continuity_checks(
                 file,
                 sheet,
                 line,
-                header("fund_balance", "opening"),
+                _header(project, "fund_balance", "opening"),
                 f'số dư Quỹ "Vì người nghèo" đầu năm {year} so với số dư cuối năm {prev} (tính từ số liệu năm {prev}: '
                 f"số dư đầu năm + thu − chi)",
                 _num(opening),
@@ -356,7 +353,13 @@ def continuity_checks(
             )
         )
 
-    # households: poor and near-poor at the start = last year's end, khu by khu
+    return checks
+
+
+def _household_continuity(project: Project, year: int, tables: dict, previous: dict) -> list[Check]:
+    """Poor and near-poor households at the start of the year = at the end of last year, khu by khu."""
+    prev = year - 1
+    checks: list[Check] = []
     hh, prev_hh = tables["households"], previous["households"]
     names = {a.id: a.name for a in project.unit.areas}
     ends = {r["area"]: r for _i, r in prev_hh.iterrows()}
@@ -370,7 +373,7 @@ def continuity_checks(
         ):
             if pd.isna(row[start]) or pd.isna(last[end]):
                 continue
-            file, sheet, line = where(row)
+            file, sheet, line = _where(row)
             ok = int(row[start]) == int(last[end])
             checks.append(
                 Check(
@@ -378,7 +381,7 @@ def continuity_checks(
                     file,
                     sheet,
                     line,
-                    header("households", start),
+                    _header(project, "households", start),
                     f"{what} đầu năm {year} của {names.get(row['area'], row['area'])} so với {what} cuối năm {prev} "
                     f"({last['source_file']}, dòng {last['source_row']} của năm {prev})",
                     int(row[start]),
@@ -391,18 +394,24 @@ def continuity_checks(
                 )
             )
 
-    # targets for this year: this year's file against last year's
+    return checks
+
+
+def _target_continuity(project: Project, year: int, tables: dict, previous: dict) -> list[Check]:
+    """The targets for this year in this year's file against those set for it last year."""
+    prev = year - 1
+    checks: list[Check] = []
+    indicators = project.reference.indicators
     now = tables["targets"][tables["targets"]["year"] == year]
     then = previous["targets"][previous["targets"]["year"] == year]
     set_then = {r["indicator"]: r for _i, r in then.iterrows()}
     set_now = {r["indicator"]: r for _i, r in now.iterrows()}
-    indicators = ref.indicators
     for code in [c for c in indicators if c in set_now or c in set_then]:
         name = indicators[code].name
         a, b = set_now.get(code), set_then.get(code)
-        col = header("targets", "target")
+        col = _header(project, "targets", "target")
         if a is not None and b is not None:
-            file, sheet, line = where(a)
+            file, sheet, line = _where(a)
             ok = _same(a["target"], b["target"])
             checks.append(
                 Check(
@@ -440,7 +449,7 @@ def continuity_checks(
                 )
             )
         elif a is not None:
-            file, sheet, line = where(a)
+            file, sheet, line = _where(a)
             checks.append(
                 Check(
                     "continuity",

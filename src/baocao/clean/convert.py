@@ -118,80 +118,97 @@ def convert_cell(value: object, col: ColumnSpec, ctx: CleanContext, header: str)
             )
         return col.default if col.default is not None else None
     if isinstance(value, str):
-        try:
-            text, converted = fix_text(value)
-        except LegacyEncodingError as exc:
-            raise CellError(exc.reason_vi, exc.reason_en) from None
-        if converted:
+        value = _unicode_text(value, ctx, header)
+    try:
+        typed = _typed(value, col, ctx, header)
+    except ValueParseError as exc:
+        raise CellError(exc.reason_vi, exc.reason_en) from None
+    if typed is _UNKNOWN:
+        raise ValueError(f"unknown column type {col.type!r}")  # a bug in inputs.yml, caught by Reference
+    return typed
+
+
+_UNKNOWN = object()
+
+
+def _unicode_text(value: str, ctx: CleanContext, header: str) -> str:
+    """A text cell as Unicode (NFC, no stray spaces); text typed in a legacy Vietnamese
+    encoding (TCVN3, VNI) converted, with a warning."""
+    try:
+        text, converted = fix_text(value)
+    except LegacyEncodingError as exc:
+        raise CellError(exc.reason_vi, exc.reason_en) from None
+    if converted:
+        ctx.warnings.append(
+            Reject(
+                "",
+                "",
+                None,
+                header,
+                value,
+                f"đã chuyển văn bản từ bảng mã {converted.upper()} sang Unicode",
+                f"text converted from {converted.upper()} to Unicode",
+                "warning",
+            )
+        )
+    return text
+
+
+def _typed(value: object, col: ColumnSpec, ctx: CleanContext, header: str) -> object:
+    """A non-empty cell as its column's type (``_UNKNOWN`` for a type this code does not know)."""
+    kind = col.type
+    if kind == "text":
+        text = value if isinstance(value, str) else show_value(value)
+        if len(text) > LONG_TEXT:
             ctx.warnings.append(
                 Reject(
                     "",
                     "",
                     None,
                     header,
-                    value,
-                    f"đã chuyển văn bản từ bảng mã {converted.upper()} sang Unicode",
-                    f"text converted from {converted.upper()} to Unicode",
+                    text[:60] + "…",
+                    f"ô văn bản dài {len(text)} ký tự (giữ nguyên)",
+                    f"a {len(text)}-character text cell (kept as is)",
                     "warning",
                 )
             )
-        value = text
-    try:
-        kind = col.type
-        if kind == "text":
-            text = value if isinstance(value, str) else show_value(value)
-            if len(text) > LONG_TEXT:
-                ctx.warnings.append(
-                    Reject(
-                        "",
-                        "",
-                        None,
-                        header,
-                        text[:60] + "…",
-                        f"ô văn bản dài {len(text)} ký tự (giữ nguyên)",
-                        f"a {len(text)}-character text cell (kept as is)",
-                        "warning",
-                    )
-                )
-            return text
-        if kind == "date":
-            date = parse_date(value)
-            if not col.any_year and date.year != ctx.year:
-                raise CellError(
-                    f"ngày {date.strftime('%d/%m/%Y')} không thuộc năm báo cáo {ctx.year}",
-                    f"date {date.isoformat()} is outside the report year {ctx.year}",
-                )
-            return date
-        if kind == "month":
-            return parse_month(value, ctx.year)
-        if kind == "year":
-            number: float = parse_integer(value)
-            if number not in (ctx.year, ctx.year + 1):
-                raise CellError(
-                    f"năm {number} không phải năm báo cáo {ctx.year} hay năm sau {ctx.year + 1}",
-                    f"year {number} is neither the report year {ctx.year} nor the next {ctx.year + 1}",
-                )
-            return number
-        if kind in ("integer", "money", "number"):
-            parser = {"integer": parse_integer, "money": parse_money, "number": parse_number}[kind]
-            number = parser(value)
-            if col.min is not None and number < col.min:
-                what = "số tiền âm" if kind == "money" else f"giá trị nhỏ hơn {col.min}"
-                what_en = "a negative amount" if kind == "money" else f"a value below {col.min}"
-                raise CellError(f"{what}: {show_value(value)}", f"{what_en}: {show_value(value)}")
-            return number
-        text = value if isinstance(value, str) else show_value(value)
-        if kind == "area":
-            return _match_area(text, ctx, col)
-        if kind == "organisation":
-            return _match_catalogue(text, ctx.project.unit.org_catalogue, header)
-        if kind == "category":
-            return _match_catalogue(text, ctx.catalogues[col.catalogue], header)  # type: ignore[index]
-        if kind == "yesno":
-            return _match_catalogue(text, ctx.catalogues["yesno"], header) == "yes"
-    except ValueParseError as exc:
-        raise CellError(exc.reason_vi, exc.reason_en) from None
-    raise ValueError(f"unknown column type {col.type!r}")  # a bug in inputs.yml, caught by Reference
+        return text
+    if kind == "date":
+        date = parse_date(value)
+        if not col.any_year and date.year != ctx.year:
+            raise CellError(
+                f"ngày {date.strftime('%d/%m/%Y')} không thuộc năm báo cáo {ctx.year}",
+                f"date {date.isoformat()} is outside the report year {ctx.year}",
+            )
+        return date
+    if kind == "month":
+        return parse_month(value, ctx.year)
+    if kind == "year":
+        number: float = parse_integer(value)
+        if number not in (ctx.year, ctx.year + 1):
+            raise CellError(
+                f"năm {number} không phải năm báo cáo {ctx.year} hay năm sau {ctx.year + 1}",
+                f"year {number} is neither the report year {ctx.year} nor the next {ctx.year + 1}",
+            )
+        return number
+    if kind in ("integer", "money", "number"):
+        parser = {"integer": parse_integer, "money": parse_money, "number": parse_number}[kind]
+        number = parser(value)
+        if col.min is not None and number < col.min:
+            what = "số tiền âm" if kind == "money" else f"giá trị nhỏ hơn {col.min}"
+            what_en = "a negative amount" if kind == "money" else f"a value below {col.min}"
+            raise CellError(f"{what}: {show_value(value)}", f"{what_en}: {show_value(value)}")
+        return number
+    text = value if isinstance(value, str) else show_value(value)
+    if kind == "area":
+        return _match_area(text, ctx, col)
+    if kind == "organisation":
+        return _match_catalogue(text, ctx.project.unit.org_catalogue, header)
+    if kind == "category":
+        return _match_catalogue(text, ctx.catalogues[col.catalogue], header)  # type: ignore[index]
+    if kind == "yesno":
+        return _match_catalogue(text, ctx.catalogues["yesno"], header) == "yes"
+    return _UNKNOWN
 
 
 # Outcome of one distinct cell value: (ok, typed value, (reason_vi, reason_en) or None, warnings)

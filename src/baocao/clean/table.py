@@ -201,39 +201,11 @@ def _clean_table(spec: TableSpec, reads: list[SheetRead], ctx: CleanContext) -> 
     # exact duplicates and one row per unit, over the rows with no problem so far, in reading order
     candidates = np.flatnonzero(clean)
     if len(candidates):
+        origin = _Found(reads, read_of, rows, offsets, per_read)
         keys = _row_keys([eq[c[candidates]] for c, (eq, _n) in zip(codes, cards, strict=True)], [m for _eq, m in cards])
         if spec.one_row_per:
             j_unit = next(j for j, c in enumerate(spec.columns) if c.name == spec.one_row_per)
-            seen: dict[int, int] = {}
-            seen_one: dict[int, int] = {}
-            for pos, g in enumerate(candidates.tolist()):
-                _duplicate(g, seen.get(int(keys[pos])), reads, read_of, rows, offsets, per_read)
-                read = reads[read_of[g]]
-                i = g - offsets[read_of[g]]
-                problems = per_read[read_of[g]][0]
-                if i not in problems:
-                    unit_key = int(cards[j_unit][0][codes[j_unit][g]])
-                    first: Any = seen_one.get(unit_key)
-                    if first is not None:
-                        header = read.headers.get(spec.one_row_per, spec.one_row_per)
-                        cells = read.cells.get(spec.one_row_per)
-                        raw = cells[1][cells[0][i]] if cells else None
-                        where = (reads[read_of[first]].file, int(rows[first]))
-                        problems.setdefault(i, []).append(
-                            Reject(
-                                read.file,
-                                read.sheet,
-                                int(rows[g]),
-                                header,
-                                show_value(raw),
-                                f"'{show_value(raw)}' đã có số liệu ở dòng {where[1]} của tệp {where[0]}; mỗi đơn vị chỉ một dòng",
-                                f"'{show_value(raw)}' already has a row ({where[0]}, row {where[1]}); one row each",
-                            )
-                        )
-                    else:
-                        seen_one[unit_key] = g
-                if i not in problems:
-                    seen.setdefault(int(keys[pos]), g)
+            _one_row_each(spec, candidates, keys, codes[j_unit], cards[j_unit][0], origin)
         else:
             _u, first_pos, inverse = np.unique(keys, return_index=True, return_inverse=True)
             first = candidates[first_pos[inverse.reshape(-1)]]
@@ -256,6 +228,54 @@ def _clean_table(spec: TableSpec, reads: list[SheetRead], ctx: CleanContext) -> 
     frame = _frame(spec, reads, typed, codes, read_of, rows, np.flatnonzero(kept))
     counts = {"kept": kept_per_read, "rejected": {k: len(v) for k, v in rejected_per_read.items()}}
     return frame, rejects, counts
+
+
+@dataclasses.dataclass(frozen=True)
+class _Found:
+    """Where each row of a table comes from (its read, its row number, its read's first
+    index in the table) and the problems found so far, per read."""
+
+    reads: list
+    read_of: np.ndarray
+    rows: np.ndarray
+    offsets: np.ndarray
+    per_read: list
+
+
+def _one_row_each(spec: TableSpec, candidates, keys, unit_codes, unit_equal, found: _Found) -> None:
+    """Tables of one row per unit (``one_row_per``): a second row for a unit is rejected,
+    naming the first; exact duplicates as elsewhere."""
+    reads, read_of, rows, offsets, per_read = found.reads, found.read_of, found.rows, found.offsets, found.per_read
+    seen: dict[int, int] = {}
+    seen_one: dict[int, int] = {}
+    for pos, g in enumerate(candidates.tolist()):
+        _duplicate(g, seen.get(int(keys[pos])), reads, read_of, rows, offsets, per_read)
+        read = reads[read_of[g]]
+        i = g - offsets[read_of[g]]
+        problems = per_read[read_of[g]][0]
+        if i not in problems:
+            unit_key = int(unit_equal[unit_codes[g]])
+            first: Any = seen_one.get(unit_key)
+            if first is not None:
+                header = read.headers.get(spec.one_row_per, spec.one_row_per)
+                cells = read.cells.get(spec.one_row_per)
+                raw = cells[1][cells[0][i]] if cells else None
+                where = (reads[read_of[first]].file, int(rows[first]))
+                problems.setdefault(i, []).append(
+                    Reject(
+                        read.file,
+                        read.sheet,
+                        int(rows[g]),
+                        header,
+                        show_value(raw),
+                        f"'{show_value(raw)}' đã có số liệu ở dòng {where[1]} của tệp {where[0]}; mỗi đơn vị chỉ một dòng",
+                        f"'{show_value(raw)}' already has a row ({where[0]}, row {where[1]}); one row each",
+                    )
+                )
+            else:
+                seen_one[unit_key] = g
+        if i not in problems:
+            seen.setdefault(int(keys[pos]), g)
 
 
 def _duplicate(g: int, first: int | None, reads, read_of, rows, offsets, per_read) -> None:

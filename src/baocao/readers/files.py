@@ -244,6 +244,25 @@ def _make_slot(
     workbooks = [p for p in paths if _split(p)[1] is None]
     readable = [p for p in workbooks if p.suffix.lower() in READABLE_SUFFIXES]
     sheet_csvs = [p for p in paths if _split(p)[1] is not None]
+    if not _present_as_declared(plan, name, area, paths, declared, area_item, near):
+        return None
+    if not _one_readable_workbook(plan, name, workbooks, readable):
+        return None
+    return _slot(plan, key, name, area, readable, sheet_csvs)
+
+
+def _present_as_declared(
+    plan: FolderPlan,
+    name: str,
+    area: str | None,
+    paths: list[Path],
+    declared: Declared,
+    area_item: Item | None,
+    near: list[Path],
+) -> bool:
+    """Whether the file is there and thong-tin-bao-cao.yml does not say it is absent: a file
+    declared absent but present is a problem; one declared absent and absent a note; one
+    absent and not declared a problem naming the near names found."""
     said = (area is not None and area in declared.areas) or (area is None and name in declared.files)
     if said and paths:
         what = f"khu '{declared.areas[area]}'" if area is not None else f"tệp '{name}'"
@@ -258,7 +277,7 @@ def _make_slot(
                 hint_en="remove that line from thong-tin-bao-cao.yml, or move the file out of the folder",
             )
         )
-        return None
+        return False
     if not paths:
         if said:
             what_vi = f"{declared.areas[area]} không có hoạt động" if area is not None else f"không có tệp '{name}'"
@@ -273,7 +292,12 @@ def _make_slot(
             )
         else:
             plan.problems.append(_missing(name, area_item, near))
-        return None
+        return False
+    return True
+
+
+def _one_readable_workbook(plan: FolderPlan, name: str, workbooks: list[Path], readable: list[Path]) -> bool:
+    """Not two workbooks for one file (none is read then), nor one that cannot be read."""
     if len(workbooks) > 1:
         shown = ", ".join(repr(p.name) for p in workbooks)
         plan.problems.append(
@@ -285,7 +309,7 @@ def _make_slot(
                 hint_en=f"keep one file (the right one, named '{name}') and move the others out of the folder",
             )
         )
-        return None
+        return False
     if workbooks and not readable:
         plan.problems.append(
             InputError(
@@ -297,7 +321,15 @@ def _make_slot(
                 hint_en=f"save it as an Excel Workbook (.xlsx) or CSV UTF-8, named '{name}'",
             )
         )
-        return None
+        return False
+    return True
+
+
+def _slot(
+    plan: FolderPlan, key: str, name: str, area: str | None, readable: list[Path], sheet_csvs: list[Path]
+) -> Slot:
+    """The file's slot: its workbook, or its sheets as CSV files (one each), and a note for
+    a name that differs from the standard one."""
     slot = Slot(key, name, area, readable[0] if readable else None)
     for path in sheet_csvs:
         sheet = _split(path)[1] or ""

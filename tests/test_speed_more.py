@@ -1,6 +1,6 @@
-"""Speed-ups of issue 14 that must not change a byte or lose an error: charts drawn in two
-processes, their PNG copies rasterised by typst, formats rendered side by side with their
-checks, and the collector's pace during a job."""
+"""Speed-ups of issue 14 that must not change a byte or lose an error: a sidecar process that
+checks the schemas and draws half of the charts, the PNG copies rasterised by typst, formats
+rendered side by side with their checks, and the collector's pace during a job."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from baocao import figures
+from baocao import figures, sidecar
 from baocao.batch import Job, run_job
 
 
@@ -26,47 +26,73 @@ def metrics_2023(build_2023) -> dict:
     return json.loads((build_2023 / "metrics.json").read_text(encoding="utf-8"))
 
 
-def test_charts_drawn_with_a_helper_are_the_bytes_drawn_alone(build_2023, metrics_2023, tmp_path):
+def test_charts_drawn_with_a_sidecar_are_the_bytes_drawn_alone(build_2023, metrics_2023, tmp_path):
     alone, shared = tmp_path / "alone", tmp_path / "shared"
     alone.mkdir()
     shared.mkdir()
     drawn_alone = figures.make_figures(metrics_2023, alone)
-    with figures.chart_helper(True) as helper:
-        assert helper is not None and helper.process.poll() is None
+    with sidecar.started(True) as car:
+        assert car is not None and car.process.poll() is None and sidecar.current() is car
         drawn_shared = figures.make_figures(metrics_2023, shared)
-    assert helper.process.poll() == 0
+    assert car.process.poll() == 0 and sidecar.current() is None
     assert drawn_shared == drawn_alone
     assert _digests(shared) == _digests(alone)
-    # and the build's own charts (the CLI draws with a helper) are these bytes too
+    # and the build's own charts (the CLI builds with a sidecar) are these bytes too
     assert _digests(build_2023 / "figures") == _digests(alone)
 
 
-def test_charts_are_drawn_here_when_the_helper_is_gone(metrics_2023, tmp_path):
+def test_charts_are_drawn_here_when_the_sidecar_is_gone(metrics_2023, tmp_path):
     alone, shared = tmp_path / "alone", tmp_path / "shared"
     alone.mkdir()
     shared.mkdir()
     figures.make_figures(metrics_2023, alone)
-    with figures.chart_helper(True) as helper:
-        helper.process.kill()
-        helper.process.wait()
+    with sidecar.started(True) as car:
+        car.process.kill()
+        car.process.wait()
         drawn = figures.make_figures(metrics_2023, shared)
     assert len(drawn) == len(figures.CHARTS)
     assert _digests(shared) == _digests(alone)
 
 
-def test_an_error_in_the_helper_reaches_the_build(metrics_2023, tmp_path):
-    with figures.chart_helper(True) as helper:
-        assert helper.draw(("_no_such_chart",), metrics_2023, [2023], tmp_path)
-        with pytest.raises(ValueError, match="_no_such_chart"):
-            helper.result(metrics_2023, [2023], tmp_path)
-        # the helper is still there for the next request
-        assert helper.draw(("_fund_by_year",), metrics_2023, [2021, 2022, 2023], tmp_path)
-        assert set(helper.result(metrics_2023, [2021, 2022, 2023], tmp_path)) == {"_fund_by_year"}
+def test_work_that_fails_in_the_sidecar_is_done_again_here(metrics_2023, tmp_path):
+    years = [2021, 2022, 2023]
+    with sidecar.started(True) as car:
+        assert not car.submit("no-such-task")
+        assert car.submit("charts", ("_no_such_chart",), metrics_2023, years, str(tmp_path))
+        assert not car.submit("charts", ("_fund_by_year",), metrics_2023, years, str(tmp_path)), "one at a time"
+        assert car.result() == (False, None)
+        with pytest.raises(ValueError, match="_no_such_chart"):  # what the build then does itself
+            figures.draw_charts(("_no_such_chart",), metrics_2023, years, str(tmp_path))
+        # the sidecar is still there for the next request
+        assert car.submit("charts", ("_fund_by_year",), metrics_2023, years, str(tmp_path))
+        ok, drawn = car.result()
+        assert ok and set(drawn) == {"_fund_by_year"} and (tmp_path / "quy-vnn.png").is_file()
 
 
-def test_no_helper_when_not_asked(metrics_2023):
-    with figures.chart_helper(False) as helper:
-        assert helper is None
+def test_the_sidecar_checks_the_schemas_as_the_build_would(sample_project):
+    from baocao.clean import clean_year
+    from baocao.config import Project
+    from baocao.errors import SchemaViolation
+    from baocao.schema import validate_result
+
+    project = Project.find(sample_project)
+    result = clean_year(project, 2023)
+    with sidecar.started(True) as car:
+        assert car.submit("validate", str(project.root), None, 2023, *result.frames())
+        assert car.result() == (True, True)
+        tables, accounting, rejects, warnings = result.frames()
+        broken = dict(tables)
+        broken["activity"] = broken["activity"].drop(columns=["source_row"])
+        assert car.submit("validate", str(project.root), None, 2023, broken, accounting, rejects, warnings)
+        assert car.result() == (False, None)
+    result.tables = broken
+    with pytest.raises(SchemaViolation):  # and the build, checking again, says why
+        validate_result(project, result, 2023)
+
+
+def test_no_sidecar_when_not_asked():
+    with sidecar.started(False) as car:
+        assert car is None and sidecar.current() is None
 
 
 def test_each_chart_png_is_its_svg_at_print_resolution(build_2023):

@@ -38,7 +38,7 @@ class Job:
     renderer: str = "auto"
     force: bool = False
     wait: bool = False
-    chart_helper: bool = False  # a second process draws half of the charts (serial runs)
+    sidecar: bool = False  # a second process takes some of the work (serial runs: baocao.sidecar)
 
     @property
     def label(self) -> str:
@@ -126,7 +126,7 @@ def run_job(job: Job, queue=None) -> dict:
                 progress=progress,
                 wait=job.wait,
                 force=job.force,
-                chart_helper=job.chart_helper,
+                sidecar=job.sidecar,
             )
     except BaocaoError as exc:
         return {"job": asdict(job), "label": job.label, "error": exc.render(), "exit_code": exc.exit_code}
@@ -172,9 +172,9 @@ def _drain(queue, on_event: ProgressEvent, stop: threading.Event) -> None:
 def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list[dict]:
     """Serially (n_jobs == 1) or in a pool of processes, with one progress stream."""
     if n_jobs <= 1 or len(jobs) <= 1:
-        # one build at a time: the other cores are free for a chart helper
+        # one build at a time: the other cores are free for a sidecar
         sink = _Direct(on_event)
-        return [run_job(replace(job, chart_helper=True), sink) for job in jobs]
+        return [run_job(replace(job, sidecar=True), sink) for job in jobs]
 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor

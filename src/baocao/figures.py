@@ -8,11 +8,8 @@ axes use Vietnamese separators.
 
 from __future__ import annotations
 
-import os
-import sys
 import textwrap
 from collections.abc import Sequence
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,20 +168,25 @@ CHARTS = (
     "_fund_by_purpose",
     "_against_targets",
 )
-#: Drawn by the helper process when there is one: a little over half of the drawing time (this
-#: process also imports pyplot and loads the font while the helper, warmed up, draws).
-HELPER_CHARTS = ("_activities_by_area", "_rates_by_year", "_against_targets")
+#: Drawn by a build's sidecar when it has one: a little over half of the drawing time (this
+#: process also imports matplotlib and loads the font while the sidecar, warmed up, draws).
+SIDECAR_CHARTS = ("_activities_by_area", "_rates_by_year", "_against_targets")
 
 
 def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
     """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order.
-    While a build holds a :class:`ChartHelper`, it draws :data:`HELPER_CHARTS` meanwhile."""
+    A build's sidecar (:mod:`baocao.sidecar`), if it has one, draws :data:`SIDECAR_CHARTS`
+    meanwhile."""
+    from . import sidecar
+
     years = [int(y) for y in metrics["compared_years"]] + [metrics["year"]]
-    helper = _HELPER
-    shared = helper is not None and helper.draw(HELPER_CHARTS, metrics, years, out_dir)
-    drawn = draw_charts([n for n in CHARTS if not shared or n not in HELPER_CHARTS], metrics, years, str(out_dir))
-    if helper is not None and shared:
-        drawn.update(helper.result(metrics, years, out_dir))
+    car = sidecar.current()
+    # absolute: a notebook runs in its own folder, the sidecar where the build started
+    shared = car is not None and car.submit("charts", SIDECAR_CHARTS, metrics, years, str(Path(out_dir).resolve()))
+    drawn = draw_charts([n for n in CHARTS if not shared or n not in SIDECAR_CHARTS], metrics, years, str(out_dir))
+    if car is not None and shared:
+        ok, theirs = car.result()
+        drawn.update(theirs if ok else draw_charts(SIDECAR_CHARTS, metrics, years, str(out_dir)))
     return [f for f in (drawn[name] for name in CHARTS) if f is not None]
 
 
@@ -196,128 +198,19 @@ def draw_chart(name: str, metrics: dict, years: list[int], out_dir: Path) -> Fig
 
 
 def draw_charts(names: Sequence[str], metrics: dict, years: list[int], out_dir: str) -> dict[str, Figure | None]:
-    """:func:`draw_chart` for each name, then their PNG copies (what the helper process runs)."""
+    """:func:`draw_chart` for each name, then their PNG copies (the sidecar's ``charts`` task)."""
     drawn = {name: draw_chart(name, metrics, years, Path(out_dir)) for name in names}
     _png_copies([Path(out_dir) / Path(f.file).name for f in drawn.values() if f is not None])
     return drawn
 
 
-# ---------------------------------------------------------------------------- a second process
-_HELPER: ChartHelper | None = None
-
-
-class ChartHelper:
-    """A second process that draws some of the charts while this one draws the others.
-
-    Started before the year is cleaned, so that its start (Python, matplotlib, the chart style:
-    about 0.5 s) happens on the other core while this one cleans; it then draws half of the
-    charts in the time this process draws the rest (a year's charts take 0.55 s on one core).
-    A chart is the same bytes whichever process draws it: same code, same style, a fixed SVG
-    hash salt. If the process is gone (killed, out of memory), its charts are drawn here.
-    A single build uses one; parallel builds do not (their processes already share the cores).
-
-    The process is ``python -c`` on two pipes (pickles in, pickles out), not a multiprocessing
-    one: it does not import the caller's ``__main__`` again (a script without a main guard
-    would run twice), and it leaves with ``os._exit`` when told, without tearing down
-    matplotlib (0.17 s a build)."""
-
-    def __init__(self) -> None:
-        import subprocess
-
-        package_parent = str(Path(__file__).resolve().parents[1])  # this very baocao
-        code = f"import sys; sys.path.insert(0, {package_parent!r}); from baocao.figures import serve; serve()"
-        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-    def draw(self, names: Sequence[str], metrics: dict, years: list[int], out_dir: Path) -> bool:
-        """Ask for ``names``; False if the process cannot be reached (they are drawn here)."""
-        import pickle
-
-        # absolute: a notebook runs in its own folder, the helper where the build started
-        request = (tuple(names), metrics, years, str(Path(out_dir).resolve()))
-        try:
-            assert self.process.stdin is not None
-            pickle.dump(request, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.flush()
-            return True
-        except OSError:
-            return False
-
-    def result(self, metrics: dict, years: list[int], out_dir: Path) -> dict[str, Figure | None]:
-        """What :meth:`draw` asked for, drawn; a chart's own error is raised here."""
-        import pickle
-
-        try:
-            assert self.process.stdout is not None
-            ok, value = pickle.load(self.process.stdout)
-        except (EOFError, OSError, pickle.UnpicklingError):  # the process died: drawn here
-            return draw_charts(HELPER_CHARTS, metrics, years, str(out_dir))
-        if not ok:
-            raise value
-        return value
-
-    def close(self) -> None:
-        import subprocess
-
-        for pipe in (self.process.stdin, self.process.stdout):  # end of input: the helper leaves
-            if pipe is not None:
-                with suppress(OSError):
-                    pipe.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a helper stuck in a chart
-            self.process.kill()
-            self.process.wait()
-
-
-def serve() -> None:
-    """The helper process (:class:`ChartHelper`): charts drawn on request until its input
-    ends, then a quick exit. Its stdout carries only the answers (anything printed goes to
-    stderr); Ctrl-C is for the build to handle (it stops the helper); the drawing stack is
-    imported and the font loaded before the first request."""
+def warm_up() -> None:
+    """Import the drawing stack and load the font (what a sidecar does before it is asked)."""
     import io
-    import pickle
-    import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    requests, answers = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
     fig, _ax = _setup().subplots(figsize=(1, 1))
     fig.text(0.5, 0.5, "Quỹ 2023")
     fig.savefig(io.BytesIO(), format="svg")
-    code = 0
-    try:
-        while True:
-            try:
-                request = pickle.load(requests)
-            except EOFError:  # the build closed the pipe: done
-                break
-            try:
-                answer: tuple = (True, draw_charts(*request))
-            except Exception as exc:  # the chart's own error, for the build to report
-                answer = (False, exc)
-            pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
-            answers.flush()
-    except OSError:  # the build is gone
-        code = 1
-    finally:
-        sys.stderr.flush()
-        os._exit(code)
-
-
-@contextmanager
-def chart_helper(enabled: bool):
-    """Within: :func:`make_figures` in this process shares the drawing with a helper process
-    (``enabled`` and the machine has more than one core), which it gives (else None)."""
-    global _HELPER
-    if not enabled or (os.cpu_count() or 1) < 2 or _HELPER is not None:
-        yield None
-        return
-    _HELPER = ChartHelper()
-    try:
-        yield _HELPER
-    finally:
-        helper, _HELPER = _HELPER, None
-        helper.close()
 
 
 def _series(indicator: dict, years: list[int], year: int) -> list:

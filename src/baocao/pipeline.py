@@ -41,17 +41,29 @@ def _step_project(project_dir: str | Path, unit: str | None) -> Project:
 
 def clean_step(project_dir: str | Path, year: int, build_dir: str | Path, unit: str | None = None):
     """Read, clean and validate the year's raw data; write build_dir/data/. Returns CleanResult."""
+    from . import sidecar
     from .clean import clean_year, write_clean
-    from .schema import validate_result
+    from .tidycache import store_from
 
     project = _step_project(project_dir, unit)
     result = clean_year(project, year)
-    validate_result(project, result, year)
+    # The schemas checked by the build's sidecar, if it has one, while the tables are written;
+    # here otherwise (or again, when the sidecar could not say: the error then reads as always).
+    car = sidecar.current()
+    checking = car is not None and car.submit("validate", str(project.root), unit, year, *result.frames())
+    if not checking:
+        _validate(project, result, year)
     write_clean(result, Path(build_dir) / BuildFiles.DATA)
-    from .tidycache import store_from
-
+    if car is not None and checking and not car.result()[0]:
+        _validate(project, result, year)
     store_from(project, year, Path(build_dir) / BuildFiles.DATA)  # for the years that compare with this one
     return result
+
+
+def _validate(project: Project, result, year: int) -> None:
+    from .schema import validate_result
+
+    validate_result(project, result, year)
 
 
 def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit: str | None = None) -> dict:
@@ -175,12 +187,12 @@ def build_year(
     progress: Progress | None = None,
     wait: bool = False,
     force: bool = False,
-    chart_helper: bool = False,
+    sidecar: bool = False,
 ) -> BuildResult:
     """Build one year: only the steps whose inputs changed (all with ``force``), staged and
     promoted at the end, under the year's lock. ``formats``: the outputs to write (default:
-    `baocao.formats` of _quarto.yml). ``chart_helper``: draw the charts in two processes (see
-    :class:`baocao.figures.ChartHelper`; for a build that has the machine to itself)."""
+    `baocao.formats` of _quarto.yml). ``sidecar``: give work to a second process (see
+    :mod:`baocao.sidecar`; for a build that has the machine to itself)."""
     from .render import get_renderer
     from .render.options import RenderOptions
 
@@ -216,7 +228,7 @@ def build_year(
 
     lock = year_lock(project, year, wait)
     try:
-        return _build_locked(project, year, renderer, formats, progress, force, final, result, finish, chart_helper)
+        return _build_locked(project, year, renderer, formats, progress, force, final, result, finish, sidecar)
     except BaocaoError as exc:
         if final.is_dir():
             exc.hint_vi = (
@@ -240,11 +252,11 @@ def _build_locked(
     final: Path,
     result: BuildResult,
     finish: Callable[[Path], BuildResult],
-    chart_helper: bool = False,
+    sidecar: bool = False,
 ) -> BuildResult:
     """The build itself, once the year's lock is held."""
     from .atomic import sweep_temporaries
-    from .figures import chart_helper as charts_shared
+    from .sidecar import started
 
     _recover(project, year)
     sweep_temporaries(final)
@@ -252,8 +264,8 @@ def _build_locked(
     if stale is not None and not stale and not _unwanted_outputs(year, final, formats):
         result.up_to_date = True
         return finish(final)
-    with charts_shared(chart_helper and (stale is None or "analyze" in stale)):
-        return _run_build(project, year, renderer, formats, progress, force, final, result, finish)
+    with started(sidecar and (stale is None or "clean" in stale or "analyze" in stale)) as car:
+        return _run_build(project, year, renderer, formats, progress, force, final, result, finish, car)
 
 
 def _run_build(
@@ -266,8 +278,10 @@ def _run_build(
     final: Path,
     result: BuildResult,
     finish: Callable[[Path], BuildResult],
+    car=None,
 ) -> BuildResult:
-    """Stage, run the steps that are not up to date, write the manifest and promote."""
+    """Stage, run the steps that are not up to date, write the manifest and promote. The
+    sidecar ``car``, if any, has finished before the staging folder is removed."""
     from .render.options import RenderOptions
 
     options = RenderOptions.from_project(project.root)
@@ -330,6 +344,8 @@ def _run_build(
         staging = None
         return finish(final)
     finally:
+        if car is not None:
+            car.close()  # nothing of it may still be writing into the staging folder
         if staging is not None and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
 

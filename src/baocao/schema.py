@@ -7,6 +7,8 @@ here is a bug in baocao, not in the data, and says so.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -111,10 +113,22 @@ def problems_schema(name: str = "rejects") -> pa.DataFrameSchema:
 
 def validate_result(project: Project, result, year: int | None = None) -> None:
     """A CleanResult against every schema: the tidy tables, the accounting, rejects and warnings."""
-    validate_tables(project, result.tables, year if year is not None else result.year)
+    _validate_all(project, year if year is not None else result.year, *result.frames())
+
+
+def validate_parts(root: str, unit_id: str | None, year: int, *parts) -> bool:
+    """:func:`validate_result` of the project at ``root`` on a CleanResult's ``frames()`` (a
+    sidecar's ``validate`` task); True, or the schema error."""
+    project = Project.find(Path(root))
+    _validate_all(project.for_unit(unit_id) if unit_id else project, year, *parts)
+    return True
+
+
+def _validate_all(project: Project, year: int, tables, accounting, rejects, warnings) -> None:
+    validate_tables(project, tables, year)
     for schema, frame in (
-        (accounting_schema(), result.accounting),
-        (problems_schema("rejects"), result.rejects_frame()),
-        (problems_schema("warnings"), result.warnings_frame()),
+        (accounting_schema(), accounting),
+        (problems_schema("rejects"), rejects),
+        (problems_schema("warnings"), warnings),
     ):
         _validate(schema, frame)

@@ -33,6 +33,10 @@ class CleanResult:
     def warnings_frame(self) -> pd.DataFrame:
         return problems_frame(self.warnings)
 
+    def frames(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """What the schemas check (baocao.schema): the tables, accounting, rejects, warnings."""
+        return self.tables, self.accounting, self.rejects_frame(), self.warnings_frame()
+
     @property
     def rows_rejected(self) -> int:
         return int(self.accounting["rejected"].sum()) if len(self.accounting) else 0

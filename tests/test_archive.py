@@ -29,7 +29,7 @@ from baocao.archive import (
     verify,
     zip_entry_problems,
 )
-from baocao.config import Project
+from baocao.config import BuildFiles, Project
 from baocao.errors import BuildLockedError, UsageError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -464,7 +464,7 @@ def test_archive_refuses_without_build(fake_project, tmp_path):
 
 def test_archive_refuses_edited_build(tmp_path):
     project = make_fake_project(tmp_path / "p")
-    flip_byte(project.output_path(YEAR, "pdf"))
+    flip_byte(project.build_dir(YEAR) / BuildFiles.report(YEAR, ".pdf"))
     with pytest.raises(BuildChangedError) as exc:
         make_archive(project, YEAR, tmp_path / "out", out=lambda s: None)
     assert f"bao-cao-{YEAR}.pdf" in exc.value.render() and exc.value.exit_code == 1

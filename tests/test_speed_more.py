@@ -33,7 +33,7 @@ def test_charts_drawn_with_a_sidecar_are_the_bytes_drawn_alone(build_2023, metri
     drawn_alone = figures.make_figures(metrics_2023, alone)
     with sidecar.started(True) as car:
         assert car is not None and car.process.poll() is None and sidecar.current() is car
-        drawn_shared = figures.make_figures(metrics_2023, shared)
+        drawn_shared = figures.make_figures(metrics_2023, shared, car)
     assert car.process.poll() == 0 and sidecar.current() is None
     assert drawn_shared == drawn_alone
     assert _digests(shared) == _digests(alone)
@@ -49,7 +49,7 @@ def test_charts_are_drawn_here_when_the_sidecar_is_gone(metrics_2023, tmp_path):
     with sidecar.started(True) as car:
         car.process.kill()
         car.process.wait()
-        drawn = figures.make_figures(metrics_2023, shared)
+        drawn = figures.make_figures(metrics_2023, shared, car)
     assert len(drawn) == len(figures.CHARTS)
     assert _digests(shared) == _digests(alone)
 

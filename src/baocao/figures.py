@@ -173,14 +173,11 @@ CHARTS = (
 SIDECAR_CHARTS = ("_activities_by_area", "_rates_by_year", "_against_targets")
 
 
-def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
+def make_figures(metrics: dict, out_dir: Path, car=None) -> list[Figure]:
     """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order.
-    A build's sidecar (:mod:`baocao.sidecar`), if it has one, draws :data:`SIDECAR_CHARTS`
-    meanwhile."""
-    from . import sidecar
-
+    The build's sidecar ``car`` (:mod:`baocao.sidecar`), if it has one, draws
+    :data:`SIDECAR_CHARTS` meanwhile."""
     years = [int(y) for y in metrics["compared_years"]] + [metrics["year"]]
-    car = sidecar.current()
     # absolute: a notebook runs in its own folder, the sidecar where the build started
     shared = car is not None and car.submit("charts", SIDECAR_CHARTS, metrics, years, str(Path(out_dir).resolve()))
     drawn = draw_charts([n for n in CHARTS if not shared or n not in SIDECAR_CHARTS], metrics, years, str(out_dir))

@@ -70,6 +70,7 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
     """Metrics and figures from the tidy tables (and earlier years' raw data)."""
     import pandas as pd
 
+    from . import sidecar
     from .clean import read_clean
     from .figures import make_figures
     from .metrics import compute_metrics, load_history
@@ -87,7 +88,7 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
     rejects, warnings = frame(BuildFiles.REJECTS), frame(BuildFiles.WARNINGS)
     metrics = compute_metrics(project, year, tables, history, accounting, rejects, warnings)
     metrics["history_notes"] = notes
-    figures = make_figures(metrics, build_dir / BuildFiles.FIGURES)
+    figures = make_figures(metrics, build_dir / BuildFiles.FIGURES, sidecar.current())
     metrics["figures"] = [f.__dict__ for f in figures]
     write_json(build_dir / BuildFiles.METRICS, metrics)
     return metrics

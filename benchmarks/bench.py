@@ -13,6 +13,7 @@ Results and the machine are recorded in benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import platform
@@ -349,11 +350,33 @@ def bench_read() -> None:
 BATCH_BEFORE_UNIT_YEARS_PER_MIN = 19.0
 
 
+#: What README.md recommends for the Dask workers of a baocao batch: Dask's sampling profiler off.
+#: It walks every thread's stack each 10 ms, and a build's stacks are deep (IPython, Papermill,
+#: pandas): 4-6 % of a batch's time on 2 cores.
+DASK_WORKER_ENV = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+
+
+@contextlib.contextmanager
+def _workers_as_recommended():
+    """The environment of the LocalCluster's workers (they inherit it when spawned)."""
+    saved = {k: os.environ.get(k) for k in DASK_WORKER_ENV}
+    os.environ.update(DASK_WORKER_ENV)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def bench_batch(
     n_units: int, years: list[int], jobs_list: tuple[int, ...] = (1, 2), dask: bool = True, rounds: int = 1
 ) -> dict:
     """N units × the sample years, ``baocao build --all --force``, with each ``--jobs`` and then
-    through ``--scheduler`` on a Dask LocalCluster of 2 worker processes (1 thread each), each
+    through ``--scheduler`` on a Dask LocalCluster of 2 worker processes (1 thread each, profiler
+    off as README.md recommends), each
     run into a build folder of its own (so every run starts with an empty cache). With
     ``rounds`` > 1, ``--jobs 2`` and Dask are run again, alternately, and the best of each kept
     (so that both see the same machine load)."""
@@ -419,11 +442,14 @@ def bench_batch(
                 t = build(f"jobs2-{r}", "--jobs", "2")
                 print(f"    --jobs 2 (round {r + 1}): {t:7.1f} s, {total / t * 60:6.1f} unit-years/min")
                 out["jobs2"] = min(out.get("jobs2", t), t)
-            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            with (
+                _workers_as_recommended(),
+                LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            ):
                 t = build(f"dask-{r}", "--scheduler", cluster.scheduler_address)
             out["dask"] = min(out.get("dask", t), t)
             print(
-                f"    --scheduler (Dask LocalCluster, 2 workers × 1 thread){f' (round {r + 1})' if r else ''}: "
+                f"    --scheduler (Dask LocalCluster, 2 workers × 1 thread, profiler off){f' (round {r + 1})' if r else ''}: "
                 f"{t:7.1f} s, {total / t * 60:6.1f} unit-years/min"
             )
     if "jobs1" in out and "jobs2" in out:

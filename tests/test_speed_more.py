@@ -17,6 +17,14 @@ from baocao import figures, sidecar
 from baocao.batch import Job, run_job
 
 
+def _ready(car) -> None:
+    """Wait for the sidecar to have warmed up (a build never waits: it does the work itself)."""
+    deadline = time.monotonic() + 60
+    while not car.ready():
+        assert time.monotonic() < deadline, "the sidecar did not start"
+        time.sleep(0.05)
+
+
 def _digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
@@ -33,6 +41,7 @@ def test_charts_drawn_with_a_sidecar_are_the_bytes_drawn_alone(build_2023, metri
     drawn_alone = figures.make_figures(metrics_2023, alone)
     with sidecar.started(True) as car:
         assert car is not None and car.process.poll() is None and sidecar.current() is car
+        _ready(car)
         drawn_shared = figures.make_figures(metrics_2023, shared, car)
     assert car.process.poll() == 0 and sidecar.current() is None
     assert drawn_shared == drawn_alone
@@ -47,6 +56,7 @@ def test_charts_are_drawn_here_when_the_sidecar_is_gone(metrics_2023, tmp_path):
     shared.mkdir()
     figures.make_figures(metrics_2023, alone)
     with sidecar.started(True) as car:
+        _ready(car)
         car.process.kill()
         car.process.wait()
         drawn = figures.make_figures(metrics_2023, shared, car)
@@ -57,6 +67,7 @@ def test_charts_are_drawn_here_when_the_sidecar_is_gone(metrics_2023, tmp_path):
 def test_work_that_fails_in_the_sidecar_is_done_again_here(metrics_2023, tmp_path):
     years = [2021, 2022, 2023]
     with sidecar.started(True) as car:
+        _ready(car)
         assert not car.submit("no-such-task")
         assert car.submit("charts", ("_no_such_chart",), metrics_2023, years, str(tmp_path))
         assert not car.submit("charts", ("_fund_by_year",), metrics_2023, years, str(tmp_path)), "one at a time"
@@ -78,6 +89,7 @@ def test_the_sidecar_checks_the_schemas_as_the_build_would(sample_project):
     project = Project.find(sample_project)
     result = clean_year(project, 2023)
     with sidecar.started(True) as car:
+        _ready(car)
         assert car.submit("validate", str(project.root), None, 2023, *result.frames())
         assert car.result() == (True, True)
         tables, accounting, rejects, warnings = result.frames()
@@ -88,6 +100,26 @@ def test_the_sidecar_checks_the_schemas_as_the_build_would(sample_project):
     result.tables = broken
     with pytest.raises(SchemaViolation):  # and the build, checking again, says why
         validate_result(project, result, 2023)
+
+
+def test_the_build_never_waits_for_its_sidecar_to_start(metrics_2023, tmp_path):
+    t0 = time.monotonic()
+    with sidecar.started(True) as car:
+        assert not car.ready() and not car.submit("charts", ("_fund_by_year",), metrics_2023, [2023], str(tmp_path))
+    assert time.monotonic() - t0 < 1.0, "a sidecar still warming up is stopped at once"
+    assert car.process.poll() is not None
+
+
+def test_serial_builds_share_one_sidecar():
+    with sidecar.kept():
+        with sidecar.started(True) as first:
+            pass
+        assert first.process.poll() is None, "kept for the next build"
+        with sidecar.started(True) as second:
+            assert second is first
+        with sidecar.started(False) as none:
+            assert none is None
+    assert first.process.wait(timeout=10) is not None and sidecar.current() is None
 
 
 def test_no_sidecar_when_not_asked():

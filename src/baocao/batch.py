@@ -172,9 +172,12 @@ def _drain(queue, on_event: ProgressEvent, stop: threading.Event) -> None:
 def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list[dict]:
     """Serially (n_jobs == 1) or in a pool of processes, with one progress stream."""
     if n_jobs <= 1 or len(jobs) <= 1:
-        # one build at a time: the other cores are free for a sidecar
+        # one build at a time: the other cores are free for a sidecar, one for all the builds
+        from .sidecar import kept
+
         sink = _Direct(on_event)
-        return [run_job(replace(job, sidecar=True), sink) for job in jobs]
+        with kept():
+            return [run_job(replace(job, sidecar=True), sink) for job in jobs]
 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor

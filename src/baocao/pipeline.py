@@ -346,7 +346,7 @@ def _run_build(
         return finish(final)
     finally:
         if car is not None:
-            car.close()  # nothing of it may still be writing into the staging folder
+            car.settle()  # nothing of it may still be writing into the staging folder
         if staging is not None and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
 

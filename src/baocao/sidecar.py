@@ -11,9 +11,11 @@ the chart style, pandera: about 0.5 s); then it takes work that does not have to
   process draws the others.
 
 Whatever it answers is what this process would have made: the same code on the same inputs
-(a chart is the same bytes whichever process draws it). When the sidecar is gone, or its work
-failed, the work is done again here, so that an error reads as it always does. Parallel builds
-use none: their processes already share the cores.
+(a chart is the same bytes whichever process draws it). The build never waits for it to start:
+work is given only once the sidecar has said it is ready, and done here before that. When the
+sidecar is gone, or its work failed, the work is done again here, so that an error reads as it
+always does. Serial builds of several years share one sidecar; parallel builds use none (their
+processes already share the cores).
 
 The process is ``python -c`` on two pipes (pickles in, pickles out), not a multiprocessing
 one: it does not import the caller's ``__main__`` again (a script without a main guard would
@@ -41,6 +43,8 @@ TASKS = {
 }
 
 _CURRENT: Sidecar | None = None
+_KEEP = False  # within kept(): the sidecar outlives each build
+READY = "ready"  # the sidecar's first word, once warmed up
 
 
 class Sidecar:
@@ -54,10 +58,23 @@ class Sidecar:
             [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
         self._pending = False
+        self._ready = False
+
+    def ready(self) -> bool:
+        """Whether the sidecar has started and warmed up (it then says so once), without waiting."""
+        import select
+
+        if not self._ready and self.process.stdout is not None:
+            try:
+                if select.select([self.process.stdout], [], [], 0)[0]:
+                    self._ready = pickle.load(self.process.stdout) == READY
+            except Exception:  # gone before it was ready: nothing is given to it
+                self._ready = False
+        return self._ready
 
     def submit(self, task: str, *args: Any) -> bool:
-        """Ask for ``task``; False when the sidecar cannot take it (do the work here then)."""
-        if self._pending or task not in TASKS:
+        """Ask for ``task``; False when the sidecar cannot take it now (do the work here then)."""
+        if self._pending or task not in TASKS or not self.ready():
             return False
         try:
             assert self.process.stdin is not None
@@ -79,9 +96,18 @@ class Sidecar:
             return False, None
         return bool(ok), value if ok else None
 
+    def settle(self) -> None:
+        """Wait for the task it is doing, if any, and drop its answer: after this, nothing of
+        the sidecar is still writing (the build is about to remove or promote its folder)."""
+        if self._pending:
+            self.result()
+
     def close(self) -> None:
-        """End its input, then wait for it to leave (it finishes the task it is doing first).
-        Closing twice is closing once."""
+        """End its input, then wait for it to leave (it finishes the task it is doing first);
+        one still warming up is stopped at once (it has written nothing). Closing twice is
+        closing once."""
+        if not self.ready() and self.process.poll() is None:
+            self.process.kill()
         for pipe in (self.process.stdin, self.process.stdout):  # end of input: the sidecar leaves
             if pipe is not None:
                 with suppress(OSError):
@@ -101,16 +127,40 @@ def current() -> Sidecar | None:
 @contextmanager
 def started(enabled: bool) -> Iterator[Sidecar | None]:
     """Within: the build in this process has a sidecar (``enabled``, and more than one core),
-    which it gives (else None)."""
+    which it gives (else None): the one a :func:`kept` around it started already, or a new one,
+    closed at the end unless a :func:`kept` is around."""
     global _CURRENT
-    if not enabled or (os.cpu_count() or 1) < 2 or _CURRENT is not None:
+    if not enabled or (os.cpu_count() or 1) < 2:
         yield None
         return
-    _CURRENT = Sidecar()
+    if _CURRENT is None:
+        _CURRENT = Sidecar()
     try:
         yield _CURRENT
     finally:
-        car, _CURRENT = _CURRENT, None
+        if not _KEEP:
+            close()
+
+
+@contextmanager
+def kept() -> Iterator[None]:
+    """Within: one sidecar for all the builds (serial builds of several years), started by the
+    first that wants one, closed at the end."""
+    global _KEEP
+    outer, _KEEP = _KEEP, True
+    try:
+        yield
+    finally:
+        _KEEP = outer
+        if not outer:
+            close()
+
+
+def close() -> None:
+    """Close this process's sidecar, if it has one."""
+    global _CURRENT
+    car, _CURRENT = _CURRENT, None
+    if car is not None:
         car.close()
 
 
@@ -132,6 +182,8 @@ def serve() -> None:
     code = 0
     try:
         _warm_up()
+        pickle.dump(READY, answers, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.flush()
         while True:
             try:
                 task, args = pickle.load(requests)

@@ -2,8 +2,9 @@
 
 A build runs in one thread, and a year's build is short: on a machine of two cores or more,
 a single build (``baocao build`` with one job) starts a sidecar before the year is cleaned.
-While this process reads the workbooks, the sidecar imports what it works with (matplotlib,
-the chart style, pandera: about 0.5 s); then it takes work that does not have to wait:
+While this process reads the workbooks, the sidecar imports what its first task needs (pandas,
+pandera) and says it is ready; what later tasks need (matplotlib, the chart style, the font) it
+primes while nothing is asked of it. It takes work that does not have to wait:
 
 - ``validate``: the cleaned tables checked against their pandera schemas
   (:func:`baocao.schema.validate_parts`), while this process writes them;
@@ -164,9 +165,15 @@ def close() -> None:
         car.close()
 
 
-def _warm_up() -> None:
-    """Import and prime what the tasks use before the first request comes."""
-    from baocao import figures, schema  # noqa: F401 - schema imports pandera
+def _first_needed() -> None:
+    """What the first task of a build (``validate``) uses: pandas and pandera."""
+    from baocao import schema  # noqa: F401 - schema imports pandera
+
+
+def _when_idle() -> None:
+    """What a later task (``charts``) uses, primed while nothing is asked: matplotlib, the
+    chart style and the font."""
+    from baocao import figures
 
     figures.warm_up()
 
@@ -174,6 +181,7 @@ def _warm_up() -> None:
 def serve() -> None:
     """The sidecar process: tasks done on request until its input ends, then a quick exit.
     Its stdout carries only the answers (anything printed goes to stderr)."""
+    import select
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -181,10 +189,14 @@ def serve() -> None:
     os.dup2(2, 1)
     code = 0
     try:
-        _warm_up()
+        _first_needed()
         pickle.dump(READY, answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()
+        idle_work = [_when_idle]
         while True:
+            if idle_work and not select.select([requests], [], [], 0)[0]:
+                idle_work.pop()()
+                continue
             try:
                 task, args = pickle.load(requests)
             except EOFError:  # the build closed the pipe: done

@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,11 @@ def test_a_png_gets_its_dpi_once():
     png += bytes.fromhex("0000000049454e44ae426082")
     once = figures.png_with_dpi(png, 200)
     assert once.count(b"pHYs") == 1 and figures.png_with_dpi(once, 200) == once
+    # a pHYs that comes after a long chunk (an ICC profile) is found too: never two
+    text = b"tEXt" + b"Comment\x00" + b"x" * 100
+    crc = zlib.crc32(text).to_bytes(4, "big")
+    long_first = once[:33] + (len(text) - 4).to_bytes(4, "big") + text + crc + once[33:]
+    assert figures.png_with_dpi(long_first, 200) == long_first
     import io
 
     from PIL import Image

@@ -121,9 +121,24 @@ def png_with_dpi(png: bytes, dpi: int) -> bytes:
     data = b"pHYs" + struct.pack(">IIB", per_metre, per_metre, 1)
     chunk = struct.pack(">I", 9) + data + struct.pack(">I", zlib.crc32(data))
     end_of_ihdr = 8 + 8 + 13 + 4  # signature, IHDR length and type, IHDR data, CRC
-    if png[12:16] != b"IHDR" or b"pHYs" in png[:64]:
+    if png[12:16] != b"IHDR" or _has_chunk(png, b"pHYs"):
         return png
     return png[:end_of_ihdr] + chunk + png[end_of_ihdr:]
+
+
+def _has_chunk(png: bytes, kind: bytes) -> bool:
+    """Whether ``png`` has a chunk of ``kind`` before its image data (where pHYs must be)."""
+    import struct
+
+    at = 8
+    while at + 8 <= len(png):
+        length, found = struct.unpack(">I4s", png[at : at + 8])
+        if found == kind:
+            return True
+        if found == b"IDAT":
+            return False
+        at += 12 + length
+    return False
 
 
 def _bar_labels(ax, bars, decimals: int = 0):

@@ -192,9 +192,11 @@ def serve() -> None:
         _first_needed()
         pickle.dump(READY, answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()
-        idle_work = [_when_idle]
+        # Primed while nothing is asked: after the first task (the build's first request comes
+        # soon after READY, and must not wait behind an import), or after a second of silence.
+        idle_work, patience = [_when_idle], 1.0
         while True:
-            if idle_work and not select.select([requests], [], [], 0)[0]:
+            if idle_work and not select.select([requests], [], [], patience)[0]:
                 idle_work.pop()()
                 continue
             try:
@@ -208,6 +210,7 @@ def serve() -> None:
                 answer = (False, None)
             pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
             answers.flush()
+            patience = 0.0
     except Exception:  # the build is gone, or the sidecar cannot work: the build does it all
         code = 1
     finally:

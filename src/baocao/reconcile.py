@@ -318,6 +318,18 @@ def _where(row) -> tuple[str, str, int | None]:
     )
 
 
+def _continuity(
+    where: tuple, column: str, subject: str, office, computed, ok: bool, fix: tuple[str, str], subject_en: str
+) -> Check:
+    """One continuity comparison: "ok", or a "mismatch" with ``fix`` (what to do, vi and en)."""
+    file, sheet, line = where
+    vi, en = ("", "") if ok else fix
+    status = "ok" if ok else "mismatch"
+    return Check(
+        "continuity", file, sheet, line, column, subject, office, computed, status, vi, en, subject_en=subject_en
+    )
+
+
 def _fund_continuity(project: Project, year: int, tables: dict, previous: dict) -> list[Check]:
     """Quỹ "Vì người nghèo": this year's opening balance = last year's closing one."""
     prev = year - 1
@@ -330,25 +342,21 @@ def _fund_continuity(project: Project, year: int, tables: dict, previous: dict) 
             + float(txn.loc[txn["direction"] == "thu", "amount"].sum())
             - float(txn.loc[txn["direction"] == "chi", "amount"].sum())
         )
-        row = balance.iloc[0]
-        file, sheet, line = _where(row)
         opening = float(balance["opening"].sum())
-        ok = _same(opening, closing)
         checks.append(
-            Check(
-                "continuity",
-                file,
-                sheet,
-                line,
+            _continuity(
+                _where(balance.iloc[0]),
                 _header(project, "fund_balance", "opening"),
                 f'số dư Quỹ "Vì người nghèo" đầu năm {year} so với số dư cuối năm {prev} (tính từ số liệu năm {prev}: '
                 f"số dư đầu năm + thu − chi)",
                 _num(opening),
                 _num(closing),
-                "ok" if ok else "mismatch",
-                "" if ok else f"số dư đầu năm phải bằng số dư cuối năm {prev}",
-                "" if ok else f"the opening balance must equal the {prev} closing balance",
-                subject_en=f"the Fund's opening balance of {year} against its {prev} closing balance (opening + receipts "
+                _same(opening, closing),
+                (
+                    f"số dư đầu năm phải bằng số dư cuối năm {prev}",
+                    f"the opening balance must equal the {prev} closing balance",
+                ),
+                f"the Fund's opening balance of {year} against its {prev} closing balance (opening + receipts "
                 f"- payments of {prev})",
             )
         )
@@ -373,24 +381,21 @@ def _household_continuity(project: Project, year: int, tables: dict, previous: d
         ):
             if pd.isna(row[start]) or pd.isna(last[end]):
                 continue
-            file, sheet, line = _where(row)
-            ok = int(row[start]) == int(last[end])
+            area = names.get(row["area"], row["area"])
             checks.append(
-                Check(
-                    "continuity",
-                    file,
-                    sheet,
-                    line,
+                _continuity(
+                    _where(row),
                     _header(project, "households", start),
-                    f"{what} đầu năm {year} của {names.get(row['area'], row['area'])} so với {what} cuối năm {prev} "
+                    f"{what} đầu năm {year} của {area} so với {what} cuối năm {prev} "
                     f"({last['source_file']}, dòng {last['source_row']} của năm {prev})",
                     int(row[start]),
                     int(last[end]),
-                    "ok" if ok else "mismatch",
-                    "" if ok else f"số đầu năm phải bằng số cuối năm {prev}",
-                    "" if ok else f"the start-of-year count must equal the end of {prev}",
-                    subject_en=f"{_EN_HOUSEHOLDS[start]} at the start of {year} in {names.get(row['area'], row['area'])} "
-                    f"against the end of {prev}",
+                    int(row[start]) == int(last[end]),
+                    (
+                        f"số đầu năm phải bằng số cuối năm {prev}",
+                        f"the start-of-year count must equal the end of {prev}",
+                    ),
+                    f"{_EN_HOUSEHOLDS[start]} at the start of {year} in {area} against the end of {prev}",
                 )
             )
 
@@ -411,59 +416,53 @@ def _target_continuity(project: Project, year: int, tables: dict, previous: dict
         a, b = set_now.get(code), set_then.get(code)
         col = _header(project, "targets", "target")
         if a is not None and b is not None:
-            file, sheet, line = _where(a)
-            ok = _same(a["target"], b["target"])
             checks.append(
-                Check(
-                    "continuity",
-                    file,
-                    sheet,
-                    line,
+                _continuity(
+                    _where(a),
                     col,
                     f"chỉ tiêu năm {year} '{name}' so với chỉ tiêu đã đặt cho năm {year} trong tệp năm {prev} "
                     f"({b['source_file']}, dòng {b['source_row']})",
                     _num(a["target"]),
                     _num(b["target"]),
-                    "ok" if ok else "mismatch",
-                    "" if ok else "chỉ tiêu của một năm phải giống nhau ở tệp hai năm",
-                    "" if ok else "a year's targets must be the same in both years' files",
-                    subject_en=f"the {year} target '{code}' against the one set for {year} in the {prev} file",
+                    _same(a["target"], b["target"]),
+                    (
+                        "chỉ tiêu của một năm phải giống nhau ở tệp hai năm",
+                        "a year's targets must be the same in both years' files",
+                    ),
+                    f"the {year} target '{code}' against the one set for {year} in the {prev} file",
                 )
             )
         elif b is not None:
             checks.append(
-                Check(
-                    "continuity",
-                    "chi-tieu.xlsx",
-                    "Chỉ tiêu",
-                    None,
+                _continuity(
+                    ("chi-tieu.xlsx", "Chỉ tiêu", None),
                     col,
                     f"chỉ tiêu năm {year} '{name}' đã đặt trong tệp năm {prev} ({b['source_file']}, dòng "
                     f"{b['source_row']}) nhưng không có trong tệp năm {year}",
                     None,
                     _num(b["target"]),
-                    "mismatch",
-                    "thêm dòng chỉ tiêu này vào chi-tieu.xlsx năm nay",
-                    "add this target to this year's chi-tieu.xlsx",
-                    subject_en=f"the {year} target '{code}' set in the {prev} file is missing from this year's",
+                    False,
+                    (
+                        "thêm dòng chỉ tiêu này vào chi-tieu.xlsx năm nay",
+                        "add this target to this year's chi-tieu.xlsx",
+                    ),
+                    f"the {year} target '{code}' set in the {prev} file is missing from this year's",
                 )
             )
         elif a is not None:
-            file, sheet, line = _where(a)
             checks.append(
-                Check(
-                    "continuity",
-                    file,
-                    sheet,
-                    line,
+                _continuity(
+                    _where(a),
                     col,
                     f"chỉ tiêu năm {year} '{name}' không có trong các chỉ tiêu đã đặt cho năm {year} trong tệp năm {prev}",
                     _num(a["target"]),
                     None,
-                    "mismatch",
-                    "chỉ tiêu mới hay đặt thêm: kiểm tra với nghị quyết, kế hoạch năm",
-                    "a target not set last year: check it against the year's plan",
-                    subject_en=f"the {year} target '{code}' was not among those set for {year} in the {prev} file",
+                    False,
+                    (
+                        "chỉ tiêu mới hay đặt thêm: kiểm tra với nghị quyết, kế hoạch năm",
+                        "a target not set last year: check it against the year's plan",
+                    ),
+                    f"the {year} target '{code}' was not among those set for {year} in the {prev} file",
                 )
             )
     return checks

@@ -26,7 +26,7 @@ from pathlib import Path
 from . import __version__, steps
 from .atomic import write_json, year_lock
 from .config import BuildFiles, Project
-from .errors import BaocaoError
+from .errors import BaocaoError, UsageError
 from .notebooks import run_notebook  # the notebook steps run through Papermill there
 from .steps import code_digest, file_digest, files_under, input_files
 
@@ -78,6 +78,13 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
     project = _step_project(project_dir, unit)
     build_dir = Path(build_dir)
     data = build_dir / BuildFiles.DATA
+    if not (data / BuildFiles.ACCOUNTING).is_file():
+        raise UsageError(
+            f"chưa có số liệu sạch của năm {year} trong {project.rel(data)}/",
+            f"no cleaned data of {year} in {project.rel(data)}/",
+            hint_vi="chạy 01_clean.ipynb với cùng year (và unit) trước 02_analyze.ipynb",
+            hint_en="run 01_clean.ipynb with the same year (and unit) before 02_analyze.ipynb",
+        )
     tables = read_clean(data, project)
     history, notes = load_history(project, year)
 

@@ -192,3 +192,31 @@ def _commands(parser: argparse.ArgumentParser) -> set[str]:
     if not names and parser.prog.startswith("baocao "):
         names.add(parser.prog.split()[1])
     return names
+
+
+class StepPrinter:
+    """One line per step and job; the same on a terminal and in CI logs, and from many
+    processes at once (events arrive through one queue)."""
+
+    def __init__(self, console):
+        self.console = console
+
+    def __call__(self, label: object, step: str, state: str, seconds: float) -> None:
+        from .steps import step_labels
+
+        name = step_labels().get(step, step)
+        if state == "start":
+            self.console.print(f"[{label}] {name} …", markup=False)
+        elif state == "skip":
+            self.console.print(f"[{label}] {name}: không đổi, bỏ qua / unchanged, skipped", markup=False)
+        elif state.startswith("changed:"):
+            files = state.split(":", 1)[1]
+            self.console.print(
+                f"[{label}] {name}: tệp đầu ra bị sửa hoặc thiếu ({files}), chạy lại "
+                f"/ output changed or missing, running again",
+                markup=False,
+            )
+        elif state == "failed":
+            self.console.print(f"[{label}] lỗi / failed", markup=False)
+        else:
+            self.console.print(f"[{label}] {name}: xong / done ({seconds:.1f} s)", markup=False)

@@ -126,15 +126,16 @@ class QuartoRenderer(Renderer):
 
 
 def workspace_config(options: RenderOptions, wanted: Sequence[str]) -> bytes:
-    """`_quarto.yml` for the scratch project: as it is when every format it lists is wanted,
-    else with `format:` narrowed to the wanted ones (one `quarto render` renders them all)."""
-    original = options.config_file.read_bytes()
-    targets = {QUARTO_TO[f] for f in wanted}
-    if targets == set(options.quarto_formats):
-        return original
+    """`_quarto.yml` for the scratch project of one report: its format options (`format:`
+    narrowed to the ``wanted`` formats, since one `quarto render` renders them all) without the
+    site keys of the project's `_quarto.yml` (its `project:` website with pre-render step, page
+    list and resources, and `metadata-files`): a report's render is a default project."""
     import yaml
 
-    data = yaml.safe_load(original.decode("utf-8"))
+    data = yaml.safe_load(options.config_file.read_bytes().decode("utf-8"))
+    targets = {QUARTO_TO[f] for f in wanted}
+    data["project"] = {"type": "default"}
+    data.pop("metadata-files", None)
     data["format"] = {k: v for k, v in data["format"].items() if k in targets}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
 

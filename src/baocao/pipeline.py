@@ -34,8 +34,16 @@ Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done",
 
 
 # ---------------------------------------------------------------------------- notebook steps
-def _step_project(project_dir: str | Path, unit: str | None) -> Project:
+def _step_project(project_dir: str | Path, unit: str | None, build_dir: str | Path) -> Project:
+    """The project a notebook step works in. A notebook run by hand writes into ``scratch/``
+    (:mod:`baocao.scratch`), and keeps its cache of tidy tables there too: nothing it does
+    reaches ``build/``."""
+    from .scratch import SCRATCH
+
     project = Project.find(Path(project_dir))
+    scratch = project.root / SCRATCH
+    if Path(build_dir).resolve().is_relative_to(scratch.resolve()):
+        project = Project(project.root, scratch)
     return project.for_unit(unit) if unit else project
 
 
@@ -45,7 +53,7 @@ def clean_step(project_dir: str | Path, year: int, build_dir: str | Path, unit: 
     from .clean import clean_year, write_clean
     from .tidycache import store_from
 
-    project = _step_project(project_dir, unit)
+    project = _step_project(project_dir, unit, build_dir)
     result = clean_year(project, year)
     # The schemas checked by the build's sidecar, if it has one, while the tables are written;
     # here otherwise (or again, when the sidecar could not say: the error then reads as always).
@@ -75,7 +83,7 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
     from .figures import make_figures
     from .metrics import compute_metrics, load_history
 
-    project = _step_project(project_dir, unit)
+    project = _step_project(project_dir, unit, build_dir)
     build_dir = Path(build_dir)
     data = build_dir / BuildFiles.DATA
     if not (data / BuildFiles.ACCOUNTING).is_file():

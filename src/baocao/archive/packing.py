@@ -196,7 +196,7 @@ def _make_bag(project, year: int, manifest: dict, meta, bag_dir: Path, key: KeyF
     write_crate(bag_dir, manifest, project, meta)
     payload_bytes = sum(p.stat().st_size for p in files(bag_dir))
     info = bag_info(project, year, meta, payload_bytes, manifest)
-    signatures = signature_lines(bag_dir / "data" / payload_path_for_output(signed_name(year)))
+    signatures = signature_lines(bag_dir / payload_path_for_output(signed_name(year)))  # not yet in data/
     finish_bag(bag_dir, info, readme_text(project, year, meta, manifest, bag_dir.name, signatures))
     if key is not None:
         sign_bag(bag_dir, key)

@@ -92,6 +92,13 @@ def _trust_note(status, trusted: bool) -> str:
         path = status.validation_path
         root = path.trust_anchor.authority.name if path is not None else None
         return str(getattr(root, "human_friendly", "") or "")
+    cert = status.signing_cert
+    at = status.signer_reported_dt or dt.datetime.now(dt.timezone.utc)
+    valid = cert["tbs_certificate"]["validity"]
+    if at > valid["not_after"].native:
+        return f"chứng thư đã hết hạn / the certificate expired ({valid['not_after'].native.date().isoformat()})"
+    if at < valid["not_before"].native:
+        return f"chứng thư chưa có hiệu lực / the certificate is not yet valid ({valid['not_before'].native.date().isoformat()})"
     indic = status.trust_problem_indic
     return str(getattr(indic, "name", "") or "không có chuỗi tới gốc đã cho / no chain to the roots given")
 
@@ -117,7 +124,7 @@ def _report(sig, status, roots: list | None, built: bytes | None) -> PdfSignatur
         built_report = start == built and sig.byte_range[0] == 0
     ts = status.timestamp_validity.timestamp if status.timestamp_validity is not None else None
     return PdfSignatureReport(
-        field=str(sig.field_name),
+        name=str(sig.field_name),
         intact=intact and not problems,
         signer=signer_name(status.signing_cert),
         when=status.signer_reported_dt,

@@ -121,7 +121,7 @@ def test_text_stamp_embeds_its_font(project, pki):
     fonts = subprocess.run(["pdffonts", str(signed(project))], capture_output=True, text=True).stdout
     rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
     assert any("LiberationSerif" in r[0] for r in rows)
-    assert all("yes" == r[-5] for r in rows), fonts  # emb column: every font embedded
+    assert all(r[-5] == "yes" for r in rows), fonts  # emb column: every font embedded
 
 
 def test_a_changed_byte_is_caught(project, pki):

@@ -311,40 +311,7 @@ def _add_sign(sub) -> None:
             "the signed PDF (default: build/<year>/bao-cao-<year>-ky-so.pdf)",
         ),
     )
-    who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument(
-        "--p12", metavar="TỆP/FILE", help=bi("tệp chứng thư số PKCS#12 (.p12/.pfx)", "a PKCS#12 file (.p12/.pfx)")
-    )
-    who.add_argument(
-        "--pkcs11-lib",
-        metavar="THƯ_VIỆN/LIB",
-        help=bi(
-            "thư viện PKCS#11 của token (.so/.dll của nhà cung cấp)",
-            "the token's PKCS#11 library (the vendor's .so/.dll)",
-        ),
-    )
-    p.add_argument(
-        "--password-file",
-        metavar="TỆP/FILE",
-        help=bi(
-            "đọc mật khẩu PKCS#12 ở dòng đầu tệp này (không thì hỏi)",
-            "read the PKCS#12 password from this file's first line (else asked)",
-        ),
-    )
-    p.add_argument("--token-label", metavar="NHÃN/LABEL", help=bi("nhãn token", "the token's label"))
-    p.add_argument("--key-label", metavar="NHÃN/LABEL", help=bi("nhãn khóa trên token", "the key's label on the token"))
-    p.add_argument(
-        "--cert-label",
-        metavar="NHÃN/LABEL",
-        help=bi("nhãn chứng thư (mặc định như khóa)", "the certificate's label (default: the key's)"),
-    )
-    p.add_argument(
-        "--pin-file",
-        metavar="TỆP/FILE",
-        help=bi(
-            "đọc mã PIN ở dòng đầu tệp này (không thì hỏi)", "read the PIN from this file's first line (else asked)"
-        ),
-    )
+    _add_sign_credentials(p)
     p.add_argument(
         "--tsa", metavar="URL", help=bi("máy chủ dấu thời gian (PAdES B-T)", "a time-stamp server (PAdES B-T)")
     )
@@ -380,3 +347,41 @@ def _add_sign(sub) -> None:
         help=bi("ký lại từ báo cáo đã dựng, thay tệp đã ký", "sign the built report again, replacing the signed file"),
     )
     p.set_defaults(func=cmd_sign)
+
+
+def _add_sign_credentials(p) -> None:
+    """Who signs: a PKCS#12 file and its password, or a PKCS#11 token, its labels and PIN."""
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "--p12", metavar="TỆP/FILE", help=bi("tệp chứng thư số PKCS#12 (.p12/.pfx)", "a PKCS#12 file (.p12/.pfx)")
+    )
+    who.add_argument(
+        "--pkcs11-lib",
+        metavar="THƯ_VIỆN/LIB",
+        help=bi(
+            "thư viện PKCS#11 của token (.so/.dll của nhà cung cấp)",
+            "the token's PKCS#11 library (the vendor's .so/.dll)",
+        ),
+    )
+    p.add_argument(
+        "--password-file",
+        metavar="TỆP/FILE",
+        help=bi(
+            "đọc mật khẩu PKCS#12 ở dòng đầu tệp này (không thì hỏi)",
+            "read the PKCS#12 password from this file's first line (else asked)",
+        ),
+    )
+    p.add_argument("--token-label", metavar="NHÃN/LABEL", help=bi("nhãn token", "the token's label"))
+    p.add_argument("--key-label", metavar="NHÃN/LABEL", help=bi("nhãn khóa trên token", "the key's label on the token"))
+    p.add_argument(
+        "--cert-label",
+        metavar="NHÃN/LABEL",
+        help=bi("nhãn chứng thư (mặc định như khóa)", "the certificate's label (default: the key's)"),
+    )
+    p.add_argument(
+        "--pin-file",
+        metavar="TỆP/FILE",
+        help=bi(
+            "đọc mã PIN ở dòng đầu tệp này (không thì hỏi)", "read the PIN from this file's first line (else asked)"
+        ),
+    )

@@ -93,7 +93,7 @@ def _trust_note(status, trusted: bool) -> str:
         root = path.trust_anchor.authority.name if path is not None else None
         return str(getattr(root, "human_friendly", "") or "")
     cert = status.signing_cert
-    at = status.signer_reported_dt or dt.datetime.now(dt.timezone.utc)
+    at = status.signer_reported_dt or dt.datetime.now(dt.UTC)
     valid = cert["tbs_certificate"]["validity"]
     if at > valid["not_after"].native:
         return f"chứng thư đã hết hạn / the certificate expired ({valid['not_after'].native.date().isoformat()})"

@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_build(sub)
     _add_validate(sub)
     _add_new_year(sub)
-    add_archive_commands(sub)  # archive, verify, reproduce, keygen, sign
+    add_archive_commands(sub)  # archive, verify, reproduce, keygen
     return parser
 
 

@@ -27,7 +27,7 @@ def project_of(args):
 
 
 YEARS = (1990, 2100)  # what `new-year` accepts (templates.make_templates)
-YEAR_COMMANDS = ("build", "validate", "archive")  # commands that take --year
+YEAR_COMMANDS = ("build", "validate", "archive", "sign")  # commands that take --year
 
 
 def bi(vi: str, en: str) -> str:

@@ -369,6 +369,33 @@ class SigningKeyError(UsageError):
     """A key file given to --sign, --key or keygen cannot be used."""
 
 
+class PdfSigningError(BaocaoError):
+    """The built PDF cannot be signed as asked (no signature block, an image that cannot be
+    used, a signer whose certificate does not fit): exit 1."""
+
+    exit_code = 1
+
+
+class SigningCredentialError(UsageError):
+    """A PKCS#12 file, its password, a PKCS#11 token or its PIN cannot be used (exit 2). The
+    message never holds the password or PIN."""
+
+
+class PdfSignatureInvalid(BaocaoError):
+    """A signed PDF's signature is broken, or not trusted with ``--trust``; the findings were
+    printed one per line above."""
+
+    exit_code = 1
+
+    def __init__(self, path: Path | str, count: int):
+        super().__init__(
+            f"{path}: {count} chữ ký số KHÔNG hợp lệ hoặc không tin cậy (xem các dòng ở trên)",
+            f"{path}: {count} PDF signature(s) NOT valid or not trusted (see the lines above)",
+            hint_vi="không dùng tệp này làm bản gốc; lấy lại bản đã ký từ người gửi",
+            hint_en="do not rely on this file; get the signed copy again from its sender",
+        )
+
+
 class EnvironmentWriteError(BaocaoError):
     """A file or folder cannot be written here: permissions, a full or read-only disk, a path
     that is not a folder. The environment, not the data: exit 3."""

@@ -572,7 +572,8 @@ def write_manifest(
     outputs = {}
     for p in files_under(build_dir):
         rel = p.relative_to(build_dir).as_posix()
-        if rel == BuildFiles.MANIFEST or Path(rel).name.startswith("."):
+        if rel == BuildFiles.MANIFEST or Path(rel).name.startswith(".") or rel == BuildFiles.report(year, "-ky-so.pdf"):
+            # the signed report (baocao sign) stays beside the build but is not one of its outputs
             continue
         outputs[rel] = file_digest(p)
     manifest = {

@@ -30,6 +30,7 @@ from .layout import (
     sha256,
 )
 from .problems import Problem
+from .signedpdf import bag_signatures
 from .signing import KeyFile, SignatureStatus, check_signature
 from .trust import CodeDifference, code_differences, installed_project
 from .zipsafe import opened_bag
@@ -368,10 +369,14 @@ class Inspection:
     signature: SignatureStatus | None = None  # None: the bag could not be opened
     code: list[CodeDifference] | None = None  # None: not compared (no readable manifest.json)
     reference: Path | None = None
+    pdf_signatures: list = field(default_factory=list)  # the signed report's (archive/signedpdf.py)
 
 
-def inspect(path: Path, *, key: KeyFile | None = None, project_dir: Path | str | None = None) -> Inspection:
-    """:func:`verify`, plus the signature (checked with ``key`` when given) and the code."""
+def inspect(
+    path: Path, *, key: KeyFile | None = None, project_dir: Path | str | None = None, roots: list | None = None
+) -> Inspection:
+    """:func:`verify`, plus the signature (checked with ``key`` when given), the code, and the
+    signed report's PDF signatures (their chains judged against ``roots`` when given)."""
     with opened_bag(Path(path)) as (bag_dir, problems):
         if bag_dir is None:
             return Inspection(problems)
@@ -384,4 +389,6 @@ def inspect(path: Path, *, key: KeyFile | None = None, project_dir: Path | str |
         if manifest is not None:
             found.reference = installed_project(project_dir, bag_dir)
             found.code = code_differences(bag_dir, manifest, found.reference)
+            found.pdf_signatures, pdf_problems = bag_signatures(bag_dir, manifest["year"], roots)
+            found.problems += pdf_problems
         return found

@@ -95,6 +95,17 @@ def test_sign_with_p12_and_images_is_valid_intact_and_the_built_report(project, 
     assert "Khổng Minh Nguyên" in out
 
 
+def test_a_forced_rebuild_keeps_the_signed_copy(project, pki):
+    """`build --force` remakes every output of the year; the committee's signed copy is not one
+    of them and stays, still the signature of the report built again (the same bytes)."""
+    sign(project, pki)
+    before = signed(project).read_bytes()
+    run_cli("build", "--year", "2023", "--renderer", "pandoc", "--force", cwd=project)
+    assert signed(project).read_bytes() == before
+    ok = run_cli("verify", str(signed(project)), "--trust", str(pki["ca_pem"]), cwd=project)
+    assert "the signed revision is the built report" in ok.stdout
+
+
 def test_the_appearance_sits_in_the_signature_block(project, pki):
     sign(project, pki)
     reader = PdfReader(signed(project))

@@ -316,6 +316,10 @@ def _run_build(
     try:
         if final.is_dir() and not force:
             shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
+        elif (final / BuildFiles.report(year, "-ky-so.pdf")).is_file():
+            # --force remakes every output, never the committee's signed copy (baocao sign), which
+            # `verify` checks against the report built now
+            shutil.copy2(final / BuildFiles.report(year, "-ky-so.pdf"), staging)
         state = {} if force else _load_state(staging)
         for rel in _unwanted_outputs(year, staging, formats):  # a format no longer asked for
             (staging / rel).unlink()

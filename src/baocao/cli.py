@@ -198,6 +198,8 @@ def _checked_year(p, year: int) -> tuple:
                 loader(p, year)
             except InputError as exc:
                 errors.append(exc)
+            except InputProblems as exc:  # a metadata file's schema: every key it finds wrong
+                errors.extend(exc.errors)
             except BaocaoError as exc:
                 where = Location(p.rel(p.raw_dir(year)))
                 errors.append(

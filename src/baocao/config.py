@@ -141,8 +141,9 @@ class Reference:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        spec = load_yaml(folder / "inputs.yml")
-        cats = load_yaml(folder / "catalogues.yml")
+        from .configschema import check_reference
+
+        spec, cats, _indicators = check_reference(folder)  # every problem of the three files at once
         self.files: dict[str, FileSpec] = {
             key: FileSpec(key=key, pattern=v["pattern"], title_vi=v["title_vi"], from_vi=v.get("from_vi", ""))
             for key, v in spec["files"].items()
@@ -297,8 +298,10 @@ def load_units(path: Path) -> list[UnitConfig]:
     Top-level keys (areas, organisations, signer, recipients, …) and a `unit:` block next to
     `units:` are defaults that every unit of the list may override.
     """
-    data = load_yaml(path) or {}
-    defaults = {k: data[k] for k in _UNIT_DEFAULT_KEYS if k in data}
+    from .configschema import BaocaoFile, load_checked
+
+    data, _model = load_checked(path, BaocaoFile)
+    defaults = {k: data[k] for k in _UNIT_DEFAULT_KEYS if k in data and data[k] is not None}
     if "units" in data:
         defaults.update(data.get("unit") or {})
         units = [UnitConfig.from_dict(u, defaults, path) for u in data["units"] or ()]

@@ -134,7 +134,9 @@ def workspace_config(options: RenderOptions, wanted: Sequence[str]) -> bytes:
         return original
     import yaml
 
-    data = yaml.safe_load(original.decode("utf-8"))
+    from ..yamlfile import load_yaml
+
+    data = load_yaml(options.config_file)  # the one YAML reader: no alias, no oversize file
     data["format"] = {k: v for k, v in data["format"].items() if k in targets}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
 
@@ -162,11 +164,12 @@ def lay_out_workspace(work: Path, qmd: Path, options: RenderOptions, wanted: Seq
 
 
 def _formats_in(config: Path) -> list[str]:
-    import yaml
+    from ..errors import ConfigError
+    from ..yamlfile import load_yaml
 
     try:
-        return list((yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("format") or {})
-    except (OSError, yaml.YAMLError, AttributeError):
+        return list((load_yaml(config) or {}).get("format") or {})
+    except (OSError, ConfigError, AttributeError):
         return []
 
 

@@ -380,6 +380,36 @@ class Project:
             "or pass --project PROJECT_DIR",
         )
 
+    #: Folders of a project a build reads and never writes (with each unit's raw data folder).
+    INPUT_FOLDERS = ("data", "notebooks", "report", "src", "scripts", "tests", ".git")
+
+    def check_build_root(self) -> None:
+        """A build folder (``--build-dir``) that is the project's own folder or lies inside
+        what a build reads (``data/raw``, ``data/reference``, the notebooks, the templates, the
+        code) is refused, naming that folder: the build would write into its own inputs, and
+        the next build would read what it wrote."""
+        from .errors import UsageError
+
+        build, root = self.build_root.resolve(), self.root.resolve()
+        folders = [root / "data" / "reference"]
+        try:  # the most specific first: each unit's raw data, then the project's folders
+            folders = [(root / (u.data or "data/raw")).resolve() for u in self.all_units] + folders
+        except ConfigError:
+            folders.insert(0, root / "data" / "raw")  # baocao.yml itself is wrong: the command says so next
+        folders += [root / name for name in self.INPUT_FOLDERS]
+        inside = next((f for f in folders if build == f or build.is_relative_to(f)), None)
+        if build != root and inside is None:
+            return
+        named = self.rel(inside if inside is not None else root)
+        raise UsageError(
+            f"--build-dir {self.rel(build)} nằm trong '{named}', nơi chứa đầu vào của bản dựng "
+            "(số liệu gốc, danh mục, sổ tay, mẫu báo cáo hay mã nguồn): bản dựng không được ghi vào đó",
+            f"--build-dir {self.rel(build)} lies in '{named}', which holds what a build reads (raw data, "
+            "reference, notebooks, templates or code): a build may not write there",
+            hint_vi="bỏ --build-dir (mặc định: <dự án>/build) hoặc chọn một thư mục khác, ví dụ --build-dir build-thu",
+            hint_en="drop --build-dir (default: <project>/build) or choose another folder, e.g. --build-dir build-test",
+        )
+
     # units -----------------------------------------------------------------------------
     @functools.cached_property
     def all_units(self) -> list[UnitConfig]:

@@ -337,6 +337,26 @@ class BuildChangedError(BaocaoError):
     exit_code = 1
 
 
+class InputsChangedError(BaocaoError):
+    """A file the build reads changed while it ran: its report would not come from the bytes
+    its manifest names. Nothing is promoted; the last good report stays."""
+
+    exit_code = 1
+
+    def __init__(self, changed: list[str]):
+        self.changed = changed
+        shown = ", ".join(changed[:10]) + (f" (+{len(changed) - 10})" if len(changed) > 10 else "")
+        super().__init__(
+            f"tệp đầu vào bị thay đổi trong khi đang dựng báo cáo: {shown}; bản dựng này bị hủy",
+            f"input files changed while the report was being built: {shown}; this build is discarded",
+            hint_vi="đợi chép/sửa tệp xong rồi chạy lại lệnh build",
+            hint_en="let the copy or edit finish, then run the build again",
+        )
+
+    def __reduce__(self):  # picklable across processes (parallel builds)
+        return (InputsChangedError, (self.changed,))
+
+
 class StaleBuildError(UsageError):
     """The sources changed after the build; archiving would pair a report with other data."""
 

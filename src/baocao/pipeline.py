@@ -298,6 +298,9 @@ def _run_build(
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    # What the build reads, hashed before any step reads it: the manifest names these bytes,
+    # and the same files are hashed again before promotion (a change meanwhile stops it).
+    inputs = input_digests(project, year)
     try:
         if final.is_dir() and not force:
             shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
@@ -336,10 +339,11 @@ def _run_build(
                 result.ran.append(name)
                 progress(year, name, "done", seconds)
                 state[name] = {"key": keys[name], "outputs": output_digests(name, year, staging)}
+        unchanged_since(project, year, inputs)
         write_json(staging / STATE_FILE, state)
         progress(year, "manifest", "start", 0.0)
         t0 = time.perf_counter()
-        write_manifest(project, year, staging, renderer, options, tools=tools.result())
+        write_manifest(project, year, staging, renderer, options, tools=tools.result(), inputs=inputs)
         progress(year, "manifest", "done", time.perf_counter() - t0)
         _promote(project, year, staging)
         staging = None
@@ -533,6 +537,22 @@ def renderer_tools(renderer) -> tuple[dict[str, str], dict[str, str]]:
     return renderer_versions, tool_versions(renderer, renderer_versions)
 
 
+def input_digests(project: Project, year: int) -> dict[str, str]:
+    """SHA-256 of every file the year's build reads, by path relative to the project."""
+    return {p.relative_to(project.root).as_posix(): file_digest(p) for p in input_files(project, year)}
+
+
+def unchanged_since(project: Project, year: int, before: dict[str, str]) -> None:
+    """:class:`InputsChangedError` naming every input added, removed or changed since ``before``
+    (hashed again: a file replaced, even by an atomic rename, is a new file)."""
+    from .errors import InputsChangedError
+
+    now = input_digests(project, year)
+    changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+    if changed:
+        raise InputsChangedError(changed)
+
+
 def write_manifest(
     project: Project,
     year: int,
@@ -540,6 +560,7 @@ def write_manifest(
     renderer,
     options=None,
     tools: tuple[dict[str, str], dict[str, str]] | None = None,
+    inputs: dict[str, str] | None = None,
 ) -> Path:
     """SHA-256 of every input and output, tool versions, parameters. Outputs are relative to
     build/<year>/; executed notebooks are listed but are records (not byte-stable).
@@ -553,7 +574,8 @@ def write_manifest(
     options = options or RenderOptions.from_project(project.root)
     renderer_versions, all_tools = tools or renderer_tools(renderer)
     # file_digest: the same SHA-256, not read again when the step keys already hashed the file
-    inputs = {p.relative_to(project.root).as_posix(): file_digest(p) for p in input_files(project, year)}
+    if inputs is None:
+        inputs = input_digests(project, year)
     outputs = {}
     for p in files_under(build_dir):
         rel = p.relative_to(build_dir).as_posix()

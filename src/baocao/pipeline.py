@@ -28,7 +28,7 @@ from .atomic import write_json, year_lock
 from .config import BuildFiles, Project
 from .errors import BaocaoError
 from .notebooks import run_notebook  # the notebook steps run through Papermill there
-from .steps import code_digest, file_digest, files_under, input_files
+from .steps import code_digest, file_digest, files_under, input_digests, unchanged_since
 
 Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done", seconds
 
@@ -72,6 +72,7 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
 
     from . import sidecar
     from .clean import read_clean
+    from .clean.tidy import read_csv
     from .figures import make_figures
     from .metrics import compute_metrics, load_history
 
@@ -82,9 +83,9 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
     history, notes = load_history(project, year)
 
     def frame(name: str) -> pd.DataFrame:
-        return pd.read_csv(data / name, dtype=str, keep_default_na=False)
+        return read_csv(data / name, dtype=str, keep_default_na=False)
 
-    accounting = pd.read_csv(data / BuildFiles.ACCOUNTING)
+    accounting = read_csv(data / BuildFiles.ACCOUNTING)
     rejects, warnings = frame(BuildFiles.REJECTS), frame(BuildFiles.WARNINGS)
     metrics = compute_metrics(project, year, tables, history, accounting, rejects, warnings)
     metrics["history_notes"] = notes
@@ -302,14 +303,7 @@ def _run_build(
     # and the same files are hashed again before promotion (a change meanwhile stops it).
     inputs = input_digests(project, year)
     try:
-        if final.is_dir() and not force:
-            shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
-        state = {} if force else _load_state(staging)
-        for rel in _unwanted_outputs(year, staging, formats):  # a format no longer asked for
-            (staging / rel).unlink()
-        for s in steps.STEPS:
-            if s.render and s.render not in formats:
-                state.pop(s.name, None)
+        state = _staged_state(year, final, staging, formats, force)
         for group in _groups([s for s in steps.STEPS if not s.render or s.render in formats]):
             # Keys are computed on the staged files, so a step whose inputs came out
             # byte-identical from a re-run earlier step is still skipped.
@@ -355,6 +349,20 @@ def _run_build(
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _staged_state(year: int, final: Path, staging: Path, formats: Sequence[str], force: bool) -> dict:
+    """The staging folder seeded with the last build (what is still up to date), and its state
+    without the formats no longer asked for."""
+    if final.is_dir() and not force:
+        shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
+    state = {} if force else _load_state(staging)
+    for rel in _unwanted_outputs(year, staging, formats):  # a format no longer asked for
+        (staging / rel).unlink()
+    for s in steps.STEPS:
+        if s.render and s.render not in formats:
+            state.pop(s.name, None)
+    return state
+
+
 def _unwanted_outputs(year: int, build_dir: Path, formats: Sequence[str]) -> list[str]:
     """Outputs in ``build_dir`` of render steps whose format is not wanted (an earlier build
     wrote them): they would describe an older report, so they go."""
@@ -392,11 +400,9 @@ def _run_steps(names: list[str], project: Project, year: int, build_dir: Path, r
 
 
 def _rejected_rows(build_dir: Path) -> int:
-    import csv
+    from .clean.tidy import csv_records
 
-    path = build_dir / BuildFiles.DATA / BuildFiles.ACCOUNTING
-    with open(path, encoding="utf-8") as fh:
-        return sum(int(r["rejected"]) for r in csv.DictReader(fh))
+    return sum(int(r["rejected"]) for r in csv_records(build_dir / BuildFiles.DATA / BuildFiles.ACCOUNTING))
 
 
 def _promote(project: Project, year: int, staging: Path) -> None:
@@ -535,22 +541,6 @@ def renderer_tools(renderer) -> tuple[dict[str, str], dict[str, str]]:
     build, in the background while the steps run (:func:`_build_locked`)."""
     renderer_versions = renderer.versions()  # once: for Quarto each call starts Quarto
     return renderer_versions, tool_versions(renderer, renderer_versions)
-
-
-def input_digests(project: Project, year: int) -> dict[str, str]:
-    """SHA-256 of every file the year's build reads, by path relative to the project."""
-    return {p.relative_to(project.root).as_posix(): file_digest(p) for p in input_files(project, year)}
-
-
-def unchanged_since(project: Project, year: int, before: dict[str, str]) -> None:
-    """:class:`InputsChangedError` naming every input added, removed or changed since ``before``
-    (hashed again: a file replaced, even by an atomic rename, is a new file)."""
-    from .errors import InputsChangedError
-
-    now = input_digests(project, year)
-    changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
-    if changed:
-        raise InputsChangedError(changed)
 
 
 def write_manifest(

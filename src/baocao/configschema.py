@@ -290,7 +290,7 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def _problem(error: dict, schema: Any, lines: Lines, prefix: tuple) -> ConfigProblem:
+def _problem(error: Any, schema: Any, lines: Lines, prefix: tuple) -> ConfigProblem:
     loc = prefix + tuple(error["loc"])
     key = ".".join(str(p) for p in loc)
     kind = error["type"]
@@ -321,7 +321,7 @@ def _problem(error: dict, schema: Any, lines: Lines, prefix: tuple) -> ConfigPro
     return ConfigProblem(_line(lines, loc), key, vi, f"{error['msg']} (value {value})")
 
 
-def _misspelt(error: dict, errors: list, schema: Any) -> bool:
+def _misspelt(error: Any, errors: list, schema: Any) -> bool:
     """A required key reported missing because it was misspelt: the unknown key's problem
     names it as the close match, so it is not said twice."""
     if error["type"] != "missing":

@@ -121,14 +121,14 @@ def cmd_build(args) -> int:
 
 def _reconciliation_mismatches(build_dir: Path) -> int:
     """Totals and continuity checks of a finished build that do not agree."""
-    import csv
     import json
+
+    from .clean.tidy import csv_records
 
     count = 0
     path = build_dir / BuildFiles.DATA / BuildFiles.RECONCILIATION
     if path.exists():
-        with open(path, encoding="utf-8") as fh:
-            count += sum(1 for row in csv.DictReader(fh) if row["status"] in ("mismatch", "explained"))
+        count += sum(1 for row in csv_records(path) if row["status"] in ("mismatch", "explained"))
     try:
         metrics = json.loads((build_dir / BuildFiles.METRICS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -181,6 +181,8 @@ def _checked_year(p, year: int) -> tuple:
                 loader(p, year)
             except InputError as exc:
                 errors.append(exc)
+            except InputProblems as exc:  # a metadata file's schema: every key it finds wrong
+                errors.extend(exc.errors)
             except BaocaoError as exc:
                 where = Location(p.rel(p.raw_dir(year)))
                 errors.append(

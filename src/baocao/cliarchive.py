@@ -58,6 +58,10 @@ def cmd_verify(args) -> int:
         for p in found.problems:
             print(p.line())
         raise BagDamagedError(path, found.problems)
+    if found.holds:
+        print(found.holds)
+    if found.name_warning:
+        print(found.name_warning)
     if found.code:
         print(
             f"Thông tin / note: mã trong túi khác với dự án cài ở đây / the bag's code differs from the "

@@ -23,7 +23,12 @@ def project_of(args):
     """The project the command runs in (``--project``, else here or above), with ``--build-dir``."""
     from .config import Project
 
-    return Project.find(Path(args.project) if args.project else None, Path(args.build_dir) if args.build_dir else None)
+    project = Project.find(
+        Path(args.project) if args.project else None, Path(args.build_dir) if args.build_dir else None
+    )
+    if args.build_dir:
+        project.check_build_root()
+    return project
 
 
 YEARS = (1990, 2100)  # what `new-year` accepts (templates.make_templates)
@@ -164,6 +169,8 @@ def usage_error(mistake: ArgumentMistake, argv: list[str]) -> UsageError:
         if year and command in YEAR_COMMANDS:
             fixed = " ".join(["baocao", *(a for a in argv if a not in extra), "--year", str(year)])
             hint_vi, hint_en = f"dùng --year {year}: {fixed}", f"use --year {year}: {fixed}"
+        elif command and any(x.split("=")[0] in GLOBAL_OPTIONS for x in extra):
+            hint_vi, hint_en = _global_option_hint(argv, command)
     elif fields.get("arg") in ("--year", "NĂM/YEAR"):
         # `--year 23`: a 4-digit year, never a command that would refuse it
         typed = fields.get("detail", "")
@@ -180,6 +187,30 @@ def usage_error(mistake: ArgumentMistake, argv: list[str]) -> UsageError:
         if close:
             hint_vi, hint_en = f"ý bạn là '{close[0]}'? {hint_vi}", f"did you mean '{close[0]}'? {hint_en}"
     return UsageError(vi, en, hint_vi=hint_vi, hint_en=hint_en)
+
+
+GLOBAL_OPTIONS = ("--project", "--build-dir")  # options of baocao itself, before the command
+
+
+def _global_option_hint(argv: list[str], command: str) -> tuple[str, str]:
+    """`baocao build --build-dir X`: the option belongs to baocao, before the command."""
+    moved: list[str] = []
+    rest: list[str] = []
+    args = iter(argv)
+    for a in args:
+        if a in GLOBAL_OPTIONS:
+            moved += [a, next(args, "")]
+        elif a.split("=")[0] in GLOBAL_OPTIONS:
+            moved.append(a)
+        else:
+            rest.append(a)
+    at = rest.index(command)
+    fixed = " ".join(["baocao", *rest[:at], *moved, *rest[at:]]).replace("  ", " ").strip()
+    names = ", ".join(dict.fromkeys(m.split("=")[0] for m in moved if m.startswith("--")))
+    return (
+        f"{names} là tùy chọn của baocao, đặt TRƯỚC tên lệnh: {fixed}",
+        f"{names} is an option of baocao itself and goes BEFORE the command: {fixed}",
+    )
 
 
 def _commands(parser: argparse.ArgumentParser) -> set[str]:

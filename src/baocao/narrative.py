@@ -13,11 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Project
-from .errors import BaocaoError, ConfigError, InputError, LegacyEncodingError, Location, ValueParseError
+from .errors import (
+    BaocaoError,
+    ConfigError,
+    ConfigProblems,
+    InputError,
+    InputProblems,
+    LegacyEncodingError,
+    Location,
+    ValueParseError,
+)
 from .parse import parse_date
 from .prose import to_markdown, unprintable
 from .textenc import fix_text, fold_key
-from .yamlfile import load_yaml
 
 META_FILE = "thong-tin-bao-cao.yml"
 NARRATIVE_FILE = "nhan-dinh.md"
@@ -109,8 +117,13 @@ def _read_meta_file(path: Path, rel: str, year: int) -> dict:
             hint_en=f"create it with 'baocao new-year {year}' and fill in the number and date",
         )
     _check_utf8(path, rel)
+    from .configschema import MetaFile, load_checked
+
     try:
-        data = load_yaml(path, text=True) or {}  # as typed: every value is text
+        data, _model = load_checked(path, MetaFile, text=True)  # as typed: every value is text
+    except ConfigProblems as exc:  # every key and value the schema finds wrong, with its line
+        errors = [InputError(Location(rel, row=p.line, column=p.key), p.vi, p.en) for p in exc.problems]
+        raise InputProblems(errors, folder=rel) from None
     except ConfigError as exc:
         raise InputError(
             Location(rel, row=getattr(exc, "line", None), column=getattr(exc, "key", "")),

@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 import jinja2
-import pandas as pd
 
 from . import vnformat as vn
 from .atomic import write_text
@@ -148,7 +147,9 @@ def _diff(value) -> str:
 def _records(path: Path) -> list[dict]:
     if not path.exists():
         return []
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    from .clean.tidy import read_csv
+
+    frame = read_csv(path, dtype=str, keep_default_na=False)
     return frame.to_dict(orient="records")
 
 

@@ -132,7 +132,9 @@ def workspace_config(options: RenderOptions, wanted: Sequence[str]) -> bytes:
     list and resources, and `metadata-files`): a report's render is a default project."""
     import yaml
 
-    data = yaml.safe_load(options.config_file.read_bytes().decode("utf-8"))
+    from ..yamlfile import load_yaml
+
+    data = dict(load_yaml(options.config_file))  # the one YAML reader: no alias, no oversize file
     targets = {QUARTO_TO[f] for f in wanted}
     data["project"] = {"type": "default"}
     data.pop("metadata-files", None)
@@ -163,11 +165,12 @@ def lay_out_workspace(work: Path, qmd: Path, options: RenderOptions, wanted: Seq
 
 
 def _formats_in(config: Path) -> list[str]:
-    import yaml
+    from ..errors import ConfigError
+    from ..yamlfile import load_yaml
 
     try:
-        return list((yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("format") or {})
-    except (OSError, yaml.YAMLError, AttributeError):
+        return list((load_yaml(config) or {}).get("format") or {})
+    except (OSError, ConfigError, AttributeError):
         return []
 
 

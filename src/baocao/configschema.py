@@ -190,6 +190,13 @@ class MetaSigner(_Schema):
     ho_ten: str = ""
 
 
+class MetaSigning(_Schema):
+    """``ky_so:``: the images `baocao sign` puts on the signature block (paths from the project)."""
+
+    anh_chu_ky: str = ""
+    anh_con_dau: str = ""
+
+
 class MetaFile(_Schema):
     """thong-tin-bao-cao.yml (read as text: every value a string). Without ``nguoi_ky`` or
     ``noi_nhan`` the unit's signer and recipients of baocao.yml are used."""
@@ -202,6 +209,7 @@ class MetaFile(_Schema):
     noi_nhan: list[str] | None = None
     khu_khong_hoat_dong: _TextList | None = None
     tep_khong_gui: _TextList | None = None
+    ky_so: MetaSigning | None = None
 
 
 # ---------------------------------------------------------------------------- _quarto.yml

@@ -98,6 +98,17 @@ class Numbering:
     def __init__(self):
         self.tables = 0
         self.figures = 0
+        self.appendix_keys: dict[str, int] = {}
+
+    def ref(self, key: str) -> str:
+        """The appendix's own number of a table ("Biểu số 01"), fixed at its first mention: the
+        body refers to an appendix table before the appendix prints it."""
+        number = self.appendix_keys.setdefault(key, len(self.appendix_keys) + 1)
+        return f"Biểu số {number:02d}"
+
+    def appendix(self, key: str, caption: str) -> str:
+        """An appendix table's caption, numbered apart from the body's tables."""
+        return f"{self.ref(key)}: {caption}"
 
     def table(self, caption: str) -> str:
         self.tables += 1

@@ -266,7 +266,7 @@ def environment(template_dir: Path) -> jinja2.Environment:
         amount=_amount,
         value=_value,
         target=_target,
-        with_unit=_with_unit,
+        with_unit=lambda ind: Md(_padded(str(_with_unit(ind)), ind)),  # in a sentence: "04 căn"
         change=_change,
         pad=_count,
         verdict=_verdict,
@@ -463,7 +463,7 @@ class Tables:
                 since = self._worse_since(ind)
                 if since is not None:
                     bits.append(f"là năm thứ {self.year - since} liên tiếp {'giảm' if ind['direction'] == 'higher' else 'tăng'}")
-            lines.append(f"- {md_escape(ind['name'])}: {_with_unit(ind)}, {', '.join(bits)}.")
+            lines.append(f"- {md_escape(ind['name'])}: {_padded(str(_with_unit(ind)), ind)}, {', '.join(bits)}.")
         return Md("\n".join(lines))
 
     def _worse_since(self, ind: dict) -> int | None:

@@ -3172,7 +3172,9 @@ def compute_actuals(tables: list[Table]) -> dict[str, float]:
         "rac_thu_gom": sum(num(r["waste_kg"]) for r in act if r["waste_kg"] is not None) / 1000,
         "giam_sat_cuoc": sum(r["sessions"] for r in by["supervision"]),
         "y_kien_gop_y": sum(
-            r["opinions"] for r in by["critique"] if R.resolve("critique_kinds", r["kind"]) in ("phan_bien", "gop_y_du_thao")
+            r["opinions"]
+            for r in by["critique"]
+            if R.resolve("critique_kinds", r["kind"]) in ("phan_bien", "gop_y_du_thao")
         ),
         "ty_le_kien_nghi_tra_loi": 100 * sum(r["answered"] for r in pet) / sum(r["received"] for r in pet),
         "ty_le_hoa_giai_thanh": 100
@@ -3218,7 +3220,7 @@ def plan_targets(
                 out[code] = float(4 if code in ("kdc_van_hoa", "mo_hinh_dang_ky") else base)
                 continue
             grow = rng.uniform(1.03, 1.08) if higher else rng.uniform(0.7, 0.85)
-            value = base * grow if ind["unit"] != "%" or not higher else min(99.0, base + rng.uniform(0.3, 1.0))
+            value = base * grow if ind["unit"] != "%" or not higher else min(100.0, base + rng.uniform(0.3, 1.0))
             out[code] = float(_nice(value, ind["kind"], ind["unit"], up=higher))
             continue
         lo = hi = actual[code]

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import copy_project, run_cli
 
 from baocao.config import Project
 from baocao.period import Period, cutoff_warnings, rows_after, within
+
+from .conftest import copy_project, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -56,8 +57,11 @@ def tables(qmd: str) -> list[tuple[str, list[str], list[list[str]]]]:
     lines = qmd.splitlines()
     i = 0
     while i < len(lines):
-        if lines[i].startswith("| ") and i + 1 < len(lines) and lines[i + 1].startswith("|:") or (
-            lines[i].startswith("| ") and i + 1 < len(lines) and lines[i + 1].startswith("|-")
+        if (
+            lines[i].startswith("| ")
+            and i + 1 < len(lines)
+            and lines[i + 1].startswith("|:")
+            or (lines[i].startswith("| ") and i + 1 < len(lines) and lines[i + 1].startswith("|-"))
         ):
             headers = [c.strip() for c in lines[i].strip("|").split(" | ")]
             rows, j = [], i + 2
@@ -181,7 +185,9 @@ def test_ceilings_are_met_not_exceeded_and_transfers_are_not_money_raised(built)
             assert i["status"] in ("đạt", "chưa đạt"), i["code"]
         if i["kind"] == "percent":
             assert i["achievement_pct"] is None, i["code"]
-    assert ind["quy_vnn_tong_thu"]["value"] == pytest.approx(ind["quy_vnn_thu"]["value"] + ind["quy_vnn_ho_tro"]["value"])
+    assert ind["quy_vnn_tong_thu"]["value"] == pytest.approx(
+        ind["quy_vnn_thu"]["value"] + ind["quy_vnn_ho_tro"]["value"]
+    )
     hg = ind["ty_le_hoa_giai_thanh"]["value"]
     closed = ind["hoa_giai_thanh"]["value"] + ind["hoa_giai_khong_thanh"]["value"]
     assert hg == pytest.approx(100 * ind["hoa_giai_thanh"]["value"] / closed)
@@ -202,8 +208,12 @@ def test_rows_after_the_cut_off_are_named_and_left_out():
         }
     )
     petitions = pd.DataFrame(
-        {"month": [11, 12], "source_file": ["mttq-phuong.xlsx"] * 2, "source_sheet": ["Kiến nghị cử tri"] * 2,
-         "source_row": [4, 5]}
+        {
+            "month": [11, 12],
+            "source_file": ["mttq-phuong.xlsx"] * 2,
+            "source_sheet": ["Kiến nghị cử tri"] * 2,
+            "source_row": [4, 5],
+        }
     )
     period = Period(2023, dt.date(2023, 11, 20))
     kept = within(project, {"activity": frame, "petitions": petitions}, period)
@@ -215,6 +225,11 @@ def test_rows_after_the_cut_off_are_named_and_left_out():
         ("mttq-phuong.xlsx", 5, "tháng 12/2023"),
     ]
     [warning] = cutoff_warnings(project, {"activity": frame}, period)
-    assert (warning.file, warning.sheet, warning.row, warning.value) == ("ban-ctmt-khu-1.xlsx", "Hoạt động", 6, "21/11/2023")
+    assert (warning.file, warning.sheet, warning.row, warning.value) == (
+        "ban-ctmt-khu-1.xlsx",
+        "Hoạt động",
+        6,
+        "21/11/2023",
+    )
     assert "không tính vào báo cáo" in warning.reason_vi and "not counted" in warning.reason_en
     assert spec.column("date").type == "date"

@@ -451,8 +451,10 @@ class Tables:
         lines = []
         for ind in self._ordered(lambda x: x["value"] is not None):
             found = _printed_change(ind, ind.get("previous"))
-            worse = found is not None and bool(round_half_up(float(found[0]), found[1])) and (
-                (found[0] < 0) == (ind["direction"] == "higher")
+            worse = (
+                found is not None
+                and bool(round_half_up(float(found[0]), found[1]))
+                and ((found[0] < 0) == (ind["direction"] == "higher"))
             )
             missed = ind.get("status") == "chưa đạt"
             if not (worse or missed):
@@ -462,7 +464,9 @@ class Tables:
                 bits.append(f"{_change(ind)} so với năm {self.year - 1}")
                 since = self._worse_since(ind)
                 if since is not None:
-                    bits.append(f"là năm thứ {self.year - since} liên tiếp {'giảm' if ind['direction'] == 'higher' else 'tăng'}")
+                    bits.append(
+                        f"là năm thứ {self.year - since} liên tiếp {'giảm' if ind['direction'] == 'higher' else 'tăng'}"
+                    )
             lines.append(f"- {md_escape(ind['name'])}: {_padded(str(_with_unit(ind)), ind)}, {', '.join(bits)}.")
         return Md("\n".join(lines))
 
@@ -475,7 +479,11 @@ class Tables:
         printed.append((self.year, round_half_up(ind["value"], _decimals(ind))))
         higher = ind["direction"] == "higher"
         start = len(printed) - 1
-        while start > 0 and ((printed[start][1] < printed[start - 1][1]) == higher) and printed[start][1] != printed[start - 1][1]:
+        while (
+            start > 0
+            and ((printed[start][1] < printed[start - 1][1]) == higher)
+            and printed[start][1] != printed[start - 1][1]
+        ):
             start -= 1
         return printed[start][0] if len(printed) - 1 - start >= 2 else None
 
@@ -495,7 +503,9 @@ class Tables:
             if v.get("hoi_vien_moi"):
                 parts.append(f"kết nạp mới {_count(v['hoi_vien_moi'])} {who}")
             if v.get("tctv_cuoc"):
-                parts.append(f"tổ chức {_count(v['tctv_cuoc'])} cuộc hoạt động với {vn.fmt_int(v['tctv_luot'])} lượt người tham gia")
+                parts.append(
+                    f"tổ chức {_count(v['tctv_cuoc'])} cuộc hoạt động với {vn.fmt_int(v['tctv_luot'])} lượt người tham gia"
+                )
             lines.append(f"- {md_escape(name)}: {', '.join(parts)}.")
         return Md("\n".join(lines))
 
@@ -529,7 +539,9 @@ class Tables:
         g = self.m["gifts"]
         values = [o["value"] / 1e6 for o in g["by_occasion"]]
         d = sum_decimals(values, g["value"] / 1e6, 0)
-        rows = [[o["name"], _f(o["count"]), Md(vn.fmt_number(v, d))] for o, v in zip(g["by_occasion"], values, strict=True)]
+        rows = [
+            [o["name"], _f(o["count"]), Md(vn.fmt_number(v, d))] for o, v in zip(g["by_occasion"], values, strict=True)
+        ]
         rows.append(
             [Md("**Cộng**"), Md(f"**{vn.fmt_int(g['count'])}**"), Md(f"**{vn.fmt_number(g['value'] / 1e6, d)}**")]
         )
@@ -565,7 +577,15 @@ class Tables:
             ]
         )
         return table(
-            ["TT", "Khu dân cư", "Diện hộ", "Hình thức", "Hỗ trợ từ Quỹ (triệu đồng)", "Nguồn khác (triệu đồng)", "Tình trạng"],
+            [
+                "TT",
+                "Khu dân cư",
+                "Diện hộ",
+                "Hình thức",
+                "Hỗ trợ từ Quỹ (triệu đồng)",
+                "Nguồn khác (triệu đồng)",
+                "Tình trạng",
+            ],
             rows,
             "rlllrrl",
             caption,
@@ -589,9 +609,7 @@ class Tables:
         assert sum(o["sessions"] for o in orgs) == total_s and sum(o["participants"] for o in orgs) == total_p
         rows = [[o["name"], _f(o["sessions"]), _f(o["participants"])] for o in orgs]
         rows.append([Md("**Cộng**"), Md(f"**{vn.fmt_int(total_s)}**"), Md(f"**{vn.fmt_int(total_p)}**")])
-        return table(
-            ["Đơn vị tổ chức", "Số cuộc", "Số lượt người tham gia"], rows, "lrr", caption, widths=[56, 18, 26]
-        )
+        return table(["Đơn vị tổ chức", "Số cuộc", "Số lượt người tham gia"], rows, "lrr", caption, widths=[56, 18, 26])
 
     def org_by_field(self, caption: str) -> Md:
         """Sessions per organisation (rows) and field (columns), with totals both ways."""

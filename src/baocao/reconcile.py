@@ -344,19 +344,19 @@ def _fund_continuity(project: Project, year: int, tables: dict, previous: dict) 
         )
         opening = float(balance["opening"].sum())
         check = _continuity(
-                _where(balance.iloc[0]),
-                _header(project, "fund_balance", "opening"),
-                f'số dư Quỹ "Vì người nghèo" đầu năm {year} so với số dư cuối năm {prev} (tính từ số liệu năm {prev}: '
-                f"số dư đầu năm + thu − chi)",
-                _num(opening),
-                _num(closing),
-                _same(opening, closing),
-                (
-                    f"số dư đầu năm phải bằng số dư cuối năm {prev}",
-                    f"the opening balance must equal the {prev} closing balance",
-                ),
-                f"the Fund's opening balance of {year} against its {prev} closing balance (opening + receipts "
-                f"- payments of {prev})",
+            _where(balance.iloc[0]),
+            _header(project, "fund_balance", "opening"),
+            f'số dư Quỹ "Vì người nghèo" đầu năm {year} so với số dư cuối năm {prev} (tính từ số liệu năm {prev}: '
+            f"số dư đầu năm + thu − chi)",
+            _num(opening),
+            _num(closing),
+            _same(opening, closing),
+            (
+                f"số dư đầu năm phải bằng số dư cuối năm {prev}",
+                f"the opening balance must equal the {prev} closing balance",
+            ),
+            f"the Fund's opening balance of {year} against its {prev} closing balance (opening + receipts "
+            f"- payments of {prev})",
         )
         checks.append(_before_cutoff(project, prev, check))
     return checks

@@ -175,7 +175,9 @@ def test_the_sample_years_reconcile_everywhere(year):
         # its last weeks are in no year's data, so the opening balance is shown, not warned about
         fund = [c for c in checks if c.column == "Số dư đầu năm (đồng)"]
         assert [c.status for c in fund] == ["not_checked"] and "31/12" in fund[0].note_vi
-        assert all(c.status == "ok" for c in checks if c not in fund), [c.as_record() for c in checks if c.status != "ok"]
+        assert all(c.status == "ok" for c in checks if c not in fund), [
+            c.as_record() for c in checks if c.status != "ok"
+        ]
     assert result.warnings == []
 
 

@@ -22,8 +22,11 @@ from . import vnformat as vn
 from .config import Project
 from .figures import Figure
 from .markdown import Md, Numbering, figure_md, finalize, md_escape, table, yaml_list, yaml_str
+from .markdown import cell_number as _f
+from .markdown import lower_first as _lower_first
+from .moneytables import fund_table, gifts_table, houses_table
 from .narrative import ReportMeta
-from .targets import round_half_up, sum_decimals
+from .targets import round_half_up
 
 TEMPLATE_NAME = "bao-cao.qmd.j2"
 
@@ -112,17 +115,6 @@ def _with_unit(ind: dict, key: str = "value") -> Md:
 def _target_with_unit(ind: dict, key: str = "target") -> Md:
     """A target in its unit: "5 căn", "450 triệu đồng", "61,5%"."""
     return _with_unit(ind, key)
-
-
-def _lower_first(text: object) -> str:
-    """A name used inside a sentence: the first letter in lower case ("Tỷ lệ …" → "tỷ lệ …"),
-    unless the first word is an abbreviation ("MTTQ chủ trì") or belongs to a proper name
-    ("Ban Công tác Mặt trận …")."""
-    text = str(text)
-    words = text.split(" ", 2)
-    if not text or (len(words) > 1 and words[1][:1].isupper()) or sum(c.isupper() for c in words[0]) > 1:
-        return text
-    return text[:1].lower() + text[1:]
 
 
 def _printed_change(ind: dict, past) -> tuple[Decimal, int] | None:
@@ -335,14 +327,6 @@ def _check_complete(text: str) -> None:
 
 
 # ---------------------------------------------------------------------------- tables and figures
-def _f(value, decimals: int | None = None) -> Md:
-    if value is None:
-        return Md("–")
-    if decimals is None:
-        decimals = 0 if float(value).is_integer() else 1
-    return Md(vn.fmt_number(value, decimals))
-
-
 class Tables:
     """The report's tables, built from metrics; the template decides where each goes."""
 
@@ -519,78 +503,13 @@ class Tables:
         )
 
     def fund(self, caption: str) -> Md:
-        """The cash book in đồng: what the ward raised, what came from the level above or the
-        budget (declared apart: quy_vnn_thu, quy_vnn_ho_tro), what was spent, the balances."""
-        f = self.m["fund"]
-        raised_codes = {"cap_tren", "ngan_sach"}
-        raised = [x for x in f["by_source"] if x["id"] not in raised_codes]
-        given = [x for x in f["by_source"] if x["id"] in raised_codes]
-        rows: list[list[object]] = [[Md("**Số dư đầu năm**"), _f(f["opening"])]]
-        rows += [[f"Vận động từ: {_lower_first(x['name'])}", _f(x["amount"])] for x in raised]
-        rows.append([Md("**Cộng vận động**"), Md(f"**{vn.fmt_int(sum(x['amount'] for x in raised))}**")])
-        rows += [[x["name"], _f(x["amount"])] for x in given]
-        rows.append([Md("**Cộng thu**"), Md(f"**{vn.fmt_int(f['receipts'])}**")])
-        rows += [[f"Chi: {_lower_first(p['name'])}", _f(p["amount"])] for p in f["by_purpose"]]
-        rows.append([Md("**Cộng chi**"), Md(f"**{vn.fmt_int(f['payments'])}**")])
-        rows.append([Md(f"**Số dư đến ngày {self.cutoff}**"), Md(f"**{vn.fmt_int(f['closing'])}**")])
-        return table(["Nội dung", "Số tiền (đồng)"], rows, "lr", caption, widths=[70, 30])
+        return fund_table(self.m["fund"], self.cutoff, caption)
 
     def gifts(self, caption: str) -> Md:
-        g = self.m["gifts"]
-        values = [o["value"] / 1e6 for o in g["by_occasion"]]
-        d = sum_decimals(values, g["value"] / 1e6, 0)
-        rows = [
-            [o["name"], _f(o["count"]), Md(vn.fmt_number(v, d))] for o, v in zip(g["by_occasion"], values, strict=True)
-        ]
-        rows.append(
-            [Md("**Cộng**"), Md(f"**{vn.fmt_int(g['count'])}**"), Md(f"**{vn.fmt_number(g['value'] / 1e6, d)}**")]
-        )
-        return table(["Dịp", "Số suất quà", "Trị giá (triệu đồng)"], rows, "lrr", caption)
+        return gifts_table(self.m["gifts"], caption)
 
     def houses(self, caption: str) -> Md:
-        houses = self.m["houses"]["list"]
-        support = [h["support"] / 1e6 for h in houses]
-        other = [h["other_funds"] / 1e6 for h in houses]
-        ds = sum_decimals(support, sum(h["support"] for h in houses) / 1e6, 0)
-        do = sum_decimals(other, sum(h["other_funds"] for h in houses) / 1e6, 0)
-        rows = [
-            [
-                Md(str(i)),
-                h["area"],
-                h["household_type"],
-                h["work"],
-                Md(vn.fmt_number(h["support"] / 1e6, ds)),
-                Md(vn.fmt_number(h["other_funds"] / 1e6, do)),
-                Md("Đã bàn giao" if h["handed_over"] else "Đang thi công"),
-            ]
-            for i, h in enumerate(houses, start=1)
-        ]
-        rows.append(
-            [
-                Md(""),
-                Md("**Cộng**"),
-                Md(""),
-                Md(""),
-                Md(f"**{vn.fmt_number(sum(h['support'] for h in houses) / 1e6, ds)}**"),
-                Md(f"**{vn.fmt_number(sum(h['other_funds'] for h in houses) / 1e6, do)}**"),
-                Md(""),
-            ]
-        )
-        return table(
-            [
-                "TT",
-                "Khu dân cư",
-                "Diện hộ",
-                "Hình thức",
-                "Hỗ trợ từ Quỹ (triệu đồng)",
-                "Nguồn khác (triệu đồng)",
-                "Tình trạng",
-            ],
-            rows,
-            "rlllrrl",
-            caption,
-            widths=[5, 12, 23, 12, 16, 16, 16],
-        )
+        return houses_table(self.m["houses"]["list"], caption)
 
     def petitions(self, caption: str) -> Md:
         rows, tot = [], [0, 0, 0, 0]

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .config import Project, Reference
 from .indicators import Indicator, base_indicators
+from .organisers import organiser_names, organisers
 from .targets import (
     achievement_decimals,
     clean_number,
@@ -172,6 +173,39 @@ def compute_metrics(
     next_targets = _targets(tables, year + 1)
     prev_year = year - 1
 
+    indicators = _entries(ref, values, past, targets, next_targets, prev_year)
+    for code in targets:  # a target for a code that is no chỉ tiêu cannot pass the cleaner
+        assert code in indicators, code
+
+    breakdowns = {name: _declared_breakdown(project, ev, b) for name, b in ref.breakdowns.items()}
+    _additive_decimals(ref, indicators, breakdowns)
+    continuity = continuity_checks(project, year, tables, history.get(prev_year))
+    return {
+        "year": year,
+        "period": {**period.as_record(), "whole_year": period.whole_year, "rows_after": late},
+        "unit": {"id": unit.id, "name": unit.name, "areas": len(unit.areas)},
+        "compared_years": sorted(past),
+        "indicators": indicators,
+        "breakdowns": breakdowns,
+        "by_area": _by_area(project, ev),
+        "by_org": _by_org(project, tables),
+        "by_field": _by_field(project, tables),
+        "fund": _fund_summary(project, tables, values),
+        "gifts": _gifts(project, tables),
+        "houses": _houses(project, tables),
+        "petitions_by_month": _petitions(tables, 12 if period.whole_year else period.cutoff.month),
+        "critique": _critique(project, tables),
+        "models": _models(project, tables),
+        "quality": _quality(accounting, rejects, warnings),
+        "checks": {
+            "continuity": [c.as_record() for c in continuity],
+            "next_targets": [c.as_record() for c in next_target_checks(project, year, indicators)],
+        },
+    }
+
+
+def _entries(ref: Reference, values: dict, past: dict, targets: dict, next_targets: dict, prev_year: int) -> dict:
+    """Each declared figure with its earlier years, change, targets, verdict and decimals."""
     indicators = {}
     for code, ind in ref.declared.items():
         value = values.get(code)
@@ -209,34 +243,7 @@ def compute_metrics(
         entry["next_target_decimals"] = target_decimals(next_targets.get(code), ind.kind)
         entry["achievement_decimals"] = achievement_decimals(entry["achievement_pct"], entry["status"])
         indicators[code] = entry
-    for code in targets:  # a target for a code that is no chỉ tiêu cannot pass the cleaner
-        assert code in indicators, code
-
-    breakdowns = {name: _declared_breakdown(project, ev, b) for name, b in ref.breakdowns.items()}
-    _additive_decimals(ref, indicators, breakdowns)
-    continuity = continuity_checks(project, year, tables, history.get(prev_year))
-    return {
-        "year": year,
-        "period": {**period.as_record(), "whole_year": period.whole_year, "rows_after": late},
-        "unit": {"id": unit.id, "name": unit.name, "areas": len(unit.areas)},
-        "compared_years": sorted(past),
-        "indicators": indicators,
-        "breakdowns": breakdowns,
-        "by_area": _by_area(project, ev),
-        "by_org": _by_org(project, tables),
-        "by_field": _by_field(project, tables),
-        "fund": _fund_summary(project, tables, values),
-        "gifts": _gifts(project, tables),
-        "houses": _houses(project, tables),
-        "petitions_by_month": _petitions(tables, 12 if period.whole_year else period.cutoff.month),
-        "critique": _critique(project, tables),
-        "models": _models(project, tables),
-        "quality": _quality(accounting, rejects, warnings),
-        "checks": {
-            "continuity": [c.as_record() for c in continuity],
-            "next_targets": [c.as_record() for c in next_target_checks(project, year, indicators)],
-        },
-    }
+    return indicators
 
 
 # ---------------------------------------------------------------------------- breakdowns
@@ -342,38 +349,6 @@ def _by_area(project: Project, ev: Evaluator) -> list[dict]:
             }
         )
     return rows
-
-
-#: The organiser of an activity is the office whose file records it: the Ban CTMT of the khu
-#: (a khu file: the organisation named in its "Tổ chức" column took part, the Ban organised),
-#: the Ủy ban MTTQ phường (the ward file), or the member organisation named in the member
-#: organisations' file. Each activity so belongs to exactly one organiser's row.
-BAN_CTMT = "ban-ctmt"
-
-
-def organisers(project: Project, activity: pd.DataFrame) -> pd.Series:
-    """The organiser id of each activity row (see BAN_CTMT)."""
-    files = project.reference.files
-    names = activity["source_file"].astype("string").fillna("")
-
-    def of(name: str, org) -> str:
-        if files["ban-ctmt-khu"].matches(name):
-            return BAN_CTMT
-        if files["to-chuc-thanh-vien"].matches(name) and isinstance(org, str) and org:
-            return org
-        return "mttq"
-
-    return pd.Series([of(n, o) for n, o in zip(names, activity["org"], strict=True)], index=activity.index)
-
-
-def organiser_names(project: Project) -> list[tuple[str, str, str]]:
-    """(id, name, short name) of every organiser, in the report's order."""
-    orgs = {o.id: o for o in project.unit.organisations}
-    mttq = orgs.get("mttq")
-    out = [("mttq", project.unit.name if mttq is None else mttq.name, "MTTQ phường")]
-    out.append((BAN_CTMT, "Các Ban Công tác Mặt trận khu dân cư", "Ban CTMT"))
-    out += [(o.id, o.name, str(o.extra.get("short", o.name))) for o in project.unit.organisations if o.id != "mttq"]
-    return out
 
 
 def _by_org(project: Project, t: Tables) -> list[dict]:

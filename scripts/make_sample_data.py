@@ -3736,6 +3736,12 @@ def meta_yaml(year: int) -> str:
     if recipients:
         lines.append("noi_nhan:")
         lines += [f"  - {q(r)}" for r in recipients]
+    if year == 2023:  # the year the README's signing example signs (made-up images, marked MẪU / SAMPLE)
+        lines += [
+            "ky_so:                           # baocao sign: ảnh hiện trên bản ký số (đường dẫn tính từ thư mục dự án)",
+            '  anh_chu_ky: "data/ky-so-mau/chu-ky-mau.png"    # chữ ký của người ký: PNG nền trong suốt, màu xanh',
+            '  anh_con_dau: "data/ky-so-mau/con-dau-mau.png"  # con dấu của cơ quan: PNG nền trong suốt, màu đỏ, đúng kích thước',
+        ]
     return "\n".join(lines) + "\n"
 
 

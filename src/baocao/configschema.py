@@ -203,6 +203,7 @@ class MetaFile(_Schema):
 
     so: str
     ngay_bao_cao: str
+    ngay_chot_so_lieu: str = ""  # the data cut-off (narrative.load_meta; default: the report's date)
     hoi_nghi: str = ""
     nhiem_ky: str = ""
     nguoi_ky: MetaSigner | None = None

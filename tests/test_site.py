@@ -198,13 +198,16 @@ def test_quarto_preview_rebuilds_a_year_on_save_and_the_page_shows_it(rendered):
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"http://localhost:{port}/don-vi/binh-ngoc/2023.html", wait_until="load")
+            page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+            page.on("response", lambda r: errors.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
             assert "MARKER-PREVIEW-7351" not in report_text(page)
+            page.wait_for_timeout(2000)
             narrative.write_text(
                 original.replace("\n\n", "\n\nCâu mới MARKER-PREVIEW-7351 của Ban Thường trực.\n\n", 1),
                 encoding="utf-8",
             )
             # the page reloads by itself (Quarto's preview client): no reload from the test
-            wait_for(lambda: "MARKER-PREVIEW-7351" in report_text(page), 600, log)
+            wait_for(lambda: "MARKER-PREVIEW-7351" in report_text(page), 600, log, lambda: page.wait_for_timeout(500))
             assert errors == []
             browser.close()
     finally:
@@ -215,19 +218,27 @@ def test_quarto_preview_rebuilds_a_year_on_save_and_the_page_shows_it(rendered):
 
 
 def report_text(page) -> str:
-    """The text of the report shown in the page's frame (empty while the page reloads)."""
-    try:
-        return "\n".join(frame.inner_text("body") for frame in page.frames if frame != page.main_frame)
-    except Exception:  # noqa: BLE001 - a frame detached by the reload in between
-        return ""
+    """The text of the report shown in the page's frame (nothing of a frame the page's reload
+    has just detached)."""
+    texts = []
+    for frame in page.frames:
+        if frame == page.main_frame or frame.is_detached():
+            continue
+        try:
+            texts.append(frame.inner_text("body"))
+        except Exception:  # noqa: BLE001 - detached by the reload while being read
+            pass
+    return "\n".join(texts)
 
 
-def wait_for(condition, seconds: float, log: Path) -> None:
+def wait_for(condition, seconds: float, log: Path, pause=lambda: time.sleep(0.5)) -> None:
+    """Poll ``condition``; ``pause`` between polls (a page's own wait while a browser is open:
+    Playwright's synchronous API handles the page's events only inside its own calls)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.5)
+        pause()
     raise AssertionError(f"timed out after {seconds} s; preview log:\n{log.read_text(encoding='utf-8')[-4000:]}")
 
 

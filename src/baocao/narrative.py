@@ -278,16 +278,20 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
     return {slot: to_markdown(lines) for slot, lines in sections.items() if out[slot]}
 
 
-def _check_printable(project: Project, rel: str, body: list[tuple[int, str]]) -> None:
-    """Every character of the narrative can be drawn by the PDF's fonts (no empty boxes in print)."""
+def pdf_fonts(project: Project) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The PDF's font list (``baocao.fonts`` of _quarto.yml, with its fallbacks) and font folders."""
     try:
         from .render.options import RenderOptions
 
         options = RenderOptions.from_project(project.root)
-        fonts, paths = tuple(options.fonts), tuple(str(p) for p in options.font_paths if p.is_dir())
+        return tuple(options.fonts), tuple(str(p) for p in options.font_paths if p.is_dir())
     except BaocaoError:
-        fonts, paths = ("Libertinus Serif",), ()
-    bad = unprintable(body, fonts, paths)
+        return ("Libertinus Serif",), ()
+
+
+def _check_printable(project: Project, rel: str, body: list[tuple[int, str]]) -> None:
+    """Every character of the narrative can be drawn by the PDF's fonts (no empty boxes in print)."""
+    bad = unprintable(body, *pdf_fonts(project))
     if bad:
         first = bad[0]
         others = "".join(f", '{b.char}' ({b.code}, dòng {b.line})" for b in bad[1:4])

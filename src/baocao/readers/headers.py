@@ -5,10 +5,11 @@ spacing and punctuation, and through the aliases of ``data/reference/inputs.yml`
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from ..config import ColumnSpec, TableSpec
-from ..textenc import fold_key, normalize_text
+from ..textenc import fold_key, normalize_text, remove_diacritics
 from .grid import HEADER_SEARCH_ROWS, Grid
 
 IGNORED_HEADERS = {fold_key(h) for h in ("STT", "TT", "Số TT", "Số thứ tự", "No", "#")}
@@ -113,3 +114,31 @@ def find_header(grid: Grid, spec: TableSpec) -> HeaderMatch | None:
     required = [c for c in spec.columns if c.required]
     needed = min(len(spec.columns), max(1, min(2, len(required))))
     return best if best.score >= needed else None
+
+
+_TITLE_YEAR = re.compile(r"\bnam\s*((?:19|20)\d{2})(?!\d)")
+_YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2})")
+
+
+def title_year(grid: Grid, header_row: int, year: int) -> tuple[int, str, str, str] | None:
+    """(row, column letter, text, years) of the title above the header (rows before
+    ``header_row``, as Excel numbers them) when the title names a year ("BẢNG THEO DÕI HOẠT ĐỘNG
+    NĂM 2022") and never the report ``year`` (nor a range holding it, "nhiệm kỳ 2019-2024")."""
+    from openpyxl.utils.cell import get_column_letter
+
+    named: list[tuple[int, int, str, int]] = []
+    for r in range(header_row - 1):
+        for c, value in enumerate(grid.row_at(r)):
+            if not isinstance(value, str) or not any(ch.isdigit() for ch in value):
+                continue
+            key = remove_diacritics(value).lower()
+            for a, b in _YEAR_RANGE.findall(key):
+                if int(a) <= year <= int(b):
+                    return None
+            for y in _TITLE_YEAR.findall(key):
+                named.append((r + 1, c, normalize_text(value), int(y)))
+    if not named or any(y == year for *_rest, y in named):
+        return None
+    row, col, text, _y = named[0]
+    shown = ", ".join(str(y) for y in sorted({y for *_rest, y in named}))
+    return row, get_column_letter(col + 1), text, shown

@@ -74,11 +74,9 @@ def _warning(a: pd.Series, b: pd.Series, date_col: str, headers: dict[str, str])
         int(a["source_row"]),
         headers.get(date_col, date_col),
         when,
-        f"có thể tính hai lần: dòng này và dòng {b['source_row']} của tệp {where_b} cùng ngày {when}, cùng khu, cùng "
-        f"loại hoạt động; cả hai vẫn được tính. Nếu là một sự kiện, xóa dòng ở một tệp ({where_a} hoặc {where_b}) "
-        "rồi gửi lại",
-        f"possibly counted twice: this row and row {b['source_row']} of {where_b_en} have the same date {when}, "
-        "khu and kind; both are counted. If they are one event, delete it from one of the two files and send it "
-        "again",
+        f"có thể tính hai lần: dòng này và tệp {where_b} cùng ngày {when}, cùng khu, cùng loại hoạt động; cả hai "
+        f"vẫn được tính. Nếu là một sự kiện, xóa dòng ở một trong hai tệp ({where_a} hoặc {where_b}) rồi gửi lại",
+        f"possibly counted twice: this row and {where_b_en} have the same date {when}, khu and kind; both are "
+        "counted. If they are one event, delete it from one of the two files and send that file again",
         "warning",
     )

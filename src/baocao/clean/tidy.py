@@ -92,7 +92,7 @@ def read_clean(data_dir: Path, project: Project) -> dict[str, pd.DataFrame]:
             else:
                 frame[col.name] = frame[col.name].astype("string")
         frame["source_row"] = pd.to_numeric(frame["source_row"]).astype("Int64")
-        for col in ("source_file", "source_sheet", "source_input"):
-            frame[col] = frame[col].astype("string")
+        for name in ("source_file", "source_sheet", "source_input"):
+            frame[name] = frame[name].astype("string")
         tables[name] = frame
     return tables

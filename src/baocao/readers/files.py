@@ -200,7 +200,7 @@ def _split(path: Path, year: int | None = None) -> tuple[str, str | None]:
 
 def _area_of(token: str, areas: tuple[Item, ...]) -> str:
     """The area a per-khu file names after its prefix ("2", "02", "khu-2", "ii"), else the token."""
-    number = area_number(token) if token else None
+    number = (area_number(token) or area_number(f"khu {token}")) if token else None
     for area in areas:
         if token in (fold_key(area.id), fold_key(area.name)) or (
             number is not None and area_number(area.name) == number

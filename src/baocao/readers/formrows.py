@@ -84,9 +84,9 @@ def classify(cells: list[object], header_keys: frozenset[str], in_notes: bool) -
         if len(filled) == 1 and _SECTION_MARK.fullmatch(keys[0]) and keys[0] not in ("a", "i"):
             return SECTION
     folded = [fold_key(str(c)) for c in filled]
-    if len(filled) >= 2 and all(k in header_keys or k in _TWO_LEVEL or k in ("stt", "tt") for k in folded):
-        if sum(k in header_keys for k in folded) >= 2:
-            return REPEATED_HEADER
+    known = all(k in header_keys or k in _TWO_LEVEL or k in ("stt", "tt") for k in folded)
+    if known and sum(k in header_keys for k in folded) >= 2:
+        return REPEATED_HEADER
     if len(filled) >= 3 and _column_numbers(filled):
         return COLUMN_NUMBERS
     return None

@@ -65,6 +65,20 @@ def _match_headers(cells: list[object], spec: TableSpec) -> tuple[dict[int, Colu
     return matched, extra
 
 
+_SUB_TOTAL = {fold_key(t) for t in ("Tổng số", "Tổng", "Tổng cộng", "Số lượng", "Cộng", "Số")}
+_SUB_PART = re.compile(r"trongdo.*|nu|nam|dantoc|tongiao|treem|nguoicaotuoi")
+
+
+def _sub_header(text: object) -> str | None:
+    """What a cell under a merged header is: "total" ("Tổng số"), "part" ("Trong đó: nữ"), or None."""
+    key = cell_key(text)
+    if key in _SUB_TOTAL:
+        return "total"
+    if _SUB_PART.fullmatch(key):
+        return "part"
+    return None
+
+
 @dataclass
 class HeaderMatch:
     row: int  # 0-based index of the last header row
@@ -98,6 +112,10 @@ def find_header(grid: Grid, spec: TableSpec) -> HeaderMatch | None:
                 pair = f"{a} {b}"
                 if cell_key(pair) in known:
                     combined.append(pair)
+                elif cell_key(a) in known and cell_key(b) not in known and _sub_header(b) is not None:
+                    # "Số lượt người" over "Tổng số" | "Trong đó: nữ": the total is the column; a
+                    # breakdown under it ("of whom women") is no column of the table, never read
+                    combined.append(a if _sub_header(b) == "total" else None)
                 elif cell_key(b) in known or cell_key(a) not in known:
                     combined.append(b)
                 else:
@@ -106,7 +124,7 @@ def find_header(grid: Grid, spec: TableSpec) -> HeaderMatch | None:
         for cells in candidates:
             columns, extra = _match_headers(cells, spec)
             score = len(columns)
-            if score and (best is None or score > best.score):
+            if score and (best is None or score > best.score or (score == best.score and len(extra) < len(best.extra))):
                 headers = {col.name: normalize_text(str(cells[i])) for i, col in columns.items()}
                 best = HeaderMatch(r, columns, headers, extra, score)
     if best is None:

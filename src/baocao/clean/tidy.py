@@ -92,7 +92,7 @@ def read_clean(data_dir: Path, project: Project) -> dict[str, pd.DataFrame]:
             else:
                 frame[col.name] = frame[col.name].astype("string")
         frame["source_row"] = pd.to_numeric(frame["source_row"]).astype("Int64")
-        for name in ("source_file", "source_sheet", "source_input"):
-            frame[name] = frame[name].astype("string")
+        for where in ("source_file", "source_sheet", "source_input"):
+            frame[where] = frame[where].astype("string")
         tables[name] = frame
     return tables

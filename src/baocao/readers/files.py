@@ -47,14 +47,10 @@ def years_named(stem: str) -> set[int]:
 
 
 def without_year(stem: str, year: int) -> str:
-    """The name without the report year it names ("mttq-phuong-2023" → "mttq-phuong")."""
-    parts = re.split(rf"(?<!\d){year}(?!\d)", stem)
-    return (
-        "".join(p.rstrip(_YEAR_SEPARATORS) if i < len(parts) - 1 else p for i, p in enumerate(parts)).strip(
-            _YEAR_SEPARATORS
-        )
-        or stem
-    )
+    """The name without the report year it names ("mttq-phuong-2023" → "mttq-phuong",
+    "ban-ctmt-khu-1 (2023)" → "ban-ctmt-khu-1"); any other name unchanged."""
+    shorter = re.sub(rf"[\s\-_.–]*[\(\[]?(?<!\d){year}(?!\d)[\)\]]?", "", stem).strip()
+    return shorter if shorter != stem and shorter else stem
 
 
 def name_key(stem: str) -> str:

@@ -17,7 +17,7 @@ from .convert import WHOLE_UNIT
 
 #: Two descriptions share at least this part of their words (of the shorter one).
 WORDS_SHARED = 0.5
-#: …or their counts differ by at most this part of the larger.
+#: …or every count of theirs differs by at most this part of the larger.
 COUNTS_WITHIN = 0.2
 _WORD = re.compile(r"[^\W_]+")
 
@@ -31,17 +31,14 @@ def _alike(a: pd.Series, b: pd.Series, texts: list[str], counts: list[str]) -> b
         wa, wb = _words(a[col]), _words(b[col])
         if wa and wb and len(wa & wb) >= WORDS_SHARED * min(len(wa), len(wb)):
             return True
-    for col in counts:
-        x, y = a[col], b[col]
-        if pd.notna(x) and pd.notna(y) and max(x, y) > 0 and abs(x - y) <= COUNTS_WITHIN * max(x, y):
-            return True
-    return False
+    pairs = [(a[col], b[col]) for col in counts if pd.notna(a[col]) and pd.notna(b[col])]
+    return bool(pairs) and all(abs(x - y) <= COUNTS_WITHIN * max(x, y) for x, y in pairs)
 
 
 def likely_double_counts(spec: TableSpec, frame: pd.DataFrame, headers: dict[str, str]) -> list[Reject]:
     """A warning for each pair of kept rows from two different files that report one event: the
     same date, the same khu (not the whole ward) and the same values in every category column,
-    with alike wording or counts."""
+    worded alike or with alike counts (every one within 20%)."""
     dates = [c.name for c in spec.columns if c.type == "date" and not c.any_year]
     areas = [c.name for c in spec.columns if c.type == "area"]
     if not dates or not areas or len(frame) < 2 or frame["source_input"].nunique() < 2:

@@ -2474,6 +2474,14 @@ INTAKE_CASES: list[Case] = [
         reason_contains="có thể tính hai lần",
     ),
     Case(
+        "double-count-unlike.xlsx",
+        "A ward activity in Khu 2 on the same day and of the same kind, worded differently and with five times the "
+        "attendance: another event, no warning.",
+        M,
+        b_ward_activity(**{"Nội dung": "Hội nghị phổ biến pháp luật cho nhân dân", "Số lượt người": 350}),
+        "ok",
+    ),
+    Case(
         "double-count-other-field.xlsx",
         "The ward's own activity in Khu 2 on the same day but of another kind: not the same event, no warning.",
         M,

@@ -33,7 +33,7 @@ _ROMAN = r"(?:x{0,2}(?:ix|iv|v?i{0,3}))"
 _SECTION_MARK = re.compile(rf"(?:{_ROMAN}|[a-h])[.)]?", re.IGNORECASE)
 _SECTION_TEXT = re.compile(
     rf"(?:(?:{_ROMAN}|[a-h])[.)]\s+\S.*"
-    rf"|(?:quy|thang|phan|muc|dot|giai doan)\s+(?:{_ROMAN}|\d{{1,2}})\b.*)",
+    rf"|(?:quy|phan|muc|dot|giai doan)\s+(?:{_ROMAN}|\d{{1,2}})\b.*)",
     re.IGNORECASE,
 )
 _COLUMN_LABEL = re.compile(r"\(?\s*(\d{1,2}|[a-z])\s*\)?")
@@ -93,7 +93,8 @@ def classify(cells: list[object], header_keys: frozenset[str], in_notes: bool) -
 
 
 def _column_numbers(filled: list[object]) -> bool:
-    """Every filled cell a column label ("(1)", "1", "A", "(3)=(1)x(2)"), the numbers increasing."""
+    """Every filled cell a column label ("(1)", "1", "A", "(3)=(1)x(2)"), the numbers increasing
+    (one by one when the row holds bare numbers only)."""
     numbers = []
     for cell in filled:
         if isinstance(cell, bool):
@@ -113,4 +114,7 @@ def _column_numbers(filled: list[object]) -> bool:
         if not f:
             return False
         numbers.append(int(re.match(r"\(?\s*(\d+)", text).group(1)))  # type: ignore[union-attr]
-    return len(numbers) >= 2 and all(a < b for a, b in zip(numbers, numbers[1:], strict=False))
+    steps = [b - a for a, b in zip(numbers, numbers[1:], strict=False)]
+    if len(numbers) == len(filled):  # bare numbers only: the columns counted one by one, 1 2 3 …
+        return len(numbers) >= 3 and all(step == 1 for step in steps)
+    return len(numbers) >= 2 and all(step > 0 for step in steps)

@@ -185,7 +185,7 @@ class YearReader:
                         continue  # its title names another year: one error said so
                     try:
                         read = read_sheet(grid, spec, self.rel(path), source)
-                        self._check_title_year(path, grid, read.header_row)
+                        self._check_title_year(path, grid, read.header_row, spec)
                         check_day_month(read, spec)
                     except InputError as exc:
                         self.problems.append(exc)
@@ -194,11 +194,14 @@ class YearReader:
                     reads.append(read)
         return reads
 
-    def _check_title_year(self, path: Path, grid: Grid, header_row: int) -> None:
-        """A sheet whose title (the rows above its header) names another year: not this year's data."""
+    def _check_title_year(self, path: Path, grid: Grid, header_row: int, spec: TableSpec) -> None:
+        """A sheet whose title (the rows above its header) names another year: not this year's
+        data. A table that holds next year's rows too (targets) may be titled with next year."""
         if self.year is None:
             return
         found = title_year(grid, header_row, self.year)
+        if found is not None and any(c.type == "year" for c in spec.columns) and found[3] == str(self.year + 1):
+            found = None
         if found is None:
             return
         self._other_year.add(path)

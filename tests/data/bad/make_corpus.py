@@ -2411,6 +2411,13 @@ INTAKE_CASES: list[Case] = [
         column="A",
         reason_contains="tiêu đề của sheet ghi năm 2024, không phải năm báo cáo 2025",
     ),
+    Case(
+        "title-next-year-targets.xlsx",
+        "The targets file titled 'CHỈ TIÊU NĂM 2026' (it holds next year's targets too): read.",
+        "chi-tieu.xlsx",
+        b_title("CHỈ TIÊU NĂM 2026", name="chi-tieu.xlsx", sheet="Chỉ tiêu"),
+        "ok",
+    ),
     # (5) month and day swapped by a US-locale Excel --------------------------------------
     Case(
         "date-us-swapped.xlsx",

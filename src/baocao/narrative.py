@@ -285,8 +285,19 @@ def pdf_fonts(project: Project) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
         options = RenderOptions.from_project(project.root)
         return tuple(options.fonts), tuple(str(p) for p in options.font_paths if p.is_dir())
-    except BaocaoError:
+    except BaocaoError:  # _quarto.yml names files this folder lacks: its font lines still tell
+        pass
+    try:
+        config = load_yaml(project.root / "_quarto.yml")
+    except (BaocaoError, OSError, UnicodeDecodeError):
         return ("Libertinus Serif",), ()
+    baocao = config.get("baocao") if isinstance(config, dict) else None
+    typst_format = (config.get("format") or {}).get("typst") if isinstance(config, dict) else None
+    fonts = baocao.get("fonts") if isinstance(baocao, dict) else None
+    folders = typst_format.get("font-paths") if isinstance(typst_format, dict) else None
+    fonts = tuple(f for f in fonts if isinstance(f, str)) if isinstance(fonts, list) else ()
+    paths = [project.root / f for f in folders if isinstance(f, str)] if isinstance(folders, list) else []
+    return fonts or ("Libertinus Serif",), tuple(str(p) for p in paths if p.is_dir())
 
 
 def _check_printable(project: Project, rel: str, body: list[tuple[int, str]]) -> None:

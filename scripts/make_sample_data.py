@@ -999,7 +999,7 @@ def build_khu_activities(year: int, k: int) -> list[dict]:
         rng.randint(60, 120),
     )
     add(
-        rand_day(rng, year, 12, 5, 20),
+        rand_day(rng, year, 11, 1, 7),  # before the report's cut-off: the households sheet holds its result
         None,
         "hoi_nghi_nhan_dan",
         "tddk_ntm_dtvm",
@@ -3089,7 +3089,9 @@ INDICATOR_SETS = {
         "chu_nhat_xanh_buoi",
         "rac_thu_gom",
         "giam_sat_cuoc",
+        "y_kien_gop_y",
         "ty_le_kien_nghi_tra_loi",
+        "ty_le_hoa_giai_thanh",
         "mo_hinh_dang_ky",
     ],
     2025: [
@@ -3108,6 +3110,7 @@ INDICATOR_SETS = {
         "giam_sat_cuoc",
         "y_kien_gop_y",
         "ty_le_kien_nghi_tra_loi",
+        "ty_le_hoa_giai_thanh",
         "mo_hinh_dang_ky",
     ],
 }
@@ -3131,8 +3134,9 @@ def num(value) -> float:
 
 
 def compute_actuals(tables: list[Table]) -> dict[str, float]:
-    """Each indicator's result, as indicators.yml defines it (all supervision sessions, all
-    critique opinions), from the valid rows."""
+    """Each indicator's result, as indicators.yml defines it (all supervision sessions; the money
+    the ward raised, not what the level above sent; the opinions on documents, not those on
+    party building; the mediation rate on the cases closed), from the valid rows."""
     R = ref()
     by = {}
     for t in tables:
@@ -3141,7 +3145,12 @@ def compute_actuals(tables: list[Table]) -> dict[str, float]:
     tt = [r for r in act if R.resolve("activity_fields", r["field"]) == "tuyen_truyen"]
     cnx = [r for r in act if r["campaign"] and R.resolve("campaigns", r["campaign"]) == "chu_nhat_xanh"]
     fund = by["fund_txn"]
-    thu = sum(num(r["amount"]) for r in fund if R.resolve("fund_directions", r["direction"]) == "thu")
+    thu = sum(
+        num(r["amount"])
+        for r in fund
+        if R.resolve("fund_directions", r["direction"]) == "thu"
+        and R.resolve("fund_sources", r["source"]) not in ("cap_tren", "ngan_sach")
+    )
     chi = sum(num(r["amount"]) for r in fund if R.resolve("fund_directions", r["direction"]) == "chi")
     hh = by["households"]
     households = sum(r["households"] for r in hh)
@@ -3162,9 +3171,15 @@ def compute_actuals(tables: list[Table]) -> dict[str, float]:
         "chu_nhat_xanh_luot": sum(r["participants"] for r in cnx),
         "rac_thu_gom": sum(num(r["waste_kg"]) for r in act if r["waste_kg"] is not None) / 1000,
         "giam_sat_cuoc": sum(r["sessions"] for r in by["supervision"]),
-        "y_kien_gop_y": sum(r["opinions"] for r in by["critique"]),
+        "y_kien_gop_y": sum(
+            r["opinions"]
+            for r in by["critique"]
+            if R.resolve("critique_kinds", r["kind"]) in ("phan_bien", "gop_y_du_thao")
+        ),
         "ty_le_kien_nghi_tra_loi": 100 * sum(r["answered"] for r in pet) / sum(r["received"] for r in pet),
-        "ty_le_hoa_giai_thanh": 100 * sum(r["success"] for r in med) / sum(r["received"] for r in med),
+        "ty_le_hoa_giai_thanh": 100
+        * sum(r["success"] for r in med)
+        / sum(r["success"] + r["failed"] for r in med),  # on the cases closed
         "mo_hinh_dang_ky": len({R.area_resolve(r["area"]) for r in by["emulation_models"]}),
         "hoi_vien_moi": sum(r["new_members"] for r in by["org_members"]),
     }
@@ -3184,10 +3199,16 @@ def _nice(value: float, kind: str, unit: str, up: bool) -> float:
 
 
 def plan_targets(
-    year: int, actual: dict[str, float] | None, previous: dict[str, float], rng: random.Random
+    year: int,
+    actual: dict[str, float] | None,
+    previous: dict[str, float],
+    rng: random.Random,
+    before: dict[str, float] | None = None,
 ) -> dict[str, float]:
-    """The targets of ``year``: met by a margin except the planned misses. For the year after the
-    last sample year (no data yet) they are set a little above the last results."""
+    """The targets of ``year``: met by a margin except the planned misses, and never below the
+    result of the year before (``before``: a committee does not plan less than it achieved;
+    such a target may then be missed). For the year after the last sample year (no data yet)
+    they are set a little above the last results."""
     R = ref()
     out = {}
     for code in INDICATOR_SETS[year]:
@@ -3199,7 +3220,7 @@ def plan_targets(
                 out[code] = float(4 if code in ("kdc_van_hoa", "mo_hinh_dang_ky") else base)
                 continue
             grow = rng.uniform(1.03, 1.08) if higher else rng.uniform(0.7, 0.85)
-            value = base * grow if ind["unit"] != "%" or not higher else min(99.0, base + rng.uniform(0.3, 1.0))
+            value = base * grow if ind["unit"] != "%" or not higher else min(100.0, base + rng.uniform(0.3, 1.0))
             out[code] = float(_nice(value, ind["kind"], ind["unit"], up=higher))
             continue
         lo = hi = actual[code]
@@ -3215,6 +3236,10 @@ def plan_targets(
         else:  # lower is better (poverty rate)
             value = lo * rng.uniform(0.8, 0.9) if miss else hi * rng.uniform(1.1, 1.3)
             out[code] = float(_nice(value, ind["kind"], ind["unit"], up=not miss))
+        floor = None if before is None or code not in before else before[code]
+        if floor is not None and (out[code] < floor if higher else out[code] > floor):
+            out[code] = float(_nice(floor, ind["kind"], ind["unit"], up=higher))
+            continue  # raised to last year's result: met or missed as the year went
         met = out[code] <= lo if higher else out[code] >= hi
         assert met != miss, (year, code, out[code], lo, hi)
     return out
@@ -3250,6 +3275,59 @@ def build_targets_table(year: int, targets: dict[int, dict[str, float]]) -> Tabl
 # =============================================================================== the years
 
 
+# The date each sample year's report counts to (ngay_chot_so_lieu): an office writes its
+# report in late November, before its conference; the files hold nothing dated after it.
+CUTOFF = {y: dt.date(y, 11, 20) for y in YEARS}
+#: The column that dates a row of each table (inputs.yml: the first date or month column).
+DATE_FIELD = {
+    "activity": "date",
+    "fund_txn": "date",
+    "gifts": "date",
+    "houses": "started",
+    "supervision": "date",
+    "critique": "date",
+    "petitions": "month",
+    "emulation_models": "registered_on",
+}
+
+
+def _after(value, cutoff: dt.date) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value > cutoff
+    if isinstance(value, int):  # a month
+        return value > cutoff.month
+    text = str(value).strip()
+    parts = text.replace("-", "/").replace(".", "/").split("/")
+    if len(parts) == 2:  # "05/2022": a month
+        return int(parts[0]) > cutoff.month
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        d, m, y = (int(p) for p in parts) if len(parts[0]) <= 2 else reversed([int(p) for p in parts])
+        return dt.date(y, m, d) > cutoff
+    raise ValueError(f"cannot date {value!r}")
+
+
+def cut_to_period(files: dict[str, list[Table]], year: int) -> None:
+    """Drop every row dated after the year's cut-off (what the office did not hold yet on its
+    report date); rows wrong on purpose stay. A fund sheet's total note is written again."""
+    cutoff = CUTOFF[year]
+    for tables in files.values():
+        for t in tables:
+            field_ = DATE_FIELD.get(t.table)
+            if field_ is None:
+                continue
+            t.rows = [r for r in t.rows if r.get("_reject") or not _after(r.get(field_), cutoff)]
+            if t.table == "fund_txn" and t.total_note:
+                R = ref()
+                rows = valid(t.rows)
+                t_in = sum(num(r["amount"]) for r in rows if R.resolve("fund_directions", r["direction"]) == "thu")
+                t_out = sum(num(r["amount"]) for r in rows if R.resolve("fund_directions", r["direction"]) == "chi")
+                t.total_note = f"Tổng thu: {vn_int(int(t_in))}; tổng chi: {vn_int(int(t_out))}"
+
+
 @dataclass
 class YearData:
     year: int
@@ -3270,13 +3348,18 @@ def build_years() -> dict[int, YearData]:
             files[f"ban-ctmt-khu-{k}"] = build_khu_file(year, k)
         files["mttq-phuong"], closing = build_ward_file(year, opening)
         files["to-chuc-thanh-vien"], members = build_org_file(year, members)
+        cut_to_period(files, year)
         tables = [t for ts in files.values() for t in ts]
         out[year] = YearData(year, files, opening, closing, compute_actuals(tables))
         opening = closing
     targets: dict[int, dict[str, float]] = {}
     for y in (*YEARS, YEARS[-1] + 1):
         targets[y] = plan_targets(
-            y, out[y].actuals if y in out else None, out[YEARS[-1]].actuals, rng_for(y, "chi-tieu", "plan")
+            y,
+            out[y].actuals if y in out else None,
+            out[YEARS[-1]].actuals,
+            rng_for(y, "chi-tieu", "plan"),
+            out[y - 1].actuals if y - 1 in out else None,
         )
     for year in YEARS:
         out[year].files["chi-tieu"] = [build_targets_table(year, targets)]
@@ -3585,12 +3668,12 @@ REPORT_META = {
     # so, ngay_bao_cao, hoi_nghi or None, nhiem_ky, signer or None (defaults), recipients or None (defaults)
     2021: (
         "52",
-        "06/12/2021",
+        "26/11/2021",
         "Hội nghị tổng kết công tác Mặt trận năm 2021",
         "2019-2024",
         None,
         [
-            "Ban Thường trực UB MTTQ thành phố;",
+            "Ban Thường trực Ủy ban MTTQ Việt Nam thành phố;",
             "Thường trực Đảng ủy phường;",
             "HĐND, UBND phường;",
             "Các tổ chức thành viên;",
@@ -3598,15 +3681,15 @@ REPORT_META = {
             "Lưu: VT.",
         ],
     ),
-    2022: ("47", "28/11/2022", None, "2019-2024", ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"), None),
+    2022: ("47", "25/11/2022", None, "2019-2024", ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"), None),
     2023: (
         "45",
-        "05/12/2023",
+        "24/11/2023",
         "Hội nghị tổng kết công tác Mặt trận năm 2023, phương hướng nhiệm vụ năm 2024",
         "2019-2024",
         ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
         [
-            "Ban Thường trực UB MTTQ thành phố (b/c);",
+            "Ban Thường trực Ủy ban MTTQ Việt Nam thành phố (b/c);",
             "Thường trực Đảng ủy phường (b/c);",
             "HĐND, UBND phường;",
             "Các tổ chức thành viên;",
@@ -3616,12 +3699,12 @@ REPORT_META = {
     ),
     2024: (
         "61",
-        "10/12/2024",
+        "25/11/2024",
         "Hội nghị tổng kết công tác Mặt trận năm 2024",
         "2024-2029",
         ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
         [
-            "Ban Thường trực UB MTTQ thành phố (b/c);",
+            "Ban Thường trực Ủy ban MTTQ Việt Nam thành phố (b/c);",
             "Thường trực Đảng ủy phường (b/c);",
             "HĐND, UBND phường;",
             "Ủy viên Ủy ban MTTQ phường;",
@@ -3633,12 +3716,17 @@ REPORT_META = {
 }
 
 
+def vn_date(day: dt.date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
 def meta_yaml(year: int) -> str:
     so, date, hoi_nghi, term, signer, recipients = REPORT_META[year]
     lines = [
         f"# Thông tin văn bản báo cáo năm {year}",
         f'so: {q(so):<28} # số văn bản; in ra "Số: {so}/BC-MTTQ-BTT"',
         f"ngay_bao_cao: {q(date):<18} # ngày ký báo cáo, dd/mm/yyyy",
+        f"ngay_chot_so_lieu: {q(vn_date(CUTOFF[year])):<13} # số liệu tính đến ngày này (bỏ trống: đến ngày báo cáo)",
     ]
     if hoi_nghi:
         lines.append(f"hoi_nghi: {q(hoi_nghi)}")
@@ -3648,6 +3736,12 @@ def meta_yaml(year: int) -> str:
     if recipients:
         lines.append("noi_nhan:")
         lines += [f"  - {q(r)}" for r in recipients]
+    if year == 2023:  # the year the README's signing example signs (made-up images, marked MẪU / SAMPLE)
+        lines += [
+            "ky_so:                           # baocao sign: ảnh hiện trên bản ký số (đường dẫn tính từ thư mục dự án)",
+            '  anh_chu_ky: "data/ky-so-mau/chu-ky-mau.png"    # chữ ký của người ký: PNG nền trong suốt, màu xanh',
+            '  anh_con_dau: "data/ky-so-mau/con-dau-mau.png"  # con dấu của cơ quan: PNG nền trong suốt, màu đỏ, đúng kích thước',
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -3862,11 +3956,11 @@ Trong năm, Ủy ban MTTQ phường đã phối hợp với các tổ chức th�
 
 ## Tuyên truyền, vận động
 
-Ủy ban MTTQ phường tập trung tuyên truyền, triển khai Luật Thực hiện dân chủ ở cơ sở có hiệu lực từ ngày 01/7/2023; tổ chức lấy ý kiến nhân dân góp ý dự thảo Luật Đất đai (sửa đổi) với tinh thần trách nhiệm cao. Các Ban Công tác Mặt trận hướng dẫn nhân dân kích hoạt tài khoản định danh điện tử, sử dụng dịch vụ công trực tuyến. Từ tháng 9, công tác tuyên truyền hướng vào đợt thi đua lập thành tích chào mừng Đại hội đại biểu MTTQ Việt Nam các cấp.
+Ủy ban MTTQ phường tập trung tuyên truyền, triển khai Luật Thực hiện dân chủ ở cơ sở có hiệu lực từ ngày 01/7/2023; tổ chức lấy ý kiến nhân dân góp ý dự thảo Luật Đất đai (sửa đổi) với tinh thần trách nhiệm cao. Các Ban CTMT hướng dẫn nhân dân kích hoạt tài khoản định danh điện tử, sử dụng dịch vụ công trực tuyến. Từ tháng 9, công tác tuyên truyền hướng vào đợt thi đua lập thành tích chào mừng Đại hội đại biểu MTTQ Việt Nam các cấp.
 
 ## Phong trào thi đua
 
-Phong trào "Ngày chủ nhật xanh" và "Ngày xanh trong tuần" được duy trì thường xuyên; việc thu gom rác thải, thùng xốp, dọn vệ sinh các điểm công cộng trở thành nếp sinh hoạt của nhiều khu dân cư. Tại Hội nghị tổng kết công tác Mặt trận năm 2023 ngày 29/11/2023, ông Khổng Minh Nguyên, Phó Bí thư Đảng ủy, Chủ tịch Ủy ban MTTQ phường, Trưởng Khối Dân vận phường đã phát động phong trào thi đua chào mừng Đại hội đại biểu MTTQ phường nhiệm kỳ 2024-2029, tiến tới Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X. Hưởng ứng phong trào, tất cả các Ban Công tác Mặt trận khu dân cư đã đăng ký các mô hình, phần việc cụ thể.
+Phong trào "Ngày chủ nhật xanh" và "Ngày xanh trong tuần" được duy trì thường xuyên; việc thu gom rác thải, thùng xốp, dọn vệ sinh các điểm công cộng trở thành nếp sinh hoạt của nhiều khu dân cư. Ban Thường trực Ủy ban MTTQ phường đã phát động đợt thi đua chào mừng Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029, tiến tới Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X; tất cả các Ban CTMT đã đăng ký các mô hình, phần việc cụ thể.
 
 ## Giám sát, phản biện
 
@@ -3874,20 +3968,20 @@ Công tác giám sát và phản biện xã hội, tham gia góp ý xây dựng 
 
 ## Củng cố tổ chức
 
-Công tác kiện toàn Ban Công tác Mặt trận luôn được quan tâm. Trong năm đã kiện toàn Trưởng Ban Công tác Mặt trận khu 2 và khu 4; Ủy ban MTTQ phường ghi nhận, tặng quà chia tay bà Nguyễn Thị Xuân, nguyên Trưởng Ban Công tác Mặt trận khu 4 và bà Nguyễn Thị Hằng, nguyên Trưởng Ban Công tác Mặt trận khu 2. Các đồng chí tuy tuổi cao nhưng rất tâm huyết, trách nhiệm, sát dân, có nhiều đóng góp trong xây dựng khối đại đoàn kết toàn dân tộc trên địa bàn. Công tác chuẩn bị Đại hội đại biểu MTTQ phường nhiệm kỳ 2024-2029 được triển khai đúng hướng dẫn, bắt đầu từ khâu xây dựng dự thảo báo cáo chính trị và hiệp thương nhân sự.
+Công tác kiện toàn Ban CTMT luôn được quan tâm; trong năm đã kiện toàn Trưởng Ban CTMT khu 2 và khu 4. Công tác chuẩn bị Đại hội đại biểu MTTQ phường nhiệm kỳ 2024-2029 được triển khai đúng hướng dẫn, bắt đầu từ khâu xây dựng dự thảo báo cáo chính trị và hiệp thương nhân sự.
 
 ## Ưu điểm
 
 - Nội dung, phương thức hoạt động của MTTQ và các tổ chức thành viên ngày càng được đổi mới, từng bước đáp ứng yêu cầu nhiệm vụ.
 - Công tác an sinh xã hội, chăm lo người nghèo, gia đình chính sách được thực hiện kịp thời, đúng đối tượng.
-- Các phong trào thi đua, các cuộc vận động được đẩy mạnh, nhất là phong trào "Ngày chủ nhật xanh"; tất cả các Ban Công tác Mặt trận đã đăng ký mô hình thi đua chào mừng Đại hội.
+- Các phong trào thi đua, các cuộc vận động được đẩy mạnh, nhất là phong trào "Ngày chủ nhật xanh"; tất cả các Ban CTMT đã đăng ký mô hình thi đua chào mừng Đại hội.
 - Việc triển khai Luật Thực hiện dân chủ ở cơ sở được thực hiện sớm, bài bản.
 
 ## Hạn chế
 
-- Kết quả hỗ trợ xây dựng, sửa chữa nhà "Đại đoàn kết" chưa đạt kế hoạch đề ra.
-- Tỷ lệ hòa giải thành ở cơ sở chưa đạt chỉ tiêu; một số vụ việc tranh chấp đất đai, ranh giới còn kéo dài.
-- Một số Ban Công tác Mặt trận còn lúng túng khi triển khai các quy định mới của Luật Thực hiện dân chủ ở cơ sở.
+- Việc hỗ trợ xây dựng, sửa chữa nhà "Đại đoàn kết" còn chậm; một số hộ chưa chuẩn bị được phần kinh phí đối ứng.
+- Một số vụ việc tranh chấp đất đai, ranh giới ở khu dân cư còn kéo dài, hòa giải chưa dứt điểm.
+- Một số Ban CTMT còn lúng túng khi triển khai các quy định mới của Luật Thực hiện dân chủ ở cơ sở.
 
 ## Nguyên nhân
 
@@ -3907,7 +4001,7 @@ Năm 2024, tiếp tục phát huy sức mạnh khối đại đoàn kết toàn 
 
 ## Nhiệm vụ trọng tâm
 
-- Tổ chức thành công Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029; hướng dẫn các Ban Công tác Mặt trận thực hiện các mô hình, phần việc đã đăng ký.
+- Tổ chức thành công Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029; hướng dẫn các Ban CTMT thực hiện các mô hình, phần việc đã đăng ký.
 - Thực hiện tốt Luật Thực hiện dân chủ ở cơ sở; phát huy quyền làm chủ của nhân dân thông qua giám sát và phản biện xã hội.
 - Triển khai hiệu quả "Ngày xanh trong tuần", "Ngày chủ nhật xanh", thu gom rác thải, thùng xốp tại các điểm công cộng.
 - Hoàn thành kế hoạch hỗ trợ xây dựng, sửa chữa nhà "Đại đoàn kết" còn dở dang.
@@ -3915,13 +4009,13 @@ Năm 2024, tiếp tục phát huy sức mạnh khối đại đoàn kết toàn 
 
 ## Giải pháp
 
-- Thực hiện ý kiến chỉ đạo của đồng chí Nguyễn Hùng Chiến, Bí thư Đảng ủy, Chủ tịch Ủy ban nhân dân phường tại hội nghị tổng kết: tiếp tục đổi mới nội dung, phương thức hoạt động theo hướng sâu sát với nhân dân, hướng về cơ sở.
+- Tiếp tục đổi mới nội dung, phương thức hoạt động theo hướng sâu sát với nhân dân, hướng về cơ sở.
 - Phối hợp với Ủy ban nhân dân phường và gia đình, dòng họ huy động thêm nguồn lực đối ứng để các hộ được hỗ trợ sớm khởi công xây dựng nhà.
 - Tập huấn kỹ năng hòa giải cho các tổ hòa giải; mời người có uy tín tham gia hòa giải các vụ việc phức tạp.
 
 ## Kiến nghị, đề xuất
 
-- Đề nghị Ủy ban MTTQ thành phố hướng dẫn sớm quy trình hiệp thương nhân sự, tổ chức Đại hội MTTQ cấp phường nhiệm kỳ 2024-2029.
+- Đề nghị Ủy ban MTTQ thành phố hướng dẫn sớm quy trình hiệp thương nhân sự, tổ chức Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029.
 - Đề nghị Ủy ban nhân dân phường chỉ đạo các bộ phận chuyên môn phối hợp giải quyết dứt điểm các vụ việc tranh chấp đất đai kéo dài.
 """,
     2024: """\
@@ -3933,7 +4027,7 @@ Ngày 07/9/2024, cơn bão số 3 (Yagi) đổ bộ trực tiếp vào tỉnh Qu
 
 ## Tuyên truyền, vận động
 
-Công tác tuyên truyền tập trung vào Đại hội MTTQ các cấp, Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X, chủ trương sắp xếp, tinh gọn tổ chức bộ máy và công tác phòng, chống thiên tai. Dự thảo Báo cáo chính trị trình Đại hội MTTQ phường được lấy ý kiến rộng rãi ở các khu dân cư, nhận được nhiều ý kiến tâm huyết của nhân dân.
+Công tác tuyên truyền tập trung vào Đại hội MTTQ các cấp, Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X, chủ trương sắp xếp, tinh gọn tổ chức bộ máy và công tác phòng, chống thiên tai. Dự thảo Báo cáo chính trị trình Đại hội đại biểu MTTQ Việt Nam phường được lấy ý kiến rộng rãi ở các khu dân cư, nhận được nhiều ý kiến tâm huyết của nhân dân.
 
 ## An sinh xã hội
 
@@ -3945,19 +4039,19 @@ Nâng cao chất lượng giám sát, phản biện xã hội là một trong nh
 
 ## Củng cố tổ chức
 
-Sau Đại hội, Ủy ban MTTQ phường khóa mới đã kiện toàn Ban Thường trực, phân công nhiệm vụ cho các ủy viên, ban hành quy chế hoạt động nhiệm kỳ 2024-2029. Các Ban Công tác Mặt trận khu dân cư được củng cố, bổ sung thành viên trẻ, có năng lực. Ủy ban MTTQ phường đã chủ động rà soát hồ sơ, tài liệu, các quỹ do Mặt trận quản lý để sẵn sàng thực hiện việc sắp xếp tổ chức bộ máy theo chỉ đạo của cấp trên.
+Sau Đại hội, Ủy ban MTTQ phường khóa mới đã kiện toàn Ban Thường trực, phân công nhiệm vụ cho các ủy viên, ban hành quy chế hoạt động nhiệm kỳ 2024-2029. Các Ban CTMT khu dân cư được củng cố, bổ sung thành viên trẻ, có năng lực. Ủy ban MTTQ phường đã chủ động rà soát hồ sơ, tài liệu, các quỹ do Mặt trận quản lý để sẵn sàng thực hiện việc sắp xếp tổ chức bộ máy theo chỉ đạo của cấp trên.
 
 ## Ưu điểm
 
 - Đại hội đại biểu MTTQ Việt Nam phường nhiệm kỳ 2024-2029 được tổ chức thành công, đúng hướng dẫn, tạo khí thế mới trong toàn hệ thống Mặt trận.
 - Công tác ứng phó và khắc phục hậu quả bão số 3 được triển khai nhanh chóng, thể hiện tinh thần "tương thân tương ái" của nhân dân.
 - Phong trào "Chung tay xóa nhà tạm, nhà dột nát" được triển khai quyết liệt, thu hút nhiều nguồn lực xã hội.
-- Các Ban Công tác Mặt trận đều thực hiện tốt các mô hình, phần việc đã đăng ký chào mừng Đại hội.
+- Các Ban CTMT đều thực hiện tốt các mô hình, phần việc đã đăng ký chào mừng Đại hội.
 
 ## Hạn chế
 
-- Số buổi ra quân "Ngày chủ nhật xanh" chưa đạt kế hoạch do phải tập trung khắc phục hậu quả bão số 3.
-- Tỷ lệ kiến nghị của cử tri được trả lời chưa đạt chỉ tiêu; một số kiến nghị về đất đai, hạ tầng bị hư hỏng sau bão còn chậm được giải quyết.
+- Nhiều hoạt động thường xuyên phải tạm dừng để tập trung khắc phục hậu quả bão số 3.
+- Một số kiến nghị của cử tri về đất đai, hạ tầng bị hư hỏng sau bão còn chậm được giải quyết.
 - Công tác nắm bắt tư tưởng của cán bộ, hội viên trước yêu cầu sắp xếp tổ chức bộ máy có lúc còn lúng túng.
 
 ## Nguyên nhân
@@ -3968,7 +4062,7 @@ Nguyên nhân chủ quan: việc theo dõi, đôn đốc các cơ quan chức n�
 
 ## Bài học kinh nghiệm
 
-- Trong thiên tai, sự chủ động của Mặt trận và các Ban Công tác Mặt trận khu dân cư là yếu tố quyết định để huy động sức dân kịp thời, hiệu quả.
+- Trong thiên tai, sự chủ động của Mặt trận và các Ban CTMT khu dân cư là yếu tố quyết định để huy động sức dân kịp thời, hiệu quả.
 - Mọi khoản tiền, hàng ủng hộ phải được tiếp nhận, phân bổ công khai, minh bạch, có sự giám sát của nhân dân.
 - Chỉ tiêu phải cụ thể, đo đếm được; nhiệm vụ phải rõ người, rõ việc, rõ thời gian, rõ kết quả.
 
@@ -3978,14 +4072,14 @@ Năm 2025, đưa Nghị quyết Đại hội đại biểu MTTQ Việt Nam phư�
 
 ## Nhiệm vụ trọng tâm
 
-- Thực hiện ba khâu đột phá của nhiệm kỳ: nâng cao chất lượng giám sát, phản biện xã hội; chung tay xóa nhà tạm, nhà dột nát và hỗ trợ sinh kế cho hộ nghèo, hộ cận nghèo; nâng cao chất lượng hoạt động của Ban Công tác Mặt trận khu dân cư.
+- Thực hiện ba khâu đột phá của nhiệm kỳ: nâng cao chất lượng giám sát, phản biện xã hội; chung tay xóa nhà tạm, nhà dột nát và hỗ trợ sinh kế cho hộ nghèo, hộ cận nghèo; nâng cao chất lượng hoạt động của Ban CTMT khu dân cư.
 - Tiếp tục hỗ trợ các hộ bị thiệt hại do bão số 3 ổn định cuộc sống.
 - Duy trì phong trào "Ngày chủ nhật xanh", xây dựng khu dân cư xanh, sạch, đẹp.
 - Chuẩn bị chu đáo hồ sơ, tài liệu, các quỹ do Mặt trận quản lý để bàn giao khi sắp xếp tổ chức bộ máy và đơn vị hành chính.
 
 ## Giải pháp
 
-- Xây dựng chương trình phối hợp thống nhất hành động năm 2025 với các chỉ tiêu cụ thể, phân công rõ trách nhiệm cho từng tổ chức thành viên và Ban Công tác Mặt trận.
+- Xây dựng chương trình phối hợp thống nhất hành động năm 2025 với các chỉ tiêu cụ thể, phân công rõ trách nhiệm cho từng tổ chức thành viên và Ban CTMT.
 - Lập sổ theo dõi kiến nghị của cử tri, định kỳ đôn đốc và thông báo kết quả trả lời đến nhân dân.
 - Làm tốt công tác tư tưởng đối với cán bộ, hội viên trong quá trình sắp xếp tổ chức bộ máy.
 

@@ -100,3 +100,27 @@ def sample_project(tmp_path_factory, renderer) -> Path:
 @pytest.fixture(scope="session")
 def build_2023(sample_project) -> Path:
     return sample_project / "build" / "2023"
+
+
+def clone_tree(dest: Path, venv: bool = True) -> Path:
+    """A fresh clone of this tree as it stands (every file git tracks or would track, with its
+    working content), committed, with the project's .venv beside it as `make report` leaves it."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    for rel in filter(None, listed.split("\0")):
+        source = ROOT / rel
+        if source.is_file():
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=dest, check=True)
+    subprocess.run([*git, "commit", "-qm", "clone"], cwd=dest, check=True)
+    if venv:
+        (dest / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    return dest

@@ -171,7 +171,13 @@ def test_the_sample_years_reconcile_everywhere(year):
     else:
         kinds = {c.column for c in checks}
         assert {"Số dư đầu năm (đồng)", "Hộ nghèo đầu năm", "Hộ cận nghèo đầu năm", "Kế hoạch"} <= kinds
-        assert all(c.status == "ok" for c in checks), [c.as_record() for c in checks if c.status != "ok"]
+        # last year's data end at its cut-off (late November): the Quỹ's receipts and payments of
+        # its last weeks are in no year's data, so the opening balance is shown, not warned about
+        fund = [c for c in checks if c.column == "Số dư đầu năm (đồng)"]
+        assert [c.status for c in fund] == ["not_checked"] and "31/12" in fund[0].note_vi
+        assert all(c.status == "ok" for c in checks if c not in fund), [
+            c.as_record() for c in checks if c.status != "ok"
+        ]
     assert result.warnings == []
 
 

@@ -369,11 +369,28 @@ def test_quarto_renders_only_the_wanted_formats_in_one_call(options):
     render` writes them all and nothing else (Quarto 1.7 takes one --to per call)."""
     from baocao.render.quarto import workspace_config
 
-    assert workspace_config(options, ("html", "pdf", "docx")) == options.config_file.read_bytes()
+    original = yaml.safe_load(options.config_file.read_text(encoding="utf-8"))
+    every = yaml.safe_load(workspace_config(options, ("html", "pdf", "docx")).decode("utf-8"))
+    assert every["format"] == original["format"]
     narrowed = yaml.safe_load(workspace_config(options, ("docx", "html")).decode("utf-8"))
     assert list(narrowed["format"]) == ["html", "docx"]
+    site_keys = ("format", "project", "metadata-files")
+    assert {k: v for k, v in narrowed.items() if k not in site_keys} == {
+        k: v for k, v in original.items() if k not in site_keys
+    }
+
+
+def test_a_reports_scratch_project_has_none_of_the_sites_keys(options):
+    """The project's _quarto.yml is a website with a pre-render step and a page list: a
+    report's scratch project is a default project without them (else Quarto would run the
+    site's build from inside a report's render, or skip the report as not in the list)."""
+    from baocao.render.quarto import workspace_config
+
     original = yaml.safe_load(options.config_file.read_text(encoding="utf-8"))
-    assert {k: v for k, v in narrowed.items() if k != "format"} == {k: v for k, v in original.items() if k != "format"}
+    assert original["project"]["type"] == "website" and "pre-render" in original["project"]
+    scratch = yaml.safe_load(workspace_config(options, ("html", "pdf", "docx")).decode("utf-8"))
+    assert scratch["project"] == {"type": "default"}
+    assert "metadata-files" not in scratch
 
 
 def test_a_wrong_key_in_quarto_yml_is_named(tmp_path):

@@ -13,37 +13,20 @@ from pathlib import Path
 
 from . import __version__
 from .cliarchive import add_archive_commands
-from .cliargs import ArgumentMistake, BilingualParser, bi, command, make_console, project_of, usage_error, year_value
+from .cliargs import (
+    ArgumentMistake,
+    BilingualParser,
+    StepPrinter,
+    bi,
+    command,
+    make_console,
+    project_of,
+    usage_error,
+    year_value,
+)
+from .clisite import add_site_command
 from .config import BuildFiles
 from .errors import BaocaoError, Stopped, UsageError
-
-
-class StepPrinter:
-    """One line per step and job; the same on a terminal and in CI logs, and from many
-    processes at once (events arrive through one queue)."""
-
-    def __init__(self, console):
-        self.console = console
-
-    def __call__(self, label: object, step: str, state: str, seconds: float) -> None:
-        from .steps import step_labels
-
-        name = step_labels().get(step, step)
-        if state == "start":
-            self.console.print(f"[{label}] {name} …", markup=False)
-        elif state == "skip":
-            self.console.print(f"[{label}] {name}: không đổi, bỏ qua / unchanged, skipped", markup=False)
-        elif state.startswith("changed:"):
-            files = state.split(":", 1)[1]
-            self.console.print(
-                f"[{label}] {name}: tệp đầu ra bị sửa hoặc thiếu ({files}), chạy lại "
-                f"/ output changed or missing, running again",
-                markup=False,
-            )
-        elif state == "failed":
-            self.console.print(f"[{label}] lỗi / failed", markup=False)
-        else:
-            self.console.print(f"[{label}] {name}: xong / done ({seconds:.1f} s)", markup=False)
 
 
 def _years(args, project) -> list[int]:
@@ -138,14 +121,14 @@ def cmd_build(args) -> int:
 
 def _reconciliation_mismatches(build_dir: Path) -> int:
     """Totals and continuity checks of a finished build that do not agree."""
-    import csv
     import json
+
+    from .clean.tidy import csv_records
 
     count = 0
     path = build_dir / BuildFiles.DATA / BuildFiles.RECONCILIATION
     if path.exists():
-        with open(path, encoding="utf-8") as fh:
-            count += sum(1 for row in csv.DictReader(fh) if row["status"] in ("mismatch", "explained"))
+        count += sum(1 for row in csv_records(path) if row["status"] in ("mismatch", "explained"))
     try:
         metrics = json.loads((build_dir / BuildFiles.METRICS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -198,6 +181,8 @@ def _checked_year(p, year: int) -> tuple:
                 loader(p, year)
             except InputError as exc:
                 errors.append(exc)
+            except InputProblems as exc:  # a metadata file's schema: every key it finds wrong
+                errors.extend(exc.errors)
             except BaocaoError as exc:
                 where = Location(p.rel(p.raw_dir(year)))
                 errors.append(
@@ -345,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub)
     _add_new_year(sub)
     add_archive_commands(sub)  # archive, verify, reproduce, keygen
+    add_site_command(sub)
     return parser
 
 

@@ -1,5 +1,5 @@
-"""The archivist's commands: ``archive``, ``verify``, ``reproduce`` and ``keygen``. Their work
-is in :mod:`baocao.archive`; this module holds their command-line side (part of the CLI, which
+"""The archivist's commands: ``archive``, ``verify``, ``reproduce``, ``keygen`` and ``sign``. Their
+work is in :mod:`baocao.archive` and :mod:`baocao.pdfsign`; this module holds their command-line side (part of the CLI, which
 owns every command; nothing outside the CLI imports it)."""
 
 from __future__ import annotations
@@ -46,13 +46,22 @@ def cmd_verify(args) -> int:
     from .archive.verification import inspect
 
     path = Path(args.path)
+    roots = _trust_roots(args)
+    if path.suffix.lower() == ".pdf" and path.is_file():
+        return _verify_pdf(path, roots)
     t0 = time.perf_counter()
     key = load_public_key(Path(args.key)) if getattr(args, "key", None) else None
-    found = inspect(path, key=key, project_dir=getattr(args, "project", None))
+    found = inspect(path, key=key, project_dir=getattr(args, "project", None), roots=roots)
+    for report in found.pdf_signatures:
+        print(report.line())
     if found.problems:  # stdout: one line per problem, nothing else
         for p in found.problems:
             print(p.line())
         raise BagDamagedError(path, found.problems)
+    if found.holds:
+        print(found.holds)
+    if found.name_warning:
+        print(found.name_warning)
     if found.code:
         print(
             f"Thông tin / note: mã trong túi khác với dự án cài ở đây / the bag's code differs from the "
@@ -67,6 +76,74 @@ def cmd_verify(args) -> int:
         f"Nguyên vẹn / intact: {path} (sha256 + sha512 khớp mọi tệp / match every file; "
         f"{time.perf_counter() - t0:.1f} s)"
     )
+    return 0
+
+
+def _trust_roots(args) -> list | None:
+    from .pdfsign.checking import load_roots
+
+    given = getattr(args, "trust", None)
+    return load_roots([Path(t) for t in given]) if given else None
+
+
+def _verify_pdf(path: Path, roots: list | None) -> int:
+    """A signed PDF: one line per signature; exit 1 when one is broken, or not trusted with
+    --trust. The built report it should start with is the ``bao-cao-<year>.pdf`` beside it."""
+    from .errors import PdfSignatureInvalid
+    from .pdfsign.checking import check_pdf
+    from .pdfsign.signing import SIGNED_SUFFIX
+
+    built = path.with_name(path.name[: -len(SIGNED_SUFFIX)] + ".pdf") if path.name.endswith(SIGNED_SUFFIX) else None
+    found = check_pdf(path.read_bytes(), roots, built.read_bytes() if built and built.is_file() else None)
+    for report in found:
+        print(report.line())
+    bad = [r for r in found if not r.ok]
+    if not found:
+        print(f"CHỮ KÝ SỐ / PDF SIGNATURE: {path} không có chữ ký số / holds no PDF signature")
+    if bad or not found:
+        raise PdfSignatureInvalid(path, len(bad) or 1)
+    print(f"Nguyên vẹn / intact: {path} ({len(found)} chữ ký số hợp lệ / valid PDF signature(s))")
+    return 0
+
+
+def cmd_sign(args) -> int:
+    """Sign the built PDF (PAdES) with a PKCS#12 file or a PKCS#11 token."""
+    from .pdfsign.credentials import TokenSpec, pkcs12_signer, read_secret, token_signer
+    from .pdfsign.signing import SignRequest, sign_with
+
+    project = _unitproject_of(args)
+    year = args.year or project.unit.default_year
+
+    def opt(name: str) -> Path | None:
+        value = getattr(args, name, None)
+        return Path(value) if value else None
+
+    req = SignRequest(
+        year=year,
+        out=opt("out"),
+        add=args.add,
+        force=args.force,
+        appearance=args.appearance,
+        signature_image=opt("signature_image"),
+        seal_image=opt("seal_image"),
+        tsa=args.tsa,
+    )
+    print(f"[{year}] Ký số báo cáo PDF / signing the PDF report …")
+    if args.p12:
+        password = read_secret(opt("password_file"), "Mật khẩu tệp PKCS#12 / PKCS#12 password: ")
+        res = sign_with(project, req, pkcs12_signer(Path(args.p12), password))
+    else:
+        spec = TokenSpec(Path(args.pkcs11_lib), args.token_label, args.key_label, args.cert_label)
+        pin = read_secret(opt("pin_file"), "Mã PIN của token / token PIN: ")
+        with token_signer(spec, pin) as signer:
+            res = sign_with(project, req, signer)
+    level = "PAdES B-T" if res.timestamped else "PAdES B-B"
+    print(
+        f"[{year}] Đã ký / signed: {res.signer}, {res.when.replace(microsecond=0).isoformat()} "
+        f"({level}, trường / field {res.field}, trang / page {res.page}, hình / appearance: {res.appearance})"
+    )
+    print("Tệp đã tạo / files produced:")
+    print(f"  {project.rel(res.path)}")
     return 0
 
 
@@ -110,7 +187,7 @@ def cmd_keygen(args) -> int:
 
 def add_archive_commands(sub) -> None:
     """``archive``, ``verify``, ``reproduce`` and ``keygen`` (the archive package holds the work)."""
-    for add in (_add_archive, _add_verify, _add_reproduce, _add_keygen):
+    for add in (_add_archive, _add_verify, _add_reproduce, _add_keygen, _add_sign):
         add(sub)
 
 
@@ -170,6 +247,15 @@ def _add_verify(sub) -> None:
             "check the bag's signature with this public key (exit 1 if not)",
         ),
     )
+    p.add_argument(
+        "--trust",
+        action="append",
+        metavar="CA.pem",
+        help=bi(
+            "chứng thư gốc (CA) để kiểm chuỗi chứng thư của chữ ký số PDF (mã 1 nếu không tin cậy); lặp lại được",
+            "a root (CA) certificate to check the PDF signatures' chains against (exit 1 if not trusted); repeatable",
+        ),
+    )
     p.set_defaults(func=cmd_verify)
 
 
@@ -210,3 +296,96 @@ def _add_keygen(sub) -> None:
         help=bi("ai ký bằng khóa này, ví dụ tên Ban Thường trực", "who signs with it, e.g. the committee's name"),
     )
     p.set_defaults(func=cmd_keygen)
+
+
+def _add_sign(sub) -> None:
+    p = command(
+        sub,
+        "sign",
+        "ký số báo cáo PDF đã dựng (PAdES) bằng chứng thư số của đơn vị: tệp PKCS#12 hoặc token PKCS#11",
+        "sign the built PDF report (PAdES) with the unit's certificate: a PKCS#12 file or a PKCS#11 token",
+    )
+    p.add_argument("--year", type=year_value, metavar="NĂM/YEAR", help=bi("năm cần ký", "the year to sign"))
+    p.add_argument("--unit", metavar="MÃ/ID", help=bi("một đơn vị của baocao.yml nhiều đơn vị", "one unit"))
+    p.add_argument(
+        "--out",
+        metavar="TỆP/FILE",
+        help=bi(
+            "tệp PDF đã ký (mặc định build/<năm>/bao-cao-<năm>-ky-so.pdf)",
+            "the signed PDF (default: build/<year>/bao-cao-<year>-ky-so.pdf)",
+        ),
+    )
+    _add_sign_credentials(p)
+    p.add_argument(
+        "--tsa", metavar="URL", help=bi("máy chủ dấu thời gian (PAdES B-T)", "a time-stamp server (PAdES B-T)")
+    )
+    p.add_argument(
+        "--signature-image",
+        metavar="PNG",
+        help=bi("ảnh chữ ký (PNG nền trong suốt)", "the signature image (PNG, transparent)"),
+    )
+    p.add_argument(
+        "--seal-image",
+        metavar="PNG",
+        help=bi("ảnh con dấu (PNG nền trong suốt, màu đỏ)", "the seal image (PNG, transparent, red)"),
+    )
+    p.add_argument(
+        "--appearance",
+        choices=("both", "signature", "seal", "text"),
+        help=bi(
+            "hình hiện trên văn bản: ảnh chữ ký và con dấu, một trong hai, hay dòng chữ (mặc định: ảnh có sẵn, không thì chữ)",
+            "what shows on the page: signature and seal images, one of them, or a text stamp (default: the images given, else text)",
+        ),
+    )
+    p.add_argument(
+        "--add",
+        action="store_true",
+        help=bi(
+            "ký thêm vào tệp đã ký (ví dụ con dấu của cơ quan sau chữ ký)",
+            "add a signature to the signed file (e.g. the seal after the signer's)",
+        ),
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=bi("ký lại từ báo cáo đã dựng, thay tệp đã ký", "sign the built report again, replacing the signed file"),
+    )
+    p.set_defaults(func=cmd_sign)
+
+
+def _add_sign_credentials(p) -> None:
+    """Who signs: a PKCS#12 file and its password, or a PKCS#11 token, its labels and PIN."""
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "--p12", metavar="TỆP/FILE", help=bi("tệp chứng thư số PKCS#12 (.p12/.pfx)", "a PKCS#12 file (.p12/.pfx)")
+    )
+    who.add_argument(
+        "--pkcs11-lib",
+        metavar="THƯ_VIỆN/LIB",
+        help=bi(
+            "thư viện PKCS#11 của token (.so/.dll của nhà cung cấp)",
+            "the token's PKCS#11 library (the vendor's .so/.dll)",
+        ),
+    )
+    p.add_argument(
+        "--password-file",
+        metavar="TỆP/FILE",
+        help=bi(
+            "đọc mật khẩu PKCS#12 ở dòng đầu tệp này (không thì hỏi)",
+            "read the PKCS#12 password from this file's first line (else asked)",
+        ),
+    )
+    p.add_argument("--token-label", metavar="NHÃN/LABEL", help=bi("nhãn token", "the token's label"))
+    p.add_argument("--key-label", metavar="NHÃN/LABEL", help=bi("nhãn khóa trên token", "the key's label on the token"))
+    p.add_argument(
+        "--cert-label",
+        metavar="NHÃN/LABEL",
+        help=bi("nhãn chứng thư (mặc định như khóa)", "the certificate's label (default: the key's)"),
+    )
+    p.add_argument(
+        "--pin-file",
+        metavar="TỆP/FILE",
+        help=bi(
+            "đọc mã PIN ở dòng đầu tệp này (không thì hỏi)", "read the PIN from this file's first line (else asked)"
+        ),
+    )

@@ -23,11 +23,16 @@ def project_of(args):
     """The project the command runs in (``--project``, else here or above), with ``--build-dir``."""
     from .config import Project
 
-    return Project.find(Path(args.project) if args.project else None, Path(args.build_dir) if args.build_dir else None)
+    project = Project.find(
+        Path(args.project) if args.project else None, Path(args.build_dir) if args.build_dir else None
+    )
+    if args.build_dir:
+        project.check_build_root()
+    return project
 
 
 YEARS = (1990, 2100)  # what `new-year` accepts (templates.make_templates)
-YEAR_COMMANDS = ("build", "validate", "archive")  # commands that take --year
+YEAR_COMMANDS = ("build", "validate", "archive", "sign")  # commands that take --year
 
 
 def bi(vi: str, en: str) -> str:
@@ -164,6 +169,8 @@ def usage_error(mistake: ArgumentMistake, argv: list[str]) -> UsageError:
         if year and command in YEAR_COMMANDS:
             fixed = " ".join(["baocao", *(a for a in argv if a not in extra), "--year", str(year)])
             hint_vi, hint_en = f"dùng --year {year}: {fixed}", f"use --year {year}: {fixed}"
+        elif command and any(x.split("=")[0] in GLOBAL_OPTIONS for x in extra):
+            hint_vi, hint_en = _global_option_hint(argv, command)
     elif fields.get("arg") in ("--year", "NĂM/YEAR"):
         # `--year 23`: a 4-digit year, never a command that would refuse it
         typed = fields.get("detail", "")
@@ -182,6 +189,30 @@ def usage_error(mistake: ArgumentMistake, argv: list[str]) -> UsageError:
     return UsageError(vi, en, hint_vi=hint_vi, hint_en=hint_en)
 
 
+GLOBAL_OPTIONS = ("--project", "--build-dir")  # options of baocao itself, before the command
+
+
+def _global_option_hint(argv: list[str], command: str) -> tuple[str, str]:
+    """`baocao build --build-dir X`: the option belongs to baocao, before the command."""
+    moved: list[str] = []
+    rest: list[str] = []
+    args = iter(argv)
+    for a in args:
+        if a in GLOBAL_OPTIONS:
+            moved += [a, next(args, "")]
+        elif a.split("=")[0] in GLOBAL_OPTIONS:
+            moved.append(a)
+        else:
+            rest.append(a)
+    at = rest.index(command)
+    fixed = " ".join(["baocao", *rest[:at], *moved, *rest[at:]]).replace("  ", " ").strip()
+    names = ", ".join(dict.fromkeys(m.split("=")[0] for m in moved if m.startswith("--")))
+    return (
+        f"{names} là tùy chọn của baocao, đặt TRƯỚC tên lệnh: {fixed}",
+        f"{names} is an option of baocao itself and goes BEFORE the command: {fixed}",
+    )
+
+
 def _commands(parser: argparse.ArgumentParser) -> set[str]:
     """The command names (the subparsers of the top-level parser)."""
     root = parser
@@ -192,3 +223,31 @@ def _commands(parser: argparse.ArgumentParser) -> set[str]:
     if not names and parser.prog.startswith("baocao "):
         names.add(parser.prog.split()[1])
     return names
+
+
+class StepPrinter:
+    """One line per step and job; the same on a terminal and in CI logs, and from many
+    processes at once (events arrive through one queue)."""
+
+    def __init__(self, console):
+        self.console = console
+
+    def __call__(self, label: object, step: str, state: str, seconds: float) -> None:
+        from .steps import step_labels
+
+        name = step_labels().get(step, step)
+        if state == "start":
+            self.console.print(f"[{label}] {name} …", markup=False)
+        elif state == "skip":
+            self.console.print(f"[{label}] {name}: không đổi, bỏ qua / unchanged, skipped", markup=False)
+        elif state.startswith("changed:"):
+            files = state.split(":", 1)[1]
+            self.console.print(
+                f"[{label}] {name}: tệp đầu ra bị sửa hoặc thiếu ({files}), chạy lại "
+                f"/ output changed or missing, running again",
+                markup=False,
+            )
+        elif state == "failed":
+            self.console.print(f"[{label}] lỗi / failed", markup=False)
+        else:
+            self.console.print(f"[{label}] {name}: xong / done ({seconds:.1f} s)", markup=False)

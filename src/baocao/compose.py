@@ -9,9 +9,11 @@ then JSON-quoted (pandoc reads metadata strings as Markdown).
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 import unicodedata
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import jinja2
@@ -20,7 +22,11 @@ from . import vnformat as vn
 from .config import Project
 from .figures import Figure
 from .markdown import Md, Numbering, figure_md, finalize, md_escape, table, yaml_list, yaml_str
+from .markdown import cell_number as _f
+from .markdown import lower_first as _lower_first
+from .moneytables import fund_table, gifts_table, houses_table
 from .narrative import ReportMeta
+from .targets import round_half_up
 
 TEMPLATE_NAME = "bao-cao.qmd.j2"
 
@@ -57,30 +63,41 @@ def _number(ind: dict, key: str = "value", value=None) -> str:
     return vn.fmt_number(value, _decimals(ind, key))
 
 
+def _trim(text: str) -> str:
+    """A zero fraction dropped, as an office writes a percentage: "100,0" → "100"."""
+    whole, comma, frac = text.partition(",")
+    return whole if comma and set(frac) == {"0"} else text
+
+
+def _percent_text(text: str) -> str:
+    return _trim(text) + "%"
+
+
 def _value(ind: dict) -> Md:
     """An indicator's value in its unit, without the unit ("425,3"; "95,5%" for rates)."""
     if ind["value"] is None:
         return Md("–")
-    return Md(_number(ind) + ("%" if ind["kind"] == "percent" else ""))
+    return Md(_percent_text(_number(ind)) if ind["kind"] == "percent" else _number(ind))
 
 
 def _target(ind: dict, key: str = "target") -> Md:
     value = ind.get(key)
     if value is None:
         return Md("–")
-    return Md(_number(ind, key) + ("%" if ind["kind"] == "percent" else ""))
+    return Md(_percent_text(_number(ind, key)) if ind["kind"] == "percent" else _number(ind, key))
 
 
 def _past(ind: dict, value) -> Md:
     """An earlier year's value, at the declared decimals."""
     if value is None:
         return Md("–")
-    return Md(_number(ind, "past", value) + ("%" if ind["kind"] == "percent" else ""))
+    text = _number(ind, "past", value)
+    return Md(_percent_text(text) if ind["kind"] == "percent" else text)
 
 
 def _unit_after(text: str, unit: str) -> str:
     if unit == "%":
-        return text + "%"
+        return _percent_text(text)
     return f"{text} {unit}".rstrip()
 
 
@@ -100,60 +117,64 @@ def _target_with_unit(ind: dict, key: str = "target") -> Md:
     return _with_unit(ind, key)
 
 
-def _lower_first(text: object) -> str:
-    """A name used inside a sentence: the first letter in lower case ("Tỷ lệ …" → "tỷ lệ …"),
-    unless the first word is an abbreviation ("MTTQ chủ trì") or belongs to a proper name
-    ("Ban Công tác Mặt trận …")."""
-    text = str(text)
-    words = text.split(" ", 2)
-    if not text or (len(words) > 1 and words[1][:1].isupper()) or sum(c.isupper() for c in words[0]) > 1:
-        return text
-    return text[:1].lower() + text[1:]
+def _printed_change(ind: dict, past) -> tuple[Decimal, int] | None:
+    """This year against an earlier value, from the values as printed (a reviewer subtracts
+    the printed numbers): for a rate the difference in points and its decimals, else the
+    change in % of the printed earlier value (1 decimal). None without a comparison."""
+    value = ind.get("value")
+    if value is None or past is None:
+        return None
+    now_d, past_d = _decimals(ind), _decimals(ind, "past")
+    now, then = round_half_up(value, now_d), round_half_up(past, past_d)
+    if ind["kind"] == "percent":
+        return now - then, max(now_d, past_d)
+    if not then:
+        return None
+    return (now - then) / then * 100, 1
 
 
 def _change(ind: dict) -> Md:
-    """'tăng 12,5%' / 'tăng 0,8 điểm phần trăm'; '' without a previous year."""
-    if ind.get("change") is None:
+    """'tăng 12,5%' / 'tăng 0,8 điểm phần trăm', from the printed values; '' without a
+    previous year."""
+    found = _printed_change(ind, ind.get("previous"))
+    if found is None:
         return Md("")
-    change = ind["change"]
-    if ind.get("change_is_points"):
-        rounded = vn.fmt_number(abs(change), 1)
-        if rounded == "0,0":
-            return Md("không đổi")
-        return Md(f"{'tăng' if change > 0 else 'giảm'} {rounded} điểm phần trăm")
-    return Md(vn.fmt_change(change))
+    diff, decimals = found
+    text = _trim(vn.fmt_number(abs(diff), decimals))
+    if text == "0":
+        return Md("không thay đổi")
+    word = "tăng" if diff > 0 else "giảm"
+    return Md(f"{word} {text} điểm phần trăm" if ind["kind"] == "percent" else f"{word} {text}%")
 
 
 STATUS_LABEL: dict[str | None, str] = {"vượt": "Vượt", "đạt": "Đạt", "chưa đạt": "Chưa đạt"}
-STATUS_TEXT = {"vượt": "vượt chỉ tiêu", "đạt": "đạt chỉ tiêu", "chưa đạt": "chưa đạt chỉ tiêu"}
 
 
 def _pct_of_plan(ind: dict) -> str:
     pct = ind.get("achievement_pct")
-    return "–" if pct is None else vn.fmt_percent(pct, ind.get("achievement_decimals", 1))
+    return "–" if pct is None else _percent_text(vn.fmt_number(pct, ind.get("achievement_decimals", 1)))
 
 
 def _vs_plan(ind: dict) -> Md:
-    """The result against the year's plan, as a report says it, with the numbers that explain
-    the verdict: "đạt 104,2% kế hoạch", "mới đạt 80,0% kế hoạch, chưa đạt chỉ tiêu"; for a rate,
-    "chỉ tiêu: 72,0%; chưa đạt chỉ tiêu", and for a rate that should stay low, "chỉ tiêu: không
-    quá 1,0%; vượt chỉ tiêu". Empty without a target. Verdicts are judged at full precision
-    (metrics); the value is printed with enough decimals to agree with them."""
+    """The result against the year's plan, as a person writes it: "đạt 104,2% kế hoạch",
+    "mới đạt 85,2% kế hoạch"; for a rate "vượt chỉ tiêu 93%", and for a ceiling "đạt chỉ tiêu
+    không quá 1%" (staying under a ceiling meets it). Empty without a target. Verdicts are
+    judged at full precision (metrics); the value is printed with enough decimals to agree."""
     status = ind.get("status")
     if status is None or ind.get("target") is None:
         return Md("")
     if ind["direction"] == "lower":
-        return Md(f"chỉ tiêu: không quá {_target_with_unit(ind)}; {STATUS_TEXT[status]}")
+        return Md(f"{status} chỉ tiêu không quá {_target_with_unit(ind)}")
     if ind["kind"] == "percent" or ind.get("achievement_pct") is None:
-        return Md(f"chỉ tiêu: {_target_with_unit(ind)}; {STATUS_TEXT[status]}")
+        return Md(f"{status} chỉ tiêu {_target_with_unit(ind)}")
     if status == "chưa đạt":
-        return Md(f"mới đạt {_pct_of_plan(ind)} kế hoạch, chưa đạt chỉ tiêu")
+        return Md(f"mới đạt {_pct_of_plan(ind)} kế hoạch")
     return Md(f"đạt {_pct_of_plan(ind)} kế hoạch")
 
 
 def _remarks(ind: dict, year: int | None = None) -> Md:
-    """The plan and the previous year in parentheses, after a stated value:
-    ``" (đạt 107,3% kế hoạch; tăng 27,0% so với năm 2022)"``; empty when there is neither."""
+    """The plan and the previous year after a stated value, as a clause:
+    ``", đạt 107% kế hoạch, tăng 27% so với năm 2022"``; empty when there is neither."""
     parts: list[str] = []
     plan = _vs_plan(ind)
     if plan:
@@ -161,52 +182,65 @@ def _remarks(ind: dict, year: int | None = None) -> Md:
     change = _change(ind)
     if change and year is not None:
         parts.append(f"{change} so với năm {year - 1}")
-    return Md(f" ({'; '.join(parts)})" if parts else "")
+    return Md("".join(", " + p for p in parts))
+
+
+def _verdict(ind: dict, year: int) -> Md:
+    """The plan and last year as a clause of its own: "đạt 107% kế hoạch, tăng 27% so với năm
+    2022"; empty when there is neither."""
+    return Md(str(_remarks(ind, year)).removeprefix(", "))
+
+
+def _padded(text: str, ind: dict) -> str:
+    """A count below 10 with its leading zero, as offices write it in a sentence ("04 khu")."""
+    value = ind.get("value")
+    if ind["kind"] == "count" and value is not None and 0 < value < 10 and float(value).is_integer():
+        return "0" + text
+    return text
 
 
 @jinja2.pass_context
 def _said(context, ind: dict, year: int | None = None, *, remarks: bool = True) -> Md:
     """The figure as its declaration's ``text`` states it ("165 cuộc tuyên truyền, vận động"),
-    then the plan and last year in parentheses (``year`` given: with the change)."""
+    then the plan and last year (``year`` given: with the change)."""
     indicators = context["ind"]
-    fields = {"value": _with_unit(ind), "number": _number(ind), "areas": str(context["m"]["unit"]["areas"])}
+    parts = list(string.Formatter().parse(ind["text"]))
     out = []
-    for literal, name, _spec, _conv in string.Formatter().parse(ind["text"]):
+    for i, (literal, name, _spec, _conv) in enumerate(parts):
         out.append(md_escape(literal) if literal else "")
-        if name:
-            out.append(fields[name] if name in fields else _number(indicators[name]))
+        if not name:
+            continue
+        ratio = (literal or "").endswith("/") or (i + 1 < len(parts) and (parts[i + 1][0] or "").startswith("/"))
+        if name == "areas":
+            out.append(str(context["m"]["unit"]["areas"]))
+        elif name in ("value", "number"):
+            text = str(_with_unit(ind) if name == "value" else _number(ind))
+            out.append(text if ratio else _padded(text, ind))
+        else:
+            out.append(_number(indicators[name]))
     text = "".join(out)
     return Md(text + (_remarks(ind, year) if remarks else ""))
 
 
 def _change_vs(ind: dict, past) -> Md:
-    """This year against an earlier value: "+22,2%", "−5,3%"; rates in points: "+1,1 điểm %"."""
-    value = ind.get("value")
-    if value is None or past is None:
+    """This year against an earlier value, from the printed values: "+22,2%", "−5,3%"; rates
+    in points: "+1,1 điểm %"."""
+    found = _printed_change(ind, past)
+    if found is None:
         return Md("–")
-    if ind.get("kind") == "percent":
-        diff = value - past
-        text = vn.fmt_number(abs(diff), 1)
-        # No-break spaces: "+2,1 điểm %" never breaks inside a narrow column.
-        if text == "0,0":
-            return Md("0,0\u00a0điểm\u00a0%")
-        return Md(f"{'+' if diff > 0 else MINUS}{text}\u00a0điểm\u00a0%")
-    if not past:
-        return Md("–")
-    pct = (value - past) / past * 100
-    text = vn.fmt_number(abs(pct), 1)
-    if text == "0,0":
-        return Md("0,0%")
-    return Md(f"{'+' if pct > 0 else MINUS}{text}%")
+    diff, decimals = found
+    text = vn.fmt_number(abs(diff), decimals)
+    sign = "" if not round_half_up(float(diff), decimals) else ("+" if diff > 0 else MINUS)
+    # No-break spaces: "+2,1 điểm %" never breaks inside a narrow column.
+    return Md(f"{sign}{text}\u00a0điểm\u00a0%" if ind["kind"] == "percent" else f"{sign}{_percent_text(text)}")
 
 
-def _achievement(ind: dict) -> Md:
-    status = ind.get("status")
-    if status is None:
+def _count(value) -> Md:
+    """A count in a sentence, with its leading zero below 10 ("03 cuộc")."""
+    if value is None:
         return Md("–")
-    if ind.get("achievement_pct") is not None:
-        return Md(f"{_pct_of_plan(ind)} ({status})")
-    return Md(status)
+    text = vn.fmt_number(value, 0)
+    return Md("0" + text if 0 < value < 10 else text)
 
 
 def environment(template_dir: Path) -> jinja2.Environment:
@@ -224,9 +258,11 @@ def environment(template_dir: Path) -> jinja2.Environment:
         amount=_amount,
         value=_value,
         target=_target,
-        with_unit=_with_unit,
+        with_unit=lambda ind: Md(_padded(str(_with_unit(ind)), ind)),  # in a sentence: "04 căn"
         change=_change,
-        achievement=_achievement,
+        pad=_count,
+        verdict=_verdict,
+        date_short=lambda iso: vn.fmt_date_short(dt.date.fromisoformat(iso)),
         vs_plan=_vs_plan,
         target_with_unit=_target_with_unit,
         lower_first=_lower_first,
@@ -291,14 +327,6 @@ def _check_complete(text: str) -> None:
 
 
 # ---------------------------------------------------------------------------- tables and figures
-def _f(value, decimals: int | None = None) -> Md:
-    if value is None:
-        return Md("–")
-    if decimals is None:
-        decimals = 0 if float(value).is_integer() else 1
-    return Md(vn.fmt_number(value, decimals))
-
-
 class Tables:
     """The report's tables, built from metrics; the template decides where each goes."""
 
@@ -307,6 +335,8 @@ class Tables:
         self.m = metrics
         self.ind = metrics["indicators"]
         self.year = metrics["year"]
+        period = metrics.get("period") or {"cutoff": f"{self.year}-12-31"}
+        self.cutoff = vn.fmt_date_short(dt.date.fromisoformat(period["cutoff"]))
 
     def _ordered(self, keep) -> list[dict]:
         """The chỉ tiêu, in the order indicators.yml lists them."""
@@ -374,6 +404,7 @@ class Tables:
         "mode": "Hình thức giám sát",
         "level": "Cấp khen",
         "recipient_type": "Đối tượng",
+        "org": "Tổ chức thành viên",
     }
 
     def breakdown(self, name: str, caption: str, widths: Sequence[int] | None = None) -> Md:
@@ -388,8 +419,8 @@ class Tables:
                 text = f"{_number(ind, 'past', value)}/{areas}" if total else ("Đạt" if value else "Chưa đạt")
             elif value is None:
                 text = "–"
-            else:  # the total is the figure the text states, printed as the text prints it
-                text = vn.fmt_number(value, _decimals(ind, "value" if total else "past"))
+            else:  # parts and total at the decimals where the printed parts add up (metrics)
+                text = vn.fmt_number(value, _decimals(ind, "value"))
             return Md(f"**{text}**") if total else Md(text)
 
         rows = [[r["name"], *[cell(ind, r["values"][ind["code"]]) for ind in inds]] for r in b["rows"]]
@@ -398,15 +429,68 @@ class Tables:
         align = "l" + "".join("l" if ind["unit"] == "khu" and b["by"] == "area" else "r" for ind in inds)
         return table(headers, rows, align, caption, widths=widths)
 
-    def glossary(self) -> Md:
-        """Each figure the report states, with its unit and definition (indicators.yml), as a
-        numbered list in body text."""
+    def declines(self) -> Md:
+        """The weaknesses the figures show, one "-" line each: a chỉ tiêu that missed its target
+        or fell against last year (by the printed values), and how long it has been falling."""
         lines = []
-        for i, code in enumerate(self.project.reference.declared, start=1):
-            ind = self.ind[code]
-            lines.append(
-                f"{i}. **{md_escape(ind['name'])}** ({md_escape(ind['unit'])}): {md_escape(ind['definition'])}"
+        for ind in self._ordered(lambda x: x["value"] is not None):
+            found = _printed_change(ind, ind.get("previous"))
+            worse = (
+                found is not None
+                and bool(round_half_up(float(found[0]), found[1]))
+                and ((found[0] < 0) == (ind["direction"] == "higher"))
             )
+            missed = ind.get("status") == "chưa đạt"
+            if not (worse or missed):
+                continue
+            bits = [str(_vs_plan(ind))] if missed else []
+            if worse:
+                bits.append(f"{_change(ind)} so với năm {self.year - 1}")
+                since = self._worse_since(ind)
+                if since is not None:
+                    bits.append(
+                        f"là năm thứ {self.year - since} liên tiếp {'giảm' if ind['direction'] == 'higher' else 'tăng'}"
+                    )
+            lines.append(f"- {md_escape(ind['name'])}: {_padded(str(_with_unit(ind)), ind)}, {', '.join(bits)}.")
+        return Md("\n".join(lines))
+
+    def _worse_since(self, ind: dict) -> int | None:
+        """The first year of an unbroken run of years each worse than the one before, when the
+        run is longer than one year (printed values)."""
+        years = [int(y) for y in self.m["compared_years"]]
+        series = [(y, ind["history"].get(str(y))) for y in years]
+        printed = [(y, round_half_up(v, _decimals(ind, "past"))) for y, v in series if v is not None]
+        printed.append((self.year, round_half_up(ind["value"], _decimals(ind))))
+        higher = ind["direction"] == "higher"
+        start = len(printed) - 1
+        while (
+            start > 0
+            and ((printed[start][1] < printed[start - 1][1]) == higher)
+            and printed[start][1] != printed[start - 1][1]
+        ):
+            start -= 1
+        return printed[start][0] if len(printed) - 1 - start >= 2 else None
+
+    def member_orgs(self) -> Md:
+        """One "-" line per member organisation: its members, new members, its own activities."""
+        b = self.m["breakdowns"]["to_chuc_thanh_vien"]
+        orgs = {o.id: o for o in self.project.unit.organisations}
+        lines = []
+        for r in b["rows"]:
+            v, org = r["values"], orgs.get(r["id"])
+            short = str(org.extra.get("short", "")) if org else ""
+            name = r["name"] + (f" ({short})" if short and short != r["name"] else "")
+            who = "đoàn viên" if r["name"].startswith(("Đoàn", "Công đoàn")) else "hội viên"
+            parts = []
+            if v.get("hoi_vien") is not None:
+                parts.append(f"có {vn.fmt_int(v['hoi_vien'])} {who}")
+            if v.get("hoi_vien_moi"):
+                parts.append(f"kết nạp mới {_count(v['hoi_vien_moi'])} {who}")
+            if v.get("tctv_cuoc"):
+                parts.append(
+                    f"tổ chức {_count(v['tctv_cuoc'])} cuộc hoạt động với {vn.fmt_int(v['tctv_luot'])} lượt người tham gia"
+                )
+            lines.append(f"- {md_escape(name)}: {', '.join(parts)}.")
         return Md("\n".join(lines))
 
     def models(self, caption: str) -> Md:
@@ -419,59 +503,13 @@ class Tables:
         )
 
     def fund(self, caption: str) -> Md:
-        f = self.m["fund"]
-        rows: list[list[object]] = [[Md("**Số dư đầu năm**"), Md(""), _f(f["opening"])]]
-        for s in f["by_source"]:
-            rows.append([f"Thu từ: {_lower_first(s['name'])}", _f(s["count"]), _f(s["amount"])])
-        rows.append([Md("**Cộng thu**"), _f(f["receipts_count"]), Md(f"**{vn.fmt_int(f['receipts'])}**")])
-        for p in f["by_purpose"]:
-            rows.append([f"Chi: {p['name']}", _f(p["count"]), _f(p["amount"])])
-        rows.append([Md("**Cộng chi**"), _f(f["payments_count"]), Md(f"**{vn.fmt_int(f['payments'])}**")])
-        rows.append([Md("**Số dư cuối năm**"), Md(""), _f(f["closing"])])
-        return table(["Nội dung", "Số khoản", "Số tiền (đồng)"], rows, "lrr", caption)
+        return fund_table(self.m["fund"], self.cutoff, caption)
 
     def gifts(self, caption: str) -> Md:
-        g = self.m["gifts"]
-        rows = [
-            [o["name"], _f(o["count"]), Md(vn.fmt_number(o["value"] / 1e6, 1, trim=True))] for o in g["by_occasion"]
-        ]
-        rows.append(
-            [
-                Md("**Cộng**"),
-                Md(f"**{vn.fmt_int(g['count'])}**"),
-                Md(f"**{vn.fmt_number(g['value'] / 1e6, 1, trim=True)}**"),
-            ]
-        )
-        return table(["Dịp", "Số suất quà", "Trị giá (triệu đồng)"], rows, "lrr", caption)
+        return gifts_table(self.m["gifts"], caption)
 
     def houses(self, caption: str) -> Md:
-        rows = [
-            [
-                Md(str(i)),
-                h["area"],
-                h["household_type"],
-                h["work"],
-                Md(vn.fmt_number(h["support"] / 1e6, 1, trim=True)),
-                Md(vn.fmt_number(h["other_funds"] / 1e6, 1, trim=True)),
-                Md("Đã bàn giao" if h["handed_over"] else "Đang thi công"),
-            ]
-            for i, h in enumerate(self.m["houses"]["list"], start=1)
-        ]
-        return table(
-            [
-                "TT",
-                "Khu dân cư",
-                "Diện hộ",
-                "Hình thức",
-                "Quỹ hỗ trợ (triệu đồng)",
-                "Nguồn khác (triệu đồng)",
-                "Tình trạng",
-            ],
-            rows,
-            "rlllrrl",
-            caption,
-            widths=[5, 12, 23, 12, 16, 16, 16],
-        )
+        return houses_table(self.m["houses"]["list"], caption)
 
     def petitions(self, caption: str) -> Md:
         rows, tot = [], [0, 0, 0, 0]
@@ -479,33 +517,18 @@ class Tables:
             vals = [p["received"], p["forwarded"], p["answered"], p["pending"]]
             tot = [a + b for a, b in zip(tot, vals, strict=True)]
             rows.append([f"Tháng {p['month']}", *[_f(v) for v in vals]])
-        rows.append([Md("**Cả năm**"), *[Md(f"**{vn.fmt_int(t)}**") for t in tot]])
+        rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(t)}**") for t in tot]])
         return table(["Tháng", "Tiếp nhận", "Đã chuyển", "Đã trả lời", "Đang giải quyết"], rows, "lrrrr", caption)
 
-    def organisations(self, caption: str) -> Md:
+    def organisers(self, caption: str) -> Md:
+        """Sessions and participants by organiser: the ward committee, the Ban CTMT of the khu,
+        each member organisation; every activity in one row, the total the figures stated."""
         orgs = self.m["by_org"]
-        rows = [
-            [
-                o["name"],
-                _f(o["members"]),
-                _f(o["new_members"]),
-                _f(o["activities"]),
-                _f(o["sessions"]),
-                _f(o["participants"]),
-            ]
-            for o in orgs
-        ]
-        totals = [
-            sum(o[k] or 0 for o in orgs) for k in ("members", "new_members", "activities", "sessions", "participants")
-        ]
-        rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(t)}**") for t in totals]])
-        return table(
-            ["Tổ chức", "Hội viên, đoàn viên", "Kết nạp mới", "Số hoạt động", "Số cuộc", "Lượt người tham gia"],
-            rows,
-            "lrrrrr",
-            caption,
-            widths=[32, 15, 12, 13, 11, 17],
-        )
+        total_s, total_p = self.ind["hoat_dong_cuoc"]["value"], self.ind["hoat_dong_luot"]["value"]
+        assert sum(o["sessions"] for o in orgs) == total_s and sum(o["participants"] for o in orgs) == total_p
+        rows = [[o["name"], _f(o["sessions"]), _f(o["participants"])] for o in orgs]
+        rows.append([Md("**Cộng**"), Md(f"**{vn.fmt_int(total_s)}**"), Md(f"**{vn.fmt_int(total_p)}**")])
+        return table(["Đơn vị tổ chức", "Số cuộc", "Số lượt người tham gia"], rows, "lrr", caption, widths=[56, 18, 26])
 
     def org_by_field(self, caption: str) -> Md:
         """Sessions per organisation (rows) and field (columns), with totals both ways."""

@@ -141,8 +141,9 @@ class Reference:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        spec = load_yaml(folder / "inputs.yml")
-        cats = load_yaml(folder / "catalogues.yml")
+        from .configschema import check_reference
+
+        spec, cats, _indicators = check_reference(folder)  # every problem of the three files at once
         self.files: dict[str, FileSpec] = {
             key: FileSpec(key=key, pattern=v["pattern"], title_vi=v["title_vi"], from_vi=v.get("from_vi", ""))
             for key, v in spec["files"].items()
@@ -297,8 +298,10 @@ def load_units(path: Path) -> list[UnitConfig]:
     Top-level keys (areas, organisations, signer, recipients, …) and a `unit:` block next to
     `units:` are defaults that every unit of the list may override.
     """
-    data = load_yaml(path) or {}
-    defaults = {k: data[k] for k in _UNIT_DEFAULT_KEYS if k in data}
+    from .configschema import BaocaoFile, load_checked
+
+    data, _model = load_checked(path, BaocaoFile)
+    defaults = {k: data[k] for k in _UNIT_DEFAULT_KEYS if k in data and data[k] is not None}
     if "units" in data:
         defaults.update(data.get("unit") or {})
         units = [UnitConfig.from_dict(u, defaults, path) for u in data["units"] or ()]
@@ -375,6 +378,36 @@ class Project:
             "hoặc dùng --project THƯ_MỤC_DỰ_ÁN",
             hint_en=f"change into the project folder (the one that holds {CONFIG_NAME}: cd PROJECT_DIR), "
             "or pass --project PROJECT_DIR",
+        )
+
+    #: Folders of a project a build reads and never writes (with each unit's raw data folder).
+    INPUT_FOLDERS = ("data", "notebooks", "report", "src", "scripts", "tests", ".git")
+
+    def check_build_root(self) -> None:
+        """A build folder (``--build-dir``) that is the project's own folder or lies inside
+        what a build reads (``data/raw``, ``data/reference``, the notebooks, the templates, the
+        code) is refused, naming that folder: the build would write into its own inputs, and
+        the next build would read what it wrote."""
+        from .errors import UsageError
+
+        build, root = self.build_root.resolve(), self.root.resolve()
+        folders = [root / "data" / "reference"]
+        try:  # the most specific first: each unit's raw data, then the project's folders
+            folders = [(root / (u.data or "data/raw")).resolve() for u in self.all_units] + folders
+        except ConfigError:
+            folders.insert(0, root / "data" / "raw")  # baocao.yml itself is wrong: the command says so next
+        folders += [root / name for name in self.INPUT_FOLDERS]
+        inside = next((f for f in folders if build == f or build.is_relative_to(f)), None)
+        if build != root and inside is None:
+            return
+        named = self.rel(inside if inside is not None else root)
+        raise UsageError(
+            f"--build-dir {self.rel(build)} nằm trong '{named}', nơi chứa đầu vào của bản dựng "
+            "(số liệu gốc, danh mục, sổ tay, mẫu báo cáo hay mã nguồn): bản dựng không được ghi vào đó",
+            f"--build-dir {self.rel(build)} lies in '{named}', which holds what a build reads (raw data, "
+            "reference, notebooks, templates or code): a build may not write there",
+            hint_vi="bỏ --build-dir (mặc định: <dự án>/build) hoặc chọn một thư mục khác, ví dụ --build-dir build-thu",
+            hint_en="drop --build-dir (default: <project>/build) or choose another folder, e.g. --build-dir build-test",
         )
 
     # units -----------------------------------------------------------------------------

@@ -337,6 +337,26 @@ class BuildChangedError(BaocaoError):
     exit_code = 1
 
 
+class InputsChangedError(BaocaoError):
+    """A file the build reads changed while it ran: its report would not come from the bytes
+    its manifest names. Nothing is promoted; the last good report stays."""
+
+    exit_code = 1
+
+    def __init__(self, changed: list[str]):
+        self.changed = changed
+        shown = ", ".join(changed[:10]) + (f" (+{len(changed) - 10})" if len(changed) > 10 else "")
+        super().__init__(
+            f"tệp đầu vào bị thay đổi trong khi đang dựng báo cáo: {shown}; bản dựng này bị hủy",
+            f"input files changed while the report was being built: {shown}; this build is discarded",
+            hint_vi="đợi chép/sửa tệp xong rồi chạy lại lệnh build",
+            hint_en="let the copy or edit finish, then run the build again",
+        )
+
+    def __reduce__(self):  # picklable across processes (parallel builds)
+        return (InputsChangedError, (self.changed,))
+
+
 class StaleBuildError(UsageError):
     """The sources changed after the build; archiving would pair a report with other data."""
 
@@ -367,6 +387,33 @@ class RebuildFailedError(BaocaoError):
 
 class SigningKeyError(UsageError):
     """A key file given to --sign, --key or keygen cannot be used."""
+
+
+class PdfSigningError(BaocaoError):
+    """The built PDF cannot be signed as asked (no signature block, an image that cannot be
+    used, a signer whose certificate does not fit): exit 1."""
+
+    exit_code = 1
+
+
+class SigningCredentialError(UsageError):
+    """A PKCS#12 file, its password, a PKCS#11 token or its PIN cannot be used (exit 2). The
+    message never holds the password or PIN."""
+
+
+class PdfSignatureInvalid(BaocaoError):
+    """A signed PDF's signature is broken, or not trusted with ``--trust``; the findings were
+    printed one per line above."""
+
+    exit_code = 1
+
+    def __init__(self, path: Path | str, count: int):
+        super().__init__(
+            f"{path}: {count} chữ ký số KHÔNG hợp lệ hoặc không tin cậy (xem các dòng ở trên)",
+            f"{path}: {count} PDF signature(s) NOT valid or not trusted (see the lines above)",
+            hint_vi="không dùng tệp này làm bản gốc; lấy lại bản đã ký từ người gửi",
+            hint_en="do not rely on this file; get the signed copy again from its sender",
+        )
 
 
 class EnvironmentWriteError(BaocaoError):
@@ -453,3 +500,56 @@ class Stopped(BaseException):
     """SIGTERM, raised where the process is so that every `finally` runs (the staging folder
     is removed, the lock released) and the last good report stays. A BaseException, as
     KeyboardInterrupt is: no ``except Exception`` on the way may swallow it."""
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong in a configuration or metadata file: its line, the key (its path), the
+    value, what is wrong and what to write instead."""
+
+    line: int | None
+    key: str
+    vi: str
+    en: str
+    file: str = ""  # when one message names the problems of several files
+
+
+class ConfigProblems(ConfigError):
+    """Every problem a file's schema finds, in one message (``problems`` in file order)."""
+
+    def __init__(self, file: str, problems: list[ConfigProblem]):
+        self.file = file
+        self.problems = problems
+        self.line = problems[0].line if problems else None
+        self.key = problems[0].key if problems else ""
+        n = len(problems)
+        listed_vi = "; ".join(f"{p.file + ' ' if p.file else ''}dòng {p.line} '{p.key}': {p.vi}" for p in problems)
+        listed_en = "; ".join(f"{p.file + ' ' if p.file else ''}line {p.line} '{p.key}': {p.en}" for p in problems)
+        super().__init__(
+            f"tệp {file} có {n} lỗi, chưa làm gì cả: {listed_vi}",
+            f"{file} has {n} problem(s), nothing was done: {listed_en}",
+            hint_vi="sửa từng dòng nêu trên theo phần chú thích trong tệp (và tệp mẫu của dự án), rồi chạy lại",
+            hint_en="fix each line above as the file's comments (and the project's sample file) say, then run again",
+        )
+
+    def render(self) -> str:
+        problems = getattr(self, "problems", None)
+        if not problems:
+            return super().render()
+
+        def where(p: ConfigProblem, line_word: str, key_word: str) -> str:
+            parts = [f"{line_word} {p.line}"] if p.line else []
+            parts += [f"{key_word} '{p.key}'"] if p.key else []
+            return ", ".join(parts)
+
+        n = len(problems)
+        lines = [f"Lỗi: tệp {self.file} có {n} lỗi; chưa làm gì cả:"]
+        lines += [f"  - {p.file or self.file}, {where(p, 'dòng', 'khóa')}: {p.vi}" for p in problems]
+        lines.append(f"  Cách sửa: {self.hint_vi}")
+        lines.append(f"Error: {self.file} has {n} problem(s); nothing was done:")
+        lines += [f"  - {p.file or self.file}, {where(p, 'line', 'key')}: {p.en}" for p in problems]
+        lines.append(f"  To fix: {self.hint_en}")
+        return "\n".join(lines)
+
+    def __reduce__(self):  # picklable across processes (parallel builds)
+        return (ConfigProblems, (self.file, self.problems))

@@ -400,3 +400,31 @@ def _against_targets(canvas, metrics: dict, years: list[int], out_dir: Path) -> 
         f"Mức độ thực hiện chỉ tiêu năm {metrics['year']} (% kế hoạch)",
         "Biểu đồ thanh ngang: phần trăm kế hoạch đạt được của từng chỉ tiêu, vạch đứt là 100%",
     )
+
+
+def years_chart(series: dict[str, dict[int, float | None]], path: Path) -> Path:
+    """The site's chart of a unit: one small panel per indicator (its value in each year).
+
+    ``series`` maps an indicator's short name to its value per year. Deterministic like the
+    report's charts (:func:`_save`)."""
+    import math
+    import textwrap
+
+    canvas = _setup()
+    names = list(series)
+    cols = min(3, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig, axes = canvas.subplots(rows, cols, figsize=(3.4 * cols, 2.7 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        years = [y for y in sorted(series[name]) if series[name][y] is not None]  # no bar for a year without it
+        values = [float(series[name][y]) for y in years]  # type: ignore[arg-type]  # None filtered out
+        bars = ax.bar([str(y) for y in years], values, color="#4a6fa5")
+        ax.set_title("\n".join(textwrap.wrap(name, 40)[:3]), fontsize=9)
+        decimals = 0 if all(v.is_integer() for v in values) else 1
+        _vn_axis(ax, decimals)
+        _bar_labels(ax, bars, decimals)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_visible(False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _save(fig, path)
+    return path

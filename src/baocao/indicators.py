@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
-from .yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,9 @@ def load_indicators(path: Path, tables: dict, files: dict) -> tuple[dict, dict, 
     """indicators.yml → (chỉ tiêu, every declared figure, breakdowns), each checked against inputs.yml."""
     import string
 
-    data = load_yaml(path) or {}
+    from .configschema import IndicatorsFile, load_checked
+
+    data, _model = load_checked(path, IndicatorsFile)
     bad = _Complaint(path)
     chi_tieu = list(data.get("chi_tieu") or ())
     declared: dict[str, Indicator] = {}

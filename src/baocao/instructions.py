@@ -3,6 +3,7 @@ for filling it in, and each sheet's columns with their types and allowed values.
 
 from __future__ import annotations
 
+from .cells import text_cell
 from .config import ColumnSpec, FileSpec, Project
 
 _TYPE_VI = {
@@ -140,7 +141,7 @@ def _write_rows(ws, rows: list[tuple[str, ...] | str], *, bold, plain, align) ->
     for r, row in enumerate(rows, start=1):
         cells = (row,) if isinstance(row, str) else row
         for j, value in enumerate(cells, start=1):
-            cell = ws.cell(row=r, column=j, value=value or None)
+            cell = text_cell(ws, r, j, value or None)
             cell.font = (
                 bold
                 if (

@@ -98,6 +98,17 @@ class Numbering:
     def __init__(self):
         self.tables = 0
         self.figures = 0
+        self.appendix_keys: dict[str, int] = {}
+
+    def ref(self, key: str) -> str:
+        """The appendix's own number of a table ("Biểu số 01"), fixed at its first mention: the
+        body refers to an appendix table before the appendix prints it."""
+        number = self.appendix_keys.setdefault(key, len(self.appendix_keys) + 1)
+        return f"Biểu số {number:02d}"
+
+    def appendix(self, key: str, caption: str) -> str:
+        """An appendix table's caption, numbered apart from the body's tables."""
+        return f"{self.ref(key)}: {caption}"
 
     def table(self, caption: str) -> str:
         self.tables += 1
@@ -111,3 +122,23 @@ class Numbering:
 def figure_md(figure: Figure, caption: str) -> Md:
     alt = figure.alt.replace('"', "'")
     return Md(f'![{md_escape(caption)}]({figure.file}){{fig-alt="{alt}" width="95%"}}')
+
+
+def lower_first(text: object) -> str:
+    """A name used inside a sentence: the first letter in lower case ("Tỷ lệ …" → "tỷ lệ …"),
+    unless the first word is an abbreviation ("MTTQ chủ trì") or belongs to a proper name
+    ("Ban Công tác Mặt trận …")."""
+    text = str(text)
+    words = text.split(" ", 2)
+    if not text or (len(words) > 1 and words[1][:1].isupper()) or sum(c.isupper() for c in words[0]) > 1:
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def cell_number(value, decimals: int | None = None) -> Md:
+    """A number in a table cell: "–" for none, whole numbers without decimals."""
+    if value is None:
+        return Md("–")
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() else 1
+    return Md(vn.fmt_number(value, decimals))

@@ -23,7 +23,15 @@ import pandas as pd
 
 from .config import Project, Reference
 from .indicators import Indicator, base_indicators
-from .targets import achievement_decimals, clean_number, compare_with_target, shown_decimals, target_decimals
+from .organisers import organiser_names, organisers
+from .targets import (
+    achievement_decimals,
+    clean_number,
+    compare_with_target,
+    shown_decimals,
+    sum_decimals,
+    target_decimals,
+)
 
 Tables = dict[str, pd.DataFrame]
 
@@ -152,10 +160,14 @@ def compute_metrics(
     rejects: pd.DataFrame,
     warnings: pd.DataFrame,
 ) -> dict:
-    from .reconcile import continuity_checks
+    from .period import read_period, rows_after, within
+    from .reconcile import continuity_checks, next_target_checks
 
     ref = project.reference
     unit = project.unit
+    period = read_period(project, year)
+    late = rows_after(project, tables, period)
+    tables = within(project, tables, period)  # a row dated after the cut-off is never counted
     ev = Evaluator(ref, tables)
     values = {code: ev.value(code) for code in ref.declared}
     past = {y: indicator_values(h, ref) for y, h in sorted(history.items())}
@@ -163,6 +175,39 @@ def compute_metrics(
     next_targets = _targets(tables, year + 1)
     prev_year = year - 1
 
+    indicators = _entries(ref, values, past, targets, next_targets, prev_year)
+    for code in targets:  # a target for a code that is no chỉ tiêu cannot pass the cleaner
+        assert code in indicators, code
+
+    breakdowns = {name: _declared_breakdown(project, ev, b) for name, b in ref.breakdowns.items()}
+    _additive_decimals(ref, indicators, breakdowns)
+    continuity = continuity_checks(project, year, tables, history.get(prev_year))
+    return {
+        "year": year,
+        "period": {**period.as_record(), "whole_year": period.whole_year, "rows_after": late},
+        "unit": {"id": unit.id, "name": unit.name, "areas": len(unit.areas)},
+        "compared_years": sorted(past),
+        "indicators": indicators,
+        "breakdowns": breakdowns,
+        "by_area": _by_area(project, ev),
+        "by_org": _by_org(project, tables),
+        "by_field": _by_field(project, tables),
+        "fund": _fund_summary(project, tables, values),
+        "gifts": _gifts(project, tables),
+        "houses": _houses(project, tables),
+        "petitions_by_month": _petitions(tables, 12 if period.whole_year else period.cutoff.month),
+        "critique": _critique(project, tables),
+        "models": _models(project, tables),
+        "quality": _quality(accounting, rejects, warnings),
+        "checks": {
+            "continuity": [c.as_record() for c in continuity],
+            "next_targets": [c.as_record() for c in next_target_checks(project, year, indicators)],
+        },
+    }
+
+
+def _entries(ref: Reference, values: dict, past: dict, targets: dict, next_targets: dict, prev_year: int) -> dict:
+    """Each declared figure with its earlier years, change, targets, verdict and decimals."""
     indicators = {}
     for code, ind in ref.declared.items():
         value = values.get(code)
@@ -200,29 +245,7 @@ def compute_metrics(
         entry["next_target_decimals"] = target_decimals(next_targets.get(code), ind.kind)
         entry["achievement_decimals"] = achievement_decimals(entry["achievement_pct"], entry["status"])
         indicators[code] = entry
-    for code in targets:  # a target for a code that is no chỉ tiêu cannot pass the cleaner
-        assert code in indicators, code
-
-    breakdowns = {name: _declared_breakdown(project, ev, b) for name, b in ref.breakdowns.items()}
-    continuity = continuity_checks(project, year, tables, history.get(prev_year))
-    return {
-        "year": year,
-        "unit": {"id": unit.id, "name": unit.name, "areas": len(unit.areas)},
-        "compared_years": sorted(past),
-        "indicators": indicators,
-        "breakdowns": breakdowns,
-        "by_area": _by_area(project, ev),
-        "by_org": _by_org(project, tables),
-        "by_field": _by_field(project, tables),
-        "fund": _fund_summary(project, tables, values),
-        "gifts": _gifts(project, tables),
-        "houses": _houses(project, tables),
-        "petitions_by_month": _petitions(tables),
-        "critique": _critique(project, tables),
-        "models": _models(project, tables),
-        "quality": _quality(accounting, rejects, warnings),
-        "checks": {"continuity": [c.as_record() for c in continuity]},
-    }
+    return indicators
 
 
 # ---------------------------------------------------------------------------- breakdowns
@@ -239,6 +262,24 @@ def breakdown_groups(project: Project, by: str, indicators: list[Indicator]) -> 
         return [(o.id, o.name) for o in project.unit.organisations], False
     assert spec.catalogue is not None, (table, by)  # inputs.yml: a category column names its catalogue
     return [(item.id, item.name) for item in ref.catalogues[spec.catalogue]], False
+
+
+def additive(ind: Indicator) -> bool:
+    """A figure whose value is the sum of its parts (a khu's, a field's…): a count or a sum of
+    rows, not a rate."""
+    return ind.table is not None and ind.aggregate in ("sum", "count") and ind.kind != "percent"
+
+
+def _additive_decimals(ref: Reference, indicators: dict, breakdowns: dict) -> None:
+    """A figure printed in a breakdown table gets the decimals at which its printed parts add
+    up to its printed total, in the table and wherever the report states it."""
+    for b in breakdowns.values():
+        for code in b["indicators"]:
+            ind, entry = ref.declared[code], indicators[code]
+            if not additive(ind) or ind.unit == "khu" or b["total"][code] is None:
+                continue
+            parts = [float(r["values"][code] or 0) for r in b["rows"]]
+            entry["decimals"] = max(entry["decimals"], sum_decimals(parts, float(b["total"][code]), ind.decimals))
 
 
 def _declared_breakdown(project: Project, ev: Evaluator, b) -> dict:
@@ -292,7 +333,6 @@ def _by_area(project: Project, ev: Evaluator) -> list[dict]:
             {
                 "area": area.id,
                 "name": area.name,
-                "activities": v("ban_ctmt_hoat_dong"),
                 "sessions": v("ban_ctmt_cuoc"),
                 "participants": v("ban_ctmt_luot"),
                 "cnx_sessions": v("ban_ctmt_cnx_buoi"),
@@ -314,39 +354,37 @@ def _by_area(project: Project, ev: Evaluator) -> list[dict]:
 
 
 def _by_org(project: Project, t: Tables) -> list[dict]:
-    act, mem = t["activity"], t["org_members"]
+    """Sessions and participants by organiser: every activity in exactly one row."""
+    act = t["activity"]
+    who = organisers(project, act)
     rows = []
-    for org in project.unit.organisations:
-        a = act[act["org"] == org.id]
-        m = mem[mem["org"] == org.id]
-        if a.empty and m.empty:
+    for oid, name, short in organiser_names(project):
+        a = act[who == oid]
+        if a.empty:
             continue
         rows.append(
             {
-                "org": org.id,
-                "name": org.name,
-                "short": org.extra.get("short", org.name),
-                "activities": len(a),
+                "org": oid,
+                "name": name,
+                "short": short,
                 "sessions": _sum(a, "sessions"),
                 "participants": _sum(a, "participants"),
-                "members": _sum(m, "members") if len(m) else None,
-                "new_members": _sum(m, "new_members") if len(m) else None,
             }
         )
     return rows
 
 
 def _by_field(project: Project, t: Tables) -> list[dict]:
-    """Activities per field (lĩnh vực), with the sessions each organisation held in it."""
+    """Activities per field (lĩnh vực), with the sessions each organiser held in it."""
+    act = t["activity"].assign(organiser=organisers(project, t["activity"]))
     return _breakdown(
-        t["activity"],
+        act,
         "field",
         project.reference.catalogues["activity_fields"],
-        activities=len,
         sessions="sessions",
         participants="participants",
         sessions_by_org=lambda a: {
-            org.id: _sum(a[a["org"] == org.id], "sessions") for org in project.unit.organisations
+            oid: _sum(a[a["organiser"] == oid], "sessions") for oid, _n, _s in organiser_names(project)
         },
     )
 
@@ -427,10 +465,11 @@ def _houses(project: Project, t: Tables) -> dict:
     return {"count": len(h), "list": rows}
 
 
-def _petitions(t: Tables) -> list[dict]:
+def _petitions(t: Tables, last_month: int = 12) -> list[dict]:
+    """Month by month, up to the month of the data cut-off."""
     p = t["petitions"]
     rows = []
-    for month in range(1, 13):
+    for month in range(1, last_month + 1):
         part = p[p["month"] == month]
         rows.append(
             {
@@ -506,6 +545,7 @@ def history_year(project: Project, y: int) -> tuple[Tables | None, list[str]]:
     compares like with like; their area ids are prefixed with the unit id to stay distinct.
     """
     from .errors import BaocaoError
+    from .period import read_period, within
     from .tidycache import cleaned_tables
 
     sources = project.history_sources(y)
@@ -525,6 +565,7 @@ def history_year(project: Project, y: int) -> tuple[Tables | None, list[str]]:
         except BaocaoError as exc:
             notes.append(f"{y} ({source.unit.id}): {exc.message_vi}")
             continue
+        tables = within(source, tables, read_period(source, y, strict=False))  # as reported that year
         if source.unit.id != project.unit.id:
             tables = {name: _prefix_areas(frame, source.unit.id) for name, frame in tables.items()}
         parts.append(tables)

@@ -13,11 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Project
-from .errors import BaocaoError, ConfigError, InputError, LegacyEncodingError, Location, ValueParseError
+from .errors import (
+    BaocaoError,
+    ConfigError,
+    ConfigProblems,
+    InputError,
+    InputProblems,
+    LegacyEncodingError,
+    Location,
+    ValueParseError,
+)
 from .parse import parse_date
 from .prose import to_markdown, unprintable
 from .textenc import fix_text, fold_key
-from .yamlfile import load_yaml
 
 META_FILE = "thong-tin-bao-cao.yml"
 NARRATIVE_FILE = "nhan-dinh.md"
@@ -90,6 +98,9 @@ class ReportMeta:
     year: int
     number: str  # "45" (the "…" of "Số: …/BC-MTTQ-BTT")
     date: dt.date
+    #: ngay_chot_so_lieu: the data cut-off (default: the report's date); the report counts only
+    #: rows dated on or before it and says so in its opening (baocao.period)
+    cutoff: dt.date
     conference: str
     term: str
     signer_on_behalf: str
@@ -109,8 +120,13 @@ def _read_meta_file(path: Path, rel: str, year: int) -> dict:
             hint_en=f"create it with 'baocao new-year {year}' and fill in the number and date",
         )
     _check_utf8(path, rel)
+    from .configschema import MetaFile, load_checked
+
     try:
-        data = load_yaml(path, text=True) or {}  # as typed: every value is text
+        data, _model = load_checked(path, MetaFile, text=True)  # as typed: every value is text
+    except ConfigProblems as exc:  # every key and value the schema finds wrong, with its line
+        errors = [InputError(Location(rel, row=p.line, column=p.key), p.vi, p.en) for p in exc.problems]
+        raise InputProblems(errors, folder=rel) from None
     except ConfigError as exc:
         raise InputError(
             Location(rel, row=getattr(exc, "line", None), column=getattr(exc, "key", "")),
@@ -143,23 +159,14 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
         return data[key]
 
     number = str(need("so")).strip()
-    raw_date = need("ngay_bao_cao")
-    try:
-        date = parse_date(raw_date)
-    except ValueParseError as exc:
-        raise InputError(
-            Location(rel, column="ngay_bao_cao", value=raw_date),
-            exc.reason_vi,
-            exc.reason_en,
-            hint_vi="ghi ngày dạng 05/12/2023",
-            hint_en="write the date as 05/12/2023",
-        ) from None
+    date = _meta_date(rel, "ngay_bao_cao", need("ngay_bao_cao"))
     if date.year not in (year, year + 1):
         raise InputError(
-            Location(rel, column="ngay_bao_cao", value=raw_date),
+            Location(rel, column="ngay_bao_cao", value=data["ngay_bao_cao"]),
             f"ngày báo cáo không thuộc năm {year} hay đầu năm {year + 1}",
             f"the report date is neither in {year} nor early {year + 1}",
         )
+    cutoff = _cutoff(rel, data, year, date)
     signer = data.get("nguoi_ky") or {}
     if not isinstance(signer, dict) or not all(isinstance(v, str) for v in signer.values()):
         raise InputError(
@@ -178,6 +185,7 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
         year=year,
         number=number,
         date=date,
+        cutoff=cutoff,
         conference=str(data.get("hoi_nghi") or ""),
         term=str(data.get("nhiem_ky") or ""),
         signer_on_behalf=str(signer.get("thay_mat") or unit.signer.get("on_behalf", "")),
@@ -185,6 +193,37 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
         signer_name=str(signer.get("ho_ten") or unit.signer.get("name", "")),
         recipients=tuple(recipients),
     )
+
+
+def _meta_date(rel: str, key: str, raw: object) -> dt.date:
+    try:
+        return parse_date(raw)
+    except ValueParseError as exc:
+        raise InputError(
+            Location(rel, column=key, value=raw),
+            exc.reason_vi,
+            exc.reason_en,
+            hint_vi="ghi ngày dạng 05/12/2023",
+            hint_en="write the date as 05/12/2023",
+        ) from None
+
+
+def _cutoff(rel: str, data: dict, year: int, date: dt.date) -> dt.date:
+    """``ngay_chot_so_lieu``: the last day the report counts, within the year and not after
+    the report's date (default: the report's date, or 31/12 for a report signed next year)."""
+    raw = data.get("ngay_chot_so_lieu")
+    if raw in (None, ""):
+        return min(date, dt.date(year, 12, 31))
+    cutoff = _meta_date(rel, "ngay_chot_so_lieu", raw)
+    if cutoff.year != year or cutoff > date:
+        raise InputError(
+            Location(rel, column="ngay_chot_so_lieu", value=raw),
+            f"ngày chốt số liệu phải thuộc năm {year} và không sau ngày báo cáo {date:%d/%m/%Y}",
+            f"the data cut-off must fall in {year} and not after the report date {date:%d/%m/%Y}",
+            hint_vi="ghi ngày cuối cùng số liệu được tính, dạng 20/11/2023 (bỏ trống: tính đến ngày báo cáo)",
+            hint_en="write the last day the data counts, as 20/11/2023 (empty: up to the report date)",
+        )
+    return cutoff
 
 
 def _check_forbidden(line: str, rel: str, lineno: int) -> None:

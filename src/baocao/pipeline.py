@@ -26,16 +26,24 @@ from pathlib import Path
 from . import __version__, steps
 from .atomic import write_json, year_lock
 from .config import BuildFiles, Project
-from .errors import BaocaoError
+from .errors import BaocaoError, UsageError
 from .notebooks import run_notebook  # the notebook steps run through Papermill there
-from .steps import code_digest, file_digest, files_under, input_files
+from .steps import code_digest, file_digest, files_under, input_digests, unchanged_since
 
 Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done", seconds
 
 
 # ---------------------------------------------------------------------------- notebook steps
-def _step_project(project_dir: str | Path, unit: str | None) -> Project:
+def _step_project(project_dir: str | Path, unit: str | None, build_dir: str | Path) -> Project:
+    """The project a notebook step works in. A notebook run by hand writes into ``scratch/``
+    (:mod:`baocao.scratch`), and keeps its cache of tidy tables there too: nothing it does
+    reaches ``build/``."""
+    from .scratch import SCRATCH
+
     project = Project.find(Path(project_dir))
+    scratch = project.root / SCRATCH
+    if Path(build_dir).resolve().is_relative_to(scratch.resolve()):
+        project = Project(project.root, scratch)
     return project.for_unit(unit) if unit else project
 
 
@@ -45,7 +53,7 @@ def clean_step(project_dir: str | Path, year: int, build_dir: str | Path, unit: 
     from .clean import clean_year, write_clean
     from .tidycache import store_from
 
-    project = _step_project(project_dir, unit)
+    project = _step_project(project_dir, unit, build_dir)
     result = clean_year(project, year)
     # The schemas checked by the build's sidecar, if it has one, while the tables are written;
     # here otherwise (or again, when the sidecar could not say: the error then reads as always).
@@ -72,19 +80,27 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
 
     from . import sidecar
     from .clean import read_clean
+    from .clean.tidy import read_csv
     from .figures import make_figures
     from .metrics import compute_metrics, load_history
 
-    project = _step_project(project_dir, unit)
+    project = _step_project(project_dir, unit, build_dir)
     build_dir = Path(build_dir)
     data = build_dir / BuildFiles.DATA
+    if not (data / BuildFiles.ACCOUNTING).is_file():
+        raise UsageError(
+            f"chưa có số liệu sạch của năm {year} trong {project.rel(data)}/",
+            f"no cleaned data of {year} in {project.rel(data)}/",
+            hint_vi="chạy 01_clean.ipynb với cùng year (và unit) trước 02_analyze.ipynb",
+            hint_en="run 01_clean.ipynb with the same year (and unit) before 02_analyze.ipynb",
+        )
     tables = read_clean(data, project)
     history, notes = load_history(project, year)
 
     def frame(name: str) -> pd.DataFrame:
-        return pd.read_csv(data / name, dtype=str, keep_default_na=False)
+        return read_csv(data / name, dtype=str, keep_default_na=False)
 
-    accounting = pd.read_csv(data / BuildFiles.ACCOUNTING)
+    accounting = read_csv(data / BuildFiles.ACCOUNTING)
     rejects, warnings = frame(BuildFiles.REJECTS), frame(BuildFiles.WARNINGS)
     metrics = compute_metrics(project, year, tables, history, accounting, rejects, warnings)
     metrics["history_notes"] = notes
@@ -298,15 +314,11 @@ def _run_build(
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    # What the build reads, hashed before any step reads it: the manifest names these bytes,
+    # and the same files are hashed again before promotion (a change meanwhile stops it).
+    inputs = input_digests(project, year)
     try:
-        if final.is_dir() and not force:
-            shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
-        state = {} if force else _load_state(staging)
-        for rel in _unwanted_outputs(year, staging, formats):  # a format no longer asked for
-            (staging / rel).unlink()
-        for s in steps.STEPS:
-            if s.render and s.render not in formats:
-                state.pop(s.name, None)
+        state = _staged_state(year, final, staging, formats, force)
         for group in _groups([s for s in steps.STEPS if not s.render or s.render in formats]):
             # Keys are computed on the staged files, so a step whose inputs came out
             # byte-identical from a re-run earlier step is still skipped.
@@ -336,10 +348,11 @@ def _run_build(
                 result.ran.append(name)
                 progress(year, name, "done", seconds)
                 state[name] = {"key": keys[name], "outputs": output_digests(name, year, staging)}
+        unchanged_since(project, year, inputs)
         write_json(staging / STATE_FILE, state)
         progress(year, "manifest", "start", 0.0)
         t0 = time.perf_counter()
-        write_manifest(project, year, staging, renderer, options, tools=tools.result())
+        write_manifest(project, year, staging, renderer, options, tools=tools.result(), inputs=inputs)
         progress(year, "manifest", "done", time.perf_counter() - t0)
         _promote(project, year, staging)
         staging = None
@@ -349,6 +362,24 @@ def _run_build(
             car.settle()  # nothing of it may still be writing into the staging folder
         if staging is not None and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staged_state(year: int, final: Path, staging: Path, formats: Sequence[str], force: bool) -> dict:
+    """The staging folder seeded with the last build (what is still up to date), and its state
+    without the formats no longer asked for."""
+    if final.is_dir() and not force:
+        shutil.copytree(final, staging, dirs_exist_ok=True)  # reuse what is still up to date
+    elif (final / BuildFiles.report(year, "-ky-so.pdf")).is_file():
+        # --force remakes every output, never the committee's signed copy (baocao sign), which
+        # `verify` checks against the report built now
+        shutil.copy2(final / BuildFiles.report(year, "-ky-so.pdf"), staging)
+    state = {} if force else _load_state(staging)
+    for rel in _unwanted_outputs(year, staging, formats):  # a format no longer asked for
+        (staging / rel).unlink()
+    for s in steps.STEPS:
+        if s.render and s.render not in formats:
+            state.pop(s.name, None)
+    return state
 
 
 def _unwanted_outputs(year: int, build_dir: Path, formats: Sequence[str]) -> list[str]:
@@ -388,11 +419,9 @@ def _run_steps(names: list[str], project: Project, year: int, build_dir: Path, r
 
 
 def _rejected_rows(build_dir: Path) -> int:
-    import csv
+    from .clean.tidy import csv_records
 
-    path = build_dir / BuildFiles.DATA / BuildFiles.ACCOUNTING
-    with open(path, encoding="utf-8") as fh:
-        return sum(int(r["rejected"]) for r in csv.DictReader(fh))
+    return sum(int(r["rejected"]) for r in csv_records(build_dir / BuildFiles.DATA / BuildFiles.ACCOUNTING))
 
 
 def _promote(project: Project, year: int, staging: Path) -> None:
@@ -540,6 +569,7 @@ def write_manifest(
     renderer,
     options=None,
     tools: tuple[dict[str, str], dict[str, str]] | None = None,
+    inputs: dict[str, str] | None = None,
 ) -> Path:
     """SHA-256 of every input and output, tool versions, parameters. Outputs are relative to
     build/<year>/; executed notebooks are listed but are records (not byte-stable).
@@ -553,11 +583,13 @@ def write_manifest(
     options = options or RenderOptions.from_project(project.root)
     renderer_versions, all_tools = tools or renderer_tools(renderer)
     # file_digest: the same SHA-256, not read again when the step keys already hashed the file
-    inputs = {p.relative_to(project.root).as_posix(): file_digest(p) for p in input_files(project, year)}
+    if inputs is None:
+        inputs = input_digests(project, year)
     outputs = {}
     for p in files_under(build_dir):
         rel = p.relative_to(build_dir).as_posix()
-        if rel == BuildFiles.MANIFEST or Path(rel).name.startswith("."):
+        if rel == BuildFiles.MANIFEST or Path(rel).name.startswith(".") or rel == BuildFiles.report(year, "-ky-so.pdf"):
+            # the signed report (baocao sign) stays beside the build but is not one of its outputs
             continue
         outputs[rel] = file_digest(p)
     manifest = {

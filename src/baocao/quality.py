@@ -4,18 +4,19 @@
 link outside it) written from the build's own records: the row accounting of every file and
 sheet, each sheet's own total rows against the rows kept (``data/reconciliation.csv``), this
 year's opening figures and targets against last year's (``metrics.json``), every rejected row
-and every warning. The signed report only says, in one sentence of its appendix, that this
-record exists. It is written by the analyze step (notebooks/02_analyze.ipynb) and archived with
+every warning, the data period (the rows dated after the cut-off, not counted), next year's
+targets against this year's results, and how each figure is computed (indicators.yml): the
+signed report holds none of this. It is written by the analyze step (notebooks/02_analyze.ipynb) and archived with
 the build; it is deterministic (no clock date) like every other output.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import jinja2
-import pandas as pd
 
 from . import vnformat as vn
 from .atomic import write_text
@@ -99,10 +100,10 @@ bỏ qua {{ q.blank | n }} dòng trống và {{ q.total_rows | n }} dòng không
 <p>Số dư Quỹ đầu năm với số dư cuối năm trước; hộ nghèo, cận nghèo đầu năm với cuối năm trước (từng khu);
 chỉ tiêu của năm {{ year }} trong tệp năm nay với chỉ tiêu đã đặt cho năm {{ year }} trong tệp năm trước.</p>
 {% if continuity %}<div class="wrap"><table>
-<tr><th>Nội dung</th><th>Tệp</th><th>Sheet</th><th>Dòng</th><th>Cột</th><th>Năm {{ year }}</th><th>Năm {{ year - 1 }}</th><th>Chênh lệch</th><th>Kết quả</th></tr>
+<tr><th>Nội dung</th><th>Tệp</th><th>Sheet</th><th>Dòng</th><th>Cột</th><th>Năm {{ year }}</th><th>Năm {{ year - 1 }}</th><th>Chênh lệch</th><th>Kết quả</th><th>Ghi chú</th></tr>
 {% for c in continuity %}<tr class="{{ c.status | row_class }}"><td>{{ c.subject }}</td><td>{{ c.file }}</td><td>{{ c.sheet }}</td>
 <td class="n">{{ c.row }}</td><td>{{ c.column }}</td><td class="n">{{ c.office | n }}</td><td class="n">{{ c.computed | n }}</td>
-<td class="n">{{ c.difference | diff }}</td><td>{{ c.status | status }}</td></tr>
+<td class="n">{{ c.difference | diff }}</td><td>{{ c.status | status }}</td><td>{{ c.note_vi }}</td></tr>
 {% endfor %}</table></div>{% else %}<p>Không có số liệu năm {{ year - 1 }} để đối chiếu.</p>{% endif %}
 
 <h2>6. Dòng bị loại / Rejected rows ({{ rejects | length }})</h2>
@@ -121,8 +122,36 @@ chỉ tiêu của năm {{ year }} trong tệp năm nay với chỉ tiêu đã đ
 {% for r in warnings %}<tr><td>{{ r.file }}</td><td>{{ r.sheet }}</td><td class="n">{{ r.row }}</td><td>{{ r.column }}</td>
 <td>{{ r.value }}</td><td>{{ r.reason_vi }}<br><i>{{ r.reason_en }}</i></td></tr>
 {% endfor %}</table></div>{% else %}<p>Không có cảnh báo.</p>{% endif %}
+
+<h2>8. Kỳ số liệu / The data period</h2>
+<p>Báo cáo tính số liệu từ ngày {{ period.start | date }} đến ngày {{ period.cutoff | date }} (ngày chốt số liệu,
+khóa <code>ngay_chot_so_lieu</code> của thong-tin-bao-cao.yml; mặc định là ngày báo cáo).
+Dòng ghi ngày sau ngày chốt không được tính vào bất kỳ số liệu nào của báo cáo; dòng theo tháng được tính khi tháng
+của dòng không sau tháng của ngày chốt. / The report counts the rows dated up to the cut-off; a row dated after it
+is not counted anywhere.</p>
+{% if period.rows_after %}<div class="wrap"><table>
+<tr><th>Tệp</th><th>Sheet</th><th>Dòng</th><th>Bảng</th><th>Ngày</th><th>Đã xử lý / Done</th></tr>
+{% for r in period.rows_after %}<tr><td>{{ r.file }}</td><td>{{ r.sheet }}</td><td class="n">{{ r.row }}</td>
+<td>{{ r.table_title }}</td><td>{{ r.date }}</td><td>không tính vào báo cáo / not counted</td></tr>
+{% endfor %}</table></div>{% else %}<p>Không có dòng nào ghi ngày sau ngày chốt số liệu.</p>{% endif %}
+
+<h2>9. Chỉ tiêu năm {{ year + 1 }} so với kết quả năm {{ year }} / Next year's targets</h2>
+<p>Chỉ tiêu năm sau thấp hơn kết quả đã đạt năm nay (với chỉ tiêu "không quá": cao hơn), hoặc chỉ tiêu năm nay
+không có chỉ tiêu năm sau: cần Ban Thường trực xem lại trước khi ký.</p>
+{% if next_targets %}<div class="wrap"><table>
+<tr><th>Nội dung</th><th>Chỉ tiêu {{ year + 1 }}</th><th>Kết quả {{ year }}</th><th>Kết quả</th><th>Ghi chú</th></tr>
+{% for c in next_targets %}<tr class="{{ c.status | row_class }}"><td>{{ c.subject }}</td><td class="n">{{ c.office | n }}</td>
+<td class="n">{{ c.computed | n }}</td><td>{{ c.status | status }}</td><td>{{ c.note_vi }}</td></tr>
+{% endfor %}</table></div>{% else %}<p>Không có chỉ tiêu năm {{ year + 1 }}.</p>{% endif %}
+
+<h2>10. Cách tính các chỉ tiêu / How each figure is computed</h2>
+<p>Mỗi số liệu của báo cáo được khai báo một lần trong data/reference/indicators.yml; đây là cách tính của từng số.</p>
+<div class="wrap"><table>
+<tr><th>TT</th><th>Chỉ tiêu, số liệu</th><th>Đơn vị tính</th><th>Cách tính</th></tr>
+{% for i in definitions %}<tr><td class="n">{{ loop.index }}</td><td>{{ i.name }}</td><td>{{ i.unit }}</td><td>{{ i.definition }}</td></tr>
+{% endfor %}</table></div>
 {% if notes %}
-<h2>8. Ghi chú về các năm so sánh / Notes on the compared years</h2>
+<h2>11. Ghi chú về các năm so sánh / Notes on the compared years</h2>
 <ul>{% for n in notes %}<li>{{ n }}</li>{% endfor %}</ul>
 {% endif %}
 </body>
@@ -148,7 +177,9 @@ def _diff(value) -> str:
 def _records(path: Path) -> list[dict]:
     if not path.exists():
         return []
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    from .clean.tidy import read_csv
+
+    frame = read_csv(path, dtype=str, keep_default_na=False)
     return frame.to_dict(orient="records")
 
 
@@ -166,6 +197,7 @@ def render_record(year: int, unit: str, metrics: dict, data_dir: Path) -> str:
     env.filters.update(
         n=_n,
         diff=_diff,
+        date=lambda iso: vn.fmt_date_short(dt.date.fromisoformat(iso)),
         status=lambda s: STATUS_VI.get(s, s),
         row_class=lambda s: {"mismatch": "bad", "not_checked": "bad", "explained": "explained"}.get(s, ""),
     )
@@ -182,6 +214,9 @@ def render_record(year: int, unit: str, metrics: dict, data_dir: Path) -> str:
         rejects=_records(data_dir / BuildFiles.REJECTS),
         warnings=_records(data_dir / BuildFiles.WARNINGS),
         notes=metrics.get("history_notes", []),
+        period=metrics.get("period") or {"start": f"{year}-01-01", "cutoff": f"{year}-12-31", "rows_after": []},
+        next_targets=metrics.get("checks", {}).get("next_targets", []),
+        definitions=list(metrics["indicators"].values()),
     )
 
 

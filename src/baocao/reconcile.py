@@ -343,24 +343,84 @@ def _fund_continuity(project: Project, year: int, tables: dict, previous: dict) 
             - float(txn.loc[txn["direction"] == "chi", "amount"].sum())
         )
         opening = float(balance["opening"].sum())
+        check = _continuity(
+            _where(balance.iloc[0]),
+            _header(project, "fund_balance", "opening"),
+            f'số dư Quỹ "Vì người nghèo" đầu năm {year} so với số dư cuối năm {prev} (tính từ số liệu năm {prev}: '
+            f"số dư đầu năm + thu − chi)",
+            _num(opening),
+            _num(closing),
+            _same(opening, closing),
+            (
+                f"số dư đầu năm phải bằng số dư cuối năm {prev}",
+                f"the opening balance must equal the {prev} closing balance",
+            ),
+            f"the Fund's opening balance of {year} against its {prev} closing balance (opening + receipts "
+            f"- payments of {prev})",
+        )
+        checks.append(_before_cutoff(project, prev, check))
+    return checks
+
+
+def _before_cutoff(project: Project, prev: int, check: Check) -> Check:
+    """Last year's data ends at its cut-off: the receipts and payments after it are in no
+    year's data, so a difference is not a mistake; it is shown, not warned about."""
+    from .period import read_period
+
+    period = read_period(project, prev, strict=False)
+    if check.status == "ok" or period.whole_year:
+        return check
+    cut = vn.fmt_date_short(period.cutoff)
+    check.status = "not_checked"
+    check.note_vi = (
+        f"số liệu năm {prev} tính đến ngày {cut}; chênh lệch là thu, chi Quỹ từ sau ngày đó đến 31/12/{prev} "
+        "(đối chiếu với sổ Quỹ)"
+    )
+    check.note_en = (
+        f"the {prev} data end at {cut}; the difference is the Fund's receipts and payments from then to "
+        f"31/12/{prev} (check it against the cash book)"
+    )
+    return check
+
+
+def next_target_checks(project: Project, year: int, indicators: dict[str, dict]) -> list[Check]:
+    """Each target set for next year against this year's result: a target below what was
+    already achieved (above it, for a ceiling) or a chỉ tiêu of this year without a target
+    for next year is worth a second look before the report is signed."""
+    checks: list[Check] = []
+    for code in project.reference.indicators:
+        ind = indicators.get(code)
+        if ind is None or ind["value"] is None:
+            continue
+        target, value = ind.get("next_target"), ind["value"]
+        name = ind["name"]
+        if target is None:
+            if ind.get("target") is None:
+                continue
+            vi = f"chưa đặt chỉ tiêu năm {year + 1} cho '{name}' (năm {year} có chỉ tiêu)"
+            en = f"no {year + 1} target for '{code}' (it had one in {year})"
+            status = "mismatch"
+        else:
+            lower = target > value if ind["direction"] == "lower" else target < value
+            status = "mismatch" if lower else "ok"
+            vi = f"chỉ tiêu năm {year + 1} thấp hơn kết quả năm {year}" if lower else ""
+            en = f"the {year + 1} target is below the {year} result" if lower else ""
         checks.append(
-            _continuity(
-                _where(balance.iloc[0]),
-                _header(project, "fund_balance", "opening"),
-                f'số dư Quỹ "Vì người nghèo" đầu năm {year} so với số dư cuối năm {prev} (tính từ số liệu năm {prev}: '
-                f"số dư đầu năm + thu − chi)",
-                _num(opening),
-                _num(closing),
-                _same(opening, closing),
-                (
-                    f"số dư đầu năm phải bằng số dư cuối năm {prev}",
-                    f"the opening balance must equal the {prev} closing balance",
-                ),
-                f"the Fund's opening balance of {year} against its {prev} closing balance (opening + receipts "
-                f"- payments of {prev})",
+            Check(
+                "next_target",
+                "chi-tieu.xlsx",
+                "Chỉ tiêu",
+                None,
+                f"Kế hoạch {year + 1}",
+                f"chỉ tiêu năm {year + 1} '{name}' so với kết quả năm {year}",
+                target,
+                value,
+                status,
+                vi,
+                en,
+                subject_en=f"the {year + 1} target '{code}' against the {year} result",
             )
         )
-
     return checks
 
 

@@ -307,3 +307,19 @@ def input_files(project: Project, year: int) -> list[Path]:
         files += [p for source in s.reads if source.startswith("project:") for p in source_files(source, project, year)]
     files += [project.root / n for n in ("baocao.yml", "requirements.lock") if (project.root / n).exists()]
     return sorted(dict.fromkeys(files))
+
+
+def input_digests(project: Project, year: int) -> dict[str, str]:
+    """SHA-256 of every file the year's build reads, by path relative to the project."""
+    return {p.relative_to(project.root).as_posix(): file_digest(p) for p in input_files(project, year)}
+
+
+def unchanged_since(project: Project, year: int, before: dict[str, str]) -> None:
+    """:class:`InputsChangedError` naming every input added, removed or changed since ``before``
+    (hashed again: a file replaced, even by an atomic rename, is a new file)."""
+    from .errors import InputsChangedError
+
+    now = input_digests(project, year)
+    changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+    if changed:
+        raise InputsChangedError(changed)

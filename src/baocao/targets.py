@@ -30,14 +30,15 @@ def round_half_up(value: float, decimals: int) -> Decimal:
 
 
 def judge(value: float | None, target: float | None, direction: str) -> str | None:
-    """ "vượt", "đạt" or "chưa đạt", at full precision."""
+    """ "vượt", "đạt" or "chưa đạt", at full precision; for a ceiling only "đạt" or "chưa đạt"."""
     if value is None or target is None:
         return None
     diff = float(value) - float(target)
     if abs(diff) <= _EPS * max(1.0, abs(float(target))):
         return "đạt"
-    better = diff > 0 if direction == "higher" else diff < 0
-    return "vượt" if better else "chưa đạt"
+    if direction == "lower":  # a ceiling ("không quá"): staying under it is meeting it, never "vượt"
+        return "đạt" if diff < 0 else "chưa đạt"
+    return "vượt" if diff > 0 else "chưa đạt"
 
 
 def exact_decimals(value: float, least: int = 0) -> int:
@@ -82,10 +83,23 @@ def achievement_decimals(pct: float | None, status: str | None) -> int:
 
 
 def compare_with_target(value: float | None, target: float | None, kind: str, direction: str) -> dict:
-    """The verdict at full precision, and the result as a percentage of the plan (for results
-    that should be high; none for a ceiling such as the poverty rate)."""
+    """The verdict at full precision, and the result as a percentage of the plan (for counts
+    and amounts that should be high; none for a rate, whose plan is itself a rate, nor for a
+    ceiling such as the poverty rate)."""
     status = judge(value, target, direction)
     if status is None or value is None:
         return {"achievement_pct": None, "status": None}
-    pct = float(value) / float(target) * 100 if direction == "higher" and target else None
+    pct = float(value) / float(target) * 100 if direction == "higher" and kind != "percent" and target else None
     return {"achievement_pct": clean_number(pct, 6), "status": status}
+
+
+def sum_decimals(parts: list[float], total: float, least: int) -> int:
+    """The fewest decimals (at least ``least``) at which the printed parts add up to the
+    printed total: 6,46 + 7,34 + 6,31 + 7,55 = 27,66 is printed 6,46 … 27,66, never
+    6,5 + 7,3 + 6,3 + 7,6 over 27,7 (a reviewer adds the column)."""
+    d = least
+    while d < MAX_DECIMALS:
+        if sum(round_half_up(p, d) for p in parts) == round_half_up(total, d):
+            return d
+        d += 1
+    return d

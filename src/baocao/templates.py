@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cells import text_cell
 from .config import AUX_SHEETS, ColumnSpec, FileSpec, Project, TableSpec
 from .errors import UsageError
 from .instructions import whole_unit_label, write_instructions
@@ -216,9 +217,9 @@ def _workbook(
         lists_ws = wb.create_sheet(LISTS_SHEET)
         for j, item in enumerate(lists.values(), start=1):
             letter = get_column_letter(j)
-            lists_ws.cell(row=1, column=j, value=item.title).font = bold
+            text_cell(lists_ws, 1, j, item.title).font = bold
             for i, value in enumerate(item.values, start=2):
-                lists_ws.cell(row=i, column=j, value=value)
+                text_cell(lists_ws, i, j, value)
             lists_ws.column_dimensions[letter].width = max(14, min(60, max(len(v) for v in item.values) + 2))
             list_ranges[item.key] = f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(item.values) + 1}"
         lists_ws.sheet_state = "hidden"
@@ -268,13 +269,13 @@ def _data_sheet(
     ncols = len(table.columns)
     title = sheet_title(table.title_vi, year)
     for r, (text, font) in enumerate(((unit_line, plain), (heading, bold), (title, bold)), start=1):
-        cell = ws.cell(row=r, column=1, value=text)
+        cell = text_cell(ws, r, 1, text)
         cell.font = font
         cell.alignment = align(horizontal="center")
         if ncols > 1:
             ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncols)
     for j, col in enumerate(table.columns, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=j, value=col.header)
+        cell = text_cell(ws, HEADER_ROW, j, col.header)
         cell.font, cell.border, cell.fill = bold, border, fill
         cell.alignment = align(horizontal="center", vertical="center", wrap_text=True)
         letter = get_column_letter(j)
@@ -286,7 +287,7 @@ def _data_sheet(
     for i, row in enumerate(rows, start=HEADER_ROW + 1):
         for j, col in enumerate(table.columns, start=1):
             value = row.get(col.name)
-            cell = ws.cell(row=i, column=j, value=value)
+            cell = text_cell(ws, i, j, value)  # last year's text: never a formula
             cell.font = plain
             if col.type in _FORMAT and value is not None:
                 cell.number_format = _FORMAT[col.type] if col.type != "text" else "@"

@@ -74,6 +74,7 @@ def write_crate(payload: Path, manifest: dict, project, meta) -> Path:
     baocao_app, tools = _software(crate, manifest)
     entities = _file_entities(crate, payload)
     _describe_report(entities, year, date, org, manifest)
+    _describe_signed(entities, year, org)
     for ident, name, instrument, obj, result in _actions(entities, manifest, project, baocao_app, tools):
         crate.add_action(
             instrument,
@@ -154,6 +155,20 @@ _REPORT_DESCRIPTIONS = {
     "docx": "Báo cáo (Word .docx, khổ A4, để sửa trước khi ký)",
     "qmd": "Văn bản báo cáo đã soạn (Quarto Markdown, không chứa mã)",
 }
+
+
+def _describe_signed(entities: dict, year: int, org) -> None:
+    """The signed report (``baocao sign``), if the bag holds it: based on the built PDF."""
+    signed = entities.get(f"report/{BuildFiles.report(year, '-ky-so.pdf')}")
+    if signed is not None:
+        signed["author"] = org
+        signed["description"] = (
+            "Báo cáo PDF đã ký số (PAdES) bằng chứng thư số của đơn vị / the PDF report signed (PAdES) "
+            "with the unit's certificate: the built PDF byte for byte, plus the signatures"
+        )
+        built = entities.get(f"report/{BuildFiles.report(year, '.pdf')}")
+        if built is not None:
+            signed["isBasedOn"] = built
 
 
 def _describe_report(entities: dict, year: int, date: str, org, manifest: dict) -> None:

@@ -36,6 +36,7 @@ from .layout import (
     writes_to,
 )
 from .readme import readme_text
+from .signedpdf import signature_lines, signed_name, signed_report
 from .signing import KeyFile, sign_bag
 from .verification import verify_bag_dir
 
@@ -100,7 +101,7 @@ def _changed_outputs(project, year: int, manifest: dict) -> list[str]:
             changed.append(f"{project.rel(p)} (đã bị sửa / modified)")
     for p in files(build_dir):
         rel = p.relative_to(build_dir).as_posix()
-        if rel != BuildFiles.MANIFEST and rel not in listed and not hidden(rel):
+        if rel != BuildFiles.MANIFEST and rel not in listed and not hidden(rel) and rel != signed_name(year):
             changed.append(f"{project.rel(p)} (không có trong manifest / not in the manifest)")
     return changed
 
@@ -177,6 +178,9 @@ def _copy_payload(project, year: int, manifest: dict, payload: Path) -> None:
     copies: list[tuple[Path, str]] = [(build_dir / BuildFiles.MANIFEST, f"report/{BuildFiles.MANIFEST}")]
     copies += [(build_dir / rel, payload_path_for_output(rel)) for rel in sorted(manifest["outputs"])]
     copies += [(project.root / rel, payload_path_for_input(rel)) for rel in sorted(manifest["inputs"])]
+    signed = signed_report(project, year)
+    if signed is not None:  # beside the built report; not an output of the build (reproduce ignores it)
+        copies.append((signed, payload_path_for_output(signed.name)))
     for src, rel in copies:
         if not inside(payload, rel):  # pragma: no cover - _read_manifest refused such paths
             raise BuildChangedError(f"đường dẫn không an toàn {rel!r}", f"unsafe path {rel!r}")
@@ -192,7 +196,8 @@ def _make_bag(project, year: int, manifest: dict, meta, bag_dir: Path, key: KeyF
     write_crate(bag_dir, manifest, project, meta)
     payload_bytes = sum(p.stat().st_size for p in files(bag_dir))
     info = bag_info(project, year, meta, payload_bytes, manifest)
-    finish_bag(bag_dir, info, readme_text(project, year, meta, manifest, bag_dir.name))
+    signatures = signature_lines(bag_dir / payload_path_for_output(signed_name(year)))  # not yet in data/
+    finish_bag(bag_dir, info, readme_text(project, year, meta, manifest, bag_dir.name, signatures))
     if key is not None:
         sign_bag(bag_dir, key)
     problems = verify_bag_dir(bag_dir)

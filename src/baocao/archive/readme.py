@@ -7,7 +7,25 @@ from .. import __version__
 from .layout import pdf_kind
 
 
-def readme_text(project, year: int, meta, manifest: dict, name: str) -> str:
+def readme_text(project, year: int, meta, manifest: dict, name: str, signatures: list[str] | None = None) -> str:
+    """The README; ``signatures``: one line per PDF signature of the signed report the bag
+    holds (``data/report/bao-cao-<year>-ky-so.pdf``), if any."""
+    return _readme(project, year, meta, manifest, name) + _signed_section(year, signatures or [])
+
+
+def _signed_section(year: int, signatures: list[str]) -> str:
+    if not signatures:
+        return ""
+    lines = "\n".join(f"  {line}" for line in signatures)
+    return f"""
+Báo cáo đã ký số / the signed report: data/report/bao-cao-{year}-ky-so.pdf
+  (PAdES: bao-cao-{year}.pdf từng byte, cộng phần ký / the built PDF byte for byte, plus the signatures)
+{lines}
+  Kiểm tra / check: baocao verify data/report/bao-cao-{year}-ky-so.pdf --trust CA.pem  (hoặc / or pdfsig)
+"""
+
+
+def _readme(project, year: int, meta, manifest: dict, name: str) -> str:
     unit = project.unit
     tools = manifest.get("tools", {})
     renderer = manifest.get("parameters", {}).get("renderer", "pandoc")

@@ -53,13 +53,38 @@ def fingerprint(public_key) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def _header(text: str) -> dict[str, str]:
-    fields = {}
+def _header(text: str, path: Path | None = None) -> dict[str, str]:
+    fields: dict[str, str] = {}
     for line in text.split("-----BEGIN", 1)[0].splitlines():
         name, sep, value = line.partition(":")
         if sep:
-            fields[name.strip().lower()] = value.strip()
+            key = name.strip().lower()
+            if key in fields and path is not None:
+                raise _key_error(
+                    path,
+                    f"dòng '{name.strip()}:' có hai lần ('{fields[key]}' và '{value.strip()}')",
+                    f"the '{name.strip()}:' line is given twice ('{fields[key]}' and '{value.strip()}')",
+                )
+            fields[key] = value.strip()
     return fields
+
+
+def _claims(path: Path, text: str, public_key) -> str:
+    """The file's ``Signer:``, once its stated ``Fingerprint:`` is checked against its key: a
+    file that states another key's fingerprint (or states one twice) is refused, since a
+    person reads those lines, not the PEM block."""
+    fields = _header(text, path)
+    actual = fingerprint(public_key)
+    stated = fields.get("fingerprint")
+    if stated is not None and stated != actual:
+        raise _key_error(
+            path,
+            f"tệp ghi dấu vân tay {stated} nhưng khóa trong tệp có dấu vân tay {actual}: "
+            "tệp khóa đã bị sửa hoặc ghép từ hai khóa",
+            f"the file states the fingerprint {stated} but its key's fingerprint is {actual}: "
+            "the key file was edited or put together from two keys",
+        )
+    return fields.get("signer", "")
 
 
 def _key_error(path: Path, vi: str, en: str) -> SigningKeyError:
@@ -107,7 +132,7 @@ def load_private_key(path: Path) -> KeyFile:
         print(
             f"CẢNH BÁO / WARNING: {path} người khác đọc được / is readable by others: chmod 600 {path}", file=sys.stderr
         )
-    return KeyFile(key, _header(text).get("signer", ""), fingerprint(key.public_key()), path)
+    return KeyFile(key, _claims(path, text, key.public_key()), fingerprint(key.public_key()), path)
 
 
 def load_public_key(path: Path) -> KeyFile:
@@ -128,7 +153,7 @@ def load_public_key(path: Path) -> KeyFile:
         raise _key_error(path, f"không đọc được khóa PEM ({exc})", f"not a readable PEM key ({exc})") from None
     if not isinstance(key, Ed25519PublicKey):
         raise _key_error(path, "không phải khóa Ed25519", "not an Ed25519 key")
-    return KeyFile(key, _header(text).get("signer", ""), fingerprint(key), path)
+    return KeyFile(key, _claims(path, text, key), fingerprint(key), path)
 
 
 def _write_new(path: Path, text: str, mode: int) -> None:
@@ -319,6 +344,14 @@ def check_signature(bag_dir: Path, public: KeyFile | None = None) -> SignatureSt
             problems.append(
                 _bad("chữ ký không khớp với khóa đã cho", "the signature does not verify with the key given")
             )
+    signed_by = fields.get("Signer", "")
+    if not problems and public.signer and signed_by and public.signer != signed_by:
+        problems.append(
+            _bad(
+                f"túi được ký với tên '{signed_by}' nhưng tệp khóa công khai ghi tên '{public.signer}'",
+                f"the bag was signed as '{signed_by}' but the public key file names '{public.signer}'",
+            )
+        )
     if problems:
         return SignatureStatus("invalid", public.signer, public.fingerprint, problems)
-    return SignatureStatus("valid", public.signer or fields.get("Signer", ""), public.fingerprint)
+    return SignatureStatus("valid", public.signer or signed_by, public.fingerprint)

@@ -30,6 +30,7 @@ from .layout import (
     sha256,
 )
 from .problems import Problem
+from .signedpdf import bag_signatures
 from .signing import KeyFile, SignatureStatus, check_signature
 from .trust import CodeDifference, code_differences, installed_project
 from .zipsafe import opened_bag
@@ -368,10 +369,44 @@ class Inspection:
     signature: SignatureStatus | None = None  # None: the bag could not be opened
     code: list[CodeDifference] | None = None  # None: not compared (no readable manifest.json)
     reference: Path | None = None
+    pdf_signatures: list = field(default_factory=list)  # the signed report's (archive/signedpdf.py)
+    holds: str = ""  # which unit and year the bag holds, as its manifest.json says
+    name_warning: str = ""  # the file's name and the bag's identifier disagree
 
 
-def inspect(path: Path, *, key: KeyFile | None = None, project_dir: Path | str | None = None) -> Inspection:
-    """:func:`verify`, plus the signature (checked with ``key`` when given) and the code."""
+def _identity(path: Path, bag_dir: Path, manifest: dict) -> tuple[str, str]:
+    """(what the bag holds, a warning when its file name or bag-info disagree with it)."""
+    from .layout import bag_name
+
+    unit, year = str(manifest.get("unit", "?")), manifest.get("year", "?")
+    holds = f"Túi chứa báo cáo / the bag holds the report of: đơn vị / unit {unit}, năm / year {year}"
+    expected = bag_name(unit, year) if isinstance(year, int) else ""
+    info = {}
+    tags = bag_dir / "bag-info.txt"
+    for line in (tags.read_text(encoding="utf-8", errors="replace") if tags.is_file() else "").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            info[name.strip()] = value.strip()
+    group = info.get("Bag-Group-Identifier", "")
+    stem = path.name[: -len(".zip")] if path.name.lower().endswith(".zip") else path.name
+    odd = []
+    if expected and stem != expected:
+        odd.append((f"tên tệp '{path.name}'", f"the file name '{path.name}'"))
+    if expected and group and group != expected:
+        odd.append((f"bag-info.txt ghi '{group}'", f"bag-info.txt says '{group}'"))
+    if not odd:
+        return holds, ""
+    return holds, (
+        f"CẢNH BÁO / WARNING: {'; '.join(vi for vi, _ in odd)} nhưng túi chứa '{expected}' / "
+        f"{'; '.join(en for _, en in odd)} but the bag holds '{expected}'"
+    )
+
+
+def inspect(
+    path: Path, *, key: KeyFile | None = None, project_dir: Path | str | None = None, roots: list | None = None
+) -> Inspection:
+    """:func:`verify`, plus the signature (checked with ``key`` when given), the code, and the
+    signed report's PDF signatures (their chains judged against ``roots`` when given)."""
     with opened_bag(Path(path)) as (bag_dir, problems):
         if bag_dir is None:
             return Inspection(problems)
@@ -382,6 +417,9 @@ def inspect(path: Path, *, key: KeyFile | None = None, project_dir: Path | str |
         found.problems += found.signature.problems
         manifest, _ = read_build_manifest(bag_dir)
         if manifest is not None:
+            found.holds, found.name_warning = _identity(Path(path), bag_dir, manifest)
             found.reference = installed_project(project_dir, bag_dir)
             found.code = code_differences(bag_dir, manifest, found.reference)
+            found.pdf_signatures, pdf_problems = bag_signatures(bag_dir, manifest["year"], roots)
+            found.problems += pdf_problems
         return found

@@ -1,4 +1,6 @@
-"""The tidy tables as CSV files (UTF-8, deterministic) and back, with their dtypes."""
+"""The tidy tables as CSV files (UTF-8 with a BOM, so that Excel shows Vietnamese right;
+deterministic) and back, with their dtypes. A text cell that a spreadsheet would read as a
+formula is neutralised (:mod:`baocao.cells`) and restored when read back here."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..cells import neutralise, restore
 from ..config import BuildFiles, Project, TableSpec
 from ..errors import Reject
 
@@ -73,7 +76,29 @@ def _to_csv(frame: pd.DataFrame) -> str:
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")
-    return out.to_csv(index=False, lineterminator="\n")
+        elif pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
+    return BOM + out.to_csv(index=False, lineterminator="\n")
+
+
+BOM = "\ufeff"
+
+
+def read_csv(path: Path, **options) -> pd.DataFrame:
+    """A CSV this module wrote (BOM or not), its text cells as they were before neutralising."""
+    frame = pd.read_csv(path, encoding="utf-8-sig", **options)
+    for col in frame.columns:
+        if pd.api.types.is_object_dtype(frame[col]) or pd.api.types.is_string_dtype(frame[col]):
+            frame[col] = frame[col].map(lambda v: restore(v) if isinstance(v, str) else v)
+    return frame
+
+
+def csv_records(path: Path) -> list[dict[str, str]]:
+    """The rows of such a CSV as text (``csv.DictReader``), restored."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [{k: restore(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
 def read_clean(data_dir: Path, project: Project) -> dict[str, pd.DataFrame]:
@@ -81,7 +106,7 @@ def read_clean(data_dir: Path, project: Project) -> dict[str, pd.DataFrame]:
     tables = {}
     for name, spec in project.reference.tables.items():
         path = data_dir / f"{name}.csv"
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        frame = read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         for col in spec.columns:
             if col.type == "date":
                 frame[col.name] = pd.to_datetime(frame[col.name], format="%Y-%m-%d").astype("datetime64[ns]")

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..config import Project
 from ..errors import InputError, InputProblems, Location, Reject
+from ..period import cutoff_warnings, read_period
 from ..readers import YearReader
 from ..readers.files import read_declared
 from ..reconcile import check_totals
@@ -118,6 +119,8 @@ def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> Clea
     ctx.warnings.extend(c.warning() for c in checks if c.is_warning)
     if not reader.problems:
         _warn_missing_areas(project, tables, ctx, set(declared.areas))
+    # rows dated after the report's data cut-off: named here, never counted (baocao.period)
+    ctx.warnings.extend(cutoff_warnings(project, tables, read_period(project, year, raw_dir, strict=False)))
     result = CleanResult(year, tables, rejects, reader.notes + ctx.warnings, accounting, checks)
     if reader.problems:
         raise InputProblems(reader.problems, folder=folder, partial=result)

@@ -277,7 +277,8 @@ class RenderOptions:
 def _load_config(config: Path, root: Path) -> dict:
     """`_quarto.yml` as a mapping, read as every YAML file of the project is (a key given
     twice is an error naming both lines)."""
-    from baocao.yamlfile import load_yaml
+    from baocao.configschema import QuartoBaocao, check
+    from baocao.yamlfile import load_yaml_lines
 
     if not config.is_file():
         raise ConfigError(
@@ -286,12 +287,14 @@ def _load_config(config: Path, root: Path) -> dict:
             hint_vi=f"Chạy lệnh trong thư mục dự án, nơi có {CONFIG_NAME}.",
             hint_en=f"Run the command in the project folder that holds {CONFIG_NAME}.",
         )
-    data = load_yaml(config)
+    data, lines = load_yaml_lines(config)
     if not isinstance(data, dict):
         raise ConfigError(
             f"{CONFIG_NAME} ({config}) phải là một bảng khóa: giá trị",
             f"{CONFIG_NAME} ({config}) must be a mapping of keys to values",
         )
+    if isinstance(data.get("baocao"), dict):  # the map that is baocao's; Quarto checks the rest
+        check(CONFIG_NAME, data["baocao"], lines, QuartoBaocao, prefix=("baocao",))
     return data
 
 

@@ -126,15 +126,18 @@ class QuartoRenderer(Renderer):
 
 
 def workspace_config(options: RenderOptions, wanted: Sequence[str]) -> bytes:
-    """`_quarto.yml` for the scratch project: as it is when every format it lists is wanted,
-    else with `format:` narrowed to the wanted ones (one `quarto render` renders them all)."""
-    original = options.config_file.read_bytes()
-    targets = {QUARTO_TO[f] for f in wanted}
-    if targets == set(options.quarto_formats):
-        return original
+    """`_quarto.yml` for the scratch project of one report: its format options (`format:`
+    narrowed to the ``wanted`` formats, since one `quarto render` renders them all) without the
+    site keys of the project's `_quarto.yml` (its `project:` website with pre-render step, page
+    list and resources, and `metadata-files`): a report's render is a default project."""
     import yaml
 
-    data = yaml.safe_load(original.decode("utf-8"))
+    from ..yamlfile import load_yaml
+
+    data = dict(load_yaml(options.config_file))  # the one YAML reader: no alias, no oversize file
+    targets = {QUARTO_TO[f] for f in wanted}
+    data["project"] = {"type": "default"}
+    data.pop("metadata-files", None)
     data["format"] = {k: v for k, v in data["format"].items() if k in targets}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
 
@@ -162,11 +165,12 @@ def lay_out_workspace(work: Path, qmd: Path, options: RenderOptions, wanted: Seq
 
 
 def _formats_in(config: Path) -> list[str]:
-    import yaml
+    from ..errors import ConfigError
+    from ..yamlfile import load_yaml
 
     try:
-        return list((yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("format") or {})
-    except (OSError, yaml.YAMLError, AttributeError):
+        return list((load_yaml(config) or {}).get("format") or {})
+    except (OSError, ConfigError, AttributeError):
         return []
 
 

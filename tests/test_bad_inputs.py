@@ -195,6 +195,11 @@ def test_case(name, project, tmp_path):
         else:
             value = value.item() if hasattr(value, "item") else value
         assert value == check["value"], check
+    if case.get("figures"):  # the figures count the case's file as what it was read as
+        from baocao.metrics import Evaluator
+
+        evaluator = Evaluator(project.reference, result.tables)
+        assert {code: evaluator.value(code) for code in case["figures"]} == case["figures"]
     validate_result(project, result, YEAR)
 
 

@@ -38,6 +38,7 @@ def _case_root(tmp_path: Path, name: str) -> Path:
     (root / "data").mkdir(parents=True)
     shutil.copy2(ROOT / "baocao.yml", root / "baocao.yml")
     shutil.copy2(ROOT / "_quarto.yml", root / "_quarto.yml")
+    shutil.copytree(ROOT / "report" / "fonts", root / "report" / "fonts")  # what the PDF can print
     shutil.copytree(ROOT / "data" / "reference", root / "data" / "reference")
     place(CASES[name], root)
     return root
@@ -184,12 +185,13 @@ def test_typed_narrative_renders_as_typed_in_html_and_pdf(built_with_typed_narra
         assert attribute not in tags, attribute
 
 
-def test_an_emoji_is_refused_by_validate_and_build_alike(tmp_path):
+def test_a_character_no_font_has_is_refused_by_validate_and_build_alike(tmp_path):
+    """An emoji is printed (report/fonts' fallbacks); a character no font has is refused by both."""
     root = copy_project(tmp_path / "project", years=[2023])
     path = root / "data" / "raw" / "2023" / "nhan-dinh.md"
     lines = path.read_text(encoding="utf-8").splitlines()
     at = lines.index("## Ưu điểm") + 2
-    lines[at] = "Phong trào được hưởng ứng 👍 nhiệt tình."
+    lines[at] = "Phong trào được hưởng ứng 𓀀 nhiệt tình."
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     where = f"tệp nhan-dinh.md, dòng {at + 1}, cột 27"
     validate = run_cli("validate", "--year", "2023", cwd=root, check=False)

@@ -332,7 +332,16 @@ def test_formats_and_the_word_layout_come_from_quarto_yml(options, tmp_path):
     assert options.formats == ("html", "pdf", "docx")
     assert options.reference_doc == PROJECT / "report" / "word" / "reference.docx"
     assert options.reference_doc in options.assets()  # copied into Quarto's scratch project
-    assert options.fonts == ("Times New Roman", "Liberation Serif", "Libertinus Serif")
+    assert options.fonts[:3] == ("Times New Roman", "Liberation Serif", "Libertinus Serif")
+    # then the fallbacks for pasted text (report/fonts/README.md)
+    assert options.fonts[3:] == (
+        "Noto Sans Symbols",
+        "Noto Sans Symbols2",
+        "Noto Emoji",
+        "Noto Sans CJK SC",
+        "Noto Serif Khmer",
+        "Noto Serif Lao",
+    )
     project = tmp_path / "project"
     shutil.copytree(PROJECT / "report", project / "report")
     config = yaml.safe_load((PROJECT / "_quarto.yml").read_text(encoding="utf-8"))

@@ -693,7 +693,7 @@ def test_the_glyph_check_sees_tofu_in_a_truetype_font():
 
     fonts = Path(__file__).resolve().parents[1] / "report" / "fonts"
     pdf = typst.compile(
-        '#set text(font: "Liberation Serif")\nỦy ban *Mặt trận* _Tổ_ \u4e2d'.encode("utf-8"),
+        '#set text(font: "Liberation Serif")\nỦy ban *Mặt trận* _Tổ_ \U00013000'.encode("utf-8"),
         format="pdf",
         ignore_system_fonts=True,
         font_paths=[str(fonts)],

@@ -122,7 +122,7 @@ class FileSpec:
     from_vi: str
 
     def matches(self, name: str) -> bool:
-        """Whether a file of the year's folder (as the tidy tables' ``source_file`` names it) is
+        """Whether an input of the year's folder (as the tidy tables' ``source_input`` names it) is
         of this kind: the pattern, or a CSV of the same name (``<stem>.csv``, ``<stem>--<sheet>.csv``)."""
         import fnmatch
 

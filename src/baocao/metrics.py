@@ -62,7 +62,8 @@ class Evaluator:
         mask = pd.Series(True, index=frame.index)
         if ind.files:
             specs = [self.ref.files[k] for k in ind.files]
-            names = frame["source_file"].astype("string").fillna("")
+            by = "source_input" if "source_input" in frame.columns else "source_file"  # as read, not the name
+            names = frame[by].astype("string").fillna("")
             mask &= names.map(lambda n: any(s.matches(n) for s in specs)).astype(bool)
         for column, wanted in ind.where:
             mask &= _condition(frame[column], wanted)

@@ -26,6 +26,7 @@ from .errors import (
 from .parse import parse_date
 from .prose import to_markdown, unprintable
 from .textenc import fix_text, fold_key
+from .yamlfile import load_yaml
 
 META_FILE = "thong-tin-bao-cao.yml"
 NARRATIVE_FILE = "nhan-dinh.md"
@@ -317,16 +318,31 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
     return {slot: to_markdown(lines) for slot, lines in sections.items() if out[slot]}
 
 
-def _check_printable(project: Project, rel: str, body: list[tuple[int, str]]) -> None:
-    """Every character of the narrative can be drawn by the PDF's fonts (no empty boxes in print)."""
+def pdf_fonts(project: Project) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The PDF's font list (``baocao.fonts`` of _quarto.yml, with its fallbacks) and font folders."""
     try:
         from .render.options import RenderOptions
 
         options = RenderOptions.from_project(project.root)
-        fonts, paths = tuple(options.fonts), tuple(str(p) for p in options.font_paths if p.is_dir())
-    except BaocaoError:
-        fonts, paths = ("Libertinus Serif",), ()
-    bad = unprintable(body, fonts, paths)
+        return tuple(options.fonts), tuple(str(p) for p in options.font_paths if p.is_dir())
+    except BaocaoError:  # _quarto.yml names files this folder lacks: its font lines still tell
+        pass
+    try:
+        config = load_yaml(project.root / "_quarto.yml")
+    except (BaocaoError, OSError, UnicodeDecodeError):
+        return ("Libertinus Serif",), ()
+    baocao = config.get("baocao") if isinstance(config, dict) else None
+    typst_format = (config.get("format") or {}).get("typst") if isinstance(config, dict) else None
+    fonts = baocao.get("fonts") if isinstance(baocao, dict) else None
+    folders = typst_format.get("font-paths") if isinstance(typst_format, dict) else None
+    fonts = tuple(f for f in fonts if isinstance(f, str)) if isinstance(fonts, list) else ()
+    paths = [project.root / f for f in folders if isinstance(f, str)] if isinstance(folders, list) else []
+    return fonts or ("Libertinus Serif",), tuple(str(p) for p in paths if p.is_dir())
+
+
+def _check_printable(project: Project, rel: str, body: list[tuple[int, str]]) -> None:
+    """Every character of the narrative can be drawn by the PDF's fonts (no empty boxes in print)."""
+    bad = unprintable(body, *pdf_fonts(project))
     if bad:
         first = bad[0]
         others = "".join(f", '{b.char}' ({b.code}, dòng {b.line})" for b in bad[1:4])

@@ -118,6 +118,15 @@ _KNOWN_GOOD = frozenset(
 )
 
 
+_UNUSUAL = re.compile("[^" + re.escape("".join(sorted(_KNOWN_GOOD))) + "\n]")
+
+
+def unusual_at(text: str) -> list[int]:
+    """Where ``text`` holds a character outside the set every PDF font draws (the ones to check
+    with :func:`unprintable`): one search, cheap over a whole column of text joined by line breaks."""
+    return [m.start() for m in _UNUSUAL.finditer(text)]
+
+
 @dataclass(frozen=True)
 class Unprintable:
     char: str

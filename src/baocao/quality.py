@@ -60,7 +60,7 @@ không phải văn bản ký ban hành.<br>Data-quality record of the {{ year }}
 <h2>1. Tóm tắt / Summary</h2>
 <ul>
 <li>Đã đọc {{ q.read | n }} dòng: dùng {{ q.kept | n }}, loại {{ q.rejected | n }} dòng có lỗi,
-bỏ qua {{ q.blank | n }} dòng trống và {{ q.total_rows | n }} dòng tổng cộng (không cộng lại lần nữa).</li>
+bỏ qua {{ q.blank | n }} dòng trống và {{ q.total_rows | n }} dòng không phải số liệu: dòng tổng cộng (không cộng lại lần nữa), phần ký tên, và các phần của mẫu in (tiêu đề lặp lại, "Trang 2/3", dòng số thứ tự cột, ghi chú, dòng tên mục).</li>
 <li>Đối chiếu dòng tổng cộng của đơn vị: {{ totals | length }} ô đã so,
 {{ totals | selectattr("status", "equalto", "ok") | list | length }} khớp,
 {{ totals | rejectattr("status", "equalto", "ok") | list | length }} lệch hoặc không đối chiếu được.</li>

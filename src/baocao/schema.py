@@ -50,6 +50,7 @@ def table_schema(project: Project, spec: TableSpec, year: int | None = None) -> 
     columns["source_file"] = pa.Column("string", nullable=False)
     columns["source_sheet"] = pa.Column("string", nullable=False)
     columns["source_row"] = pa.Column("Int64", pa.Check.ge(1), nullable=False)
+    columns["source_input"] = pa.Column("string", nullable=False)
     return pa.DataFrameSchema(columns, strict=True, ordered=True, name=spec.name)
 
 

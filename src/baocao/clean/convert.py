@@ -28,6 +28,7 @@ from ..parse import (
     parse_month,
     parse_number,
 )
+from ..prose import unprintable, unusual_at
 from ..textenc import LEGACY_CHARS, VN_SPECIFIC, fix_text
 
 WHOLE_UNIT = "toan-phuong"
@@ -45,6 +46,8 @@ class CleanContext:
     # (column spec, header, type, value) -> outcome of convert_cell: office data repeats its khu,
     # categories, dates and numbers, and a cell's conversion depends on nothing else
     cache: dict = field(default_factory=dict)
+    #: the PDF's fonts and font folders (baocao.narrative.pdf_fonts), found when first needed
+    fonts: tuple | None = None
 
 
 _CACHE_LIMIT = 100_000
@@ -321,6 +324,41 @@ def _plain_candidates(uniques: list) -> tuple[np.ndarray, np.ndarray, list, str]
     return plain, at, strings, joined
 
 
+def printable_texts(uniques: list, ctx: CleanContext) -> dict[int, tuple[str, str]]:
+    """Text values the PDF fonts cannot draw (a character no font of the report has), with the
+    reason naming the character: refused, so that ``build`` never fails on what ``validate``
+    accepted. One search over the column's text finds the few values with a character outside
+    the common set; only those are checked against the fonts."""
+    n = len(uniques)
+    values = np.empty(n, dtype=object)
+    values[:] = uniques
+    at = np.flatnonzero(np.fromiter(map(type, uniques), dtype=object, count=n) == str)
+    texts = values[at].tolist()
+    joined = "\n".join(texts)
+    if joined.isascii():
+        return {}
+    hits = unusual_at(joined)
+    if not hits:
+        return {}
+    from ..narrative import pdf_fonts
+
+    if ctx.fonts is None:
+        ctx.fonts = pdf_fonts(ctx.project)
+    ends = np.cumsum([len(t) + 1 for t in texts])
+    found: dict[int, tuple[str, str]] = {}
+    for k in np.unique(np.searchsorted(ends, np.asarray(hits), side="right")).tolist():
+        bad = unprintable([(1, texts[k])], *ctx.fonts)
+        if bad:
+            first, shown = bad[0], quote(texts[k])
+            found[int(at[k])] = (
+                f"ký tự '{first.char}' ({first.code} {first.name}, vị trí {first.column}) trong {shown} không in được "
+                "bằng phông chữ của báo cáo PDF; hãy xóa ký tự đó hoặc thay bằng chữ rồi gửi lại",
+                f"the character '{first.char}' ({first.code} {first.name}, position {first.column}) in {shown} cannot "
+                "be printed with the report's PDF fonts; delete it or write it in words, and send the file again",
+            )
+    return found
+
+
 @dataclass
 class _Converted:
     """A column's distinct values converted: ok, typed value, reasons of the failures, remarks."""
@@ -338,8 +376,10 @@ def convert_uniques(uniques: list, col: ColumnSpec, ctx: CleanContext, header: s
     ok = np.zeros(n, dtype=bool)
     values = np.empty(n, dtype=object)
     kind = col.type
+    refused = printable_texts(uniques, ctx) if kind == "text" else {}
+    done[list(refused)] = True
     if kind == "text" and n > 64:
-        plain = _plain_texts(uniques)
+        plain = _plain_texts(uniques) & ~done
         idx = np.flatnonzero(plain)
         values[idx] = [uniques[i] for i in idx.tolist()]
         done |= plain
@@ -355,6 +395,7 @@ def convert_uniques(uniques: list, col: ColumnSpec, ctx: CleanContext, header: s
                 done[i] = ok[i] = True
     reasons: dict[int, tuple[str, str]] = {}
     remarks: dict[int, tuple] = {}
+    reasons.update(refused)
     for i in np.flatnonzero(~done).tolist():
         good, value, why, warns = _convert_one(uniques[i], col, ctx, header)
         ok[i] = good

@@ -346,4 +346,6 @@ def _frame(
     data["source_file"] = pd.Series(pd.array([reads[r].file for r in range(len(reads))], dtype="string").take(k_read))
     data["source_sheet"] = pd.Series(pd.array([reads[r].sheet for r in range(len(reads))], dtype="string").take(k_read))
     data["source_row"] = pd.Series(pd.array(k_rows.astype(np.int64, copy=False), dtype="Int64"))
+    inputs = [read.input_name or read.file for read in reads]
+    data["source_input"] = pd.Series(pd.array(inputs, dtype="string").take(k_read))
     return pd.DataFrame(data, columns=columns, copy=False)  # the columns are new: no copy needed

@@ -16,7 +16,10 @@ from ..errors import Reject
 if TYPE_CHECKING:  # pragma: no cover
     from .year import CleanResult
 
-PROVENANCE = ["source_file", "source_sheet", "source_row"]
+#: Where a kept row comes from: the file as named in the folder, its sheet and Excel row, and the
+#: expected input the file was read as (``source_input``: its role and khu, decided once when the
+#: folder is read; the figures select files by it, never by the file's own name).
+PROVENANCE = ["source_file", "source_sheet", "source_row", "source_input"]
 REJECT_COLUMNS = ["file", "sheet", "row", "column", "value", "reason_vi", "reason_en"]
 ACCOUNTING_COLUMNS = ["file", "sheet", "table", "header_row", "read", "kept", "rejected", "blank", "total"]
 
@@ -44,6 +47,7 @@ def typed_frame(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     out["source_file"] = out["source_file"].astype("string")
     out["source_sheet"] = out["source_sheet"].astype("string")
     out["source_row"] = out["source_row"].astype("Int64")
+    out["source_input"] = out["source_input"].astype("string")
     return out
 
 
@@ -113,5 +117,7 @@ def read_clean(data_dir: Path, project: Project) -> dict[str, pd.DataFrame]:
             else:
                 frame[col.name] = frame[col.name].astype("string")
         frame["source_row"] = pd.to_numeric(frame["source_row"]).astype("Int64")
+        for where in ("source_file", "source_sheet", "source_input"):
+            frame[where] = frame[where].astype("string")
         tables[name] = frame
     return tables

@@ -14,6 +14,7 @@ from ..readers import YearReader
 from ..readers.files import read_declared
 from ..reconcile import check_totals
 from .convert import CleanContext
+from .overlap import likely_double_counts
 from .table import clean_table
 from .tidy import ACCOUNTING_COLUMNS, problems_frame
 
@@ -53,7 +54,7 @@ def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> Clea
     raw_dir = raw_dir or project.raw_dir(year)
     folder = _display_folder(project, raw_dir)
     declared, declared_problems = read_declared(raw_dir, ref, project.unit.areas)
-    reader = YearReader(raw_dir, ref, project.unit.areas, declared)
+    reader = YearReader(raw_dir, ref, project.unit.areas, declared, year)
     reader.problems.extend(declared_problems)
     ctx = CleanContext(year=year, project=project, catalogues=ref.catalogues)
     if not raw_dir.is_dir():
@@ -78,6 +79,9 @@ def clean_year(project: Project, year: int, raw_dir: Path | None = None) -> Clea
         reads = reader.read_table(spec)
         frame, table_rejects, counts = clean_table(spec, reads, ctx)
         tables[name] = frame
+        if len({read.input_name for read in reads}) > 1:  # one event in two files
+            headers = {k: v for read in reversed(reads) for k, v in read.headers.items()}
+            ctx.warnings.extend(likely_double_counts(spec, frame, headers))
         rejects.extend(table_rejects)
         checks.extend(check_totals(spec, reads, frame))
         for read in reads:

@@ -37,6 +37,22 @@ _COPY_MARKS = re.compile(
 )
 
 
+_YEAR_TOKEN = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_YEAR_SEPARATORS = " -_.–()[]"
+
+
+def years_named(stem: str) -> set[int]:
+    """The years a file name names ("ban-ctmt-khu-1-2022" → {2022}; "mttq-phuong" → none)."""
+    return {int(y) for y in _YEAR_TOKEN.findall(stem)}
+
+
+def without_year(stem: str, year: int) -> str:
+    """The name without the report year it names ("mttq-phuong-2023" → "mttq-phuong",
+    "ban-ctmt-khu-1 (2023)" → "ban-ctmt-khu-1"); any other name unchanged."""
+    shorter = re.sub(rf"[\s\-_.–]*[\(\[]?(?<!\d){year}(?!\d)[\)\]]?", "", stem).strip()
+    return shorter if shorter != stem and shorter else stem
+
+
 def name_key(stem: str) -> str:
     """A file name as people read it: "MTTQ Phường (1)" and "mttq-phuong - Copy" → "mttqphuong"."""
     text = remove_diacritics(stem).lower().strip()
@@ -168,9 +184,10 @@ def _listing(raw_dir: Path) -> list[Path]:
     ]
 
 
-def _split(path: Path) -> tuple[str, str | None]:
-    """(folded base name, folded sheet name of a "<file>--<sheet>.csv", else None)."""
-    stem = path.stem
+def _split(path: Path, year: int | None = None) -> tuple[str, str | None]:
+    """(folded base name, folded sheet name of a "<file>--<sheet>.csv", else None); the report
+    ``year`` named in the name does not count ("mttq-phuong-2023" is "mttq-phuong")."""
+    stem = without_year(path.stem, year) if year is not None else path.stem
     if path.suffix.lower() == ".csv" and "--" in stem:
         base, sheet = stem.split("--", 1)
         return name_key(base), fold_key(sheet)
@@ -179,7 +196,7 @@ def _split(path: Path) -> tuple[str, str | None]:
 
 def _area_of(token: str, areas: tuple[Item, ...]) -> str:
     """The area a per-khu file names after its prefix ("2", "02", "khu-2", "ii"), else the token."""
-    number = area_number(token) if token else None
+    number = (area_number(token) or area_number(f"khu {token}")) if token else None
     for area in areas:
         if token in (fold_key(area.id), fold_key(area.name)) or (
             number is not None and area_number(area.name) == number
@@ -188,17 +205,24 @@ def _area_of(token: str, areas: tuple[Item, ...]) -> str:
     return token
 
 
-def plan_folder(raw_dir: Path, reference: Reference, areas: tuple[Item, ...], declared: Declared) -> FolderPlan:
-    """Which file stands for which expected input, with the problems and remarks that go with it."""
+def plan_folder(
+    raw_dir: Path, reference: Reference, areas: tuple[Item, ...], declared: Declared, year: int | None = None
+) -> FolderPlan:
+    """Which file stands for which expected input, with the problems and remarks that go with it.
+
+    A file whose name names another year than ``year`` (and not ``year``) is that year's data:
+    it is not read, and a warning names it."""
     plan = FolderPlan([], [], [])
     present = _listing(raw_dir)
+    if year is not None:
+        present = [p for p in present if not _of_another_year(plan, p, year)]
     candidates: dict[tuple[str, str | None], list[Path]] = {}
     for key, spec in reference.files.items():
         stem = spec.pattern.rsplit(".", 1)[0]
         prefix, star, _tail = stem.partition("*")
         prefix_key = name_key(prefix)
         for path in present:
-            base, _sheet = _split(path)
+            base, _sheet = _split(path, year)
             if star and base.startswith(prefix_key) and len(base) > len(prefix_key):
                 candidates.setdefault((key, _area_of(base[len(prefix_key) :], areas)), []).append(path)
             elif not star and base == prefix_key:
@@ -211,7 +235,7 @@ def plan_folder(raw_dir: Path, reference: Reference, areas: tuple[Item, ...], de
         else:
             slots = [None]
         prefix_key = name_key(spec.pattern.rsplit(".", 1)[0].split("*", 1)[0])
-        near = [p for p in present if prefix_key and name_key(p.stem).startswith(prefix_key)]
+        near = [p for p in present if prefix_key and _split(p, year)[0].startswith(prefix_key)]
         for area in slots:
             paths = candidates.get((key, area), [])
             slot = _make_slot(plan, key, spec.pattern, area, areas, paths, declared, near if area is None else [])
@@ -219,6 +243,26 @@ def plan_folder(raw_dir: Path, reference: Reference, areas: tuple[Item, ...], de
                 plan.slots.append(slot)
     _unmatched(plan, present, candidates, reference)
     return plan
+
+
+def _of_another_year(plan: FolderPlan, path: Path, year: int) -> bool:
+    """Whether the file's name names only other years than the report year (a warning says so)."""
+    named = years_named(path.stem)
+    if not named or year in named:
+        return False
+    shown = ", ".join(str(y) for y in sorted(named))
+    plan.notes.append(
+        warning(
+            path.name,
+            "",
+            f"tên tệp ghi năm {shown}, không phải năm báo cáo {year}: đây là số liệu của năm khác nên không được "
+            f"đọc; hãy chuyển tệp ra khỏi thư mục của năm {year} (nếu số liệu đúng là năm {year}, đổi tên tệp)",
+            f"the file name says {shown}, not the report year {year}: another year's data, so it is not read; "
+            f"move it out of the {year} folder (if the data is {year}'s, rename the file)",
+            value=path.name,
+        )
+    )
+    return True
 
 
 def _canonical(pattern: str, area: str | None, areas: tuple[Item, ...]) -> str:

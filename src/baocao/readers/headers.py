@@ -5,10 +5,11 @@ spacing and punctuation, and through the aliases of ``data/reference/inputs.yml`
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from ..config import ColumnSpec, TableSpec
-from ..textenc import fold_key, normalize_text
+from ..textenc import fold_key, normalize_text, remove_diacritics
 from .grid import HEADER_SEARCH_ROWS, Grid
 
 IGNORED_HEADERS = {fold_key(h) for h in ("STT", "TT", "Số TT", "Số thứ tự", "No", "#")}
@@ -64,6 +65,20 @@ def _match_headers(cells: list[object], spec: TableSpec) -> tuple[dict[int, Colu
     return matched, extra
 
 
+_SUB_TOTAL = {fold_key(t) for t in ("Tổng số", "Tổng", "Tổng cộng", "Số lượng", "Cộng", "Số")}
+_SUB_PART = re.compile(r"trongdo.*|nu|nam|dantoc|tongiao|treem|nguoicaotuoi")
+
+
+def _sub_header(text: object) -> str | None:
+    """What a cell under a merged header is: "total" ("Tổng số"), "part" ("Trong đó: nữ"), or None."""
+    key = cell_key(text)
+    if key in _SUB_TOTAL:
+        return "total"
+    if _SUB_PART.fullmatch(key):
+        return "part"
+    return None
+
+
 @dataclass
 class HeaderMatch:
     row: int  # 0-based index of the last header row
@@ -97,6 +112,10 @@ def find_header(grid: Grid, spec: TableSpec) -> HeaderMatch | None:
                 pair = f"{a} {b}"
                 if cell_key(pair) in known:
                     combined.append(pair)
+                elif cell_key(a) in known and cell_key(b) not in known and _sub_header(b) is not None:
+                    # "Số lượt người" over "Tổng số" | "Trong đó: nữ": the total is the column; a
+                    # breakdown under it ("of whom women") is no column of the table, never read
+                    combined.append(a if _sub_header(b) == "total" else None)
                 elif cell_key(b) in known or cell_key(a) not in known:
                     combined.append(b)
                 else:
@@ -105,7 +124,7 @@ def find_header(grid: Grid, spec: TableSpec) -> HeaderMatch | None:
         for cells in candidates:
             columns, extra = _match_headers(cells, spec)
             score = len(columns)
-            if score and (best is None or score > best.score):
+            if score and (best is None or score > best.score or (score == best.score and len(extra) < len(best.extra))):
                 headers = {col.name: normalize_text(str(cells[i])) for i, col in columns.items()}
                 best = HeaderMatch(r, columns, headers, extra, score)
     if best is None:
@@ -113,3 +132,31 @@ def find_header(grid: Grid, spec: TableSpec) -> HeaderMatch | None:
     required = [c for c in spec.columns if c.required]
     needed = min(len(spec.columns), max(1, min(2, len(required))))
     return best if best.score >= needed else None
+
+
+_TITLE_YEAR = re.compile(r"\bnam\s*((?:19|20)\d{2})(?!\d)")
+_YEAR_RANGE = re.compile(r"((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2})")
+
+
+def title_year(grid: Grid, header_row: int, year: int) -> tuple[int, str, str, str] | None:
+    """(row, column letter, text, years) of the title above the header (rows before
+    ``header_row``, as Excel numbers them) when the title names a year ("BẢNG THEO DÕI HOẠT ĐỘNG
+    NĂM 2022") and never the report ``year`` (nor a range holding it, "nhiệm kỳ 2019-2024")."""
+    from openpyxl.utils.cell import get_column_letter
+
+    named: list[tuple[int, int, str, int]] = []
+    for r in range(header_row - 1):
+        for c, value in enumerate(grid.row_at(r)):
+            if not isinstance(value, str) or not any(ch.isdigit() for ch in value):
+                continue
+            key = remove_diacritics(value).lower()
+            for a, b in _YEAR_RANGE.findall(key):
+                if int(a) <= year <= int(b):
+                    return None
+            for y in _TITLE_YEAR.findall(key):
+                named.append((r + 1, c, normalize_text(value), int(y)))
+    if not named or any(y == year for *_rest, y in named):
+        return None
+    row, col, text, _y = named[0]
+    shown = ", ".join(str(y) for y in sorted({y for *_rest, y in named}))
+    return row, get_column_letter(col + 1), text, shown

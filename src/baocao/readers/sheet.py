@@ -14,6 +14,8 @@ from ..config import SourceSpec, TableSpec
 from ..errors import InputError, Location
 from ..labels import TOTAL_LABEL_STARTS, is_signature_label, is_total_row_label
 from ..parse import is_blank
+from ..textenc import fold_key
+from .formrows import TYPED_COLUMNS, classify, suspect_value
 from .grid import HEADER_SEARCH_ROWS, Columns, FormulaWithoutValue, Grid, no_gc
 from .headers import HeaderMatch, find_header
 
@@ -47,6 +49,9 @@ class SheetRead:
     blank_rows: int = 0
     total_rows: list[TotalRow] = field(default_factory=list)
     other_rows: list[int] = field(default_factory=list)  # signature blocks and what follows them
+    #: The expected input this file was read as ("ban-ctmt-khu-2.xlsx" for "Ban CTMT khu 2.xlsx"):
+    #: decided once, when the folder is read, and what every figure uses, never the name again.
+    input_name: str = ""
 
     @property
     def n_rows(self) -> int:
@@ -210,11 +215,16 @@ def classify_rows(table: Columns, numbers: np.ndarray, match: HeaderMatch, read:
     total = np.zeros(n, dtype=bool)  # a total label in a text position
     signed = np.zeros(n, dtype=bool)  # a signature line somewhere in the row
     table_blank = np.ones(n, dtype=bool)  # every cell in the table's columns blank
+    filled = np.zeros(n, dtype=np.int16)  # cells with a value
+    suspect = np.zeros(n, dtype=bool)  # furniture of a form where a date or number belongs
     for j in range(table.width):
         codes, uniques = table.column(j, below)
         if not len(codes):
             continue
         col = match.columns.get(j)
+        if col is not None and col.type in TYPED_COLUMNS:
+            kind = col.type
+            suspect |= np.fromiter((suspect_value(u, kind) for u in uniques), dtype=bool, count=len(uniques))[codes]
         with_total = col is None or col.type in TOTAL_LABEL_TYPES
         tests = [(is_blank, _MAYBE_BLANK), (is_signature_label, _MAYBE_SIGNATURE)]
         if with_total:
@@ -222,24 +232,26 @@ def classify_rows(table: Columns, numbers: np.ndarray, match: HeaderMatch, read:
         found = _per_values(uniques, tests)
         is_blank_here = found[0][codes]
         blank &= is_blank_here
+        filled += ~is_blank_here
         if j in match.columns:
             table_blank &= is_blank_here
         if with_total:
             total |= found[2][codes]
         signed |= found[1][codes]
     # Rows up to the last non-empty one; trailing empty rows are not data.
-    filled = np.flatnonzero(~blank)
-    last = int(filled[-1]) + 1 if len(filled) else 0
+    nonblank = np.flatnonzero(~blank)
+    last = int(nonblank[-1]) + 1 if len(nonblank) else 0
     blank, total, table_blank = blank[:last], total[:last], table_blank[:last]
     signed = signed[:last]
-    is_total = ~blank & total
+    form = _form_rows(table, start, match, ~blank & ((filled[:last] <= 2) | suspect[:last]))
+    is_total = ~blank & total & ~form
     # A signature block: its first line, and the names and titles under it (text without digits).
     first_signed = np.flatnonzero(signed & ~is_total)
     footer = np.zeros(last, dtype=bool)
     if len(first_signed):
         first = int(first_signed[0])
         footer[first:] = signed[first:] | _words_only(table, slice(start + first, start + last))
-    is_other = ~blank & ~is_total & footer
+    is_other = (~blank & ~is_total & footer) | form
     is_data = ~blank & ~is_total & ~is_other & ~table_blank
     rows = np.flatnonzero(is_data) + start
     read.row_numbers = numbers[rows]
@@ -250,6 +262,29 @@ def classify_rows(table: Columns, numbers: np.ndarray, match: HeaderMatch, read:
     # Every Excel row between the header and the last filled row is one of these (rows with no
     # cell at all, and rows with only a note outside the table's columns, are blank).
     read.blank_rows = (last_row - header_row) - read.n_rows - read.non_data_rows
+
+
+def _form_rows(table: Columns, start: int, match: HeaderMatch, candidates: np.ndarray) -> np.ndarray:
+    """The rows that are parts of the form, not data (baocao.readers.formrows), among the candidates."""
+    out = np.zeros(len(candidates), dtype=bool)
+    at = np.flatnonzero(candidates)
+    if not len(at):
+        return out
+    keys = {k for col in match.columns.values() for k in col.header_keys()}
+    keys |= {fold_key(h) for h in (*match.headers.values(), *match.extra)}
+    header_keys = frozenset(keys)
+    columns = []
+    for j in range(table.width):
+        codes, uniques = table.column(j, at + start)
+        columns.append([uniques[c] for c in codes.tolist()])
+    in_notes = False
+    previous = -2
+    for k, i in enumerate(at.tolist()):
+        kind = classify([col[k] for col in columns], header_keys, in_notes and previous == i - 1)
+        out[i] = kind is not None
+        in_notes = kind == "note" or (in_notes and kind is not None)
+        previous = i
+    return out
 
 
 def _words_only(table: Columns, rows: slice) -> np.ndarray:

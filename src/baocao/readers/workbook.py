@@ -152,6 +152,8 @@ def _grid(ws, formulas: dict[tuple[int, int], FormulaWithoutValue]) -> Grid:
         value = cell.value
         if value is None:
             value = formulas.get((r, c))
+        elif value.__class__ in (int, float) and _is_percent_format(cell.number_format):
+            value = as_shown_percent(value)
         if value is not None:
             by_row[r][c] = value
     merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
@@ -167,6 +169,23 @@ def _grid(ws, formulas: dict[tuple[int, int], FormulaWithoutValue]) -> Grid:
     width = max((max(cells) for cells in by_row.values()), default=0)
     rows = [[by_row[r].get(c) for c in range(1, width + 1)] for r in numbers]
     return Grid(ws.title, rows, merged, row_numbers=numbers, hidden=ws.sheet_state != "visible")
+
+
+_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def _is_percent_format(number_format: str) -> bool:
+    """Whether Excel shows the cell as a percentage (``0%``, ``0.0%``, ``#,##0.00%``): a ``%``
+    outside quoted text, escapes and ``[…]`` sections."""
+    return "%" in number_format and "%" in _QUOTED.sub("", number_format)
+
+
+def as_shown_percent(value: float) -> float:
+    """A percent-formatted cell as the office sees it: stored 0.93, shown and meant 93%, read 93
+    (decimal arithmetic: 0.07 gives 7, not 7.000000000000001)."""
+    from decimal import Decimal
+
+    return float(Decimal(repr(float(value))) * 100)
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:

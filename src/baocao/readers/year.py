@@ -16,9 +16,10 @@ from ..errors import InputError, Location, Reject
 from ..parse import is_blank
 from ..textenc import fold_key
 from .csvfile import open_csv
+from .datecheck import check_day_month
 from .files import Declared, FolderPlan, Slot, plan_folder, warning
 from .grid import Grid
-from .headers import find_header
+from .headers import find_header, title_year
 from .sheet import SheetRead, read_sheet
 from .workbook import open_xlsx
 
@@ -66,11 +67,18 @@ class YearReader:
     """
 
     def __init__(
-        self, raw_dir: Path, reference: Reference, areas: tuple[Item, ...] = (), declared: Declared | None = None
+        self,
+        raw_dir: Path,
+        reference: Reference,
+        areas: tuple[Item, ...] = (),
+        declared: Declared | None = None,
+        year: int | None = None,
     ):
         self.raw_dir = raw_dir
         self.reference = reference
-        self.plan: FolderPlan = plan_folder(raw_dir, reference, areas, declared or Declared())
+        self.year = year
+        self.plan: FolderPlan = plan_folder(raw_dir, reference, areas, declared or Declared(), year)
+        self._other_year: set[Path] = set()  # files whose title names another year: not read
         self._grids: dict[Path, list[Grid] | None] = {}
         self.problems: list[InputError] = []
         self.notes: list[Reject] = []
@@ -173,11 +181,40 @@ class YearReader:
             for slot in slots:
                 for path, grid in self._sources_of(slot, spec, source):
                     self._used_sheets.setdefault(path, set()).add(grid.name)
+                    if path in self._other_year:
+                        continue  # its title names another year: one error said so
                     try:
-                        reads.append(read_sheet(grid, spec, self.rel(path), source))
+                        read = read_sheet(grid, spec, self.rel(path), source)
+                        self._check_title_year(path, grid, read.header_row, spec)
+                        check_day_month(read, spec)
                     except InputError as exc:
                         self.problems.append(exc)
+                        continue
+                    read.input_name = slot.name
+                    reads.append(read)
         return reads
+
+    def _check_title_year(self, path: Path, grid: Grid, header_row: int, spec: TableSpec) -> None:
+        """A sheet whose title (the rows above its header) names another year: not this year's
+        data. A table that holds next year's rows too (targets) may be titled with next year."""
+        if self.year is None:
+            return
+        found = title_year(grid, header_row, self.year)
+        if found is not None and any(c.type == "year" for c in spec.columns) and found[3] == str(self.year + 1):
+            found = None
+        if found is None:
+            return
+        self._other_year.add(path)
+        row, column, text, years = found
+        raise InputError(
+            Location(self.rel(path), grid.name, row, column, text),
+            f"tiêu đề của sheet ghi năm {years}, không phải năm báo cáo {self.year}: đây là số liệu của năm khác "
+            "nên không đọc tệp này",
+            f"the sheet's title says {years}, not the report year {self.year}: another year's data, so the file is "
+            "not read",
+            hint_vi=f"thay bằng tệp số liệu năm {self.year}; nếu số liệu đúng là năm {self.year}, sửa năm trong tiêu đề",
+            hint_en=f"put the {self.year} file in its place; if the data is {self.year}'s, correct the year in the title",
+        )
 
     def _sources_of(self, slot: Slot, spec: TableSpec, source: SourceSpec) -> list[tuple[Path, Grid]]:
         """Where this table's sheet of this file is: the workbook's sheet, or a CSV in its place."""

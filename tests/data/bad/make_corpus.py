@@ -551,6 +551,8 @@ class Case:
     extra: tuple[tuple[str, Callable[[dict[str, bytes]], bytes]], ...] = ()
     accounting: dict | None = None
     kept: list[dict] = field(default_factory=list)
+    #: declared figures (indicators.yml codes) the year must give with the case in place
+    figures: dict[str, float] = field(default_factory=dict)
 
     def expected(self) -> dict:
         out = {
@@ -574,6 +576,8 @@ class Case:
             out["accounting"] = self.accounting
         if self.kept:
             out["kept"] = self.kept
+        if self.figures:
+            out["figures"] = self.figures
         return out
 
     def extra_name(self, i: int) -> str:
@@ -1881,6 +1885,7 @@ SUPERVISION_HEADERS = [
 SUP_CSV_AS = "mttq-phuong--giam-sat.csv"
 META_LINES = META.rstrip("\n")
 NARRATIVE_EMOJI, NARRATIVE_EMOJI_ROW = narrative_with("Phong trào được nhân dân hưởng ứng 👍 nhiệt tình.")
+NARRATIVE_HIEROGLYPH, NARRATIVE_HIEROGLYPH_ROW = narrative_with("Phong trào được nhân dân hưởng ứng 𓀀 nhiệt tình.")
 TYPED = (
     "Chi $5 cho @Nguyễn Văn A, {{ mẫu }} [x]{onfocus=alert(1)} a\\b 2*3*4 = 24; tỷ lệ 50%; 12:30; ~1~ ^2^\n"
     "::: {onmouseover=alert(2)}\n#1 việc trọng tâm, | cột |, =, :smile:, &amp;"
@@ -2131,13 +2136,20 @@ CASES += [
     ),
     Case(
         "narrative-emoji.md",
-        "A pasted emoji (👍) in the narrative: the PDF fonts cannot draw it.",
+        "A pasted emoji (👍) in the narrative: drawn by the fallback font Noto Emoji (report/fonts).",
         "nhan-dinh.md",
         b_bytes(NARRATIVE_EMOJI),
+        "ok",
+    ),
+    Case(
+        "narrative-unprintable-char.md",
+        "A character no font of the PDF has (an Egyptian hieroglyph, 𓀀) in the narrative: refused with its place.",
+        "nhan-dinh.md",
+        b_bytes(NARRATIVE_HIEROGLYPH),
         "error",
         file="nhan-dinh.md",
         sheet="",
-        row=NARRATIVE_EMOJI_ROW,
+        row=NARRATIVE_HIEROGLYPH_ROW,
         column=str(1 + "Phong trào được nhân dân hưởng ứng ".__len__()),
         reason_contains="không in được bằng phông chữ",
     ),
@@ -2162,6 +2174,392 @@ CASES += [
         "ok",
     ),
 ]
+
+
+# =============================================================================== issue 21: the office mess
+# Each rule of issue 21 with the issue's example and variants: a file read under a near name feeds
+# every figure; what validate accepts, build builds (or validate names the character); percent
+# cells as shown; files of another year not read; a US-locale day/month swap refused; likely
+# double counts flagged; the furniture of a printed form skipped, never rejected.
+K2 = "ban-ctmt-khu-2.xlsx"
+#: The Ban CTMT figures of the base year (4 khu × 2 activities: 1 cuộc each, 60+5n and 40+n lượt).
+BAN_CTMT = {"ban_ctmt_hoat_dong": 8, "ban_ctmt_cuoc": 8, "ban_ctmt_luot": 460, "ban_ctmt_cnx_buoi": 4}
+TITLES = [["ỦY BAN MTTQ VIỆT NAM PHƯỜNG BÌNH NGỌC"], ["CÁC TỔ CHỨC THÀNH VIÊN"], [f"HOẠT ĐỘNG NĂM {YEAR}"]]
+WARD_ACT_ROWS = len(WARD_ROWS[ACT])
+TARGET_ROW = HEADER_ROW + len(TARGET_ROWS["Chỉ tiêu"]) + 1  # a target row added under the others
+
+
+def b_title(text: str, name: str = A, sheet: str = ACT):
+    def build(base):
+        wb = load(base[name])
+        wb[sheet]["A3"] = text
+        return save(wb)
+
+    return build
+
+
+def b_activity_sheet(rows: list[list], merges: tuple[str, ...] = (), titles: list[list] | None = None):
+    """The activity sheet of the member organisations laid out row by row under the usual titles."""
+
+    def build(base):
+        wb = load(base[A])
+        rebuild_sheet(wb, ACT, (titles or TITLES) + rows, merges)
+        return save(wb)
+
+    return build
+
+
+def b_percent_target(code: str, unit: str, stored: float, number_format: str):
+    def build(base):
+        wb = load(base["chi-tieu.xlsx"])
+        ws = wb["Chỉ tiêu"]
+        row = append_row(ws, {"Năm": YEAR, "Mã chỉ tiêu": code, "Chỉ tiêu": code, "Đơn vị tính": unit})
+        cell = ws.cell(row=row, column=headers(ws)["Kế hoạch"], value=stored)
+        cell.number_format = number_format
+        return save(wb)
+
+    return build
+
+
+def act(day: object, **values) -> list:
+    return act_values({**NEW_ACT, "Ngày": day, **values})
+
+
+ORG = [act_values(r) for r in ORG_ROWS[ACT]]
+SWAPPED = [act(D(YEAR, 5, 3)), act("25/03/2025"), act(D(YEAR, 11, 6)), act("14/07/2025"), act(D(YEAR, 8, 2))]
+ATTENDANCE_TOP = ["Ngày", "Khu", "Tổ chức", "Lĩnh vực", "Cuộc vận động, phong trào", "Nội dung", "Số cuộc"]
+ATTENDANCE_TOP += ["Số lượt người", None, "Rác thu gom (kg)", "Ghi chú"]
+
+
+def b_two_level_attendance(base):
+    below = [None] * 7 + ["Tổng số", "Trong đó: nữ", None, None]
+    rows = [ATTENDANCE_TOP, below]
+    for r in ORG_ROWS[ACT]:
+        v = act_values(r)
+        rows.append(v[:8] + [v[7] // 2] + v[8:])
+    merges = ("H4:I4",) + tuple(f"{c}4:{c}5" for c in "ABCDEFGJK")
+    wb = load(base[A])
+    rebuild_sheet(wb, ACT, TITLES + rows, merges)
+    return save(wb)
+
+
+def b_ward_activity(**values):
+    def build(base):
+        record = {
+            "Ngày": D(YEAR, 4, 4),
+            "Khu": "Khu 2",
+            "Tổ chức": "Ủy ban MTTQ phường",
+            "Lĩnh vực": "Tuyên truyền, vận động",
+            "Nội dung": "Phối hợp tuyên truyền Luật Thực hiện dân chủ ở cơ sở tại khu 2",
+            "Số cuộc": 1,
+            "Số lượt người": 72,
+            **values,
+        }
+        return with_activity(base, record, name=M)
+
+    return build
+
+
+def b_models_text(text: str):
+    def build(base):
+        wb = load(base[A])
+        append_row(wb[ACT], changed(**{"Nội dung": text}))
+        return save(wb)
+
+    return build
+
+
+EMOJI_TEXT = "Ngày hội hoa 🌸 của hội viên ★ ✓ ① ™ 👍"
+SCRIPTS_TEXT = "Tặng quà Công ty 新华贸易 (Móng Cái); chị Sok ខ្មែរ; anh Bounmy ລາວ"
+HIEROGLYPH_TEXT = "Giao lưu văn hóa 𓀀 cổ"
+
+INTAKE_CASES: list[Case] = [
+    # (1) a file read under a near name feeds every figure ------------------------------
+    Case(
+        "near-name-khu-figures.xlsx",
+        "Khu 2's workbook saved as 'Ban CTMT khu 2.xlsx': read as ban-ctmt-khu-2.xlsx, and the Ban CTMT figures "
+        "(each Ban CTMT's own file) count it.",
+        "Ban CTMT khu 2.xlsx",
+        lambda base: base[K2],
+        "warning",
+        remove=(K2,),
+        file="Ban CTMT khu 2.xlsx",
+        sheet="",
+        reason_contains="tên tệp khác tên chuẩn 'ban-ctmt-khu-2.xlsx'",
+        figures=BAN_CTMT,
+    ),
+    Case(
+        "near-name-khu-roman.xlsx",
+        "Khu 2's workbook saved as 'BAN CTMT KHU II.xlsx' (a Roman numeral): read as ban-ctmt-khu-2.xlsx, "
+        "counted in the Ban CTMT figures.",
+        "BAN CTMT KHU II.xlsx",
+        lambda base: base[K2],
+        "warning",
+        remove=(K2,),
+        file="BAN CTMT KHU II.xlsx",
+        sheet="",
+        reason_contains="tên tệp khác tên chuẩn 'ban-ctmt-khu-2.xlsx'",
+        figures=BAN_CTMT,
+    ),
+    Case(
+        "near-name-khu-copy-of.xlsx",
+        "Khu 4's workbook sent as 'Copy of ban-ctmt-khu-4.xlsx' (the original not there): read as "
+        "ban-ctmt-khu-4.xlsx, counted in the Ban CTMT figures.",
+        "Copy of ban-ctmt-khu-4.xlsx",
+        lambda base: base["ban-ctmt-khu-4.xlsx"],
+        "warning",
+        remove=("ban-ctmt-khu-4.xlsx",),
+        file="Copy of ban-ctmt-khu-4.xlsx",
+        sheet="",
+        reason_contains="tên tệp khác tên chuẩn 'ban-ctmt-khu-4.xlsx'",
+        figures=BAN_CTMT,
+    ),
+    # (2) whatever validate accepts, build builds ----------------------------------------
+    Case(
+        "text-emoji-symbols.xlsx",
+        "An activity pasted from Zalo with an emoji and symbols ('🌸 ★ ✓ ① ™ 👍'): kept as typed (the PDF's "
+        "fallback fonts draw them).",
+        A,
+        b_models_text(EMOJI_TEXT),
+        "ok",
+        kept=[kept("activity", 8, "description", EMOJI_TEXT)],
+    ),
+    Case(
+        "text-cjk-khmer-lao.xlsx",
+        "Chinese in a business name, Khmer and Lao in people's names: kept as typed (fallback fonts).",
+        A,
+        b_models_text(SCRIPTS_TEXT),
+        "ok",
+        kept=[kept("activity", 8, "description", SCRIPTS_TEXT)],
+    ),
+    Case(
+        "text-unprintable-char.xlsx",
+        "A character no font of the PDF has (an Egyptian hieroglyph): the row is rejected, naming the character, "
+        "so that the build never fails on it.",
+        A,
+        b_models_text(HIEROGLYPH_TEXT),
+        "rejected",
+        file=A,
+        sheet=ACT,
+        row=8,
+        column="Nội dung",
+        value=HIEROGLYPH_TEXT,
+        reason_contains="ký tự '𓀀' (U+13000",
+    ),
+    # (3) a percent-formatted cell is the percentage it shows ------------------------------
+    Case(
+        "percent-format-target.xlsx",
+        "A target typed as 93% in a cell formatted 0.0% (stored 0,93): read as 93.",
+        "chi-tieu.xlsx",
+        b_percent_target("ty_le_gdvh", "%", 0.93, "0.0%"),
+        "ok",
+        kept=[kept("targets", TARGET_ROW, "target", 93.0, file="chi-tieu.xlsx")],
+    ),
+    Case(
+        "percent-format-whole.xlsx",
+        "A target typed as 7% in a cell formatted 0% (stored 0,07): read as 7, not 7,000000000000001.",
+        "chi-tieu.xlsx",
+        b_percent_target("ty_le_hoa_giai_thanh", "%", 0.07, "0%"),
+        "ok",
+        kept=[kept("targets", TARGET_ROW, "target", 7.0, file="chi-tieu.xlsx")],
+    ),
+    # (4) files of another year are not this year's data --------------------------------
+    Case(
+        "other-year-name-khu.xlsx",
+        "Last year's 'ban-ctmt-khu-1-2024.xlsx' left beside this year's file: not read (khu 1 counted once), "
+        "with a warning.",
+        "ban-ctmt-khu-1-2024.xlsx",
+        lambda base: base["ban-ctmt-khu-1.xlsx"],
+        "warning",
+        file="ban-ctmt-khu-1-2024.xlsx",
+        sheet="",
+        value="ban-ctmt-khu-1-2024.xlsx",
+        reason_contains="tên tệp ghi năm 2024, không phải năm báo cáo 2025",
+        figures=BAN_CTMT,
+    ),
+    Case(
+        "other-year-name-ward.xlsx",
+        "Last year's 'mttq-phuong (2024).xlsx' left in the folder: not read, with a warning.",
+        "mttq-phuong (2024).xlsx",
+        lambda base: base[M],
+        "warning",
+        file="mttq-phuong (2024).xlsx",
+        sheet="",
+        value="mttq-phuong (2024).xlsx",
+        reason_contains="tên tệp ghi năm 2024",
+    ),
+    Case(
+        "this-year-in-name.xlsx",
+        "The ward's workbook named 'mttq-phuong-2025.xlsx' (this year in its name): read as mttq-phuong.xlsx.",
+        "mttq-phuong-2025.xlsx",
+        lambda base: base[M],
+        "warning",
+        remove=(M,),
+        file="mttq-phuong-2025.xlsx",
+        sheet="",
+        reason_contains="tên tệp khác tên chuẩn 'mttq-phuong.xlsx'",
+    ),
+    Case(
+        "other-year-title.xlsx",
+        "A workbook whose title says 'HOẠT ĐỘNG NĂM 2024' (last year's file under this year's name): not read.",
+        A,
+        b_title("HOẠT ĐỘNG TUYÊN TRUYỀN, VẬN ĐỘNG, PHONG TRÀO NĂM 2024"),
+        "error",
+        file=A,
+        sheet=ACT,
+        row=3,
+        column="A",
+        reason_contains="tiêu đề của sheet ghi năm 2024, không phải năm báo cáo 2025",
+    ),
+    Case(
+        "title-next-year-targets.xlsx",
+        "The targets file titled 'CHỈ TIÊU NĂM 2026' (it holds next year's targets too): read.",
+        "chi-tieu.xlsx",
+        b_title("CHỈ TIÊU NĂM 2026", name="chi-tieu.xlsx", sheet="Chỉ tiêu"),
+        "ok",
+    ),
+    # (5) month and day swapped by a US-locale Excel --------------------------------------
+    Case(
+        "date-us-swapped.xlsx",
+        "Dates typed dd/mm on a PC set to month first: every real date has a day ≤ 12 (swapped), every day > 12 "
+        "stayed text. Refused, naming the column and an example of each.",
+        A,
+        b_activity_sheet([ACT_HEADERS, *SWAPPED]),
+        "error",
+        file=A,
+        sheet=ACT,
+        row=5,
+        column="Ngày",
+        reason_contains="bị đảo ngày và tháng",
+    ),
+    Case(
+        "date-us-swapped-dashes.xlsx",
+        "The same swap with the text dates written '25-03-2025', '14.07.2025'.",
+        A,
+        b_activity_sheet([ACT_HEADERS, act("25-03-2025"), act(D(YEAR, 5, 3)), act("14.07.2025"), act(D(YEAR, 6, 1))]),
+        "error",
+        file=A,
+        sheet=ACT,
+        row=6,
+        column="Ngày",
+        reason_contains="bị đảo ngày và tháng",
+    ),
+    Case(
+        "date-mixed-not-swapped.xlsx",
+        "Real dates (days ≤ 12) beside text dates of both kinds ('05/04/2025', '25/03/2025'): no swap, read as typed.",
+        A,
+        b_activity_sheet([ACT_HEADERS, act(D(YEAR, 5, 3)), act("05/04/2025"), act("25/03/2025")]),
+        "ok",
+        kept=[kept("activity", 6, "date", "2025-04-05"), kept("activity", 5, "date", "2025-05-03")],
+    ),
+    # (6) one event in two files --------------------------------------------------------
+    Case(
+        "double-count-ward-khu.xlsx",
+        "Khu 2's propaganda session of 04/04 also in the ward's file (wording and attendance a little different): "
+        "both kept, a warning names both rows.",
+        M,
+        b_ward_activity(),
+        "warning",
+        file=K2,
+        sheet=ACT,
+        row=5,
+        column="Ngày",
+        value="04/04/2025",
+        reason_contains=f"dòng này và tệp mttq-phuong.xlsx (sheet 'Hoạt động', dòng {HEADER_ROW + WARD_ACT_ROWS + 1})",
+    ),
+    Case(
+        "double-count-same-counts.xlsx",
+        "The same event in the ward's file worded quite differently but with the same attendance: flagged.",
+        M,
+        b_ward_activity(**{"Nội dung": "Hội nghị phổ biến pháp luật cho nhân dân", "Số lượt người": 70}),
+        "warning",
+        file=K2,
+        sheet=ACT,
+        row=5,
+        column="Ngày",
+        value="04/04/2025",
+        reason_contains="có thể tính hai lần",
+    ),
+    Case(
+        "double-count-unlike.xlsx",
+        "A ward activity in Khu 2 on the same day and of the same kind, worded differently and with five times the "
+        "attendance: another event, no warning.",
+        M,
+        b_ward_activity(**{"Nội dung": "Hội nghị phổ biến pháp luật cho nhân dân", "Số lượt người": 350}),
+        "ok",
+    ),
+    Case(
+        "double-count-other-field.xlsx",
+        "The ward's own activity in Khu 2 on the same day but of another kind: not the same event, no warning.",
+        M,
+        b_ward_activity(**{"Lĩnh vực": "Văn hóa, thể thao", "Nội dung": "Giao lưu văn nghệ", "Số lượt người": 300}),
+        "ok",
+    ),
+    # (7) parts of the form are not data ---------------------------------------------------
+    Case(
+        "form-repeated-header-page-break.xlsx",
+        "A list copied back from a printout: the header repeated at the page break and 'Trang 1/2', 'Trang 2/2' "
+        "lines: skipped, counted as non-data.",
+        A,
+        b_activity_sheet([ACT_HEADERS, ORG[0], ORG[1], ["Trang 1/2"], ACT_HEADERS, ORG[2], [None, None, "Trang 2/2"]]),
+        "ok",
+        accounting=acc(6, 3, total=3),
+    ),
+    Case(
+        "form-column-numbers.xlsx",
+        "The column-number row under the header: '(1)' … '(10)'.",
+        A,
+        b_activity_sheet([ACT_HEADERS, [f"({i})" for i in range(1, 11)], *ORG]),
+        "ok",
+        accounting=acc(4, 3, total=1),
+    ),
+    Case(
+        "form-column-letters-formula.xlsx",
+        "A column-number row of letters, numbers and a formula: 'A', 'B', 'C', 'D', 'E', 'F', 1, 2, '(3)=(1)x(2)', 4.",
+        A,
+        b_activity_sheet([ACT_HEADERS, ["A", "B", "C", "D", "E", "F", 1, 2, "(3)=(1)x(2)", 4], *ORG]),
+        "ok",
+        accounting=acc(4, 3, total=1),
+    ),
+    Case(
+        "form-notes-under-table.xlsx",
+        "Notes under the table: 'Ghi chú:' with a line under it, '(*) …', 'Nguồn: …'.",
+        A,
+        b_activity_sheet(
+            [
+                ACT_HEADERS,
+                *ORG,
+                ["Ghi chú:"],
+                ["- Số liệu tính đến ngày 30/11/2025."],
+                ["(*) Hoạt động phối hợp với Ban CTMT các khu."],
+                [None, "Nguồn: Văn phòng Ủy ban MTTQ phường."],
+            ]
+        ),
+        "ok",
+        accounting=acc(7, 3, total=4),
+    ),
+    Case(
+        "form-section-rows.xlsx",
+        "Section rows between activities: 'I | QUÝ I', 'II. QUÝ II', 'B | HOẠT ĐỘNG PHỐI HỢP' (STT restarting).",
+        A,
+        b_activity_sheet(
+            [ACT_HEADERS, ["I", "QUÝ I"], ORG[0], ["II. QUÝ II"], ORG[1], ["B", "HOẠT ĐỘNG PHỐI HỢP"], ORG[2]]
+        ),
+        "ok",
+        accounting=acc(6, 3, total=3),
+    ),
+    Case(
+        "form-two-level-attendance.xlsx",
+        "'Số lượt người' merged over 'Tổng số' | 'Trong đó: nữ': the attendance is 'Tổng số'; the women-only "
+        "column is never read as it.",
+        A,
+        b_two_level_attendance,
+        "ok",
+        accounting=acc(3, 3, header_row=5),
+        kept=[kept("activity", 6, "participants", 150)],
+    ),
+]
+CASES += INTAKE_CASES
 
 
 # =============================================================================== writing

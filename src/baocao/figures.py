@@ -174,7 +174,7 @@ def _clear_of_the_line(v: float, left: float | None, right: float | None) -> dic
     return {"ha": "center", "va": "bottom", "xytext": (0, 5)}  # a peak, or flat
 
 
-#: The charts in report order, by the name a helper process is asked to draw them by.
+#: The charts in report order, each the name of its function below.
 CHARTS = (
     "_fund_by_year",
     "_activities_by_area",
@@ -183,22 +183,12 @@ CHARTS = (
     "_fund_by_purpose",
     "_against_targets",
 )
-#: Drawn by a build's sidecar when it has one: a little over half of the drawing time (this
-#: process also imports matplotlib and loads the font while the sidecar, warmed up, draws).
-SIDECAR_CHARTS = ("_activities_by_area", "_rates_by_year", "_against_targets")
 
 
-def make_figures(metrics: dict, out_dir: Path, car=None) -> list[Figure]:
-    """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order.
-    The build's sidecar ``car`` (:mod:`baocao.sidecar`), if it has one, draws
-    :data:`SIDECAR_CHARTS` meanwhile."""
+def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
+    """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order."""
     years = [int(y) for y in metrics["compared_years"]] + [metrics["year"]]
-    # absolute: a notebook runs in its own folder, the sidecar where the build started
-    shared = car is not None and car.submit("charts", SIDECAR_CHARTS, metrics, years, str(Path(out_dir).resolve()))
-    drawn = draw_charts([n for n in CHARTS if not shared or n not in SIDECAR_CHARTS], metrics, years, str(out_dir))
-    if car is not None and shared:
-        ok, theirs = car.result()
-        drawn.update(theirs if ok else draw_charts(SIDECAR_CHARTS, metrics, years, str(out_dir)))
+    drawn = draw_charts(CHARTS, metrics, years, Path(out_dir))
     return [f for f in (drawn[name] for name in CHARTS) if f is not None]
 
 
@@ -209,20 +199,11 @@ def draw_chart(name: str, metrics: dict, years: list[int], out_dir: Path) -> Fig
     return globals()[name](_setup(), metrics, years, Path(out_dir))
 
 
-def draw_charts(names: Sequence[str], metrics: dict, years: list[int], out_dir: str) -> dict[str, Figure | None]:
-    """:func:`draw_chart` for each name, then their PNG copies (the sidecar's ``charts`` task)."""
-    drawn = {name: draw_chart(name, metrics, years, Path(out_dir)) for name in names}
-    _png_copies([Path(out_dir) / Path(f.file).name for f in drawn.values() if f is not None])
+def draw_charts(names: Sequence[str], metrics: dict, years: list[int], out_dir: Path) -> dict[str, Figure | None]:
+    """:func:`draw_chart` for each name, then their PNG copies."""
+    drawn = {name: draw_chart(name, metrics, years, out_dir) for name in names}
+    _png_copies([out_dir / Path(f.file).name for f in drawn.values() if f is not None])
     return drawn
-
-
-def warm_up() -> None:
-    """Import the drawing stack and load the font (what a sidecar does before it is asked)."""
-    import io
-
-    fig, _ax = _setup().subplots(figsize=(1, 1))
-    fig.text(0.5, 0.5, "Quỹ 2023")
-    fig.savefig(io.BytesIO(), format="svg")
 
 
 def _series(indicator: dict, years: list[int], year: int) -> list:

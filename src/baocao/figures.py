@@ -33,8 +33,8 @@ class Figure:
 
 class _Canvas:
     """What the chart functions draw with: figures made directly, as matplotlib's guide to
-    embedding does, not through pyplot (no global registry of open figures to close, and
-    0.07 s less to import in a build)."""
+    embedding does, not through pyplot (no global registry of open figures to close, and less
+    to import)."""
 
     @staticmethod
     def subplots(*args, figsize: tuple[float, float], **kwargs):
@@ -79,8 +79,8 @@ def _vn_axis(ax, decimals: int = 0, axis: str = "y"):
 
 # The Word document embeds each chart as PNG (pandoc would need rsvg-convert to turn an SVG
 # into the PNG that Word before 2016 shows). The PNG is the SVG rasterised by typst, the engine
-# that lays out the PDF: the Word copy shows the very chart of the PDF, and typst does it in a
-# few milliseconds where matplotlib would draw every chart a second time (0.4 s a year).
+# that lays out the PDF: the Word copy shows the very chart of the PDF, and matplotlib does not
+# draw every chart a second time (benchmarks/README.md has the figures).
 PNG_DPI = 200
 _PNG_PAGE = "#set page(width: auto, height: auto, margin: 0pt, fill: white)\n"
 

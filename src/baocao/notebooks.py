@@ -5,7 +5,7 @@ Papermill parameterises the notebook, runs it with its standard engine (nbclient
 ``python3`` kernel per notebook) and writes the executed copy; nothing here changes how
 Papermill or the kernel work. What a build adds is *when* the kernels start: :class:`Kernels`
 starts the kernel of each notebook step the build will run when the build starts, so that a
-kernel starting (about half a second) overlaps the build's own work and the notebook before it,
+kernel starting overlaps the build's own work and the notebook before it,
 and hands each to Papermill through its documented ``km`` argument (nbclient's kernel manager).
 Each notebook still gets a kernel of its own, started fresh, so its record is the one
 ``papermill`` writes on the command line.

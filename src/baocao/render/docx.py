@@ -48,12 +48,31 @@ def read_parts(docx: bytes) -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
+#: The namespaces of WordprocessingML parts, for a fragment cut out of one (a ``w:tbl``).
+NAMESPACES = {
+    "w": W_NS,
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "pic": "http://schemas.openxmlformats.org/drawingml/2006/picture",
+    "m": "http://schemas.openxmlformats.org/officeDocument/2006/math",
+    "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+    "o": "urn:schemas-microsoft-com:office:office",
+    "v": "urn:schemas-microsoft-com:vml",
+}
+
+
 def _parse(xml: str | bytes):
-    """A WordprocessingML part as an lxml tree (no entities resolved, nothing fetched)."""
+    """A WordprocessingML part, or a fragment of one, as an lxml tree (no entities resolved,
+    nothing fetched)."""
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-    return etree.fromstring(xml.encode("utf-8") if isinstance(xml, str) else xml, parser)
+    data = xml.encode("utf-8") if isinstance(xml, str) else xml
+    if data.lstrip().startswith(b"<?xml") or b"xmlns:w=" in data[:2000]:
+        return etree.fromstring(data, parser)
+    declared = " ".join(f'xmlns:{k}="{v}"' for k, v in NAMESPACES.items())
+    return etree.fromstring(f"<fragment {declared}>".encode() + data + b"</fragment>", parser)
 
 
 def _w(name: str) -> str:

@@ -24,7 +24,7 @@ def test_lock_pins_are_exact_and_cover_the_dependencies():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = project["optional-dependencies"]
-    for dep in project["dependencies"] + extras["test"] + extras["dev"]:  # dev: make lint's tools
+    for dep in project["dependencies"] + extras["test"] + extras["dev"] + extras["notebook"]:  # dev: make lint's tools
         name = dep.split(">")[0].split("=")[0].split("[")[0].strip().lower().replace("_", "-")
         assert name in {k.replace("_", "-") for k in pins}, f"{name} is not pinned in requirements.lock"
 

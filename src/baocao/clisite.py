@@ -25,6 +25,9 @@ def _build_everything(args, project, console) -> list:
 
     jobs = plan_jobs(project, None, all_years=True, unit=None, renderer=args.renderer, force=False, wait=True)
     results = run_jobs(jobs, n_jobs=args.jobs, on_event=StepPrinter(console)) if jobs else []
+    for r in results:
+        if not r["exit_code"] and r["up_to_date"]:
+            console.print(f"[{r['label']}] không có gì thay đổi / nothing changed, up to date", markup=False)
     outcomes = {(r["job"]["unit_id"] or project.unit.id, r["job"]["year"]): r for r in results}
     return collect(project, outcomes)
 

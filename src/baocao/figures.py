@@ -112,33 +112,16 @@ def _png_copies(svgs: list[Path]) -> None:
 
 
 def png_with_dpi(png: bytes, dpi: int) -> bytes:
-    """``png`` with a pHYs chunk (PNG 1.2, §4.2.4.2) saying ``dpi``, right after IHDR: Word and
-    pandoc take a picture's size in inches from it (typst writes none, which reads as 96 dpi)."""
-    import struct
-    import zlib
+    """``png`` saying ``dpi`` (its pHYs chunk, written by Pillow): Word and pandoc take a
+    picture's size in inches from it (typst writes none, which reads as 96 dpi)."""
+    import io
 
-    per_metre = round(dpi / 0.0254)
-    data = b"pHYs" + struct.pack(">IIB", per_metre, per_metre, 1)
-    chunk = struct.pack(">I", 9) + data + struct.pack(">I", zlib.crc32(data))
-    end_of_ihdr = 8 + 8 + 13 + 4  # signature, IHDR length and type, IHDR data, CRC
-    if png[12:16] != b"IHDR" or _has_chunk(png, b"pHYs"):
-        return png
-    return png[:end_of_ihdr] + chunk + png[end_of_ihdr:]
+    from PIL import Image
 
-
-def _has_chunk(png: bytes, kind: bytes) -> bool:
-    """Whether ``png`` has a chunk of ``kind`` before its image data (where pHYs must be)."""
-    import struct
-
-    at = 8
-    while at + 8 <= len(png):
-        length, found = struct.unpack(">I4s", png[at : at + 8])
-        if found == kind:
-            return True
-        if found == b"IDAT":
-            return False
-        at += 12 + length
-    return False
+    with Image.open(io.BytesIO(png)) as image:
+        out = io.BytesIO()
+        image.save(out, format="PNG", dpi=(dpi, dpi))
+    return out.getvalue()
 
 
 def _bar_labels(ax, bars, decimals: int = 0):

@@ -28,13 +28,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
-#: --baseline SRC: a src/ folder of another version of baocao (e.g. `git archive <commit> src`),
-#: run in the same benchmark, interleaved, so that both see the same machine load.
+#: --baseline DIR: another version of baocao, run in the same benchmark, interleaved, so that
+#: both see the same machine load: a src/ folder (e.g. `git archive <commit> src`), or a whole
+#: tree of another commit (`git archive <commit> | tar -x -C DIR`), whose src/ is imported and
+#: whose notebooks/ its builds run.
 BASELINE: str | None = None
 
 
+def baseline_src() -> Path:
+    base = Path(str(BASELINE)).resolve()
+    return base / "src" if (base / "src" / "baocao").is_dir() else base
+
+
 def baseline_env() -> dict:
-    return {"PYTHONPATH": str(Path(BASELINE).resolve())} if BASELINE else {}
+    return {"PYTHONPATH": str(baseline_src())} if BASELINE else {}
+
+
+def baseline_project(dest: Path) -> Path:
+    """A copy of the project for the baseline's builds: its own notebooks when BASELINE is a tree."""
+    root = copy_project(dest)
+    notebooks = baseline_src().parent / "notebooks"
+    if notebooks.is_dir() and baseline_src().name == "src":
+        shutil.rmtree(root / "notebooks")
+        shutil.copytree(notebooks, root / "notebooks")
+    return root
 
 
 def copy_project(dest: Path, years: list[int] | None = None) -> Path:
@@ -122,7 +139,10 @@ def bench_year(year: int = 2023, repeat: int = 3) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         root = copy_project(tmp / "p")
+        base_root = baseline_project(tmp / "base") if BASELINE else root
         cold = timed(cli, cwd=root)[0]  # empty build/.cache: the earlier years are cleaned from raw
+        if BASELINE:
+            timed(cli, cwd=base_root, env=baseline_env())  # its cache filled too
         floors: list[dict[str, float]] = []
         builds: list[float] = []
         base_builds: list[float] = []
@@ -130,7 +150,7 @@ def bench_year(year: int = 2023, repeat: int = 3) -> dict[str, float]:
             floors.append(tool_floor(tmp, repeat=1))
             builds += timed(cli, cwd=root)
             if BASELINE:
-                base_builds += timed(cli, cwd=root, env=baseline_env())
+                base_builds += timed(cli, cwd=base_root, env=baseline_env())
         floor = {k: min(f[k] for f in floors) for k in floors[0]}
         project = Project(root, root / "build")
         runs = []
@@ -158,9 +178,11 @@ def bench_year(year: int = 2023, repeat: int = 3) -> dict[str, float]:
     print(f"    {'  floor total':44s} {total_floor:8.2f}")
     ratio = min(builds) / total_floor
     print(f"    ratio CLI / floor: {ratio:.2f}× (target ≤ 2×); with an empty cache {cold / total_floor:.2f}×")
+    print(f"    median of the CLI builds: {statistics.median(builds):.2f} s")
     if base_builds:
         print(
-            f"    the code before issue 14 ({BASELINE}), same run: {min(base_builds):.2f} s, "
+            f"    the baseline ({BASELINE}), same run, interleaved: best {min(base_builds):.2f} s, "
+            f"median {statistics.median(base_builds):.2f} s (runs: {', '.join(f'{b:.2f}' for b in base_builds)}); "
             f"{min(base_builds) / total_floor:.2f}× the floor"
         )
     return {"year_ratio": ratio, "year_cli": min(builds), "floor": total_floor, "year_cold": cold}
@@ -194,33 +216,37 @@ def bench_renderers(year: int = 2023, repeat: int = 3) -> None:
 
 # ---------------------------------------------------------------------------- (b) no-op
 def bench_noop(year: int = 2023, repeat: int = 10, edits_n: int = 5) -> dict[str, float]:
+    """The up-to-date rebuild and a narrative-only edit, whole CLI processes; with --baseline,
+    each run is followed by the baseline's on a copy of its own (same machine load)."""
+    cmd = [PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"]
     with tempfile.TemporaryDirectory() as tmp:
-        root = copy_project(Path(tmp) / "p")
-        subprocess.run(
-            [PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"],
-            cwd=root,
-            check=True,
-            capture_output=True,
-        )
-        times = timed(
-            [PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root, repeat=repeat
-        )
+        roots = {"this": (copy_project(Path(tmp) / "p"), {})}
+        if BASELINE:
+            roots["baseline"] = (baseline_project(Path(tmp) / "base"), baseline_env())
+        times: dict[str, list[float]] = {k: [] for k in roots}
+        edits: dict[str, list[float]] = {k: [] for k in roots}
+        for root, env in roots.values():
+            subprocess.run(cmd, cwd=root, check=True, capture_output=True, env={**os.environ, **env})
+        for _ in range(repeat):
+            for name, (root, env) in roots.items():
+                times[name] += timed(cmd, cwd=root, env=env)
         baseline = timed([PY, "-c", "pass"], repeat=repeat)
-        narrative = root / "data" / "raw" / str(year) / "nhan-dinh.md"
-        edits = []
         for i in range(edits_n):
-            narrative.write_text(narrative.read_text(encoding="utf-8") + f"\nCâu thêm số {i}.\n", encoding="utf-8")
-            edits += timed([PY, "-m", "baocao", "build", "--year", str(year), "--renderer", "pandoc"], cwd=root)
-    print(f"(b) No-op rebuild of {year} (up to date), {repeat} runs of the whole CLI process")
-    print(
-        f"    median {statistics.median(times):.3f} s, min {min(times):.3f} s, max {max(times):.3f} s (target ≤ 0,3 s)"
-    )
-    print(f"    of which a bare `python -c pass`: median {statistics.median(baseline):.3f} s")
-    print(
-        f"    after editing only the narrative (compose + render): median {statistics.median(edits):.2f} s "
-        f"(runs: {', '.join(f'{e:.2f}' for e in edits)}; target ≤ 1,0 s)"
-    )
-    return {"noop": statistics.median(times), "narrative": statistics.median(edits)}
+            for name, (root, env) in roots.items():
+                narrative = root / "data" / "raw" / str(year) / "nhan-dinh.md"
+                narrative.write_text(narrative.read_text(encoding="utf-8") + f"\nCâu thêm số {i}.\n", encoding="utf-8")
+                edits[name] += timed(cmd, cwd=root, env=env)
+    for name in roots:
+        label = "this code" if name == "this" else f"the baseline ({BASELINE}), interleaved"
+        print(f"(b) No-op rebuild of {year} (up to date), {repeat} runs of the whole CLI process: {label}")
+        t, e = times[name], edits[name]
+        print(f"    median {statistics.median(t):.3f} s, min {min(t):.3f} s, max {max(t):.3f} s (target ≤ 0,3 s)")
+        print(
+            f"    after editing only the narrative (compose + render): median {statistics.median(e):.2f} s "
+            f"(runs: {', '.join(f'{x:.2f}' for x in e)}; target ≤ 1,0 s)"
+        )
+    print(f"    a bare `python -c pass`: median {statistics.median(baseline):.3f} s")
+    return {"noop": statistics.median(times["this"]), "narrative": statistics.median(edits["this"])}
 
 
 # ---------------------------------------------------------------------------- (c) cleaning
@@ -477,8 +503,9 @@ def main() -> None:
     parser.add_argument("--years", type=int, nargs="+", default=[2021, 2022, 2023, 2024])
     parser.add_argument(
         "--baseline",
-        metavar="SRC",
-        help="also time the baocao package in SRC (a src/ folder of another commit) in the same run, for (a) and (d)",
+        metavar="DIR",
+        help="also time another version of baocao in the same run, interleaved, for (a), (b) and (d): "
+        "a src/ folder, or a whole tree of another commit (its src/ and notebooks/)",
     )
     parser.add_argument("--no-dask", action="store_true", help="(d) skip the Dask LocalCluster run")
     parser.add_argument("--rounds", type=int, default=1, help="(d) runs of --jobs 2 and Dask, alternating (best of)")

@@ -62,7 +62,7 @@ def make_fake_project(root: Path) -> Project:
         (raw / "nhan-dinh.md").write_text("## Tình hình chung\n\nỔn định.\n", encoding="utf-8")
         (raw / "mttq-phường.csv").write_text(f"năm,quỹ\n{year},1.234.567\n", encoding="utf-8")
     project = Project(root, root / "build")
-    from baocao.pipeline import write_manifest
+    from baocao.manifest import write_manifest
 
     build = project.build_dir(YEAR)
     files = {
@@ -183,7 +183,7 @@ def test_a_step_added_to_the_table_has_its_ro_crate_action(tmp_path, monkeypatch
     file from metrics.json with a project template) is an action with its label, its template
     as instrument, metrics.json as object and its file as result, touching no other module."""
     from baocao import steps
-    from baocao.pipeline import write_manifest
+    from baocao.manifest import write_manifest
 
     def summary(project, year, build_dir):
         (build_dir / f"tom-tat-{year}.txt").write_text("tóm tắt\n", encoding="utf-8")

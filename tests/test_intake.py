@@ -49,7 +49,7 @@ def test_validate_and_build_agree(name, tmp_path, capsys):
     """`validate` exits 0 exactly when the build's reading of the inputs succeeds: the clean
     step (clean, schema check, tidy CSV) and the compose step's metadata and narrative."""
     from baocao.cli import main
-    from baocao.pipeline import clean_step
+    from baocao.yearsteps import clean_step
 
     root = _case_root(tmp_path, name)
     validated = main(["--project", str(root), "validate", "--year", str(YEAR)]) == 0

@@ -1,5 +1,5 @@
-"""The speed-ups of issue 14 change no output: the in-process notebook engine writes the
-kernel's record and keeps each notebook in its own namespace; the cache of tidy tables gives
+"""The speed-ups of issue 14 change no output: the kernels a build starts ahead write the record
+Papermill writes and keep each notebook in its own namespace; the cache of tidy tables gives
 the same tables cold or warm and survives damage; the fast paths of the cleaner agree with the
 plain rules they stand for. (No timings here: benchmarks/bench.py prints those.)"""
 
@@ -45,8 +45,7 @@ def _outputs(path: Path) -> list[list[dict]]:
     return [json.loads(json.dumps(c.get("outputs", []))) for c in nb.cells if c.cell_type == "code"]
 
 
-def test_each_notebook_has_a_namespace_of_its_own(tiny, monkeypatch):
-    monkeypatch.delenv(notebooks.ENGINE_ENV, raising=False)
+def test_each_notebook_has_a_namespace_of_its_own(tiny):
     _notebook(
         tiny.notebooks_dir / "a.ipynb",
         "import pandas as pd\nleaked = 41\npd.set_option('display.max_rows', 7)\nleaked + 1",
@@ -57,8 +56,9 @@ def test_each_notebook_has_a_namespace_of_its_own(tiny, monkeypatch):
         "print(len(Out))",
     )
     build = tiny.build_dir(2023)
-    a = notebooks.run_notebook(tiny, "a.ipynb", 2023, build)
-    b = notebooks.run_notebook(tiny, "b.ipynb", 2023, build)
+    with notebooks.Kernels(tiny, ["a.ipynb", "b.ipynb"]) as kernels:  # as a build runs them
+        a = kernels.run("a.ipynb", 2023, build)
+        b = kernels.run("b.ipynb", 2023, build)
     out_a = _outputs(a)
     assert out_a[-1] == [
         {"data": {"text/plain": "42"}, "execution_count": 3, "metadata": {}, "output_type": "execute_result"}
@@ -75,8 +75,7 @@ def test_each_notebook_has_a_namespace_of_its_own(tiny, monkeypatch):
     assert pd.get_option("display.max_rows") == 60  # and the builder's own pandas is as it was
 
 
-def test_a_failing_cell_fails_the_step_with_its_error(tiny, monkeypatch):
-    monkeypatch.delenv(notebooks.ENGINE_ENV, raising=False)
+def test_a_failing_cell_fails_the_step_with_its_error(tiny):
     _notebook(tiny.notebooks_dir / "bad.ipynb", "print('trước')", "raise ValueError('hỏng')", "print('sau')")
     with pytest.raises(errors.NotebookFailed) as info:
         notebooks.run_notebook(tiny, "bad.ipynb", 2023, tiny.build_dir(2023))
@@ -86,28 +85,49 @@ def test_a_failing_cell_fails_the_step_with_its_error(tiny, monkeypatch):
     assert outs[-1] == []  # the cells after the error do not run
 
 
-def test_an_interrupt_in_a_cell_stops_the_build(tiny, monkeypatch):
-    monkeypatch.delenv(notebooks.ENGINE_ENV, raising=False)
-    _notebook(tiny.notebooks_dir / "stop.ipynb", "raise KeyboardInterrupt")
-    with pytest.raises(KeyboardInterrupt):
-        notebooks.run_notebook(tiny, "stop.ipynb", 2023, tiny.build_dir(2023))
+def test_an_interrupt_during_a_notebook_stops_the_build_and_its_kernels(tiny):
+    """Ctrl-C (or the CLI's SIGTERM) while a cell runs: the build stops there, and no kernel it
+    started is left running."""
+    import os
+    import signal
+    import threading
+
+    import psutil
+
+    _notebook(tiny.notebooks_dir / "stop.ipynb", "import time\ntime.sleep(600)")
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))  # as Ctrl-C
+    with pytest.raises(KeyboardInterrupt), notebooks.Kernels(tiny, ["stop.ipynb", "later.ipynb"]) as kernels:
+        timer.start()
+        kernels.run("stop.ipynb", 2023, tiny.build_dir(2023))
+    timer.cancel()
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()]
+    assert [p for p in left if p.status() != psutil.STATUS_ZOMBIE] == []
 
 
 @pytest.mark.e2e
-def test_the_in_process_record_is_the_kernels(tmp_path, monkeypatch):
-    """Both real notebooks, run in this process and in a Jupyter kernel: the same bytes."""
+def test_the_builds_record_is_papermills(tmp_path):
+    """Both real notebooks, run as a build runs them (kernels started ahead) and as Papermill
+    runs them on its own: the same bytes, and the record names the engine."""
     root = copy_project(tmp_path / "p", years=[2021, 2022, 2023])
     project = Project(root, root / "build")
+    names = ["01_clean.ipynb", "02_analyze.ipynb"]
     records = {}
-    for engine in ("kernel", "inprocess"):
-        monkeypatch.setenv(notebooks.ENGINE_ENV, engine)
+    for how in ("ahead", "papermill"):
         build = root / "build" / ".2023.staging"  # the folder name a build records
         if build.exists():
             shutil.rmtree(build)
-        for name in ("01_clean.ipynb", "02_analyze.ipynb"):
-            notebooks.run_notebook(project, name, 2023, build)
-        records[engine] = {p.name: p.read_bytes() for p in (build / "notebooks").iterdir()}
-    assert records["inprocess"] == records["kernel"]
+        if how == "ahead":
+            with notebooks.Kernels(project, names) as kernels:
+                for name in names:
+                    kernels.run(name, 2023, build)
+        else:
+            for name in names:
+                notebooks.run_notebook(project, name, 2023, build)
+        records[how] = {p.name: p.read_bytes() for p in (build / "notebooks").iterdir()}
+    assert records["ahead"] == records["papermill"]
+    for data in records["ahead"].values():
+        assert json.loads(data)["metadata"]["baocao"]["engine"] == notebooks.ENGINE
 
 
 # ---------------------------------------------------------------------------- tidy cache
@@ -201,7 +221,7 @@ def test_installed_packages_as_importlib_reads_them():
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    from baocao.pipeline import _dependency_closure_uncached
+    from baocao.manifest import dependency_closure
 
     seen: dict[str, str] = {}
     todo = ["baocao"]
@@ -220,7 +240,7 @@ def test_installed_packages_as_importlib_reads_them():
             if r.marker is None or r.marker.evaluate({"extra": ""})
         ]
     seen.pop("baocao", None)
-    assert _dependency_closure_uncached() == seen
+    assert dependency_closure() == seen
 
 
 def test_folded_keys_and_yaml_are_memoised_safely(tmp_path):

@@ -8,9 +8,7 @@ again, by the later years' jobs, and an entry is the same whoever made it. So th
 years find their history there, parallel jobs are started year by year (every unit's first
 year, then every unit's next one); results come back in the planned order.
 
-Workers keep their warm state between jobs: a pool process or a Dask worker imports pandas,
-matplotlib and the notebook machinery once, and runs every later job's notebooks in the same
-process (:mod:`baocao.notebooks`). ``--jobs N`` uses a process pool on this machine; ``--scheduler
+Each job's notebooks run in Jupyter kernels of their own (:mod:`baocao.notebooks`). ``--jobs N`` uses a process pool on this machine; ``--scheduler
 ADDRESS`` sends the same jobs to a ``dask.distributed`` cluster whose workers see the project
 and build folders at the same paths (shared storage). No home-made scheduler.
 """
@@ -19,8 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .config import Project
@@ -38,7 +35,6 @@ class Job:
     renderer: str = "auto"
     force: bool = False
     wait: bool = False
-    sidecar: bool = False  # a second process takes some of the work (serial runs: baocao.sidecar)
 
     @property
     def label(self) -> str:
@@ -86,27 +82,6 @@ def start_order(jobs: Sequence[Job]) -> list[int]:
     return sorted(range(len(jobs)), key=lambda i: (jobs[i].year, i))
 
 
-@contextmanager
-def _fewer_collections():
-    """Python's cyclic garbage collector at a pace suited to a build, for the length of one job.
-
-    A build imports pandas, matplotlib, IPython and papermill (about a million objects that live
-    as long as the process) and then makes tables, charts and ASTs of short-lived ones. At the
-    default pace (a collection every 700 new objects) the full collections that follow scan that
-    whole heap again and again: 0.3 s of a 3 s build, for garbage that is nearly all freed by
-    reference counting anyway. A first-generation threshold of 50,000 keeps cycles collected
-    (within a few megabytes) without the rescans. The caller's setting is put back afterwards
-    (a Dask worker or a notebook that calls us keeps its own)."""
-    import gc
-
-    before = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
 def run_job(job: Job, queue=None) -> dict:
     """Build one unit-year; returns a picklable summary (errors included, never raised)."""
     from .pipeline import build_year
@@ -118,16 +93,14 @@ def run_job(job: Job, queue=None) -> dict:
             queue.put((job.label, step, state, seconds))
 
     try:
-        with _fewer_collections():
-            result = build_year(
-                job.project(),
-                job.year,
-                renderer_name=job.renderer,
-                progress=progress,
-                wait=job.wait,
-                force=job.force,
-                sidecar=job.sidecar,
-            )
+        result = build_year(
+            job.project(),
+            job.year,
+            renderer_name=job.renderer,
+            progress=progress,
+            wait=job.wait,
+            force=job.force,
+        )
     except BaocaoError as exc:
         return {"job": asdict(job), "label": job.label, "error": exc.render(), "exit_code": exc.exit_code}
     except OSError as exc:  # disk full, permissions, a path that is not a folder: exit 3, no traceback
@@ -172,12 +145,8 @@ def _drain(queue, on_event: ProgressEvent, stop: threading.Event) -> None:
 def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list[dict]:
     """Serially (n_jobs == 1) or in a pool of processes, with one progress stream."""
     if n_jobs <= 1 or len(jobs) <= 1:
-        # one build at a time: the other cores are free for a sidecar, one for all the builds
-        from .sidecar import kept
-
         sink = _Direct(on_event)
-        with kept():
-            return [run_job(replace(job, sidecar=True), sink) for job in jobs]
+        return [run_job(job, sink) for job in jobs]
 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor

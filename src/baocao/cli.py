@@ -487,28 +487,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:  # pragma: no cover - the console script; tests run it as a subprocess
-    """``baocao`` on the command line: :func:`main`, then a quick exit.
-
-    Tearing down the interpreter after a build (freeing pandas', matplotlib's and IPython's
-    objects one by one) takes 0.3 s, a tenth of a year's build, and does nothing the operating
-    system does not do at exit. So, as mypy does (``mypy.util.hard_exit``), the process ends
-    with ``os._exit`` once the exit handlers have run (temporary folders removed, logs and
-    coverage data written) and stdout and stderr are flushed. Only when no other thread is
-    alive; otherwise the normal exit waits for them."""
-    import atexit
-    import os
-    import threading
-
-    code = main()
-    if threading.active_count() > 1:
-        sys.exit(code)
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said
-            code = code or 1
-    os._exit(code)
+    """``baocao`` on the command line."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":  # pragma: no cover

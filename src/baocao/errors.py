@@ -1,7 +1,8 @@
 """Typed errors that carry their evidence.
 
 The CLI turns these into one bilingual message and an exit code; the traceback is shown only
-with ``--debug``. Exit codes follow DESIGN.md: 1 bad input data, 2 usage, 3 environment.
+with ``--debug``. Exit codes (ARCHITECTURE.md, "Where errors live"): 1 bad input data, 2 usage,
+3 environment.
 """
 
 from __future__ import annotations

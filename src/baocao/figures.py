@@ -33,8 +33,8 @@ class Figure:
 
 class _Canvas:
     """What the chart functions draw with: figures made directly, as matplotlib's guide to
-    embedding does, not through pyplot (no global registry of open figures to close, and
-    0.07 s less to import in a build)."""
+    embedding does, not through pyplot (no global registry of open figures to close, and less
+    to import)."""
 
     @staticmethod
     def subplots(*args, figsize: tuple[float, float], **kwargs):
@@ -79,8 +79,8 @@ def _vn_axis(ax, decimals: int = 0, axis: str = "y"):
 
 # The Word document embeds each chart as PNG (pandoc would need rsvg-convert to turn an SVG
 # into the PNG that Word before 2016 shows). The PNG is the SVG rasterised by typst, the engine
-# that lays out the PDF: the Word copy shows the very chart of the PDF, and typst does it in a
-# few milliseconds where matplotlib would draw every chart a second time (0.4 s a year).
+# that lays out the PDF: the Word copy shows the very chart of the PDF, and matplotlib does not
+# draw every chart a second time (benchmarks/README.md has the figures).
 PNG_DPI = 200
 _PNG_PAGE = "#set page(width: auto, height: auto, margin: 0pt, fill: white)\n"
 
@@ -112,33 +112,16 @@ def _png_copies(svgs: list[Path]) -> None:
 
 
 def png_with_dpi(png: bytes, dpi: int) -> bytes:
-    """``png`` with a pHYs chunk (PNG 1.2, §4.2.4.2) saying ``dpi``, right after IHDR: Word and
-    pandoc take a picture's size in inches from it (typst writes none, which reads as 96 dpi)."""
-    import struct
-    import zlib
+    """``png`` saying ``dpi`` (its pHYs chunk, written by Pillow): Word and pandoc take a
+    picture's size in inches from it (typst writes none, which reads as 96 dpi)."""
+    import io
 
-    per_metre = round(dpi / 0.0254)
-    data = b"pHYs" + struct.pack(">IIB", per_metre, per_metre, 1)
-    chunk = struct.pack(">I", 9) + data + struct.pack(">I", zlib.crc32(data))
-    end_of_ihdr = 8 + 8 + 13 + 4  # signature, IHDR length and type, IHDR data, CRC
-    if png[12:16] != b"IHDR" or _has_chunk(png, b"pHYs"):
-        return png
-    return png[:end_of_ihdr] + chunk + png[end_of_ihdr:]
+    from PIL import Image
 
-
-def _has_chunk(png: bytes, kind: bytes) -> bool:
-    """Whether ``png`` has a chunk of ``kind`` before its image data (where pHYs must be)."""
-    import struct
-
-    at = 8
-    while at + 8 <= len(png):
-        length, found = struct.unpack(">I4s", png[at : at + 8])
-        if found == kind:
-            return True
-        if found == b"IDAT":
-            return False
-        at += 12 + length
-    return False
+    with Image.open(io.BytesIO(png)) as image:
+        out = io.BytesIO()
+        image.save(out, format="PNG", dpi=(dpi, dpi))
+    return out.getvalue()
 
 
 def _bar_labels(ax, bars, decimals: int = 0):
@@ -174,7 +157,7 @@ def _clear_of_the_line(v: float, left: float | None, right: float | None) -> dic
     return {"ha": "center", "va": "bottom", "xytext": (0, 5)}  # a peak, or flat
 
 
-#: The charts in report order, by the name a helper process is asked to draw them by.
+#: The charts in report order, each the name of its function below.
 CHARTS = (
     "_fund_by_year",
     "_activities_by_area",
@@ -183,22 +166,12 @@ CHARTS = (
     "_fund_by_purpose",
     "_against_targets",
 )
-#: Drawn by a build's sidecar when it has one: a little over half of the drawing time (this
-#: process also imports matplotlib and loads the font while the sidecar, warmed up, draws).
-SIDECAR_CHARTS = ("_activities_by_area", "_rates_by_year", "_against_targets")
 
 
-def make_figures(metrics: dict, out_dir: Path, car=None) -> list[Figure]:
-    """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order.
-    The build's sidecar ``car`` (:mod:`baocao.sidecar`), if it has one, draws
-    :data:`SIDECAR_CHARTS` meanwhile."""
+def make_figures(metrics: dict, out_dir: Path) -> list[Figure]:
+    """Draw every chart into ``out_dir`` (build/<year>/figures); return them in report order."""
     years = [int(y) for y in metrics["compared_years"]] + [metrics["year"]]
-    # absolute: a notebook runs in its own folder, the sidecar where the build started
-    shared = car is not None and car.submit("charts", SIDECAR_CHARTS, metrics, years, str(Path(out_dir).resolve()))
-    drawn = draw_charts([n for n in CHARTS if not shared or n not in SIDECAR_CHARTS], metrics, years, str(out_dir))
-    if car is not None and shared:
-        ok, theirs = car.result()
-        drawn.update(theirs if ok else draw_charts(SIDECAR_CHARTS, metrics, years, str(out_dir)))
+    drawn = draw_charts(CHARTS, metrics, years, Path(out_dir))
     return [f for f in (drawn[name] for name in CHARTS) if f is not None]
 
 
@@ -209,20 +182,11 @@ def draw_chart(name: str, metrics: dict, years: list[int], out_dir: Path) -> Fig
     return globals()[name](_setup(), metrics, years, Path(out_dir))
 
 
-def draw_charts(names: Sequence[str], metrics: dict, years: list[int], out_dir: str) -> dict[str, Figure | None]:
-    """:func:`draw_chart` for each name, then their PNG copies (the sidecar's ``charts`` task)."""
-    drawn = {name: draw_chart(name, metrics, years, Path(out_dir)) for name in names}
-    _png_copies([Path(out_dir) / Path(f.file).name for f in drawn.values() if f is not None])
+def draw_charts(names: Sequence[str], metrics: dict, years: list[int], out_dir: Path) -> dict[str, Figure | None]:
+    """:func:`draw_chart` for each name, then their PNG copies."""
+    drawn = {name: draw_chart(name, metrics, years, out_dir) for name in names}
+    _png_copies([out_dir / Path(f.file).name for f in drawn.values() if f is not None])
     return drawn
-
-
-def warm_up() -> None:
-    """Import the drawing stack and load the font (what a sidecar does before it is asked)."""
-    import io
-
-    fig, _ax = _setup().subplots(figsize=(1, 1))
-    fig.text(0.5, 0.5, "Quỹ 2023")
-    fig.savefig(io.BytesIO(), format="svg")
 
 
 def _series(indicator: dict, years: list[int], year: int) -> list:

@@ -20,7 +20,7 @@ import jinja2
 
 from . import vnformat as vn
 from .atomic import write_text
-from .config import BuildFiles
+from .config import BuildFiles, Project
 
 RECORD_NAME = BuildFiles.QUALITY
 STATUS_VI = {
@@ -220,14 +220,8 @@ def render_record(year: int, unit: str, metrics: dict, data_dir: Path) -> str:
     )
 
 
-def write_record(project_dir: str | Path, year: int, build_dir: str | Path, unit: str | None = None) -> Path:
+def write_record(project: Project, year: int, build_dir: Path) -> Path:
     """Write build_dir/chat-luong-so-lieu-<year>.html from the build's data/ and metrics.json."""
-    from .config import Project
-
-    project = Project.find(Path(project_dir))
-    if unit:
-        project = project.for_unit(unit)
-    build_dir = Path(build_dir)
     metrics = json.loads((build_dir / BuildFiles.METRICS).read_text(encoding="utf-8"))
     text = render_record(year, project.unit.name, metrics, build_dir / BuildFiles.DATA)
     return write_text(build_dir / RECORD_NAME.format(year=year), text)

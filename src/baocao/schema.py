@@ -7,8 +7,6 @@ here is a bug in baocao, not in the data, and says so.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pandera.pandas as pa
 
@@ -115,14 +113,6 @@ def problems_schema(name: str = "rejects") -> pa.DataFrameSchema:
 def validate_result(project: Project, result, year: int | None = None) -> None:
     """A CleanResult against every schema: the tidy tables, the accounting, rejects and warnings."""
     _validate_all(project, year if year is not None else result.year, *result.frames())
-
-
-def validate_parts(root: str, unit_id: str | None, year: int, *parts) -> bool:
-    """:func:`validate_result` of the project at ``root`` on a CleanResult's ``frames()`` (a
-    sidecar's ``validate`` task); True, or the schema error."""
-    project = Project.find(Path(root))
-    _validate_all(project.for_unit(unit_id) if unit_id else project, year, *parts)
-    return True
 
 
 def _validate_all(project: Project, year: int, tables, accounting, rejects, warnings) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from .. import __version__
 from ..config import BuildFiles, Project
 from ..errors import BagCodeDiffersError, BagDamagedError, RebuildFailedError
-from ..pipeline import tool_versions
+from ..manifest import tool_versions
 from ..render import get_renderer
 from .layout import Out, files, hidden, payload_path_for_output, sha256, writes_to
 from .trust import CodeDifference, code_differences, installed_project

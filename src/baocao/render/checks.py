@@ -215,5 +215,5 @@ def format_problems(
 
 
 def prepare() -> None:
-    """Import what the checks read the outputs with (pypdf: 0.06 s), e.g. while the tools run."""
+    """Import what the checks read the outputs with (pypdf), e.g. while the tools run."""
     import pypdf  # noqa: F401

@@ -14,7 +14,6 @@ a given fixed time, for the reference document itself.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections.abc import Iterable
 
@@ -49,20 +48,62 @@ def read_parts(docx: bytes) -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
+#: The namespaces of WordprocessingML parts, for a fragment cut out of one (a ``w:tbl``).
+NAMESPACES = {
+    "w": W_NS,
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "pic": "http://schemas.openxmlformats.org/drawingml/2006/picture",
+    "m": "http://schemas.openxmlformats.org/officeDocument/2006/math",
+    "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+    "o": "urn:schemas-microsoft-com:office:office",
+    "v": "urn:schemas-microsoft-com:vml",
+}
+
+
+def _parse(xml: str | bytes):
+    """A WordprocessingML part, or a fragment of one, as an lxml tree (no entities resolved,
+    nothing fetched)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    data = xml.encode("utf-8") if isinstance(xml, str) else xml
+    if data.lstrip().startswith(b"<?xml") or b"xmlns:w=" in data[:2000]:
+        return etree.fromstring(data, parser)
+    declared = " ".join(f'xmlns:{k}="{v}"' for k, v in NAMESPACES.items())
+    return etree.fromstring(f"<fragment {declared}>".encode() + data + b"</fragment>", parser)
+
+
+def _w(name: str) -> str:
+    return f"{{{W_NS}}}{name}"
+
+
 def document_text(document_xml: str) -> str:
-    """The text of a WordprocessingML part: every ``w:t``, a space after each paragraph."""
-    from html import unescape
+    """The text of a WordprocessingML part: every ``w:t``, a space for a tab in a run and
+    after each paragraph."""
+    from lxml import etree
 
     out: list[str] = []
-    for m in re.finditer(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>|</w:p>|<w:tab/>", document_xml):
-        out.append(m.group(1) if m.group(1) is not None else " ")
-    return " ".join(unescape("".join(out)).split())
+    for event, el in etree.iterwalk(_parse(document_xml), events=("start", "end")):
+        if event == "start" and el.tag == _w("t"):
+            out.append(el.text or "")
+        elif (event, el.tag) == ("end", _w("p")) or (event == "start" and el.tag == _w("tab") and _in_run(el)):
+            out.append(" ")
+    return " ".join("".join(out).split())
+
+
+def _in_run(el) -> bool:
+    parent = el.getparent()
+    return parent is not None and parent.tag == _w("r")
 
 
 def sections(document_xml: str) -> list[str]:
-    """Every ``w:sectPr`` of the document, in order: one per section, the document's own
-    (its last section's, from the reference document) last."""
-    return re.findall(r"<w:sectPr\b[^>]*/>|<w:sectPr\b.*?</w:sectPr>", document_xml, re.S)
+    """Every ``w:sectPr`` of the document as XML text, in order: one per section, the
+    document's own (its last section's, from the reference document) last."""
+    from lxml import etree
+
+    return [etree.tostring(el, encoding="unicode") for el in _parse(document_xml).iter(_w("sectPr"))]
 
 
 def last_section(document_xml: str) -> str:
@@ -71,14 +112,19 @@ def last_section(document_xml: str) -> str:
     return found[-1] if found else ""
 
 
-def _attributes(element: str) -> dict[str, str]:
-    return dict(re.findall(r'\bw:(\w+)="([^"]*)"', element))
+def _attributes(sect_pr: str, name: str) -> dict[str, str]:
+    """The ``w:`` attributes of the section's ``w:<name>`` element, by local name."""
+    from lxml import etree
+
+    found = _parse(sect_pr).find(_w(name)) if sect_pr else None
+    if found is None:
+        return {}
+    return {etree.QName(k).localname: v for k, v in found.attrib.items() if etree.QName(k).namespace == W_NS}
 
 
 def page_size_twips(sect_pr: str) -> tuple[int, int] | None:
-    """(width, height) of a section's page, in twips (attributes in any order)."""
-    m = re.search(r"<w:pgSz\b[^>]*>", sect_pr)
-    attrs = _attributes(m[0]) if m else {}
+    """(width, height) of a section's page, in twips."""
+    attrs = _attributes(sect_pr, "pgSz")
     try:
         return int(attrs["w"]), int(attrs["h"])
     except (KeyError, ValueError):
@@ -87,8 +133,7 @@ def page_size_twips(sect_pr: str) -> tuple[int, int] | None:
 
 def margins_mm(sect_pr: str) -> dict[str, float]:
     """A section's margins (top, bottom, left, right, header, footer) in millimetres."""
-    m = re.search(r"<w:pgMar\b[^>]*>", sect_pr)
-    attrs = _attributes(m[0]) if m else {}
+    attrs = _attributes(sect_pr, "pgMar")
     return {
         k: int(v) / TWIPS_PER_MM
         for k, v in attrs.items()

@@ -17,7 +17,7 @@ fonts), of the document and of its `figures/`. Quarto writes its outputs there; 
 checked against the options (render/checks.py) and only then written next to the document,
 atomically. A failed render or check replaces nothing. One `quarto render` without `--to`
 renders every format the scratch project's `_quarto.yml` lists (Quarto 1.7 accepts one
-`--to` format per call), which saves a start-up of 1.5-2 s per format: the copy of
+`--to` format per call), which saves a Quarto start-up per format: the copy of
 `_quarto.yml` lists only the formats wanted (a build's `baocao.formats`, or the steps that
 are stale).
 

@@ -27,14 +27,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "examples" / "mong-cai"
-#: (id, name as printed, salt of its random stream)
+#: (id, name as printed, salt of its random stream, size: households and people against the sample's)
 WARDS = (
-    ("binh-ngoc", "Bình Ngọc", ""),
-    ("tran-phu", "Trần Phú", "tran-phu"),
-    ("hai-hoa", "Hải Hòa", "hai-hoa"),
-    ("hai-xuan", "Hải Xuân", "hai-xuan"),
-    ("tra-co", "Trà Cổ", "s6"),
-    ("ka-long", "Ka Long", "s7"),
+    ("binh-ngoc", "Bình Ngọc", "", 1.0),
+    ("tran-phu", "Trần Phú", "tran-phu", 1.6),
+    ("hai-hoa", "Hải Hòa", "hai-hoa", 0.8),
+    ("hai-xuan", "Hải Xuân", "hai-xuan", 1.3),
+    ("tra-co", "Trà Cổ", "s6", 2.1),
+    ("ka-long", "Ka Long", "s7", 0.75),
 )
 YEARS = (2023, 2024)
 
@@ -48,9 +48,12 @@ def _generator():
     return module
 
 
-def write_ward(gen, salt: str, out: Path, years: tuple[int, ...]) -> None:
-    """One ward's years: the sample generator with its own random stream (``salt``)."""
-    plain = gen.rng_for
+def write_ward(gen, salt: str, out: Path, years: tuple[int, ...], size: float = 1.0) -> None:
+    """One ward's years: the sample generator with its own random stream (``salt``) and its own
+    number of households and people (``size`` times the sample's; poor households unchanged)."""
+    plain, households, population = gen.rng_for, gen.HOUSEHOLDS, gen.POPULATION
+    gen.HOUSEHOLDS = {y: tuple(round(h * size) for h in v) for y, v in households.items()}
+    gen.POPULATION = {y: tuple(round(p * size) for p in v) for y, v in population.items()}
     if salt:
         gen.rng_for = lambda *parts: random.Random("/".join([salt, *map(str, parts)]))
     try:
@@ -64,7 +67,7 @@ def write_ward(gen, salt: str, out: Path, years: tuple[int, ...]) -> None:
                 gen.write_text(folder / "thong-tin-bao-cao.yml", gen.meta_yaml(year))
                 gen.write_text(folder / "nhan-dinh.md", gen.NARRATIVES[year].strip())
     finally:
-        gen.rng_for = plain
+        gen.rng_for, gen.HOUSEHOLDS, gen.POPULATION = plain, households, population
 
 
 CITY_TARGETS = {
@@ -168,10 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     raw = args.out / "data" / "raw"
     gen = _generator()
-    for ward, _name, salt in WARDS:
+    for ward, _name, salt, size in WARDS:
         if (raw / ward).exists():
             shutil.rmtree(raw / ward)
-        write_ward(gen, salt, raw / ward, tuple(args.years))
+        write_ward(gen, salt, raw / ward, tuple(args.years), size)
         print(f"{ward}: {raw / ward}")
     write_city(raw, tuple(args.years))
     print(f"mong-cai: {raw / 'mong-cai'}")

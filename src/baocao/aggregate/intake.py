@@ -187,7 +187,7 @@ def _read_bag(project: Project, ref: MemberRef, year: int, bag: Path, report: Me
     report.status = REPORTED
 
 
-def _signature_missing(ref: MemberRef) -> object:
+def _signature_missing(ref: MemberRef):
     from ..archive import Problem
 
     return Problem(

@@ -130,7 +130,7 @@ def compile_values(
                         f"không cộng / the members' closing figures are at different dates: not summed"
                     )
                     continue
-            values[code] = clean_number(sum(float(v) for _m, v in found), 9)
+            values[code] = clean_number(sum(float(v) for _m, v in found if v is not None), 9)
     return values, notes
 
 

@@ -97,7 +97,10 @@ def _city_office(tmp: Path, bags: Path, leave_out: str, tamper: str) -> Path:
     root.mkdir()
     load_script(ROOT / "scripts" / "make_example_mong_cai.py").install_project_files(root)
     config = yaml.safe_load((EXAMPLE / "baocao.yml").read_text(encoding="utf-8"))
+    names = {u["id"]: u["name"] for u in config["units"]}
     config["units"] = [u for u in config["units"] if u["id"] == "mong-cai"]
+    # the wards are not units of this project: the city names them (a missing ward is named so)
+    config["units"][0]["members"] = [{"id": w, "name": names[w]} for w in WARDS]
     (root / "baocao.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     year = root / "data" / "raw" / "mong-cai" / "2023"
     shutil.copytree(EXAMPLE / "data" / "raw" / "mong-cai" / "2023", year)

@@ -158,46 +158,10 @@ def compile_metrics(
     declared = ref.declared
     values, notes = compile_values(declared, members, year)
     previous, _ = compile_values(declared, members, year, past=year - 1)
-    indicators = {}
-    for code, ind in declared.items():
-        value, prev = values.get(code), previous.get(code)
-        change = None
-        if value is not None and prev is not None:
-            if ind.kind == "percent":
-                change = clean_number(value - prev, 6)
-            elif prev:
-                change = clean_number((value - prev) / prev * 100, 6)
-        target = targets.get(code)
-        who = [m.id for m in contributors(ind, members, year)] if ind.rollup not in ("formula", "none") else []
-        entry = {
-            "code": code,
-            "name": ind.name,
-            "short": ind.header,
-            "text": ind.text,
-            "definition": ind.definition,
-            "unit": ind.unit,
-            "kind": ind.kind,
-            "direction": ind.direction,
-            "chi_tieu": ind.chi_tieu,
-            "rollup": ind.rollup,
-            "contributors": who,
-            "value": value,
-            "history": {str(year - 1): prev},
-            "previous": prev,
-            "change": change,
-            "change_is_points": ind.kind == "percent",
-            "target": target,
-            "next_target": next_targets.get(code),
-        }
-        entry.update(compare_with_target(value, target, ind.kind, ind.direction))
-        entry["decimals"] = shown_decimals(value, target, ind.direction, ind.decimals, ind.kind)
-        entry["declared_decimals"] = ind.decimals
-        entry["target_decimals"] = target_decimals(target, ind.kind)
-        entry["next_target_decimals"] = target_decimals(next_targets.get(code), ind.kind)
-        entry["achievement_decimals"] = achievement_decimals(entry["achievement_pct"], entry["status"])
-        if ind.chi_tieu:
-            entry["members"] = verdicts(code, members)
-        indicators[code] = entry
+    indicators = {
+        code: _entry(ind, values.get(code), previous.get(code), targets, next_targets, members, year)
+        for code, ind in declared.items()
+    }
     rows = member_rows(project, members)
     expected = len(members)
     reported = [m for m in members if m.reported]
@@ -227,6 +191,48 @@ def compile_metrics(
         "unexpected_files": list(unexpected or ()),
         "checks": {"member_equality": member_equality(rows, members)},
     }
+
+
+def _entry(ind: Indicator, value, prev, targets: dict, next_targets: dict, members: list, year: int) -> dict:
+    """One compiled figure with its rule, last year, targets, verdict and decimals."""
+    code = ind.code
+    change = None
+    if value is not None and prev is not None:
+        if ind.kind == "percent":
+            change = clean_number(value - prev, 6)
+        elif prev:
+            change = clean_number((value - prev) / prev * 100, 6)
+    target = targets.get(code)
+    who = [m.id for m in contributors(ind, members, year)] if ind.rollup not in ("formula", "none") else []
+    entry = {
+        "code": code,
+        "name": ind.name,
+        "short": ind.header,
+        "text": ind.text,
+        "definition": ind.definition,
+        "unit": ind.unit,
+        "kind": ind.kind,
+        "direction": ind.direction,
+        "chi_tieu": ind.chi_tieu,
+        "rollup": ind.rollup,
+        "contributors": who,
+        "value": value,
+        "history": {str(year - 1): prev},
+        "previous": prev,
+        "change": change,
+        "change_is_points": ind.kind == "percent",
+        "target": target,
+        "next_target": next_targets.get(code),
+    }
+    entry.update(compare_with_target(value, target, ind.kind, ind.direction))
+    entry["decimals"] = shown_decimals(value, target, ind.direction, ind.decimals, ind.kind)
+    entry["declared_decimals"] = ind.decimals
+    entry["target_decimals"] = target_decimals(target, ind.kind)
+    entry["next_target_decimals"] = target_decimals(next_targets.get(code), ind.kind)
+    entry["achievement_decimals"] = achievement_decimals(entry["achievement_pct"], entry["status"])
+    if ind.chi_tieu:
+        entry["members"] = verdicts(code, members)
+    return entry
 
 
 def member_rows(project: Project, members: list[MemberReport]) -> list[dict]:

@@ -8,6 +8,7 @@ unit × year the project has, whatever their number."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -224,10 +225,8 @@ def report_text(page) -> str:
     for frame in page.frames:
         if frame == page.main_frame or frame.is_detached():
             continue
-        try:
+        with contextlib.suppress(Exception):  # detached by the reload while being read
             texts.append(frame.inner_text("body"))
-        except Exception:  # noqa: BLE001 - detached by the reload while being read
-            pass
     return "\n".join(texts)
 
 

@@ -93,14 +93,23 @@ def run_job(job: Job, queue=None) -> dict:
             queue.put((job.label, step, state, seconds))
 
     try:
-        result = build_year(
-            job.project(),
-            job.year,
-            renderer_name=job.renderer,
-            progress=progress,
-            wait=job.wait,
-            force=job.force,
-        )
+        # an aggregate unit's year is compiled from its members' reports (baocao.aggregate)
+        project = job.project()
+        if project.unit_id and project.unit.is_aggregate:
+            from .aggregate import build_aggregate
+
+            result = build_aggregate(
+                project, job.year, renderer_name=job.renderer, progress=progress, wait=job.wait, force=job.force
+            )
+        else:
+            result = build_year(
+                project,
+                job.year,
+                renderer_name=job.renderer,
+                progress=progress,
+                wait=job.wait,
+                force=job.force,
+            )
     except BaocaoError as exc:
         return {"job": asdict(job), "label": job.label, "error": exc.render(), "exit_code": exc.exit_code}
     except OSError as exc:  # disk full, permissions, a path that is not a folder: exit 3, no traceback
@@ -212,11 +221,35 @@ def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list
         client.close()
 
 
+def _level(job: Job) -> int:
+    """0 for a ward's job; for an aggregate unit's (baocao.aggregate), one more than the deepest
+    of its members that are units of the same project: it reads their builds."""
+    project = job.project()
+    if not project.unit_id:
+        return 0
+    units = {u.id: u for u in project.all_units}
+
+    def depth(unit_id: str, seen: frozenset = frozenset()) -> int:
+        unit = units.get(unit_id)
+        if unit is None or not unit.is_aggregate or unit_id in seen:
+            return 0
+        return 1 + max((depth(m.id, seen | {unit_id}) for m in unit.members), default=0)
+
+    return depth(project.unit_id)
+
+
 def run_jobs(
     jobs: Iterable[Job], *, n_jobs: int = 1, scheduler: str | None = None, on_event: ProgressEvent | None = None
 ) -> list[dict]:
     jobs = list(jobs)
     on_event = on_event or (lambda *a: None)
-    if scheduler:
-        return run_dask(jobs, scheduler, on_event)
-    return run_local(jobs, n_jobs, on_event)
+    # --- baocao.aggregate: members first, then the units compiled from them (one phase per level)
+    levels = [_level(j) for j in jobs]
+    results: list[dict | None] = [None] * len(jobs)
+    for level in sorted(set(levels)):
+        phase = [i for i in range(len(jobs)) if levels[i] == level]
+        batch = [jobs[i] for i in phase]
+        done = run_dask(batch, scheduler, on_event) if scheduler else run_local(batch, n_jobs, on_event)
+        for i, r in zip(phase, done, strict=True):
+            results[i] = r
+    return [r for r in results if r is not None]

@@ -204,6 +204,25 @@ def _item(entry: dict) -> Item:
 
 
 @dataclass(frozen=True)
+class MemberRef:
+    """A member of an aggregate unit (baocao.aggregate): its id, and what the aggregate declares
+    of it (its public key, the dates it was formed or ceased); the rest comes from its bag."""
+
+    id: str
+    name: str = ""
+    key: str = ""  # path of the member's public key, relative to the project
+    valid_from: str = ""
+    valid_to: str = ""
+    merged_into: str = ""
+
+
+def _member(entry: object) -> MemberRef:
+    if isinstance(entry, dict):
+        return MemberRef(**{k: str(v) for k, v in entry.items() if v is not None})
+    return MemberRef(str(entry))
+
+
+@dataclass(frozen=True)
 class UnitConfig:
     id: str
     name: str
@@ -226,7 +245,13 @@ class UnitConfig:
     valid_from: str = ""  # … on this date (ISO); earlier years compare with their sum
     merged_into: str = ""
     valid_to: str = ""
+    kind: str = "ward"  # "aggregate": compiled from its members' reports (baocao.aggregate)
+    members: tuple[MemberRef, ...] = ()
     raw: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_aggregate(self) -> bool:
+        return self.kind == "aggregate"
 
     @classmethod
     def from_dict(cls, unit: dict, defaults: dict, path: Path) -> UnitConfig:
@@ -245,7 +270,10 @@ class UnitConfig:
                 symbol=merged.get("symbol", "BC-MTTQ-BTT"),
                 default_year=int(merged.get("default_year", 0)),
                 compare_years=int(merged.get("compare_years", 3)),
-                areas=tuple(_item(a) for a in merged["areas"]),
+                areas=tuple(
+                    _item(a)
+                    for a in (merged.get("areas") or () if unit.get("kind") == "aggregate" else merged["areas"])
+                ),
                 organisations=tuple(_item(o) for o in merged.get("organisations") or ()),
                 signer=dict(merged.get("signer") or {}),
                 recipients=tuple(merged.get("recipients") or ()),
@@ -254,6 +282,8 @@ class UnitConfig:
                 valid_from=str(merged.get("valid_from", "") or ""),
                 merged_into=str(merged.get("merged_into", "") or ""),
                 valid_to=str(merged.get("valid_to", "") or ""),
+                kind=str(unit.get("kind") or "ward"),
+                members=tuple(_member(m) for m in unit.get("members") or ()),
                 raw=merged,
             )
         except (KeyError, TypeError) as exc:
@@ -311,6 +341,13 @@ def load_units(path: Path) -> list[UnitConfig]:
         raise ConfigError(f"{path}: thiếu khối 'unit:' hoặc 'units:'", f"{path}: no 'unit:' or 'units:' block")
     ids = [u.id for u in units]
     for u in units:
+        if u.is_aggregate != bool(u.members):
+            raise ConfigError(
+                f"{path}: đơn vị '{u.id}': 'kind: aggregate' đi cùng danh sách 'members:' (các đơn vị thành viên)",
+                f"{path}: unit '{u.id}': 'kind: aggregate' goes with a 'members:' list (its member units)",
+                hint_vi="thêm 'kind: aggregate' và 'members: [mã-đơn-vị, …]', hoặc bỏ cả hai",
+                hint_en="give both 'kind: aggregate' and 'members: [unit-id, …]', or neither",
+            )
         if ids.count(u.id) > 1:
             raise ConfigError(f"{path}: mã đơn vị '{u.id}' bị lặp", f"{path}: unit id '{u.id}' appears twice")
         for other in (*u.predecessors, *([u.merged_into] if u.merged_into else [])):

@@ -73,8 +73,22 @@ class _UnitDefaults(_Schema):
     city: str | None = None
 
 
+class MemberDecl(_Schema):
+    """A member of an aggregate unit given with more than its id (baocao.aggregate)."""
+
+    id: Text
+    name: str | None = None
+    key: str | None = None  # the member's public key (.pub), from the project folder
+    valid_from: Text | None = None  # a member formed during a year (a merger's successor) …
+    valid_to: Text | None = None  # … or one that ceased (a merged ward)
+    merged_into: Text | None = None
+
+
 class UnitDecl(_UnitDefaults):
     id: Text | None = None  # required once merged with the defaults (config.UnitConfig)
+    # --- an aggregate unit (baocao.aggregate): a city's or province's report compiled from its members'
+    kind: Literal["ward", "aggregate"] | None = None
+    members: list[Text | MemberDecl] | None = None
     name: str | None = None
     short_name: str | None = None
     body_name: str | None = None
@@ -166,6 +180,7 @@ class IndicatorDecl(_Schema):
     fill: list[str] = []
     scale: float = 1
     formula: str | None = None
+    rollup: Literal["sum", "formula", "opening", "closing", "none"] | None = None  # baocao.aggregate
 
 
 class BreakdownDecl(_Schema):

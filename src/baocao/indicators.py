@@ -33,6 +33,10 @@ class Indicator:
     fill: tuple[str, ...] = ()
     scale: float = 1
     formula: str | None = None
+    #: how a level above compiles it from its members' figures (baocao.aggregate.rollup):
+    #: sum | formula (recomputed from the compiled parts) | opening / closing (a balance summed
+    #: over the members that held it at the year's start / end) | none (not compiled)
+    rollup: str = "sum"
 
     @property
     def header(self) -> str:
@@ -71,6 +75,7 @@ _INDICATOR_KEYS = {
     "fill",
     "scale",
     "formula",
+    "rollup",
 }
 
 
@@ -128,6 +133,12 @@ def load_indicators(path: Path, tables: dict, files: dict) -> tuple[dict, dict, 
                 raise bad(code, "có cả 'formula' lẫn 'table'", "declares both 'formula' and 'table'")
         else:
             _check_source(ind, tables, files, bad)
+        if (ind.rollup == "formula") != (ind.formula is not None) and ind.rollup != "none":
+            raise bad(
+                code,
+                "rollup: formula chỉ dùng cho chỉ tiêu có 'formula', và chỉ tiêu có 'formula' phải dùng rollup: formula",
+                "rollup: formula goes with a 'formula' figure, and a 'formula' figure rolls up by its formula",
+            )
         declared[code] = ind
     for code, ind in declared.items():
         for name in formula_codes(ind.formula) if ind.formula else ():
@@ -190,6 +201,7 @@ def _indicator(code: str, d: dict, chi_tieu: bool, bad: _Complaint) -> Indicator
         fill=tuple(d.get("fill") or ()),
         scale=float(d.get("scale", 1)),
         formula=d.get("formula"),
+        rollup=d.get("rollup") or ("formula" if d.get("formula") else "sum"),
     )
 
 

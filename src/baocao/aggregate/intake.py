@@ -1,0 +1,280 @@
+"""What the level above receives: each member's report, verified before a byte of it is read.
+
+For the year ``Y`` of an aggregate unit, each member's report is, in this order:
+
+1. its archive, the ``.zip`` bag ``<member>-<Y>.zip`` that ``baocao archive`` made, dropped
+   into the aggregate's ``data/raw/<aggregate>/<Y>/`` as it arrives. The bag is checked as
+   ``baocao verify`` checks it (the zip's directory, both manifests, the build's own
+   manifest.json) and, when the aggregate declares the member's public key (``key:``), its
+   Ed25519 signature against that key. It must hold that member's report of that year. A bag
+   that fails any check is *refused*: named with every problem, and nothing of it is read;
+2. else, when the member is a unit of the same project, its build ``build/<member>/<Y>/``:
+   its ``metrics.json`` and ``warnings.csv`` must match the hashes of the build's manifest;
+3. else the member is *missing* ("chưa gửi báo cáo").
+
+Of a member's report only ``metrics.json`` (the figures the member's report states, with their
+targets and verdicts) and ``warnings.csv`` (for the data-quality record) are read. Bags are
+opened one at a time, each in a temporary folder removed at once, so memory stays bounded by
+one bag whatever the number of members.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import BuildFiles, MemberRef, Project
+
+REPORTED, MISSING, REFUSED = "reported", "missing", "refused"
+_METRICS_IN_BAG = "data/report/" + BuildFiles.METRICS
+_WARNINGS_IN_BAG = "data/processed/" + BuildFiles.WARNINGS
+
+
+@dataclass
+class MemberReport:
+    """One member's report for the year: where it came from, whether it was accepted, and the
+    figures it states (``metrics``: its metrics.json) when it was."""
+
+    id: str
+    name: str
+    status: str  # reported | missing | refused
+    source: str = ""  # "bag" | "build" | ""
+    path: str = ""  # the bag or build folder, relative to the project
+    sha256: str = ""  # of the bag (or of the build's metrics.json)
+    signature: str = ""  # unsigned | unchecked | valid (a refused bag: its problems say why)
+    problems: list[str] = field(default_factory=list)  # "file: vi / en", one per problem
+    metrics: dict = field(default_factory=dict)
+    metrics_bytes: bytes = b""  # metrics.json as read, for the member-equality check (rollup.py)
+    warnings: list[dict] = field(default_factory=list)
+    valid_from: str = ""
+    valid_to: str = ""
+    merged_into: str = ""
+
+    @property
+    def reported(self) -> bool:
+        return self.status == REPORTED
+
+    @property
+    def cutoff(self) -> str:
+        return str((self.metrics.get("period") or {}).get("cutoff", ""))
+
+    def exists_on(self, day: dt.date) -> bool:
+        """Whether the member existed on ``day`` (formed on valid_from, ceased after valid_to)."""
+        if self.valid_from and dt.date.fromisoformat(self.valid_from) > day:
+            return False
+        return not (self.valid_to and dt.date.fromisoformat(self.valid_to) < day)
+
+    def as_record(self) -> dict:
+        """What the aggregate's metrics.json keeps of the member (its figures apart)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "source": self.source,
+            "path": self.path,
+            "sha256": self.sha256,
+            "signature": self.signature,
+            "problems": list(self.problems),
+            "cutoff": self.cutoff,
+            "valid_from": self.valid_from,
+            "valid_to": self.valid_to,
+            "merged_into": self.merged_into,
+            "warnings": len(self.warnings),
+            "rejected_rows": int((self.metrics.get("quality") or {}).get("rejected", 0) or 0),
+        }
+
+
+def bag_path(project: Project, member: str, year: int) -> Path:
+    """Where the member's bag of ``year`` is expected: ``data/raw/<aggregate>/<year>/<member>-<year>.zip``."""
+    from ..archive import bag_name
+
+    return project.raw_dir(year) / f"{bag_name(member, year)}.zip"
+
+
+def _declared(project: Project, ref: MemberRef) -> MemberRef:
+    """The member as the aggregate declares it, with the dates of its own unit declaration
+    when it is a unit of the same project."""
+    unit = next((u for u in project.all_units if u.id == ref.id), None)
+    if unit is None:
+        return ref
+    return MemberRef(
+        ref.id,
+        ref.name or unit.name,
+        ref.key,
+        ref.valid_from or unit.valid_from,
+        ref.valid_to or unit.valid_to,
+        ref.merged_into or unit.merged_into,
+    )
+
+
+def _problem_line(p) -> str:
+    return f"{p.path}: {p.vi} / {p.en}"
+
+
+def read_members(project: Project, year: int) -> list[MemberReport]:
+    """Every member's report of ``year``, in the order the aggregate lists its members."""
+    return [read_member(project, ref, year) for ref in project.unit.members]
+
+
+def read_member(project: Project, ref: MemberRef, year: int) -> MemberReport:
+    ref = _declared(project, ref)
+    report = MemberReport(
+        ref.id,
+        ref.name or ref.id,
+        MISSING,
+        valid_from=ref.valid_from,
+        valid_to=ref.valid_to,
+        merged_into=ref.merged_into,
+    )
+    bag = bag_path(project, ref.id, year)
+    if bag.exists():
+        _read_bag(project, ref, year, bag, report)
+    elif ref.id in [u.id for u in project.all_units if not u.is_aggregate]:
+        _read_build(project.for_unit(ref.id), year, report)
+    if report.reported:
+        report.name = ref.name or str((report.metrics.get("unit") or {}).get("name") or ref.id)
+    return report
+
+
+def _refuse(report: MemberReport, lines: list[str]) -> None:
+    report.status = REFUSED
+    report.problems = lines
+    report.metrics, report.metrics_bytes, report.warnings = {}, b"", []
+
+
+def _read_bag(project: Project, ref: MemberRef, year: int, bag: Path, report: MemberReport) -> None:
+    from ..archive import check_signature, load_public_key, opened_bag, verify_bag_dir
+    from ..archive.layout import sha256
+    from ..archive.verification import read_build_manifest
+    from ..errors import BaocaoError
+
+    report.source, report.path = "bag", project.rel(bag)
+    key = None
+    if ref.key:
+        try:
+            key = load_public_key(project.root / ref.key)
+        except BaocaoError as exc:  # the aggregate's own declaration is wrong: nothing can be trusted
+            _refuse(report, [f"{ref.key}: {exc.message_vi} / {exc.message_en}"])
+            return
+    report.sha256 = sha256(bag) if bag.is_file() else ""
+    with opened_bag(bag) as (bag_dir, problems):
+        if bag_dir is None:
+            _refuse(report, [_problem_line(p) for p in problems])
+            return
+        problems = problems + verify_bag_dir(bag_dir, skip=[p.path for p in problems])
+        status = check_signature(bag_dir, key)
+        problems += status.problems
+        if key is not None and status.state != "valid" and not status.problems:
+            problems.append(_signature_missing(ref))
+        manifest, manifest_problems = read_build_manifest(bag_dir)
+        problems += manifest_problems
+        lines = [_problem_line(p) for p in problems]
+        if manifest is not None and (manifest.get("unit") != ref.id or manifest.get("year") != year):
+            lines.append(
+                f"{report.path}: túi chứa báo cáo của đơn vị '{manifest.get('unit')}' năm {manifest.get('year')}, "
+                f"không phải của '{ref.id}' năm {year} / the bag holds the report of unit "
+                f"'{manifest.get('unit')}' for {manifest.get('year')}, not of '{ref.id}' for {year}"
+            )
+        if lines:
+            _refuse(report, lines)
+            return
+        report.signature = status.state
+        report.metrics_bytes = (bag_dir / _METRICS_IN_BAG).read_bytes()
+        report.metrics = json.loads(report.metrics_bytes.decode("utf-8"))
+        report.warnings = _warnings(bag_dir / _WARNINGS_IN_BAG)
+    report.status = REPORTED
+
+
+def _signature_missing(ref: MemberRef):
+    from ..archive import Problem
+
+    return Problem(
+        "signature",
+        "baocao-signature.txt",
+        f"đơn vị cấp trên khai báo khóa công khai {ref.key} cho '{ref.id}' nhưng túi không được ký bằng khóa đó",
+        f"the aggregate declares the public key {ref.key} for '{ref.id}' but the bag is not signed with it",
+    )
+
+
+def _read_build(member: Project, year: int, report: MemberReport) -> None:
+    """A member of the same project: its build, each file read checked against its manifest."""
+    from ..archive.layout import sha256
+
+    folder = member.build_dir(year)
+    report.source, report.path = "build", member.rel(folder)
+    manifest_path = folder / BuildFiles.MANIFEST
+    if not manifest_path.is_file():
+        report.source, report.path = "", ""
+        return  # not built: missing (the report says so)
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        outputs = dict(manifest["outputs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        _refuse(report, [f"{report.path}/{BuildFiles.MANIFEST}: không đọc được / unreadable"])
+        return
+    lines = []
+    wanted = [BuildFiles.METRICS, f"{BuildFiles.DATA}/{BuildFiles.WARNINGS}"]
+    for rel in wanted:
+        path = folder / rel
+        if not path.is_file() or outputs.get(rel) != sha256(path):
+            lines.append(
+                f"{report.path}/{rel}: khác với mã băm trong manifest.json của bản dựng (đã sửa sau khi dựng?) "
+                f"/ differs from the hash in the build's manifest.json (edited after the build?)"
+            )
+    if manifest.get("unit") != report.id or manifest.get("year") != year:
+        lines.append(f"{report.path}: manifest.json ghi đơn vị/năm khác / names another unit or year")
+    if lines:
+        _refuse(report, lines)
+        return
+    report.sha256 = outputs[BuildFiles.METRICS]
+    report.signature = "build"
+    report.metrics_bytes = (folder / BuildFiles.METRICS).read_bytes()
+    report.metrics = json.loads(report.metrics_bytes.decode("utf-8"))
+    report.warnings = _warnings(folder / BuildFiles.DATA / BuildFiles.WARNINGS)
+    report.status = REPORTED
+
+
+def _warnings(path: Path) -> list[dict]:
+    from ..clean.tidy import csv_records
+
+    return [dict(r) for r in csv_records(path)] if path.is_file() else []
+
+
+def unexpected_files(project: Project, year: int) -> list[str]:
+    """Files of the aggregate's year folder that are neither a member's bag nor the
+    aggregate's own metadata: named in the data-quality record, never read."""
+    from .targets import TARGETS_FILE
+
+    expected = {bag_path(project, m.id, year).name for m in project.unit.members}
+    expected |= {"thong-tin-bao-cao.yml", "nhan-dinh.md", TARGETS_FILE}
+    folder = project.raw_dir(year)
+    return sorted(p.name for p in folder.iterdir() if p.name not in expected) if folder.is_dir() else []
+
+
+def input_files(project: Project, year: int) -> list[Path]:
+    """Every file the aggregate's build reads (hashed for its manifest and its incremental key)."""
+    from .targets import TARGETS_FILE
+
+    folder = project.raw_dir(year)
+    found = [folder / n for n in ("thong-tin-bao-cao.yml", "nhan-dinh.md", TARGETS_FILE) if (folder / n).is_file()]
+    members = {u.id for u in project.all_units if not u.is_aggregate}
+    for m in project.unit.members:
+        bag = bag_path(project, m.id, year)
+        if bag.is_file():
+            found.append(bag)
+        elif m.id in members:
+            build = project.for_unit(m.id).build_dir(year)
+            found += [
+                p
+                for p in (
+                    build / BuildFiles.MANIFEST,
+                    build / BuildFiles.METRICS,
+                    build / BuildFiles.DATA / BuildFiles.WARNINGS,
+                )
+                if p.is_file()
+            ]
+        if m.key and (project.root / m.key).is_file():
+            found.append(project.root / m.key)
+    return found

@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench.py noop      # (b) the no-op rebuild
     .venv/bin/python benchmarks/bench.py clean     # (c) cleaning throughput and peak memory, 10k/100k/1M rows
     .venv/bin/python benchmarks/bench.py batch     # (d) N synthetic unit-years with --jobs 1 and --jobs 2
+    .venv/bin/python benchmarks/bench.py preview   # (f) quarto preview: a narrative saved → the page shows it
     .venv/bin/python benchmarks/bench.py all
 
 Every run works in a temporary copy of the project, so build/ and data/ are never touched.
@@ -495,9 +496,79 @@ def bench_batch(
     return out
 
 
+def bench_preview(rounds: int = 3) -> dict[str, float]:
+    """(f) `quarto preview` at the root of a copy of the project (2023 and 2024): a sentence saved
+    in data/raw/2023/nhan-dinh.md, then the time until Chromium, on the year's page, shows it
+    (the page reloads by itself: Quarto's preview client). Beside the tool floor."""
+    import socket
+
+    from playwright.sync_api import sync_playwright
+
+    if shutil.which("quarto") is None:
+        print("(f) preview: Quarto is not on PATH; skipped")
+        return {}
+    work = Path(tempfile.mkdtemp(prefix="baocao-bench-preview-"))
+    project = copy_project(work / "binh-ngoc", years=[2023, 2024])
+    for name in ("index.qmd", "scripts/quarto_hook.py"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, project / name)
+    (project / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)  # as `make report` leaves it
+    subprocess.run(["quarto", "render"], cwd=project, check=True, capture_output=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        ["quarto", "preview", "--no-browser", "--port", str(port)],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    times = []
+    try:
+        for line in server.stdout:  # type: ignore[union-attr]
+            if "Browse at" in line:
+                break
+        narrative = project / "data" / "raw" / "2023" / "nhan-dinh.md"
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(f"http://localhost:{port}/don-vi/binh-ngoc/2023.html", wait_until="load")
+            for n in range(rounds):
+                page.wait_for_timeout(2000)
+                marker = f"BENCH-{n}-{random.randint(0, 10**6)}"
+                text = narrative.read_text(encoding="utf-8")
+                t0 = time.perf_counter()
+                narrative.write_text(text.replace("\n\n", f"\n\nCâu mới {marker}.\n\n", 1), encoding="utf-8")
+                while marker not in _frames_text(page):
+                    page.wait_for_timeout(100)
+                times.append(time.perf_counter() - t0)
+            browser.close()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+    floor = sum(tool_floor(Path(tempfile.gettempdir()), repeat=1).values())
+    best, median = min(times), statistics.median(times)
+    print(
+        f"(f) quarto preview, narrative saved → page shows it: best {best:.2f} s, median {median:.2f} s "
+        f"of {rounds}; tool floor {floor:.2f} s (goal: under half the floor, {floor / 2:.2f} s)"
+    )
+    return {"preview_s": median, "floor_s": floor}
+
+
+def _frames_text(page) -> str:
+    texts = []
+    for frame in page.frames[1:]:
+        with contextlib.suppress(Exception):  # a frame detached by the page's reload
+            texts.append(frame.inner_text("body"))
+    return "\n".join(texts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=("year", "noop", "clean", "read", "batch", "renderers", "all"))
+    parser.add_argument("which", choices=("year", "noop", "clean", "read", "batch", "renderers", "preview", "all"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--units", type=int, default=50, help="(d) units; unit-years = units × years")
     parser.add_argument("--years", type=int, nargs="+", default=[2021, 2022, 2023, 2024])
@@ -527,6 +598,8 @@ def main() -> None:
         figures.update(bench_batch(args.units, args.years, dask=not args.no_dask, rounds=args.rounds))
     if args.which in ("renderers", "all"):
         bench_renderers()
+    if args.which in ("preview", "all"):
+        figures.update(bench_preview())
     if args.which == "all":
         summary(figures, started, load)
 

@@ -529,6 +529,7 @@ def bench_preview(rounds: int = 3) -> dict[str, float]:
     try:
         for line in server.stdout:  # type: ignore[union-attr]
             if "Browse at" in line:
+                print("(f) preview server ready", flush=True)
                 break
         narrative = project / "data" / "raw" / "2023" / "nhan-dinh.md"
         with sync_playwright() as pw:
@@ -542,8 +543,11 @@ def bench_preview(rounds: int = 3) -> dict[str, float]:
                 t0 = time.perf_counter()
                 narrative.write_text(text.replace("\n\n", f"\n\nCâu mới {marker}.\n\n", 1), encoding="utf-8")
                 while marker not in _frames_text(page):
+                    if time.perf_counter() - t0 > 300:
+                        raise SystemExit(f"(f) preview: the page did not show the edit within 300 s (round {n + 1})")
                     page.wait_for_timeout(100)
                 times.append(time.perf_counter() - t0)
+                print(f"(f) round {n + 1}: {times[-1]:.2f} s", flush=True)
             browser.close()
     finally:
         os.killpg(server.pid, 15)

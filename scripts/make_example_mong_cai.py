@@ -144,12 +144,13 @@ def write_city(out: Path, years: tuple[int, ...]) -> None:
 
 #: What every project holds besides its configuration and data: copied from this repository
 #: (git-ignored in the example, so that there is one copy of each in git).
-SHARED_FILES = ("_quarto.yml", "requirements.lock")
+SHARED_FILES = ("_quarto.yml", "requirements.lock", "index.qmd", "scripts/quarto_hook.py")
 SHARED_DIRS = ("notebooks", "report", "data/reference")
 
 
 def install_project_files(out: Path) -> None:
     for name in SHARED_FILES:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, out / name)
     for name in SHARED_DIRS:
         if (out / name).exists():

@@ -21,9 +21,10 @@ STAGES = ("pre-render", "post-render")
 def project_python() -> str | None:
     if importlib.util.find_spec("baocao") is not None:
         return sys.executable
-    for candidate in (ROOT / ".venv" / "bin" / "python", ROOT / ".venv" / "Scripts" / "python.exe"):
-        if candidate.is_file():
-            return str(candidate)
+    for folder in (ROOT, *ROOT.parents):  # the project's .venv, or the repository's above an example project
+        for candidate in (folder / ".venv" / "bin" / "python", folder / ".venv" / "Scripts" / "python.exe"):
+            if candidate.is_file():
+                return str(candidate)
     return None
 
 

@@ -55,6 +55,20 @@ def test_build_all_builds_six_wards_and_the_city(example):
         assert "6/6 đơn vị đã gửi báo cáo" in text
 
 
+def test_the_site_lists_the_city_beside_its_wards(example):
+    """`baocao site` (what `quarto render` runs first): every unit is up to date, and the site
+    lists the city and each ward with their years."""
+    proc = run_cli("site", "--renderer", "pandoc", cwd=example)
+    assert proc.stdout.count("nothing changed, up to date") == 2 * (len(WARDS) + 1), proc.stdout
+    index = (example / "_site" / "index.html").read_text(encoding="utf-8")
+    assert "Ủy ban MTTQ Việt Nam thành phố Móng Cái" in index
+    for unit in [*WARDS, "mong-cai"]:
+        for year in (2023, 2024):
+            assert f'href="build/{unit}/{year}/bao-cao-{year}.pdf"' in index, (unit, year)
+            assert (example / "_site" / "build" / unit / str(year) / f"bao-cao-{year}.pdf").is_file()
+        assert (example / "_site" / "don-vi" / f"{unit}.html").is_file()
+
+
 @pytest.mark.parametrize("year", [2023, 2024])
 def test_city_figures_equal_an_independent_recomputation(example, year):
     wards = [_metrics(example, w, year)["indicators"] for w in WARDS]

@@ -148,15 +148,18 @@ def _read_metrics(entry: YearEntry, path: Path) -> None:
         metrics = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
-    quality = metrics.get("quality") or {}
+    quality = metrics.get("quality") if isinstance(metrics.get("quality"), dict) else {}
     entry.rejected = quality.get("rejected")
     entry.warnings = quality.get("warnings")
-    entry.indicators = metrics.get("indicators") or {}
-    for ind in entry.indicators.values():
+    indicators = metrics.get("indicators")
+    entry.indicators = (
+        {k: v for k, v in indicators.items() if isinstance(v, dict)} if isinstance(indicators, dict) else {}
+    )
+    for code, ind in entry.indicators.items():
         if ind.get("status") == "chưa đạt":
-            entry.missed.append(ind["name"])
+            entry.missed.append(ind.get("name", code))
         elif ind.get("status"):
-            entry.met.append(ind["name"])
+            entry.met.append(ind.get("name", code))
 
 
 # ---------------------------------------------------------------------------- the pages
@@ -269,7 +272,7 @@ def unit_body(project: Project, unit: UnitEntry) -> str:
     lines.append("|:---|:---|" + "---:|" * len(years))
     for code in codes:
         first = next(e.indicators[code] for e in years if code in e.indicators)
-        cells = [md_escape(first["name"]), md_escape(first.get("unit", ""))]
+        cells = [md_escape(first.get("name", code)), md_escape(first.get("unit", ""))]
         cells += [_value(e.indicators.get(code)) for e in years]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", ": Mỗi ô: số đã nêu trong báo cáo của năm đó (trong ngoặc: kế hoạch; đánh giá)", ""]
@@ -288,7 +291,7 @@ def main_indicators(years: Sequence[YearEntry]) -> list[str]:
 
 
 def _indicator_name(years: Sequence[YearEntry], code: str) -> str:
-    return next(e.indicators[code]["name"] for e in years if code in e.indicators)
+    return next(e.indicators[code].get("name", code) for e in years if code in e.indicators)
 
 
 def _value(ind: dict | None) -> str:

@@ -85,6 +85,8 @@ def run(project: Project, raw: Path):
             loader(project, YEAR, raw)
         except InputError as exc:
             errors.append(exc)
+        except InputProblems as exc:  # the metadata file's schema: every key it finds wrong (as cli.py)
+            errors.extend(exc.errors)
     return result, errors
 
 

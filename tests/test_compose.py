@@ -134,12 +134,11 @@ def ind(**kw) -> dict:
 
 def test_results_against_the_plan_read_like_a_report():
     assert _vs_plan(ind()) == "đạt 113,8% kế hoạch"
-    assert _vs_plan(ind(value=145, achievement_pct=100, status="đạt")) == "đạt 100,0% kế hoạch"
-    assert (
-        _vs_plan(ind(value=4, target=5, achievement_pct=80, status="chưa đạt"))
-        == "mới đạt 80,0% kế hoạch, chưa đạt chỉ tiêu"
-    )
-    # The verdict with the numbers that explain it (issue 10): a ceiling, a rate, a count.
+    # office numbers (issue 20): "đạt 100%", "80%", never "100,0%", "80,0%"
+    assert _vs_plan(ind(value=145, achievement_pct=100, status="đạt")) == "đạt 100% kế hoạch"
+    assert _vs_plan(ind(value=4, target=5, achievement_pct=80, status="chưa đạt")) == "mới đạt 80% kế hoạch"
+    # The verdict with the numbers that explain it (issue 10), in a sentence, never in a
+    # machine-made bracket (issue 20): a ceiling, a rate, a count.
     lower = ind(
         kind="percent",
         unit="%",
@@ -147,10 +146,11 @@ def test_results_against_the_plan_read_like_a_report():
         value=0.85,
         target=1,
         achievement_pct=None,
+        status="đạt",  # staying under a ceiling meets it, never "vượt" (issue 20)
         decimals=1,
         target_decimals=1,
     )
-    assert _vs_plan(lower) == "chỉ tiêu: không quá 1,0%; vượt chỉ tiêu"
+    assert _vs_plan(lower) == "đạt chỉ tiêu không quá 1%"
     miss = ind(
         kind="percent",
         unit="%",
@@ -162,36 +162,62 @@ def test_results_against_the_plan_read_like_a_report():
         decimals=2,
         target_decimals=1,
     )
-    assert _with_unit(miss) == "0,42%" and _vs_plan(miss) == "chỉ tiêu: không quá 0,4%; chưa đạt chỉ tiêu"
+    assert _with_unit(miss) == "0,42%" and _vs_plan(miss) == "chưa đạt chỉ tiêu không quá 0,4%"
+    # a rate against a rate: the verdict and the target, no "% kế hoạch" (issue 20)
     rate = ind(
         kind="percent",
         unit="%",
         value=68.75,
         target=72,
-        achievement_pct=95.486111,
+        achievement_pct=None,
         status="chưa đạt",
         decimals=1,
         target_decimals=1,
     )
-    assert _with_unit(rate) == "68,8%" and _vs_plan(rate) == "chỉ tiêu: 72,0%; chưa đạt chỉ tiêu"
-    assert _pct_of_plan(rate) == "95,5%"  # 68,75 / 72 at full precision, not 68,8 / 72 = 95,6
+    assert _with_unit(rate) == "68,8%" and _vs_plan(rate) == "chưa đạt chỉ tiêu 72%"
+    assert _pct_of_plan(rate) == "–" and "kế hoạch" not in _vs_plan(rate)
+    above = ind(kind="percent", unit="%", value=94.07, target=93, achievement_pct=None, decimals=1, target_decimals=1)
+    assert _vs_plan(above) == "vượt chỉ tiêu 93%"
+    # an amount: its % of plan at full precision, 68,75 / 72 = 95,5, not 68,8 / 72 = 95,6
+    money = ind(
+        kind="money",
+        unit="triệu đồng",
+        value=68.75,
+        target=72,
+        achievement_pct=95.486111,
+        status="chưa đạt",
+        decimals=1,
+        target_decimals=0,
+    )
+    assert _with_unit(money) == "68,8 triệu đồng" and _pct_of_plan(money) == "95,5%"
+    assert _vs_plan(money) == "mới đạt 95,5% kế hoạch"
     almost = ind(value=99.96, target=100, achievement_pct=99.96, status="chưa đạt", achievement_decimals=2)
-    assert _vs_plan(almost) == "mới đạt 99,96% kế hoạch, chưa đạt chỉ tiêu"
+    assert _vs_plan(almost) == "mới đạt 99,96% kế hoạch"
     assert _vs_plan(ind(target=None, status=None, achievement_pct=None)) == ""
-    assert _remarks(ind(), 2023) == " (đạt 113,8% kế hoạch; tăng 22,2% so với năm 2022)"
-    assert _remarks(ind()) == " (đạt 113,8% kế hoạch)"
-    assert _remarks(ind(target=None, status=None, achievement_pct=None, change=None), 2023) == ""
-    points = ind(kind="percent", unit="%", value=94.1, target=None, status=None, change=1.1, change_is_points=True)
-    assert _remarks(points, 2023) == " (tăng 1,1 điểm phần trăm so với năm 2022)"
+    # the plan and last year as a clause after the value, from the printed values
+    assert _remarks(ind(previous=135), 2023) == ", đạt 113,8% kế hoạch, tăng 22,2% so với năm 2022"
+    assert _remarks(ind(previous=135)) == ", đạt 113,8% kế hoạch"
+    assert _remarks(ind(target=None, status=None, achievement_pct=None, previous=None), 2023) == ""
+    points = ind(kind="percent", unit="%", value=94.1, target=None, status=None, previous=93.0)
+    assert _remarks(points, 2023) == ", tăng 1,1 điểm phần trăm so với năm 2022"
+    assert _remarks(ind(value=4, target=None, status=None, previous=4), 2023) == ", không thay đổi so với năm 2022"
+    assert "(" not in _remarks(ind(previous=135), 2023)
 
 
 def test_change_against_each_earlier_year():
     assert _change_vs(ind(value=165), 135) == "+22,2%"
-    assert _change_vs(ind(value=473.45), 499.8) == "\u22125,3%"  # the minus sign, the same in HTML and PDF
-    assert _change_vs(ind(value=4), 4) == "0,0%"
+    # from the printed values (issue 20): 473,5 against 499,8 triệu đồng; the minus sign, the
+    # same in HTML and PDF
+    money = ind(kind="money", unit="triệu đồng", value=473.45, decimals=1, declared_decimals=1)
+    assert _change_vs(money, 499.8) == "\u22125,3%"
+    assert _change_vs(ind(value=4), 4) == "0%"  # "0%", never "0,0%" (issue 20)
     assert _change_vs(ind(value=4), None) == "–" and _change_vs(ind(value=4), 0) == "–"
     assert _change_vs(ind(kind="percent", value=94.07), 92.0) == "+2,1\u00a0điểm\u00a0%"
     assert _change_vs(ind(kind="percent", value=0.85), 1.38) == "\u22120,5\u00a0điểm\u00a0%"
+    # a printed difference is the difference of the printed values (issue 20): 1,1% → 0,9% is
+    # −0,2 điểm (never −0,3 from 1,149 − 0,852); 92,0% → 94,1% is +2,1 (never +2,0)
+    assert _change_vs(ind(kind="percent", value=0.852), 1.149) == "\u22120,2\u00a0điểm\u00a0%"
+    assert _change_vs(ind(kind="percent", value=94.06), 92.04) == "+2,1\u00a0điểm\u00a0%"
 
 
 def test_names_inside_sentences():
@@ -258,4 +284,5 @@ def test_history_table_compares_with_every_earlier_year():
         "So với năm 2022",
     ]
     assert rows[2] == ["1", "Số cuộc", "cuộc", "137", "135", "165", "+20,4%", "+22,2%"]
-    assert rows[3] == ["2", "Tỷ lệ", "%", "92,0%", "–", "94,1%", "+2,1\u00a0điểm\u00a0%", "–"]
+    # "92%", never "92,0%" (issue 20); the difference is that of the printed values
+    assert rows[3] == ["2", "Tỷ lệ", "%", "92%", "–", "94,1%", "+2,1\u00a0điểm\u00a0%", "–"]

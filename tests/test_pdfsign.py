@@ -118,9 +118,20 @@ def test_the_appearance_sits_in_the_signature_block(project, pki):
     assert len(widgets) == 1
     page, widget = widgets[0]
     x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
-    text = page.extract_text()
-    assert "CHỦ TỊCH" in text and "Khổng Minh Nguyên" in text  # the block's page
-    assert 280 < x0 < x1 < 560 and 560 < y0 < y1 < 780  # right column, between title and name
+    lines: dict[str, float] = {}  # the baseline of each line of the signature block, from the bottom
+
+    def visit(text, cm, tm, _font, _size):
+        if text.strip() in ("CHỦ TỊCH", "Khổng Minh Nguyên"):
+            lines[text.strip()] = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]  # the text matrix in page space
+
+    page.extract_text(visitor_text=visit)
+    assert set(lines) == {"CHỦ TỊCH", "Khổng Minh Nguyên"}  # the block's page
+    width = float(page.mediabox.width)
+    # right column, centred between the signer's title and name wherever the block falls on its
+    # page (the seal over the signature's left third may reach over both lines, as a seal does)
+    middle = (y0 + y1) / 2
+    assert width / 2 - 20 < x0 < x1 < width - 30, (x0, x1)
+    assert lines["Khổng Minh Nguyên"] < middle < lines["CHỦ TỊCH"] and y1 - y0 > 30, ((y0, y1), lines)
     assert int(widget["/F"]) & 4  # printed
     # PDF/A-2b declaration kept, and Info and XMP agree on the modification date
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")

@@ -225,7 +225,7 @@ def test_every_page_is_a4_portrait_except_landscape_appendix_pages(report):
     for number, (w, h) in enumerate(report.sizes, start=1):
         expect = (A4[1], A4[0]) if number in report.landscape_pages else A4
         assert abs(w - expect[0]) < 1 and abs(h - expect[1]) < 1, (number, w, h)
-    appendix = report.one("BIỂU SỐ LIỆU VÀ NGUỒN SỐ LIỆU").page
+    appendix = report.one("SỐ LIỆU CHI TIẾT").page
     assert min(report.landscape_pages) == appendix, "landscape pages belong to the appendix"
 
 
@@ -418,7 +418,7 @@ def test_charts_are_legible(build_2023):
 
 @needs_poppler
 def test_wide_table_on_a_landscape_page_with_a_total_row(report):
-    caption = report.find("Bảng")
+    caption = report.find("Biểu số")  # the appendix's own numbering (issue 20)
     wide = [c for c in caption if "theo khu dân cư" in c.text and c.page in report.landscape_pages]
     assert wide, "the per-khu table is on a landscape page"
     page = [ln for ln in report.lines if ln.page == wide[0].page]
@@ -436,11 +436,13 @@ def test_content_reviewers_ask_for(report):
     assert text.count("So với") >= 2 and "Năm 2021" in text and "Năm 2022" in text
     assert re.search(r"[+-]\d+,\d% ", text) and re.search(r"[+-]\d+,\d\sđiểm\s%", text)
     # Breakdowns per khu and per organisation, the registered models, next year's targets.
-    assert re.search(r"\d+/\d+ Ban Công tác Mặt trận \(Ban CTMT\) khu dân cư đăng ký", text)
+    # the abbreviation defined at its first use, and used after (issue 20)
+    assert text.count("Ban Công tác Mặt trận (Ban CTMT)") == 1
+    assert re.search(r"\d+/\d+ Ban CTMT đăng ký \d+ mô hình", text)
     for needle in (
         "Hoạt động của các Ban Công tác Mặt trận khu dân cư",
         "Hội viên, đoàn viên và hoạt động",
-        "Số cuộc hoạt động theo tổ chức và lĩnh vực",
+        "Số cuộc hoạt động theo đơn vị tổ chức và lĩnh vực",
         "Các chỉ tiêu chủ yếu năm 2024",
         "Chỉ tiêu 2024",
     ):
@@ -468,10 +470,20 @@ def test_signature_and_recipients(report, expected):
     # Sizes and styles: "Nơi nhận:" 12 pt bold italic, the list 11 pt, the signer bold.
     nn = report.runs_in(recipients_title)
     assert all(r.size == 12 and "Italic" in r.font and re.search("Bold|Semibold", r.font) for r in nn), nn
-    for item in expected.recipients:
-        line = report.one("- " + item)
-        assert line.page == page and line.x1 < middle
-        assert {r.size for r in report.runs_in(line)} == {11}, item
+    # each recipient from its "- ", wrapped within the left column where it is long
+    # ("- Ban Thường trực Ủy ban MTTQ Việt Nam thành" / "phố (b/c);"), all in 11 pt
+    column = sorted(
+        (ln for ln in report.lines if ln.page == page and ln.x1 < middle and ln.y0 > recipients_title.y0 + 1),
+        key=lambda ln: ln.y0,
+    )
+    items: list[str] = []
+    for line in column:
+        assert abs(line.x0 - x0) < TOL and {r.size for r in report.runs_in(line)} == {11}, line.text
+        if line.text.startswith("- ") or not items:
+            items.append(line.text)
+        else:
+            items[-1] += " " + line.text
+    assert items == ["- " + item for item in expected.recipients]
     for line in (on_behalf, title, name):
         assert all("Bold" in r.font and r.size in (13, 14) for r in report.runs_in(line)), line.text
 

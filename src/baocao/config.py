@@ -123,12 +123,14 @@ class FileSpec:
 
     def matches(self, name: str) -> bool:
         """Whether an input of the year's folder (as the tidy tables' ``source_input`` names it) is
-        of this kind: the pattern, or a CSV of the same name (``<stem>.csv``, ``<stem>--<sheet>.csv``)."""
+        of this kind: the pattern, the same workbook saved as ``.xlsm``, or a CSV of the same name
+        (``<stem>.csv``, ``<stem>--<sheet>.csv``): every form the year's reader accepts."""
         import fnmatch
 
         name = name.lower()
         stem = self.pattern.rsplit(".", 1)[0].lower()
-        return any(fnmatch.fnmatch(name, p) for p in (self.pattern.lower(), stem + ".csv", stem + "--*.csv"))
+        forms = (self.pattern.lower(), stem + ".xlsx", stem + ".xlsm", stem + ".csv", stem + "--*.csv")
+        return any(fnmatch.fnmatch(name, p) for p in forms)
 
 
 class Reference:

@@ -229,12 +229,16 @@ class MetaFile(_Schema):
 
 
 # ---------------------------------------------------------------------------- _quarto.yml
+#: An output format as render/options.py reads it: "HTML" is html (a case is no typo).
+_Format = Annotated[Literal["html", "pdf", "docx"], BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)]
+
+
 class QuartoBaocao(_Schema):
     """The ``baocao:`` map of _quarto.yml (render/options.py reads it)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=False, frozen=True)
 
-    formats: list[Literal["html", "pdf", "docx"]] | None = None
+    formats: list[_Format] | None = None
     pdf_standard: str | None = Field(None, alias="pdf-standard")
     fonts: list[str] | None = None
     html_template: str | None = Field(None, alias="html-template")

@@ -66,7 +66,7 @@ bỏ qua {{ q.blank | n }} dòng trống và {{ q.total_rows | n }} dòng không
 {{ totals | rejectattr("status", "equalto", "ok") | list | length }} lệch hoặc không đối chiếu được.</li>
 <li>Đối chiếu với số liệu năm {{ year - 1 }}: {% if continuity %}{{ continuity | length }} số đã so,
 {{ continuity | selectattr("status", "equalto", "ok") | list | length }} khớp,
-{{ continuity | rejectattr("status", "equalto", "ok") | list | length }} lệch{% else %}không có số liệu năm {{ year - 1 }} để đối chiếu{% endif %}.</li>
+{{ continuity | rejectattr("status", "equalto", "ok") | list | length }} lệch hoặc không đối chiếu được{% else %}không có số liệu năm {{ year - 1 }} để đối chiếu{% endif %}.</li>
 <li>{{ warnings | length }} cảnh báo (dòng vẫn được dùng, cần người kiểm tra).</li>
 </ul>
 

@@ -17,6 +17,7 @@ from .cliargs import (
     ArgumentMistake,
     BilingualParser,
     StepPrinter,
+    add_jobs,
     bi,
     command,
     make_console,
@@ -384,14 +385,7 @@ def _add_build(sub) -> None:
             "chạy mọi bước, kể cả bước có đầu vào không đổi", "run every step, even those whose inputs did not change"
         ),
     )
-    p.add_argument(
-        "--jobs",
-        "-j",
-        type=int,
-        default=1,
-        metavar="N",
-        help=bi("dựng N năm (đơn vị) song song", "build N unit-years in parallel processes"),
-    )
+    add_jobs(p)
     p.add_argument(
         "--scheduler",
         metavar="ĐỊA_CHỈ/ADDRESS",

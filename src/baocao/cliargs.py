@@ -39,6 +39,18 @@ def bi(vi: str, en: str) -> str:
     return f"{vi} / {en}"
 
 
+def add_jobs(p) -> None:
+    """``--jobs N`` of the commands that build many unit-years (build, site)."""
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        metavar="N",
+        help=bi("dựng N năm (đơn vị) song song", "build N unit-years in parallel processes"),
+    )
+
+
 def year_value(text: str) -> int:
     """A report year as typed after --year: four digits, in the range new-year accepts."""
     value = text.strip()

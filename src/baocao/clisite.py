@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from .cliargs import StepPrinter, bi, command, make_console, project_of
+from .cliargs import StepPrinter, add_jobs, bi, command, make_console, project_of
+from .errors import UsageError
 
 
 def _build_everything(args, project, console) -> list:
@@ -49,6 +50,8 @@ def cmd_site(args) -> int:
 
     console = make_console()
     project = project_of(args)
+    if args.jobs < 1:
+        raise UsageError("--jobs phải ≥ 1", "--jobs must be at least 1")
     if args.quarto_post_render:
         return _post_render(project.root / PAGES / STATUS)
     units = _build_everything(args, project, console)
@@ -99,14 +102,7 @@ def add_site_command(sub) -> None:
             "the reports' renderer; auto: Quarto if installed, else pandoc + typst",
         ),
     )
-    p.add_argument(
-        "--jobs",
-        "-j",
-        type=int,
-        default=1,
-        metavar="N",
-        help=bi("dựng N năm (đơn vị) song song", "build N unit-years in parallel processes"),
-    )
+    add_jobs(p)
     stage = p.add_mutually_exclusive_group()
     stage.add_argument(
         "--quarto-pre-render",

@@ -217,7 +217,7 @@ def index_body(project: Project, units: Sequence[UnitEntry]) -> str:
         lines += [
             f"## {md_escape(unit.name)}",
             "",
-            _link("Các năm so sánh", f"{UNIT_PAGES}/{unit.unit_id}.html", project, 0),
+            _link("Các chỉ tiêu chính qua các năm", f"{UNIT_PAGES}/{unit.unit_id}.html", project, 0),
             "",
         ]
         lines += _years_table(project, unit, 0)

@@ -193,7 +193,7 @@ def compute_metrics(
         "by_field": _by_field(project, tables),
         "fund": _fund_summary(project, tables, values),
         "gifts": _gifts(project, tables),
-        "houses": _houses(project, tables),
+        "houses": _houses(project, tables, period.cutoff),
         "petitions_by_month": _petitions(tables, 12 if period.whole_year else period.cutoff.month),
         "critique": _critique(project, tables),
         "models": _models(project, tables),
@@ -445,7 +445,8 @@ def _gifts(project: Project, t: Tables) -> dict:
     }
 
 
-def _houses(project: Project, t: Tables) -> dict:
+def _houses(project: Project, t: Tables, cutoff) -> dict:
+    """Each house as it stood on the data cut-off: handed over only when that date came by then."""
     h = t["houses"]
     cats = project.reference.catalogues
     areas = {a.id: a.name for a in project.unit.areas}
@@ -458,7 +459,7 @@ def _houses(project: Project, t: Tables) -> dict:
                 "work": cats["house_works"].by_id[rec.work].name,
                 "support": clean_number(rec.support),
                 "other_funds": clean_number(rec.other_funds) if not pd.isna(rec.other_funds) else 0,
-                "handed_over": not pd.isna(rec.handed_over),
+                "handed_over": not pd.isna(rec.handed_over) and rec.handed_over <= pd.Timestamp(cutoff),
             }
         )
     return {"count": len(h), "list": rows}

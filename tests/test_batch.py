@@ -10,7 +10,8 @@ import yaml
 
 from baocao.batch import plan_jobs, run_jobs
 from baocao.config import Project
-from baocao.metrics import indicator_values, load_history
+from baocao.history import load_history
+from baocao.metrics import indicator_values
 
 from .conftest import ROOT, copy_project
 

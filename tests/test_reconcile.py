@@ -17,7 +17,7 @@ import pytest
 
 from baocao.clean import clean_year
 from baocao.config import Project
-from baocao.metrics import history_year
+from baocao.history import history_year
 from baocao.reconcile import continuity_checks
 
 from .conftest import ROOT, copy_project, run_cli

@@ -168,7 +168,7 @@ def _checked_year(p, year: int) -> tuple:
     year, the targets set for this year: baocao.reconcile) added to its warnings."""
     from .clean import clean_year
     from .errors import InputError, InputProblems, Location
-    from .metrics import history_year
+    from .history import history_year
     from .narrative import load_meta, load_narrative
     from .reconcile import continuity_checks
 

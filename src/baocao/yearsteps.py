@@ -50,7 +50,8 @@ def analyze_step(project_dir: str | Path, year: int, build_dir: str | Path, unit
     from .clean import read_clean
     from .clean.tidy import read_csv
     from .figures import make_figures
-    from .metrics import compute_metrics, load_history
+    from .history import load_history
+    from .metrics import compute_metrics
     from .quality import write_record
 
     project = _step_project(project_dir, unit, build_dir)

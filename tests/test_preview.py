@@ -73,6 +73,11 @@ def test_a_saved_narrative_shows_in_the_open_page(preview):
         # a sentence saved: the page reloads by itself (no reload from the test)
         narrative.write_text(original.replace("\n\n", f"\n\nCâu mới {MARKER} của Ban Thường trực.\n\n", 1), "utf-8")
         wait_for(lambda: MARKER in page.inner_text("body"), 300, log, lambda: page.wait_for_timeout(100))
+        # the page shows the HTML first; the year's full build (PDF and Word too) follows
+        wait_for(lambda: log.read_text(encoding="utf-8").count("rebuilt in") == 2, 300, log)
+        page.wait_for_timeout(300)  # a reload, if the build had changed the page, has happened
+        assert MARKER in page.inner_text("body")
+        assert MARKER in (project / "build" / "2023" / "bao-cao-2023.html").read_text(encoding="utf-8")
 
         # markup the narrative may not hold: the build fails, the page keeps the last good
         # report and says why, naming the file
@@ -87,11 +92,16 @@ def test_a_saved_narrative_shows_in_the_open_page(preview):
         wait_for(lambda: MARKER not in page.inner_text("body"), 300, log, lambda: page.wait_for_timeout(100))
         page.wait_for_load_state("load")
         assert page.locator("[role=alert]").count() == 0
+        wait_for(lambda: log.read_text(encoding="utf-8").count("rebuilt in") == 3, 300, log)
         # the report's own policy still forbids any other script or fetch: nothing was refused
         assert errors == [], errors
         browser.close()
     built = (project / "build" / "2023" / "bao-cao-2023.html").read_text(encoding="utf-8")
     assert "__baocao" not in built and MARKER not in built  # the script is added as served, not to the file
+    # each narrative edit showed its HTML ahead of the build, the same bytes as the build's
+    assert log.read_text(encoding="utf-8").count("HTML shown in") == 2
+    early = project / "scratch" / "2023" / "preview" / "bao-cao-2023.html"
+    assert early.read_bytes() == (project / "build" / "2023" / "bao-cao-2023.html").read_bytes()
 
 
 def test_ctrl_c_stops_the_preview_and_leaves_the_clone_clean(preview):

@@ -8,7 +8,9 @@ import time
 import webbrowser
 
 from .cliargs import StepPrinter, bi, command, make_console, project_of, year_value
-from .errors import UsageError
+from .errors import BaocaoError, UsageError
+
+KEPT = "trang vẫn hiện báo cáo tốt gần nhất / the page keeps the last good report"
 
 
 def _job(args, project):
@@ -28,7 +30,8 @@ def _job(args, project):
 
 def cmd_preview(args) -> int:
     from .batch import DirectQueue, run_job
-    from .preview import Reloads, start_server, watch_and_rebuild, watched_paths
+    from .preview import Reloads, early_page, start_server, watch_and_rebuild, watched_paths
+    from .scratch import scratch_dir
     from .steps import BuildFiles
 
     console = make_console()
@@ -42,19 +45,36 @@ def cmd_preview(args) -> int:
     url = f"http://127.0.0.1:{server.server_port}/"
     printer = StepPrinter(console)
 
+    early_folder = scratch_dir(unit_project, job.year) / "preview"
+
     def rebuild() -> None:
         reloads.building()
         t0 = time.perf_counter()
+        try:
+            early = early_page(unit_project, job.year, args.renderer, early_folder)
+        except BaocaoError as exc:  # the narrative or metadata as saved cannot be composed
+            print(f"[{job.label}]\n{exc.render()}", file=sys.stderr)
+            console.print(f"[{job.label}] {KEPT}", markup=False)
+            reloads.publish(error=exc.render(), changed=False)
+            return
+        if early is not None:
+            reloads.publish(error=None, changed=True, page=early)
+            seconds = time.perf_counter() - t0
+            console.print(f"[{job.label}] HTML trong {seconds:.1f} s / HTML shown in {seconds:.1f} s", markup=False)
         result = run_job(job, queue=DirectQueue(printer))
         seconds = time.perf_counter() - t0
+        built = folder / report
         if result["exit_code"]:
             print(f"[{job.label}]\n{result['error']}", file=sys.stderr)
-            console.print(f"[{job.label}] trang vẫn hiện báo cáo tốt gần nhất / the page keeps the last good report")
+            console.print(f"[{job.label}] {KEPT}", markup=False)
         elif result["up_to_date"]:
             console.print(f"[{job.label}] không có gì thay đổi / nothing changed", markup=False)
         else:
             console.print(f"[{job.label}] đã dựng lại trong {seconds:.1f} s / rebuilt in {seconds:.1f} s", markup=False)
-        reloads.publish(error=result.get("error"), changed=not result["exit_code"] and not result["up_to_date"])
+        # the build's page replaces the early one; the same bytes need no reload
+        same = early is not None and not result["exit_code"] and built.read_bytes() == early.read_bytes()
+        changed = not result["exit_code"] and not result["up_to_date"] and not same
+        reloads.publish(error=result.get("error"), changed=changed, page=early if same else None)
 
     console.print(
         f"Xem trước / preview: {url}  (Ctrl-C để dừng / to stop)\n"

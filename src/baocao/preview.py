@@ -26,9 +26,10 @@ import hashlib
 import html
 import json
 import re
+import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,12 +42,14 @@ KEEPALIVE_SECONDS = 15.0
 
 @dataclass(frozen=True)
 class State:
-    """What the pages know: the build's generation (one more per rebuild that changed the report
-    or its error) and the error of the last build, if it failed."""
+    """What the pages know: the generation (one more each time what a page shows changed), the
+    error of the last build if it failed, and the report page to serve when it is not the build
+    folder's own (the HTML shown ahead of the year's build)."""
 
     generation: int = 0
     error: str | None = None
     building: bool = False
+    page: Path | None = None
 
 
 class Reloads:
@@ -61,17 +64,17 @@ class Reloads:
         with self._changed:
             return self._state
 
-    def publish(self, *, error: str | None, changed: bool) -> None:
-        """After a build: a new generation when the report or the error changed."""
+    def publish(self, *, error: str | None, changed: bool, page: Path | None = None) -> None:
+        """After a build (or the HTML ahead of it): a new generation when what a page shows changed."""
         with self._changed:
             old = self._state
-            renew = changed or error != old.error
-            self._state = State(old.generation + renew, error, building=False)
+            renew = changed or error != old.error or page != old.page
+            self._state = State(old.generation + renew, error, building=False, page=page)
             self._changed.notify_all()
 
     def building(self) -> None:
         with self._changed:
-            self._state = State(self._state.generation, self._state.error, building=True)
+            self._state = replace(self._state, building=True)
             self._changed.notify_all()
 
     def wait_after(self, seen: State | None, timeout: float) -> State:
@@ -101,7 +104,7 @@ CLIENT = """
   var events = new EventSource("%(events)s");
   events.onmessage = function (message) {
     var state = JSON.parse(message.data);
-    if (state.generation !== seen && !state.error) { location.reload(); return; }
+    if (state.generation !== seen) { location.reload(); return; }
     if (state.error) { show(state.error, state.building); }
     else if (box) { box.remove(); box = null; }
   };
@@ -156,7 +159,10 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             super().do_GET()
 
     def _page(self, file: Path) -> None:
-        generation = self.reloads.state.generation  # before reading: a rebuild after it reloads
+        state = self.reloads.state  # before reading: a rebuild after it reloads the page
+        generation = state.generation
+        if file.name == self.report_name and state.page is not None:
+            file = state.page
         try:
             body = file.read_bytes()
         except OSError:
@@ -257,3 +263,30 @@ def watch_and_rebuild(paths: list[Path], rebuild: Callable[[], None]) -> None:
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def early_page(project, year: int, renderer_name: str, folder: Path) -> Path | None:
+    """The report's HTML alone, composed and rendered exactly as the build does it, when only
+    what comes after the analysis changed (the narrative, the year's metadata, the templates):
+    the page shows it while the year's full build (PDF and Word too, checked and promoted)
+    follows. None when the data changed (its figures must be computed again first), when
+    nothing changed, or before the year's first build. Written in ``folder`` only."""
+    from .pipeline import stale_steps
+    from .render import get_renderer
+    from .render.options import RenderOptions
+    from .steps import BuildFiles, compose_step, step
+
+    build_dir = project.build_dir(year)
+    if not (build_dir / BuildFiles.METRICS).is_file():
+        return None
+    renderer = get_renderer(renderer_name)
+    options = RenderOptions.from_project(project.root)
+    stale = stale_steps(project, year, build_dir, renderer, options.formats)
+    if not stale or step(stale[0]).notebook or "html" not in options.formats:
+        return None
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copy2(build_dir / BuildFiles.METRICS, folder / BuildFiles.METRICS)
+    shutil.copytree(build_dir / BuildFiles.FIGURES, folder / BuildFiles.FIGURES)
+    qmd = compose_step(project, year, folder)
+    return renderer.render(qmd, ("html",), options=options)["html"]

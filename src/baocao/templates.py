@@ -80,7 +80,16 @@ def make_templates(
     log = log or (lambda _msg: None)
     files = _plan(project, year, log)
     raw = project.raw_dir(year)
-    existing = [name for name in files if (raw / name).exists()]
+    from .atomic import sweep_temporaries, write_bytes
+
+    swept = sweep_temporaries(raw)  # half-written files of a run killed midway: never kept, never read
+    if swept:
+        log(
+            f"Đã xóa {len(swept)} tệp tạm do lần chạy trước bị dừng giữa chừng để lại / removed {len(swept)} "
+            f"temporary file(s) left by an interrupted run: " + ", ".join(p.name for p in swept)
+        )
+    # A file already as this run would write it (a run stopped midway wrote it) is no conflict.
+    existing = [name for name in files if (raw / name).exists() and not _same_bytes(raw / name, files[name])]
     if existing and not force:
         shown = ", ".join(existing)
         raise UsageError(
@@ -89,10 +98,15 @@ def make_templates(
             hint_vi="dùng --force nếu thật sự muốn thay các tệp đó bằng mẫu trống",
             hint_en="pass --force to replace those files with empty templates",
         )
-    from .atomic import write_bytes
-
     raw.mkdir(parents=True, exist_ok=True)
     return [write_bytes(raw / name, data) for name, data in files.items()]
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------------------- the plan

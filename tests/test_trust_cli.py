@@ -173,7 +173,7 @@ def wait_for_holder(record: Path, proc: subprocess.Popen, timeout: float = 120) 
             found = json.loads(record.read_text(encoding="utf-8"))
             if found.get("pid") == proc.pid:
                 return found
-        assert proc.poll() is None, f"exit {proc.returncode} before holding the year: {proc.stderr}"
+        assert proc.poll() is None, f"exit {proc.returncode} before holding the year"
         assert time.monotonic() < end, "the holder never recorded itself beside the lock"
         time.sleep(0.05)
 

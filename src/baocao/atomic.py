@@ -148,16 +148,17 @@ def _holder(path: Path, year: int) -> tuple[str, str]:
             f"một lệnh baocao khác (build hoặc archive) của năm {year} đang chạy",
             f"another baocao command (a build or an archive) of {year} is running",
         )
-    details = [f"'{record['command_line']}'"] if isinstance(record.get("command_line"), str) else []
-    if isinstance(record.get("pid"), int):
-        details.append(f"pid {record['pid']}")
-    started = str(record["started"]) if isinstance(record.get("started"), str) else None
-    vi_details = details + ([f"bắt đầu lúc {started}"] if started else [])
-    en_details = details + ([f"started {started}"] if started else [])
     if kind == "build":
         vi, en = f"một bản dựng khác của năm {year} đang chạy", f"another build of {year} is running"
     else:
         vi, en = f"lệnh lưu trữ (archive) năm {year} đang chạy", f"an archive of {year} is running"
-    return f"{vi} ({', '.join(vi_details)})" if vi_details else vi, (
-        f"{en} ({', '.join(en_details)})" if en_details else en
+    details = [f"'{record['command_line']}'"] if isinstance(record.get("command_line"), str) else []
+    if isinstance(record.get("pid"), int):
+        details.append(f"pid {record['pid']}")
+    started = record.get("started") if isinstance(record.get("started"), str) else None
+    vi_details = details + ([f"bắt đầu lúc {started}"] if started else [])
+    en_details = details + ([f"started {started}"] if started else [])
+    return (
+        f"{vi} ({', '.join(vi_details)})" if vi_details else vi,
+        f"{en} ({', '.join(en_details)})" if en_details else en,
     )

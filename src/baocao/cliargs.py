@@ -7,6 +7,7 @@ turned into one bilingual :class:`UsageError` (exit 2) with the likely fix ("bao
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import os
 from pathlib import Path
@@ -39,16 +40,22 @@ class ClosedPipeGuard(io.TextIOBase):
                 self.stream.write(text)
                 if "\n" in text:
                     self.stream.flush()  # each line reaches the reader now, as on a terminal
-            except BrokenPipeError:
-                self._drop()
+            except OSError as exc:
+                self._drop_if_closed(exc)
         return len(text)
 
     def flush(self) -> None:
         if not self.closed_early:
             try:
                 self.stream.flush()
-            except BrokenPipeError:
-                self._drop()
+            except OSError as exc:
+                self._drop_if_closed(exc)
+
+    def _drop_if_closed(self, exc: OSError) -> None:
+        # Windows reports a pipe closed by its reader as EINVAL on write, not always EPIPE
+        if not (isinstance(exc, BrokenPipeError) or (os.name == "nt" and exc.errno == errno.EINVAL)):
+            raise exc
+        self._drop()
 
     def _drop(self) -> None:
         self.closed_early = True

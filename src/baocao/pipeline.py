@@ -388,7 +388,9 @@ def _recover(project: Project, year: int) -> None:
     build back; remove a staging folder a killed build left."""
     final = project.build_dir(year)
     old = project.build_root / f".{year}.old"
-    if (old.exists() or old.is_symlink()) and not (final.exists() or final.is_symlink()):
+    if old.is_symlink():  # a linked build/<year> an earlier version turned aside: the link goes, its target stays
+        old.unlink()
+    elif old.exists() and not (final.exists() or final.is_symlink()):
         os.replace(old, final)
     else:
         remove_entry(old)

@@ -73,7 +73,9 @@ def make_templates(
 ) -> list[Path]:
     """Create ``data/raw/<year>/`` with the office templates; return the files written.
 
-    Raises :class:`UsageError` when a file to be written exists (unless ``force``).
+    Raises :class:`UsageError` when a file to be written exists (unless ``force``), except in a
+    folder a stopped run half wrote (each file there as this run writes it): that one is
+    completed. The temporaries a killed run left in the folder are removed first.
     """
     if not 1990 <= year <= 2100:
         raise UsageError(f"năm {year} không hợp lệ", f"{year} is not a valid year")
@@ -88,8 +90,9 @@ def make_templates(
             f"Đã xóa {len(swept)} tệp tạm do lần chạy trước bị dừng giữa chừng để lại / removed {len(swept)} "
             f"temporary file(s) left by an interrupted run: " + ", ".join(p.name for p in swept)
         )
-    # A file already as this run would write it (a run stopped midway wrote it) is no conflict.
-    existing = [name for name in files if (raw / name).exists() and not _same_bytes(raw / name, files[name])]
+    existing = [name for name in files if (raw / name).exists()]
+    if len(existing) < len(files) and all(_same_bytes(raw / name, files[name]) for name in existing):
+        existing = []  # a folder a run stopped midway half wrote, untouched since: completed
     if existing and not force:
         shown = ", ".join(existing)
         raise UsageError(

@@ -70,29 +70,31 @@ def test_new_year_killed_midway_leaves_nothing_a_rerun_keeps(tmp_path):
     raw = project / "data" / "raw" / "2025"
     run_cli("new-year", "2025", cwd=project)
     whole = {p.name: p.read_bytes() for p in raw.iterdir()}
-    # What a kill -9 inside new-year leaves: the file being written half-way under its
-    # temporary name, and the files after it not written at all.
-    (raw / ".baocao-tmp-k9x2ab.xlsx").write_bytes(whole["chi-tieu.xlsx"][:1000])
-    for name in ("chi-tieu.xlsx", "thong-tin-bao-cao.yml", "nhan-dinh.md"):
-        (raw / name).unlink()
 
-    rerun = run_cli("new-year", "2025", "--force", cwd=project)
-    assert temporaries(raw) == [], rerun.stdout
-    assert ".baocao-tmp-k9x2ab.xlsx" in rerun.stdout  # named as removed
+    def killed_midway() -> None:
+        """What a kill -9 inside new-year leaves: the file being written half-way under its
+        temporary name, and the files after it not written at all."""
+        (raw / ".baocao-tmp-k9x2ab.xlsx").write_bytes(whole["chi-tieu.xlsx"][:1000])
+        for name in ("chi-tieu.xlsx", "thong-tin-bao-cao.yml", "nhan-dinh.md"):
+            (raw / name).unlink(missing_ok=True)
+
+    # Run again as it was: the files the killed run wrote are as this run writes them, so the
+    # folder is completed (not refused), and the temporary removed, named.
+    killed_midway()
+    rerun = run_cli("new-year", "2025", cwd=project)
+    assert temporaries(raw) == [] and ".baocao-tmp-k9x2ab.xlsx" in rerun.stdout, rerun.stdout
     assert {p.name: p.read_bytes() for p in raw.iterdir()} == whole
 
-    # Without --force too: the files the killed run wrote are as this run writes them, so the
-    # rerun completes the folder instead of refusing it, and sweeps the temporary.
-    (raw / ".baocao-tmp-q7.yml").write_bytes(b"so: '4")
-    (raw / "nhan-dinh.md").unlink()
-    ok = run_cli("new-year", "2025", cwd=project)
-    assert temporaries(raw) == [] and {p.name: p.read_bytes() for p in raw.iterdir()} == whole, ok.stdout
-
-    # A file the office has since edited is still never overwritten without --force.
-    (raw / "nhan-dinh.md").write_text("## Tình hình chung\n\nĐã viết.\n", encoding="utf-8")
+    # A file edited since is never overwritten without --force; with it, the temporary goes too.
+    killed_midway()
+    (raw / "mttq-phuong.xlsx").write_bytes(b"edited since")
     refused = run_cli("new-year", "2025", cwd=project, check=False)
-    assert refused.returncode == 2 and "nhan-dinh.md" in refused.stderr, refused.stderr
-    assert (raw / "nhan-dinh.md").read_text(encoding="utf-8").endswith("Đã viết.\n")
+    assert refused.returncode == 2 and "mttq-phuong.xlsx" in refused.stderr, refused.stderr
+    assert (raw / "mttq-phuong.xlsx").read_bytes() == b"edited since" and temporaries(raw) == []
+    killed_midway()
+    forced = run_cli("new-year", "2025", "--force", cwd=project)
+    assert temporaries(raw) == [], forced.stdout
+    assert {p.name: p.read_bytes() for p in raw.iterdir()} == whole
 
 
 # ---------------------------------------------------------------------------- stdout closed early

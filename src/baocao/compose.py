@@ -10,6 +10,7 @@ then JSON-quoted (pandoc reads metadata strings as Markdown).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import string
 import unicodedata
 from collections.abc import Sequence
@@ -281,6 +282,14 @@ def environment(template_dir: Path) -> jinja2.Environment:
     return env
 
 
+@functools.lru_cache(maxsize=8)
+def report_environment(template_dir: Path) -> jinja2.Environment:
+    """The ward report's environment, kept for the process: a process that composes again
+    (``baocao preview``) does not compile the template again unless it changed on disk (Jinja's
+    loader checks the file's modification time). Never modified after it is made."""
+    return environment(template_dir)
+
+
 def compose(
     project: Project,
     metrics: dict,
@@ -290,7 +299,7 @@ def compose(
 ) -> str:
     year = metrics["year"]
     unit = project.unit
-    env = environment(project.report_dir)
+    env = report_environment(project.report_dir)
     template = env.get_template(TEMPLATE_NAME)
     context = {
         "year": year,

@@ -69,6 +69,11 @@ def write_json(final: Path, obj: object) -> Path:
     return write_text(final, text)
 
 
+def is_temporary(path: Path) -> bool:
+    """A temporary of :func:`atomic_path` (a killed run may leave one): never an input."""
+    return Path(path).name.startswith(TMP_PREFIX)
+
+
 def sweep_temporaries(folder: Path) -> list[Path]:
     """Remove temporaries left by a killed run below ``folder``; return what was removed."""
     removed: list[Path] = []
@@ -76,14 +81,19 @@ def sweep_temporaries(folder: Path) -> list[Path]:
     if not folder.exists():
         return removed
     for path in sorted(folder.rglob(f"{TMP_PREFIX}*")):
-        if path.is_file():
+        if path.is_file() or path.is_symlink():
             path.unlink()
             removed.append(path)
     return removed
 
 
-def year_lock(project, year: int, wait: bool):
-    """The year's build lock (held): one build (or archive) of a year at a time.
+LOCK_KINDS = ("build", "archive")  # what takes a year's lock
+
+
+def year_lock(project, year: int, wait: bool, command: str = "build"):
+    """The year's build lock (held): one build (or archive) of a year at a time. ``command``
+    ("build" or "archive") is what takes it: recorded beside the lock with the command line,
+    process id and start time, so that the one refused can say what holds it.
 
     Raises :class:`~baocao.errors.BuildLockedError` (exit 3) when another holds it, unless
     ``wait``. The caller releases it."""
@@ -93,13 +103,62 @@ def year_lock(project, year: int, wait: bool):
 
     project.build_root.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(project.build_root / f".{year}.lock"))
+    holder_file = project.build_root / f".{year}.lock.json"
     try:
         lock.acquire(timeout=-1 if wait else 0)
     except Timeout:
+        holder_vi, holder_en = _holder(holder_file, year)
+        waits = command == "build"  # `build --wait` queues; `archive` is run again
         raise BuildLockedError(
-            f"một lệnh build khác đang chạy cho năm {year}",
-            f"another build of {year} is running",
-            hint_vi="đợi lệnh kia chạy xong, hoặc dùng --wait để tự đợi",
-            hint_en="wait for it to finish, or pass --wait to queue behind it",
+            f"năm {year} đang bận: {holder_vi}",
+            f"{year} is busy: {holder_en}",
+            hint_vi="đợi lệnh kia chạy xong, " + ("hoặc dùng --wait để tự đợi" if waits else "rồi chạy lại"),
+            hint_en="wait for it to finish, " + ("or pass --wait to queue behind it" if waits else "then run again"),
         ) from None
+    with contextlib.suppress(OSError):  # the record only explains a refusal; the lock is what counts
+        write_json(holder_file, _holder_record(command))
     return lock
+
+
+def _holder_record(command: str) -> dict:
+    import datetime as dt
+    import sys
+
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
+    from_cli = argv0.stem == "baocao" or argv0.parent.name == "baocao"  # the script, or python -m baocao
+    return {
+        "command": command,
+        "command_line": " ".join(["baocao", *sys.argv[1:]]) if from_cli else None,
+        "pid": os.getpid(),
+        "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+
+
+def _holder(path: Path, year: int) -> tuple[str, str]:
+    """What holds the year's lock, as its record says ("another build of 2023 is running: …")."""
+    try:
+        if path.stat().st_size > 64 << 10:
+            raise ValueError("not a record baocao writes")
+        record = json.loads(path.read_text(encoding="utf-8"))
+        kind = record["command"] if record.get("command") in LOCK_KINDS else None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        record, kind = {}, None
+    if kind is None:
+        return (
+            f"một lệnh baocao khác (build hoặc archive) của năm {year} đang chạy",
+            f"another baocao command (a build or an archive) of {year} is running",
+        )
+    if kind == "build":
+        vi, en = f"một bản dựng khác của năm {year} đang chạy", f"another build of {year} is running"
+    else:
+        vi, en = f"lệnh lưu trữ (archive) năm {year} đang chạy", f"an archive of {year} is running"
+    details = [f"'{record['command_line']}'"] if isinstance(record.get("command_line"), str) else []
+    if isinstance(record.get("pid"), int):
+        details.append(f"pid {record['pid']}")
+    started = record.get("started") if isinstance(record.get("started"), str) else None
+    vi_details = details + ([f"bắt đầu lúc {started}"] if started else [])
+    en_details = details + ([f"started {started}"] if started else [])
+    return (
+        f"{vi} ({', '.join(vi_details)})" if vi_details else vi,
+        f"{en} ({', '.join(en_details)})" if en_details else en,
+    )

@@ -7,6 +7,7 @@ Expected failures print one bilingual message and no traceback (``--debug`` show
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from .cliarchive import add_archive_commands
 from .cliargs import (
     ArgumentMistake,
     BilingualParser,
+    ClosedPipeGuard,
     StepPrinter,
     add_jobs,
     bi,
@@ -441,6 +443,17 @@ def _on_sigterm(signum, frame):  # pragma: no cover - exercised through a subpro
 STOPPED = "báo cáo tốt gần nhất được giữ nguyên / the last good report is kept"
 
 
+def _closed_early(args, code: int) -> str:
+    """What stderr says when the reader of stdout went away (``| head``) and the command ran on."""
+    outcome_vi = "lệnh vẫn chạy đến hết" + ("" if code else ", không lỗi")
+    outcome_en = "the command still ran to its end" + (f" (exit {code})" if code else ", without error")
+    return (
+        f"Lưu ý: nơi nhận đầu ra (stdout) đã đóng giữa chừng (ví dụ '| head'); {outcome_vi}, phần đầu ra còn lại "
+        f"bị bỏ / note: standard output was closed early (e.g. '| head'); {outcome_en}; the rest of its "
+        f"output was dropped (baocao {args.command})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
@@ -458,8 +471,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    stdout = ClosedPipeGuard(sys.stdout)
     try:
-        return args.func(args)
+        with contextlib.redirect_stdout(stdout):
+            code = args.func(args)
+        if stdout.closed_early:
+            print(_closed_early(args, code), file=sys.stderr)
+        return code
     except BaocaoError as exc:
         if args.debug:
             raise

@@ -7,6 +7,9 @@ turned into one bilingual :class:`UsageError` (exit 2) with the likely fix ("bao
 from __future__ import annotations
 
 import argparse
+import errno
+import io
+import os
 from pathlib import Path
 
 from .errors import UsageError
@@ -17,6 +20,66 @@ def make_console():
     from rich.console import Console
 
     return Console(highlight=False, soft_wrap=True)
+
+
+class ClosedPipeGuard(io.TextIOBase):
+    """Standard output that outlives its reader: ``baocao build | head -1`` closes the pipe
+    after one line, and the next line would raise BrokenPipeError in the middle of the build.
+    The first write that finds the pipe closed points the output at the null device (as the
+    Python documentation's "Note on SIGPIPE" advises; no signal, so the same on Windows), the
+    command runs to its end, and :attr:`closed_early` says so (the caller tells stderr)."""
+
+    def __init__(self, stream):
+        super().__init__()
+        self.stream = stream
+        self.closed_early = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_early:
+            try:
+                self.stream.write(text)
+                if "\n" in text:
+                    self.stream.flush()  # each line reaches the reader now, as on a terminal
+            except OSError as exc:
+                self._drop_if_closed(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_early:
+            try:
+                self.stream.flush()
+            except OSError as exc:
+                self._drop_if_closed(exc)
+
+    def _drop_if_closed(self, exc: OSError) -> None:
+        # Windows reports a pipe closed by its reader as EINVAL on write, not always EPIPE
+        if not (isinstance(exc, BrokenPipeError) or (os.name == "nt" and exc.errno == errno.EINVAL)):
+            raise exc
+        self._drop()
+
+    def _drop(self) -> None:
+        self.closed_early = True
+        try:  # what is still buffered, and the flush at exit, go to the null device
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self.stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self):
+        return self.stream.encoding
 
 
 def project_of(args):

@@ -61,6 +61,49 @@ _FORBIDDEN = [
 ]
 
 
+# A year-end narrative is a few pages; these bounds leave room for fifty (≈ 3,000 characters a
+# page) and refuse what would take minutes and gigabytes to lay out (a 5 MB paragraph: 885 pages).
+NARRATIVE_MAX_BYTES = 256 << 10
+PARAGRAPH_MAX_CHARS = 10_000
+_LIST_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s")
+
+
+def check_narrative_size(path: Path, rel: str) -> None:
+    """The narrative's size and its longest paragraph, within the bounds above; checked from
+    the file's size before it is read, and before anything is built."""
+    size = path.stat().st_size
+    if size > NARRATIVE_MAX_BYTES:
+        limit = NARRATIVE_MAX_BYTES >> 10
+        raise InputError(
+            Location(rel),
+            f"tệp quá lớn: {_vi_int(size)} byte, quá giới hạn {limit} KiB (khoảng 50 trang) của phần nhận định",
+            f"the file is too large: {size:,} bytes, over the narrative's limit of {limit} KiB (about 50 pages)",
+            hint_vi="chỉ giữ phần nhận định, đánh giá của báo cáo; số liệu chi tiết để trong các tệp số liệu",
+            hint_en="keep only the report's assessment in it; detailed figures belong in the data files",
+        )
+    start, length = 0, 0
+    lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    for lineno, line in enumerate([*lines, ""], start=1):
+        if not line.strip() or _LIST_ITEM.match(line):  # a list item is a paragraph of its own
+            start, length = 0, 0
+        if not line.strip():
+            continue
+        start, length = start or lineno, length + len(line.strip()) + 1
+        if length > PARAGRAPH_MAX_CHARS:
+            raise InputError(
+                Location(rel, row=start, value=line.strip()[:40] + "…"),
+                f"đoạn văn bắt đầu ở dòng {start} dài quá {_vi_int(PARAGRAPH_MAX_CHARS)} ký tự (khoảng 3 trang)",
+                f"the paragraph that starts on line {start} is longer than {PARAGRAPH_MAX_CHARS:,} characters "
+                "(about 3 pages)",
+                hint_vi="chia thành nhiều đoạn ngắn, cách nhau một dòng trống",
+                hint_en="split it into shorter paragraphs, with a blank line between them",
+            )
+
+
+def _vi_int(n: int) -> str:
+    return f"{n:,}".replace(",", ".")  # 10.000, as Vietnamese writes it
+
+
 def _check_utf8(path: Path, rel: str) -> str:
     """The file's text; a file not saved as UTF-8 is refused with what to do (no guessing in prose)."""
     data = path.read_bytes()
@@ -260,6 +303,7 @@ def load_narrative(project: Project, year: int, raw_dir: Path | None = None) -> 
             hint_vi=f"tạo tệp bằng 'baocao new-year {year}' rồi viết nội dung dưới các tiêu đề có sẵn",
             hint_en=f"create it with 'baocao new-year {year}' and write under its headings",
         )
+    check_narrative_size(path, rel)
     text = unicodedata.normalize("NFC", _check_utf8(path, rel))
     sections: dict[str, list[str]] = {}
     body: list[tuple[int, str]] = []

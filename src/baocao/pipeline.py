@@ -27,6 +27,7 @@ from .atomic import sweep_temporaries, write_json, year_lock
 from .config import BuildFiles, Project
 from .errors import BaocaoError, InputError, Location
 from .manifest import renderer_tools, write_manifest
+from .narrative import NARRATIVE_FILE, check_narrative_size
 from .notebooks import Kernels
 from .steps import input_digests, unchanged_since
 
@@ -71,6 +72,10 @@ def build_year(
             hint_vi=f"tạo bằng 'baocao new-year {year}'; các năm có số liệu: " + (years or "chưa có"),
             hint_en=f"create it with 'baocao new-year {year}'; years with data: " + (years or "none"),
         )
+    refuse_linked_build(project, year)
+    narrative = project.raw_dir(year) / NARRATIVE_FILE
+    if narrative.is_file():  # bounded before anything is built (a missing one: compose says so)
+        check_narrative_size(narrative, project.rel(narrative))
     renderer = get_renderer(renderer_name)  # fail before any work when the tool is missing
     if formats is None:
         formats = RenderOptions.from_project(project.root).formats
@@ -222,14 +227,7 @@ class YearBuild:
 
     def promote(self) -> None:
         """Put the finished build in place: build/<year> → .old, staging → build/<year>."""
-        old = self.project.build_root / f".{self.year}.old"
-        if old.exists():
-            shutil.rmtree(old)
-        if self.final.exists():
-            os.replace(self.final, old)
-        os.replace(self.staging, self.final)
-        if old.exists():
-            shutil.rmtree(old, ignore_errors=True)
+        promote_folder(self.staging, self.final, self.project.build_root / f".{self.year}.old")
 
     def finish(self) -> BuildResult:
         """The result: where the outputs are, the rejected rows, the PDF's profile."""
@@ -343,14 +341,58 @@ def _rejected_rows(build_dir: Path) -> int:
     return sum(int(r["rejected"]) for r in csv_records(build_dir / BuildFiles.DATA / BuildFiles.ACCOUNTING))
 
 
+def promote_folder(staging: Path, final: Path, old: Path) -> None:
+    """Put a finished build in place: ``final`` → ``old``, ``staging`` → ``final``, ``old`` removed."""
+    remove_entry(old)
+    if final.exists() or final.is_symlink():
+        os.replace(final, old)
+    os.replace(staging, final)
+    remove_entry(old)
+
+
+def remove_entry(path: Path) -> None:
+    """Remove a folder, or a link (never what it points to), if there."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def refuse_linked_build(project: Project, year: int) -> None:
+    """``build/<year>`` that is a symbolic link (or a Windows junction) to another folder is
+    refused before anything is built: a build replaces the whole folder when it ends, so the
+    link would become a plain folder and the folder it points to would keep the old report."""
+    from .errors import UsageError
+
+    final = project.build_dir(year)
+    is_junction = getattr(os.path, "isjunction", lambda _p: False)  # Python 3.12+, Windows
+    if not (final.is_symlink() or is_junction(final)):
+        return
+    shown = f"{project.rel(final.parent)}/{final.name}"
+    target = Path(os.path.realpath(final))
+    parent = target.parent if target.name == str(year) else "THƯ_MỤC/DIR"  # --build-dir X builds into X/<year>
+    raise UsageError(
+        f"{shown} là một liên kết (symlink) tới {target}: bản dựng thay cả thư mục {shown} khi xong, nên sẽ "
+        "thay mất liên kết; không dựng gì",
+        f"{shown} is a symbolic link to {target}: a build replaces the whole {shown} folder when it ends, "
+        "which would replace the link; nothing was built",
+        hint_vi=f"xóa liên kết; để các bản dựng nằm ở thư mục khác, dùng --build-dir (năm {year} vào "
+        f"THƯ_MỤC/{year}): 'baocao --build-dir {parent} build --year {year}'",
+        hint_en=f"remove the link; to keep the builds in another folder, use --build-dir (the {year} build "
+        f"goes to DIR/{year}): 'baocao --build-dir {parent} build --year {year}'",
+    )
+
+
 def _recover(project: Project, year: int) -> None:
     """After a kill between the two renames of :meth:`YearBuild.promote`, put the last good
     build back; remove a staging folder a killed build left."""
     final = project.build_dir(year)
     old = project.build_root / f".{year}.old"
-    if old.exists() and not final.exists():
+    if old.is_symlink():  # a linked build/<year> an earlier version turned aside: the link goes, its target stays
+        old.unlink()
+    elif old.exists() and not (final.exists() or final.is_symlink()):
         os.replace(old, final)
-    elif old.exists():
-        shutil.rmtree(old, ignore_errors=True)
+    else:
+        remove_entry(old)
     for stale in project.build_root.glob(f".{year}.staging*"):
         shutil.rmtree(stale, ignore_errors=True)

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import is_temporary
 from .config import BuildFiles, Project
 
 PY_LIBS = "libs:pandas,numpy,openpyxl,pandera,papermill,nbclient,ipykernel,matplotlib,jinja2,pyyaml"
@@ -169,9 +170,11 @@ def file_digest(path: Path) -> str:
 
 
 def files_under(folder: Path) -> list[Path]:
-    return (
-        sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if folder.is_dir() else []
-    )
+    """The files below ``folder``, without caches and without the temporaries a killed run
+    left (``.baocao-tmp-*``: half-written, never an input, swept by the next run)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts and not is_temporary(p))
 
 
 def tree(base: Path, rel: str) -> dict[str, str]:

@@ -73,14 +73,26 @@ def make_templates(
 ) -> list[Path]:
     """Create ``data/raw/<year>/`` with the office templates; return the files written.
 
-    Raises :class:`UsageError` when a file to be written exists (unless ``force``).
+    Raises :class:`UsageError` when a file to be written exists (unless ``force``), except in a
+    folder a stopped run half wrote (each file there as this run writes it): that one is
+    completed. The temporaries a killed run left in the folder are removed first.
     """
     if not 1990 <= year <= 2100:
         raise UsageError(f"năm {year} không hợp lệ", f"{year} is not a valid year")
     log = log or (lambda _msg: None)
     files = _plan(project, year, log)
     raw = project.raw_dir(year)
+    from .atomic import sweep_temporaries, write_bytes
+
+    swept = sweep_temporaries(raw)  # half-written files of a run killed midway: never kept, never read
+    if swept:
+        log(
+            f"Đã xóa {len(swept)} tệp tạm do lần chạy trước bị dừng giữa chừng để lại / removed {len(swept)} "
+            f"temporary file(s) left by an interrupted run: " + ", ".join(p.name for p in swept)
+        )
     existing = [name for name in files if (raw / name).exists()]
+    if len(existing) < len(files) and all(_same_bytes(raw / name, files[name]) for name in existing):
+        existing = []  # a folder a run stopped midway half wrote, untouched since: completed
     if existing and not force:
         shown = ", ".join(existing)
         raise UsageError(
@@ -89,10 +101,15 @@ def make_templates(
             hint_vi="dùng --force nếu thật sự muốn thay các tệp đó bằng mẫu trống",
             hint_en="pass --force to replace those files with empty templates",
         )
-    from .atomic import write_bytes
-
     raw.mkdir(parents=True, exist_ok=True)
     return [write_bytes(raw / name, data) for name, data in files.items()]
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------------------- the plan

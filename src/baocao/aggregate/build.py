@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from pathlib import Path
 from ..atomic import write_json, write_text, year_lock
 from ..config import BuildFiles, Project
 from ..errors import InputError, InputsChangedError, Location
-from ..pipeline import BuildResult, Progress, write_manifest
+from ..pipeline import BuildResult, Progress, promote_folder, refuse_linked_build, write_manifest
 from ..steps import code_digest, file_digest, files_under
 from .intake import input_files, read_members, unexpected_files
 from .report import compose_aggregate, render_record
@@ -107,6 +106,7 @@ def build_aggregate(
             hint_vi=f"tạo thư mục {project.rel(project.raw_dir(year))}/ và đặt vào đó các tệp trên",
             hint_en=f"create {project.rel(project.raw_dir(year))}/ and put those files in it",
         )
+    refuse_linked_build(project, year)
     renderer = get_renderer(renderer_name)
     options = RenderOptions.from_project(project.root)
     formats = list(formats or options.formats)
@@ -206,11 +206,4 @@ def _write_warnings(folder: Path, members) -> None:
 
 
 def _promote(project: Project, year: int, staging: Path) -> None:
-    final = project.build_dir(year)
-    old = project.build_root / f".{year}.old"
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(staging, final)
-    shutil.rmtree(old, ignore_errors=True)
+    promote_folder(staging, project.build_dir(year), project.build_root / f".{year}.old")

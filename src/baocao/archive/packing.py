@@ -232,7 +232,8 @@ def make_archive(
     out_dir = (Path(out_dir) if out_dir else project.root / "archive").resolve()
     _refuse_out_inside_sources(project, out_dir)
     with writes_to(project.build_root):
-        lock = year_lock(project, year, wait=False)  # no build of this year may swap build/<year> meanwhile
+        # no build of this year may swap build/<year> meanwhile
+        lock = year_lock(project, year, wait=False, command="archive")
     try:
         manifest = check_build(project, year)
         meta = load_meta(project, year)

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import BuildFiles, Project
-from ..errors import BagCodeDiffersError, BagDamagedError, RebuildFailedError
+from ..errors import BagCodeDiffersError, BagDamagedError, ConfigError, RebuildFailedError
 from ..manifest import tool_versions
 from ..render import get_renderer
+from ..yamlfile import load_yaml
 from .layout import Out, files, hidden, payload_path_for_output, sha256, writes_to
 from .trust import CodeDifference, code_differences, installed_project
 from .verification import read_build_manifest, verify_bag_dir
@@ -100,6 +101,21 @@ def check_code(
         "/ running the bag's code, in a clean environment"
     )
     return found
+
+
+def check_bag_yaml(bag_dir: Path) -> None:
+    """Every YAML file of the bag's sources read by the guarded reader before anything runs: an
+    alias (a "YAML bomb"), deep nesting or a file over its size is refused here, naming the file
+    in the bag, and the rebuild never starts (an intact unsigned bag can still be hostile)."""
+    source = bag_dir / "data" / "source"
+    for path in files(source) if source.is_dir() else []:
+        if path.suffix.lower() in (".yml", ".yaml"):
+            try:
+                load_yaml(path)
+            except ConfigError as exc:
+                exc.hint_vi = (exc.hint_vi + "; " if exc.hint_vi else "") + "túi này không được dựng lại"
+                exc.hint_en = (exc.hint_en + "; " if exc.hint_en else "") + "this bag is not rebuilt"
+                raise
 
 
 def _tool_warnings(manifest: dict, renderer) -> list[tuple[str, str | None, str | None]]:
@@ -251,6 +267,7 @@ def reproduce(
         manifest = _verified_manifest(path, bag_dir, problems, out)
         assert bag_dir is not None  # _verified_manifest refused a zip that could not be opened
         result = ReproduceResult(int(manifest["year"]))
+        check_bag_yaml(bag_dir)
         result.code_differences = check_code(bag_dir, manifest, trust=trust_bag_code, project_dir=project_dir, out=out)
         renderer_name = manifest.get("parameters", {}).get("renderer") or manifest.get("tools", {}).get(
             "renderer", "auto"

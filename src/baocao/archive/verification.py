@@ -255,6 +255,9 @@ def verify_bag_dir(bag_dir: Path, *, skip: Iterable[str] = ()) -> list[Problem]:
 
 
 # ---------------------------------------------------------------------------- the build's manifest
+MANIFEST_MAX_BYTES = 16 << 20  # a province's manifest (every input of every member) is well below
+
+
 def read_build_manifest(bag_dir: Path) -> tuple[dict | None, list[Problem]]:
     """The build's manifest.json in the bag, if it is there and has the shape baocao writes."""
     path = bag_dir / BUILD_MANIFEST
@@ -267,9 +270,20 @@ def read_build_manifest(bag_dir: Path) -> tuple[dict | None, list[Problem]]:
                 "the bag has no build manifest.json: not a baocao bag; it cannot be checked or rebuilt",
             )
         ]
+    size = path.stat().st_size
+    if size > MANIFEST_MAX_BYTES:  # a build's manifest is a few KB: never read a huge one whole
+        limit = MANIFEST_MAX_BYTES >> 20
+        return None, [
+            Problem(
+                "invalid",
+                BUILD_MANIFEST,
+                f"quá lớn ({size} byte, giới hạn {limit} MiB): không phải manifest baocao ghi, không đọc",
+                f"too large ({size} bytes, the limit is {limit} MiB): not a manifest baocao writes; not read",
+            )
+        ]
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's limit
         return None, [Problem("invalid", BUILD_MANIFEST, "không phải JSON hợp lệ", "not valid JSON")]
     ok = (
         isinstance(manifest, dict)

@@ -4,6 +4,8 @@
   range reaches row 1,048,576 because of one stray space reads as fast as its data.
 - Before anything is decompressed, every member of the workbook's zip is checked against
   :data:`MAX_MEMBER_BYTES` and :data:`MAX_RATIO` (a "zip bomb" is refused with a message).
+- The parts read here (the sheets' names and their formula cells) are parsed with defusedxml:
+  an entity or DTD in a workbook's XML is refused, never expanded.
 - Hidden sheets are marked (:attr:`Grid.hidden`); the readers never take data from them.
 - A vertically merged cell holds its value on every row it spans that has data of its own.
 - A formula whose result the file does not hold (a workbook written by a program and never
@@ -19,7 +21,8 @@ import warnings
 import zipfile
 from collections import defaultdict
 from pathlib import Path
-from xml.etree import ElementTree as ET
+
+from defusedxml import ElementTree as ET
 
 from ..errors import InputError, Location
 from .grid import FormulaWithoutValue, Grid

@@ -18,7 +18,8 @@ from baocao.errors import BaocaoError, InputError
 from baocao.narrative import load_meta, load_narrative
 from baocao.prose import inline, to_markdown
 from baocao.readers import open_grids, read_sheet
-from baocao.readers.workbook import MAX_RATIO, check_zip_limits
+from baocao.readers.workbook import check_zip_limits
+from baocao.ziplimits import LIMITS
 
 from .conftest import ROOT, copy_project, run_cli
 from .test_bad_inputs import BAD, CASES, YEAR, place
@@ -260,7 +261,7 @@ def test_a_member_beyond_the_ratio_limit_is_refused_before_it_is_read(tmp_path):
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (MAX_RATIO * 200_000) + b"</a>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (LIMITS.max_ratio * 200_000) + b"</a>")
     with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z, pytest.raises(InputError) as info:
         check_zip_limits(z, "x.xlsx")
     assert "xl/worksheets/sheet1.xml" in info.value.reason_vi and "Ctrl+End" in info.value.hint_vi

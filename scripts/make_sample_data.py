@@ -24,7 +24,11 @@ ways, a few alias headers, an empty column, formatted blank rows). Exactly the r
 
 What the rows are drawn from is data, in ``scripts/sample/``: the activities
 (``activities.yml``: each khu's pool, the ward committee's and the member organisations' own),
-the narratives (``nhan-dinh-<year>.md``) and the rows wrong on purpose (``expected-rejects.yml``).
+the names, lists and tables of values (``values.yml``: people's names, models, donors,
+supervision and critique items, the indicators targeted, each year's report metadata), the
+narratives (``nhan-dinh-<year>.md``) and the rows wrong on purpose (``expected-rejects.yml``).
+Text is folded for matching and amounts printed by the package's own ``baocao.textenc.fold_key``
+and ``baocao.vnformat.fmt_int``.
 
 The script has two layers: ``build_*`` functions return :class:`Table` objects (rows as dicts
 keyed by the column ``name`` of inputs.yml, values as the office typed them or as Python
@@ -56,6 +60,9 @@ import yaml
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from baocao.textenc import fold_key
+from baocao.vnformat import fmt_int
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = ROOT / "data" / "reference"
 CONFIG_FILE = ROOT / "baocao.yml"
@@ -71,16 +78,17 @@ ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 SAMPLE_DIR = ROOT / "scripts" / "sample"
 # The rows that are wrong on purpose: the cleaner must reject exactly these (1-based Excel rows).
 EXPECTED_REJECTS = yaml.safe_load((SAMPLE_DIR / "expected-rejects.yml").read_text(encoding="utf-8"))
+# Names, lists and tables of values (people's names, models, donors, supervision and critique
+# items, the indicators targeted, each year's report metadata).
+VALUES = yaml.safe_load((SAMPLE_DIR / "values.yml").read_text(encoding="utf-8"))
+
+
+def _fields(entry: dict, *names: str) -> tuple:
+    """An entry's fields, in order, a list as a tuple (what the builders unpack)."""
+    return tuple(tuple(entry[n]) if isinstance(entry[n], list) else entry[n] for n in names)
 
 
 # =============================================================================== reference files
-
-
-def fold(text: str) -> str:
-    """Lower case, no diacritics, no spaces or punctuation (how headers and categories match)."""
-    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    return re.sub(r"[\W_]+", "", text.casefold())
 
 
 class Reference:
@@ -107,11 +115,11 @@ class Reference:
         return self.entry(catalogue, id_)["name"]
 
     def resolve(self, catalogue: str, text: str) -> str | None:
-        key = fold(text)
+        key = fold_key(text)
         if catalogue == "indicators":  # the chỉ tiêu codes of indicators.yml
-            return next((code for code in self.indicators if fold(code) == key), None)
+            return next((code for code in self.indicators if fold_key(code) == key), None)
         for e in self.catalogues[catalogue]:
-            if key in {fold(e["name"]), *map(fold, e.get("aliases") or [])}:
+            if key in {fold_key(e["name"]), *map(fold_key, e.get("aliases") or [])}:
                 return e["id"]
         return None
 
@@ -120,16 +128,16 @@ class Reference:
         return next(o["name"] for o in self.config["organisations"] if o["id"] == id_)
 
     def org_resolve(self, text: str) -> str | None:
-        key = fold(text)
+        key = fold_key(text)
         for o in self.config["organisations"]:
-            if key in {fold(o["name"]), fold(o["short"]), *map(fold, o.get("aliases") or [])}:
+            if key in {fold_key(o["name"]), fold_key(o["short"]), *map(fold_key, o.get("aliases") or [])}:
                 return o["id"]
         return None
 
     @staticmethod
     def area_resolve(text: str) -> str | None:
         """'khu-<n>' for "Khu 1", "khu I", "K1", "KDC số 1"; 'toan-phuong' for "Toàn phường"."""
-        key = fold(text)
+        key = fold_key(text)
         if key in ("toanphuong", "caphuong"):
             return "toan-phuong"
         m = re.fullmatch(r"(?:khu|k|kdcso|kdc|khudancu(?:so)?)(\d+|i{1,3}|iv)", key)
@@ -145,7 +153,7 @@ class Reference:
 
     def headers_ok(self, table: str, name: str, header: str) -> bool:
         col = self.column(table, name)
-        return fold(header) in {fold(col["header"]), *map(fold, col.get("aliases") or [])}
+        return fold_key(header) in {fold_key(col["header"]), *map(fold_key, col.get("aliases") or [])}
 
 
 _REF: Reference | None = None
@@ -179,17 +187,12 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def vn_int(value: int) -> str:
-    """1500000 → "1.500.000" (Vietnamese thousands dots)."""
-    return f"{value:,}".replace(",", ".")
-
-
 def vn_num(value: float) -> str:
     """120.5 → "120,5"; 1250.0 → "1.250"."""
     if float(value).is_integer():
-        return vn_int(int(value))
+        return fmt_int(int(value))
     whole, frac = f"{value:.2f}".rstrip("0").split(".")
-    return f"{vn_int(int(whole))},{frac}"
+    return f"{fmt_int(int(whole))},{frac}"
 
 
 def round_to(value: float, step: int) -> int:
@@ -220,76 +223,9 @@ def mixed_khu(rng: random.Random, k: int) -> str:
     return khu_label(k, rng.choices(["Khu", "khu", "K", "roman", "KDC"], [8, 2, 1, 1, 1])[0])
 
 
-SURNAMES = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Vũ",
-    "Đỗ",
-    "Bùi",
-    "Ngô",
-    "Đặng",
-    "Lương",
-    "Hà",
-    "Phùng",
-    "Đinh",
-    "Lâm",
-    "Tô",
-    "Vi",
-    "Hứa",
-    "Trịnh",
-    "Đào",
-]
-MALE = (
-    ["Văn", "Đức", "Minh", "Quang", "Xuân", "Hữu", "Công", "Thanh", "Ngọc"],
-    [
-        "Hùng",
-        "Dũng",
-        "Tuấn",
-        "Thắng",
-        "Hải",
-        "Long",
-        "Sơn",
-        "Bình",
-        "Cường",
-        "Tâm",
-        "Khánh",
-        "Phúc",
-        "Toàn",
-        "Lợi",
-        "Thịnh",
-        "Quý",
-        "Hòa",
-        "Chiến",
-        "Nam",
-        "Trung",
-    ],
-)
-FEMALE = (
-    ["Thị", "Thị Thu", "Thị Minh", "Thị Thanh", "Thị Kim"],
-    [
-        "Lan",
-        "Hoa",
-        "Mai",
-        "Hương",
-        "Thủy",
-        "Nga",
-        "Hạnh",
-        "Liên",
-        "Tuyết",
-        "Dung",
-        "Yến",
-        "Thoa",
-        "Nhung",
-        "Hiền",
-        "Loan",
-        "Phượng",
-        "Vân",
-        "Huệ",
-    ],
-)
+SURNAMES = VALUES["names"]["surnames"]
+MALE = (VALUES["names"]["male"]["middle"], VALUES["names"]["male"]["given"])
+FEMALE = (VALUES["names"]["female"]["middle"], VALUES["names"]["female"]["given"])
 
 
 def person(rng: random.Random) -> tuple[str, str]:
@@ -854,44 +790,8 @@ def build_households(year: int, k: int) -> list[dict]:
     ]
 
 
-MODELS = {
-    1: [
-        "Tuyến đường hoa, cây xanh kiểu mẫu",
-        "Ngõ xóm sáng, xanh, sạch, đẹp",
-        "Camera an ninh khu dân cư",
-        "Phân loại rác thải tại nguồn",
-        "Khu dân cư không có tội phạm và tệ nạn xã hội",
-    ],
-    2: [
-        "Thắp sáng đường làng, ngõ xóm",
-        "Tổ dân tự quản an toàn, văn minh",
-        "Ngày xanh trong tuần",
-        "Tuyến đường tự quản về vệ sinh môi trường",
-        "Nhà sạch, vườn đẹp",
-    ],
-    3: [
-        "Camera an ninh khu dân cư",
-        "Tổ liên gia tự quản",
-        "Đường hoa khu dân cư",
-        "Gia đình không sử dụng túi ni lông",
-        "Chi hội phụ nữ thu gom phế liệu gây quỹ",
-    ],
-    4: [
-        "Tuyến đường hoa, cây xanh",
-        "Nhà văn hóa khu xanh, sạch, đẹp",
-        "Tổ hòa giải giỏi",
-        "Thu gom rác thải, thùng xốp ven biển",
-        "Khu dân cư an toàn về an ninh trật tự",
-    ],
-}
-MODEL_FIELDS = {
-    "Camera": "an_ninh_trat_tu",
-    "an ninh": "an_ninh_trat_tu",
-    "tội phạm": "an_ninh_trat_tu",
-    "hòa giải": "an_ninh_trat_tu",
-    "tự quản an toàn": "an_ninh_trat_tu",
-    "liên gia": "an_ninh_trat_tu",
-}
+MODELS = VALUES["models"]
+MODEL_FIELDS = VALUES["model_fields"]
 
 
 def build_models(year: int, k: int) -> list[dict]:
@@ -1168,39 +1068,9 @@ def build_gifts(year: int) -> list[dict]:
     return rows
 
 
-BUSINESSES = [
-    "Công ty TNHH Thương mại và Dịch vụ Tân Phong",
-    "Công ty CP Vận tải Biên Cương",
-    "Doanh nghiệp tư nhân Hoàng Long",
-    "Công ty TNHH Thủy sản Bình Minh",
-    "Hợp tác xã Dịch vụ tổng hợp Bình Ngọc",
-    "Công ty TNHH Vật liệu xây dựng Đông Bắc",
-    "Công ty TNHH Du lịch Sa Vĩ Xanh",
-    "Cửa hàng xăng dầu Bình Ngọc",
-    "Công ty TNHH Xây dựng Phúc Thịnh",
-    "Nhà hàng hải sản Biển Xanh",
-    "Công ty TNHH Logistics Lục Lam",
-    "Công ty CP Thương mại Kim Sơn",
-    "Công ty TNHH Nông sản Hải Hà",
-    "Công ty TNHH Cơ khí Trường An",
-]
-UNITS_CBCC = [
-    ("Cán bộ, công chức, người lao động phường ủng hộ một ngày lương", (8, 12)),
-    ("Cán bộ, giáo viên Trường Mầm non Bình Ngọc ủng hộ", (3, 5)),
-    ("Cán bộ, giáo viên Trường Tiểu học Bình Ngọc ủng hộ", (3, 6)),
-    ("Cán bộ, giáo viên Trường THCS Bình Ngọc ủng hộ", (3, 6)),
-    ("Cán bộ, chiến sĩ Công an phường ủng hộ", (2, 4)),
-    ("Cán bộ Trạm Y tế phường ủng hộ", (1, 3)),
-]
-ORG_DONORS = [
-    ("hcck", "Hội viên Hội Cựu chiến binh ủng hộ"),
-    ("hlhpn", "Hội viên Hội Phụ nữ ủng hộ"),
-    ("hnct", "Hội viên Hội Người cao tuổi ủng hộ"),
-    ("doan-tn", "Đoàn viên thanh niên ủng hộ"),
-    ("cd", "Đoàn viên Công đoàn cơ sở ủng hộ"),
-    ("hnd", "Hội viên Hội Nông dân ủng hộ"),
-    ("hctd", "Hội Chữ thập đỏ phường vận động ủng hộ"),
-]
+BUSINESSES = VALUES["businesses"]
+UNITS_CBCC = [_fields(e, "text", "range") for e in VALUES["units_cbcc"]]
+ORG_DONORS = [_fields(e, "org", "text") for e in VALUES["org_donors"]]
 
 
 def build_fund(year: int, opening: int, houses: list[dict], gifts: list[dict]) -> list[dict]:
@@ -1427,42 +1297,7 @@ def fund_closing(opening: int, rows: list[dict]) -> tuple[int, int, int, int]:
     return balance, t_in, t_out, low
 
 
-SUPERVISION = {
-    "common": [
-        ("Giám sát việc bình xét hộ nghèo, hộ cận nghèo", "mttq_chu_tri", 11),
-        ("Giám sát việc thực hiện chính sách bảo hiểm y tế cho hộ cận nghèo", "phoi_hop", 6),
-        ("Giám sát việc giải quyết đơn thư, kiến nghị của công dân", "ban_ttnd", 5),
-        ("Giám sát công tác thu gom, xử lý rác thải trên địa bàn", "mttq_chu_tri", 8),
-        ("Giám sát việc thực hiện Quy chế dân chủ ở cơ sở", "ban_ttnd", 10),
-        ("Giám sát thi công công trình nâng cấp đường giao thông nội khu", "ban_gsdtccd", 7),
-    ],
-    2021: [
-        (
-            "Giám sát việc thực hiện chính sách hỗ trợ người lao động gặp khó khăn do đại dịch Covid-19",
-            "mttq_chu_tri",
-            9,
-        ),
-        ("Giám sát việc tiếp nhận, phân bổ tiền, hàng ủng hộ phòng, chống dịch", "phoi_hop", 10),
-        ("Giám sát công tác bầu cử tại các tổ bầu cử", "phoi_hop", 5),
-    ],
-    2022: [
-        ("Giám sát việc thực hiện chính sách hỗ trợ tiền thuê nhà cho người lao động", "mttq_chu_tri", 7),
-        ("Giám sát thi công công trình nhà văn hóa khu 3", "ban_gsdtccd", 9),
-        ("Giám sát việc cấp giấy chứng nhận quyền sử dụng đất", "phoi_hop", 4),
-    ],
-    2023: [
-        ("Giám sát việc thực hiện Luật Thực hiện dân chủ ở cơ sở", "mttq_chu_tri", 9),
-        ("Giám sát việc cấp căn cước công dân, định danh điện tử", "phoi_hop", 6),
-        ("Giám sát thi công công trình chiếu sáng đường ven biển", "ban_gsdtccd", 10),
-        ("Giám sát việc quản lý, sử dụng các quỹ do nhân dân đóng góp", "ban_ttnd", 11),
-    ],
-    2024: [
-        ("Giám sát việc hỗ trợ các hộ bị thiệt hại do bão số 3", "mttq_chu_tri", 10),
-        ("Giám sát việc rà soát nhà tạm, nhà dột nát trên địa bàn", "mttq_chu_tri", 11),
-        ("Giám sát thi công công trình kè chống sạt lở bờ sông", "ban_gsdtccd", 8),
-        ("Giám sát việc quản lý, sử dụng các quỹ do nhân dân đóng góp", "ban_ttnd", 12),
-    ],
-}
+SUPERVISION = {k: [_fields(e, "topic", "mode", "month") for e in v] for k, v in VALUES["supervision"].items()}
 
 
 def build_supervision(year: int) -> list[dict]:
@@ -1487,40 +1322,7 @@ def build_supervision(year: int) -> list[dict]:
     return rows
 
 
-CRITIQUE = {
-    "common": [
-        ("Góp ý dự thảo báo cáo kết quả thực hiện nhiệm vụ kinh tế - xã hội 6 tháng đầu năm", "gop_y_xd_dang", 6),
-        ("Góp ý dự thảo báo cáo kết quả thực hiện nhiệm vụ kinh tế - xã hội năm của UBND phường", "gop_y_xd_dang", 11),
-        ("Góp ý đánh giá, xếp loại chất lượng cán bộ, công chức cuối năm", "danh_gia_can_bo", 12),
-        ("Góp ý kiểm điểm tập thể, cá nhân Ban Thường vụ Đảng ủy phường", "danh_gia_can_bo", 12),
-        ("Góp ý xây dựng tổ chức cơ sở đảng và đảng viên qua sinh hoạt chi bộ khu", "gop_y_xd_dang", 4),
-        ("Phản biện dự thảo kế hoạch chỉnh trang đô thị, trồng cây xanh của phường", "phan_bien", 3),
-        ("Góp ý dự thảo kế hoạch phát triển kinh tế - xã hội năm sau", "gop_y_du_thao", 11),
-    ],
-    2021: [
-        ("Góp ý dự thảo Nghị quyết Đại hội Đảng bộ phường về các chương trình trọng tâm", "gop_y_xd_dang", 3),
-        ("Phản biện dự thảo phương án hỗ trợ người dân gặp khó khăn do dịch Covid-19", "phan_bien", 8),
-        ("Góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở (lần đầu)", "gop_y_du_thao", 10),
-    ],
-    2022: [
-        ("Góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở", "gop_y_du_thao", 8),
-        ("Phản biện dự thảo quy định mức thu, chi các khoản đóng góp tự nguyện của khu dân cư", "phan_bien", 9),
-        ("Góp ý dự thảo Luật Đất đai (sửa đổi) (lần đầu)", "gop_y_du_thao", 12),
-    ],
-    2023: [
-        ("Góp ý dự thảo Luật Đất đai (sửa đổi)", "gop_y_du_thao", 2),
-        ("Phản biện dự thảo phương án mở rộng tuyến đường liên khu", "phan_bien", 5),
-        ("Góp ý dự thảo Báo cáo chính trị trình Đại hội MTTQ phường nhiệm kỳ 2024-2029", "gop_y_du_thao", 10),
-        ("Góp ý dự thảo Luật Căn cước", "gop_y_du_thao", 4),
-    ],
-    2024: [
-        ("Góp ý dự thảo Điều lệ MTTQ Việt Nam (sửa đổi)", "gop_y_du_thao", 4),
-        ("Phản biện dự thảo phương án hỗ trợ xóa nhà tạm, nhà dột nát", "phan_bien", 10),
-        ("Góp ý dự thảo văn kiện Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X", "gop_y_du_thao", 6),
-        ("Phản biện dự thảo phương án khắc phục hậu quả bão số 3", "phan_bien", 9),
-        ("Góp ý phương án sắp xếp tổ chức bộ máy theo Nghị quyết số 18-NQ/TW", "gop_y_xd_dang", 12),
-    ],
-}
+CRITIQUE = {k: [_fields(e, "text", "kind", "month") for e in v] for k, v in VALUES["critique"].items()}
 
 
 def build_critique(year: int) -> list[dict]:
@@ -1647,7 +1449,7 @@ def build_ward_file(year: int, opening: int) -> tuple[list[Table], int]:
     fund = build_fund(year, opening, houses, gifts)
     closing, t_in, t_out, low = fund_closing(opening, fund)
     assert low >= 0, f"{year}: the Quỹ balance drops to {low}"
-    total_note = f"Tổng thu: {vn_int(t_in)}; tổng chi: {vn_int(t_out)}"
+    total_note = f"Tổng thu: {fmt_int(t_in)}; tổng chi: {fmt_int(t_out)}"
     total = (year, key) in TOTAL_ROWS
     rng = rng_for(year, key, "layout")
     tables = [
@@ -1786,91 +1588,7 @@ def build_org_file(year: int, previous_members: dict[str, int]) -> tuple[list[Ta
 # =============================================================================== targets
 
 # The indicators each year's targets cover, and those the year misses on purpose.
-INDICATOR_SETS = {
-    2021: [
-        "tuyen_truyen_cuoc",
-        "quy_vnn_thu",
-        "quy_vnn_chi",
-        "qua_suat",
-        "nha_ddk",
-        "ty_le_ho_ngheo",
-        "ty_le_gdvh",
-        "kdc_van_hoa",
-        "chu_nhat_xanh_luot",
-        "giam_sat_cuoc",
-        "mo_hinh_dang_ky",
-        "hoi_vien_moi",
-    ],
-    2022: [
-        "tuyen_truyen_cuoc",
-        "tuyen_truyen_luot",
-        "quy_vnn_thu",
-        "qua_suat",
-        "nha_ddk",
-        "ty_le_ho_ngheo",
-        "ty_le_gdvh",
-        "kdc_van_hoa",
-        "chu_nhat_xanh_buoi",
-        "chu_nhat_xanh_luot",
-        "giam_sat_cuoc",
-        "mo_hinh_dang_ky",
-        "hoi_vien_moi",
-    ],
-    2023: [
-        "tuyen_truyen_cuoc",
-        "tuyen_truyen_luot",
-        "quy_vnn_thu",
-        "quy_vnn_chi",
-        "qua_suat",
-        "nha_ddk",
-        "ty_le_ho_ngheo",
-        "ty_le_gdvh",
-        "kdc_van_hoa",
-        "chu_nhat_xanh_buoi",
-        "giam_sat_cuoc",
-        "y_kien_gop_y",
-        "ty_le_hoa_giai_thanh",
-        "mo_hinh_dang_ky",
-    ],
-    2024: [
-        "tuyen_truyen_cuoc",
-        "tuyen_truyen_luot",
-        "quy_vnn_thu",
-        "quy_vnn_chi",
-        "qua_suat",
-        "qua_gia_tri",
-        "nha_ddk",
-        "ty_le_ho_ngheo",
-        "ty_le_gdvh",
-        "kdc_van_hoa",
-        "chu_nhat_xanh_buoi",
-        "rac_thu_gom",
-        "giam_sat_cuoc",
-        "y_kien_gop_y",
-        "ty_le_kien_nghi_tra_loi",
-        "ty_le_hoa_giai_thanh",
-        "mo_hinh_dang_ky",
-    ],
-    2025: [
-        "tuyen_truyen_cuoc",
-        "tuyen_truyen_luot",
-        "quy_vnn_thu",
-        "quy_vnn_chi",
-        "qua_suat",
-        "qua_gia_tri",
-        "nha_ddk",
-        "ty_le_ho_ngheo",
-        "ty_le_gdvh",
-        "kdc_van_hoa",
-        "chu_nhat_xanh_buoi",
-        "rac_thu_gom",
-        "giam_sat_cuoc",
-        "y_kien_gop_y",
-        "ty_le_kien_nghi_tra_loi",
-        "ty_le_hoa_giai_thanh",
-        "mo_hinh_dang_ky",
-    ],
-}
+INDICATOR_SETS = VALUES["indicator_sets"]
 MISSES = {
     2021: {"mo_hinh_dang_ky", "quy_vnn_thu", "chu_nhat_xanh_luot"},
     2022: {"ty_le_ho_ngheo", "tuyen_truyen_luot"},
@@ -2082,7 +1800,7 @@ def cut_to_period(files: dict[str, list[Table]], year: int) -> None:
                 rows = valid(t.rows)
                 t_in = sum(num(r["amount"]) for r in rows if R.resolve("fund_directions", r["direction"]) == "thu")
                 t_out = sum(num(r["amount"]) for r in rows if R.resolve("fund_directions", r["direction"]) == "chi")
-                t.total_note = f"Tổng thu: {vn_int(int(t_in))}; tổng chi: {vn_int(int(t_out))}"
+                t.total_note = f"Tổng thu: {fmt_int(int(t_in))}; tổng chi: {fmt_int(int(t_out))}"
 
 
 @dataclass
@@ -2284,12 +2002,12 @@ def cell_value(value, kind: str, style: FileStyle, counter: _Counter):
     if kind == "money":
         if style.text_numbers:
             counter.n += 1
-            return vn_int(value) + (" đ" if style.dong_suffix and counter.n % 7 == 3 else ""), None
+            return fmt_int(value) + (" đ" if style.dong_suffix and counter.n % 7 == 3 else ""), None
         return value, "#,##0"
     if isinstance(value, float) and not value.is_integer():
         return (vn_num(value), None) if style.text_numbers else (value, "#,##0.0")
     if style.text_numbers:
-        return vn_int(int(value)), None
+        return fmt_int(int(value)), None
     return value, "#,##0"
 
 
@@ -2421,55 +2139,13 @@ def q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# so, ngay_bao_cao, hoi_nghi or None, nhiem_ky, signer or None (defaults), recipients or None (defaults)
 REPORT_META = {
-    # so, ngay_bao_cao, hoi_nghi or None, nhiem_ky, signer or None (defaults), recipients or None (defaults)
-    2021: (
-        "52",
-        "26/11/2021",
-        "Hội nghị tổng kết công tác Mặt trận năm 2021",
-        "2019-2024",
-        None,
-        [
-            "Ban Thường trực Ủy ban MTTQ Việt Nam thành phố;",
-            "Thường trực Đảng ủy phường;",
-            "HĐND, UBND phường;",
-            "Các tổ chức thành viên;",
-            "Các Ban Công tác Mặt trận khu;",
-            "Lưu: VT.",
-        ],
-    ),
-    2022: ("47", "25/11/2022", None, "2019-2024", ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"), None),
-    2023: (
-        "45",
-        "24/11/2023",
-        "Hội nghị tổng kết công tác Mặt trận năm 2023, phương hướng nhiệm vụ năm 2024",
-        "2019-2024",
-        ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
-        [
-            "Ban Thường trực Ủy ban MTTQ Việt Nam thành phố (b/c);",
-            "Thường trực Đảng ủy phường (b/c);",
-            "HĐND, UBND phường;",
-            "Các tổ chức thành viên;",
-            "Các Ban Công tác Mặt trận khu;",
-            "Lưu: VT.",
-        ],
-    ),
-    2024: (
-        "61",
-        "25/11/2024",
-        "Hội nghị tổng kết công tác Mặt trận năm 2024",
-        "2024-2029",
-        ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
-        [
-            "Ban Thường trực Ủy ban MTTQ Việt Nam thành phố (b/c);",
-            "Thường trực Đảng ủy phường (b/c);",
-            "HĐND, UBND phường;",
-            "Ủy viên Ủy ban MTTQ phường;",
-            "Các tổ chức thành viên;",
-            "Các Ban Công tác Mặt trận khu;",
-            "Lưu: VT.",
-        ],
-    ),
+    year: (
+        *_fields(meta, "so", "ngay_bao_cao", "hoi_nghi", "nhiem_ky", "signer"),
+        meta["recipients"],
+    )
+    for year, meta in VALUES["report_meta"].items()
 }
 
 
@@ -2548,7 +2224,7 @@ def main(argv: list[str] | None = None) -> int:
     for year in sorted(args.years):
         d = years[year]
         counts = write_year(d, args.out)
-        print(f"{year}: {args.out / str(year)}  (Quỹ: đầu năm {vn_int(d.opening)}, cuối năm {vn_int(d.closing)})")
+        print(f"{year}: {args.out / str(year)}  (Quỹ: đầu năm {fmt_int(d.opening)}, cuối năm {fmt_int(d.closing)})")
         for name, n in counts.items():
             print(f"  {name:<45} {n:>4}")
     return 0

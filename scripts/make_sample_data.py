@@ -27,8 +27,10 @@ What the rows are drawn from is data, in ``scripts/sample/``: the activities
 the names, lists and tables of values (``values.yml``: people's names, models, donors,
 supervision and critique items, the indicators targeted, each year's report metadata), the
 narratives (``nhan-dinh-<year>.md``) and the rows wrong on purpose (``expected-rejects.yml``).
-Text is folded for matching and amounts printed by the package's own ``baocao.textenc.fold_key``
-and ``baocao.vnformat.fmt_int``.
+Whether a value it writes is understood (a category, an organisation, a khu, a header) is
+decided by the package's own look-ups (``baocao.config``, ``baocao.labels``,
+``baocao.textenc.fold_key``), as the cleaner decides it; amounts are printed by
+``baocao.vnformat.fmt_int``.
 
 The script has two layers: ``build_*`` functions return :class:`Table` objects (rows as dicts
 keyed by the column ``name`` of inputs.yml, values as the office typed them or as Python
@@ -60,6 +62,7 @@ import yaml
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from baocao import config, labels
 from baocao.textenc import fold_key
 from baocao.vnformat import fmt_int
 
@@ -92,7 +95,9 @@ def _fields(entry: dict, *names: str) -> tuple:
 
 
 class Reference:
-    """inputs.yml, catalogues.yml, indicators.yml and baocao.yml, with look-ups."""
+    """inputs.yml, catalogues.yml, indicators.yml and baocao.yml as data to write from (the
+    rows' names, headers, indicators); whether a value is understood is the package's own
+    look-up (its catalogues, khu labels and headers), as the cleaner reads it."""
 
     def __init__(self, root: Path = ROOT):
         ref = root / "data" / "reference"
@@ -103,6 +108,8 @@ class Reference:
         self.indicators = {code: {"code": code, **declared["indicators"][code]} for code in declared["chi_tieu"]}
         self.config = yaml.safe_load((root / "baocao.yml").read_text(encoding="utf-8"))
         self.tables = self.inputs["tables"]
+        self.package = config.Reference(ref)
+        self.unit = config.UnitConfig.load(root / "baocao.yml")
 
     # categories -------------------------------------------------------------------------
     def entry(self, catalogue: str, id_: str) -> dict:
@@ -115,45 +122,32 @@ class Reference:
         return self.entry(catalogue, id_)["name"]
 
     def resolve(self, catalogue: str, text: str) -> str | None:
-        key = fold_key(text)
-        if catalogue == "indicators":  # the chỉ tiêu codes of indicators.yml
-            return next((code for code in self.indicators if fold_key(code) == key), None)
-        for e in self.catalogues[catalogue]:
-            if key in {fold_key(e["name"]), *map(fold_key, e.get("aliases") or [])}:
-                return e["id"]
-        return None
+        item = self.package.catalogues[catalogue].match(text)
+        return item.id if item else None
 
     # organisations and areas -----------------------------------------------------------
     def org_name(self, id_: str) -> str:
         return next(o["name"] for o in self.config["organisations"] if o["id"] == id_)
 
     def org_resolve(self, text: str) -> str | None:
-        key = fold_key(text)
-        for o in self.config["organisations"]:
-            if key in {fold_key(o["name"]), fold_key(o["short"]), *map(fold_key, o.get("aliases") or [])}:
-                return o["id"]
-        return None
+        item = self.unit.org_catalogue.match(text)
+        return item.id if item else None
 
     @staticmethod
     def area_resolve(text: str) -> str | None:
         """'khu-<n>' for "Khu 1", "khu I", "K1", "KDC số 1"; 'toan-phuong' for "Toàn phường"."""
-        key = fold_key(text)
-        if key in ("toanphuong", "caphuong"):
+        if labels.is_whole_unit(text):
             return "toan-phuong"
-        m = re.fullmatch(r"(?:khu|k|kdcso|kdc|khudancu(?:so)?)(\d+|i{1,3}|iv)", key)
-        if not m:
-            return None
-        n = m.group(1)
-        n = int(n) if n.isdigit() else {"i": 1, "ii": 2, "iii": 3, "iv": 4}[n]
-        return f"khu-{n}"
+        n = labels.area_number(text)
+        return f"khu-{n}" if n else None
 
     # columns --------------------------------------------------------------------------------
     def column(self, table: str, name: str) -> dict:
         return next(c for c in self.tables[table]["columns"] if c["name"] == name)
 
     def headers_ok(self, table: str, name: str, header: str) -> bool:
-        col = self.column(table, name)
-        return fold_key(header) in {fold_key(col["header"]), *map(fold_key, col.get("aliases") or [])}
+        column = next(c for c in self.package.tables[table].columns if c.name == name)
+        return fold_key(header) in column.header_keys()
 
 
 _REF: Reference | None = None

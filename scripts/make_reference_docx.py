@@ -33,11 +33,12 @@ same bytes. Run it again after changing the pinned pandoc (tests/test_docx.py sa
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+from lxml import etree
 
 from baocao.render.docx import write_zip
 
@@ -285,62 +286,107 @@ def pandoc_default() -> bytes:
     ).stdout
 
 
-def replace_style(styles: str, style_id: str, new: str) -> str:
-    pattern = re.compile(rf'<w:style\b[^>]*w:styleId="{re.escape(style_id)}"[^>]*>.*?</w:style>', re.S)
-    if pattern.search(styles):
-        return pattern.sub(lambda _m: new, styles, count=1)
-    return styles.replace("</w:styles>", new + "</w:styles>")
+NS = {
+    "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+    "ct": "http://schemas.openxmlformats.org/package/2006/content-types",
+}
+
+
+def q(name: str) -> str:
+    """``w:style`` as lxml names it (``{namespace}style``)."""
+    prefix, local = name.split(":")
+    return f"{{{NS[prefix]}}}{local}"
+
+
+def parse(xml: bytes) -> etree._Element:
+    """A part of the default reference.docx (no entities resolved, nothing fetched)."""
+    return etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def fragment(xml: str) -> etree._Element:
+    """One WordprocessingML element written above (a style, the document defaults)."""
+    return etree.fromstring(f"<w:root {W} {R}>{xml}</w:root>")[0]
+
+
+def serialise(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def put_style(styles: etree._Element, new: etree._Element) -> None:
+    """``new`` in place of the style with its id, or after the last style."""
+    style_id = new.get(q("w:styleId"))
+    old = styles.find(f"w:style[@w:styleId='{style_id}']", NS)
+    if old is None:
+        styles.append(new)
+    else:
+        old.getparent().replace(old, new)
+
+
+def edit_styles(styles: etree._Element) -> None:
+    defaults = styles.find("w:docDefaults", NS)
+    defaults.getparent().replace(defaults, fragment(DOC_DEFAULTS))
+    for new in [*REPLACED.values(), *ADDED]:
+        put_style(styles, fragment(new))
+    # Heading styles still name the theme's fonts in their character styles: Times New Roman.
+    for fonts in styles.iter(q("w:rFonts")):
+        if fonts.get(q("w:asciiTheme")) is not None or fonts.get(q("w:eastAsiaTheme")) is not None:
+            fonts.getparent().replace(fonts, fragment(FONTS))
+    for color in styles.iter(q("w:color")):
+        if color.get(q("w:themeColor")) == "accent1" and color.get(q("w:themeShade")) == "BF":
+            color.getparent().replace(color, fragment(BLACK))
+
+
+def edit_theme(theme: etree._Element) -> None:
+    for latin in theme.iter(q("a:latin")):
+        if latin.get("panose") is not None:
+            latin.set("typeface", FONT)
+            latin.set("panose", TNR_PANOSE)
+
+
+def edit_document(document: etree._Element) -> None:
+    section = next(document.iter(q("w:sectPr")))
+    section.getparent().replace(section, fragment(SECT_PR))
+
+
+def add_headers(rels: etree._Element, types: etree._Element) -> None:
+    for rel_id, target in (("rIdBaocaoHeader", "header1.xml"), ("rIdBaocaoHeaderFirst", "header2.xml")):
+        etree.SubElement(rels, q("rel:Relationship"), Type=HEADER_REL, Id=rel_id, Target=target)
+        etree.SubElement(types, q("ct:Override"), PartName=f"/word/{target}", ContentType=HEADER_TYPE)
+
+
+def edit_core(core: etree._Element) -> None:
+    core.find("dc:title", NS).text = "baocao: reference.docx (NĐ 30/2020)"
+    for name in ("dcterms:created", "dcterms:modified"):
+        core.find(name, NS).text = "2020-03-05T00:00:00Z"
 
 
 def build(default: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(default)) as zf:
         parts = {name: zf.read(name) for name in zf.namelist()}
         order = zf.namelist()
-
-    styles = parts["word/styles.xml"].decode("utf-8")
-    styles = re.sub(r"<w:docDefaults>.*?</w:docDefaults>", DOC_DEFAULTS, styles, count=1, flags=re.S)
-    for style_id, new in REPLACED.items():
-        styles = replace_style(styles, style_id, new)
-    for new in ADDED:
-        style_id = re.search(r'w:styleId="([^"]+)"', new)[1]
-        styles = replace_style(styles, style_id, new)
-    # Heading styles still name the theme's fonts in their character styles: Times New Roman.
-    styles = re.sub(r'<w:rFonts w:(?:ascii|eastAsia)Theme="[^/]*/>', FONTS, styles)
-    styles = re.sub(r'<w:color w:val="[0-9A-F]{6}" w:themeColor="accent1"\s+w:themeShade="BF"\s*/>', BLACK, styles)
-    parts["word/styles.xml"] = styles.encode("utf-8")
-
-    theme = parts["word/theme/theme1.xml"].decode("utf-8")
-    theme = re.sub(
-        r'<a:latin typeface="[^"]*" panose="[0-9A-F]*"/>', f'<a:latin typeface="{FONT}" panose="{TNR_PANOSE}"/>', theme
-    )
-    parts["word/theme/theme1.xml"] = theme.encode("utf-8")
-
-    document = parts["word/document.xml"].decode("utf-8")
-    document = re.sub(r"<w:sectPr>.*?</w:sectPr>", SECT_PR, document, count=1, flags=re.S)
-    parts["word/document.xml"] = document.encode("utf-8")
-
+    trees = {
+        name: parse(parts[name])
+        for name in (
+            "word/styles.xml",
+            "word/theme/theme1.xml",
+            "word/document.xml",
+            "word/_rels/document.xml.rels",
+            "[Content_Types].xml",
+            "docProps/core.xml",
+        )
+    }
+    edit_styles(trees["word/styles.xml"])
+    edit_theme(trees["word/theme/theme1.xml"])
+    edit_document(trees["word/document.xml"])
+    add_headers(trees["word/_rels/document.xml.rels"], trees["[Content_Types].xml"])
+    edit_core(trees["docProps/core.xml"])
+    parts.update({name: serialise(root) for name, root in trees.items()})
     parts["word/header1.xml"] = HEADER.encode("utf-8")
     parts["word/header2.xml"] = HEADER_FIRST.encode("utf-8")
-    rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
-    rels = rels.replace(
-        "</Relationships>",
-        f'<Relationship Type="{HEADER_REL}" Id="rIdBaocaoHeader" Target="header1.xml" />'
-        f'<Relationship Type="{HEADER_REL}" Id="rIdBaocaoHeaderFirst" Target="header2.xml" />'
-        "</Relationships>",
-    )
-    parts["word/_rels/document.xml.rels"] = rels.encode("utf-8")
-    types = parts["[Content_Types].xml"].decode("utf-8")
-    types = types.replace(
-        "</Types>",
-        f'<Override PartName="/word/header1.xml" ContentType="{HEADER_TYPE}" />'
-        f'<Override PartName="/word/header2.xml" ContentType="{HEADER_TYPE}" /></Types>',
-    )
-    parts["[Content_Types].xml"] = types.encode("utf-8")
-
-    core = parts["docProps/core.xml"].decode("utf-8")
-    core = re.sub(r"<dc:title>.*?</dc:title>", "<dc:title>baocao: reference.docx (NĐ 30/2020)</dc:title>", core)
-    core = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*", r"\g<1>2020-03-05T00:00:00Z", core)
-    parts["docProps/core.xml"] = core.encode("utf-8")
 
     names = order + [n for n in ("word/header1.xml", "word/header2.xml") if n not in order]
     return write_zip((name, parts[name]) for name in names)

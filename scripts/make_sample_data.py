@@ -22,6 +22,16 @@ header, numbers and dates typed as text in some files, "Tổng cộng" rows, khu
 ways, a few alias headers, an empty column, formatted blank rows). Exactly the rows listed in
 ``EXPECTED_REJECTS`` are invalid; everything else must pass the cleaner.
 
+What the rows are drawn from is data, in ``scripts/sample/``: the activities
+(``activities.yml``: each khu's pool, the ward committee's and the member organisations' own),
+the names, lists and tables of values (``values.yml``: people's names, models, donors,
+supervision and critique items, the indicators targeted, each year's report metadata), the
+narratives (``nhan-dinh-<year>.md``) and the rows wrong on purpose (``expected-rejects.yml``).
+Whether a value it writes is understood (a category, an organisation, a khu, a header) is
+decided by the package's own look-ups (``baocao.config``, ``baocao.labels``,
+``baocao.textenc.fold_key``), as the cleaner decides it; amounts are printed by
+``baocao.vnformat.fmt_int``.
+
 The script has two layers: ``build_*`` functions return :class:`Table` objects (rows as dicts
 keyed by the column ``name`` of inputs.yml, values as the office typed them or as Python
 numbers/dates), and ``write_*`` functions lay them out in workbooks. ``check_table`` verifies
@@ -52,6 +62,10 @@ import yaml
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from baocao import config, labels
+from baocao.textenc import fold_key
+from baocao.vnformat import fmt_int
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = ROOT / "data" / "reference"
 CONFIG_FILE = ROOT / "baocao.yml"
@@ -61,25 +75,29 @@ YEARS = (2021, 2022, 2023, 2024)
 KHU = (1, 2, 3, 4)
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
-#: What this script reads besides the package's reference files: the narratives people write
-#: (nhan-dinh-<year>.md) and the rows that are wrong on purpose (expected-rejects.yml).
+#: What this script reads besides the package's reference files: the activities the rows are
+#: drawn from (activities.yml), the narratives people write (nhan-dinh-<year>.md) and the rows
+#: that are wrong on purpose (expected-rejects.yml).
 SAMPLE_DIR = ROOT / "scripts" / "sample"
 # The rows that are wrong on purpose: the cleaner must reject exactly these (1-based Excel rows).
 EXPECTED_REJECTS = yaml.safe_load((SAMPLE_DIR / "expected-rejects.yml").read_text(encoding="utf-8"))
+# Names, lists and tables of values (people's names, models, donors, supervision and critique
+# items, the indicators targeted, each year's report metadata).
+VALUES = yaml.safe_load((SAMPLE_DIR / "values.yml").read_text(encoding="utf-8"))
+
+
+def _fields(entry: dict, *names: str) -> tuple:
+    """An entry's fields, in order, a list as a tuple (what the builders unpack)."""
+    return tuple(tuple(entry[n]) if isinstance(entry[n], list) else entry[n] for n in names)
 
 
 # =============================================================================== reference files
 
 
-def fold(text: str) -> str:
-    """Lower case, no diacritics, no spaces or punctuation (how headers and categories match)."""
-    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    return re.sub(r"[\W_]+", "", text.casefold())
-
-
 class Reference:
-    """inputs.yml, catalogues.yml, indicators.yml and baocao.yml, with look-ups."""
+    """inputs.yml, catalogues.yml, indicators.yml and baocao.yml as data to write from (the
+    rows' names, headers, indicators); whether a value is understood is the package's own
+    look-up (its catalogues, khu labels and headers), as the cleaner reads it."""
 
     def __init__(self, root: Path = ROOT):
         ref = root / "data" / "reference"
@@ -90,6 +108,8 @@ class Reference:
         self.indicators = {code: {"code": code, **declared["indicators"][code]} for code in declared["chi_tieu"]}
         self.config = yaml.safe_load((root / "baocao.yml").read_text(encoding="utf-8"))
         self.tables = self.inputs["tables"]
+        self.package = config.Reference(ref)
+        self.unit = config.UnitConfig.load(root / "baocao.yml")
 
     # categories -------------------------------------------------------------------------
     def entry(self, catalogue: str, id_: str) -> dict:
@@ -102,45 +122,32 @@ class Reference:
         return self.entry(catalogue, id_)["name"]
 
     def resolve(self, catalogue: str, text: str) -> str | None:
-        key = fold(text)
-        if catalogue == "indicators":  # the chỉ tiêu codes of indicators.yml
-            return next((code for code in self.indicators if fold(code) == key), None)
-        for e in self.catalogues[catalogue]:
-            if key in {fold(e["name"]), *map(fold, e.get("aliases") or [])}:
-                return e["id"]
-        return None
+        item = self.package.catalogues[catalogue].match(text)
+        return item.id if item else None
 
     # organisations and areas -----------------------------------------------------------
     def org_name(self, id_: str) -> str:
         return next(o["name"] for o in self.config["organisations"] if o["id"] == id_)
 
     def org_resolve(self, text: str) -> str | None:
-        key = fold(text)
-        for o in self.config["organisations"]:
-            if key in {fold(o["name"]), fold(o["short"]), *map(fold, o.get("aliases") or [])}:
-                return o["id"]
-        return None
+        item = self.unit.org_catalogue.match(text)
+        return item.id if item else None
 
     @staticmethod
     def area_resolve(text: str) -> str | None:
         """'khu-<n>' for "Khu 1", "khu I", "K1", "KDC số 1"; 'toan-phuong' for "Toàn phường"."""
-        key = fold(text)
-        if key in ("toanphuong", "caphuong"):
+        if labels.is_whole_unit(text):
             return "toan-phuong"
-        m = re.fullmatch(r"(?:khu|k|kdcso|kdc|khudancu(?:so)?)(\d+|i{1,3}|iv)", key)
-        if not m:
-            return None
-        n = m.group(1)
-        n = int(n) if n.isdigit() else {"i": 1, "ii": 2, "iii": 3, "iv": 4}[n]
-        return f"khu-{n}"
+        n = labels.area_number(text)
+        return f"khu-{n}" if n else None
 
     # columns --------------------------------------------------------------------------------
     def column(self, table: str, name: str) -> dict:
         return next(c for c in self.tables[table]["columns"] if c["name"] == name)
 
     def headers_ok(self, table: str, name: str, header: str) -> bool:
-        col = self.column(table, name)
-        return fold(header) in {fold(col["header"]), *map(fold, col.get("aliases") or [])}
+        column = next(c for c in self.package.tables[table].columns if c.name == name)
+        return fold_key(header) in column.header_keys()
 
 
 _REF: Reference | None = None
@@ -174,17 +181,12 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def vn_int(value: int) -> str:
-    """1500000 → "1.500.000" (Vietnamese thousands dots)."""
-    return f"{value:,}".replace(",", ".")
-
-
 def vn_num(value: float) -> str:
     """120.5 → "120,5"; 1250.0 → "1.250"."""
     if float(value).is_integer():
-        return vn_int(int(value))
+        return fmt_int(int(value))
     whole, frac = f"{value:.2f}".rstrip("0").split(".")
-    return f"{vn_int(int(whole))},{frac}"
+    return f"{fmt_int(int(whole))},{frac}"
 
 
 def round_to(value: float, step: int) -> int:
@@ -215,76 +217,9 @@ def mixed_khu(rng: random.Random, k: int) -> str:
     return khu_label(k, rng.choices(["Khu", "khu", "K", "roman", "KDC"], [8, 2, 1, 1, 1])[0])
 
 
-SURNAMES = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Vũ",
-    "Đỗ",
-    "Bùi",
-    "Ngô",
-    "Đặng",
-    "Lương",
-    "Hà",
-    "Phùng",
-    "Đinh",
-    "Lâm",
-    "Tô",
-    "Vi",
-    "Hứa",
-    "Trịnh",
-    "Đào",
-]
-MALE = (
-    ["Văn", "Đức", "Minh", "Quang", "Xuân", "Hữu", "Công", "Thanh", "Ngọc"],
-    [
-        "Hùng",
-        "Dũng",
-        "Tuấn",
-        "Thắng",
-        "Hải",
-        "Long",
-        "Sơn",
-        "Bình",
-        "Cường",
-        "Tâm",
-        "Khánh",
-        "Phúc",
-        "Toàn",
-        "Lợi",
-        "Thịnh",
-        "Quý",
-        "Hòa",
-        "Chiến",
-        "Nam",
-        "Trung",
-    ],
-)
-FEMALE = (
-    ["Thị", "Thị Thu", "Thị Minh", "Thị Thanh", "Thị Kim"],
-    [
-        "Lan",
-        "Hoa",
-        "Mai",
-        "Hương",
-        "Thủy",
-        "Nga",
-        "Hạnh",
-        "Liên",
-        "Tuyết",
-        "Dung",
-        "Yến",
-        "Thoa",
-        "Nhung",
-        "Hiền",
-        "Loan",
-        "Phượng",
-        "Vân",
-        "Huệ",
-    ],
-)
+SURNAMES = VALUES["names"]["surnames"]
+MALE = (VALUES["names"]["male"]["middle"], VALUES["names"]["male"]["given"])
+FEMALE = (VALUES["names"]["female"]["middle"], VALUES["names"]["female"]["given"])
 
 
 def person(rng: random.Random) -> tuple[str, str]:
@@ -487,366 +422,21 @@ def near_poor_start(year: int) -> tuple[int, ...]:
 
 # =============================================================================== activities
 
+# The activity pools and each year's own activities: scripts/sample/activities.yml, read into
+# the tuples the builders below unpack (a range or a list of months as a tuple).
+ACTIVITIES = yaml.safe_load((SAMPLE_DIR / "activities.yml").read_text(encoding="utf-8"))
+
+
+def _entries(entries: list[dict], *fields: str) -> list[tuple]:
+    """Each entry's ``fields``, in order, a list as a tuple (but the orgs a khu row may name)."""
+    return [tuple(tuple(e[f]) if isinstance(e[f], list) and f != "orgs" else e[f] for f in fields) for e in entries]
+
+
+_KHU = ("field", "campaign", "description", "sessions", "participants", "months", "orgs")
 # A pool entry: (field id, campaign id or None, description, sessions (lo, hi),
 #                participants per row (lo, hi), months or None for any, orgs that may be named)
-KHU_POOL_COMMON = [
-    (
-        "tuyen_truyen",
-        None,
-        "Tuyên truyền phòng, chống cháy nổ trong khu dân cư",
-        (1, 2),
-        (25, 70),
-        None,
-        [None, "MTTQ"],
-    ),
-    (
-        "tuyen_truyen",
-        None,
-        "Tuyên truyền bảo đảm trật tự an toàn giao thông",
-        (1, 2),
-        (25, 80),
-        None,
-        [None, "Đoàn Thanh niên"],
-    ),
-    (
-        "tuyen_truyen",
-        None,
-        "Tuyên truyền phòng, chống buôn lậu, gian lận thương mại qua biên giới",
-        (1, 2),
-        (30, 90),
-        None,
-        [None, "Hội CCB"],
-    ),
-    (
-        "tuyen_truyen",
-        None,
-        "Tuyên truyền vận động nhân dân tham gia bảo hiểm y tế hộ gia đình",
-        (1, 2),
-        (20, 60),
-        None,
-        [None, "Hội Phụ nữ"],
-    ),
-    (
-        "tuyen_truyen",
-        "tddk_ntm_dtvm",
-        "Tuyên truyền thực hiện nếp sống văn minh trong việc cưới, việc tang",
-        (1, 2),
-        (30, 90),
-        None,
-        [None, "Mặt trận"],
-    ),
-    (
-        "tuyen_truyen",
-        "uu_tien_hang_viet",
-        "Tuyên truyền cuộc vận động ưu tiên dùng hàng Việt Nam tại các buổi họp tổ",
-        (1, 2),
-        (20, 60),
-        None,
-        [None, "Hội Phụ nữ"],
-    ),
-    (
-        "tuyen_truyen",
-        None,
-        "Tuyên truyền phòng, chống ma túy, tệ nạn xã hội",
-        (1, 2),
-        (25, 70),
-        None,
-        [None, "Đoàn Thanh niên"],
-    ),
-    (
-        "tuyen_truyen",
-        None,
-        "Tuyên truyền về chủ quyền biên giới, biển đảo qua loa truyền thanh khu",
-        (1, 3),
-        (40, 120),
-        None,
-        [None],
-    ),
-    (
-        "tuyen_truyen",
-        "vi_nguoi_ngheo",
-        'Vận động các hộ gia đình ủng hộ Quỹ "Vì người nghèo"',
-        (1, 2),
-        (30, 90),
-        (9, 10, 11),
-        [None, "MTTQ"],
-    ),
-    (
-        "tuyen_truyen",
-        "tddk_ntm_dtvm",
-        "Vận động nhân dân chỉnh trang nhà cửa, ngõ xóm xanh, sạch, đẹp",
-        (1, 2),
-        (25, 80),
-        None,
-        [None],
-    ),
-    (
-        "tuyen_truyen",
-        None,
-        "Tuyên truyền phòng, chống lừa đảo qua mạng xã hội",
-        (1, 2),
-        (25, 70),
-        None,
-        [None, "Hội NCT"],
-    ),
-    ("hoi_nghi_nhan_dan", None, "Họp dân thông báo tình hình, nhiệm vụ của khu", (1, 1), (60, 140), None, [None]),
-    (
-        "hoi_nghi_nhan_dan",
-        None,
-        "Họp dân lấy ý kiến về việc chỉnh trang, mở rộng ngõ xóm",
-        (1, 1),
-        (50, 120),
-        None,
-        [None],
-    ),
-    (
-        "an_sinh",
-        None,
-        "Thăm hỏi hộ gia đình có người ốm đau, hoàn cảnh khó khăn",
-        (1, 2),
-        (8, 20),
-        None,
-        [None, "Hội CTĐ", "MTTQ"],
-    ),
-    ("an_sinh", None, "Thăm hỏi, động viên gia đình có người mất", (1, 1), (6, 15), None, [None]),
-    (
-        "an_sinh",
-        "dan_van_kheo",
-        "Vận động nhân dân giúp công, giúp sức hộ khó khăn sửa nhà",
-        (1, 1),
-        (10, 25),
-        (3, 4, 5, 6, 7, 8, 10),
-        [None, "Hội CCB"],
-    ),
-    (
-        "van_hoa_the_thao",
-        None,
-        "Giao lưu văn nghệ, thể thao chào mừng các ngày lễ lớn",
-        (1, 1),
-        (60, 160),
-        (3, 4, 5, 8, 9),
-        [None, "Hội NCT", "Hội Phụ nữ"],
-    ),
-    (
-        "van_hoa_the_thao",
-        None,
-        "Tổ chức giải bóng chuyền hơi của khu",
-        (1, 2),
-        (40, 100),
-        (4, 5, 6, 7, 8),
-        [None, "Hội NCT"],
-    ),
-    (
-        "an_ninh_trat_tu",
-        None,
-        "Họp tổ an ninh nhân dân, nắm tình hình địa bàn",
-        (1, 1),
-        (10, 25),
-        None,
-        [None, "Hội CCB"],
-    ),
-    (
-        "an_ninh_trat_tu",
-        None,
-        "Phối hợp tuần tra bảo đảm an ninh trật tự",
-        (1, 3),
-        (8, 20),
-        None,
-        ["Hội CCB", "Đoàn Thanh niên"],
-    ),
-    (
-        "ve_sinh_moi_truong",
-        None,
-        "Khơi thông cống rãnh, phát quang bụi rậm",
-        (1, 1),
-        (30, 80),
-        (4, 5, 6, 7),
-        [None, "Đoàn Thanh niên"],
-    ),
-]
-KHU_POOL_YEAR = {
-    2021: [
-        (
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền phòng, chống dịch Covid-19 qua loa truyền thanh khu",
-            (2, 4),
-            (60, 160),
-            None,
-            [None],
-        ),
-        (
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền, vận động nhân dân tiêm vắc xin phòng Covid-19",
-            (1, 3),
-            (50, 140),
-            (6, 7, 8, 9, 10, 11, 12),
-            [None, "Đoàn Thanh niên"],
-        ),
-        (
-            "tuyen_truyen",
-            None,
-            "Vận động người dân không tiếp tay cho xuất, nhập cảnh trái phép",
-            (1, 2),
-            (30, 90),
-            None,
-            [None, "Hội CCB"],
-        ),
-        (
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền về cuộc bầu cử đại biểu Quốc hội và HĐND các cấp",
-            (1, 3),
-            (60, 150),
-            (2, 3, 4, 5),
-            [None],
-        ),
-        (
-            "an_sinh",
-            None,
-            "Hỗ trợ lương thực, thực phẩm cho hộ khó khăn do dịch Covid-19",
-            (1, 1),
-            (10, 30),
-            (2, 3, 8, 9),
-            [None, "Hội CTĐ"],
-        ),
-        (
-            "chuyen_doi_so",
-            None,
-            "Hướng dẫn nhân dân cài đặt ứng dụng khai báo y tế, PC-Covid",
-            (1, 2),
-            (20, 70),
-            (5, 6, 7, 8, 9, 10, 11),
-            [None, "Đoàn Thanh niên"],
-        ),
-        (
-            "ve_sinh_moi_truong",
-            None,
-            "Phun khử khuẩn, vệ sinh các khu vực công cộng phòng dịch",
-            (1, 1),
-            (15, 40),
-            (2, 3, 8, 9),
-            [None, "Đoàn Thanh niên"],
-        ),
-    ],
-    2022: [
-        (
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền thích ứng an toàn, linh hoạt, kiểm soát hiệu quả dịch Covid-19",
-            (1, 2),
-            (40, 110),
-            (1, 2, 3, 4, 5),
-            [None],
-        ),
-        (
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền chuẩn nghèo đa chiều giai đoạn 2022-2025",
-            (1, 2),
-            (40, 100),
-            None,
-            [None],
-        ),
-        (
-            "chuyen_doi_so",
-            None,
-            "Hướng dẫn nhân dân cài đặt, kích hoạt tài khoản định danh điện tử VNeID",
-            (1, 2),
-            (25, 80),
-            None,
-            [None, "Đoàn Thanh niên"],
-        ),
-        (
-            "chuyen_doi_so",
-            None,
-            "Hướng dẫn thanh toán không dùng tiền mặt",
-            (1, 1),
-            (20, 60),
-            None,
-            [None, "Hội Phụ nữ"],
-        ),
-    ],
-    2023: [
-        ("tuyen_truyen", None, "Tuyên truyền Luật Thực hiện dân chủ ở cơ sở", (1, 2), (40, 110), None, [None, "MTTQ"]),
-        (
-            "tuyen_truyen",
-            None,
-            'Tuyên truyền "Ngày xanh trong tuần", phân loại rác thải tại nguồn',
-            (1, 2),
-            (30, 90),
-            None,
-            [None, "Hội Phụ nữ"],
-        ),
-        (
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền thi đua lập thành tích chào mừng Đại hội MTTQ các cấp",
-            (1, 2),
-            (40, 100),
-            (9, 10, 11, 12),
-            [None, "Mặt trận"],
-        ),
-        (
-            "chuyen_doi_so",
-            None,
-            "Hướng dẫn nhân dân cài đặt, kích hoạt tài khoản định danh điện tử VNeID",
-            (1, 2),
-            (25, 80),
-            None,
-            [None, "Đoàn Thanh niên"],
-        ),
-        ("chuyen_doi_so", None, "Hướng dẫn sử dụng dịch vụ công trực tuyến", (1, 1), (20, 60), None, [None, "Đoàn TN"]),
-    ],
-    2024: [
-        (
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền Đại hội đại biểu MTTQ Việt Nam các cấp nhiệm kỳ 2024-2029",
-            (1, 2),
-            (40, 110),
-            (3, 4, 5, 6, 9, 10),
-            [None, "Mặt trận"],
-        ),
-        (
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền phòng, chống thiên tai, chủ động ứng phó mưa bão",
-            (1, 2),
-            (40, 120),
-            (6, 7, 8, 9),
-            [None],
-        ),
-        (
-            "tuyen_truyen",
-            None,
-            'Tuyên truyền "Ngày xanh trong tuần", phân loại rác thải tại nguồn',
-            (1, 2),
-            (30, 90),
-            None,
-            [None, "Hội Phụ nữ"],
-        ),
-        (
-            "chuyen_doi_so",
-            None,
-            "Hướng dẫn sử dụng dịch vụ công trực tuyến, ứng dụng VNeID",
-            (1, 2),
-            (25, 80),
-            None,
-            [None, "Đoàn Thanh niên"],
-        ),
-        (
-            "an_sinh",
-            None,
-            "Giúp đỡ các hộ bị thiệt hại do bão số 3 khắc phục nhà cửa",
-            (1, 2),
-            (15, 40),
-            (9, 10),
-            [None, "Hội CCB", "Đoàn Thanh niên"],
-        ),
-    ],
-}
+KHU_POOL_COMMON = _entries(ACTIVITIES["khu_common"], *_KHU)
+KHU_POOL_YEAR = {year: _entries(entries, *_KHU) for year, entries in ACTIVITIES["khu_by_year"].items()}
 # Rows per khu file: (lo, hi) by year; bigger khu do a little more.
 KHU_ACTIVITY_COUNT = {2021: (43, 49), 2022: (48, 58), 2023: (55, 66), 2024: (58, 70)}
 COVID_MONTHS_2021 = (2, 8, 9)  # months without gatherings in 2021
@@ -1042,786 +632,25 @@ def build_khu_activities(year: int, k: int) -> list[dict]:
     return rows
 
 
+# (month, day or None, area, org, field, campaign, description, sessions, participants, waste, note)
 WARD_ACTIVITIES = {
-    # (month, day or None, area, org, field, campaign, description, sessions, participants, waste, note)
-    "common": [
-        (
-            1,
-            None,
-            "Toàn phường",
-            "Ủy ban MTTQ phường",
-            "an_sinh",
-            "vi_nguoi_ngheo",
-            "Trao quà Tết cho hộ nghèo, hộ cận nghèo, hộ có hoàn cảnh khó khăn",
-            1,
-            (150, 220),
-            None,
-            None,
+    key: _entries(
+        entries,
+        *(
+            "month",
+            "day",
+            "area",
+            "org",
+            "field",
+            "campaign",
+            "description",
+            "sessions",
+            "participants",
+            "waste",
+            "note",
         ),
-        (
-            2,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền kỷ niệm Ngày thành lập Đảng Cộng sản Việt Nam 3/2",
-            1,
-            (60, 110),
-            None,
-            None,
-        ),
-        (
-            2,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Giao ban Ban Công tác Mặt trận các khu tháng 2",
-            1,
-            (12, 18),
-            None,
-            None,
-        ),
-        (
-            3,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị Ủy ban MTTQ phường sơ kết quý I, triển khai nhiệm vụ quý II",
-            1,
-            (35, 45),
-            None,
-            None,
-        ),
-        (
-            4,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Giao ban Ban Công tác Mặt trận các khu tháng 4",
-            1,
-            (12, 18),
-            None,
-            None,
-        ),
-        (
-            5,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền kỷ niệm Ngày sinh Chủ tịch Hồ Chí Minh 19/5",
-            1,
-            (60, 110),
-            None,
-            None,
-        ),
-        (
-            8,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Giao ban Ban Công tác Mặt trận các khu tháng 8",
-            1,
-            (12, 18),
-            None,
-            None,
-        ),
-        (
-            8,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "an_ninh_trat_tu",
-            None,
-            "Phối hợp tổ chức Ngày hội toàn dân bảo vệ an ninh Tổ quốc 19/8",
-            1,
-            (80, 150),
-            None,
-            None,
-        ),
-        (
-            10,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Giao ban Ban Công tác Mặt trận các khu tháng 10",
-            1,
-            (12, 18),
-            None,
-            None,
-        ),
-        (
-            12,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "an_sinh",
-            None,
-            "Rà soát, lập danh sách hộ nghèo, hộ cận nghèo nhận quà Tết",
-            1,
-            (15, 25),
-            None,
-            None,
-        ),
-        (
-            4,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Tập huấn nghiệp vụ công tác Mặt trận cho Ban Công tác Mặt trận khu",
-            1,
-            (30, 45),
-            None,
-            None,
-        ),
-        (
-            6,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị Ủy ban MTTQ phường sơ kết 6 tháng đầu năm",
-            1,
-            (35, 45),
-            None,
-            None,
-        ),
-        (
-            7,
-            25,
-            "Toàn phường",
-            "Ủy ban MTTQ phường",
-            "an_sinh",
-            None,
-            "Thăm hỏi, tặng quà gia đình chính sách nhân dịp 27/7",
-            1,
-            (60, 90),
-            None,
-            None,
-        ),
-        (
-            9,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị Ủy ban MTTQ phường sơ kết 9 tháng",
-            1,
-            (35, 45),
-            None,
-            None,
-        ),
-        (
-            10,
-            17,
-            "Toàn phường",
-            "Ủy ban MTTQ phường",
-            "tuyen_truyen",
-            "vi_nguoi_ngheo",
-            'Lễ phát động tháng cao điểm "Vì người nghèo"',
-            1,
-            (120, 200),
-            None,
-            None,
-        ),
-        (
-            11,
-            None,
-            "Toàn phường",
-            "Ủy ban MTTQ phường",
-            "tuyen_truyen",
-            None,
-            "Tọa đàm kỷ niệm Ngày truyền thống MTTQ Việt Nam 18/11",
-            1,
-            (60, 90),
-            None,
-            None,
-        ),
-        (
-            12,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "hoi_nghi_nhan_dan",
-            None,
-            "Hội nghị đối thoại giữa người đứng đầu cấp ủy, chính quyền với nhân dân",
-            1,
-            (90, 140),
-            None,
-            None,
-        ),
-        (
-            12,
-            None,
-            "Toàn phường",
-            "Ủy ban MTTQ phường",
-            "khac",
-            None,
-            "Hội nghị góp ý đánh giá cán bộ, đảng viên cuối năm",
-            1,
-            (40, 60),
-            None,
-            None,
-        ),
-    ],
-    2021: [
-        (
-            1,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị hiệp thương lần thứ nhất bầu cử đại biểu HĐND phường",
-            1,
-            (40, 55),
-            None,
-            "Bầu cử nhiệm kỳ 2021-2026",
-        ),
-        (2, None, "Toàn phường", "MTTQ", "khac", None, "Hội nghị hiệp thương lần thứ hai", 1, (40, 55), None, None),
-        (
-            4,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị hiệp thương lần thứ ba lập danh sách người ứng cử",
-            1,
-            (40, 55),
-            None,
-            None,
-        ),
-        (
-            5,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Tổ chức cho cử tri tiếp xúc, gặp gỡ người ứng cử",
-            2,
-            (120, 180),
-            None,
-            None,
-        ),
-        (
-            2,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "an_sinh",
-            None,
-            "Tiếp nhận, phân bổ hàng hóa ủng hộ phòng, chống dịch Covid-19",
-            2,
-            (20, 40),
-            None,
-            None,
-        ),
-        (
-            8,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "an_sinh",
-            None,
-            "Hỗ trợ các hộ có người cách ly, hộ khó khăn do dịch Covid-19",
-            3,
-            (30, 50),
-            None,
-            None,
-        ),
-        (
-            8,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Vận động ủng hộ Quỹ vắc xin phòng Covid-19",
-            1,
-            (30, 60),
-            None,
-            None,
-        ),
-        (
-            11,
-            None,
-            "Khu 2",
-            "MTTQ",
-            "ngay_hoi_ddk",
-            "tddk_ntm_dtvm",
-            "Dự Ngày hội Đại đoàn kết điểm của phường tại khu 2",
-            1,
-            (100, 150),
-            None,
-            None,
-        ),
-        (
-            10,
-            None,
-            "Toàn phường",
-            "Đoàn Thanh niên",
-            "chuyen_doi_so",
-            None,
-            "Ra quân hướng dẫn khai báo y tế điện tử",
-            2,
-            (60, 110),
-            None,
-            None,
-        ),
-        (
-            6,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            "uu_tien_hang_viet",
-            'Tuyên truyền cuộc vận động "Người Việt Nam ưu tiên dùng hàng Việt Nam"',
-            1,
-            (50, 90),
-            None,
-            None,
-        ),
-        (
-            9,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "an_ninh_trat_tu",
-            None,
-            "Giao ban công tác bảo đảm an ninh trật tự, phòng dịch khu vực biên giới",
-            1,
-            (25, 40),
-            None,
-            None,
-        ),
-        (
-            12,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị tổng kết công tác Mặt trận năm 2021",
-            1,
-            (60, 90),
-            None,
-            None,
-        ),
-    ],
-    2022: [
-        (
-            1,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị triển khai chương trình phối hợp thống nhất hành động năm 2022",
-            1,
-            (40, 55),
-            None,
-            None,
-        ),
-        (
-            3,
-            None,
-            "Toàn phường",
-            "Đoàn Thanh niên",
-            "ve_sinh_moi_truong",
-            "chu_nhat_xanh",
-            'Ra quân "Ngày chủ nhật xanh" toàn phường hưởng ứng Tháng Thanh niên',
-            1,
-            (150, 250),
-            900,
-            None,
-        ),
-        (
-            5,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền chuẩn nghèo đa chiều và chính sách giảm nghèo bền vững",
-            1,
-            (60, 100),
-            None,
-            None,
-        ),
-        (
-            6,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "chuyen_doi_so",
-            None,
-            "Ra quân hỗ trợ cấp căn cước công dân, định danh điện tử",
-            3,
-            (100, 160),
-            None,
-            None,
-        ),
-        (
-            8,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "van_hoa_the_thao",
-            None,
-            "Giao lưu văn nghệ chào mừng kỷ niệm Cách mạng tháng Tám và Quốc khánh 2/9",
-            1,
-            (150, 250),
-            None,
-            None,
-        ),
-        (
-            11,
-            None,
-            "Khu 3",
-            "MTTQ",
-            "ngay_hoi_ddk",
-            "tddk_ntm_dtvm",
-            "Ngày hội Đại đoàn kết điểm của phường tại khu 3",
-            1,
-            (250, 350),
-            None,
-            None,
-        ),
-        (
-            11,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền, lấy ý kiến góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở",
-            1,
-            (50, 80),
-            None,
-            None,
-        ),
-        (
-            9,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "an_ninh_trat_tu",
-            None,
-            "Phối hợp xây dựng mô hình camera an ninh khu dân cư",
-            1,
-            (20, 35),
-            None,
-            None,
-        ),
-        (
-            12,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị tổng kết công tác Mặt trận năm 2022",
-            1,
-            (60, 90),
-            None,
-            None,
-        ),
-    ],
-    2023: [
-        (
-            1,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị triển khai chương trình phối hợp thống nhất hành động năm 2023",
-            1,
-            (40, 55),
-            None,
-            None,
-        ),
-        (
-            2,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Hội nghị lấy ý kiến nhân dân góp ý dự thảo Luật Đất đai (sửa đổi)",
-            1,
-            (70, 110),
-            None,
-            None,
-        ),
-        (
-            3,
-            None,
-            "Toàn phường",
-            "Đoàn Thanh niên",
-            "ve_sinh_moi_truong",
-            "chu_nhat_xanh",
-            'Ra quân "Ngày chủ nhật xanh" toàn phường hưởng ứng Tháng Thanh niên',
-            1,
-            (180, 260),
-            1100,
-            None,
-        ),
-        (
-            6,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Hội nghị triển khai Luật Thực hiện dân chủ ở cơ sở",
-            1,
-            (60, 90),
-            None,
-            None,
-        ),
-        (
-            7,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "chuyen_doi_so",
-            None,
-            "Ra quân hỗ trợ kích hoạt tài khoản định danh điện tử mức 2",
-            3,
-            (120, 200),
-            None,
-            None,
-        ),
-        (
-            8,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị hiệp thương cử nhân sự tham gia Ủy ban MTTQ phường nhiệm kỳ 2024-2029",
-            1,
-            (35, 50),
-            None,
-            "Chuẩn bị Đại hội",
-        ),
-        (
-            10,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Kiện toàn Trưởng Ban Công tác Mặt trận khu 2 và khu 4",
-            1,
-            (20, 30),
-            None,
-            None,
-        ),
-        (
-            11,
-            None,
-            "Khu 1",
-            "MTTQ",
-            "ngay_hoi_ddk",
-            "tddk_ntm_dtvm",
-            "Ngày hội Đại đoàn kết điểm của phường tại khu 1",
-            1,
-            (280, 380),
-            None,
-            None,
-        ),
-        (
-            11,
-            29,
-            "Toàn phường",
-            "Ủy ban MTTQ phường",
-            "khac",
-            None,
-            "Hội nghị tổng kết công tác Mặt trận năm 2023, phát động thi đua chào mừng Đại hội MTTQ phường nhiệm kỳ 2024-2029",
-            1,
-            (70, 95),
-            None,
-            "4 Ban CTMT đăng ký mô hình",
-        ),
-    ],
-    2024: [
-        (
-            1,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị triển khai kế hoạch tổ chức Đại hội MTTQ phường nhiệm kỳ 2024-2029",
-            1,
-            (40, 55),
-            None,
-            None,
-        ),
-        (
-            3,
-            None,
-            "Toàn phường",
-            "Đoàn Thanh niên",
-            "ve_sinh_moi_truong",
-            "chu_nhat_xanh",
-            'Ra quân "Ngày chủ nhật xanh" toàn phường hưởng ứng Tháng Thanh niên',
-            1,
-            (180, 260),
-            1200,
-            None,
-        ),
-        (
-            4,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị hiệp thương giới thiệu nhân sự Ủy ban MTTQ phường khóa mới",
-            1,
-            (35, 50),
-            None,
-            None,
-        ),
-        (
-            5,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Lấy ý kiến nhân dân góp ý dự thảo Báo cáo chính trị trình Đại hội MTTQ phường",
-            2,
-            (80, 140),
-            None,
-            None,
-        ),
-        (
-            6,
-            None,
-            "Toàn phường",
-            "Ủy ban MTTQ phường",
-            "khac",
-            None,
-            "Đại hội đại biểu MTTQ Việt Nam phường Bình Ngọc nhiệm kỳ 2024-2029",
-            1,
-            (120, 130),
-            None,
-            "Đại hội thành công",
-        ),
-        (
-            9,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "an_sinh",
-            None,
-            "Tiếp nhận, phân bổ tiền, hàng ủng hộ đồng bào bị thiệt hại do bão số 3",
-            2,
-            (30, 60),
-            None,
-            None,
-        ),
-        (
-            9,
-            None,
-            "Toàn phường",
-            "Đoàn Thanh niên",
-            "ve_sinh_moi_truong",
-            None,
-            "Ra quân tổng dọn vệ sinh, khắc phục hậu quả bão số 3 toàn phường",
-            2,
-            (250, 400),
-            6500,
-            None,
-        ),
-        (
-            10,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Tuyên truyền Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X",
-            1,
-            (60, 100),
-            None,
-            None,
-        ),
-        (
-            10,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "an_sinh",
-            None,
-            "Hưởng ứng phong trào thi đua chung tay xóa nhà tạm, nhà dột nát",
-            1,
-            (60, 100),
-            None,
-            None,
-        ),
-        (
-            11,
-            None,
-            "Khu 4",
-            "MTTQ",
-            "ngay_hoi_ddk",
-            "tddk_ntm_dtvm",
-            "Ngày hội Đại đoàn kết điểm của phường tại khu 4",
-            1,
-            (260, 360),
-            None,
-            None,
-        ),
-        (
-            11,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "tuyen_truyen",
-            None,
-            "Quán triệt chủ trương sắp xếp, tinh gọn tổ chức bộ máy của hệ thống chính trị",
-            1,
-            (50, 80),
-            None,
-            None,
-        ),
-        (
-            12,
-            None,
-            "Toàn phường",
-            "MTTQ",
-            "khac",
-            None,
-            "Hội nghị tổng kết công tác Mặt trận năm 2024",
-            1,
-            (60, 90),
-            None,
-            None,
-        ),
-    ],
+    )
+    for key, entries in ACTIVITIES["ward"].items()
 }
 
 
@@ -1848,142 +677,15 @@ def build_ward_activities(year: int) -> list[dict]:
     return rows
 
 
+# org id: [(field, campaign, description, sessions, participants, months)]
 ORG_POOL = {
-    # org id: [(field, campaign, description, sessions, participants, months)]
-    "hlhpn": [
-        ("tuyen_truyen", None, "Tuyên truyền phòng, chống bạo lực gia đình", (1, 2), (40, 90), None),
-        ("tuyen_truyen", None, 'Sinh hoạt chuyên đề xây dựng gia đình "5 không, 3 sạch"', (1, 2), (40, 80), None),
-        (
-            "tuyen_truyen",
-            "uu_tien_hang_viet",
-            "Tuyên truyền hội viên ưu tiên dùng hàng Việt Nam",
-            (1, 1),
-            (40, 70),
-            None,
-        ),
-        ("ve_sinh_moi_truong", "tddk_ntm_dtvm", "Ra quân phân loại rác thải tại nguồn", (1, 1), (40, 80), (4, 6, 10)),
-        ("an_sinh", None, "Thăm hỏi, tặng quà hội viên phụ nữ có hoàn cảnh khó khăn", (1, 1), (15, 30), (1, 10)),
-        ("van_hoa_the_thao", None, "Giao lưu văn nghệ kỷ niệm Ngày Quốc tế Phụ nữ 8/3", (1, 1), (80, 150), (3,)),
-        ("van_hoa_the_thao", None, "Kỷ niệm Ngày thành lập Hội LHPN Việt Nam 20/10", (1, 1), (80, 140), (10,)),
-        ("chuyen_doi_so", None, "Hướng dẫn hội viên thanh toán không dùng tiền mặt", (1, 1), (30, 60), None),
-    ],
-    "doan-tn": [
-        (
-            "ve_sinh_moi_truong",
-            "chu_nhat_xanh",
-            'Đoàn viên ra quân "Ngày chủ nhật xanh" làm sạch bãi biển',
-            (1, 1),
-            (40, 90),
-            (4, 5, 6, 7, 8),
-        ),
-        (
-            "chuyen_doi_so",
-            None,
-            "Tình nguyện hè hướng dẫn người dân sử dụng dịch vụ công trực tuyến",
-            (1, 2),
-            (30, 80),
-            (6, 7, 8),
-        ),
-        ("tuyen_truyen", None, "Tuyên truyền phòng, chống ma túy trong thanh, thiếu niên", (1, 1), (50, 110), None),
-        ("van_hoa_the_thao", None, "Giải bóng đá thanh niên phường", (1, 2), (80, 160), (3, 4, 8)),
-        ("an_ninh_trat_tu", None, "Đội thanh niên xung kích tuần tra bảo đảm an ninh trật tự", (1, 3), (12, 25), None),
-        ("an_sinh", None, "Hiến máu tình nguyện", (1, 1), (20, 45), (1, 6)),
-    ],
-    "hcck": [
-        ("tuyen_truyen", None, "Tuyên truyền truyền thống Quân đội nhân dân Việt Nam", (1, 1), (40, 80), (12,)),
-        ("tuyen_truyen", None, "Tuyên truyền về chủ quyền biên giới quốc gia", (1, 1), (30, 70), None),
-        ("an_ninh_trat_tu", None, "Hội viên cựu chiến binh tham gia tuần tra đường biên", (1, 2), (10, 20), None),
-        ("an_sinh", None, "Thăm hỏi hội viên ốm đau, gia đình khó khăn", (1, 1), (8, 15), None),
-        ("khac", None, "Gặp mặt kỷ niệm Ngày thành lập Hội Cựu chiến binh Việt Nam", (1, 1), (60, 110), (12,)),
-    ],
-    "hnd": [
-        ("tuyen_truyen", None, "Tập huấn kỹ thuật nuôi trồng thủy sản cho hội viên", (1, 1), (30, 60), (3, 4, 9)),
-        ("tuyen_truyen", None, "Tuyên truyền phòng, chống dịch bệnh trên gia súc, gia cầm", (1, 1), (30, 60), None),
-        (
-            "tuyen_truyen",
-            "tddk_ntm_dtvm",
-            "Vận động hội viên tham gia xây dựng đô thị văn minh",
-            (1, 1),
-            (30, 70),
-            None,
-        ),
-        ("an_sinh", None, "Hướng dẫn hội viên vay vốn phát triển sản xuất", (1, 1), (15, 35), None),
-    ],
-    "hnct": [
-        ("an_sinh", None, "Mừng thọ người cao tuổi tròn tuổi 70, 75, 80, 85, 90", (1, 1), (60, 120), (1, 2)),
-        ("van_hoa_the_thao", None, "Luyện tập dưỡng sinh, thể dục thể thao người cao tuổi", (1, 2), (40, 90), None),
-        ("tuyen_truyen", None, "Tuyên truyền phòng, chống lừa đảo qua điện thoại, mạng xã hội", (1, 1), (40, 80), None),
-        ("an_sinh", None, "Thăm hỏi hội viên người cao tuổi ốm đau", (1, 1), (8, 16), None),
-        (
-            "tuyen_truyen",
-            None,
-            "Người cao tuổi tham gia hòa giải, giữ gìn an ninh trật tự khu dân cư",
-            (1, 1),
-            (25, 50),
-            None,
-        ),
-    ],
-    "hctd": [
-        ("an_sinh", None, "Vận động hiến máu tình nguyện", (1, 1), (25, 50), (1, 6, 11)),
-        ("an_sinh", None, "Trao quà cho người khuyết tật, người có hoàn cảnh khó khăn", (1, 1), (20, 40), None),
-        ("khac", None, "Tập huấn sơ cấp cứu ban đầu cho tình nguyện viên", (1, 1), (20, 40), (4, 5)),
-        ("an_sinh", None, 'Hưởng ứng phong trào "Tết nhân ái"', (1, 1), (30, 60), (1,)),
-    ],
-    "hkh": [
-        ("an_sinh", None, "Trao học bổng cho học sinh nghèo vượt khó", (1, 1), (40, 80), (8, 9)),
-        ("tuyen_truyen", None, 'Đánh giá, công nhận "Gia đình học tập", "Dòng họ học tập"', (1, 1), (30, 60), (11, 12)),
-        ("van_hoa_the_thao", None, "Tuyên dương học sinh giỏi, học sinh đỗ đại học", (1, 1), (60, 120), (8,)),
-        ("tuyen_truyen", None, "Tuyên truyền phong trào khuyến học, khuyến tài", (1, 1), (30, 60), None),
-    ],
-    "cd": [
-        ("tuyen_truyen", None, "Tuyên truyền chính sách pháp luật lao động cho đoàn viên", (1, 1), (25, 45), None),
-        (
-            "van_hoa_the_thao",
-            None,
-            "Hoạt động văn nghệ, thể thao chào mừng Ngày Quốc tế Lao động 1/5",
-            (1, 1),
-            (40, 70),
-            (4, 5),
-        ),
-        (
-            "tuyen_truyen",
-            "vi_nguoi_ngheo",
-            'Vận động đoàn viên ủng hộ Quỹ "Vì người nghèo"',
-            (1, 1),
-            (30, 50),
-            (10, 11),
-        ),
-        ("chuyen_doi_so", None, "Bồi dưỡng kỹ năng số cho cán bộ, đoàn viên", (1, 1), (25, 45), None),
-    ],
+    org: _entries(entries, "field", "campaign", "description", "sessions", "participants", "months")
+    for org, entries in ACTIVITIES["org_pool"].items()
 }
 ORG_ACTIVITY_COUNT = {"hlhpn": 10, "doan-tn": 10, "hcck": 7, "hnd": 6, "hnct": 8, "hctd": 6, "hkh": 6, "cd": 5}
 ORG_ACTIVITY_YEAR = {  # (org, field, campaign, month, description, sessions, participants)
-    2021: [
-        ("doan-tn", "chuyen_doi_so", None, 7, "Hỗ trợ khai báo y tế, lập danh sách tiêm vắc xin", 3, 150),
-        ("hlhpn", "an_sinh", None, 9, "Trao túi an sinh cho hộ gặp khó khăn do dịch Covid-19", 1, 40),
-        ("hctd", "an_sinh", None, 8, "Hỗ trợ hộ có người cách ly, điều trị Covid-19", 1, 25),
-    ],
-    2022: [
-        ("doan-tn", "chuyen_doi_so", None, 3, "Ra quân hướng dẫn cài đặt ứng dụng VNeID", 3, 180),
-        ("hlhpn", "tuyen_truyen", None, 11, "Hưởng ứng Tháng hành động vì bình đẳng giới", 1, 70),
-    ],
-    2023: [
-        ("doan-tn", "chuyen_doi_so", None, 7, "Tình nguyện hè hỗ trợ kích hoạt định danh điện tử mức 2", 3, 200),
-        ("hcck", "tuyen_truyen", None, 10, "Tuyên truyền thi đua chào mừng Đại hội MTTQ các cấp", 1, 60),
-    ],
-    2024: [
-        (
-            "doan-tn",
-            "ve_sinh_moi_truong",
-            None,
-            9,
-            "Thanh niên tình nguyện giúp dân khắc phục hậu quả bão số 3",
-            3,
-            160,
-        ),
-        ("hcck", "an_sinh", None, 9, "Hội viên giúp hộ khó khăn lợp lại mái nhà sau bão số 3", 2, 35),
-        ("hlhpn", "an_sinh", None, 10, "Vận động ủng hộ hội viên bị thiệt hại do bão số 3", 1, 80),
-    ],
+    year: _entries(entries, "org", "field", "campaign", "month", "description", "sessions", "participants")
+    for year, entries in ACTIVITIES["org_by_year"].items()
 }
 
 
@@ -2082,44 +784,8 @@ def build_households(year: int, k: int) -> list[dict]:
     ]
 
 
-MODELS = {
-    1: [
-        "Tuyến đường hoa, cây xanh kiểu mẫu",
-        "Ngõ xóm sáng, xanh, sạch, đẹp",
-        "Camera an ninh khu dân cư",
-        "Phân loại rác thải tại nguồn",
-        "Khu dân cư không có tội phạm và tệ nạn xã hội",
-    ],
-    2: [
-        "Thắp sáng đường làng, ngõ xóm",
-        "Tổ dân tự quản an toàn, văn minh",
-        "Ngày xanh trong tuần",
-        "Tuyến đường tự quản về vệ sinh môi trường",
-        "Nhà sạch, vườn đẹp",
-    ],
-    3: [
-        "Camera an ninh khu dân cư",
-        "Tổ liên gia tự quản",
-        "Đường hoa khu dân cư",
-        "Gia đình không sử dụng túi ni lông",
-        "Chi hội phụ nữ thu gom phế liệu gây quỹ",
-    ],
-    4: [
-        "Tuyến đường hoa, cây xanh",
-        "Nhà văn hóa khu xanh, sạch, đẹp",
-        "Tổ hòa giải giỏi",
-        "Thu gom rác thải, thùng xốp ven biển",
-        "Khu dân cư an toàn về an ninh trật tự",
-    ],
-}
-MODEL_FIELDS = {
-    "Camera": "an_ninh_trat_tu",
-    "an ninh": "an_ninh_trat_tu",
-    "tội phạm": "an_ninh_trat_tu",
-    "hòa giải": "an_ninh_trat_tu",
-    "tự quản an toàn": "an_ninh_trat_tu",
-    "liên gia": "an_ninh_trat_tu",
-}
+MODELS = VALUES["models"]
+MODEL_FIELDS = VALUES["model_fields"]
 
 
 def build_models(year: int, k: int) -> list[dict]:
@@ -2396,39 +1062,9 @@ def build_gifts(year: int) -> list[dict]:
     return rows
 
 
-BUSINESSES = [
-    "Công ty TNHH Thương mại và Dịch vụ Tân Phong",
-    "Công ty CP Vận tải Biên Cương",
-    "Doanh nghiệp tư nhân Hoàng Long",
-    "Công ty TNHH Thủy sản Bình Minh",
-    "Hợp tác xã Dịch vụ tổng hợp Bình Ngọc",
-    "Công ty TNHH Vật liệu xây dựng Đông Bắc",
-    "Công ty TNHH Du lịch Sa Vĩ Xanh",
-    "Cửa hàng xăng dầu Bình Ngọc",
-    "Công ty TNHH Xây dựng Phúc Thịnh",
-    "Nhà hàng hải sản Biển Xanh",
-    "Công ty TNHH Logistics Lục Lam",
-    "Công ty CP Thương mại Kim Sơn",
-    "Công ty TNHH Nông sản Hải Hà",
-    "Công ty TNHH Cơ khí Trường An",
-]
-UNITS_CBCC = [
-    ("Cán bộ, công chức, người lao động phường ủng hộ một ngày lương", (8, 12)),
-    ("Cán bộ, giáo viên Trường Mầm non Bình Ngọc ủng hộ", (3, 5)),
-    ("Cán bộ, giáo viên Trường Tiểu học Bình Ngọc ủng hộ", (3, 6)),
-    ("Cán bộ, giáo viên Trường THCS Bình Ngọc ủng hộ", (3, 6)),
-    ("Cán bộ, chiến sĩ Công an phường ủng hộ", (2, 4)),
-    ("Cán bộ Trạm Y tế phường ủng hộ", (1, 3)),
-]
-ORG_DONORS = [
-    ("hcck", "Hội viên Hội Cựu chiến binh ủng hộ"),
-    ("hlhpn", "Hội viên Hội Phụ nữ ủng hộ"),
-    ("hnct", "Hội viên Hội Người cao tuổi ủng hộ"),
-    ("doan-tn", "Đoàn viên thanh niên ủng hộ"),
-    ("cd", "Đoàn viên Công đoàn cơ sở ủng hộ"),
-    ("hnd", "Hội viên Hội Nông dân ủng hộ"),
-    ("hctd", "Hội Chữ thập đỏ phường vận động ủng hộ"),
-]
+BUSINESSES = VALUES["businesses"]
+UNITS_CBCC = [_fields(e, "text", "range") for e in VALUES["units_cbcc"]]
+ORG_DONORS = [_fields(e, "org", "text") for e in VALUES["org_donors"]]
 
 
 def build_fund(year: int, opening: int, houses: list[dict], gifts: list[dict]) -> list[dict]:
@@ -2655,42 +1291,7 @@ def fund_closing(opening: int, rows: list[dict]) -> tuple[int, int, int, int]:
     return balance, t_in, t_out, low
 
 
-SUPERVISION = {
-    "common": [
-        ("Giám sát việc bình xét hộ nghèo, hộ cận nghèo", "mttq_chu_tri", 11),
-        ("Giám sát việc thực hiện chính sách bảo hiểm y tế cho hộ cận nghèo", "phoi_hop", 6),
-        ("Giám sát việc giải quyết đơn thư, kiến nghị của công dân", "ban_ttnd", 5),
-        ("Giám sát công tác thu gom, xử lý rác thải trên địa bàn", "mttq_chu_tri", 8),
-        ("Giám sát việc thực hiện Quy chế dân chủ ở cơ sở", "ban_ttnd", 10),
-        ("Giám sát thi công công trình nâng cấp đường giao thông nội khu", "ban_gsdtccd", 7),
-    ],
-    2021: [
-        (
-            "Giám sát việc thực hiện chính sách hỗ trợ người lao động gặp khó khăn do đại dịch Covid-19",
-            "mttq_chu_tri",
-            9,
-        ),
-        ("Giám sát việc tiếp nhận, phân bổ tiền, hàng ủng hộ phòng, chống dịch", "phoi_hop", 10),
-        ("Giám sát công tác bầu cử tại các tổ bầu cử", "phoi_hop", 5),
-    ],
-    2022: [
-        ("Giám sát việc thực hiện chính sách hỗ trợ tiền thuê nhà cho người lao động", "mttq_chu_tri", 7),
-        ("Giám sát thi công công trình nhà văn hóa khu 3", "ban_gsdtccd", 9),
-        ("Giám sát việc cấp giấy chứng nhận quyền sử dụng đất", "phoi_hop", 4),
-    ],
-    2023: [
-        ("Giám sát việc thực hiện Luật Thực hiện dân chủ ở cơ sở", "mttq_chu_tri", 9),
-        ("Giám sát việc cấp căn cước công dân, định danh điện tử", "phoi_hop", 6),
-        ("Giám sát thi công công trình chiếu sáng đường ven biển", "ban_gsdtccd", 10),
-        ("Giám sát việc quản lý, sử dụng các quỹ do nhân dân đóng góp", "ban_ttnd", 11),
-    ],
-    2024: [
-        ("Giám sát việc hỗ trợ các hộ bị thiệt hại do bão số 3", "mttq_chu_tri", 10),
-        ("Giám sát việc rà soát nhà tạm, nhà dột nát trên địa bàn", "mttq_chu_tri", 11),
-        ("Giám sát thi công công trình kè chống sạt lở bờ sông", "ban_gsdtccd", 8),
-        ("Giám sát việc quản lý, sử dụng các quỹ do nhân dân đóng góp", "ban_ttnd", 12),
-    ],
-}
+SUPERVISION = {k: [_fields(e, "topic", "mode", "month") for e in v] for k, v in VALUES["supervision"].items()}
 
 
 def build_supervision(year: int) -> list[dict]:
@@ -2715,40 +1316,7 @@ def build_supervision(year: int) -> list[dict]:
     return rows
 
 
-CRITIQUE = {
-    "common": [
-        ("Góp ý dự thảo báo cáo kết quả thực hiện nhiệm vụ kinh tế - xã hội 6 tháng đầu năm", "gop_y_xd_dang", 6),
-        ("Góp ý dự thảo báo cáo kết quả thực hiện nhiệm vụ kinh tế - xã hội năm của UBND phường", "gop_y_xd_dang", 11),
-        ("Góp ý đánh giá, xếp loại chất lượng cán bộ, công chức cuối năm", "danh_gia_can_bo", 12),
-        ("Góp ý kiểm điểm tập thể, cá nhân Ban Thường vụ Đảng ủy phường", "danh_gia_can_bo", 12),
-        ("Góp ý xây dựng tổ chức cơ sở đảng và đảng viên qua sinh hoạt chi bộ khu", "gop_y_xd_dang", 4),
-        ("Phản biện dự thảo kế hoạch chỉnh trang đô thị, trồng cây xanh của phường", "phan_bien", 3),
-        ("Góp ý dự thảo kế hoạch phát triển kinh tế - xã hội năm sau", "gop_y_du_thao", 11),
-    ],
-    2021: [
-        ("Góp ý dự thảo Nghị quyết Đại hội Đảng bộ phường về các chương trình trọng tâm", "gop_y_xd_dang", 3),
-        ("Phản biện dự thảo phương án hỗ trợ người dân gặp khó khăn do dịch Covid-19", "phan_bien", 8),
-        ("Góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở (lần đầu)", "gop_y_du_thao", 10),
-    ],
-    2022: [
-        ("Góp ý dự thảo Luật Thực hiện dân chủ ở cơ sở", "gop_y_du_thao", 8),
-        ("Phản biện dự thảo quy định mức thu, chi các khoản đóng góp tự nguyện của khu dân cư", "phan_bien", 9),
-        ("Góp ý dự thảo Luật Đất đai (sửa đổi) (lần đầu)", "gop_y_du_thao", 12),
-    ],
-    2023: [
-        ("Góp ý dự thảo Luật Đất đai (sửa đổi)", "gop_y_du_thao", 2),
-        ("Phản biện dự thảo phương án mở rộng tuyến đường liên khu", "phan_bien", 5),
-        ("Góp ý dự thảo Báo cáo chính trị trình Đại hội MTTQ phường nhiệm kỳ 2024-2029", "gop_y_du_thao", 10),
-        ("Góp ý dự thảo Luật Căn cước", "gop_y_du_thao", 4),
-    ],
-    2024: [
-        ("Góp ý dự thảo Điều lệ MTTQ Việt Nam (sửa đổi)", "gop_y_du_thao", 4),
-        ("Phản biện dự thảo phương án hỗ trợ xóa nhà tạm, nhà dột nát", "phan_bien", 10),
-        ("Góp ý dự thảo văn kiện Đại hội đại biểu toàn quốc MTTQ Việt Nam lần thứ X", "gop_y_du_thao", 6),
-        ("Phản biện dự thảo phương án khắc phục hậu quả bão số 3", "phan_bien", 9),
-        ("Góp ý phương án sắp xếp tổ chức bộ máy theo Nghị quyết số 18-NQ/TW", "gop_y_xd_dang", 12),
-    ],
-}
+CRITIQUE = {k: [_fields(e, "text", "kind", "month") for e in v] for k, v in VALUES["critique"].items()}
 
 
 def build_critique(year: int) -> list[dict]:
@@ -2875,7 +1443,7 @@ def build_ward_file(year: int, opening: int) -> tuple[list[Table], int]:
     fund = build_fund(year, opening, houses, gifts)
     closing, t_in, t_out, low = fund_closing(opening, fund)
     assert low >= 0, f"{year}: the Quỹ balance drops to {low}"
-    total_note = f"Tổng thu: {vn_int(t_in)}; tổng chi: {vn_int(t_out)}"
+    total_note = f"Tổng thu: {fmt_int(t_in)}; tổng chi: {fmt_int(t_out)}"
     total = (year, key) in TOTAL_ROWS
     rng = rng_for(year, key, "layout")
     tables = [
@@ -3014,91 +1582,7 @@ def build_org_file(year: int, previous_members: dict[str, int]) -> tuple[list[Ta
 # =============================================================================== targets
 
 # The indicators each year's targets cover, and those the year misses on purpose.
-INDICATOR_SETS = {
-    2021: [
-        "tuyen_truyen_cuoc",
-        "quy_vnn_thu",
-        "quy_vnn_chi",
-        "qua_suat",
-        "nha_ddk",
-        "ty_le_ho_ngheo",
-        "ty_le_gdvh",
-        "kdc_van_hoa",
-        "chu_nhat_xanh_luot",
-        "giam_sat_cuoc",
-        "mo_hinh_dang_ky",
-        "hoi_vien_moi",
-    ],
-    2022: [
-        "tuyen_truyen_cuoc",
-        "tuyen_truyen_luot",
-        "quy_vnn_thu",
-        "qua_suat",
-        "nha_ddk",
-        "ty_le_ho_ngheo",
-        "ty_le_gdvh",
-        "kdc_van_hoa",
-        "chu_nhat_xanh_buoi",
-        "chu_nhat_xanh_luot",
-        "giam_sat_cuoc",
-        "mo_hinh_dang_ky",
-        "hoi_vien_moi",
-    ],
-    2023: [
-        "tuyen_truyen_cuoc",
-        "tuyen_truyen_luot",
-        "quy_vnn_thu",
-        "quy_vnn_chi",
-        "qua_suat",
-        "nha_ddk",
-        "ty_le_ho_ngheo",
-        "ty_le_gdvh",
-        "kdc_van_hoa",
-        "chu_nhat_xanh_buoi",
-        "giam_sat_cuoc",
-        "y_kien_gop_y",
-        "ty_le_hoa_giai_thanh",
-        "mo_hinh_dang_ky",
-    ],
-    2024: [
-        "tuyen_truyen_cuoc",
-        "tuyen_truyen_luot",
-        "quy_vnn_thu",
-        "quy_vnn_chi",
-        "qua_suat",
-        "qua_gia_tri",
-        "nha_ddk",
-        "ty_le_ho_ngheo",
-        "ty_le_gdvh",
-        "kdc_van_hoa",
-        "chu_nhat_xanh_buoi",
-        "rac_thu_gom",
-        "giam_sat_cuoc",
-        "y_kien_gop_y",
-        "ty_le_kien_nghi_tra_loi",
-        "ty_le_hoa_giai_thanh",
-        "mo_hinh_dang_ky",
-    ],
-    2025: [
-        "tuyen_truyen_cuoc",
-        "tuyen_truyen_luot",
-        "quy_vnn_thu",
-        "quy_vnn_chi",
-        "qua_suat",
-        "qua_gia_tri",
-        "nha_ddk",
-        "ty_le_ho_ngheo",
-        "ty_le_gdvh",
-        "kdc_van_hoa",
-        "chu_nhat_xanh_buoi",
-        "rac_thu_gom",
-        "giam_sat_cuoc",
-        "y_kien_gop_y",
-        "ty_le_kien_nghi_tra_loi",
-        "ty_le_hoa_giai_thanh",
-        "mo_hinh_dang_ky",
-    ],
-}
+INDICATOR_SETS = VALUES["indicator_sets"]
 MISSES = {
     2021: {"mo_hinh_dang_ky", "quy_vnn_thu", "chu_nhat_xanh_luot"},
     2022: {"ty_le_ho_ngheo", "tuyen_truyen_luot"},
@@ -3310,7 +1794,7 @@ def cut_to_period(files: dict[str, list[Table]], year: int) -> None:
                 rows = valid(t.rows)
                 t_in = sum(num(r["amount"]) for r in rows if R.resolve("fund_directions", r["direction"]) == "thu")
                 t_out = sum(num(r["amount"]) for r in rows if R.resolve("fund_directions", r["direction"]) == "chi")
-                t.total_note = f"Tổng thu: {vn_int(int(t_in))}; tổng chi: {vn_int(int(t_out))}"
+                t.total_note = f"Tổng thu: {fmt_int(int(t_in))}; tổng chi: {fmt_int(int(t_out))}"
 
 
 @dataclass
@@ -3512,12 +1996,12 @@ def cell_value(value, kind: str, style: FileStyle, counter: _Counter):
     if kind == "money":
         if style.text_numbers:
             counter.n += 1
-            return vn_int(value) + (" đ" if style.dong_suffix and counter.n % 7 == 3 else ""), None
+            return fmt_int(value) + (" đ" if style.dong_suffix and counter.n % 7 == 3 else ""), None
         return value, "#,##0"
     if isinstance(value, float) and not value.is_integer():
         return (vn_num(value), None) if style.text_numbers else (value, "#,##0.0")
     if style.text_numbers:
-        return vn_int(int(value)), None
+        return fmt_int(int(value)), None
     return value, "#,##0"
 
 
@@ -3649,55 +2133,13 @@ def q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# so, ngay_bao_cao, hoi_nghi or None, nhiem_ky, signer or None (defaults), recipients or None (defaults)
 REPORT_META = {
-    # so, ngay_bao_cao, hoi_nghi or None, nhiem_ky, signer or None (defaults), recipients or None (defaults)
-    2021: (
-        "52",
-        "26/11/2021",
-        "Hội nghị tổng kết công tác Mặt trận năm 2021",
-        "2019-2024",
-        None,
-        [
-            "Ban Thường trực Ủy ban MTTQ Việt Nam thành phố;",
-            "Thường trực Đảng ủy phường;",
-            "HĐND, UBND phường;",
-            "Các tổ chức thành viên;",
-            "Các Ban Công tác Mặt trận khu;",
-            "Lưu: VT.",
-        ],
-    ),
-    2022: ("47", "25/11/2022", None, "2019-2024", ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"), None),
-    2023: (
-        "45",
-        "24/11/2023",
-        "Hội nghị tổng kết công tác Mặt trận năm 2023, phương hướng nhiệm vụ năm 2024",
-        "2019-2024",
-        ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
-        [
-            "Ban Thường trực Ủy ban MTTQ Việt Nam thành phố (b/c);",
-            "Thường trực Đảng ủy phường (b/c);",
-            "HĐND, UBND phường;",
-            "Các tổ chức thành viên;",
-            "Các Ban Công tác Mặt trận khu;",
-            "Lưu: VT.",
-        ],
-    ),
-    2024: (
-        "61",
-        "25/11/2024",
-        "Hội nghị tổng kết công tác Mặt trận năm 2024",
-        "2024-2029",
-        ("TM. BAN THƯỜNG TRỰC", "CHỦ TỊCH", "Khổng Minh Nguyên"),
-        [
-            "Ban Thường trực Ủy ban MTTQ Việt Nam thành phố (b/c);",
-            "Thường trực Đảng ủy phường (b/c);",
-            "HĐND, UBND phường;",
-            "Ủy viên Ủy ban MTTQ phường;",
-            "Các tổ chức thành viên;",
-            "Các Ban Công tác Mặt trận khu;",
-            "Lưu: VT.",
-        ],
-    ),
+    year: (
+        *_fields(meta, "so", "ngay_bao_cao", "hoi_nghi", "nhiem_ky", "signer"),
+        meta["recipients"],
+    )
+    for year, meta in VALUES["report_meta"].items()
 }
 
 
@@ -3776,7 +2218,7 @@ def main(argv: list[str] | None = None) -> int:
     for year in sorted(args.years):
         d = years[year]
         counts = write_year(d, args.out)
-        print(f"{year}: {args.out / str(year)}  (Quỹ: đầu năm {vn_int(d.opening)}, cuối năm {vn_int(d.closing)})")
+        print(f"{year}: {args.out / str(year)}  (Quỹ: đầu năm {fmt_int(d.opening)}, cuối năm {fmt_int(d.closing)})")
         for name, n in counts.items():
             print(f"  {name:<45} {n:>4}")
     return 0

@@ -74,6 +74,9 @@ def test_other_mistakes_are_one_bilingual_message_with_exit_2(tmp_path):
         ("verify",): ("thiếu tham số bắt buộc", "missing the required argument"),
         ("build", "--jobs", "x"): ("không phải số nguyên", "is not a whole number"),
         ("build", "--year"): ("cần một giá trị", "needs a value"),
+        ("build", "--force=1"): ("--force không nhận giá trị ('1')", "--force takes no value ('1')"),
+        ("sign", "--year", "2023"): ("cần một trong các tham số --p12", "one of the arguments --p12"),
+        ("site", "--renderer", "pandok"): ("không có lựa chọn 'pandok'", "did you mean 'pandoc'?"),
     }
     for args, (vi, en) in cases.items():
         proc = run_cli(*args, cwd=tmp_path, check=False)

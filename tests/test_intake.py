@@ -18,7 +18,8 @@ from baocao.errors import BaocaoError, InputError
 from baocao.narrative import load_meta, load_narrative
 from baocao.prose import inline, to_markdown
 from baocao.readers import open_grids, read_sheet
-from baocao.readers.workbook import MAX_RATIO, check_zip_limits
+from baocao.readers.workbook import check_zip_limits
+from baocao.ziplimits import LIMITS
 
 from .conftest import ROOT, copy_project, run_cli
 from .test_bad_inputs import BAD, CASES, YEAR, place
@@ -260,10 +261,43 @@ def test_a_member_beyond_the_ratio_limit_is_refused_before_it_is_read(tmp_path):
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (MAX_RATIO * 200_000) + b"</a>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (LIMITS.max_ratio * 200_000) + b"</a>")
     with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z, pytest.raises(InputError) as info:
         check_zip_limits(z, "x.xlsx")
     assert "xl/worksheets/sheet1.xml" in info.value.reason_vi and "Ctrl+End" in info.value.hint_vi
+
+
+def test_an_entity_in_a_workbooks_xml_is_refused_never_expanded(tmp_path):
+    """A sheet declaring entities (a "billion laughs") is refused as a damaged file: its XML is
+    parsed with defusedxml, which expands no entity."""
+    import zipfile
+
+    import openpyxl
+
+    from baocao.readers.workbook import open_xlsx
+
+    plain = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "=1+1"
+    wb.save(plain)
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode() for i in range(1, 6)
+        )
+        + b"]>"
+    )
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = data.split(b"?>", 1)[-1]  # after the XML declaration, if any
+                data = laughs + body.replace(b"<f>1+1</f>", b"<f>&lol5;</f>")
+            dst.writestr(info.filename, data)
+    with pytest.raises(InputError) as info:
+        open_xlsx(bomb, "bomb.xlsx")
+    assert "EntitiesForbidden" in info.value.reason_en or "DTDForbidden" in info.value.reason_en
 
 
 def test_metadata_is_read_as_typed(project, tmp_path):

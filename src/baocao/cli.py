@@ -6,7 +6,6 @@ Expected failures print one bilingual message and no traceback (``--debug`` show
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 from . import __version__
 from .cliarchive import add_archive_commands
 from .cliargs import (
+    RENDERERS,
     ArgumentMistake,
     BilingualParser,
     ClosedPipeGuard,
@@ -23,6 +23,7 @@ from .cliargs import (
     bi,
     command,
     make_console,
+    parse,
     project_of,
     usage_error,
     year_value,
@@ -300,7 +301,7 @@ def add_unit(p) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> BilingualParser:
     parser = BilingualParser(
         prog="baocao",
         description="Báo cáo tổng kết năm từ số liệu: làm sạch, tính chỉ tiêu, xuất HTML, PDF và Word, lưu trữ.\n"
@@ -368,7 +369,8 @@ def _add_build(sub) -> None:
     _add_years(p)
     p.add_argument(
         "--renderer",
-        choices=("auto", "quarto", "pandoc"),
+        type=RENDERERS,
+        metavar=RENDERERS.metavar,
         default="auto",
         help=bi(
             "auto: Quarto nếu đã cài, nếu không thì pandoc + typst", "auto: Quarto if installed, else pandoc + typst"
@@ -460,9 +462,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
+        args = parse(parser, argv)
     except ArgumentMistake as mistake:
-        error = usage_error(mistake, argv)
+        error = usage_error(mistake, parser, argv)
         if "--debug" in argv:
             raise error from mistake
         print(error.render(), file=sys.stderr)

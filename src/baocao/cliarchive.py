@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .cliargs import bi, command, project_of, year_value
+from .cliargs import APPEARANCES, bi, command, project_of, year_value
 
 
 def _unitproject_of(args):
@@ -331,7 +331,8 @@ def _add_sign(sub) -> None:
     )
     p.add_argument(
         "--appearance",
-        choices=("both", "signature", "seal", "text"),
+        type=APPEARANCES,
+        metavar=APPEARANCES.metavar,
         help=bi(
             "hình hiện trên văn bản: ảnh chữ ký và con dấu, một trong hai, hay dòng chữ (mặc định: ảnh có sẵn, không thì chữ)",
             "what shows on the page: signature and seal images, one of them, or a text stamp (default: the images given, else text)",

@@ -2,6 +2,13 @@
 help text Vietnamese first, then English ("… / …"); and every usage mistake argparse finds
 turned into one bilingual :class:`UsageError` (exit 2) with the likely fix ("baocao build 2023"
 → "dùng --year 2023"). The commands are in :mod:`baocao.cli` and :mod:`baocao.cliarchive`.
+
+A mistake is read from what argparse's public API gives as data, never from its English text:
+a value's ``type=`` (:func:`year_value`, :func:`whole_number`, :class:`Choice`) raises a
+bilingual :class:`ValueMistake`; an unknown command is named by the ``add_subparsers`` action;
+words left over come from ``parse_known_args``. Only the few messages argparse writes itself
+(a required argument, an option without its value) are looked up, word for word, in
+``_REQUIRED`` and ``_NEEDS_VALUE``.
 """
 
 from __future__ import annotations
@@ -107,27 +114,66 @@ def add_jobs(p) -> None:
     p.add_argument(
         "--jobs",
         "-j",
-        type=int,
+        type=whole_number,
         default=1,
         metavar="N",
         help=bi("dựng N năm (đơn vị) song song", "build N unit-years in parallel processes"),
     )
 
 
+class ValueMistake(argparse.ArgumentTypeError):
+    """A value an argument cannot take (raised by its ``type=``), in Vietnamese and English,
+    with the value typed and, for a choice, the values it can take. argparse raises its
+    ``ArgumentError`` from it, so the mistake keeps it (as the error's ``__context__``)."""
+
+    def __init__(self, vi: str, en: str, value: str, choices: tuple[str, ...] = ()):
+        super().__init__(bi(vi, en))
+        self.vi, self.en, self.value, self.choices = vi, en, value, choices
+
+
 def year_value(text: str) -> int:
     """A report year as typed after --year: four digits, in the range new-year accepts."""
     value = text.strip()
     if not value.isdigit():
-        raise argparse.ArgumentTypeError(
-            f"năm phải là số có 4 chữ số, không phải {text!r} / a year is a 4-digit number, not {text!r}"
+        raise ValueMistake(
+            f"năm phải là số có 4 chữ số, không phải {text!r}", f"a year is a 4-digit number, not {text!r}", text
         )
     year = int(value)
     if not YEARS[0] <= year <= YEARS[1]:
-        raise argparse.ArgumentTypeError(
-            f"năm {text} không hợp lệ, năm có 4 chữ số (từ {YEARS[0]} đến {YEARS[1]}) "
-            f"/ {text} is not a year: a year has 4 digits ({YEARS[0]}–{YEARS[1]})"
+        raise ValueMistake(
+            f"năm {text} không hợp lệ, năm có 4 chữ số (từ {YEARS[0]} đến {YEARS[1]})",
+            f"{text} is not a year: a year has 4 digits ({YEARS[0]}–{YEARS[1]})",
+            text,
         )
     return year
+
+
+def whole_number(text: str) -> int:
+    """A whole number as typed (``--jobs``)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueMistake(f"'{text}' không phải số nguyên", f"'{text}' is not a whole number", text) from None
+
+
+class Choice:
+    """The ``type=`` of an option that takes one of a few words, and its ``metavar`` (the
+    help shows ``{auto,quarto,pandoc}``, as argparse's ``choices=`` would)."""
+
+    def __init__(self, *choices: str):
+        self.choices = choices
+        self.metavar = "{" + ",".join(choices) + "}"
+
+    def __call__(self, text: str) -> str:
+        if text in self.choices:
+            return text
+        listed = ", ".join(repr(c) for c in self.choices)
+        raise ValueMistake(
+            f"không có lựa chọn '{text}' (chọn một trong {listed})",
+            f"invalid choice '{text}' (choose from {listed})",
+            text,
+            self.choices,
+        )
 
 
 def likely_year(text: str) -> int | None:
@@ -141,26 +187,57 @@ def likely_year(text: str) -> int | None:
     return year if YEARS[0] <= year <= YEARS[1] else None
 
 
+#: ``--renderer`` of build and site.
+RENDERERS = Choice("auto", "quarto", "pandoc")
+#: ``--appearance`` of sign.
+APPEARANCES = Choice("both", "signature", "seal", "text")
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, prefix="Cách dùng / usage: " if prefix is None else prefix)
 
 
 class ArgumentMistake(Exception):
-    """argparse found a usage mistake (its English message and the parser that found it)."""
+    """A usage mistake on the command line, as data: what is wrong in Vietnamese and English,
+    the argument it is about, the value typed and what it could have been."""
 
-    def __init__(self, message: str, parser: argparse.ArgumentParser):
-        super().__init__(message)
-        self.message = message
-        self.parser = parser
+    def __init__(
+        self,
+        vi: str,
+        en: str,
+        *,
+        arg: str | None = None,
+        value: str = "",
+        choices: tuple[str, ...] = (),
+        extra: tuple[str, ...] = (),
+    ):
+        super().__init__(en)
+        self.vi, self.en, self.arg, self.value, self.choices, self.extra = vi, en, arg, value, choices, extra
+
+
+#: argparse's own messages that no ``type=`` of ours and no ``ArgumentError`` carries as data,
+#: in Vietnamese and English: the required arguments argparse names (its message, then the
+#: names), and the messages about an option's value.
+_REQUIRED = {
+    "the following arguments are required: ": ("thiếu tham số bắt buộc {}", "missing the required argument(s) {}"),
+    "one of the arguments ": ("cần một trong các tham số {}", "one of the arguments {} is needed"),
+}
+_NEEDS_VALUE = {"expected one argument", "expected at least one argument"}
 
 
 class BilingualParser(argparse.ArgumentParser):
-    """argparse with Vietnamese and English help, whose mistakes become one bilingual message."""
+    """argparse with Vietnamese and English help, whose mistakes become :class:`ArgumentMistake`:
+    its ``ArgumentError`` (``exit_on_error=False``) is raised to :func:`parse`, and what it
+    reports through its documented ``error`` hook (the required arguments) is raised here."""
+
+    #: the subparsers action (its ``choices``: the commands), once ``add_subparsers`` made it
+    commands: argparse.Action | None = None
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", _Formatter)
         kwargs.setdefault("add_help", False)
+        kwargs.setdefault("exit_on_error", False)
         super().__init__(*args, **kwargs)
         self._positionals.title = "tham số / arguments"
         self._optionals.title = "tùy chọn / options"
@@ -172,96 +249,106 @@ class BilingualParser(argparse.ArgumentParser):
             help=bi("hiện trợ giúp này rồi thoát", "show this help and exit"),
         )
 
+    def add_subparsers(self, **kwargs):
+        """argparse's, remembered: the commands are its choices."""
+        self.commands = super().add_subparsers(**kwargs)
+        return self.commands
+
     def error(self, message: str):  # noqa: D401 - argparse's hook
-        raise ArgumentMistake(message, self)
+        for start, (vi, en) in _REQUIRED.items():
+            if message.startswith(start):
+                what = message.removeprefix(start).removesuffix(" is required")
+                raise ArgumentMistake(vi.format(what), en.format(what))
+        raise ArgumentMistake(message, message)
+
+
+def parse(parser: BilingualParser, argv: list[str]) -> argparse.Namespace:
+    """The command line read by ``parser``, or the :class:`ArgumentMistake` in it."""
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except argparse.ArgumentError as err:
+        raise _mistake(err, parser, argv) from err
+    if extra:
+        listed = " ".join(extra)
+        raise ArgumentMistake(
+            f"tham số không hiểu được: {listed}", f"unrecognized argument(s): {listed}", extra=tuple(extra)
+        )
+    return args
+
+
+def _mistake(err: argparse.ArgumentError, parser: BilingualParser, argv: list[str]) -> ArgumentMistake:
+    arg, cause = err.argument_name, err.__context__
+    if isinstance(cause, ValueMistake):
+        return ArgumentMistake(
+            f"{arg}: {cause.vi}", f"{arg}: {cause.en}", arg=arg, value=cause.value, choices=cause.choices
+        )
+    if parser.commands is not None and arg == parser.commands.metavar:
+        names = tuple(parser.commands.choices or ())
+        typed = _typed_command(argv)
+        listed = ", ".join(repr(c) for c in names)
+        return ArgumentMistake(
+            f"không có lệnh '{typed}' (các lệnh: {listed})",
+            f"there is no command '{typed}' (commands: {listed})",
+            arg=arg,
+            value=typed,
+            choices=names,
+        )
+    if err.message in _NEEDS_VALUE:
+        return ArgumentMistake(f"{arg} cần một giá trị theo sau", f"{arg} needs a value after it", arg=arg)
+    given = [a.split("=", 1)[1] for a in argv if a.split("=", 1)[0] in str(arg).split("/") and "=" in a]
+    if given and err.message == f"ignored explicit argument {given[0]!r}":
+        return ArgumentMistake(
+            f"{arg} không nhận giá trị ('{given[0]}')", f"{arg} takes no value ('{given[0]}')", arg=arg
+        )
+    return ArgumentMistake(f"{arg}: {err.message}", f"{arg}: {err.message}", arg=arg)
+
+
+def _typed_command(argv: list[str]) -> str:
+    """The word typed where the command goes: the first that is no option of baocao's own."""
+    words = iter(argv)
+    for word in words:
+        if word in GLOBAL_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return ""
 
 
 def command(sub, name: str, vi: str, en: str) -> BilingualParser:
     return sub.add_parser(name, help=bi(vi, en), description=f"{vi[:1].upper()}{vi[1:]}.\n{en[:1].upper()}{en[1:]}.")
 
 
-_ARGPARSE = (
-    (
-        r"the following arguments are required: (?P<what>.+)",
-        "thiếu tham số bắt buộc {what}",
-        "missing the required argument(s) {what}",
-    ),
-    (r"unrecognized arguments: (?P<what>.+)", "tham số không hiểu được: {what}", "unrecognized argument(s): {what}"),
-    (
-        r"argument (?P<arg>\S+): invalid choice: '?(?P<value>[^' ]*)'? \(choose from (?P<choices>.+)\)",
-        "{arg}: không có lựa chọn '{value}' (chọn một trong {choices})",
-        "{arg}: invalid choice '{value}' (choose from {choices})",
-    ),
-    (
-        r"argument (?P<arg>\S+): invalid int value: '(?P<value>.*)'",
-        "{arg}: '{value}' không phải số nguyên",
-        "{arg}: '{value}' is not a whole number",
-    ),
-    (
-        r"argument (?P<arg>\S+): expected (?:one|at least one) argument",
-        "{arg} cần một giá trị theo sau",
-        "{arg} needs a value after it",
-    ),
-    (
-        r"argument (?P<arg>\S+): ignored explicit argument '(?P<value>.*)'",
-        "{arg} không nhận giá trị ('{value}')",
-        "{arg} takes no value ('{value}')",
-    ),
-    (r"argument (?P<arg>\S+): (?P<detail>.+)", "{arg}: {detail}", "{arg}: {detail}"),
-)
-
-
-def usage_error(mistake: ArgumentMistake, argv: list[str]) -> UsageError:
-    """The argparse message in Vietnamese and English, and the likely fix."""
+def usage_error(mistake: ArgumentMistake, parser: BilingualParser, argv: list[str]) -> UsageError:
+    """The mistake in Vietnamese and English, and the likely fix."""
     import difflib
-    import re
 
-    message, parser = mistake.message, mistake.parser
-    vi = en = message
-    fields: dict[str, str] = {}
-    for pattern, vi_text, en_text in _ARGPARSE:
-        m = re.fullmatch(pattern, message)
-        if m:
-            fields = m.groupdict()
-            if "detail" in fields and " / " in fields["detail"]:  # our own bilingual message (year_value)
-                d_vi, d_en = fields["detail"].split(" / ", 1)
-                vi, en = f"{fields['arg']}: {d_vi}", f"{fields['arg']}: {d_en}"
-            else:
-                vi, en = vi_text.format(**fields), en_text.format(**fields)
-            break
-    command = next((a for a in argv if a in _commands(parser)), None)
+    commands = set(parser.commands.choices or ()) if parser.commands is not None else set()
+    command = next((a for a in argv if a in commands), None)
     help_cmd = f"baocao {command} --help" if command else "baocao --help"
     hint_vi, hint_en = f"xem '{help_cmd}'", f"see '{help_cmd}'"
 
-    if fields.get("arg") == "LỆNH/COMMAND" and "choices" in fields:
-        vi = f"không có lệnh '{fields['value']}' (các lệnh: {fields['choices']})"
-        en = f"there is no command '{fields['value']}' (commands: {fields['choices']})"
-
-    if message.startswith("unrecognized arguments:"):
+    if mistake.extra:
         # `baocao build 2023`: the year without --year
-        extra = fields.get("what", "").split()
-        year = next((likely_year(x) for x in extra if likely_year(x)), None)
+        year = next((likely_year(x) for x in mistake.extra if likely_year(x)), None)
         if year and command in YEAR_COMMANDS:
-            fixed = " ".join(["baocao", *(a for a in argv if a not in extra), "--year", str(year)])
+            fixed = " ".join(["baocao", *(a for a in argv if a not in mistake.extra), "--year", str(year)])
             hint_vi, hint_en = f"dùng --year {year}: {fixed}", f"use --year {year}: {fixed}"
-        elif command and any(x.split("=")[0] in GLOBAL_OPTIONS for x in extra):
+        elif command and any(x.split("=")[0] in GLOBAL_OPTIONS for x in mistake.extra):
             hint_vi, hint_en = _global_option_hint(argv, command)
-    elif fields.get("arg") in ("--year", "NĂM/YEAR"):
+    elif mistake.arg in ("--year", "NĂM/YEAR"):
         # `--year 23`: a 4-digit year, never a command that would refuse it
-        typed = fields.get("detail", "")
-        value = next((a for a in argv if a.isdigit() and a in typed), "")
+        value = mistake.value if mistake.value.isdigit() else ""
         year = likely_year(value) if value else None
         if year and str(year) != value:
             fixed = " ".join(["baocao", *(str(year) if a == value else a for a in argv)])
             hint_vi, hint_en = f"năm có 4 chữ số: dùng {year} ({fixed})", f"a year has 4 digits: use {year} ({fixed})"
         else:
             hint_vi, hint_en = f"năm có 4 chữ số, ví dụ 2023; {hint_vi}", f"a year has 4 digits, e.g. 2023; {hint_en}"
-    elif "invalid choice" in message and fields.get("value"):
-        choices = [c.strip(" '") for c in fields.get("choices", "").split(",")]
-        close = difflib.get_close_matches(fields["value"], choices, n=1)
+    elif mistake.choices and mistake.value:
+        close = difflib.get_close_matches(mistake.value, mistake.choices, n=1)
         if close:
             hint_vi, hint_en = f"ý bạn là '{close[0]}'? {hint_vi}", f"did you mean '{close[0]}'? {hint_en}"
-    return UsageError(vi, en, hint_vi=hint_vi, hint_en=hint_en)
+    return UsageError(mistake.vi, mistake.en, hint_vi=hint_vi, hint_en=hint_en)
 
 
 GLOBAL_OPTIONS = ("--project", "--build-dir")  # options of baocao itself, before the command
@@ -286,18 +373,6 @@ def _global_option_hint(argv: list[str], command: str) -> tuple[str, str]:
         f"{names} là tùy chọn của baocao, đặt TRƯỚC tên lệnh: {fixed}",
         f"{names} is an option of baocao itself and goes BEFORE the command: {fixed}",
     )
-
-
-def _commands(parser: argparse.ArgumentParser) -> set[str]:
-    """The command names (the subparsers of the top-level parser)."""
-    root = parser
-    names: set[str] = set()
-    for action in getattr(root, "_actions", []):
-        if isinstance(action, argparse._SubParsersAction):
-            names.update(action.choices)
-    if not names and parser.prog.startswith("baocao "):
-        names.add(parser.prog.split()[1])
-    return names
 
 
 class StepPrinter:

@@ -7,7 +7,7 @@ import sys
 import time
 import webbrowser
 
-from .cliargs import StepPrinter, bi, command, make_console, project_of, year_value
+from .cliargs import RENDERERS, StepPrinter, bi, command, make_console, project_of, year_value
 from .errors import BaocaoError, UsageError
 
 KEPT = "trang vẫn hiện báo cáo tốt gần nhất / the page keeps the last good report"
@@ -117,7 +117,8 @@ def add_preview_command(sub) -> None:
     )
     p.add_argument(
         "--renderer",
-        choices=("auto", "quarto", "pandoc"),
+        type=RENDERERS,
+        metavar=RENDERERS.metavar,
         default="auto",
         help=bi(
             "auto: Quarto nếu đã cài, nếu không thì pandoc + typst (nhanh hơn khi xem trước)",

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cliargs import StepPrinter, add_jobs, bi, command, make_console, project_of
+from .cliargs import RENDERERS, StepPrinter, add_jobs, bi, command, make_console, project_of
 from .errors import UsageError
 
 
@@ -95,7 +95,8 @@ def add_site_command(sub) -> None:
     )
     p.add_argument(
         "--renderer",
-        choices=("auto", "quarto", "pandoc"),
+        type=RENDERERS,
+        metavar=RENDERERS.metavar,
         default="auto",
         help=bi(
             "bộ dựng báo cáo; auto: Quarto nếu đã cài, nếu không thì pandoc + typst",

@@ -4,8 +4,9 @@ A path must be a folder or a regular file: a FIFO, a device (``/dev/zero``) or a
 refused before it is opened. A zip is judged from its central directory before anything is
 extracted: every entry's name (absolute, ``..``, drive letters, backslashes, NUL, duplicates),
 its kind (links and special files are refused), its declared size, the total, the number of
-entries and the compression ratio (:data:`LIMITS`). Extraction then streams each entry with a
-byte budget, so a header that lies about its size cannot make us write more than it declared.
+entries and the compression ratio (:mod:`baocao.ziplimits`: the same limits as a workbook's).
+Extraction then streams each entry with a byte budget, so a header that lies about its size
+cannot make us write more than it declared.
 """
 
 from __future__ import annotations
@@ -19,30 +20,15 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
+from ..ziplimits import LIMITS, Limits, excesses
 from .layout import human_size, writes_to
 from .problems import Problem
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What a zip may declare before any of it is extracted. A year's bag is a few MB; these
-    leave room for a province's largest years and refuse zip bombs."""
-
-    max_entries: int = 100_000
-    max_entry_bytes: int = 1 << 30  # 1 GiB, one file once extracted
-    max_total_bytes: int = 4 << 30  # 4 GiB, every file once extracted
-    max_ratio: int = 100  # extracted : compressed, for entries above ratio_floor
-    ratio_floor: int = 1 << 20  # small entries may compress as well as they like
-
-
-LIMITS = Limits()
 
 
 # ---------------------------------------------------------------------------- paths
@@ -110,48 +96,22 @@ def zip_entry_problems(zf: zipfile.ZipFile) -> list[Problem]:
 
 
 def zip_size_problems(zf: zipfile.ZipFile, limits: Limits = LIMITS) -> list[Problem]:
-    """Entries too many, too large or too compressed, judged from the central directory alone."""
-    infos = [i for i in zf.infolist() if not i.is_dir()]
-    if len(infos) > limits.max_entries:
-        return [
-            Problem(
-                "too-large",
-                "(zip)",
-                f"{len(infos)} tệp, quá giới hạn {limits.max_entries}",
-                f"{len(infos)} entries, over the limit of {limits.max_entries}",
-            )
-        ]
+    """Entries too many, too large or too compressed, judged from the central directory alone
+    (:mod:`baocao.ziplimits`)."""
     problems = []
-    for info in infos:
-        size, packed = info.file_size, max(info.compress_size, 1)
-        if size > limits.max_entry_bytes:
-            problems.append(
-                Problem(
-                    "too-large",
-                    info.filename,
-                    f"giải nén ra {human_size(size)}, quá giới hạn {human_size(limits.max_entry_bytes)} một tệp",
-                    f"extracts to {human_size(size)}, over the {human_size(limits.max_entry_bytes)} limit per file",
-                )
-            )
-        elif size > limits.ratio_floor and size / packed > limits.max_ratio:
-            problems.append(
-                Problem(
-                    "too-large",
-                    info.filename,
-                    f"tỉ lệ nén {size // packed}:1, quá giới hạn {limits.max_ratio}:1 (nghi là bom zip)",
-                    f"compression ratio {size // packed}:1, over the {limits.max_ratio}:1 limit (a zip bomb?)",
-                )
-            )
-    total = sum(i.file_size for i in infos)
-    if not problems and total > limits.max_total_bytes:
-        problems.append(
-            Problem(
-                "too-large",
-                "(zip)",
-                f"tổng giải nén {human_size(total)}, quá giới hạn {human_size(limits.max_total_bytes)}",
-                f"extracts to {human_size(total)} in all, over the {human_size(limits.max_total_bytes)} limit",
-            )
-        )
+    for e in excesses(zf, limits):
+        if e.what == "entries":
+            vi, en = f"{e.value} tệp, quá giới hạn {e.limit}", f"{e.value} entries, over the limit of {e.limit}"
+        elif e.what == "entry":
+            vi = f"giải nén ra {human_size(e.value)}, quá giới hạn {human_size(e.limit)} một tệp"
+            en = f"extracts to {human_size(e.value)}, over the {human_size(e.limit)} limit per file"
+        elif e.what == "ratio":
+            vi = f"tỉ lệ nén {e.value}:1, quá giới hạn {e.limit}:1 (nghi là bom zip)"
+            en = f"compression ratio {e.value}:1, over the {e.limit}:1 limit (a zip bomb?)"
+        else:
+            vi = f"tổng giải nén {human_size(e.value)}, quá giới hạn {human_size(e.limit)}"
+            en = f"extracts to {human_size(e.value)} in all, over the {human_size(e.limit)} limit"
+        problems.append(Problem("too-large", e.name, vi, en))
     return problems
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from .files import Declared, name_key
 from .grid import HEADER_SEARCH_ROWS, Columns, FormulaWithoutValue, Grid, no_gc
 from .sheet import SheetRead, TotalRow, read_sheet
-from .workbook import MAX_MEMBER_BYTES, MAX_RATIO
 from .year import YearReader, open_grids
 
 __all__ = [
@@ -21,8 +20,6 @@ __all__ = [
     "FormulaWithoutValue",
     "Grid",
     "HEADER_SEARCH_ROWS",
-    "MAX_MEMBER_BYTES",
-    "MAX_RATIO",
     "SheetRead",
     "TotalRow",
     "YearReader",

@@ -2,8 +2,10 @@
 
 - Only the cells that hold a value are read, so the cost follows the data: a sheet whose used
   range reaches row 1,048,576 because of one stray space reads as fast as its data.
-- Before anything is decompressed, every member of the workbook's zip is checked against
-  :data:`MAX_MEMBER_BYTES` and :data:`MAX_RATIO` (a "zip bomb" is refused with a message).
+- Before anything is decompressed, the workbook's zip is checked against the limits of
+  :mod:`baocao.ziplimits` (a "zip bomb" is refused with a message).
+- The parts read here (the sheets' names and their formula cells) are parsed with defusedxml:
+  an entity or DTD in a workbook's XML is refused, never expanded.
 - Hidden sheets are marked (:attr:`Grid.hidden`); the readers never take data from them.
 - A vertically merged cell holds its value on every row it spans that has data of its own.
 - A formula whose result the file does not hold (a workbook written by a program and never
@@ -19,19 +21,12 @@ import warnings
 import zipfile
 from collections import defaultdict
 from pathlib import Path
-from xml.etree import ElementTree as ET
+
+from defusedxml import ElementTree as ET
 
 from ..errors import InputError, Location
+from ..ziplimits import excesses
 from .grid import FormulaWithoutValue, Grid
-
-#: Largest decompressed size of one member of a workbook (a sheet's XML, the shared strings).
-MAX_MEMBER_BYTES = 256 * 1024 * 1024
-#: Largest decompression ratio of a member above :data:`RATIO_FLOOR_BYTES` (as Apache POI's
-#: ZipSecureFile: real sheets compress 5-30 times; a "zip bomb" thousands of times).
-MAX_RATIO = 100
-RATIO_FLOOR_BYTES = 8 * 1024 * 1024
-#: Largest decompressed size of the whole workbook.
-MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -75,43 +70,42 @@ def not_xlsx_reason(path: Path) -> tuple[str, str] | None:
 
 
 def check_zip_limits(archive: zipfile.ZipFile, rel: str) -> None:
-    """Refuse a workbook whose members would decompress beyond the stated limits."""
-    total = 0
-    mib = 1024 * 1024
-    for info in archive.infolist():
-        size, packed = info.file_size, max(info.compress_size, 1)
-        total += size
-        too_big = size > MAX_MEMBER_BYTES
-        if too_big or (size > RATIO_FLOOR_BYTES and size / packed > MAX_RATIO):
-            why_vi = (
-                f"lớn hơn {MAX_MEMBER_BYTES // mib} MiB"
-                if too_big
-                else f"nén {size // packed} lần, quá {MAX_RATIO} lần"
-            )
-            why_en = (
-                f"more than {MAX_MEMBER_BYTES // mib} MiB"
-                if too_big
-                else f"compressed {size // packed} times, beyond {MAX_RATIO} times"
-            )
-            raise InputError(
-                Location(rel),
-                f"tệp Excel có phần '{info.filename}' giải nén ra {size // mib} MiB ({why_vi}): không phải "
-                "số liệu bình thường, không đọc",
-                f"the workbook's part '{info.filename}' decompresses to {size // mib} MiB ({why_en}): not "
-                "ordinary data, not read",
-                hint_vi="mở tệp bằng Excel, xóa các dòng, cột thừa (Ctrl+End để tìm ô cuối), lưu lại rồi gửi lại; "
-                "hoặc chép số liệu sang tệp mẫu mới",
-                hint_en="open it in Excel, delete the stray rows and columns (Ctrl+End finds the last cell), save "
-                "and send it again; or copy the data into a fresh template",
-            )
-    if total > MAX_TOTAL_BYTES:
+    """Refuse a workbook whose members would decompress beyond the limits of
+    :mod:`baocao.ziplimits`."""
+    found = excesses(archive)
+    if not found:
+        return
+    e, mib = found[0], 1024 * 1024
+    if e.what in ("entry", "ratio"):
+        size = archive.getinfo(e.name).file_size
+        why_vi, why_en = (
+            (f"lớn hơn {e.limit // mib} MiB", f"more than {e.limit // mib} MiB")
+            if e.what == "entry"
+            else (f"nén {e.value} lần, quá {e.limit} lần", f"compressed {e.value} times, beyond {e.limit} times")
+        )
         raise InputError(
             Location(rel),
-            f"tệp Excel giải nén ra {total // mib} MiB, quá giới hạn {MAX_TOTAL_BYTES // mib} MiB",
-            f"the workbook decompresses to {total // mib} MiB, beyond the {MAX_TOTAL_BYTES // mib} MiB limit",
-            hint_vi="chia số liệu ra nhiều tệp hoặc xóa các sheet không cần",
-            hint_en="split the data or delete the sheets that are not needed",
+            f"tệp Excel có phần '{e.name}' giải nén ra {size // mib} MiB ({why_vi}): không phải "
+            "số liệu bình thường, không đọc",
+            f"the workbook's part '{e.name}' decompresses to {size // mib} MiB ({why_en}): not ordinary data, not read",
+            hint_vi="mở tệp bằng Excel, xóa các dòng, cột thừa (Ctrl+End để tìm ô cuối), lưu lại rồi gửi lại; "
+            "hoặc chép số liệu sang tệp mẫu mới",
+            hint_en="open it in Excel, delete the stray rows and columns (Ctrl+End finds the last cell), save "
+            "and send it again; or copy the data into a fresh template",
         )
+    if e.what == "total":
+        what_vi = f"tệp Excel giải nén ra {e.value // mib} MiB, quá giới hạn {e.limit // mib} MiB"
+        what_en = f"the workbook decompresses to {e.value // mib} MiB, beyond the {e.limit // mib} MiB limit"
+    else:
+        what_vi = f"tệp Excel có {e.value} phần, quá giới hạn {e.limit}"
+        what_en = f"the workbook has {e.value} parts, beyond the limit of {e.limit}"
+    raise InputError(
+        Location(rel),
+        what_vi,
+        what_en,
+        hint_vi="chia số liệu ra nhiều tệp hoặc xóa các sheet không cần",
+        hint_en="split the data or delete the sheets that are not needed",
+    )
 
 
 def open_xlsx(path: Path, rel: str) -> list[Grid]:

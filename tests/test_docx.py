@@ -263,7 +263,7 @@ def test_libreoffice_opens_it_as_an_a4_report(libreoffice_pdf, expected):
     everything = norm(" ".join(text))
     numbers = [int(m) for m in re.findall(r"Bảng (\d+):", everything)]
     assert numbers[:3] == [1, 2, 3] and numbers == sorted(set(numbers)) and len(numbers) >= 10
-    assert len(set(re.findall(r"Biểu đồ (\d+):", everything))) >= 4
+    assert len(set(re.findall(r"Biểu đồ (\d+):", everything))) >= 2
     assert "Nơi nhận:" in everything and "Phụ lục" in everything
     for value in expected["signer"]:
         assert norm(value) in everything, value

@@ -266,7 +266,7 @@ def _change_vs(ind: dict, past) -> Md:
     text = vn.fmt_number(abs(diff), decimals)
     sign = "" if not round_half_up(float(diff), decimals) else ("+" if diff > 0 else MINUS)
     # No-break spaces: "+2,1 điểm %" never breaks inside a narrow column.
-    return Md(f"{sign}{text}\u00a0điểm\u00a0%" if ind["kind"] == "percent" else f"{sign}{_percent_text(text)}")
+    return Md(f"{sign}{_trim(text)}\u00a0điểm\u00a0%" if ind["kind"] == "percent" else f"{sign}{_percent_text(text)}")
 
 
 def _count(value) -> Md:

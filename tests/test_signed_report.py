@@ -76,7 +76,7 @@ def test_sentences_state_the_declared_figures_in_their_declared_words(text, pdf)
             "04 nhà “Đại đoàn kết”, gồm 03 nhà xây mới và 01 nhà sửa chữa, mới đạt 80% kế hoạch",
             # the Quỹ: raised by the ward apart from the 90 triệu transferred from the level above
             "Quỹ “Vì người nghèo” phường vận động được 318,5 triệu đồng, mới đạt 77,7% kế hoạch",
-            "Quỹ nhận 90 triệu đồng kinh phí do MTTQ cấp trên, ngân sách hỗ trợ; tổng thu của Quỹ là 408,5 triệu đồng",
+            "Quỹ nhận 90 triệu đồng kinh phí do MTTQ cấp trên hỗ trợ; tổng thu của Quỹ là 408,5 triệu đồng",
             # awards by level: tỉnh 1; thành phố 1 + 2; phường 3 + 11 + 6 + 4
             "28 lượt tập thể, cá nhân được khen thưởng, trong đó cấp tỉnh 01, cấp thành phố 03, cấp phường 24",
         ):

@@ -128,7 +128,7 @@ def run_job(job: Job, queue=None) -> dict:
     }
 
 
-class _Direct:
+class DirectQueue:
     """A queue stand-in for in-process runs: events are shown as they happen."""
 
     def __init__(self, on_event: ProgressEvent):
@@ -154,7 +154,7 @@ def _drain(queue, on_event: ProgressEvent, stop: threading.Event) -> None:
 def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list[dict]:
     """Serially (n_jobs == 1) or in a pool of processes, with one progress stream."""
     if n_jobs <= 1 or len(jobs) <= 1:
-        sink = _Direct(on_event)
+        sink = DirectQueue(on_event)
         return [run_job(job, sink) for job in jobs]
 
     import multiprocessing as mp

@@ -25,6 +25,7 @@ from .cliargs import (
     usage_error,
     year_value,
 )
+from .clipreview import add_preview_command
 from .clisite import add_site_command
 from .config import BuildFiles
 from .errors import BaocaoError, Stopped, UsageError
@@ -332,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_new_year(sub)
     add_archive_commands(sub)  # archive, verify, reproduce, keygen
     add_site_command(sub)
+    add_preview_command(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ then JSON-quoted (pandoc reads metadata strings as Markdown).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import string
 import unicodedata
 from collections.abc import Sequence
@@ -120,8 +121,7 @@ def _with_unit(ind: dict, key: str = "value", value=None) -> Md:
 
 def _in_sentence(ind: dict) -> str:
     """The value in its unit in a sentence: "04 căn"; an estimate "ước 420 triệu đồng"."""
-    text = _padded(str(_with_unit(ind)), ind)
-    return f"{ESTIMATE} {text}" if bool(ind.get("estimate")) else text
+    return (f"{ESTIMATE} " if ind.get("estimate") else "") + _padded(str(_with_unit(ind)), ind)
 
 
 def _at_cutoff(ind: dict, cutoff: str, with_unit: bool = True) -> str:
@@ -171,12 +171,6 @@ def _change(ind: dict) -> Md:
 
 
 STATUS_LABEL: dict[str | None, str] = {"vượt": "Vượt", "đạt": "Đạt", "chưa đạt": "Chưa đạt"}
-
-
-def _status_label(ind: dict) -> str:
-    """The verdict in a table: "Đạt"; on an estimate "Ước đạt"."""
-    label = STATUS_LABEL.get(ind.get("status"), "–")
-    return f"Ước {label.lower()}" if bool(ind.get("estimate")) and ind.get("status") else label
 
 
 def _pct_of_plan(ind: dict) -> str:
@@ -318,6 +312,14 @@ def environment(template_dir: Path) -> jinja2.Environment:
     return env
 
 
+@functools.lru_cache(maxsize=8)
+def report_environment(template_dir: Path) -> jinja2.Environment:
+    """The ward report's environment, kept for the process: a process that composes again
+    (``baocao preview``) does not compile the template again unless it changed on disk (Jinja's
+    loader checks the file's modification time). Never modified after it is made."""
+    return environment(template_dir)
+
+
 def compose(
     project: Project,
     metrics: dict,
@@ -328,7 +330,7 @@ def compose(
     year = metrics["year"]
     unit = project.unit
     metrics = named_at_cutoff(metrics)
-    env = environment(project.report_dir)
+    env = report_environment(project.report_dir)
     template = env.get_template(TEMPLATE_NAME)
     context = {
         "year": year,
@@ -383,6 +385,7 @@ class Tables:
     def targets(self, caption: str) -> Md:
         rows = []
         for i, ind in enumerate(self._ordered(lambda x: x["target"] is not None), start=1):
+            label = STATUS_LABEL.get(ind.get("status"), "–")  # on an estimate "Ước đạt"
             rows.append(
                 [
                     Md(str(i)),
@@ -391,7 +394,7 @@ class Tables:
                     _target(ind),
                     _value(ind),
                     Md(_pct_of_plan(ind)),
-                    Md(_status_label(ind)),
+                    Md(f"Ước {label.lower()}" if ind.get("estimate") and ind.get("status") else label),
                 ]
             )
         return table(

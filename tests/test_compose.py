@@ -218,6 +218,8 @@ def test_change_against_each_earlier_year():
     # −0,2 điểm (never −0,3 from 1,149 − 0,852); 92,0% → 94,1% is +2,1 (never +2,0)
     assert _change_vs(ind(kind="percent", value=0.852), 1.149) == "\u22120,2\u00a0điểm\u00a0%"
     assert _change_vs(ind(kind="percent", value=94.06), 92.04) == "+2,1\u00a0điểm\u00a0%"
+    # a whole difference of points without its ",0", as an office writes it: 92% → 95,0% is "+3 điểm %"
+    assert _change_vs(ind(kind="percent", value=95.04), 92.0) == "+3\u00a0điểm\u00a0%"
 
 
 def test_names_inside_sentences():

@@ -386,7 +386,7 @@ def test_tables_and_charts_are_numbered_with_captions_that_stay_with_them(report
         captions = [ln for ln in report.lines if re.match(rf"{label} \d+: \S", ln.text)]
         numbers = [int(re.match(rf"{label} (\d+):", ln.text)[1]) for ln in captions]
         assert numbers == list(range(1, len(numbers) + 1)), f"{label}: {numbers}"
-        assert len(numbers) >= 4
+        assert len(numbers) >= (4 if label == "Bảng" else 2)  # a chart that only repeats a table is not shown
         for cap in captions:
             page = sorted(
                 (ln for ln in report.lines if ln.page == cap.page and not re.fullmatch(r"\d+", ln.text)),

@@ -82,6 +82,7 @@ def test_the_signed_text_holds_nothing_of_the_software(built):
     for word in ("sheet", "tệp", "dòng bị loại", "Hồ sơ chất lượng", "Giải thích các chỉ tiêu", "NGUỒN SỐ LIỆU"):
         assert word.lower() not in flat.lower(), word
     assert ",0%" not in flat and "•" not in flat and "UB MTTQ" not in flat
+    assert not re.search(r",0 điểm", flat)  # "+3 điểm %", never "+3,0 điểm %"
     assert "(chỉ tiêu:" not in flat  # no machine brackets
     assert "Số hoạt động" not in flat  # no count of spreadsheet rows
     assert "tặng quà chia tay" not in flat and "ông Khổng Minh Nguyên" not in flat

@@ -27,6 +27,7 @@ from .markdown import cell_number as _f
 from .markdown import lower_first as _lower_first
 from .moneytables import fund_table, gifts_table, houses_table
 from .narrative import ReportMeta
+from .period import named_at_cutoff
 from .targets import round_half_up
 
 TEMPLATE_NAME = "bao-cao.qmd.j2"
@@ -74,11 +75,16 @@ def _percent_text(text: str) -> str:
     return _trim(text) + "%"
 
 
+ESTIMATE = "ước"  # the mark of a figure estimated to 31/12 by a declared rule (baocao.estimates)
+
+
 def _value(ind: dict) -> Md:
-    """An indicator's value in its unit, without the unit ("425,3"; "95,5%" for rates)."""
+    """An indicator's value in its unit, without the unit ("425,3"; "95,5%" for rates); an
+    estimate to 31/12 marked "ước 425,3"."""
     if ind["value"] is None:
         return Md("–")
-    return Md(_percent_text(_number(ind)) if ind["kind"] == "percent" else _number(ind))
+    text = _percent_text(_number(ind)) if ind["kind"] == "percent" else _number(ind)
+    return Md(f"{ESTIMATE} {text}" if bool(ind.get("estimate")) else text)
 
 
 def _target(ind: dict, key: str = "target") -> Md:
@@ -102,15 +108,31 @@ def _unit_after(text: str, unit: str) -> str:
     return f"{text} {unit}".rstrip()
 
 
-def _with_unit(ind: dict, key: str = "value") -> Md:
+def _with_unit(ind: dict, key: str = "value", value=None) -> Md:
     """The value in its unit: "165 cuộc", "473,5 triệu đồng", "245 triệu đồng", "0,85%"."""
-    value = ind.get(key)
+    value = ind.get(key) if value is None else value
     if value is None:
         return Md("–")
-    text = _number(ind, key)
+    text = _number(ind, key, value)
     if ind["kind"] == "money" and float(value).is_integer():
         text = vn.fmt_number(value, 0)  # "245 triệu đồng", not "245,0 triệu đồng"
     return Md(_unit_after(text, ind["unit"]))
+
+
+def _in_sentence(ind: dict) -> str:
+    """The value in its unit in a sentence: "04 căn"; an estimate "ước 420 triệu đồng"."""
+    return (f"{ESTIMATE} " if ind.get("estimate") else "") + _padded(str(_with_unit(ind)), ind)
+
+
+def _at_cutoff(ind: dict, cutoff: str, with_unit: bool = True) -> str:
+    """After an estimate, the result it rests on: " (đến ngày 20/11/2023: 383,45 triệu đồng)";
+    the number alone where the sentence names the thing in its own words ("04 nhà …")."""
+    if not bool(ind.get("estimate")):
+        return ""
+    at = ind["estimate"]["at_cutoff"]
+    text = str(_with_unit(ind, value=at)) if with_unit else _number(ind, value=at)
+    shown = "–" if at is None else _padded(text, {**ind, "value": at})
+    return f" (đến ngày {cutoff}: {shown})"
 
 
 def _target_with_unit(ind: dict, key: str = "target") -> Md:
@@ -164,6 +186,8 @@ def _vs_plan(ind: dict) -> Md:
     status = ind.get("status")
     if status is None or ind.get("target") is None:
         return Md("")
+    if bool(ind.get("estimate")):  # the verdict rests on the estimate, and says so
+        return Md(f"{ESTIMATE} " + str(_vs_plan({**ind, "estimate": None})))
     if ind["direction"] == "lower":
         return Md(f"{status} chỉ tiêu không quá {_target_with_unit(ind)}")
     if ind["kind"] == "percent" or ind.get("achievement_pct") is None:
@@ -182,7 +206,8 @@ def _remarks(ind: dict, year: int | None = None) -> Md:
         parts.append(plan)
     change = _change(ind)
     if change and year is not None:
-        parts.append(f"{change} so với năm {year - 1}")
+        mark = f"{ESTIMATE} " if bool(ind.get("estimate")) and not plan else ""  # an estimate's change says so
+        parts.append(f"{mark}{change} so với năm {year - 1}")
     return Md("".join(", " + p for p in parts))
 
 
@@ -216,10 +241,12 @@ def _said(context, ind: dict, year: int | None = None, *, remarks: bool = True) 
             out.append(str(context["m"]["unit"]["areas"]))
         elif name in ("value", "number"):
             text = str(_with_unit(ind) if name == "value" else _number(ind))
-            out.append(text if ratio else _padded(text, ind))
+            text = text if ratio else _padded(text, ind)
+            out.append(f"{ESTIMATE} {text}" if bool(ind.get("estimate")) else text)
         else:
             out.append(_number(indicators[name]))
-    text = "".join(out)
+    cutoff = vn.fmt_date_short(dt.date.fromisoformat(context["m"]["period"]["cutoff"]))
+    text = "".join(out) + _at_cutoff(ind, cutoff, with_unit="{value}" in ind["text"])
     return Md(text + (_remarks(ind, year) if remarks else ""))
 
 
@@ -233,7 +260,7 @@ def _change_vs(ind: dict, past) -> Md:
     text = vn.fmt_number(abs(diff), decimals)
     sign = "" if not round_half_up(float(diff), decimals) else ("+" if diff > 0 else MINUS)
     # No-break spaces: "+2,1 điểm %" never breaks inside a narrow column.
-    return Md(f"{sign}{text}\u00a0điểm\u00a0%" if ind["kind"] == "percent" else f"{sign}{_percent_text(text)}")
+    return Md(f"{sign}{_trim(text)}\u00a0điểm\u00a0%" if ind["kind"] == "percent" else f"{sign}{_percent_text(text)}")
 
 
 def _count(value) -> Md:
@@ -259,7 +286,10 @@ def environment(template_dir: Path) -> jinja2.Environment:
         amount=_amount,
         value=_value,
         target=_target,
-        with_unit=lambda ind: Md(_padded(str(_with_unit(ind)), ind)),  # in a sentence: "04 căn"
+        with_unit=lambda ind: Md(_in_sentence(ind)),  # in a sentence: "04 căn", "ước 420 triệu đồng"
+        done=lambda ind: Md(
+            ("ước thực hiện " if bool(ind.get("estimate")) else "thực hiện ") + _padded(str(_with_unit(ind)), ind)
+        ),
         change=_change,
         pad=_count,
         verdict=_verdict,
@@ -299,6 +329,7 @@ def compose(
 ) -> str:
     year = metrics["year"]
     unit = project.unit
+    metrics = named_at_cutoff(metrics)
     env = report_environment(project.report_dir)
     template = env.get_template(TEMPLATE_NAME)
     context = {
@@ -354,6 +385,7 @@ class Tables:
     def targets(self, caption: str) -> Md:
         rows = []
         for i, ind in enumerate(self._ordered(lambda x: x["target"] is not None), start=1):
+            label = STATUS_LABEL.get(ind.get("status"), "–")  # on an estimate "Ước đạt"
             rows.append(
                 [
                     Md(str(i)),
@@ -362,7 +394,7 @@ class Tables:
                     _target(ind),
                     _value(ind),
                     Md(_pct_of_plan(ind)),
-                    Md(STATUS_LABEL.get(ind.get("status"), "–")),
+                    Md(f"Ước {label.lower()}" if ind.get("estimate") and ind.get("status") else label),
                 ]
             )
         return table(
@@ -382,7 +414,9 @@ class Tables:
             history = [ind["history"].get(str(y)) for y in years]
             past = [_past(ind, v) for v in history]
             changes = [_change_vs(ind, v) for v in history]
-            rows.append([Md(str(i)), ind["name"], ind["unit"], *past, _value(ind), *changes])
+            # the years were each counted to their own cut-off: the row is named without a date
+            name = ind.get("year_end_name", ind["name"]).replace(" cuối năm", "")
+            rows.append([Md(str(i)), name, ind["unit"], *past, _value(ind), *changes])
         headers = [
             "TT",
             "Chỉ tiêu",
@@ -398,7 +432,8 @@ class Tables:
     def next_targets(self, caption: str) -> Md:
         rows = []
         for i, ind in enumerate(self._ordered(lambda x: x["next_target"] is not None), start=1):
-            rows.append([Md(str(i)), ind["name"], ind["unit"], _value(ind), _target(ind, "next_target")])
+            name = ind.get("year_end_name", ind["name"])  # a target is set for the year's end
+            rows.append([Md(str(i)), name, ind["unit"], _value(ind), _target(ind, "next_target")])
         return table(
             ["TT", "Chỉ tiêu", "Đơn vị tính", f"Thực hiện {self.year}", f"Chỉ tiêu {self.year + 1}"],
             rows,
@@ -460,7 +495,7 @@ class Tables:
                     bits.append(
                         f"là năm thứ {self.year - since} liên tiếp {'giảm' if ind['direction'] == 'higher' else 'tăng'}"
                     )
-            lines.append(f"- {md_escape(ind['name'])}: {_padded(str(_with_unit(ind)), ind)}, {', '.join(bits)}.")
+            lines.append(f"- {md_escape(ind['name'])}: {_in_sentence(ind)}, {', '.join(bits)}.")
         return Md("\n".join(lines))
 
     def _worse_since(self, ind: dict) -> int | None:
@@ -525,7 +560,8 @@ class Tables:
         for p in self.m["petitions_by_month"]:
             vals = [p["received"], p["forwarded"], p["answered"], p["pending"]]
             tot = [a + b for a, b in zip(tot, vals, strict=True)]
-            rows.append([f"Tháng {p['month']}", *[_f(v) for v in vals]])
+            until = f" (đến ngày {p['until']})" if p.get("until") else ""  # the month of the cut-off, in part
+            rows.append([f"Tháng {p['month']}{until}", *[_f(v) for v in vals]])
         rows.append([Md("**Cộng**"), *[Md(f"**{vn.fmt_int(t)}**") for t in tot]])
         return table(["Tháng", "Tiếp nhận", "Đã chuyển", "Đã trả lời", "Đang giải quyết"], rows, "lrrrr", caption)
 

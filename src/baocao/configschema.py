@@ -212,6 +212,14 @@ class MetaSigning(_Schema):
     anh_con_dau: str = ""
 
 
+class EstimateDecl(_Schema):
+    """One figure of ``uoc_thuc_hien:``, estimated to 31/12 by a declared rule (baocao.estimates)."""
+
+    quy_tac: Literal["ke_hoach_con_lai", "ty_le_thoi_gian", "giu_nguyen"]
+    con_lai: Text = ""  # ke_hoach_con_lai: planned after the cut-off to 31/12, in the figure's unit
+    can_cu: str = ""  # what that plan rests on, stated in the report
+
+
 class MetaFile(_Schema):
     """thong-tin-bao-cao.yml (read as text: every value a string). Without ``nguoi_ky`` or
     ``noi_nhan`` the unit's signer and recipients of baocao.yml are used."""
@@ -226,6 +234,7 @@ class MetaFile(_Schema):
     khu_khong_hoat_dong: _TextList | None = None
     tep_khong_gui: _TextList | None = None
     ky_so: MetaSigning | None = None
+    uoc_thuc_hien: dict[Text, EstimateDecl] | None = None  # estimates to 31/12 (baocao.estimates)
 
 
 # ---------------------------------------------------------------------------- _quarto.yml

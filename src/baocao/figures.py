@@ -254,7 +254,7 @@ def _rates_by_year(canvas, metrics: dict, years: list[int], out_dir: Path) -> Fi
     fig, (ax1, ax2) = canvas.subplots(1, 2, figsize=(WIDTH, 2.7))
     for ax, code, color, title in (
         (ax1, "ty_le_gdvh", PALETTE[2], "Tỷ lệ hộ gia đình văn hóa (%)"),
-        (ax2, "ty_le_ho_ngheo", PALETTE[1], "Tỷ lệ hộ nghèo cuối năm (%)"),
+        (ax2, "ty_le_ho_ngheo", PALETTE[1], "Tỷ lệ hộ nghèo (%)"),  # each year at its own data cut-off
     ):
         vals = _series(ind[code], years, year)
         pts = [(str(y), v) for y, v in zip(years, vals, strict=True) if v is not None]

@@ -16,6 +16,7 @@ and target tell the same verdict (0,42% against "không quá 0,4%" is printed 0,
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import operator
 
 import pandas as pd
@@ -158,7 +159,8 @@ def compute_metrics(
     rejects: pd.DataFrame,
     warnings: pd.DataFrame,
 ) -> dict:
-    from .period import read_period, rows_after, within
+    from .estimates import as_record, estimated_value
+    from .period import declared_estimates, read_period, rows_after, within
     from .reconcile import continuity_checks, next_target_checks
 
     ref = project.reference
@@ -172,8 +174,14 @@ def compute_metrics(
     targets = _targets(tables, year)
     next_targets = _targets(tables, year + 1)
     prev_year = year - 1
+    estimates = declared_estimates(project, year) if not period.whole_year else ()
+    at_cutoff = {e.code: values[e.code] for e in estimates}
+    for e in estimates:  # a declared estimate to 31/12 is the value judged; the result at the cut-off is kept
+        values[e.code] = estimated_value(e, ref.declared[e.code], at_cutoff[e.code], year, period.cutoff)
 
     indicators = _entries(ref, values, past, targets, next_targets, prev_year)
+    for e in estimates:
+        indicators[e.code]["estimate"] = as_record(e, ref.declared[e.code], at_cutoff[e.code], year, period.cutoff)
     for code in targets:  # a target for a code that is no chỉ tiêu cannot pass the cleaner
         assert code in indicators, code
 
@@ -190,10 +198,10 @@ def compute_metrics(
         "by_area": _by_area(project, ev),
         "by_org": _by_org(project, tables),
         "by_field": _by_field(project, tables),
-        "fund": _fund_summary(project, tables, values),
+        "fund": {**_fund_summary(project, tables, values), "carried": _fund_carried(project, year, history)},
         "gifts": _gifts(project, tables),
         "houses": _houses(project, tables, period.cutoff),
-        "petitions_by_month": _petitions(tables, 12 if period.whole_year else period.cutoff.month),
+        "petitions_by_month": _petitions(tables, period),
         "critique": _critique(project, tables),
         "models": _models(project, tables),
         "quality": _quality(accounting, rejects, warnings),
@@ -235,6 +243,7 @@ def _entries(ref: Reference, values: dict, past: dict, targets: dict, next_targe
             "change_is_points": ind.kind == "percent",
             "target": target,
             "next_target": next_targets.get(code),
+            "estimate": None,  # a declared estimate to 31/12 (baocao.estimates), set by compute_metrics
         }
         entry.update(compare_with_target(value, target, ind.kind, ind.direction))
         entry["decimals"] = shown_decimals(value, target, ind.direction, ind.decimals, ind.kind)
@@ -427,6 +436,26 @@ def _fund_summary(project: Project, t: Tables, values: dict) -> dict:
     }
 
 
+def _fund_carried(project: Project, year: int, history: dict[int, Tables]) -> dict | None:
+    """Last year's Quỹ balance at last year's data cut-off, as last year's report stated it,
+    when that cut-off fell before 31/12: this year's opening balance is then that balance plus
+    the receipts less the payments after it, which the report states so that a reader can
+    reconcile the two reports. None when last year ran to 31/12 or is not compared."""
+    from .period import read_period
+
+    prev = history.get(year - 1)
+    sources = project.history_sources(year - 1)
+    if prev is None or not len(prev["fund_balance"]) or [s.unit.id for s in sources] != [project.unit.id]:
+        return None
+    period = read_period(project, year - 1, strict=False)
+    if period.whole_year:
+        return None
+    closing = (
+        _sum(prev["fund_balance"], "opening") + _sum(_fund(prev, "thu"), "amount") - _sum(_fund(prev, "chi"), "amount")
+    )
+    return {"year": year - 1, "cutoff": period.cutoff.isoformat(), "closing": closing}
+
+
 def _gifts(project: Project, t: Tables) -> dict:
     g = t["gifts"].copy()
     if len(g):
@@ -464,10 +493,13 @@ def _houses(project: Project, t: Tables, cutoff) -> dict:
     return {"count": len(h), "list": rows}
 
 
-def _petitions(t: Tables, last_month: int = 12) -> list[dict]:
-    """Month by month, up to the month of the data cut-off."""
+def _petitions(t: Tables, period) -> list[dict]:
+    """Month by month, up to the month of the data cut-off; that month's row is the office's
+    as it stood on the cut-off (``until``: "20/11"), when the cut-off is not its last day."""
     p = t["petitions"]
     rows = []
+    last_month = 12 if period.whole_year else period.cutoff.month
+    next_day = period.cutoff + dt.timedelta(days=1)
     for month in range(1, last_month + 1):
         part = p[p["month"] == month]
         rows.append(
@@ -477,6 +509,11 @@ def _petitions(t: Tables, last_month: int = 12) -> list[dict]:
                 "forwarded": _sum(part, "forwarded"),
                 "answered": _sum(part, "answered"),
                 "pending": _sum(part, "pending"),
+                "until": (
+                    f"{period.cutoff.day:02d}/{month:02d}"
+                    if month == period.cutoff.month and next_day.month == month
+                    else None
+                ),
             }
         )
     return rows

@@ -23,6 +23,7 @@ from .errors import (
     Location,
     ValueParseError,
 )
+from .estimates import Estimate, read_estimates
 from .parse import parse_date
 from .prose import to_markdown, unprintable
 from .textenc import fix_text, fold_key
@@ -151,9 +152,11 @@ class ReportMeta:
     signer_title: str
     signer_name: str
     recipients: tuple[str, ...]
+    #: uoc_thuc_hien: the chỉ tiêu estimated to 31/12 and by which declared rule (baocao.estimates)
+    estimates: tuple[Estimate, ...] = ()
 
 
-def _read_meta_file(path: Path, rel: str, year: int) -> dict:
+def _read_meta_file(path: Path, rel: str, year: int) -> tuple[dict, dict]:
     """thong-tin-bao-cao.yml as typed (every value text), or an InputError naming line and key."""
     if not path.is_file():
         raise InputError(
@@ -164,10 +167,13 @@ def _read_meta_file(path: Path, rel: str, year: int) -> dict:
             hint_en=f"create it with 'baocao new-year {year}' and fill in the number and date",
         )
     _check_utf8(path, rel)
-    from .configschema import MetaFile, load_checked
+    from .configschema import MetaFile, check
+    from .yamlfile import load_yaml_lines
 
     try:
-        data, _model = load_checked(path, MetaFile, text=True)  # as typed: every value is text
+        data, lines = load_yaml_lines(path, text=True)  # as typed: every value is text
+        data = {} if data is None else data
+        check(path.name, data, lines, MetaFile)
     except ConfigProblems as exc:  # every key and value the schema finds wrong, with its line
         errors = [InputError(Location(rel, row=p.line, column=p.key), p.vi, p.en) for p in exc.problems]
         raise InputProblems(errors, folder=rel) from None
@@ -183,12 +189,12 @@ def _read_meta_file(path: Path, rel: str, year: int) -> dict:
         raise InputError(
             Location(rel), "nội dung không phải danh sách khóa: giá trị", "not a mapping of keys to values"
         )
-    return data
+    return data, lines
 
 
 def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> ReportMeta:
     rel = META_FILE  # like the workbooks: named within the year's folder
-    data = _read_meta_file((raw_dir or project.raw_dir(year)) / META_FILE, rel, year)
+    data, lines = _read_meta_file((raw_dir or project.raw_dir(year)) / META_FILE, rel, year)
     unit = project.unit
 
     def need(key: str) -> object:
@@ -236,6 +242,13 @@ def load_meta(project: Project, year: int, raw_dir: Path | None = None) -> Repor
         signer_title=str(signer.get("chuc_vu") or unit.signer.get("title", "")),
         signer_name=str(signer.get("ho_ten") or unit.signer.get("name", "")),
         recipients=tuple(recipients),
+        estimates=read_estimates(
+            project.reference.declared,
+            data.get("uoc_thuc_hien"),
+            lines,
+            rel,
+            whole_year=cutoff >= dt.date(year, 12, 31),
+        ),
     )
 
 

@@ -73,6 +73,35 @@ def read_period(project: Project, year: int, raw_dir: Path | None = None, *, str
     return Period(year, meta.cutoff)
 
 
+def declared_estimates(project: Project, year: int) -> tuple:
+    """The year's declared estimates to 31/12 (``uoc_thuc_hien``, :mod:`baocao.estimates`);
+    none without a metadata file."""
+    from .narrative import META_FILE, load_meta
+
+    if not (project.raw_dir(year) / META_FILE).is_file():
+        return ()
+    return load_meta(project, year).estimates
+
+
+def named_at_cutoff(metrics: dict) -> dict:
+    """A snapshot named "cuối năm" that was taken before the year ended is named by its date:
+    "Tỷ lệ hộ nghèo tại ngày 20/11/2023" (the name as declared stays in ``year_end_name``,
+    for next year's targets, which are set for the year's end)."""
+    period = metrics.get("period") or {}
+    if period.get("whole_year", True):
+        return metrics
+    at = "tại ngày " + vn.fmt_date_short(dt.date.fromisoformat(period["cutoff"]))
+    indicators = {
+        code: {
+            **e,
+            "year_end_name": e["name"],
+            **{k: e[k].replace("cuối năm", at) for k in ("name", "short", "text") if isinstance(e.get(k), str)},
+        }
+        for code, e in metrics["indicators"].items()
+    }
+    return {**metrics, "indicators": indicators}
+
+
 def date_column(spec: TableSpec) -> tuple[str, str] | None:
     """(name, type) of the column that dates a row of this table, or None (a snapshot)."""
     for col in spec.columns:

@@ -82,7 +82,7 @@ STEPS: list[Step] = [
         "analyze",
         "tính chỉ tiêu, vẽ biểu đồ (02_analyze.ipynb)",
         notebook="02_analyze.ipynb",
-        reads=("build:" + BuildFiles.DATA, "history", "project:data/reference", PY_LIBS),
+        reads=("build:" + BuildFiles.DATA, "raw", "history", "project:data/reference", PY_LIBS),
         writes=(BuildFiles.METRICS, BuildFiles.FIGURES, BuildFiles.QUALITY),
     ),
     Step(

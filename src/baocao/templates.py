@@ -519,6 +519,10 @@ def _meta_skeleton(project: Project, year: int) -> str:
         "# Bỏ dấu # và sửa, ví dụ:",
         f"# khu_khong_hoat_dong: [{_q(unit.areas[-1].name) if unit.areas else _q('Khu 4')}]",
         '# tep_khong_gui: ["chi-tieu.xlsx"]',
+        "# Ngày chốt số liệu (bỏ trống: đến ngày báo cáo); chỉ tiêu ước thực hiện cả năm (data/README.md):",
+        f'# ngay_chot_so_lieu: "20/11/{year}"',
+        "# uoc_thuc_hien:",
+        '#   quy_vnn_thu: {quy_tac: ke_hoach_con_lai, con_lai: "40"}',
     ]
     return "\n".join(lines) + "\n"
 

@@ -529,20 +529,23 @@ def bench_preview(rounds: int = 3) -> dict[str, float]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        ["quarto", "preview", "--no-browser", "--port", str(port)],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    # Quarto's output goes to a file: a pipe nobody reads fills up and stops Quarto mid-render
+    log = work / "preview.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            ["quarto", "preview", "--no-browser", "--port", str(port)],
+            cwd=project,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     times = []
     try:
-        for line in server.stdout:  # type: ignore[union-attr]
-            if "Browse at" in line:
-                print("(f) preview server ready", flush=True)
-                break
+        while "Browse at" not in log.read_text(encoding="utf-8"):
+            if server.poll() is not None:
+                raise SystemExit(f"(f) quarto preview stopped:\n{log.read_text(encoding='utf-8')[-3000:]}")
+            time.sleep(0.5)
+        print("(f) preview server ready", flush=True)
         narrative = project / "data" / "raw" / "2023" / "nhan-dinh.md"
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])

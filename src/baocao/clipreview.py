@@ -47,23 +47,32 @@ def cmd_preview(args) -> int:
 
     early_folder = scratch_dir(unit_project, job.year) / "preview"
 
-    def rebuild() -> None:
-        reloads.building()
+    def on_save() -> bool:
+        """The page ahead of the build, when only the narrative or metadata changed; False
+        when what was saved cannot be composed (the build would stop on the same message)."""
         t0 = time.perf_counter()
         try:
             early = early_page(unit_project, job.year, args.renderer, early_folder)
-        except BaocaoError as exc:  # the narrative or metadata as saved cannot be composed
+        except BaocaoError as exc:
             print(f"[{job.label}]\n{exc.render()}", file=sys.stderr)
             console.print(f"[{job.label}] {KEPT}", markup=False)
             reloads.publish(error=exc.render(), changed=False)
-            return
+            return False
+        except OSError:  # the build folder was being replaced by the build that just ended
+            early = None
         if early is not None:
             reloads.publish(error=None, changed=True, page=early)
             seconds = time.perf_counter() - t0
             console.print(f"[{job.label}] HTML trong {seconds:.1f} s / HTML shown in {seconds:.1f} s", markup=False)
+        return True
+
+    def build(superseded) -> None:
+        reloads.building()
+        t0 = time.perf_counter()
         result = run_job(job, queue=DirectQueue(printer))
         seconds = time.perf_counter() - t0
-        built = folder / report
+        if superseded():
+            return  # a newer save's page is shown; its build follows
         if result["exit_code"]:
             print(f"[{job.label}]\n{result['error']}", file=sys.stderr)
             console.print(f"[{job.label}] {KEPT}", markup=False)
@@ -71,7 +80,9 @@ def cmd_preview(args) -> int:
             console.print(f"[{job.label}] không có gì thay đổi / nothing changed", markup=False)
         else:
             console.print(f"[{job.label}] đã dựng lại trong {seconds:.1f} s / rebuilt in {seconds:.1f} s", markup=False)
-        # the build's page replaces the early one; the same bytes need no reload
+        # the build's page replaces the one shown ahead of it; the same bytes need no reload
+        early = reloads.state.page
+        built = folder / report
         same = early is not None and not result["exit_code"] and built.read_bytes() == early.read_bytes()
         changed = not result["exit_code"] and not result["up_to_date"] and not same
         reloads.publish(error=result.get("error"), changed=changed, page=early if same else None)
@@ -85,7 +96,7 @@ def cmd_preview(args) -> int:
     if not args.no_browser:
         webbrowser.open(url)
     try:
-        watch_and_rebuild(watched_paths(project.root, unit_project.report_dir), rebuild)
+        watch_and_rebuild(watched_paths(project.root, unit_project.report_dir), on_save, build)
     except KeyboardInterrupt:
         pass
     finally:

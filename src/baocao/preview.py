@@ -27,6 +27,7 @@ import html
 import json
 import re
 import shutil
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -194,7 +195,7 @@ class PreviewHandler(SimpleHTTPRequestHandler):
                     self.wfile.write(f"data: {json.dumps(message, ensure_ascii=False)}\n\n".encode())
                     seen = state
                 self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
+        except ConnectionError:
             return  # the page was closed or reloaded
 
     def end_headers(self) -> None:
@@ -205,6 +206,15 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         pass  # the terminal shows the builds, not every request
 
 
+class PreviewServer(ThreadingHTTPServer):
+    daemon_threads = True  # an open event stream never keeps the preview from stopping
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the page was closed or reloaded while it was being sent: nothing to report
+        super().handle_error(request, client_address)
+
+
 def start_server(folder: Path, report_name: str, title: str, reloads: Reloads, port: int) -> ThreadingHTTPServer:
     """The preview server on 127.0.0.1 (``port`` 0: a free one), serving in a thread of its own."""
     handler = type(
@@ -212,8 +222,7 @@ def start_server(folder: Path, report_name: str, title: str, reloads: Reloads, p
         (PreviewHandler,),
         {"reloads": reloads, "report_name": report_name, "title": title},
     )
-    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=str(folder)))
-    server.daemon_threads = True  # an open event stream never keeps the preview from stopping
+    server = PreviewServer(("127.0.0.1", port), functools.partial(handler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, name="baocao-preview", daemon=True).start()
     return server
 
@@ -237,11 +246,17 @@ def watched_paths(root: Path, report_dir: Path) -> list[Path]:
     return [p for p in dict.fromkeys(paths) if p.exists()]
 
 
-def watch_and_rebuild(paths: list[Path], rebuild: Callable[[], None]) -> None:
-    """Call ``rebuild`` now, and again after each batch of saves under ``paths``, until Ctrl-C.
+def watch_and_rebuild(
+    paths: list[Path], on_save: Callable[[], bool], build: Callable[[Callable[[], bool]], None]
+) -> None:
+    """Build now, and again after each batch of saves under ``paths``, until Ctrl-C.
 
-    The files are watched from before the first build, in a thread of their own, so that a save
-    made while a build runs is never missed: it starts the next build as soon as this one ends."""
+    The files are watched from before the first build, in a thread of their own, which calls
+    ``on_save`` at once for each batch of saves (the page shown ahead of the build; it returns
+    whether a build is wanted), so that a save made while a build runs is shown without waiting
+    for it. The builds run here, one at a time (Ctrl-C stops one as it stops ``baocao build``);
+    ``build`` is given a function that says whether a newer save came while it ran (its outcome
+    is then out of date: the next build follows at once)."""
     from watchfiles import watch
 
     saved = threading.Event()
@@ -249,17 +264,18 @@ def watch_and_rebuild(paths: list[Path], rebuild: Callable[[], None]) -> None:
 
     def watcher() -> None:
         for _changes in watch(*paths, watch_filter=InputFilter(), stop_event=stop, debounce=1600, step=50):
-            saved.set()
+            if on_save():
+                saved.set()
 
     thread = threading.Thread(target=watcher, name="baocao-preview-watch", daemon=True)
     thread.start()
     try:
-        rebuild()
+        build(saved.is_set)
         while True:
             while not saved.wait(0.5):  # a timeout, so that Ctrl-C reaches this thread on Windows too
                 pass
             saved.clear()
-            rebuild()
+            build(saved.is_set)
     finally:
         stop.set()
         thread.join(timeout=5)

@@ -258,7 +258,13 @@ def verify_bag_dir(bag_dir: Path, *, skip: Iterable[str] = ()) -> list[Problem]:
 def read_build_manifest(bag_dir: Path) -> tuple[dict | None, list[Problem]]:
     """The build's manifest.json in the bag, if it is there and has the shape baocao writes."""
     path = bag_dir / BUILD_MANIFEST
-    if not path.is_file():
+    return parse_build_manifest(path.read_bytes() if path.is_file() else None)
+
+
+def parse_build_manifest(data: bytes | None) -> tuple[dict | None, list[Problem]]:
+    """The build's manifest.json from its bytes (None: the bag has none), if it has the shape
+    baocao writes."""
+    if data is None:
         return None, [
             Problem(
                 "missing",
@@ -268,7 +274,7 @@ def read_build_manifest(bag_dir: Path) -> tuple[dict | None, list[Problem]]:
             )
         ]
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         return None, [Problem("invalid", BUILD_MANIFEST, "không phải JSON hợp lệ", "not valid JSON")]
     ok = (

@@ -8,7 +8,8 @@ code in ``--baseline SRC``, another version's ``src/``, interleaved round by rou
 - intake: every member's bag read and checked (``read_members``), wall and CPU seconds, in a
   fresh process;
 - the whole ``baocao build --unit tinh --year <year> --renderer pandoc --force`` process: wall
-  seconds, its steps as the CLI prints them, and its peak resident memory (psutil, sampled).
+  seconds, its steps as the CLI prints them, and its peak resident memory (psutil, sampled
+  every 50 ms: the build's own process, and with its child processes, pandoc and typst).
 
 Prints figures and asserts nothing.
 """
@@ -54,16 +55,17 @@ def intake(root: Path, year: int, jobs: int, src: str | None) -> tuple[float, fl
     return float(out[0]), float(out[1]), f"{out[2]}/{out[3]}"
 
 
-def build(root: Path, year: int, jobs: int, src: str | None) -> tuple[float, float, str]:
+def build(root: Path, year: int, jobs: int, src: str | None) -> tuple[float, float, float, str]:
     import psutil
 
     cmd = [sys.executable, "-m", "baocao", "build", "--unit", "tinh", "--year", str(year)]
     cmd += ["--renderer", "pandoc", "--force", "--jobs", str(jobs)]
     t = time.perf_counter()
     proc = psutil.Popen(cmd, cwd=root, env=_env(src), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak = 0
+    peak = own = 0
     while proc.poll() is None:
         try:
+            own = max(own, proc.memory_info().rss)
             tree = [proc, *proc.children(recursive=True)]
             peak = max(peak, sum(p.memory_info().rss for p in tree))
         except psutil.Error:
@@ -74,7 +76,7 @@ def build(root: Path, year: int, jobs: int, src: str | None) -> tuple[float, flo
     if proc.returncode:
         raise SystemExit(f"build failed ({proc.returncode}):\n{output}")
     steps = " | ".join(line.strip() for line in output.splitlines() if "✓" in line or "xong" in line.lower())
-    return wall, peak / 2**20, steps
+    return wall, own / 2**20, peak / 2**20, steps
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,8 +96,11 @@ def main(argv: list[str] | None = None) -> int:
                 wall, cpu, reported = intake(args.province, args.year, jobs, src)
                 print(f"round {r} {name} --jobs {jobs}: intake {wall:.2f} s wall, {cpu:.2f} s CPU, {reported} reported")
                 if not args.no_build:
-                    wall, peak, steps = build(args.province, args.year, jobs, src)
-                    print(f"round {r} {name} --jobs {jobs}: build {wall:.2f} s wall, peak RSS {peak:.0f} MiB; {steps}")
+                    wall, own, peak, steps = build(args.province, args.year, jobs, src)
+                    print(
+                        f"round {r} {name} --jobs {jobs}: build {wall:.2f} s wall, peak RSS {own:.0f} MiB "
+                        f"(with its renderers' processes {peak:.0f} MiB); {steps}"
+                    )
     return 0
 
 

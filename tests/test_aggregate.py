@@ -188,6 +188,10 @@ def test_the_city_archive_holds_its_members_bags_verifies_and_reproduces(bags, t
             assert zf.read(inner) == (bags / f"{ward}-2023.zip").read_bytes(), ward
     for rel in ("README.txt", "data/ro-crate-metadata.json", "data/report/metrics.json", "data/source/baocao.yml"):
         assert f"mong-cai-2023/{rel}" in names, rel
+    with zipfile.ZipFile(bag) as zf:
+        readme = zf.read("mong-cai-2023/README.txt").decode("utf-8")
+    assert "baocao build --unit mong-cai --year 2023" in readme
+    assert all(f"data/source/data/raw/mong-cai/2023/{ward}-2023.zip" in readme for ward in WARDS), readme
     assert "Nguyên vẹn / intact" in run_cli("verify", str(bag), cwd=tmp_path).stdout
     reproduced = run_cli("reproduce", str(bag), cwd=tmp_path).stdout
     assert "reproduced exactly" in reproduced, reproduced

@@ -81,6 +81,7 @@ DAMAGE = {
         edit=_edit("manifest-sha256.txt", lambda d: d + b"0" * 64 + b"  data/../../etc/passwd\n")
     ),
     "build manifest removed": dict(edit=_edit("data/report/manifest.json", lambda d: None)),
+    "sha256 manifest removed": dict(edit=_edit("manifest-sha256.txt", lambda d: None)),
 }
 
 

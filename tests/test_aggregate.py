@@ -197,6 +197,18 @@ def test_the_city_archive_holds_its_members_bags_verifies_and_reproduces(bags, t
     assert "reproduced exactly" in reproduced, reproduced
 
 
+def test_the_outputs_are_the_same_wherever_the_build_runs(bags, tmp_path):
+    """A member's bag is recorded relative to the project, not to the current folder: a build
+    from a subfolder (or on a Dask worker, whose folder is its own) writes the same bytes."""
+    root = _city_office(tmp_path, bags)
+    args = ("build", "--unit", "mong-cai", "--year", "2023", "--renderer", "pandoc", "--force")
+    run_cli(*args, cwd=root)
+    first = (root / "build" / "mong-cai" / "2023" / "metrics.json").read_bytes()
+    assert b'"path": "data/raw/mong-cai/2023/binh-ngoc-2023.zip"' in first
+    run_cli(*args, cwd=root / "data")
+    assert (root / "build" / "mong-cai" / "2023" / "metrics.json").read_bytes() == first
+
+
 def _member(id_: str, values: dict, previous: dict, cutoff: str, **dates) -> MemberReport:
     indicators = {
         code: {"value": v, "history": {"2024": previous.get(code)}, "decimals": 0, "status": None}

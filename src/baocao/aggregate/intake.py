@@ -105,6 +105,14 @@ def _declared(project: Project, ref: MemberRef) -> MemberRef:
     )
 
 
+def recorded_path(project: Project, path: Path) -> str:
+    """A member's bag or build as the aggregate's outputs record it: relative to the project,
+    never to the current folder (``Project.rel``), so that the outputs are the same bytes
+    wherever the build runs (a subfolder, a Dask worker)."""
+    path, root = Path(path).resolve(), project.root.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+
+
 def _problem_line(p) -> str:
     return f"{p.path}: {p.vi} / {p.en}"
 
@@ -156,7 +164,7 @@ def _read_bag(project: Project, ref: MemberRef, year: int, bag: Path, report: Me
     from ..errors import BaocaoError
     from ..steps import file_digest
 
-    report.source, report.path = "bag", project.rel(bag)
+    report.source, report.path = "bag", recorded_path(project, bag)
     key = None
     if ref.key:
         try:
@@ -217,7 +225,7 @@ def _read_build(member: Project, year: int, report: MemberReport) -> None:
     from ..archive.layout import sha256
 
     folder = member.build_dir(year)
-    report.source, report.path = "build", member.rel(folder)
+    report.source, report.path = "build", recorded_path(member, folder)
     manifest_path = folder / BuildFiles.MANIFEST
     if not manifest_path.is_file():
         report.source, report.path = "", ""

@@ -7,8 +7,8 @@ Makes the project ``OUT/`` of a province alone (``kind: aggregate`` with N membe
 which the build's manifest and metrics.json name member ``xa-NNN`` and every summed figure is
 scaled by a factor of its own (so that the province's totals are not N times one ward); the
 build manifest, the BagIt manifests and the zip are made again, so every bag verifies (it is
-unsigned). Then time ``baocao build --unit tinh --year <year>`` in ``OUT`` (bench.py's floor is
-the comparison). Deterministic.
+unsigned). Then time ``baocao build --unit tinh --year <year>`` in ``OUT`` with
+``benchmarks/province.py OUT`` (bench.py's floor is the comparison). Deterministic.
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def bags(example, tmp_path_factory) -> Path:
     return out
 
 
-def _city_office(tmp: Path, bags: Path, leave_out: str, tamper: str) -> Path:
+def _city_office(tmp: Path, bags: Path, leave_out: str = "", tamper: str = "") -> Path:
     """A city office's own project: only the aggregate unit; the bags as they arrived."""
     root = tmp / "city"
     root.mkdir()
@@ -121,6 +121,8 @@ def _city_office(tmp: Path, bags: Path, leave_out: str, tamper: str) -> Path:
     for ward in WARDS:
         if ward != leave_out:
             shutil.copy2(bags / f"{ward}-2023.zip", year / f"{ward}-2023.zip")
+    if not tamper:
+        return root
     # tamper: one figure of the ward's metrics.json changed inside its zip (manifests untouched)
     path = year / f"{tamper}-2023.zip"
     with zipfile.ZipFile(path) as zf:
@@ -150,6 +152,61 @@ def test_missing_bag_is_named_and_a_tampered_bag_refused(bags, tmp_path):
     assert "tra-co" in record and "refused" in record
     # the refused ward's figures are nowhere in the compiled figures
     assert [r["id"] for r in metrics["member_rows"]] == ["binh-ngoc", "tran-phu", "hai-hoa", "ka-long"]
+
+
+def test_validate_checks_what_the_build_checks(bags, tmp_path):
+    """`validate` of the city: the members missing and refused named (the build goes on, its
+    report partial; --strict fails), and an error in the city's own files fails validate and
+    the build alike, naming the file."""
+    root = _city_office(tmp_path, bags, leave_out="hai-xuan", tamper="tra-co")
+    args = ("validate", "--unit", "mong-cai", "--year", "2023")
+    out = run_cli(*args, cwd=root).stdout
+    assert "CHƯA GỬI / MISSING  Ủy ban MTTQ Việt Nam phường Hải Xuân (hai-xuan)" in out, out
+    refused = [line for line in out.splitlines() if line.startswith("KHÔNG SỬ DỤNG / REFUSED")]
+    assert refused and all("(tra-co)" in line for line in refused), out
+    assert any("metrics.json" in line for line in refused), refused
+    assert "4/6" in out and "dùng được / can build" in out
+    assert run_cli(*args, "--strict", cwd=root, check=False).returncode == 1
+    (root / "data" / "raw" / "mong-cai" / "2023" / "chi-tieu.yml").write_text("nam_nay:\n  khong_co: 1\n", "utf-8")
+    checked = run_cli(*args, cwd=root, check=False)
+    assert checked.returncode == 1 and "chi-tieu.yml" in checked.stdout, checked.stdout
+    built = run_cli("build", "--unit", "mong-cai", "--year", "2023", "--renderer", "pandoc", cwd=root, check=False)
+    assert built.returncode == 1 and "chi-tieu.yml" in built.stdout + built.stderr
+    assert "Traceback" not in built.stdout + built.stderr + checked.stdout + checked.stderr
+
+
+def test_the_city_archive_holds_its_members_bags_verifies_and_reproduces(bags, tmp_path):
+    root = _city_office(tmp_path, bags)
+    run_cli("build", "--unit", "mong-cai", "--year", "2023", "--renderer", "pandoc", cwd=root)
+    out = tmp_path / "out"
+    run_cli("archive", "--unit", "mong-cai", "--year", "2023", "--out", str(out), cwd=root)
+    bag = out / "mong-cai-2023.zip"
+    with zipfile.ZipFile(bag) as zf:
+        names = set(zf.namelist())
+        for ward in WARDS:  # the member bags, byte for byte as they arrived
+            inner = f"mong-cai-2023/data/source/data/raw/mong-cai/2023/{ward}-2023.zip"
+            assert zf.read(inner) == (bags / f"{ward}-2023.zip").read_bytes(), ward
+    for rel in ("README.txt", "data/ro-crate-metadata.json", "data/report/metrics.json", "data/source/baocao.yml"):
+        assert f"mong-cai-2023/{rel}" in names, rel
+    with zipfile.ZipFile(bag) as zf:
+        readme = zf.read("mong-cai-2023/README.txt").decode("utf-8")
+    assert "baocao build --unit mong-cai --year 2023" in readme
+    assert all(f"data/source/data/raw/mong-cai/2023/{ward}-2023.zip" in readme for ward in WARDS), readme
+    assert "Nguyên vẹn / intact" in run_cli("verify", str(bag), cwd=tmp_path).stdout
+    reproduced = run_cli("reproduce", str(bag), cwd=tmp_path).stdout
+    assert "reproduced exactly" in reproduced, reproduced
+
+
+def test_the_outputs_are_the_same_wherever_the_build_runs(bags, tmp_path):
+    """A member's bag is recorded relative to the project, not to the current folder: a build
+    from a subfolder (or on a Dask worker, whose folder is its own) writes the same bytes."""
+    root = _city_office(tmp_path, bags)
+    args = ("build", "--unit", "mong-cai", "--year", "2023", "--renderer", "pandoc", "--force")
+    run_cli(*args, cwd=root)
+    first = (root / "build" / "mong-cai" / "2023" / "metrics.json").read_bytes()
+    assert b'"path": "data/raw/mong-cai/2023/binh-ngoc-2023.zip"' in first
+    run_cli(*args, cwd=root / "data")
+    assert (root / "build" / "mong-cai" / "2023" / "metrics.json").read_bytes() == first
 
 
 def _member(id_: str, values: dict, previous: dict, cutoff: str, **dates) -> MemberReport:

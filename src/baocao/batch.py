@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .config import Project
@@ -35,6 +35,7 @@ class Job:
     renderer: str = "auto"
     force: bool = False
     wait: bool = False
+    jobs: int = 1  # an aggregate's job checks this many member bags side by side (--jobs)
 
     @property
     def label(self) -> str:
@@ -99,7 +100,13 @@ def run_job(job: Job, queue=None) -> dict:
             from .aggregate import build_aggregate
 
             result = build_aggregate(
-                project, job.year, renderer_name=job.renderer, progress=progress, wait=job.wait, force=job.force
+                project,
+                job.year,
+                renderer_name=job.renderer,
+                progress=progress,
+                wait=job.wait,
+                force=job.force,
+                jobs=job.jobs,
             )
         else:
             result = build_year(
@@ -241,7 +248,7 @@ def _level(job: Job) -> int:
 def run_jobs(
     jobs: Iterable[Job], *, n_jobs: int = 1, scheduler: str | None = None, on_event: ProgressEvent | None = None
 ) -> list[dict]:
-    jobs = list(jobs)
+    jobs = [replace(j, jobs=max(1, n_jobs)) for j in jobs]
     on_event = on_event or (lambda *a: None)
     # --- baocao.aggregate: members first, then the units compiled from them (one phase per level)
     levels = [_level(j) for j in jobs]

@@ -42,3 +42,12 @@ def neutralise(text: str) -> str:
 def restore(text: str) -> str:
     """The text :func:`neutralise` was given."""
     return text[1:] if _NEUTRALISED.match(text) else text
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of a CSV the build wrote (text, its BOM allowed), each cell restored."""
+    import csv
+    import io
+
+    rows = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    return [{k: restore(v) for k, v in row.items()} for row in rows]

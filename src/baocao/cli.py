@@ -159,6 +159,11 @@ def cmd_validate(args) -> int:
     status = 0
     for p in projects:
         for year in _years(args, p):
+            if p.unit_id and p.unit.is_aggregate:  # its members' bags and its own files (baocao.aggregate)
+                from .aggregate.check import validate_aggregate
+
+                status = max(status, validate_aggregate(p, year, console, strict=args.strict))
+                continue
             label = f"{p.unit_id} {year}" if p.unit_id else str(year)
             result, errors = _checked_year(p, year)
             _print_rows_per_file(console, label, p.rel(p.raw_dir(year)), result, errors)

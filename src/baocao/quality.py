@@ -192,11 +192,17 @@ def _checks(path: Path) -> list[dict]:
     return rows
 
 
-def render_record(year: int, unit: str, metrics: dict, data_dir: Path) -> str:
+def record_environment() -> jinja2.Environment:
+    """The Jinja2 environment of the data-quality records (HTML, escaped): the ward's (here)
+    and the aggregate's (:mod:`baocao.aggregate.report`), with the figure filters ``n`` and ``diff``."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(n=_n, diff=_diff)
+    return env
+
+
+def render_record(year: int, unit: str, metrics: dict, data_dir: Path) -> str:
+    env = record_environment()
     env.filters.update(
-        n=_n,
-        diff=_diff,
         date=lambda iso: vn.fmt_date_short(dt.date.fromisoformat(iso)),
         status=lambda s: STATUS_VI.get(s, s),
         row_class=lambda s: {"mismatch": "bad", "not_checked": "bad", "explained": "explained"}.get(s, ""),

@@ -22,18 +22,16 @@ from pathlib import Path
 
 from ..atomic import write_json, write_text, year_lock
 from ..config import BuildFiles, Project
-from ..errors import InputError, InputsChangedError, Location
+from ..errors import InputError, InputProblems, InputsChangedError
 from ..pipeline import BuildResult, Progress, promote_folder, refuse_linked_build, write_manifest
 from ..steps import code_digest, file_digest, files_under
-from .intake import input_files, read_members, unexpected_files
+from .check import missing_folder, own_inputs
+from .inputs import input_files, unexpected_files
+from .intake import read_members
 from .report import compose_aggregate, render_record
 from .rollup import compile_metrics
-from .targets import load_targets
 
 STATE = BuildFiles.STATE
-#: The project files the compiled report is made with (its key: any change rebuilds it).
-_PROJECT_FILES = ("report/tong-hop.qmd.j2", "report/html", "report/typst", "report/word", "report/filters",
-                  "report/fonts", "_quarto.yml", "data/reference", "baocao.yml")  # fmt: skip
 STEP_INTAKE = "nhận và kiểm báo cáo của các đơn vị (intake)"
 STEP_COMPILE = "tổng hợp số liệu (compile)"
 STEP_COMPOSE = "soạn văn bản báo cáo tổng hợp (.qmd)"
@@ -46,17 +44,12 @@ def input_digests(project: Project, year: int) -> dict[str, str]:
 
 
 def _key(project: Project, year: int, inputs: dict[str, str], renderer, formats: Sequence[str]) -> str:
+    """The build's key: its inputs (the project files among them), unit, code, renderer, formats."""
     h = hashlib.sha256()
-    project_files = {}
-    for rel in _PROJECT_FILES:
-        path = project.root / rel
-        for p in files_under(path) if path.is_dir() else ([path] if path.is_file() else []):
-            project_files[p.relative_to(project.root).as_posix()] = file_digest(p)
     record = {
         "year": year,
         "unit": project.unit_fingerprint(),
         "inputs": inputs,
-        "project": project_files,
         "code": code_digest(),
         "renderer": renderer.name,
         "formats": list(formats),
@@ -90,22 +83,16 @@ def build_aggregate(
     progress: Progress | None = None,
     wait: bool = False,
     force: bool = False,
+    jobs: int = 1,
 ) -> BuildResult:
-    """Build the aggregate unit's ``year`` (see the module's docstring)."""
+    """Build the aggregate unit's ``year`` (see the module's docstring); ``jobs``: member
+    bags checked side by side (threads: hashing and inflating run outside Python's lock)."""
     from ..render import get_renderer
     from ..render.options import RenderOptions
 
     progress = progress or (lambda *a: None)
     if not project.raw_dir(year).is_dir():
-        raise InputError(
-            Location(project.rel(project.raw_dir(year))),
-            f"không có thư mục năm {year} của đơn vị tổng hợp (nơi nhận túi báo cáo của các đơn vị, "
-            "thong-tin-bao-cao.yml, nhan-dinh.md)",
-            f"no {year} folder of the aggregate unit (where the members' bags, thong-tin-bao-cao.yml "
-            "and nhan-dinh.md go)",
-            hint_vi=f"tạo thư mục {project.rel(project.raw_dir(year))}/ và đặt vào đó các tệp trên",
-            hint_en=f"create {project.rel(project.raw_dir(year))}/ and put those files in it",
-        )
+        raise missing_folder(project, year)
     refuse_linked_build(project, year)
     renderer = get_renderer(renderer_name)
     options = RenderOptions.from_project(project.root)
@@ -119,7 +106,7 @@ def build_aggregate(
         if not force and final.is_dir() and _up_to_date(final, key):
             result.up_to_date = True
         else:
-            _run(project, year, renderer, options, formats, inputs, key, progress, result)
+            _run(project, year, renderer, options, formats, inputs, key, progress, result, jobs)
     finally:
         lock.release()
     result.outputs = {fmt: final / BuildFiles.report(year, f".{fmt}") for fmt in formats}
@@ -148,19 +135,26 @@ def _timed(progress: Progress, year: int, name: str, result: BuildResult):
     return _Step()
 
 
-def _run(project, year, renderer, options, formats, inputs, key, progress, result) -> None:
-    from ..narrative import load_meta, load_narrative
+def _raise(project: Project, year: int, errors: list) -> None:
+    """The errors of the aggregate's own files (the ones validate lists) stop the build."""
+    if len(errors) > 1 and all(isinstance(e, InputError) for e in errors):
+        raise InputProblems(errors, folder=project.rel(project.raw_dir(year)))
+    if errors:
+        raise errors[0]
 
+
+def _run(project, year, renderer, options, formats, inputs, key, progress, result, jobs) -> None:
     staging = project.build_root / f".{year}.staging"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
-        meta = load_meta(project, year)  # the aggregate's own metadata and narrative, checked first
-        narrative = load_narrative(project, year)
-        targets, next_targets = load_targets(project, year)
+        own = own_inputs(project, year)  # its own metadata, narrative and targets, checked first
+        _raise(project, year, own.errors)
+        assert own.meta is not None  # no error: it was read
+        meta, narrative, targets, next_targets = own.meta, own.narrative, own.targets, own.next_targets
         with _timed(progress, year, STEP_INTAKE, result):
-            members = read_members(project, year)
+            members = read_members(project, year, jobs)
         with _timed(progress, year, STEP_COMPILE, result):
             metrics = compile_metrics(project, year, members, targets, next_targets, unexpected_files(project, year))
             write_json(staging / BuildFiles.METRICS, metrics)

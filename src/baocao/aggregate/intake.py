@@ -6,16 +6,18 @@ For the year ``Y`` of an aggregate unit, each member's report is, in this order:
    into the aggregate's ``data/raw/<aggregate>/<Y>/`` as it arrives. The bag is checked as
    ``baocao verify`` checks it (the zip's directory, both manifests, the build's own
    manifest.json) and, when the aggregate declares the member's public key (``key:``), its
-   Ed25519 signature against that key. It must hold that member's report of that year. A bag
+   Ed25519 signature against that key, in one pass over the zip without extracting it
+   (:mod:`baocao.archive.zipcheck`). It must hold that member's report of that year. A bag
    that fails any check is *refused*: named with every problem, and nothing of it is read;
 2. else, when the member is a unit of the same project, its build ``build/<member>/<Y>/``:
    its ``metrics.json`` and ``warnings.csv`` must match the hashes of the build's manifest;
 3. else the member is *missing* ("chưa gửi báo cáo").
 
 Of a member's report only ``metrics.json`` (the figures the member's report states, with their
-targets and verdicts) and ``warnings.csv`` (for the data-quality record) are read. Bags are
-opened one at a time, each in a temporary folder removed at once, so memory stays bounded by
-one bag whatever the number of members.
+targets and verdicts) and ``warnings.csv`` (for the data-quality record) are kept, from the
+bytes that were hashed. A bag is streamed in 1 MiB chunks and nothing of it is written to
+disk, so memory stays bounded by ``jobs`` chunks and the kept files whatever the number of
+members.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import BuildFiles, MemberRef, Project
+from .inputs import bag_path
 
 REPORTED, MISSING, REFUSED = "reported", "missing", "refused"
 _METRICS_IN_BAG = "data/report/" + BuildFiles.METRICS
@@ -86,13 +89,6 @@ class MemberReport:
         }
 
 
-def bag_path(project: Project, member: str, year: int) -> Path:
-    """Where the member's bag of ``year`` is expected: ``data/raw/<aggregate>/<year>/<member>-<year>.zip``."""
-    from ..archive import bag_name
-
-    return project.raw_dir(year) / f"{bag_name(member, year)}.zip"
-
-
 def _declared(project: Project, ref: MemberRef) -> MemberRef:
     """The member as the aggregate declares it, with the dates of its own unit declaration
     when it is a unit of the same project."""
@@ -109,13 +105,29 @@ def _declared(project: Project, ref: MemberRef) -> MemberRef:
     )
 
 
+def recorded_path(project: Project, path: Path) -> str:
+    """A member's bag or build as the aggregate's outputs record it: relative to the project,
+    never to the current folder (``Project.rel``), so that the outputs are the same bytes
+    wherever the build runs (a subfolder, a Dask worker)."""
+    path, root = Path(path).resolve(), project.root.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+
+
 def _problem_line(p) -> str:
     return f"{p.path}: {p.vi} / {p.en}"
 
 
-def read_members(project: Project, year: int) -> list[MemberReport]:
-    """Every member's report of ``year``, in the order the aggregate lists its members."""
-    return [read_member(project, ref, year) for ref in project.unit.members]
+def read_members(project: Project, year: int, jobs: int = 1) -> list[MemberReport]:
+    """Every member's report of ``year``, in the order the aggregate lists its members;
+    ``jobs`` members read side by side (threads: a bag's check is inflating and hashing, which
+    run outside Python's global lock)."""
+    refs = list(project.unit.members)
+    if jobs <= 1 or len(refs) <= 1:
+        return [read_member(project, ref, year) for ref in refs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda ref: read_member(project, ref, year), refs))
 
 
 def read_member(project: Project, ref: MemberRef, year: int) -> MemberReport:
@@ -145,12 +157,14 @@ def _refuse(report: MemberReport, lines: list[str]) -> None:
 
 
 def _read_bag(project: Project, ref: MemberRef, year: int, bag: Path, report: MemberReport) -> None:
-    from ..archive import check_signature, load_public_key, opened_bag, verify_bag_dir
-    from ..archive.layout import sha256
-    from ..archive.verification import read_build_manifest
+    """A member's bag: checked in one pass without extracting it (:func:`baocao.archive.zipcheck.check_zip`);
+    of an intact bag only metrics.json and warnings.csv are kept, from the bytes that were hashed."""
+    from ..archive import load_public_key
+    from ..archive.zipcheck import check_zip
     from ..errors import BaocaoError
+    from ..steps import file_digest
 
-    report.source, report.path = "bag", project.rel(bag)
+    report.source, report.path = "bag", recorded_path(project, bag)
     key = None
     if ref.key:
         try:
@@ -158,32 +172,40 @@ def _read_bag(project: Project, ref: MemberRef, year: int, bag: Path, report: Me
         except BaocaoError as exc:  # the aggregate's own declaration is wrong: nothing can be trusted
             _refuse(report, [f"{ref.key}: {exc.message_vi} / {exc.message_en}"])
             return
-    report.sha256 = sha256(bag) if bag.is_file() else ""
-    with opened_bag(bag) as (bag_dir, problems):
-        if bag_dir is None:
-            _refuse(report, [_problem_line(p) for p in problems])
-            return
-        problems = problems + verify_bag_dir(bag_dir, skip=[p.path for p in problems])
-        status = check_signature(bag_dir, key)
-        problems += status.problems
-        if key is not None and status.state != "valid" and not status.problems:
-            problems.append(_signature_missing(ref))
-        manifest, manifest_problems = read_build_manifest(bag_dir)
-        problems += manifest_problems
-        lines = [_problem_line(p) for p in problems]
-        if manifest is not None and (manifest.get("unit") != ref.id or manifest.get("year") != year):
-            lines.append(
-                f"{report.path}: túi chứa báo cáo của đơn vị '{manifest.get('unit')}' năm {manifest.get('year')}, "
-                f"không phải của '{ref.id}' năm {year} / the bag holds the report of unit "
-                f"'{manifest.get('unit')}' for {manifest.get('year')}, not of '{ref.id}' for {year}"
-            )
-        if lines:
-            _refuse(report, lines)
-            return
-        report.signature = status.state
-        report.metrics_bytes = (bag_dir / _METRICS_IN_BAG).read_bytes()
+    if not bag.is_file():
+        _refuse(report, [f"{report.path}: không phải tệp .zip / not a .zip file"])
+        return
+    report.sha256 = file_digest(bag)  # the input's digest, as the build's manifest records it
+    found = check_zip(bag, key=key, keep=(_METRICS_IN_BAG, _WARNINGS_IN_BAG))
+    lines = [_problem_line(p) for p in found.problems]
+    if (
+        key is not None
+        and found.signature is not None
+        and found.signature.state != "valid"
+        and not found.signature.problems
+    ):
+        lines.append(_problem_line(_signature_missing(ref)))
+    manifest = found.manifest
+    if manifest is not None and (manifest.get("unit") != ref.id or manifest.get("year") != year):
+        lines.append(
+            f"{report.path}: túi chứa báo cáo của đơn vị '{manifest.get('unit')}' năm {manifest.get('year')}, "
+            f"không phải của '{ref.id}' năm {year} / the bag holds the report of unit "
+            f"'{manifest.get('unit')}' for {manifest.get('year')}, not of '{ref.id}' for {year}"
+        )
+    if not lines and _METRICS_IN_BAG not in found.kept:
+        lines.append(f"{report.path}: túi không có {_METRICS_IN_BAG} / the bag has no {_METRICS_IN_BAG}")
+    if lines:
+        _refuse(report, lines)
+        return
+    assert found.signature is not None
+    report.signature = found.signature.state
+    report.metrics_bytes = found.kept[_METRICS_IN_BAG]
+    try:
         report.metrics = json.loads(report.metrics_bytes.decode("utf-8"))
-        report.warnings = _warnings(bag_dir / _WARNINGS_IN_BAG)
+    except ValueError:
+        _refuse(report, [f"{report.path}: {_METRICS_IN_BAG} không phải JSON hợp lệ / is not valid JSON"])
+        return
+    report.warnings = _warning_rows(found.kept.get(_WARNINGS_IN_BAG, b""))
     report.status = REPORTED
 
 
@@ -203,7 +225,7 @@ def _read_build(member: Project, year: int, report: MemberReport) -> None:
     from ..archive.layout import sha256
 
     folder = member.build_dir(year)
-    report.source, report.path = "build", member.rel(folder)
+    report.source, report.path = "build", recorded_path(member, folder)
     manifest_path = folder / BuildFiles.MANIFEST
     if not manifest_path.is_file():
         report.source, report.path = "", ""
@@ -237,44 +259,10 @@ def _read_build(member: Project, year: int, report: MemberReport) -> None:
 
 
 def _warnings(path: Path) -> list[dict]:
-    from ..clean.tidy import csv_records
-
-    return [dict(r) for r in csv_records(path)] if path.is_file() else []
+    return _warning_rows(path.read_bytes()) if path.is_file() else []
 
 
-def unexpected_files(project: Project, year: int) -> list[str]:
-    """Files of the aggregate's year folder that are neither a member's bag nor the
-    aggregate's own metadata: named in the data-quality record, never read."""
-    from .targets import TARGETS_FILE
+def _warning_rows(data: bytes) -> list[dict]:
+    from ..cells import csv_rows
 
-    expected = {bag_path(project, m.id, year).name for m in project.unit.members}
-    expected |= {"thong-tin-bao-cao.yml", "nhan-dinh.md", TARGETS_FILE}
-    folder = project.raw_dir(year)
-    return sorted(p.name for p in folder.iterdir() if p.name not in expected) if folder.is_dir() else []
-
-
-def input_files(project: Project, year: int) -> list[Path]:
-    """Every file the aggregate's build reads (hashed for its manifest and its incremental key)."""
-    from .targets import TARGETS_FILE
-
-    folder = project.raw_dir(year)
-    found = [folder / n for n in ("thong-tin-bao-cao.yml", "nhan-dinh.md", TARGETS_FILE) if (folder / n).is_file()]
-    members = {u.id for u in project.all_units if not u.is_aggregate}
-    for m in project.unit.members:
-        bag = bag_path(project, m.id, year)
-        if bag.is_file():
-            found.append(bag)
-        elif m.id in members:
-            build = project.for_unit(m.id).build_dir(year)
-            found += [
-                p
-                for p in (
-                    build / BuildFiles.MANIFEST,
-                    build / BuildFiles.METRICS,
-                    build / BuildFiles.DATA / BuildFiles.WARNINGS,
-                )
-                if p.is_file()
-            ]
-        if m.key and (project.root / m.key).is_file():
-            found.append(project.root / m.key)
-    return found
+    return [dict(r) for r in csv_rows(data.decode("utf-8-sig"))] if data else []

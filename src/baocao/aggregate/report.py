@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import unicodedata
 
-import jinja2
-
 from .. import vnformat as vn
 from ..compose import STATUS_LABEL, Tables, environment
 from ..config import Project
@@ -186,7 +184,7 @@ Data-quality record of the compiled {{ year }} report, for the analyst; not part
 <table>
 <tr><th>Mã / code</th><th>Chỉ tiêu / figure</th><th>Quy tắc / rule</th><th>Đơn vị được cộng / members summed</th><th class="n">Giá trị / value</th></tr>
 {% for e in m.indicators.values() %}
-<tr><td><code>{{ e.code }}</code></td><td>{{ e.name }}</td><td>{{ rules[e.rollup] }}</td><td>{{ e.contributors | join(", ") }}</td><td class="n">{{ e.value if e.value is not none else "–" }}</td></tr>
+<tr><td><code>{{ e.code }}</code></td><td>{{ e.name }}</td><td>{{ rules[e.rollup] }}</td><td>{{ e.contributors | join(", ") }}</td><td class="n">{{ e.value | n }}</td></tr>
 {% endfor %}
 </table>
 
@@ -210,7 +208,9 @@ RULES = {
 
 
 def render_record(project: Project, metrics: dict, members: list) -> str:
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    from ..quality import record_environment
+
+    env = record_environment()
     warnings = [{"name": m.name, "rows": m.warnings} for m in members if m.reported]
     return env.from_string(_RECORD).render(
         year=metrics["year"],

@@ -108,7 +108,13 @@ def _changed_outputs(project, year: int, manifest: dict) -> list[str]:
 
 def _stale_inputs(project, year: int, manifest: dict) -> list[str]:
     """Inputs: the sources on disk now are the ones the build read."""
-    now = {p.relative_to(project.root).as_posix(): p for p in input_files(project, year)}
+    if project.unit_id and project.unit.is_aggregate:  # a city's: its own files and its members' bags
+        from ..aggregate.inputs import input_files as aggregate_inputs
+
+        sources = aggregate_inputs(project, year)
+    else:
+        sources = input_files(project, year)
+    now = {p.relative_to(project.root).as_posix(): p for p in sources}
     recorded = manifest.get("inputs", {})
     return sorted(
         [f"{rel} (mới / new)" for rel in now if rel not in recorded]

@@ -10,7 +10,29 @@ from .layout import pdf_kind
 def readme_text(project, year: int, meta, manifest: dict, name: str, signatures: list[str] | None = None) -> str:
     """The README; ``signatures``: one line per PDF signature of the signed report the bag
     holds (``data/report/bao-cao-<year>-ky-so.pdf``), if any."""
-    return _readme(project, year, meta, manifest, name) + _signed_section(year, signatures or [])
+    text = _readme(project, year, meta, manifest, name) + _signed_section(year, signatures or [])
+    return text + _members_section(project, year, manifest)
+
+
+def _members_section(project, year: int, manifest: dict) -> str:
+    """An aggregate unit's bag (baocao.aggregate): where its members' bags are, how to rebuild it."""
+    unit = project.unit
+    if not unit.is_aggregate:
+        return ""
+    folder = f"data/raw/{unit.id}/{year}/"
+    bags = sorted(rel for rel in manifest.get("inputs", {}) if rel.startswith(folder) and rel.endswith(".zip"))
+    renderer = manifest.get("parameters", {}).get("renderer", "pandoc")
+    listed = "\n".join(f"  data/source/{rel}" for rel in bags) or "  (không có / none)"
+    return f"""
+Báo cáo tổng hợp / a compiled report: {unit.name} tổng hợp từ báo cáo của {len(unit.members)} đơn vị
+thành viên. Túi báo cáo của từng đơn vị, đúng từng byte như đã nhận, nằm trong túi này ({len(bags)} túi);
+không có sổ tay hay số liệu đã làm sạch. / Compiled from its {len(unit.members)} members' reports; each
+member's bag, byte for byte as received, is inside this bag ({len(bags)} bags); there are no notebooks
+and no cleaned data.
+{listed}
+Dựng lại / rebuild: trong / in data/source/: baocao build --unit {unit.id} --year {year} --renderer {renderer}
+  (hoặc / or: baocao reproduce, như trên / as above)
+"""
 
 
 def _signed_section(year: int, signatures: list[str]) -> str:

@@ -262,6 +262,15 @@ def read_build_manifest(bag_dir: Path) -> tuple[dict | None, list[Problem]]:
     """The build's manifest.json in the bag, if it is there and has the shape baocao writes."""
     path = bag_dir / BUILD_MANIFEST
     if not path.is_file():
+        return parse_build_manifest(None)
+    with path.open("rb") as fh:  # never more than the limit, and one byte to know it is passed
+        return parse_build_manifest(fh.read(MANIFEST_MAX_BYTES + 1))
+
+
+def parse_build_manifest(data: bytes | None) -> tuple[dict | None, list[Problem]]:
+    """The build's manifest.json from its bytes (None: the bag has none), if it has the shape
+    baocao writes."""
+    if data is None:
         return None, [
             Problem(
                 "missing",
@@ -270,19 +279,18 @@ def read_build_manifest(bag_dir: Path) -> tuple[dict | None, list[Problem]]:
                 "the bag has no build manifest.json: not a baocao bag; it cannot be checked or rebuilt",
             )
         ]
-    size = path.stat().st_size
-    if size > MANIFEST_MAX_BYTES:  # a build's manifest is a few KB: never read a huge one whole
+    if len(data) > MANIFEST_MAX_BYTES:  # a build's manifest is a few KB: never parse a huge one
         limit = MANIFEST_MAX_BYTES >> 20
         return None, [
             Problem(
                 "invalid",
                 BUILD_MANIFEST,
-                f"quá lớn ({size} byte, giới hạn {limit} MiB): không phải manifest baocao ghi, không đọc",
-                f"too large ({size} bytes, the limit is {limit} MiB): not a manifest baocao writes; not read",
+                f"quá lớn (trên {limit} MiB): không phải manifest baocao ghi, không đọc",
+                f"too large (over {limit} MiB): not a manifest baocao writes; not read",
             )
         ]
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's limit
         return None, [Problem("invalid", BUILD_MANIFEST, "không phải JSON hợp lệ", "not valid JSON")]
     ok = (

@@ -116,17 +116,17 @@ def zip_size_problems(zf: zipfile.ZipFile, limits: Limits = LIMITS) -> list[Prob
 
 
 # ---------------------------------------------------------------------------- extraction
-def _bag_prefix(names: list[str]) -> str:
+def bag_prefix(names: list[str]) -> str:
     """The bag's folder in the zip: where the shallowest bagit.txt is ("" at the top)."""
     tags = sorted((n for n in names if n == "bagit.txt" or n.endswith("/bagit.txt")), key=lambda n: n.count("/"))
     return tags[0][: -len("bagit.txt")] if tags else ""
 
 
-class _Damaged(Exception):
-    pass
+class EntryDamaged(Exception):
+    """A zip entry whose data cannot be read (bad CRC, truncated, more than its header says)."""
 
 
-def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+def read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
     """The entry's bytes in chunks, never more than its header declares (a lying header is
     damage, found after at most one chunk too many, never after the whole stream)."""
     budget = info.file_size
@@ -135,10 +135,10 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
             while chunk := src.read(_CHUNK):
                 budget -= len(chunk)
                 if budget < 0:
-                    raise _Damaged("more data than the entry's header declares")
+                    raise EntryDamaged("more data than the entry's header declares")
                 yield chunk
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, OSError) as exc:
-        raise _Damaged(str(exc)) from exc
+        raise EntryDamaged(str(exc)) from exc
 
 
 def _copy_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, rel: str) -> Problem | None:
@@ -146,9 +146,9 @@ def _copy_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, rel: s
     full, permissions) is the environment's (an OSError, exit 3 through writes_to)."""
     with open(target, "xb") as dst:
         try:
-            for chunk in _read_entry(zf, info):
+            for chunk in read_entry(zf, info):
                 dst.write(chunk)
-        except _Damaged as exc:
+        except EntryDamaged as exc:
             damage = str(exc)
         else:
             return None
@@ -216,7 +216,7 @@ def opened_bag(path: Path, limits: Limits = LIMITS) -> Iterator[tuple[Path | Non
             tmp = tempfile.mkdtemp(prefix="baocao-verify-")
         try:
             names = [i.filename for i in zf.infolist() if not i.is_dir()]
-            prefix = _bag_prefix(names)
+            prefix = bag_prefix(names)
             problems += [
                 Problem(
                     "extra",

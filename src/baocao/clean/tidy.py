@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..cells import neutralise, restore
+from ..cells import csv_rows, neutralise, restore
 from ..config import BuildFiles, Project, TableSpec
 from ..errors import Reject
 
@@ -95,10 +95,7 @@ def read_csv(path: Path, **options) -> pd.DataFrame:
 
 def csv_records(path: Path) -> list[dict[str, str]]:
     """The rows of such a CSV as text (``csv.DictReader``), restored."""
-    import csv
-
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return [{k: restore(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    return csv_rows(path.read_bytes().decode("utf-8-sig"))
 
 
 def read_clean(data_dir: Path, project: Project) -> dict[str, pd.DataFrame]:

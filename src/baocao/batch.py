@@ -68,11 +68,13 @@ def plan_jobs(
 
 def _quiet_kernel_client_logs() -> None:
     """The Jupyter client's event loop (tornado, zmq) logs a traceback of its own on stderr when
-    a notebook fails and its kernel is shut down ("Uncaught exception in ZMQStream callback").
-    The failure itself reaches the user as one message; the library's log is noise here."""
+    a notebook fails and its kernel is shut down ("Uncaught exception in ZMQStream callback"),
+    and nbclient, through Papermill's logger, "Kernel died while waiting for execute reply."
+    when Ctrl-C reaches the kernel too. The failure itself reaches the user as one message; the
+    libraries' log is noise here."""
     import logging
 
-    for name in ("tornado", "asyncio", "traitlets"):
+    for name in ("tornado", "asyncio", "traitlets", "papermill"):
         logger = logging.getLogger(name)
         logger.addHandler(logging.NullHandler())
         logger.propagate = False

@@ -51,8 +51,8 @@ lint: $(STAMP)
 	$(BIN)/python -m vulture src --min-confidence 80
 
 test: $(STAMP) lint
-	@echo "Chạy bộ kiểm thử (khoảng 8-10 phút; các kiểm thử đầu-cuối dựng năm mẫu một lần cho mỗi bộ dựng) / running the test suite (about 8-10 minutes; the end-to-end tests build the sample year once per renderer)"
-	$(BIN)/python -m pytest
+	@echo "Chạy bộ kiểm thử trên mọi lõi CPU (khoảng 16 phút trên 2 lõi) / running the test suite on every CPU core (about 16 minutes on two cores; each test file runs whole on one worker)"
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 sample-data: $(STAMP)
 	$(BIN)/python scripts/make_sample_data.py

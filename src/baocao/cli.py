@@ -14,12 +14,12 @@ from pathlib import Path
 from . import __version__
 from .cliarchive import add_archive_commands
 from .cliargs import (
-    RENDERERS,
     ArgumentMistake,
     BilingualParser,
     ClosedPipeGuard,
     StepPrinter,
     add_jobs,
+    add_renderer,
     bi,
     command,
     make_console,
@@ -372,15 +372,7 @@ def _add_build(sub) -> None:
         "build the report of one or more years (HTML, PDF, Word)",
     )
     _add_years(p)
-    p.add_argument(
-        "--renderer",
-        type=RENDERERS,
-        metavar=RENDERERS.metavar,
-        default="auto",
-        help=bi(
-            "auto: Quarto nếu đã cài, nếu không thì pandoc + typst", "auto: Quarto if installed, else pandoc + typst"
-        ),
-    )
+    add_renderer(p)
     p.add_argument(
         "--wait",
         action="store_true",

@@ -131,6 +131,19 @@ class ValueMistake(argparse.ArgumentTypeError):
         self.vi, self.en, self.value, self.choices = vi, en, value, choices
 
 
+def add_renderer(p) -> None:
+    """``--renderer`` of the commands that build reports (build, site, preview)."""
+    p.add_argument(
+        "--renderer",
+        type=RENDERERS,
+        metavar=RENDERERS.metavar,
+        default="auto",
+        help=bi(
+            "auto: Quarto nếu đã cài, nếu không thì pandoc + typst", "auto: Quarto if installed, else pandoc + typst"
+        ),
+    )
+
+
 def year_value(text: str) -> int:
     """A report year as typed after --year: four digits, in the range new-year accepts."""
     value = text.strip()

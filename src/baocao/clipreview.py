@@ -7,7 +7,7 @@ import sys
 import time
 import webbrowser
 
-from .cliargs import RENDERERS, StepPrinter, bi, command, make_console, project_of, year_value
+from .cliargs import StepPrinter, add_renderer, bi, command, make_console, project_of, year_value
 from .errors import BaocaoError, UsageError
 
 KEPT = "trang vẫn hiện báo cáo tốt gần nhất / the page keeps the last good report"
@@ -126,16 +126,7 @@ def add_preview_command(sub) -> None:
         metavar="MÃ/ID",
         help=bi("đơn vị (bắt buộc khi baocao.yml có nhiều đơn vị)", "the unit (required when baocao.yml has several)"),
     )
-    p.add_argument(
-        "--renderer",
-        type=RENDERERS,
-        metavar=RENDERERS.metavar,
-        default="auto",
-        help=bi(
-            "auto: Quarto nếu đã cài, nếu không thì pandoc + typst (nhanh hơn khi xem trước)",
-            "auto: Quarto if installed, else pandoc + typst (the quicker preview)",
-        ),
-    )
+    add_renderer(p)
     p.add_argument(
         "--port",
         type=int,

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cliargs import RENDERERS, StepPrinter, add_jobs, bi, command, make_console, project_of
+from .cliargs import StepPrinter, add_jobs, add_renderer, bi, command, make_console, project_of
 from .errors import UsageError
 
 
@@ -93,16 +93,7 @@ def add_site_command(sub) -> None:
         "dựng mọi báo cáo (mọi đơn vị, mọi năm) rồi làm trang tổng hợp _site/ (không cần Quarto)",
         "build every report (every unit and year), then the site of them in _site/ (no Quarto needed)",
     )
-    p.add_argument(
-        "--renderer",
-        type=RENDERERS,
-        metavar=RENDERERS.metavar,
-        default="auto",
-        help=bi(
-            "bộ dựng báo cáo; auto: Quarto nếu đã cài, nếu không thì pandoc + typst",
-            "the reports' renderer; auto: Quarto if installed, else pandoc + typst",
-        ),
-    )
+    add_renderer(p)
     add_jobs(p)
     stage = p.add_mutually_exclusive_group()
     stage.add_argument(

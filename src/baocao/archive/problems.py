@@ -26,3 +26,11 @@ class Problem:
 
     def line(self) -> str:
         return f"{LABELS[self.kind]}  {self.path}: {self.vi} / {self.en}"
+
+
+def digests_differ(path: str, algorithms: list[str]) -> Problem:
+    """A file whose contents no longer match the digests its manifest lists for it."""
+    listed = ", ".join(algorithms)
+    return Problem(
+        "changed", path, f"nội dung đã bị thay đổi ({listed} không khớp)", f"contents changed ({listed} mismatch)"
+    )

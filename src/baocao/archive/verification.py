@@ -29,7 +29,7 @@ from .layout import (
     safe_relpath,
     sha256,
 )
-from .problems import Problem
+from .problems import Problem, digests_differ
 from .signedpdf import bag_signatures
 from .signing import KeyFile, SignatureStatus, check_signature
 from .trust import CodeDifference, code_differences, installed_project
@@ -188,14 +188,7 @@ def _fixity(bag, bag_dir: Path, absent: set[str]) -> list[Problem]:
             continue
         bad = sorted(a for a in got if got[a] != expected[a].lower())
         if bad:
-            problems.append(
-                Problem(
-                    "changed",
-                    rel,
-                    f"nội dung đã bị thay đổi ({', '.join(bad)} không khớp)",
-                    f"contents changed ({', '.join(bad)} mismatch)",
-                )
-            )
+            problems.append(digests_differ(rel, bad))
     return problems
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .layout import BUILD_MANIFEST, SIGNATURE_NAME, payload_path_for_input, payload_path_for_output, safe_relpath
-from .problems import Problem
+from .problems import Problem, digests_differ
 from .signing import KeyFile, SignatureStatus, check_signature
 from .zipsafe import LIMITS, EntryDamaged, Limits, bag_prefix, read_entry, zip_entry_problems, zip_size_problems
 
@@ -184,14 +184,7 @@ def _fixity(zf, infos, entries, keep: set[str]) -> tuple[list[Problem], dict[str
         sha256s[rel] = got["sha256"]
         bad = sorted(alg for alg in expected if alg in got and got[alg] != expected[alg])
         if bad:
-            problems.append(
-                Problem(
-                    "changed",
-                    rel,
-                    f"nội dung đã bị thay đổi ({', '.join(bad)} không khớp)",
-                    f"contents changed ({', '.join(bad)} mismatch)",
-                )
-            )
+            problems.append(digests_differ(rel, bad))
         if chunks is not None:
             kept[rel] = b"".join(chunks)
     return problems, sha256s, kept

@@ -112,3 +112,21 @@ def test_ctrl_c_stops_the_preview_and_leaves_the_clone_clean(preview):
     assert "Traceback" not in log.read_text(encoding="utf-8")
     time.sleep(0.1)
     assert git_status(project) == ""
+
+
+def test_a_port_in_use_is_named_with_what_to_do():
+    """Before anything is built: the port, the system's reason and the fix, no traceback."""
+    from tests.conftest import ROOT
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "baocao", "--project", str(ROOT), "preview", "--no-browser", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert f"cổng {port}" in proc.stderr and "--port" in proc.stderr and "Traceback" not in proc.stderr

@@ -41,7 +41,15 @@ def cmd_preview(args) -> int:
     folder = unit_project.build_dir(job.year)
     report = BuildFiles.report(job.year, ".html")
     reloads = Reloads()
-    server = start_server(folder, report, f"{unit_project.unit.name} – {job.year}", reloads, args.port)
+    try:
+        server = start_server(folder, report, f"{unit_project.unit.name} – {job.year}", reloads, args.port)
+    except OSError as exc:  # the port is taken (another preview?) or not allowed
+        raise UsageError(
+            f"không mở được cổng {args.port} trên 127.0.0.1 ({exc.strerror})",
+            f"cannot listen on 127.0.0.1 port {args.port} ({exc.strerror})",
+            hint_vi="chọn cổng khác bằng --port, hoặc bỏ --port để dùng một cổng còn trống",
+            hint_en="choose another with --port, or leave --port out to take a free one",
+        ) from exc
     url = f"http://127.0.0.1:{server.server_port}/"
     printer = StepPrinter(console)
 

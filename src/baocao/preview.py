@@ -284,13 +284,15 @@ def early_page(project, year: int, renderer_name: str, folder: Path) -> Path | N
     what comes after the analysis changed (the narrative, the year's metadata, the templates):
     the page shows it while the year's full build (PDF and Word too, checked and promoted)
     follows. None when the data changed (its figures must be computed again first), when
-    nothing changed, or before the year's first build. Written in ``folder`` only."""
+    nothing changed, before the year's first build, or for an aggregate unit. Written in ``folder`` only."""
     from .pipeline import stale_steps
     from .render import get_renderer
     from .render.options import RenderOptions
     from .steps import BuildFiles, compose_step, step
 
     build_dir = project.build_dir(year)
+    if project.unit_id and project.unit.is_aggregate:
+        return None  # compiled by its own steps (baocao.aggregate), not the ward's compose
     if not (build_dir / BuildFiles.METRICS).is_file():
         return None
     renderer = get_renderer(renderer_name)

@@ -28,9 +28,24 @@ def _job(args, project):
     return job
 
 
+def _serve(folder, report, title, reloads, port):
+    """The preview's HTTP server on 127.0.0.1; a port that cannot be had is a usage error."""
+    from .preview import start_server
+
+    try:
+        return start_server(folder, report, title, reloads, port)
+    except OSError as exc:  # the port is taken (another preview?) or not allowed
+        raise UsageError(
+            f"không mở được cổng {port} trên 127.0.0.1 ({exc.strerror})",
+            f"cannot listen on 127.0.0.1 port {port} ({exc.strerror})",
+            hint_vi="chọn cổng khác bằng --port, hoặc bỏ --port để dùng một cổng còn trống",
+            hint_en="choose another with --port, or leave --port out to take a free one",
+        ) from exc
+
+
 def cmd_preview(args) -> int:
     from .batch import DirectQueue, run_job
-    from .preview import Reloads, early_page, start_server, watch_and_rebuild, watched_paths
+    from .preview import Reloads, early_page, watch_and_rebuild, watched_paths
     from .scratch import scratch_dir
     from .steps import BuildFiles
 
@@ -41,15 +56,7 @@ def cmd_preview(args) -> int:
     folder = unit_project.build_dir(job.year)
     report = BuildFiles.report(job.year, ".html")
     reloads = Reloads()
-    try:
-        server = start_server(folder, report, f"{unit_project.unit.name} – {job.year}", reloads, args.port)
-    except OSError as exc:  # the port is taken (another preview?) or not allowed
-        raise UsageError(
-            f"không mở được cổng {args.port} trên 127.0.0.1 ({exc.strerror})",
-            f"cannot listen on 127.0.0.1 port {args.port} ({exc.strerror})",
-            hint_vi="chọn cổng khác bằng --port, hoặc bỏ --port để dùng một cổng còn trống",
-            hint_en="choose another with --port, or leave --port out to take a free one",
-        ) from exc
+    server = _serve(folder, report, f"{unit_project.unit.name} – {job.year}", reloads, args.port)
     url = f"http://127.0.0.1:{server.server_port}/"
     printer = StepPrinter(console)
 

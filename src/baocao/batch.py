@@ -90,11 +90,6 @@ def run_job(job: Job, queue=None) -> dict:
     from .pipeline import build_year
 
     _quiet_kernel_client_logs()
-
-    def progress(year: int, step: str, state: str, seconds: float) -> None:
-        if queue is not None:
-            queue.put((job.label, step, state, seconds))
-
     try:
         # an aggregate unit's year is compiled from its members' reports (baocao.aggregate)
         project = job.project()
@@ -105,7 +100,7 @@ def run_job(job: Job, queue=None) -> dict:
                 project,
                 job.year,
                 renderer_name=job.renderer,
-                progress=progress,
+                progress=_progress(job, queue),
                 wait=job.wait,
                 force=job.force,
                 jobs=job.jobs,
@@ -115,24 +110,82 @@ def run_job(job: Job, queue=None) -> dict:
                 project,
                 job.year,
                 renderer_name=job.renderer,
-                progress=progress,
+                progress=_progress(job, queue),
                 wait=job.wait,
                 force=job.force,
             )
-    except BaocaoError as exc:
-        return {"job": asdict(job), "label": job.label, "error": exc.render(), "exit_code": exc.exit_code}
-    except OSError as exc:  # disk full, permissions, a path that is not a folder: exit 3, no traceback
-        err = EnvironmentWriteError.from_oserror(exc)
-        return {"job": asdict(job), "label": job.label, "error": err.render(), "exit_code": err.exit_code}
+    except (BaocaoError, OSError) as exc:
+        return summary(job, exc)
+    return summary(job, result)
+
+
+def run_together(jobs: Sequence[Job], queue=None) -> list[dict]:
+    """Wards' unit-years built together, their documents rendered in one call of the renderer
+    (one Quarto process: :func:`baocao.pipeline.build_years_together`); the summaries of
+    :func:`run_job`, in order."""
+    from .pipeline import build_years_together, open_year
+
+    _quiet_kernel_client_logs()
+    summaries: dict[int, dict] = {}
+    builds = {}
+    for i, job in enumerate(jobs):
+        try:
+            builds[i] = open_year(
+                job.project(), job.year, renderer_name=job.renderer, progress=_progress(job, queue), force=job.force
+            )
+        except (BaocaoError, OSError) as exc:
+            summaries[i] = summary(job, exc)
+    outcomes = build_years_together(list(builds.values()), wait=all(jobs[i].wait for i in builds))
+    summaries.update((i, summary(jobs[i], outcome)) for i, outcome in zip(builds, outcomes, strict=True))
+    return [summaries[i] for i in range(len(jobs))]
+
+
+def run_serial(jobs: Sequence[Job], queue) -> list[dict]:
+    """One job after another. Where the renderer renders many documents with one start-up
+    (Quarto), the wards' years are built together (:func:`run_together`), which pays Quarto's
+    start-up once rather than once a year; an aggregate's year, or a lone year, alone."""
+    together = [i for i, job in enumerate(jobs) if _renders_together(job)]
+    if len(together) < 2:
+        return [run_job(job, queue) for job in jobs]
+    done = dict(zip(together, run_together([jobs[i] for i in together], queue), strict=True))
+    return [done[i] if i in done else run_job(job, queue) for i, job in enumerate(jobs)]
+
+
+def _renders_together(job: Job) -> bool:
+    """Whether ``job`` is a ward's year whose renderer renders many documents at once."""
+    from .render import get_renderer
+
+    try:
+        project = job.project()
+        return not (project.unit_id and project.unit.is_aggregate) and get_renderer(job.renderer).renders_many_at_once
+    except (BaocaoError, OSError):
+        return False  # the job's own build says what is wrong
+
+
+def _progress(job: Job, queue):
+    def progress(year: int, step: str, state: str, seconds: float) -> None:
+        if queue is not None:
+            queue.put((job.label, step, state, seconds))
+
+    return progress
+
+
+def summary(job: Job, outcome) -> dict:
+    """A job's picklable summary: its build's result (a :class:`baocao.pipeline.BuildResult`),
+    or the error that stopped it (an OSError, such as a full disk, shown as exit 3)."""
+    if isinstance(outcome, OSError):  # disk full, permissions, a path that is not a folder: exit 3, no traceback
+        outcome = EnvironmentWriteError.from_oserror(outcome)
+    if isinstance(outcome, BaocaoError):
+        return {"job": asdict(job), "label": job.label, "error": outcome.render(), "exit_code": outcome.exit_code}
     return {
         "job": asdict(job),
         "label": job.label,
-        "outputs": {k: str(v) for k, v in result.outputs.items()},
-        "timings": result.timings,
-        "ran": result.ran,
-        "up_to_date": result.up_to_date,
-        "rejected_rows": result.rejected_rows,
-        "pdf_standard": result.pdf_standard,
+        "outputs": {k: str(v) for k, v in outcome.outputs.items()},
+        "timings": outcome.timings,
+        "ran": outcome.ran,
+        "up_to_date": outcome.up_to_date,
+        "rejected_rows": outcome.rejected_rows,
+        "pdf_standard": outcome.pdf_standard,
         "exit_code": 0,
     }
 
@@ -161,10 +214,11 @@ def _drain(queue, on_event: ProgressEvent, stop: threading.Event) -> None:
 
 
 def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list[dict]:
-    """Serially (n_jobs == 1) or in a pool of processes, with one progress stream."""
+    """Serially (n_jobs == 1: :func:`run_serial`) or in a pool of processes, with one progress
+    stream. In the pool, and on a Dask cluster (:func:`run_dask`), each job renders its own
+    document (one Quarto process per year): the jobs are apart by design."""
     if n_jobs <= 1 or len(jobs) <= 1:
-        sink = DirectQueue(on_event)
-        return [run_job(job, sink) for job in jobs]
+        return run_serial(jobs, DirectQueue(on_event))
 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor

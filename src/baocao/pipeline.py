@@ -9,6 +9,12 @@ its body (:mod:`baocao.yearsteps`); the two notebook steps run through Papermill
 Jupyter kernel of its own (:mod:`baocao.notebooks`); the render steps that follow each other
 are one call of the renderer (:mod:`baocao.render`). Besides the kernels, the one thing running
 beside the steps is a thread that asks the tool versions for the manifest.
+
+A build has three phases, which :meth:`YearBuild.run` calls in turn: ``prepare`` (plan, stage,
+the steps before the render), the render, ``complete`` (the manifest, the promotion). A serial
+multi-year Quarto build calls them itself (:func:`build_years_together`, from
+:mod:`baocao.batch`): every year prepared, then one Quarto process renders every year's
+document, then every year completed; Quarto's start-up is paid once, not once a year.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import steps
 from .atomic import sweep_temporaries, write_json, year_lock
@@ -30,6 +37,9 @@ from .manifest import renderer_tools, write_manifest
 from .narrative import NARRATIVE_FILE, check_narrative_size
 from .notebooks import Kernels
 from .steps import input_digests, unchanged_since
+
+if TYPE_CHECKING:
+    from .render.options import RenderOptions
 
 Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done"|"skip"|…, seconds
 STATE_FILE = BuildFiles.STATE
@@ -60,6 +70,28 @@ def build_year(
     """Build one year: only the steps whose inputs changed (all with ``force``), staged and
     promoted at the end, under the year's lock. ``formats``: the outputs to write (default:
     `baocao.formats` of _quarto.yml). ``wait``: wait for another build of the year to end."""
+    build = open_year(project, year, renderer_name=renderer_name, formats=formats, progress=progress, force=force)
+    lock = year_lock(project, year, wait)
+    try:
+        return build.run()
+    except BaocaoError as exc:
+        build.failed(exc)
+        raise
+    finally:
+        lock.release()
+
+
+def open_year(
+    project: Project,
+    year: int,
+    *,
+    renderer_name: str = "auto",
+    formats: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> YearBuild:
+    """The year's build, not started, after what is checked before anything is built: the
+    year's data folder, a linked build folder, the narrative's size, the renderer's tools."""
     from .render import get_renderer
     from .render.options import RenderOptions
 
@@ -79,21 +111,81 @@ def build_year(
     renderer = get_renderer(renderer_name)  # fail before any work when the tool is missing
     if formats is None:
         formats = RenderOptions.from_project(project.root).formats
-    build = YearBuild(project, year, renderer, formats, force=force, progress=progress)
-    lock = year_lock(project, year, wait)
+    return YearBuild(project, year, renderer, formats, force=force, progress=progress)
+
+
+def build_years_together(builds: Sequence[YearBuild], *, wait: bool = False) -> list[BuildResult | Exception]:
+    """Several years' builds whose renders are one call of the renderer (for Quarto: one
+    process for every year's document, :meth:`Renderer.render_many`), in three phases: each
+    year prepared under its lock (every stale step before the render), then one render of
+    every year's document, then each year completed (the output checks were made for each
+    document; the manifest; the promotion). A year that fails, in any phase, fails alone, with
+    the message its own build gives; the others go on. For each build: its result, or the
+    error that stopped it."""
+    outcomes: dict[int, BuildResult | Exception] = {}
+    pending: dict[int, PendingRender] = {}
+    locks = {}
     try:
-        return build.run()
-    except BaocaoError as exc:
-        if build.final.is_dir():
-            exc.hint_vi = (exc.hint_vi + "; " if exc.hint_vi else "") + (
-                f"báo cáo tốt gần nhất trong {project.rel(build.final)} được giữ nguyên"
-            )
-            exc.hint_en = (exc.hint_en + "; " if exc.hint_en else "") + (
-                f"the last good report in {project.rel(build.final)} is untouched"
-            )
-        raise
+        for i, build in enumerate(builds):  # 1. each year up to its render, under its lock
+            try:
+                locks[i] = year_lock(build.project, build.year, wait)
+                if (render := build.prepare()) is not None:
+                    pending[i] = render
+            except (BaocaoError, OSError) as exc:
+                outcomes[i] = build.failed(exc)
+        rendered = _render_together(builds, pending)  # 2. one render of every year's document
+        for i, build in enumerate(builds):  # 3. each year's manifest and promotion
+            if i in outcomes:
+                continue
+            try:
+                if i in pending:
+                    build.record(pending[i].steps, pending[i].keys, rendered[i])
+                outcomes[i] = build.complete()
+            except (BaocaoError, OSError) as exc:
+                outcomes[i] = build.failed(exc)
     finally:
-        lock.release()
+        for i, build in enumerate(builds):
+            build.discard()
+            if i in locks:
+                locks[i].release()
+    return [outcomes[i] for i in range(len(builds))]
+
+
+def _render_together(builds: Sequence[YearBuild], pending: dict[int, PendingRender]) -> dict[int, float | Exception]:
+    """The pending renders of :func:`build_years_together`, one :meth:`Renderer.render_many`
+    per project folder (its `_quarto.yml`): for each year, its share of the time, or the error
+    that stopped its render."""
+    done: dict[int, float | Exception] = {}
+    by_root: dict[Path, list[int]] = {}
+    for i in pending:
+        by_root.setdefault(builds[i].project.root, []).append(i)
+    for indices in by_root.values():
+        for i in indices:
+            builds[i].started(pending[i].steps)
+        first = builds[indices[0]]
+        t0 = time.perf_counter()
+        try:
+            found = first.renderer.render_many(
+                [(pending[i].qmd, pending[i].formats) for i in indices], options=first.options
+            )
+        except (BaocaoError, OSError) as exc:
+            found = [exc] * len(indices)
+        share = (time.perf_counter() - t0) / len(indices)
+        done.update((i, r if isinstance(r, Exception) else share) for i, r in zip(indices, found, strict=True))
+    return done
+
+
+@dataclass
+class PendingRender:
+    """The stale render steps of a year, once the steps before them ran: one render call."""
+
+    qmd: Path
+    steps: list[str]
+    keys: dict[str, str]
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(str(steps.step(n).render) for n in self.steps)
 
 
 class YearBuild:
@@ -118,9 +210,30 @@ class YearBuild:
         self.staging = project.build_root / f".{year}.staging"
         self.wanted = [s for s in steps.STEPS if not s.render or s.render in self.formats]
         self.result = BuildResult(year, unit=project.unit.id)
+        # set by prepare(), read by complete()
+        self.options: RenderOptions | None = None
+        self.tools: Future[tuple[dict[str, str], dict[str, str]]] | None = None
+        self.inputs: dict[str, str] = {}
+        self.state: dict = {}
 
     def run(self) -> BuildResult:
-        """Plan, stage, run the stale steps, check the inputs, write the manifest, promote."""
+        """Prepare (plan, stage, run the stale steps before the render), render, complete
+        (check the inputs, write the manifest, promote). :func:`build_years_together` calls
+        the three phases itself, to render several years in one call of the renderer."""
+        try:
+            render = self.prepare()
+            if render is not None:
+                self.started(render.steps)
+                t0 = time.perf_counter()
+                self.renderer.render(render.qmd, render.formats, options=self.options)
+                self.record(render.steps, render.keys, time.perf_counter() - t0)
+            return self.complete()
+        finally:
+            self.discard()
+
+    def prepare(self) -> PendingRender | None:
+        """Plan, stage, run the stale steps before the render; the render left to make (None
+        when there is none, or when the build is up to date)."""
         from .render.options import RenderOptions
 
         _recover(self.project, self.year)
@@ -128,33 +241,59 @@ class YearBuild:
         planned = self.plan()
         if not planned and not _unwanted_outputs(self.year, self.final, self.formats):
             self.result.up_to_date = True
-            return self.finish()
-        options = RenderOptions.from_project(self.project.root)
+            return None
+        self.options = RenderOptions.from_project(self.project.root)
         background = ThreadPoolExecutor(1, thread_name_prefix="baocao-tools")
-        tools = background.submit(renderer_tools, self.renderer)  # for the manifest, while the steps run
+        self.tools = background.submit(renderer_tools, self.renderer)  # for the manifest, while the steps run
         background.shutdown(wait=False)
         # What the build reads, hashed before any step reads it: the manifest names these bytes,
         # and the same files are hashed again before promotion (a change meanwhile stops it).
-        inputs = input_digests(self.project, self.year)
+        self.inputs = input_digests(self.project, self.year)
         notebooks = [s.notebook for s in self.wanted if s.notebook and s.name in planned]
-        try:
-            state = self.stage()
-            with Kernels(self.project, notebooks) as kernels:  # started now, each used by its step
-                for group in _groups(self.wanted):
-                    self.run_group(group, state, kernels, options)
-            unchanged_since(self.project, self.year, inputs)
-            write_json(self.staging / STATE_FILE, state)
-            self.progress(self.year, "manifest", "start", 0.0)
-            t0 = time.perf_counter()
-            write_manifest(
-                self.project, self.year, self.staging, self.renderer, options, tools=tools.result(), inputs=inputs
-            )
-            self.progress(self.year, "manifest", "done", time.perf_counter() - t0)
-            self.promote()
-        finally:
-            if self.staging.exists():  # a build that failed: the last good one stays
-                shutil.rmtree(self.staging, ignore_errors=True)
+        self.state = self.stage()
+        groups = _groups(self.wanted)
+        last = groups.pop() if steps.step(groups[-1][0]).render else []  # the table puts the render steps last
+        with Kernels(self.project, notebooks) as kernels:  # started now, each used by its step
+            for group in groups:
+                self.run_group(group, kernels)
+        stale, keys = self.stale_in(last)
+        return PendingRender(self.staging / BuildFiles.report(self.year, ".qmd"), stale, keys) if stale else None
+
+    def complete(self) -> BuildResult:
+        """Check that the inputs did not change, write the state and the manifest, promote."""
+        if self.result.up_to_date:
+            return self.finish()
+        unchanged_since(self.project, self.year, self.inputs)
+        write_json(self.staging / STATE_FILE, self.state)
+        self.progress(self.year, "manifest", "start", 0.0)
+        t0 = time.perf_counter()
+        write_manifest(
+            self.project,
+            self.year,
+            self.staging,
+            self.renderer,
+            self.options,
+            tools=self.tools.result() if self.tools else None,
+            inputs=self.inputs,
+        )
+        self.progress(self.year, "manifest", "done", time.perf_counter() - t0)
+        self.promote()
         return self.finish()
+
+    def discard(self) -> None:
+        """A build that failed (or did not reach its promotion): the staging folder goes, the last good one stays."""
+        if self.staging.exists():
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def failed(self, exc: Exception) -> Exception:
+        """``exc``, whose message says that the last good report is untouched (there is one)."""
+        if not isinstance(exc, BaocaoError) or not self.final.is_dir():
+            return exc
+        kept_vi = f"báo cáo tốt gần nhất trong {self.project.rel(self.final)} được giữ nguyên"
+        kept_en = f"the last good report in {self.project.rel(self.final)} is untouched"
+        exc.hint_vi = (exc.hint_vi + "; " if exc.hint_vi else "") + kept_vi
+        exc.hint_en = (exc.hint_en + "; " if exc.hint_en else "") + kept_en
+        return exc
 
     def plan(self) -> list[str]:
         """The steps this build may run: every wanted step with ``force`` or without a last
@@ -186,15 +325,29 @@ class YearBuild:
                 state.pop(s.name, None)
         return state
 
-    def run_group(self, group: list[str], state: dict, kernels: Kernels, options) -> None:
-        """Run the steps of ``group`` that are not up to date (one step, or render steps that
-        follow each other: one render call), and record what they wrote in ``state``. Keys are
-        computed on the staged files, so a step whose inputs came out byte-identical from a
-        re-run earlier step is still skipped."""
+    def run_group(self, group: list[str], kernels: Kernels) -> None:
+        """Run the steps of ``group`` that are not up to date (one step: the render steps are
+        the one render call of :meth:`run`) and record what they wrote."""
+        stale, keys = self.stale_in(group)
+        if not stale:
+            return
+        self.started(stale)
+        t0 = time.perf_counter()
+        first = steps.step(stale[0])
+        if first.notebook:
+            kernels.run(first.notebook, self.year, self.staging)
+        elif first.run is not None:
+            first.run(self.project, self.year, self.staging)
+        self.record(stale, keys, time.perf_counter() - t0)
+
+    def stale_in(self, group: list[str]) -> tuple[list[str], dict[str, str]]:
+        """The steps of ``group`` that are not up to date, their outputs removed, and every
+        step's key. Keys are computed on the staged files, so a step whose inputs came out
+        byte-identical from a re-run earlier step is still skipped."""
         keys = {name: steps.step_key(name, self.project, self.year, self.staging, self.renderer) for name in group}
         stale = []
         for name in group:
-            status, changed = _step_status(name, keys[name], state, self.year, self.staging)
+            status, changed = _step_status(name, keys[name], self.state, self.year, self.staging)
             if status == "ok":
                 self.progress(self.year, name, "skip", 0.0)
                 continue
@@ -202,28 +355,27 @@ class YearBuild:
                 shown = ", ".join(changed[:3]) + (" …" if len(changed) > 3 else "")
                 self.progress(self.year, name, "changed:" + shown, 0.0)
             stale.append(name)
-        if not stale:
-            return
         for name in stale:
             for out in steps.step(name).outputs(self.year):
                 target = self.staging / out
                 shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-            self.progress(self.year, name, "start", 0.0)
-        t0 = time.perf_counter()
-        first = steps.step(stale[0])
-        if first.render:
-            formats = tuple(str(steps.step(n).render) for n in stale)
-            self.renderer.render(self.staging / BuildFiles.report(self.year, ".qmd"), formats, options=options)
-        elif first.notebook:
-            kernels.run(first.notebook, self.year, self.staging)
-        elif first.run is not None:
-            first.run(self.project, self.year, self.staging)
-        seconds = (time.perf_counter() - t0) / len(stale)
+        return stale, keys
+
+    def started(self, stale: list[str]) -> None:
         for name in stale:
+            self.progress(self.year, name, "start", 0.0)
+
+    def record(self, ran: list[str], keys: dict[str, str], outcome: float | Exception) -> None:
+        """Record in the state what the steps ``ran`` wrote (``outcome``: the seconds they took
+        together), or raise what stopped them."""
+        if isinstance(outcome, Exception):
+            raise outcome
+        seconds = outcome / len(ran)
+        for name in ran:
             self.result.timings[name] = seconds
             self.result.ran.append(name)
             self.progress(self.year, name, "done", seconds)
-            state[name] = {"key": keys[name], "outputs": output_digests(name, self.year, self.staging)}
+            self.state[name] = {"key": keys[name], "outputs": output_digests(name, self.year, self.staging)}
 
     def promote(self) -> None:
         """Put the finished build in place: build/<year> → .old, staging → build/<year>."""

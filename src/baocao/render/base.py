@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from baocao import atomic
-from baocao.errors import UsageError
+from baocao.errors import BaocaoError, UsageError
 from baocao.render.options import RenderOptions
 
 FORMATS = ("html", "pdf", "docx")
@@ -23,6 +23,9 @@ class Renderer(abc.ABC):
     """A render backend."""
 
     name: str = ""
+    #: Whether :meth:`render_many` renders several documents with one start-up of the tool
+    #: (Quarto): a serial multi-year build then renders its years together.
+    renders_many_at_once: bool = False
 
     @abc.abstractmethod
     def available(self) -> bool:
@@ -46,6 +49,20 @@ class Renderer(abc.ABC):
         Every output is written atomically next to ``qmd``; when any format fails, no
         output is replaced.
         """
+
+    def render_many(
+        self, documents: Sequence[tuple[Path, Sequence[str]]], *, options: RenderOptions
+    ) -> list[dict[str, Path] | Exception]:
+        """Render each ``(qmd, formats)`` of ``documents`` as :meth:`render` does; for each, its
+        outputs or what stopped it (a :class:`baocao.errors.BaocaoError` or an OSError,
+        returned, never raised), in order. Here one :meth:`render` after another."""
+        outcomes: list[dict[str, Path] | Exception] = []
+        for qmd, formats in documents:
+            try:
+                outcomes.append(self.render(qmd, formats, options=options))
+            except (BaocaoError, OSError) as exc:
+                outcomes.append(exc)
+        return outcomes
 
     @abc.abstractmethod
     def pdf_standard(self, options: RenderOptions) -> str | None:

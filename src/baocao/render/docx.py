@@ -6,14 +6,19 @@ A .docx is a zip of XML parts. Its layout comes from ``report/word/reference.doc
 ``word/header1.xml``. Both pandoc and Quarto (which runs pandoc) copy those parts into the
 report's .docx; :func:`docx_problems` (render/checks.py) reads them back.
 
-Zip entries carry a modification time. pandoc takes it from ``SOURCE_DATE_EPOCH`` (both
-backends set it to the report's date); :func:`write_zip` writes a zip whose every entry has
-a given fixed time, for the reference document itself.
+Zip entries carry a modification time. pandoc takes it from ``SOURCE_DATE_EPOCH``, for the
+entries it writes and for ``docProps/core.xml``'s created and modified dates. The pandoc
+backend sets it to the report's date; the Quarto backend renders several reports in one
+process (one environment), so it sets a fixed time and :func:`redate` gives each .docx its
+report's date afterwards. :func:`write_zip` writes a zip whose every entry has a given fixed
+time, for the reference document itself.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterable
 
@@ -39,6 +44,32 @@ def write_zip(
             info.create_system = 0
             info.external_attr = 0
             zf.writestr(info, data)
+    return buffer.getvalue()
+
+
+def redate(docx: bytes, was: dt.datetime, day: dt.date) -> bytes:
+    """``docx`` as if pandoc had written it on ``day`` (00:00 UTC) rather than at ``was`` (the
+    SOURCE_DATE_EPOCH of its render, UTC): the zip entries dated ``was`` take ``day`` (the parts
+    copied from the reference document keep their own date), and ``dcterms:created`` and
+    ``dcterms:modified`` of ``docProps/core.xml`` are replaced in its text (the rest of the
+    part keeps pandoc's bytes). Entries keep their order, compression and attributes."""
+    old = was.timetuple()[:6]
+    new = (day.year, day.month, day.day, 0, 0, 0)
+    stamp = re.escape(was.strftime("%Y-%m-%dT%H:%M:%SZ").encode())
+    core = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)" + stamp + rb"(</dcterms:\2>)")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as zin, zipfile.ZipFile(buffer, "w") as zout:
+        for entry in zin.infolist():
+            data = zin.read(entry)
+            if entry.filename == "docProps/core.xml":
+                data = core.sub(rb"\g<1>" + f"{day.isoformat()}T00:00:00Z".encode() + rb"\g<3>", data)
+            info = zipfile.ZipInfo(entry.filename, date_time=new if entry.date_time == old else entry.date_time)
+            info.compress_type = entry.compress_type
+            info.create_system, info.create_version = entry.create_system, entry.create_version
+            info.external_attr, info.internal_attr = entry.external_attr, entry.internal_attr
+            info.comment, info.extra = entry.comment, entry.extra
+            zout.writestr(info, data)
+        zout.comment = zin.comment
     return buffer.getvalue()
 
 

@@ -427,22 +427,19 @@ def test_pandoc_versions():
 # --- Quarto ---------------------------------------------------------------------------------
 
 FAKE_QUARTO = """#!/bin/sh
-# Stands in for `quarto render FILE [--to FMT]`: writes FILE's outputs next to it, as a Quarto
-# that ignores _quarto.yml would (no header, no CSP, no TOC, not a PDF).
+# Stands in for `quarto render` of a project: writes each document's outputs next to it, as a
+# Quarto that ignores _quarto.yml would (no header, no CSP, no TOC, not a PDF, not a .docx).
 if [ "$1" = "--version" ]; then echo 9.9.9; exit 0; fi
 if [ "$1" = "--paths" ] || [ "$1" = "pandoc" ] || [ "$1" = "typst" ]; then exit 1; fi
-[ -n "$FAIL_TO" ] && { echo "ERROR: boom in $2" >&2; exit 1; }
-stem="${2%.qmd}"
+[ -n "$FAIL_TO" ] && { echo "ERROR: boom in $(ls */*.qmd)" >&2; exit 1; }
+echo "$*" >> "${CALLS:-/dev/null}"
 seen="$(ls | tr '\\n' ' ')"
-case "${4:-all}" in
-  html|all) echo "<html>$SOURCE_DATE_EPOCH $(basename "$PWD"): $seen</html>" > "$stem.html" ;;
-esac
-case "${4:-all}" in
-  typst|all) printf '%%PDF-fake' > "$stem.pdf" ;;
-esac
-case "${4:-all}" in
-  docx|all) printf 'PK-fake' > "$stem.docx" ;;
-esac
+for doc in */*.qmd; do
+  stem="${doc%.qmd}"
+  echo "<html>$SOURCE_DATE_EPOCH $(basename "$PWD"): $seen| $(ls "$(dirname "$doc")" | tr '\\n' ' ')</html>" > "$stem.html"
+  printf '%%PDF-fake' > "$stem.pdf"
+  printf 'PK-fake' > "$stem.docx"
+done
 """
 
 
@@ -453,7 +450,7 @@ def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options)
     the previous outputs is replaced."""
     from baocao.errors import RenderCheckError
     from baocao.render import RenderError
-    from baocao.render.quarto import WORKSPACE, QuartoRenderer
+    from baocao.render.quarto import RENDER_TIME, WORKSPACE, QuartoRenderer
 
     fake = tmp_path / "quarto"
     fake.write_text(FAKE_QUARTO, encoding="utf-8")
@@ -494,14 +491,20 @@ def test_quarto_backend_plumbing_with_a_stand_in(tmp_path, monkeypatch, options)
         "sample.qmd",
     ]
 
-    # What the stand-in saw: one call, in a visible scratch project holding _quarto.yml,
-    # the assets it names and the document's figures (checked here without the output checks).
+    # What the stand-in saw: one call, in a visible scratch project holding _quarto.yml and the
+    # assets it names, the document and its figures in a folder of their own (checked here
+    # without the output checks), SOURCE_DATE_EPOCH the one time of every render.
     monkeypatch.setattr(QuartoRenderer, "finish", lambda self, q, produced, o: produced)
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS", str(calls))
     produced = renderer.render(qmd, options=opts)
     html = produced["html"].decode()
-    assert html.startswith("<html>1701734400 " + WORKSPACE + ": ")  # SOURCE_DATE_EPOCH = 2023-12-05 00:00 UTC
-    assert all(name in html.split(": ", 1)[1].split() for name in ("_quarto.yml", "report", "figures", "sample.qmd"))
+    assert html.startswith(f"<html>{int(RENDER_TIME.timestamp())} {WORKSPACE}: ")
+    at_root, in_folder = html.split(": ", 1)[1].split("|")
+    assert at_root.split() == ["_quarto.yml", "report", "sample"]
+    assert in_folder.split()[:2] == ["figures", "sample.qmd"]
     assert produced["pdf"] == b"%PDF-fake" and produced["docx"] == b"PK-fake"
+    assert calls.read_text().splitlines() == ["render"]
 
     monkeypatch.setenv("FAIL_TO", "1")
     with pytest.raises(RenderError, match="boom"):

@@ -52,11 +52,14 @@ def redate(docx: bytes, was: dt.datetime, day: dt.date) -> bytes:
     SOURCE_DATE_EPOCH of its render, UTC): the zip entries dated ``was`` take ``day`` (the parts
     copied from the reference document keep their own date), and ``dcterms:created`` and
     ``dcterms:modified`` of ``docProps/core.xml`` are replaced in its text (the rest of the
-    part keeps pandoc's bytes). Entries keep their order, compression and attributes."""
+    part keeps pandoc's bytes). Entries keep their order, compression, flags and attributes:
+    pandoc's .docx of the same document rendered on ``day`` is the same bytes."""
     old = was.timetuple()[:6]
     new = (day.year, day.month, day.day, 0, 0, 0)
     stamp = re.escape(was.strftime("%Y-%m-%dT%H:%M:%SZ").encode())
     core = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)" + stamp + rb"(</dcterms:\2>)")
+    if not zipfile.is_zipfile(io.BytesIO(docx)):
+        return docx  # not a .docx at all: the output checks say so (render/checks.py)
     buffer = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(docx)) as zin, zipfile.ZipFile(buffer, "w") as zout:
         for entry in zin.infolist():
@@ -66,9 +69,13 @@ def redate(docx: bytes, was: dt.datetime, day: dt.date) -> bytes:
             info = zipfile.ZipInfo(entry.filename, date_time=new if entry.date_time == old else entry.date_time)
             info.compress_type = entry.compress_type
             info.create_system, info.create_version = entry.create_system, entry.create_version
-            info.external_attr, info.internal_attr = entry.external_attr, entry.internal_attr
-            info.comment, info.extra = entry.comment, entry.extra
-            zout.writestr(info, data)
+            info.internal_attr, info.comment, info.extra = entry.internal_attr, entry.comment, entry.extra
+            with zout.open(info, "w") as out:
+                # pandoc's flags (UTF-8 names, maximum compression) and attributes (none), which
+                # zipfile replaces when it opens the entry: its header is written again when it
+                # closes, and the central directory when the zip closes, with these
+                info.flag_bits, info.external_attr = entry.flag_bits, entry.external_attr
+                out.write(data)
         zout.comment = zin.comment
     return buffer.getvalue()
 

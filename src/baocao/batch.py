@@ -8,6 +8,11 @@ again, by the later years' jobs, and an entry is the same whoever made it. So th
 years find their history there, parallel jobs are started year by year (every unit's first
 year, then every unit's next one); results come back in the planned order.
 
+Serially, with a renderer that renders many documents with one start-up (Quarto), the wards'
+years are built together (:func:`run_serial`, :func:`baocao.pipeline.build_years_together`):
+every year up to its render, one Quarto process for every year's document, then every year's
+checks and promotion; the same bytes as each year built alone.
+
 Each job's notebooks run in Jupyter kernels of their own (:mod:`baocao.notebooks`). ``--jobs N`` uses a process pool on this machine; ``--scheduler
 ADDRESS`` sends the same jobs to a ``dask.distributed`` cluster whose workers see the project
 and build folders at the same paths (shared storage). No home-made scheduler.

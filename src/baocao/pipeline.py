@@ -252,7 +252,9 @@ class YearBuild:
         notebooks = [s.notebook for s in self.wanted if s.notebook and s.name in planned]
         self.state = self.stage()
         groups = _groups(self.wanted)
-        last = groups.pop() if steps.step(groups[-1][0]).render else []  # the table puts the render steps last
+        # The render steps (last in the table) are left to the caller: one render call, maybe for
+        # several years. Were a step to follow them, they would be one of the groups run here.
+        last = groups.pop() if steps.step(groups[-1][0]).render else []
         with Kernels(self.project, notebooks) as kernels:  # started now, each used by its step
             for group in groups:
                 self.run_group(group, kernels)
@@ -326,15 +328,18 @@ class YearBuild:
         return state
 
     def run_group(self, group: list[str], kernels: Kernels) -> None:
-        """Run the steps of ``group`` that are not up to date (one step: the render steps are
-        the one render call of :meth:`run`) and record what they wrote."""
+        """Run the steps of ``group`` that are not up to date (one step, or render steps that
+        follow each other: one render call) and record what they wrote."""
         stale, keys = self.stale_in(group)
         if not stale:
             return
         self.started(stale)
         t0 = time.perf_counter()
         first = steps.step(stale[0])
-        if first.notebook:
+        if first.render:
+            formats = tuple(str(steps.step(n).render) for n in stale)
+            self.renderer.render(self.staging / BuildFiles.report(self.year, ".qmd"), formats, options=self.options)
+        elif first.notebook:
             kernels.run(first.notebook, self.year, self.staging)
         elif first.run is not None:
             first.run(self.project, self.year, self.staging)

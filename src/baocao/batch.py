@@ -8,9 +8,13 @@ again, by the later years' jobs, and an entry is the same whoever made it. So th
 years find their history there, parallel jobs are started year by year (every unit's first
 year, then every unit's next one); results come back in the planned order.
 
-Each job's notebooks run in Jupyter kernels of their own (:mod:`baocao.notebooks`). ``--jobs N`` uses a process pool on this machine; ``--scheduler
-ADDRESS`` sends the same jobs to a ``dask.distributed`` cluster whose workers see the project
-and build folders at the same paths (shared storage). No home-made scheduler.
+``--jobs N`` uses a process pool on this machine: each of its N workers takes the next planned
+job until none is left, and runs the notebooks of all its jobs in one Jupyter kernel it keeps
+(:class:`baocao.notebooks.NotebookKernel`, its session reset between notebooks), so the
+libraries the notebooks import are imported once per worker. ``--scheduler ADDRESS`` sends the
+same jobs to a ``dask.distributed`` cluster whose workers see the project and build folders at
+the same paths (shared storage); there each job's build has a kernel of its own. No home-made
+scheduler.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 
 from .config import Project
 from .errors import BaocaoError, EnvironmentWriteError
+from .notebooks import NotebookKernel
 
 ProgressEvent = Callable[[str, str, str, float], None]  # job label, step, state, seconds
 
@@ -85,8 +90,9 @@ def start_order(jobs: Sequence[Job]) -> list[int]:
     return sorted(range(len(jobs)), key=lambda i: (jobs[i].year, i))
 
 
-def run_job(job: Job, queue=None) -> dict:
-    """Build one unit-year; returns a picklable summary (errors included, never raised)."""
+def run_job(job: Job, queue=None, kernel: NotebookKernel | None = None) -> dict:
+    """Build one unit-year; returns a picklable summary (errors included, never raised).
+    ``kernel``: the notebooks' kernel, kept by the caller for its next jobs."""
     from .pipeline import build_year
 
     _quiet_kernel_client_logs()
@@ -118,6 +124,7 @@ def run_job(job: Job, queue=None) -> dict:
                 progress=progress,
                 wait=job.wait,
                 force=job.force,
+                kernel=kernel,
             )
     except BaocaoError as exc:
         return {"job": asdict(job), "label": job.label, "error": exc.render(), "exit_code": exc.exit_code}
@@ -164,7 +171,8 @@ def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list
     """Serially (n_jobs == 1) or in a pool of processes, with one progress stream."""
     if n_jobs <= 1 or len(jobs) <= 1:
         sink = DirectQueue(on_event)
-        return [run_job(job, sink) for job in jobs]
+        with NotebookKernel() as kernel:
+            return [run_job(job, sink, kernel) for job in jobs]
 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -172,17 +180,37 @@ def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list
     ctx = mp.get_context("spawn")  # fresh interpreters: no inherited locks, kernels or threads
     with mp.Manager() as manager:
         q = manager.Queue()
+        todo = manager.Queue()
+        for i in start_order(jobs):
+            todo.put(i)
         stop = threading.Event()
         drainer = threading.Thread(target=_drain, args=(q, on_event, stop), daemon=True)
         drainer.start()
         try:
-            with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), mp_context=ctx) as pool:
-                futures = {i: pool.submit(run_job, jobs[i], q) for i in start_order(jobs)}
-                results = [futures[i].result() for i in range(len(jobs))]
+            workers = min(n_jobs, len(jobs))
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                shares = [pool.submit(run_worker, jobs, todo, q) for _ in range(workers)]
+                by_index = dict(pair for share in shares for pair in share.result())
+            results = [by_index[i] for i in range(len(jobs))]
         finally:
             stop.set()
             drainer.join()
     return results
+
+
+def run_worker(jobs: Sequence[Job], todo, queue) -> list[tuple[int, dict]]:
+    """One pool worker's share of ``jobs``: the next planned index from ``todo`` until none is
+    left, the notebooks of every build in the one kernel the worker keeps (stopped at the end)."""
+    import queue as queue_mod
+
+    done: list[tuple[int, dict]] = []
+    with NotebookKernel() as kernel:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue_mod.Empty:
+                return done
+            done.append((i, run_job(jobs[i], queue, kernel)))
 
 
 def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list[dict]:

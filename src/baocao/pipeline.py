@@ -5,10 +5,11 @@ A build is staged: every output of the year is written into ``build/.<year>.stag
 finished folder replaces ``build/<year>/`` only when every step succeeded, so a failed or
 killed build leaves the last good report in place. One build per year at a time (a file lock).
 What each step does is in the step table (:mod:`baocao.steps`: what it reads and writes) and
-its body (:mod:`baocao.yearsteps`); the two notebook steps run through Papermill, each in a
-Jupyter kernel of its own (:mod:`baocao.notebooks`); the render steps that follow each other
-are one call of the renderer (:mod:`baocao.render`). Besides the kernels, the one thing running
-beside the steps is a thread that asks the tool versions for the manifest.
+its body (:mod:`baocao.yearsteps`); the two notebook steps run through Papermill, one after
+the other in one Jupyter kernel (:mod:`baocao.notebooks`: the build's own, or the one a batch
+worker keeps for all its builds); the render steps that follow each other are one call of the
+renderer (:mod:`baocao.render`). Besides the kernel, the one thing running beside the steps is
+a thread that asks the tool versions for the manifest.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +30,7 @@ from .config import BuildFiles, Project
 from .errors import BaocaoError, InputError, Location
 from .manifest import renderer_tools, write_manifest
 from .narrative import NARRATIVE_FILE, check_narrative_size
-from .notebooks import Kernels
+from .notebooks import NotebookKernel
 from .steps import input_digests, unchanged_since
 
 Progress = Callable[[int, str, str, float], None]  # year, step, "start"|"done"|"skip"|…, seconds
@@ -56,10 +58,13 @@ def build_year(
     progress: Progress | None = None,
     wait: bool = False,
     force: bool = False,
+    kernel: NotebookKernel | None = None,
 ) -> BuildResult:
     """Build one year: only the steps whose inputs changed (all with ``force``), staged and
     promoted at the end, under the year's lock. ``formats``: the outputs to write (default:
-    `baocao.formats` of _quarto.yml). ``wait``: wait for another build of the year to end."""
+    `baocao.formats` of _quarto.yml). ``wait``: wait for another build of the year to end.
+    ``kernel``: the notebooks' kernel, kept by the caller for its next builds (default: one
+    of the build's own, stopped at its end)."""
     from .render import get_renderer
     from .render.options import RenderOptions
 
@@ -79,7 +84,7 @@ def build_year(
     renderer = get_renderer(renderer_name)  # fail before any work when the tool is missing
     if formats is None:
         formats = RenderOptions.from_project(project.root).formats
-    build = YearBuild(project, year, renderer, formats, force=force, progress=progress)
+    build = YearBuild(project, year, renderer, formats, force=force, progress=progress, kernel=kernel)
     lock = year_lock(project, year, wait)
     try:
         return build.run()
@@ -108,8 +113,10 @@ class YearBuild:
         *,
         force: bool = False,
         progress: Progress | None = None,
+        kernel: NotebookKernel | None = None,
     ):
         self.project, self.year, self.renderer, self.force = project, year, renderer, force
+        self.kernel = kernel
         self.formats = tuple(formats)
         self.progress: Progress = progress or (lambda *a: None)
         self.final = project.build_dir(year)  # build/<year>/: the last good build, replaced at the end
@@ -138,10 +145,12 @@ class YearBuild:
         inputs = input_digests(self.project, self.year)
         notebooks = [s.notebook for s in self.wanted if s.notebook and s.name in planned]
         try:
-            state = self.stage()
-            with Kernels(self.project, notebooks) as kernels:  # started now, each used by its step
+            with nullcontext(self.kernel) if self.kernel else NotebookKernel() as kernel:
+                if notebooks:
+                    kernel.start(self.project)  # it starts while the build stages
+                state = self.stage()
                 for group in _groups(self.wanted):
-                    self.run_group(group, state, kernels, options)
+                    self.run_group(group, state, kernel, options)
             unchanged_since(self.project, self.year, inputs)
             write_json(self.staging / STATE_FILE, state)
             self.progress(self.year, "manifest", "start", 0.0)
@@ -186,7 +195,7 @@ class YearBuild:
                 state.pop(s.name, None)
         return state
 
-    def run_group(self, group: list[str], state: dict, kernels: Kernels, options) -> None:
+    def run_group(self, group: list[str], state: dict, kernel: NotebookKernel, options) -> None:
         """Run the steps of ``group`` that are not up to date (one step, or render steps that
         follow each other: one render call), and record what they wrote in ``state``. Keys are
         computed on the staged files, so a step whose inputs came out byte-identical from a
@@ -215,7 +224,7 @@ class YearBuild:
             formats = tuple(str(steps.step(n).render) for n in stale)
             self.renderer.render(self.staging / BuildFiles.report(self.year, ".qmd"), formats, options=options)
         elif first.notebook:
-            kernels.run(first.notebook, self.year, self.staging)
+            kernel.run(self.project, first.notebook, self.year, self.staging)
         elif first.run is not None:
             first.run(self.project, self.year, self.staging)
         seconds = (time.perf_counter() - t0) / len(stale)

@@ -15,8 +15,8 @@ code in ``--baseline SRC``, another version's ``src/``, interleaved round by rou
   bag put aside, a first build of the other bags, the bag put back and a rebuild (the bags
   verified by the first build are not inflated again: aggregate/verified.py), then a rebuild
   with nothing changed; and the intake alone in a fresh process with the record of that
-  build (every bag known). The build folder is left as the last build made it and the bag
-  put back, whatever happens.
+  build (every bag known); and, first, bench.py's tool floor measured in the same run. The
+  build folder is left as the last build made it and the bag put back, whatever happens.
 
 Prints figures and asserts nothing.
 """
@@ -131,6 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     codes = [("this code", None)] + ([("baseline", args.baseline)] if args.baseline else [])
     print(f"load average at start: {os.getloadavg() if hasattr(os, 'getloadavg') else '?'}")
     if args.daily:
+        import tempfile
+
+        from bench import tool_floor  # benchmarks/bench.py: issue 14's floor, measured in the same run
+
+        with tempfile.TemporaryDirectory() as tmp:
+            floor = tool_floor(Path(tmp))
+        print(
+            f"tool floor (bench.py): {sum(floor.values()):.2f} s ({', '.join(f'{k} {v:.2f}' for k, v in floor.items())})"
+        )
         for r in range(1, args.rounds + 1):
             for jobs in args.jobs:
                 print(f"round {r}, load average {os.getloadavg()}")

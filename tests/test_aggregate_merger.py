@@ -4,10 +4,11 @@ a third ward is unchanged; the city compiles the four wards' own reports.
 
 The wards' 2025 data are the example's 2024 files moved to 2025 (each date a year on): the
 ceased wards' reports count to 30/06/2025 (their data cut-off: the rows after it are named and
-not counted by their own builds); the successor's files hold only events from July (each
-month of its source moved into the second half of the year) and its report counts to
-31/12/2025, as does the unchanged ward's. The city's figures must count each ward's report
-once, by each figure's rule, cover the whole year, and compare with the same territory's 2024.
+not counted by their own builds); the successor's report counts from the day it was formed,
+01/07/2025 (its files also hold rows of the months before, which its predecessors' reports
+count: named, not counted), to 31/12/2025, and the unchanged ward's the whole year. The city's
+figures must count each ward's report once, by each figure's rule, cover the whole year, and
+compare with the same territory's 2024.
 """
 
 from __future__ import annotations
@@ -31,28 +32,24 @@ pytestmark = pytest.mark.e2e
 EXAMPLE = ROOT / "examples" / "mong-cai"
 CEASED, SUCCESSOR, OTHER = ("binh-ngoc", "tran-phu"), "mong-cai-1", "tra-co"
 _DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(2024)\b")
-_MONTH = re.compile(r"^(\d{1,2})/(2024)$")
 
 
 def _day(year: int, month: int, day: int) -> dt.date:
     return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
-def _moved(value, second_half: bool):
-    """A cell of 2024 as it reads in 2025 (in the second half of it when ``second_half``)."""
-    month_of = (lambda m: 7 + (m - 1) // 2) if second_half else (lambda m: m)
+def _moved(value):
+    """A cell of 2024 as it reads in 2025."""
     if isinstance(value, dt.datetime | dt.date) and value.year == 2024:
-        moved = _day(2025, month_of(value.month), value.day)
+        moved = _day(2025, value.month, value.day)
         return dt.datetime.combine(moved, dt.time()) if isinstance(value, dt.datetime) else moved
     if isinstance(value, str):
-        if m := _MONTH.match(value.strip()):
-            return f"{month_of(int(m.group(1))):02d}/2025"
-        value = _DATE.sub(lambda m: _day(2025, month_of(int(m.group(2))), int(m.group(1))).strftime("%d/%m/%Y"), value)
+        value = _DATE.sub(lambda m: _day(2025, int(m.group(2)), int(m.group(1))).strftime("%d/%m/%Y"), value)
         return re.sub(r"\b2024\b", "2025", re.sub(r"\b2025\b", "2026", value))
     return value
 
 
-def _year_2025(src: Path, dest: Path, *, second_half: bool, cutoff: str, report_day: str) -> None:
+def _year_2025(src: Path, dest: Path, *, cutoff: str, report_day: str) -> None:
     """A ward's 2024 folder written as its 2025 folder."""
     import openpyxl
 
@@ -60,15 +57,9 @@ def _year_2025(src: Path, dest: Path, *, second_half: bool, cutoff: str, report_
     for path in sorted(src.glob("*.xlsx")):
         wb = openpyxl.load_workbook(path)
         for ws in wb.worksheets:
-            month_columns: set[int] = set()
             for row in ws.iter_rows():
                 for cell in row:
-                    value = cell.value
-                    if value == "Tháng":  # a month column (inputs.yml: type month): its whole numbers
-                        month_columns.add(cell.column)
-                    elif second_half and cell.column in month_columns and isinstance(value, int) and 1 <= value <= 12:
-                        cell.value = 7 + (value - 1) // 2
-                    elif (moved := _moved(value, second_half)) != value:
+                    if (moved := _moved(cell.value)) != cell.value:
                         cell.value = moved
         wb.save(dest / path.name)
     meta = yaml.safe_load((src / "thong-tin-bao-cao.yml").read_text(encoding="utf-8"))
@@ -104,21 +95,18 @@ def merged(tmp_path_factory) -> Path:
         _year_2025(
             example / ward / "2024",
             raw / ward / "2025",
-            second_half=False,
             cutoff="30/06/2025",
             report_day="05/07/2025",
         )
-    # the new ward's files: another ward's events, from July only (its own data, not its predecessors')
+    # the new ward's files: another ward's year, its first half included (what its office typed
+    # in from before it was formed: the predecessors' reports count those months)
     _year_2025(
         example / "hai-hoa" / "2024",
         raw / SUCCESSOR / "2025",
-        second_half=True,
         cutoff="31/12/2025",
         report_day="31/12/2025",
     )
-    _year_2025(
-        example / OTHER / "2024", raw / OTHER / "2025", second_half=False, cutoff="31/12/2025", report_day="31/12/2025"
-    )
+    _year_2025(example / OTHER / "2024", raw / OTHER / "2025", cutoff="31/12/2025", report_day="31/12/2025")
     city_year = raw / "mong-cai" / "2025"
     shutil.copytree(example / "mong-cai" / "2024", city_year)
     for name in ("thong-tin-bao-cao.yml", "nhan-dinh.md", "chi-tieu.yml"):
@@ -166,16 +154,36 @@ def test_the_ceased_wards_report_their_half_year_and_the_city_the_whole_year(mer
     city = _metrics(merged, "mong-cai", 2025)["period"]
     assert city["start"] == "2025-01-01" and city["cutoffs"] == ["2025-06-30", "2025-12-31"]
     assert city["whole_year"] is True
-    # the successor's own report counts nothing before it was formed (its files hold none)
+
+
+def test_the_successor_counts_from_the_day_it_was_formed(merged):
+    """Its rows dated before 01/07/2025 are named and not counted (period.py): its
+    tuyên truyền sessions equal a recomputation from its tidy rows of July to December."""
+    metrics = _metrics(merged, SUCCESSOR, 2025)
+    assert metrics["period"]["start"] == "2025-07-01" and metrics["period"]["cutoff"] == "2025-12-31"
+    early = {(r["file"], r["sheet"], r["row"]) for r in metrics["period"]["rows_before"]}
+    named = [
+        r for r in _rows(merged, SUCCESSOR, "warnings") if "before the unit was formed on 01/07/2025" in r["reason_en"]
+    ]
+    assert early and {(r["file"], r["sheet"], int(r["row"])) for r in named} == early
+    before = 0
     for table, column in DATED.items():
-        values = [r[column] for r in _rows(merged, SUCCESSOR, table) if r[column]]
-        assert values, table
-        first = min(int(v) for v in values) if column == "month" else min(values)
-        assert first >= (7 if column == "month" else "2025-07-01"), (table, first)
+        rows = [r for r in _rows(merged, SUCCESSOR, table) if r[column]]
+        before += sum(1 for r in rows if (int(r[column]) < 7 if column == "month" else r[column] < "2025-07-01"))
+    assert before == len(early)
+    sessions = sum(
+        int(float(r["sessions"] or 0))
+        for r in _rows(merged, SUCCESSOR, "activity")
+        if r["field"] == "tuyen_truyen" and "2025-07-01" <= r["date"] <= "2025-12-31"
+    )
+    whole_year = sum(
+        int(float(r["sessions"] or 0)) for r in _rows(merged, SUCCESSOR, "activity") if r["field"] == "tuyen_truyen"
+    )
+    assert metrics["indicators"]["tuyen_truyen_cuoc"]["value"] == sessions < whole_year
 
 
 DATED = {"activity": "date", "fund_txn": "date", "gifts": "date", "supervision": "date", "houses": "started"}
-DATED |= {"critique": "date", "petitions": "month"}
+DATED |= {"critique": "date", "petitions": "month", "emulation_models": "registered_on"}  # inputs.yml's date columns
 
 
 def _rows(root: Path, unit: str, table: str) -> list[dict]:

@@ -655,6 +655,7 @@ def main() -> None:
     )
     parser.add_argument("--no-dask", action="store_true", help="(d) skip the Dask LocalCluster run")
     parser.add_argument("--rounds", type=int, default=1, help="(d) runs of --jobs 2 and Dask, alternating (best of)")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="(d) the --jobs values to time")
     args = parser.parse_args()
     global BASELINE
     BASELINE = args.baseline
@@ -670,7 +671,9 @@ def main() -> None:
     if args.which in ("read", "all"):
         bench_read()
     if args.which in ("batch", "all"):
-        figures.update(bench_batch(args.units, args.years, dask=not args.no_dask, rounds=args.rounds))
+        figures.update(
+            bench_batch(args.units, args.years, tuple(args.jobs), dask=not args.no_dask, rounds=args.rounds)
+        )
     if args.which in ("renderers", "all"):
         bench_renderers()
     if args.which in ("preview", "all"):

@@ -10,6 +10,7 @@ made by ``make report``), on Windows as on Linux and macOS.
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,18 @@ def project_python() -> str | None:
     return None
 
 
+def under_quarto_preview() -> bool:
+    """Whether Quarto runs this step for `quarto preview` rather than `quarto render`. Quarto
+    (1.7) gives a pre- or post-render script no sign of it; but a preview writes its process id
+    to .quarto/preview/lock while it serves, and that process runs this script. Any doubt (no
+    lock, another process, such as Windows' ``py`` launcher between Quarto and this script):
+    not a preview, and a failed year fails the step as it does for a render."""
+    try:
+        return int((ROOT / ".quarto" / "preview" / "lock").read_text(encoding="ascii").strip()) == os.getppid()
+    except (OSError, ValueError):
+        return False
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in STAGES:
         print(f"usage: {Path(__file__).name} {'|'.join(STAGES)}", file=sys.stderr)
@@ -42,7 +55,10 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 3
-    return subprocess.call([python, "-m", "baocao", "site", f"--quarto-{argv[0]}"], cwd=ROOT)
+    command = [python, "-m", "baocao", "site", f"--quarto-{argv[0]}"]
+    if argv[0] == "post-render" and under_quarto_preview():
+        command.append("--quarto-preview")  # a failed year is told, and the preview goes on serving
+    return subprocess.call(command, cwd=ROOT)
 
 
 if __name__ == "__main__":

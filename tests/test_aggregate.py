@@ -258,3 +258,60 @@ def test_a_2025_merger_is_compiled_without_double_counting():
     previous, _ = compile_values(declared, members, 2025, past=2024)
     assert previous["quy_vnn_thu"] == 180 + 280  # the same territory in 2024, the ceased ward not twice
     assert previous["so_ho"] == 990 + 1980
+
+
+def _tamper(bag: Path) -> None:
+    """One figure of the ward's metrics.json changed inside its zip, the manifests untouched."""
+    with zipfile.ZipFile(bag) as zf:
+        entries = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(bag, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in entries:
+            if info.filename.endswith("data/report/metrics.json"):
+                data = data.replace(b'"value": ', b'"value": 1', 1)
+            zf.writestr(info, data)
+
+
+def test_rebuilds_as_the_bags_arrive_reuse_what_was_verified_never_a_changed_bag(bags, tmp_path):
+    """The December pattern: a bag more, a rebuild (the bags verified before are not inflated
+    again: aggregate/verified.py); the same bytes as a build that verifies every bag; a bag
+    replaced by a tampered one under the same name, even with the record edited by hand to
+    vouch for it, is refused."""
+    root = _city_office(tmp_path, bags, leave_out="hai-xuan")
+    year = root / "data" / "raw" / "mong-cai" / "2023"
+    state = root / "build" / "mong-cai" / "2023" / ".baocao-state.json"
+    args = ("build", "--unit", "mong-cai", "--year", "2023", "--renderer", "pandoc")
+
+    def recorded() -> dict:
+        return json.loads(state.read_text(encoding="utf-8"))["verified_bags"]
+
+    run_cli(*args, cwd=root)
+    sha = {m["id"]: m["sha256"] for m in _metrics(root, "mong-cai", 2023)["members"]}
+    assert set(recorded()) == {sha[w] for w in WARDS if w != "hai-xuan"}
+    shutil.copy2(bags / "hai-xuan-2023.zip", year / "hai-xuan-2023.zip")
+    run_cli(*args, cwd=root)
+    assert len(recorded()) == 6 and _metrics(root, "mong-cai", 2023)["coverage"]["reported"] == 6
+    outputs = ("metrics.json", "data/warnings.csv", "bao-cao-2023.qmd", "chat-luong-so-lieu-2023.html", "manifest.json")
+    reused = {rel: (root / "build" / "mong-cai" / "2023" / rel).read_bytes() for rel in outputs}
+    run_cli(*args, "--force", cwd=root)  # --force: every bag verified in full
+    for rel in outputs:
+        assert (root / "build" / "mong-cai" / "2023" / rel).read_bytes() == reused[rel], rel
+    # tra-co's bag replaced by a tampered one under the same name: verified in full, refused
+    _tamper(year / "tra-co-2023.zip")
+    run_cli(*args, cwd=root)
+    metrics = _metrics(root, "mong-cai", 2023)
+    assert metrics["coverage"]["refused"] == ["tra-co"]
+    tampered = next(m["sha256"] for m in metrics["members"] if m["id"] == "tra-co")
+    assert tampered not in recorded() and len(recorded()) == 5
+    # the record edited by hand to vouch for the tampered bag: still refused (its figures are
+    # hashed against its manifests whatever the record says)
+    edited = json.loads(state.read_text(encoding="utf-8"))
+    edited["verified_bags"][tampered] = next(iter(edited["verified_bags"].values()))
+    state.write_text(json.dumps(edited), encoding="utf-8")
+    with open(year / "nhan-dinh.md", "a", encoding="utf-8") as fh:
+        fh.write("\nBổ sung.\n")  # an input changed: the build runs again (not --force: the record is read)
+    run_cli(*args, cwd=root)
+    metrics = _metrics(root, "mong-cai", 2023)
+    assert metrics["coverage"]["refused"] == ["tra-co"]
+    assert "tra-co" not in [r["id"] for r in metrics["member_rows"]]
+    out = run_cli("validate", "--unit", "mong-cai", "--year", "2023", "--jobs", "2", cwd=root).stdout
+    assert "KHÔNG SỬ DỤNG / REFUSED" in out and "(tra-co)" in out and "5/6" in out, out

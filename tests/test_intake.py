@@ -308,3 +308,64 @@ def test_metadata_is_read_as_typed(project, tmp_path):
     )
     meta = load_meta(project, YEAR, raw)
     assert (meta.number, meta.conference, meta.term, meta.date.isoformat()) == ("045", "yes", "2024-2029", "2025-12-05")
+
+
+def _rewrite_sheet(src: Path, dst: Path, edit) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = edit(data)
+            zout.writestr(info.filename, data)
+
+
+def test_cells_without_positions_are_read_where_excel_puts_them(tmp_path):
+    """A sheet written by a program may leave out a row's or a cell's ``r`` (each then follows
+    the one before it, as Excel reads it); a merged range may reach past the last cell. Every
+    value is read at its place, as openpyxl's own public API reads the sheet."""
+    import openpyxl
+
+    from baocao.readers.workbook import open_xlsx
+
+    plain = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["Khu", "Số hộ"], ["Khu 1", 120], ["Khu 2", 95], ["Khu 3", 7]):
+        ws.append(row)
+    ws.merge_cells("C1:F9")
+    wb.save(plain)
+    bare = tmp_path / "bare.xlsx"
+
+    def without_positions(data: bytes) -> bytes:
+        head, rest = data.split(b"<sheetData>")
+        body, tail = rest.split(b"</sheetData>")
+        return head + b"<sheetData>" + re.sub(rb' r="[A-Z]*[0-9]+"', b"", body) + b"</sheetData>" + tail
+
+    _rewrite_sheet(plain, bare, without_positions)
+    (grid,) = open_xlsx(bare, "bare.xlsx")
+    public = openpyxl.load_workbook(bare).active
+    assert public.max_row == 9 and public["B3"].value == 95  # the file as openpyxl reads it
+    want = [[c for c in row if c is not None] for row in public.iter_rows(values_only=True)]
+    got = [[c for c in row if c is not None] for row in grid.rows]
+    assert got == [row for row in want if row] == [["Khu", "Số hộ"], ["Khu 1", 120], ["Khu 2", 95], ["Khu 3", 7]]
+    assert grid.row_numbers == [1, 2, 3, 4]
+
+
+def test_a_sheet_without_positions_too_large_to_visit_is_refused_and_named(tmp_path):
+    import openpyxl
+
+    from baocao.readers.workbook import open_xlsx
+
+    plain = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Hộ nghèo"
+    wb.active["A1"], wb.active["B1"], wb.active["A1048576"] = "Khu", "Số hộ", " "
+    wb.save(plain)
+    bare = tmp_path / "bare.xlsx"
+    _rewrite_sheet(plain, bare, lambda data: re.sub(rb'(<c[^>]*?) r="[A-Z]+[0-9]+"', rb"\1", data))
+    with pytest.raises(InputError) as info:
+        open_xlsx(bare, "bare.xlsx")
+    assert "Hộ nghèo" in info.value.reason_vi and "2.097.152 ô" in info.value.reason_vi
+    assert "A1:B1048576" in info.value.reason_en and "save it again" in info.value.hint_en

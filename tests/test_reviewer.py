@@ -236,6 +236,38 @@ def test_rows_after_the_cut_off_are_named_and_left_out():
     assert spec.column("date").type == "date"
 
 
+def test_rows_before_a_unit_was_formed_are_named_and_left_out():
+    """A merger's successor formed on 01/07 (valid_from): the months before are its
+    predecessors' (their reports count them), never its own."""
+    project = Project.find()
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-06-30", "2025-07-01", None, "2025-12-31"]),
+            "sessions": [1, 2, 3, 4],
+            "source_file": ["mttq-phuong.xlsx"] * 4,
+            "source_sheet": ["Hoạt động"] * 4,
+            "source_row": [5, 6, 7, 8],
+        }
+    )
+    petitions = pd.DataFrame(
+        {
+            "month": [6, 7],
+            "source_file": ["mttq-phuong.xlsx"] * 2,
+            "source_sheet": ["Kiến nghị"] * 2,
+            "source_row": [4, 5],
+        }
+    )
+    period = Period(2025, dt.date(2025, 12, 31), dt.date(2025, 7, 1))
+    kept = within(project, {"activity": frame, "petitions": petitions}, period)
+    assert list(kept["activity"]["sessions"]) == [2, 3, 4] and list(kept["petitions"]["month"]) == [7]
+    assert period.as_record()["start"] == "2025-07-01"
+    [early, month] = cutoff_warnings(project, {"activity": frame, "petitions": petitions}, period)
+    assert (early.row, early.value, month.row, month.value) == (5, "30/06/2025", 4, "tháng 6/2025")
+    assert "trước ngày đơn vị được thành lập 01/07/2025" in early.reason_vi
+    assert "before the unit was formed on 01/07/2025: not counted" in early.reason_en
+    assert within(project, {"activity": frame}, Period(2025, dt.date(2025, 12, 31)))["activity"].shape[0] == 4
+
+
 def test_a_house_is_shown_as_it_stood_on_the_cut_off(built):
     """A house handed over after the data cut-off is still being built in the report
     (the 2023 sample's Khu 1 house: handed over 02/12/2023, data to 20/11/2023)."""

@@ -218,6 +218,41 @@ def test_quarto_preview_rebuilds_a_year_on_save_and_the_page_shows_it(rendered):
     assert "MARKER-PREVIEW-7351" in (project / "build" / "2023" / "bao-cao-2023.html").read_text(encoding="utf-8")
 
 
+def test_quarto_preview_goes_on_serving_when_a_year_fails(rendered):
+    """A year that cannot be built when `quarto preview` starts is named, and the preview goes
+    on serving the site, which lists that year's last good report marked as not rebuilt
+    (`quarto render` still exits non-zero on it: test_a_year_that_fails)."""
+    import urllib.request
+
+    project, _ = rendered
+    workbook = project / "data" / "raw" / "2024" / "mttq-phuong.xlsx"
+    original = workbook.read_bytes()
+    workbook.write_text("not a workbook", encoding="utf-8")
+    port = free_port()
+    log = project.parent / "preview-failed.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            ["quarto", "preview", "--no-browser", "--port", str(port)],
+            cwd=project,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=user_env(),
+            start_new_session=True,
+        )
+    try:
+        wait_for(lambda: "Browse at" in log.read_text(encoding="utf-8") or server.poll() is not None, 600, log)
+        said = log.read_text(encoding="utf-8")
+        assert server.poll() is None, said[-3000:]
+        assert "binh-ngoc/2024" in said and "mttq-phuong.xlsx" in said and "quarto preview goes on" in said
+        with urllib.request.urlopen(f"http://localhost:{port}/index.html", timeout=60) as response:
+            index = response.read().decode("utf-8")
+        assert "chưa dựng lại được" in index and 'href="build/2024/bao-cao-2024.pdf"' in index
+    finally:
+        workbook.write_bytes(original)
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def report_text(page) -> str:
     """The text of the report shown in the page's frame (nothing of a frame the page's reload
     has just detached)."""

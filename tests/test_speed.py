@@ -1,5 +1,6 @@
-"""The speed-ups of issue 14 change no output: the kernels a build starts ahead write the record
-Papermill writes and keep each notebook in its own namespace; the cache of tidy tables gives
+"""The speed-ups of issue 14 change no output: the kernel a build (or a batch worker) keeps for
+notebook after notebook writes the record Papermill writes and keeps each notebook in its own
+namespace; the cache of tidy tables gives
 the same tables cold or warm and survives damage; the fast paths of the cleaner agree with the
 plain rules they stand for. (No timings here: benchmarks/bench.py prints those.)"""
 
@@ -56,9 +57,9 @@ def test_each_notebook_has_a_namespace_of_its_own(tiny):
         "print(len(Out))",
     )
     build = tiny.build_dir(2023)
-    with notebooks.Kernels(tiny, ["a.ipynb", "b.ipynb"]) as kernels:  # as a build runs them
-        a = kernels.run("a.ipynb", 2023, build)
-        b = kernels.run("b.ipynb", 2023, build)
+    with notebooks.NotebookKernel() as kernel:  # as a build runs them: one kernel, in turn
+        a = kernel.run(tiny, "a.ipynb", 2023, build)
+        b = kernel.run(tiny, "b.ipynb", 2023, build)
     out_a = _outputs(a)
     assert out_a[-1] == [
         {"data": {"text/plain": "42"}, "execution_count": 3, "metadata": {}, "output_type": "execute_result"}
@@ -97,37 +98,58 @@ def test_an_interrupt_during_a_notebook_stops_the_build_and_its_kernels(tiny):
     _notebook(tiny.notebooks_dir / "stop.ipynb", "import time\ntime.sleep(600)")
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))  # as Ctrl-C
-    with pytest.raises(KeyboardInterrupt), notebooks.Kernels(tiny, ["stop.ipynb", "later.ipynb"]) as kernels:
+    with pytest.raises(KeyboardInterrupt), notebooks.NotebookKernel() as kernel:
+        kernel.start(tiny)
         timer.start()
-        kernels.run("stop.ipynb", 2023, tiny.build_dir(2023))
+        kernel.run(tiny, "stop.ipynb", 2023, tiny.build_dir(2023))
     timer.cancel()
     left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()]
     assert [p for p in left if p.status() != psutil.STATUS_ZOMBIE] == []
 
 
+def _kernel_pid(path: Path) -> int:
+    return int(_outputs(path)[-1][0]["text"])
+
+
+def test_the_kernel_is_kept_across_builds_and_replaced_after_a_failure(tiny):
+    """A batch worker's kernel runs notebook after notebook (the libraries imported once); a
+    notebook that fails takes its kernel with it, and the next notebook gets a fresh one."""
+    _notebook(tiny.notebooks_dir / "pid.ipynb", "import os\nprint(os.getpid())")
+    _notebook(tiny.notebooks_dir / "bad.ipynb", "raise ValueError('hỏng')")
+    build = tiny.build_dir(2023)
+    with notebooks.NotebookKernel() as kernel:
+        first = _kernel_pid(kernel.run(tiny, "pid.ipynb", 2023, build))
+        again = _kernel_pid(kernel.run(tiny, "pid.ipynb", 2024, tiny.build_dir(2024)))
+        with pytest.raises(errors.NotebookFailed):
+            kernel.run(tiny, "bad.ipynb", 2023, build)
+        after = _kernel_pid(kernel.run(tiny, "pid.ipynb", 2023, build))
+    assert first == again and after != first
+
+
 @pytest.mark.e2e
 def test_the_builds_record_is_papermills(tmp_path):
-    """Both real notebooks, run as a build runs them (kernels started ahead) and as Papermill
-    runs them on its own: the same bytes, and the record names the engine."""
+    """Both real notebooks of two years, run as a batch worker runs them (one kernel, its
+    session reset between notebooks) and as Papermill runs them on its own (a fresh kernel each):
+    the same bytes, and the record names the engine."""
     root = copy_project(tmp_path / "p", years=[2021, 2022, 2023])
     project = Project(root, root / "build")
     names = ["01_clean.ipynb", "02_analyze.ipynb"]
     records = {}
-    for how in ("ahead", "papermill"):
-        build = root / "build" / ".2023.staging"  # the folder name a build records
-        if build.exists():
-            shutil.rmtree(build)
-        if how == "ahead":
-            with notebooks.Kernels(project, names) as kernels:
+    for how in ("kept", "papermill"):
+        shutil.rmtree(root / "build", ignore_errors=True)
+        with notebooks.NotebookKernel() as kernel:
+            for year in (2023, 2022):
+                build = root / "build" / f".{year}.staging"  # the folder name a build records
                 for name in names:
-                    kernels.run(name, 2023, build)
-        else:
-            for name in names:
-                notebooks.run_notebook(project, name, 2023, build)
-        records[how] = {p.name: p.read_bytes() for p in (build / "notebooks").iterdir()}
-    assert records["ahead"] == records["papermill"]
-    for data in records["ahead"].values():
-        assert json.loads(data)["metadata"]["baocao"]["engine"] == notebooks.ENGINE
+                    if how == "kept":
+                        kernel.run(project, name, year, build)
+                    else:
+                        notebooks.run_notebook(project, name, year, build)
+                records[how, year] = {p.name: p.read_bytes() for p in (build / "notebooks").iterdir()}
+    for year in (2023, 2022):
+        assert records["kept", year] == records["papermill", year]
+        for data in records["kept", year].values():
+            assert json.loads(data)["metadata"]["baocao"]["engine"] == notebooks.ENGINE
 
 
 # ---------------------------------------------------------------------------- tidy cache

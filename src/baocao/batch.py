@@ -8,14 +8,19 @@ again, by the later years' jobs, and an entry is the same whoever made it. So th
 years find their history there, parallel jobs are started year by year (every unit's first
 year, then every unit's next one); results come back in the planned order.
 
-Serially, with a renderer that renders many documents with one start-up (Quarto), the wards'
-years are built together (:func:`run_serial`, :func:`baocao.pipeline.build_years_together`):
-every year up to its render, one Quarto process for every year's document, then every year's
-checks and promotion; the same bytes as each year built alone.
+Serially, the notebooks of every job run in one Jupyter kernel (:class:`baocao.notebooks.NotebookKernel`,
+its session reset between notebooks); with a renderer that renders many documents with one
+start-up (Quarto), the wards' years are built together (:func:`run_serial`,
+:func:`baocao.pipeline.build_years_together`): every year up to its render, one Quarto process
+for every year's document, then every year's checks and promotion; the same bytes as each year
+built alone.
 
-Each job's notebooks run in Jupyter kernels of their own (:mod:`baocao.notebooks`). ``--jobs N`` uses a process pool on this machine; ``--scheduler
-ADDRESS`` sends the same jobs to a ``dask.distributed`` cluster whose workers see the project
-and build folders at the same paths (shared storage). No home-made scheduler.
+``--jobs N`` uses a process pool on this machine: each of its N workers takes the next planned
+job until none is left, and runs the notebooks of all its jobs in one Jupyter kernel it keeps,
+so the libraries the notebooks import are imported once per worker; each job renders its own
+document. ``--scheduler ADDRESS`` sends the same jobs to a ``dask.distributed`` cluster whose
+workers see the project and build folders at the same paths (shared storage); there each job's
+build has a kernel of its own. No home-made scheduler.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 
 from .config import Project
 from .errors import BaocaoError, EnvironmentWriteError
+from .notebooks import NotebookKernel
 
 ProgressEvent = Callable[[str, str, str, float], None]  # job label, step, state, seconds
 
@@ -90,8 +96,9 @@ def start_order(jobs: Sequence[Job]) -> list[int]:
     return sorted(range(len(jobs)), key=lambda i: (jobs[i].year, i))
 
 
-def run_job(job: Job, queue=None) -> dict:
-    """Build one unit-year; returns a picklable summary (errors included, never raised)."""
+def run_job(job: Job, queue=None, kernel: NotebookKernel | None = None) -> dict:
+    """Build one unit-year; returns a picklable summary (errors included, never raised).
+    ``kernel``: the notebooks' kernel, kept by the caller for its next jobs."""
     from .pipeline import build_year
 
     _quiet_kernel_client_logs()
@@ -118,16 +125,17 @@ def run_job(job: Job, queue=None) -> dict:
                 progress=_progress(job, queue),
                 wait=job.wait,
                 force=job.force,
+                kernel=kernel,
             )
     except (BaocaoError, OSError) as exc:
         return summary(job, exc)
     return summary(job, result)
 
 
-def run_together(jobs: Sequence[Job], queue=None) -> list[dict]:
+def run_together(jobs: Sequence[Job], queue=None, kernel: NotebookKernel | None = None) -> list[dict]:
     """Wards' unit-years built together, their documents rendered in one call of the renderer
     (one Quarto process: :func:`baocao.pipeline.build_years_together`); the summaries of
-    :func:`run_job`, in order."""
+    :func:`run_job`, in order. ``kernel``: the notebooks' kernel, kept by the caller."""
     from .pipeline import build_years_together, open_year
 
     _quiet_kernel_client_logs()
@@ -136,7 +144,12 @@ def run_together(jobs: Sequence[Job], queue=None) -> list[dict]:
     for i, job in enumerate(jobs):
         try:
             builds[i] = open_year(
-                job.project(), job.year, renderer_name=job.renderer, progress=_progress(job, queue), force=job.force
+                job.project(),
+                job.year,
+                renderer_name=job.renderer,
+                progress=_progress(job, queue),
+                force=job.force,
+                kernel=kernel,
             )
         except (BaocaoError, OSError) as exc:
             summaries[i] = summary(job, exc)
@@ -145,15 +158,15 @@ def run_together(jobs: Sequence[Job], queue=None) -> list[dict]:
     return [summaries[i] for i in range(len(jobs))]
 
 
-def run_serial(jobs: Sequence[Job], queue) -> list[dict]:
+def run_serial(jobs: Sequence[Job], queue, kernel: NotebookKernel | None = None) -> list[dict]:
     """One job after another. Where the renderer renders many documents with one start-up
     (Quarto), the wards' years are built together (:func:`run_together`), which pays Quarto's
     start-up once rather than once a year; an aggregate's year, or a lone year, alone."""
     together = [i for i, job in enumerate(jobs) if _renders_together(job)]
     if len(together) < 2:
-        return [run_job(job, queue) for job in jobs]
-    done = dict(zip(together, run_together([jobs[i] for i in together], queue), strict=True))
-    return [done[i] if i in done else run_job(job, queue) for i, job in enumerate(jobs)]
+        return [run_job(job, queue, kernel) for job in jobs]
+    done = dict(zip(together, run_together([jobs[i] for i in together], queue, kernel), strict=True))
+    return [done[i] if i in done else run_job(job, queue, kernel) for i, job in enumerate(jobs)]
 
 
 def _renders_together(job: Job) -> bool:
@@ -223,7 +236,8 @@ def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list
     stream. In the pool, and on a Dask cluster (:func:`run_dask`), each job renders its own
     document (one Quarto process per year): the jobs are apart by design."""
     if n_jobs <= 1 or len(jobs) <= 1:
-        return run_serial(jobs, DirectQueue(on_event))
+        with NotebookKernel() as kernel:
+            return run_serial(jobs, DirectQueue(on_event), kernel)
 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -231,17 +245,37 @@ def run_local(jobs: Sequence[Job], n_jobs: int, on_event: ProgressEvent) -> list
     ctx = mp.get_context("spawn")  # fresh interpreters: no inherited locks, kernels or threads
     with mp.Manager() as manager:
         q = manager.Queue()
+        todo = manager.Queue()
+        for i in start_order(jobs):
+            todo.put(i)
         stop = threading.Event()
         drainer = threading.Thread(target=_drain, args=(q, on_event, stop), daemon=True)
         drainer.start()
         try:
-            with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), mp_context=ctx) as pool:
-                futures = {i: pool.submit(run_job, jobs[i], q) for i in start_order(jobs)}
-                results = [futures[i].result() for i in range(len(jobs))]
+            workers = min(n_jobs, len(jobs))
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                shares = [pool.submit(run_worker, jobs, todo, q) for _ in range(workers)]
+                by_index = dict(pair for share in shares for pair in share.result())
+            results = [by_index[i] for i in range(len(jobs))]
         finally:
             stop.set()
             drainer.join()
     return results
+
+
+def run_worker(jobs: Sequence[Job], todo, queue) -> list[tuple[int, dict]]:
+    """One pool worker's share of ``jobs``: the next planned index from ``todo`` until none is
+    left, the notebooks of every build in the one kernel the worker keeps (stopped at the end)."""
+    import queue as queue_mod
+
+    done: list[tuple[int, dict]] = []
+    with NotebookKernel() as kernel:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue_mod.Empty:
+                return done
+            done.append((i, run_job(jobs[i], queue, kernel)))
 
 
 def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list[dict]:

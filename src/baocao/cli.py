@@ -154,6 +154,8 @@ def cmd_validate(args) -> int:
     if not console.is_terminal:
         console.width = max(console.width, 120)
     project = project_of(args)
+    if args.jobs < 1:
+        raise UsageError("--jobs phải ≥ 1", "--jobs must be at least 1")
     unit = getattr(args, "unit", None)
     projects = [project.for_unit(unit)] if unit else project.units()
     status = 0
@@ -162,7 +164,7 @@ def cmd_validate(args) -> int:
             if p.unit_id and p.unit.is_aggregate:  # its members' bags and its own files (baocao.aggregate)
                 from .aggregate.check import validate_aggregate
 
-                status = max(status, validate_aggregate(p, year, console, strict=args.strict))
+                status = max(status, validate_aggregate(p, year, console, strict=args.strict, jobs=args.jobs))
                 continue
             label = f"{p.unit_id} {year}" if p.unit_id else str(year)
             result, errors = _checked_year(p, year)
@@ -408,6 +410,11 @@ def _add_validate(sub) -> None:
             "báo lỗi cả khi có dòng bị loại, hoặc dòng tổng cộng hay số năm trước không khớp",
             "fail when any row is rejected or a total or last year's figure does not reconcile",
         ),
+    )
+    add_jobs(
+        p,
+        "đơn vị tổng hợp: kiểm N túi báo cáo của các đơn vị thành viên song song",
+        "an aggregate unit: check N of its members' bags side by side",
     )
     add_unit(p)
     p.set_defaults(func=cmd_validate)

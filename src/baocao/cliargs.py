@@ -109,16 +109,12 @@ def bi(vi: str, en: str) -> str:
     return f"{vi} / {en}"
 
 
-def add_jobs(p) -> None:
-    """``--jobs N`` of the commands that build many unit-years (build, site)."""
-    p.add_argument(
-        "--jobs",
-        "-j",
-        type=whole_number,
-        default=1,
-        metavar="N",
-        help=bi("dựng N năm (đơn vị) song song", "build N unit-years in parallel processes"),
-    )
+def add_jobs(
+    p, help_vi: str = "dựng N năm (đơn vị) song song", help_en: str = "build N unit-years in parallel processes"
+) -> None:
+    """``--jobs N`` of the commands that build many unit-years (build, site) or check many
+    bags (validate of an aggregate unit)."""
+    p.add_argument("--jobs", "-j", type=whole_number, default=1, metavar="N", help=bi(help_vi, help_en))
 
 
 class ValueMistake(argparse.ArgumentTypeError):

@@ -53,7 +53,7 @@ def cmd_site(args) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs phải ≥ 1", "--jobs must be at least 1")
     if args.quarto_post_render:
-        return _post_render(project.root / PAGES / STATUS)
+        return _post_render(project.root / PAGES / STATUS, preview=args.quarto_preview)
     units = _build_everything(args, project, console)
     site_pages = write_sources(project, units)
     code = _report_failures(units, project, console)
@@ -70,8 +70,10 @@ def cmd_site(args) -> int:
     return code
 
 
-def _post_render(status_file: Path) -> int:
-    """After Quarto rendered the pages: exit 1, naming each year the pre-render step could not build."""
+def _post_render(status_file: Path, preview: bool = False) -> int:
+    """After Quarto rendered the pages: name each year the pre-render step could not build, and
+    exit 1 (``quarto render`` fails). For ``quarto preview`` (``preview``) exit 0: the preview
+    goes on serving the site, which lists the year's last good report marked as not rebuilt."""
     try:
         failed = json.loads(status_file.read_text(encoding="utf-8"))["failed"]
     except (OSError, ValueError, KeyError):
@@ -83,6 +85,13 @@ def _post_render(status_file: Path) -> int:
             else "chưa có báo cáo / no report yet"
         )
         print(f"[{f['unit']}/{f['year']}] không dựng được / could not be built; {kept}:\n{f['error']}", file=sys.stderr)
+    if failed and preview:
+        print(
+            "quarto preview vẫn chạy: sửa lỗi trên rồi lưu tệp để dựng lại năm đó / "
+            "quarto preview goes on: fix the problem above and save the file to build that year again",
+            file=sys.stderr,
+        )
+        return 0
     return 1 if failed else 0
 
 
@@ -110,6 +119,14 @@ def add_site_command(sub) -> None:
         help=bi(
             "bước sau khi Quarto dựng trang (do _quarto.yml gọi): báo lỗi các năm không dựng được",
             "the step after Quarto rendered the pages (run by _quarto.yml): report the years that failed",
+        ),
+    )
+    p.add_argument(
+        "--quarto-preview",
+        action="store_true",
+        help=bi(
+            "cùng --quarto-post-render, khi Quarto chạy `quarto preview`: năm lỗi được báo nhưng không dừng xem trước",
+            "with --quarto-post-render, under `quarto preview`: a failed year is told without stopping the preview",
         ),
     )
     p.set_defaults(func=cmd_site)

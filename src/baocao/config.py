@@ -454,8 +454,9 @@ class Project:
     def all_units(self) -> list[UnitConfig]:
         return load_units(self.root / CONFIG_NAME)
 
-    @property
+    @functools.cached_property
     def multi_unit(self) -> bool:
+        """Read once, like ``all_units`` (an aggregate asks it for each of its 100 members)."""
         return len(self.all_units) > 1 or "units" in (load_yaml(self.root / CONFIG_NAME) or {})
 
     def for_unit(self, unit_id: str) -> Project:

@@ -160,14 +160,16 @@ def compute_metrics(
     warnings: pd.DataFrame,
 ) -> dict:
     from .estimates import as_record, estimated_value
-    from .period import declared_estimates, read_period, rows_after, within
+    from .period import before_mask, declared_estimates, read_period, rows_after, within
     from .reconcile import continuity_checks, next_target_checks
 
     ref = project.reference
     unit = project.unit
     period = read_period(project, year)
     late = rows_after(project, tables, period)
-    tables = within(project, tables, period)  # a row dated after the cut-off is never counted
+    # a unit formed during the year: the rows before it was formed (its predecessors' reports count them)
+    early = {"rows_before": rows_after(project, tables, period, before_mask)} if period.start else {}
+    tables = within(project, tables, period)  # a row dated after the cut-off (or before the start) is never counted
     ev = Evaluator(ref, tables)
     values = {code: ev.value(code) for code in ref.declared}
     past = {y: indicator_values(h, ref) for y, h in sorted(history.items())}
@@ -190,7 +192,7 @@ def compute_metrics(
     continuity = continuity_checks(project, year, tables, history.get(prev_year))
     return {
         "year": year,
-        "period": {**period.as_record(), "whole_year": period.whole_year, "rows_after": late},
+        "period": {**period.as_record(), "whole_year": period.whole_year, "rows_after": late, **early},
         "unit": {"id": unit.id, "name": unit.name, "areas": len(unit.areas)},
         "compared_years": sorted(past),
         "indicators": indicators,

@@ -1,14 +1,18 @@
 """The notebook steps, run by Papermill in a Jupyter kernel: each executed notebook is the
 year's record of what it did.
 
-Papermill parameterises the notebook, runs it with its standard engine (nbclient, a fresh
-``python3`` kernel per notebook) and writes the executed copy; nothing here changes how
-Papermill or the kernel work. What a build adds is *when* the kernels start: :class:`Kernels`
-starts the kernel of each notebook step the build will run when the build starts, so that a
-kernel starting overlaps the build's own work and the notebook before it,
-and hands each to Papermill through its documented ``km`` argument (nbclient's kernel manager).
-Each notebook still gets a kernel of its own, started fresh, so its record is the one
-``papermill`` writes on the command line.
+Papermill parameterises the notebook, runs it with its standard engine (nbclient, a
+``python3`` kernel) and writes the executed copy; nothing here changes how Papermill or the
+kernel work. What a build adds is *which* kernel: :class:`NotebookKernel` starts one kernel
+when the build starts (so that it starts while the build plans and stages) and hands it to
+Papermill through its documented ``km`` argument (nbclient's kernel manager) for each notebook
+in turn: the clean and analyze steps of a build, and in a batch the notebooks of every build a
+worker runs, so that pandas, pandera, openpyxl and matplotlib are imported once per worker,
+not twice per unit-year. Before each notebook but the first, the kernel's session is reset
+with IPython's public ``reset(new_session=True)`` (no name is left, history and execution
+count start again from 1), its working folder and pandas' display options are put back, so the
+executed notebook is the one a fresh kernel writes (tests/test_speed.py compares the records
+byte for byte with Papermill's own, each notebook in a fresh kernel).
 
 The executed notebook says which engine ran it (``metadata.baocao.engine``), and loses
 Papermill's times and paths, so that it reads the same from run to run.
@@ -30,6 +34,18 @@ KERNEL = "python3"
 #: encryption", "KeyboardInterrupt caught in kernel" as it is shut down). A failing cell still
 #: fails the step through the notebook's error.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+#: Seconds a kernel has to answer the reset between two notebooks.
+RESET_TIMEOUT = 60
+#: Run silently (no output, no history, no execution count) between two notebooks in a kernel:
+#: the working folder and pandas' display options put back, then every name the notebook
+#: before made removed and the session begun again (the execution count back to 1).
+RESET = """\
+import os, sys
+os.chdir({root!r})
+if "pandas" in sys.modules:
+    sys.modules["pandas"].reset_option("display")
+get_ipython().reset(new_session=True)
+"""
 
 
 def start_kernel(project: Project):
@@ -51,32 +67,71 @@ def stop_kernel(km) -> None:
         run_sync(km.shutdown_kernel)(now=True)
 
 
-class Kernels:
-    """A fresh kernel for each notebook step of one build, each started when the build starts.
+def reset_kernel(km, root: Path) -> bool:
+    """Begin a new session in a kernel that ran a notebook (:data:`RESET`, through a client of
+    our own, closed before Papermill connects its own). False: the kernel did not answer or the
+    reset failed; the caller starts a fresh kernel instead."""
+    from jupyter_client import BlockingKernelClient
+    from jupyter_core.utils import run_sync
 
-    ``with Kernels(project, ["01_clean.ipynb", "02_analyze.ipynb"]) as kernels:
-    kernels.run(name, year, build_dir)``: each notebook runs in the kernel started for it (or in
-    one started then, for a notebook not announced); every kernel is stopped at the end, also
+    if not run_sync(km.is_alive)():
+        return False
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=RESET_TIMEOUT)
+        reply = kc.execute_interactive(
+            RESET.format(root=str(root)),
+            silent=True,
+            store_history=False,
+            timeout=RESET_TIMEOUT,
+            output_hook=lambda msg: None,  # nothing is shown; a failure is the reply's status
+        )
+    except (RuntimeError, TimeoutError):
+        return False
+    finally:
+        kc.stop_channels()
+    return reply["content"]["status"] == "ok"
+
+
+class NotebookKernel:
+    """One ``python3`` kernel for notebook after notebook: the steps of a build, or every build
+    of a batch worker (``with NotebookKernel() as kernel: kernel.run(project, name, year, dir)``).
+
+    :meth:`start` starts it early (a no-op when it runs already); :meth:`run` runs a notebook in
+    it, the session reset first when a notebook ran before (:func:`reset_kernel`). What a reset
+    cannot undo stays for the next notebook: the modules already imported (the point of keeping
+    the kernel) and Python's record of warnings already shown once. A notebook that fails or is
+    interrupted takes its kernel with it, and a kernel that does not answer the reset is
+    replaced: the next notebook then starts a fresh one. The kernel is stopped at the end, also
     when the build fails or is interrupted."""
 
-    def __init__(self, project: Project, notebooks: list[str]):
-        self.project = project
-        self._waiting: dict[str, object] = {}
-        for name in notebooks:
-            self._waiting[name] = start_kernel(project)
+    def __init__(self) -> None:
+        self._km = None
+        self._used = False
 
-    def run(self, name: str, year: int, build_dir: Path) -> Path:
-        km = self._waiting.pop(name, None) or start_kernel(self.project)
+    def start(self, project: Project) -> None:
+        if self._km is None:
+            self._km, self._used = start_kernel(project), False
+
+    def run(self, project: Project, name: str, year: int, build_dir: Path) -> Path:
+        if self._km is not None and self._used and not reset_kernel(self._km, project.root):
+            self.close()
+        self.start(project)
+        self._used = True
         try:
-            return run_notebook(self.project, name, year, build_dir, km=km)
-        finally:
-            stop_kernel(km)
+            return run_notebook(project, name, year, build_dir, km=self._km)
+        except BaseException:
+            self.close()  # what the failed notebook left in the kernel is unknown
+            raise
 
     def close(self) -> None:
-        while self._waiting:
-            stop_kernel(self._waiting.popitem()[1])
+        if self._km is not None:
+            km, self._km = self._km, None
+            stop_kernel(km)
 
-    def __enter__(self) -> Kernels:
+    def __enter__(self) -> NotebookKernel:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -15,6 +15,11 @@ row (ý kiến, kiến nghị by month) belongs to the period when its month is 
 month: the office's row for the month of the cut-off holds what it had received by then. A row
 without a date (an optional date left empty), and a table without a date column (a snapshot such
 as the households of a khu, taken when the office fills it in), are counted as they are.
+
+A unit formed during the year (a merger's successor: ``valid_from`` in baocao.yml, after 1
+January of that year) reports from that day: its period starts there, and a row dated before it
+(the predecessors' months, which their own reports count) is named and not counted, in the same
+way, so that the level above adds each event once (:mod:`baocao.aggregate.rollup`).
 """
 
 from __future__ import annotations
@@ -34,10 +39,12 @@ Tables = dict[str, pd.DataFrame]
 
 @dataclass(frozen=True)
 class Period:
-    """The year's data period: 1 January to ``cutoff`` (inclusive)."""
+    """The year's data period: 1 January (or ``start``, the day a unit formed during the year
+    came into being) to ``cutoff`` (inclusive)."""
 
     year: int
     cutoff: dt.date
+    start: dt.date | None = None  # None: 1 January
 
     @property
     def whole_year(self) -> bool:
@@ -45,14 +52,23 @@ class Period:
 
     def as_record(self) -> dict:
         return {
-            "start": dt.date(self.year, 1, 1).isoformat(),
+            "start": (self.start or dt.date(self.year, 1, 1)).isoformat(),
             "cutoff": self.cutoff.isoformat(),
             "last_month": self.cutoff.month,
         }
 
 
-def year_end(year: int) -> Period:
-    return Period(year, dt.date(year, 12, 31))
+def year_end(year: int, start: dt.date | None = None) -> Period:
+    return Period(year, dt.date(year, 12, 31), start)
+
+
+def formed_on(project: Project, year: int) -> dt.date | None:
+    """The day the unit came into being, when that is after 1 January of ``year`` (``valid_from``)."""
+    formed = project.unit.valid_from
+    if not formed:
+        return None
+    day = dt.date.fromisoformat(formed)
+    return day if day.year == year and day > dt.date(year, 1, 1) else None
 
 
 def read_period(project: Project, year: int, raw_dir: Path | None = None, *, strict: bool = True) -> Period:
@@ -62,15 +78,16 @@ def read_period(project: Project, year: int, raw_dir: Path | None = None, *, str
     from .narrative import META_FILE, load_meta
 
     folder = raw_dir or project.raw_dir(year)
+    start = formed_on(project, year)
     if not (folder / META_FILE).is_file():
-        return year_end(year)
+        return year_end(year, start)
     try:
         meta = load_meta(project, year, raw_dir)
     except BaocaoError:
         if strict:
             raise
-        return year_end(year)
-    return Period(year, meta.cutoff)
+        return year_end(year, start)
+    return Period(year, meta.cutoff, start)
 
 
 def declared_estimates(project: Project, year: int) -> tuple:
@@ -124,26 +141,42 @@ def after_mask(frame: pd.DataFrame, spec: TableSpec, period: Period) -> pd.Serie
     return (dates > pd.Timestamp(period.cutoff)).fillna(False).astype(bool)
 
 
+def before_mask(frame: pd.DataFrame, spec: TableSpec, period: Period) -> pd.Series:
+    """True for the rows dated before the period's start (a unit formed during the year)."""
+    found = date_column(spec)
+    if period.start is None or found is None or not len(frame):
+        return pd.Series(False, index=frame.index, dtype=bool)
+    name, kind = found
+    if kind == "month":
+        months = pd.to_numeric(frame[name], errors="coerce")
+        return (months < period.start.month).fillna(False).astype(bool)
+    dates = pd.to_datetime(frame[name], errors="coerce")
+    return (dates < pd.Timestamp(period.start)).fillna(False).astype(bool)
+
+
 def within(project: Project, tables: Tables, period: Period) -> Tables:
     """The tables with only the rows of the period (the tables themselves are not changed)."""
     out: Tables = {}
     for name, frame in tables.items():
         spec = project.reference.tables.get(name)
-        out[name] = frame if spec is None else frame[~after_mask(frame, spec, period)]
+        out[name] = (
+            frame if spec is None else frame[~(after_mask(frame, spec, period) | before_mask(frame, spec, period))]
+        )
     return out
 
 
-def rows_after(project: Project, tables: Tables, period: Period) -> list[dict]:
-    """Every row dated after the cut-off: table, file, sheet, row and its date, in file order."""
+def rows_after(project: Project, tables: Tables, period: Period, mask=after_mask) -> list[dict]:
+    """Every row dated after the cut-off (``mask=before_mask``: before the period's start):
+    table, file, sheet, row and its date, in file order."""
     found: list[dict] = []
     for name, frame in tables.items():
         spec = project.reference.tables.get(name)
         if spec is None:
             continue
-        late = frame[after_mask(frame, spec, period)]
+        late = frame[mask(frame, spec, period)]
         col = date_column(spec)
         for _i, row in late.iterrows():
-            assert col is not None  # only a dated table has rows after the cut-off
+            assert col is not None  # only a dated table has rows outside the period
             found.append(
                 {
                     "table": name,
@@ -165,10 +198,29 @@ def _shown_date(value, kind: str, year: int) -> str:
 
 
 def cutoff_warnings(project: Project, tables: Tables, period: Period) -> list[Reject]:
-    """One warning per row dated after the cut-off (file, sheet, row, date), saying it is not
-    counted: what ``validate`` prints and the data-quality record lists."""
+    """One warning per row dated after the cut-off, or before a unit formed during the year
+    came into being (file, sheet, row, date), saying it is not counted: what ``validate``
+    prints and the data-quality record lists."""
     cut = vn.fmt_date_short(period.cutoff)
-    return [
+    early = []
+    if period.start is not None:
+        formed = vn.fmt_date_short(period.start)
+        early = [
+            Reject(
+                r["file"],
+                r["sheet"],
+                r["row"],
+                r["column"],
+                r["date"],
+                f"ghi ngày {r['date']}, trước ngày đơn vị được thành lập {formed}: không tính vào báo cáo năm "
+                f"{period.year} (báo cáo của đơn vị tiền thân tính)",
+                f"dated {r['date']}, before the unit was formed on {formed}: not counted in the {period.year} "
+                "report (its predecessors' reports count it)",
+                "warning",
+            )
+            for r in rows_after(project, tables, period, before_mask)
+        ]
+    return early + [
         Reject(
             r["file"],
             r["sheet"],

@@ -5,10 +5,11 @@ A build is staged: every output of the year is written into ``build/.<year>.stag
 finished folder replaces ``build/<year>/`` only when every step succeeded, so a failed or
 killed build leaves the last good report in place. One build per year at a time (a file lock).
 What each step does is in the step table (:mod:`baocao.steps`: what it reads and writes) and
-its body (:mod:`baocao.yearsteps`); the two notebook steps run through Papermill, each in a
-Jupyter kernel of its own (:mod:`baocao.notebooks`); the render steps that follow each other
-are one call of the renderer (:mod:`baocao.render`). Besides the kernels, the one thing running
-beside the steps is a thread that asks the tool versions for the manifest.
+its body (:mod:`baocao.yearsteps`); the two notebook steps run through Papermill, one after
+the other in one Jupyter kernel (:mod:`baocao.notebooks`: the build's own, or the one a batch
+worker keeps for all its builds); the render steps that follow each other are one call of the
+renderer (:mod:`baocao.render`). Besides the kernel, the one thing running beside the steps is
+a thread that asks the tool versions for the manifest.
 
 A build has three phases, which :meth:`YearBuild.run` calls in turn: ``prepare`` (plan, stage,
 the steps before the render), the render, ``complete`` (the manifest, the promotion). A serial
@@ -25,6 +26,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +37,7 @@ from .config import BuildFiles, Project
 from .errors import BaocaoError, InputError, Location
 from .manifest import renderer_tools, write_manifest
 from .narrative import NARRATIVE_FILE, check_narrative_size
-from .notebooks import Kernels
+from .notebooks import NotebookKernel
 from .steps import input_digests, unchanged_since
 
 if TYPE_CHECKING:
@@ -66,11 +68,16 @@ def build_year(
     progress: Progress | None = None,
     wait: bool = False,
     force: bool = False,
+    kernel: NotebookKernel | None = None,
 ) -> BuildResult:
     """Build one year: only the steps whose inputs changed (all with ``force``), staged and
     promoted at the end, under the year's lock. ``formats``: the outputs to write (default:
-    `baocao.formats` of _quarto.yml). ``wait``: wait for another build of the year to end."""
-    build = open_year(project, year, renderer_name=renderer_name, formats=formats, progress=progress, force=force)
+    `baocao.formats` of _quarto.yml). ``wait``: wait for another build of the year to end.
+    ``kernel``: the notebooks' kernel, kept by the caller for its next builds (default: one
+    of the build's own, stopped at its end)."""
+    build = open_year(
+        project, year, renderer_name=renderer_name, formats=formats, progress=progress, force=force, kernel=kernel
+    )
     lock = year_lock(project, year, wait)
     try:
         return build.run()
@@ -89,6 +96,7 @@ def open_year(
     formats: Sequence[str] | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    kernel: NotebookKernel | None = None,
 ) -> YearBuild:
     """The year's build, not started, after what is checked before anything is built: the
     year's data folder, a linked build folder, the narrative's size, the renderer's tools."""
@@ -111,7 +119,7 @@ def open_year(
     renderer = get_renderer(renderer_name)  # fail before any work when the tool is missing
     if formats is None:
         formats = RenderOptions.from_project(project.root).formats
-    return YearBuild(project, year, renderer, formats, force=force, progress=progress)
+    return YearBuild(project, year, renderer, formats, force=force, progress=progress, kernel=kernel)
 
 
 def build_years_together(builds: Sequence[YearBuild], *, wait: bool = False) -> list[BuildResult | Exception]:
@@ -200,8 +208,10 @@ class YearBuild:
         *,
         force: bool = False,
         progress: Progress | None = None,
+        kernel: NotebookKernel | None = None,
     ):
         self.project, self.year, self.renderer, self.force = project, year, renderer, force
+        self.kernel = kernel
         self.formats = tuple(formats)
         self.progress: Progress = progress or (lambda *a: None)
         self.final = project.build_dir(year)  # build/<year>/: the last good build, replaced at the end
@@ -250,14 +260,16 @@ class YearBuild:
         # and the same files are hashed again before promotion (a change meanwhile stops it).
         self.inputs = input_digests(self.project, self.year)
         notebooks = [s.notebook for s in self.wanted if s.notebook and s.name in planned]
-        self.state = self.stage()
         groups = _groups(self.wanted)
         # The render steps (last in the table) are left to the caller: one render call, maybe for
         # several years. Were a step to follow them, they would be one of the groups run here.
         last = groups.pop() if steps.step(groups[-1][0]).render else []
-        with Kernels(self.project, notebooks) as kernels:  # started now, each used by its step
+        with nullcontext(self.kernel) if self.kernel else NotebookKernel() as kernel:
+            if notebooks:
+                kernel.start(self.project)  # it starts while the build stages
+            self.state = self.stage()
             for group in groups:
-                self.run_group(group, kernels)
+                self.run_group(group, kernel)
         stale, keys = self.stale_in(last)
         return PendingRender(self.staging / BuildFiles.report(self.year, ".qmd"), stale, keys) if stale else None
 
@@ -327,7 +339,7 @@ class YearBuild:
                 state.pop(s.name, None)
         return state
 
-    def run_group(self, group: list[str], kernels: Kernels) -> None:
+    def run_group(self, group: list[str], kernel: NotebookKernel) -> None:
         """Run the steps of ``group`` that are not up to date (one step, or render steps that
         follow each other: one render call) and record what they wrote."""
         stale, keys = self.stale_in(group)
@@ -340,7 +352,7 @@ class YearBuild:
             formats = tuple(str(steps.step(n).render) for n in stale)
             self.renderer.render(self.staging / BuildFiles.report(self.year, ".qmd"), formats, options=self.options)
         elif first.notebook:
-            kernels.run(first.notebook, self.year, self.staging)
+            kernel.run(self.project, first.notebook, self.year, self.staging)
         elif first.run is not None:
             first.run(self.project, self.year, self.staging)
         self.record(stale, keys, time.perf_counter() - t0)

@@ -27,9 +27,10 @@ from ..pipeline import BuildResult, Progress, promote_folder, refuse_linked_buil
 from ..steps import code_digest, file_digest, files_under
 from .check import missing_folder, own_inputs
 from .inputs import input_files, unexpected_files
-from .intake import read_members
+from .intake import read_members, verified_records
 from .report import compose_aggregate, render_record
 from .rollup import compile_metrics
+from .verified import STATE_KEY, load_records
 
 STATE = BuildFiles.STATE
 STEP_INTAKE = "nhận và kiểm báo cáo của các đơn vị (intake)"
@@ -106,7 +107,8 @@ def build_aggregate(
         if not force and final.is_dir() and _up_to_date(final, key):
             result.up_to_date = True
         else:
-            _run(project, year, renderer, options, formats, inputs, key, progress, result, jobs)
+            records = {} if force else load_records(final)  # bags an earlier build verified
+            _run(project, year, renderer, options, formats, inputs, key, progress, result, jobs, records)
     finally:
         lock.release()
     result.outputs = {fmt: final / BuildFiles.report(year, f".{fmt}") for fmt in formats}
@@ -143,7 +145,7 @@ def _raise(project: Project, year: int, errors: list) -> None:
         raise errors[0]
 
 
-def _run(project, year, renderer, options, formats, inputs, key, progress, result, jobs) -> None:
+def _run(project, year, renderer, options, formats, inputs, key, progress, result, jobs, records) -> None:
     staging = project.build_root / f".{year}.staging"
     if staging.exists():
         shutil.rmtree(staging)
@@ -154,7 +156,7 @@ def _run(project, year, renderer, options, formats, inputs, key, progress, resul
         assert own.meta is not None  # no error: it was read
         meta, narrative, targets, next_targets = own.meta, own.narrative, own.targets, own.next_targets
         with _timed(progress, year, STEP_INTAKE, result):
-            members = read_members(project, year, jobs)
+            members = read_members(project, year, jobs, records)
         with _timed(progress, year, STEP_COMPILE, result):
             metrics = compile_metrics(project, year, members, targets, next_targets, unexpected_files(project, year))
             write_json(staging / BuildFiles.METRICS, metrics)
@@ -170,7 +172,8 @@ def _run(project, year, renderer, options, formats, inputs, key, progress, resul
         if changed:
             raise InputsChangedError(changed)
         write_manifest(project, year, staging, renderer, options, inputs=inputs)
-        write_json(staging / STATE, {"key": key, "outputs": _outputs(staging)})
+        state = {"key": key, "outputs": _outputs(staging), STATE_KEY: verified_records(members)}
+        write_json(staging / STATE, state)
         _promote(project, year, staging)
     finally:
         if staging.exists():

@@ -9,7 +9,9 @@ functions, so whatever validate accepts, the build builds:
 - :func:`baocao.aggregate.intake.read_members`: each member's bag checked (verified, its
   signature when the aggregate declares a key, its unit and year), or its build, or missing.
   A missing or refused member does not stop the build: the report says its figures are
-  partial. ``validate --strict`` fails on them.
+  partial. ``validate --strict`` fails on them. Both reuse the record of the bags the last
+  build verified (:mod:`.verified`); only the build writes it. ``--jobs N`` checks N bags
+  side by side in both.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..config import Project
 from ..errors import BaocaoError, InputError, InputProblems, Location
 from .inputs import bag_path, unexpected_files
 from .intake import MISSING, REFUSED, MemberReport, read_members
+from .verified import load_records
 
 if TYPE_CHECKING:
     from ..narrative import ReportMeta
@@ -112,7 +115,8 @@ def validate_aggregate(project: Project, year: int, console, *, strict: bool = F
 
     label = f"{project.unit_id} {year}"
     own = own_inputs(project, year)
-    members = read_members(project, year, jobs) if project.raw_dir(year).is_dir() else []
+    records = load_records(project.build_dir(year))  # the bags the last build verified (read, never written)
+    members = read_members(project, year, jobs, records) if project.raw_dir(year).is_dir() else []
     console.print(f"Năm {label}: báo cáo của các đơn vị thành viên / the members' reports", markup=False)
     for i, m in enumerate(members, start=1):
         how = f"{m.source} {m.path}".strip() or "–"

@@ -54,6 +54,7 @@ class MemberReport:
     valid_from: str = ""
     valid_to: str = ""
     merged_into: str = ""
+    key_digest: str = ""  # of the public key file declared for it (the record of verified bags)
 
     @property
     def reported(self) -> bool:
@@ -117,20 +118,33 @@ def _problem_line(p) -> str:
     return f"{p.path}: {p.vi} / {p.en}"
 
 
-def read_members(project: Project, year: int, jobs: int = 1) -> list[MemberReport]:
+def read_members(
+    project: Project, year: int, jobs: int = 1, records: dict[str, dict[str, str]] | None = None
+) -> list[MemberReport]:
     """Every member's report of ``year``, in the order the aggregate lists its members;
     ``jobs`` members read side by side (threads: a bag's check is inflating and hashing, which
-    run outside Python's global lock)."""
+    run outside Python's global lock). ``records``: the bags an earlier build verified
+    (:mod:`.verified`), whose payload files the compile does not read are not hashed again."""
     refs = list(project.unit.members)
+    known = records or {}
     if jobs <= 1 or len(refs) <= 1:
-        return [read_member(project, ref, year) for ref in refs]
+        return [read_member(project, ref, year, known) for ref in refs]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(lambda ref: read_member(project, ref, year), refs))
+        return list(pool.map(lambda ref: read_member(project, ref, year, known), refs))
 
 
-def read_member(project: Project, ref: MemberRef, year: int) -> MemberReport:
+def verified_records(members: list[MemberReport]) -> dict[str, dict[str, str]]:
+    """The record of the bags accepted this time, for the next build (:mod:`.verified`)."""
+    from .verified import stamp
+
+    return {m.sha256: stamp(m.key_digest) for m in members if m.reported and m.source == "bag"}
+
+
+def read_member(
+    project: Project, ref: MemberRef, year: int, records: dict[str, dict[str, str]] | None = None
+) -> MemberReport:
     ref = _declared(project, ref)
     report = MemberReport(
         ref.id,
@@ -142,7 +156,7 @@ def read_member(project: Project, ref: MemberRef, year: int) -> MemberReport:
     )
     bag = bag_path(project, ref.id, year)
     if bag.exists():
-        _read_bag(project, ref, year, bag, report)
+        _read_bag(project, ref, year, bag, report, records or {})
     elif ref.id in [u.id for u in project.all_units if not u.is_aggregate]:
         _read_build(project.for_unit(ref.id), year, report)
     if report.reported:
@@ -156,19 +170,25 @@ def _refuse(report: MemberReport, lines: list[str]) -> None:
     report.metrics, report.metrics_bytes, report.warnings = {}, b"", []
 
 
-def _read_bag(project: Project, ref: MemberRef, year: int, bag: Path, report: MemberReport) -> None:
+def _read_bag(
+    project: Project, ref: MemberRef, year: int, bag: Path, report: MemberReport, records: dict[str, dict[str, str]]
+) -> None:
     """A member's bag: checked in one pass without extracting it (:func:`baocao.archive.zipcheck.check_zip`);
-    of an intact bag only metrics.json and warnings.csv are kept, from the bytes that were hashed."""
+    of an intact bag only metrics.json and warnings.csv are kept, from the bytes that were hashed.
+    A bag that ``records`` says these bytes passed, with this key and code, is checked without
+    inflating the payload files the compile does not read (:mod:`.verified`)."""
     from ..archive import load_public_key
     from ..archive.zipcheck import check_zip
     from ..errors import BaocaoError
     from ..steps import file_digest
+    from .verified import is_known, key_digest
 
     report.source, report.path = "bag", recorded_path(project, bag)
     key = None
     if ref.key:
         try:
             key = load_public_key(project.root / ref.key)
+            report.key_digest = key_digest(project.root / ref.key)
         except BaocaoError as exc:  # the aggregate's own declaration is wrong: nothing can be trusted
             _refuse(report, [f"{ref.key}: {exc.message_vi} / {exc.message_en}"])
             return
@@ -176,7 +196,8 @@ def _read_bag(project: Project, ref: MemberRef, year: int, bag: Path, report: Me
         _refuse(report, [f"{report.path}: không phải tệp .zip / not a .zip file"])
         return
     report.sha256 = file_digest(bag)  # the input's digest, as the build's manifest records it
-    found = check_zip(bag, key=key, keep=(_METRICS_IN_BAG, _WARNINGS_IN_BAG))
+    known = is_known(records, report.sha256, report.key_digest)
+    found = check_zip(bag, key=key, keep=(_METRICS_IN_BAG, _WARNINGS_IN_BAG), known_intact=known)
     lines = [_problem_line(p) for p in found.problems]
     if (
         key is not None

@@ -305,23 +305,27 @@ def _signed_files_problems(bag_dir: Path, signed: list[tuple[str, str, str]]) ->
     return problems
 
 
+def unsigned_status(public: KeyFile | None) -> SignatureStatus:
+    """A bag without a signature file: unsigned, and invalid when a key was given to check it."""
+    if public is None:
+        return SignatureStatus("unsigned")
+    return SignatureStatus(
+        "invalid",
+        problems=[
+            _bad(
+                "túi chưa được ký: không có gì để kiểm bằng --key", "the bag is not signed: nothing to check with --key"
+            )
+        ],
+    )
+
+
 def check_signature(bag_dir: Path, public: KeyFile | None = None) -> SignatureStatus:
     """The bag's signature: absent, present but unchecked (no key given), valid or invalid."""
     from cryptography.exceptions import InvalidSignature
 
     path = bag_dir / SIGNATURE_NAME
     if not path.is_file():
-        if public is None:
-            return SignatureStatus("unsigned")
-        return SignatureStatus(
-            "invalid",
-            problems=[
-                _bad(
-                    "túi chưa được ký: không có gì để kiểm bằng --key",
-                    "the bag is not signed: nothing to check with --key",
-                )
-            ],
-        )
+        return unsigned_status(public)
     parsed = _parse(path.read_text(encoding="utf-8", errors="replace"))
     if parsed is None:
         return SignatureStatus("invalid", problems=[_bad("tệp chữ ký sai dạng", "the signature file is malformed")])

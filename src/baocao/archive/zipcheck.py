@@ -20,7 +20,9 @@ more against the build's manifest.json. For a province of 100 bags that is most 
   temporary folder: it signs the tag manifests, which list every other file's digests.
 
 The files asked for (``keep``: metrics.json, warnings.csv) are kept in memory from the very
-bytes that were hashed, so what is read is what was verified. Memory: one chunk (1 MiB) and
+bytes that were hashed, so what is read is what was verified. A zip whose very bytes passed
+before (``known_intact``: the aggregate's record, :mod:`baocao.aggregate.verified`) goes
+through every check but the inflating of the payload files not kept. Memory: one chunk (1 MiB) and
 the kept files, whatever the bag's size. Any problem refuses the bag: it is stricter than
 ``verify`` where the two could differ (a payload file listed by one manifest and not by the
 other, a name that bagit would normalise), never looser.
@@ -38,7 +40,7 @@ from pathlib import Path
 
 from .layout import BUILD_MANIFEST, SIGNATURE_NAME, payload_path_for_input, payload_path_for_output, safe_relpath
 from .problems import Problem, digests_differ
-from .signing import KeyFile, SignatureStatus, check_signature
+from .signing import KeyFile, SignatureStatus, check_signature, unsigned_status
 from .zipsafe import LIMITS, EntryDamaged, Limits, bag_prefix, read_entry, zip_entry_problems, zip_size_problems
 
 _MANIFEST = re.compile(r"(tag)?manifest-(\w+)\.txt")
@@ -161,14 +163,21 @@ def _structure(infos: dict[str, zipfile.ZipInfo], tags: dict[str, bytes], entrie
     return problems
 
 
-def _fixity(zf, infos, entries, keep: set[str]) -> tuple[list[Problem], dict[str, str], dict[str, bytes]]:
-    """Every listed file streamed once: (problems, its SHA-256 by file, the kept files' bytes)."""
+def _fixity(
+    zf, infos, entries, keep: set[str], known_intact: bool
+) -> tuple[list[Problem], dict[str, str], dict[str, bytes]]:
+    """Every listed file streamed once: (problems, its SHA-256 by file, the kept files' bytes).
+    ``known_intact``: these very bytes passed this check before (see :func:`check_zip`); a
+    payload file not kept is then not inflated again, its SHA-256 is its manifest's."""
     problems, sha256s, kept = [], {}, {}
     for rel in sorted(entries):
         info = infos.get(rel)
         if info is None:
             continue
         expected = entries[rel]
+        if known_intact and rel.startswith("data/") and rel not in keep and "sha256" in expected:
+            sha256s[rel] = expected["sha256"]
+            continue
         hs = {alg: hashlib.new(alg) for alg in {*expected, "sha256"} if alg in hashlib.algorithms_available}
         chunks: list[bytes] | None = [] if rel in keep else None
         try:
@@ -251,6 +260,8 @@ def _consistency(manifest: dict, sha256s: dict[str, str]) -> list[Problem]:
 
 def _signature(tags: dict[str, bytes], key: KeyFile | None) -> SignatureStatus:
     """The signature, checked on the tag files (it signs the tag manifests)."""
+    if SIGNATURE_NAME not in tags:  # nothing to write out and read back
+        return unsigned_status(key)
     with tempfile.TemporaryDirectory(prefix="baocao-sig-") as tmp:
         for name, data in tags.items():
             if "/" not in name:
@@ -258,9 +269,22 @@ def _signature(tags: dict[str, bytes], key: KeyFile | None) -> SignatureStatus:
         return check_signature(Path(tmp), key)
 
 
-def check_zip(path: Path, *, key: KeyFile | None = None, keep: Iterable[str] = (), limits: Limits = LIMITS) -> ZipCheck:
+def check_zip(
+    path: Path,
+    *,
+    key: KeyFile | None = None,
+    keep: Iterable[str] = (),
+    limits: Limits = LIMITS,
+    known_intact: bool = False,
+) -> ZipCheck:
     """The zipped bag at ``path`` checked in one pass (see the module's docstring). ``keep``:
-    files of the bag (relative to it, e.g. ``data/report/metrics.json``) returned when intact."""
+    files of the bag (relative to it, e.g. ``data/report/metrics.json``) returned when intact.
+
+    ``known_intact``: the caller knows that these very bytes (the whole file's SHA-256) passed
+    this check, by this code, before (:mod:`baocao.aggregate.verified`). Every check is made
+    again except the fixity of the payload files not kept, which are not inflated: the tag
+    files, the kept files and the build's manifest.json are still hashed against the
+    manifests (and the tag manifests, and the signature), so what is returned is verified."""
     from .verification import parse_build_manifest
 
     found = ZipCheck()
@@ -303,7 +327,7 @@ def check_zip(path: Path, *, key: KeyFile | None = None, keep: Iterable[str] = (
             found.problems += problems
             return found
         found.problems += _structure(infos, tags, entries, payload)
-        fixity, sha256s, kept = _fixity(zf, infos, entries, {*keep, BUILD_MANIFEST})
+        fixity, sha256s, kept = _fixity(zf, infos, entries, {*keep, BUILD_MANIFEST}, known_intact)
         found.problems += fixity or _oxum(infos, tags)
     found.signature = _signature(tags, key)
     found.problems += found.signature.problems

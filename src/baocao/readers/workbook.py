@@ -4,8 +4,8 @@
   range reaches row 1,048,576 because of one stray space reads as fast as its data.
 - Before anything is decompressed, the workbook's zip is checked against the limits of
   :mod:`baocao.ziplimits` (a "zip bomb" is refused with a message).
-- The parts read here (the sheets' names and their formula cells) are parsed with defusedxml:
-  an entity or DTD in a workbook's XML is refused, never expanded.
+- The parts read here (the sheets' names, where each sheet's cells are, its formula cells) are
+  parsed with defusedxml: an entity or DTD in a workbook's XML is refused, never expanded.
 - Hidden sheets are marked (:attr:`Grid.hidden`); the readers never take data from them.
 - A vertically merged cell holds its value on every row it spans that has data of its own.
 - A formula whose result the file does not hold (a workbook written by a program and never
@@ -118,13 +118,13 @@ def open_xlsx(path: Path, rel: str) -> list[Grid]:
     try:
         with zipfile.ZipFile(path) as archive:
             check_zip_limits(archive, rel)
-            formulas = _formulas_without_value(archive)
+            sheets = _scan_sheets(archive)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl's "extension not supported" chatter
             wb = openpyxl.load_workbook(path, data_only=True, read_only=False, keep_links=False)
             try:
                 for ws in wb.worksheets:
-                    grids.append(_grid(ws, formulas.get(ws.title, {})))
+                    grids.append(_grid(ws, sheets.get(ws.title), rel))
             finally:
                 wb.close()
     except (MemoryError, InputError):
@@ -139,10 +139,17 @@ def open_xlsx(path: Path, rel: str) -> list[Grid]:
     return grids
 
 
-def _grid(ws, formulas: dict[tuple[int, int], FormulaWithoutValue]) -> Grid:
-    """The cells of a sheet that hold a value, row by row, with merged ranges filled downwards."""
+def _grid(ws, xml: _SheetXml | None, rel: str) -> Grid:
+    """The cells of a sheet that hold a value, row by row, with merged ranges filled downwards.
+    Only the cells the file has are visited (their positions from the sheet's XML, each taken
+    with openpyxl's ``ws.cell``), never the whole used range, unless the XML does not say
+    where each cell is."""
+    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+    positions = xml.positions if xml is not None and xml.complete else _range_positions(ws, rel)
+    formulas = xml.formulas if xml is not None else {}
     by_row: dict[int, dict[int, object]] = defaultdict(dict)
-    for (r, c), cell in ws._cells.items():  # only the cells the file has: never the whole used range
+    for r, c in positions:
+        cell = ws.cell(row=r, column=c)
         value = cell.value
         if value is None:
             value = formulas.get((r, c))
@@ -150,7 +157,6 @@ def _grid(ws, formulas: dict[tuple[int, int], FormulaWithoutValue]) -> Grid:
             value = as_shown_percent(value)
         if value is not None:
             by_row[r][c] = value
-    merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
     for min_row, min_col, max_row, _max_col in merged:
         value = by_row.get(min_row, {}).get(min_col) if max_row > min_row else None
         if value is None:
@@ -163,6 +169,21 @@ def _grid(ws, formulas: dict[tuple[int, int], FormulaWithoutValue]) -> Grid:
     width = max((max(cells) for cells in by_row.values()), default=0)
     rows = [[by_row[r].get(c) for c in range(1, width + 1)] for r in numbers]
     return Grid(ws.title, rows, merged, row_numbers=numbers, hidden=ws.sheet_state != "visible")
+
+
+def _range_positions(ws, rel: str) -> list[tuple[int, int]]:
+    """Every position of the sheet's used range (openpyxl's ``iter_rows``), for a sheet whose
+    XML does not state where each cell is; refused when that range is too large to visit."""
+    size = (ws.max_row - ws.min_row + 1) * (ws.max_column - ws.min_column + 1)
+    if size > MAX_RANGE_CELLS:
+        raise _unreadable(
+            rel,
+            f"sheet '{ws.title}' không ghi vị trí từng ô và vùng dữ liệu ({ws.dimensions}) có {size:,} ô".replace(
+                ",", "."
+            ),
+            f"sheet '{ws.title}' does not state where each cell is, and its used range ({ws.dimensions}) has {size:,} cells",
+        )
+    return [(cell.row, cell.column) for row in ws.iter_rows() for cell in row]
 
 
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
@@ -200,28 +221,75 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _formulas_without_value(archive: zipfile.ZipFile) -> dict[str, dict[tuple[int, int], FormulaWithoutValue]]:
-    """Per sheet, the formula cells whose file holds no result."""
-    from openpyxl.utils.cell import coordinate_to_tuple
+#: The most cells of a sheet read through its whole used range (a sheet whose cells do not all
+#: say where they are): each position visited becomes a cell in memory (about 150 bytes).
+MAX_RANGE_CELLS = 1_000_000
 
-    found: dict[str, dict[tuple[int, int], FormulaWithoutValue]] = {}
+
+class _SheetXml:
+    """What a sheet's XML says, read once: the position of every cell element, and the formula
+    cells whose file holds no result. ``complete``: every row and cell element states its
+    position (``r``), as Excel, LibreOffice and openpyxl write them; the format lets a program
+    leave it out (each then follows the one before it)."""
+
+    def __init__(self) -> None:
+        self.positions: list[tuple[int, int]] = []
+        self.formulas: dict[tuple[int, int], FormulaWithoutValue] = {}
+        self.complete = True
+
+
+def _scan_sheets(archive: zipfile.ZipFile) -> dict[str, _SheetXml]:
+    """Per sheet name, its :class:`_SheetXml`."""
+    found = {}
     for name, part in _sheet_parts(archive).items():
         try:
             data = archive.read(part)
         except KeyError:
             continue
-        if not _FORMULA_HINT.search(data):
-            continue
-        cells = {}
-        for _event, el in ET.iterparse(io.BytesIO(data), events=("end",)):
-            if el.tag != f"{_MAIN}c":
-                continue
-            formula = el.find(f"{_MAIN}f")
-            if formula is not None and not el.findtext(f"{_MAIN}v") and el.get("t") != "inlineStr":
-                coord = el.get("r", "")
-                if coord:
-                    cells[coordinate_to_tuple(coord)] = FormulaWithoutValue(coord, "=" + (formula.text or ""))
-            el.clear()
-        if cells:
-            found[name] = cells
+        found[name] = _scan_sheet(data, formulas=_FORMULA_HINT.search(data) is not None)
     return found
+
+
+def _scan_sheet(data: bytes, formulas: bool) -> _SheetXml:
+    """Cell positions counted as the format (and openpyxl's reader) counts them: a ``row`` or
+    ``c`` element without its ``r`` attribute follows the one before it. ``formulas``: look
+    for formula cells without a result too (a sheet with no ``<f>`` has none)."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    sheet = _SheetXml()
+    row_tag, cell_tag, f_tag, v_tag = f"{_MAIN}row", f"{_MAIN}c", f"{_MAIN}f", f"{_MAIN}v"
+    positions = sheet.positions
+    row = col = 0
+    for event, el in ET.iterparse(io.BytesIO(data), events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag == row_tag:
+                number = el.get("r")
+                row, col = (int(number) if number else row + 1), 0
+                sheet.complete = sheet.complete and bool(number)
+            elif tag == cell_tag:
+                coord = el.get("r")
+                if coord:
+                    position = coordinate_to_tuple(coord)
+                    col = position[1]
+                else:
+                    col += 1
+                    position = (row, col)
+                    sheet.complete = False
+                positions.append(position)
+        elif tag == cell_tag:
+            if formulas:
+                formula = el.find(f_tag)
+                if formula is not None and not el.findtext(v_tag) and el.get("t") != "inlineStr":
+                    position = positions[-1]
+                    sheet.formulas[position] = FormulaWithoutValue(_coordinate(position), "=" + (formula.text or ""))
+            el.clear()
+        elif tag == row_tag:
+            el.clear()
+    return sheet
+
+
+def _coordinate(position: tuple[int, int]) -> str:
+    from openpyxl.utils.cell import get_column_letter
+
+    return f"{get_column_letter(position[1])}{position[0]}"

@@ -671,9 +671,7 @@ def main() -> None:
     if args.which in ("read", "all"):
         bench_read()
     if args.which in ("batch", "all"):
-        figures.update(
-            bench_batch(args.units, args.years, tuple(args.jobs), dask=not args.no_dask, rounds=args.rounds)
-        )
+        figures.update(bench_batch(args.units, args.years, tuple(args.jobs), dask=not args.no_dask, rounds=args.rounds))
     if args.which in ("renderers", "all"):
         bench_renderers()
     if args.which in ("preview", "all"):

@@ -151,6 +151,8 @@ def test_the_ceased_wards_report_their_half_year_and_the_city_the_whole_year(mer
         assert _metrics(merged, ward, 2025)["period"]["cutoff"] == "2025-06-30"
         after = [r for r in _rows(merged, ward, "warnings") if "after the data cut-off 30/06/2025" in r["reason_en"]]
         assert after, ward
+        record = (merged / "build" / ward / "2025" / "chat-luong-so-lieu-2025.html").read_text(encoding="utf-8")
+        assert "ghi ngày ngoài kỳ số liệu, không được tính (mục 8)" in record
     city = _metrics(merged, "mong-cai", 2025)["period"]
     assert city["start"] == "2025-01-01" and city["cutoffs"] == ["2025-06-30", "2025-12-31"]
     assert city["whole_year"] is True
@@ -180,6 +182,10 @@ def test_the_successor_counts_from_the_day_it_was_formed(merged):
         int(float(r["sessions"] or 0)) for r in _rows(merged, SUCCESSOR, "activity") if r["field"] == "tuyen_truyen"
     )
     assert metrics["indicators"]["tuyen_truyen_cuoc"]["value"] == sessions < whole_year
+    # the data-quality record says so: these rows are not counted, whatever "warning" suggests
+    record = (merged / "build" / SUCCESSOR / "2025" / "chat-luong-so-lieu-2025.html").read_text(encoding="utf-8")
+    assert f"trừ {len(early)} dòng\nghi ngày ngoài kỳ số liệu, không được tính" in record
+    assert "Đơn vị thành lập trong năm" in record and record.count("không tính vào báo cáo / not counted") == len(early)
 
 
 DATED = {"activity": "date", "fund_txn": "date", "gifts": "date", "supervision": "date", "houses": "started"}

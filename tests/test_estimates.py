@@ -131,3 +131,21 @@ def test_a_bad_declaration_is_named_with_its_file_line_and_key(tmp_path):
     build = run_cli("build", "--year", "2023", "--renderer", "pandoc", cwd=root, check=False)
     assert build.returncode == 1 and "Traceback" not in build.stdout + build.stderr
     assert "uoc_thuc_hien.quy_vnn_thuu" in build.stdout + build.stderr
+
+
+def test_the_time_rule_of_a_unit_formed_during_the_year_counts_from_its_start():
+    """A ward formed on 01/07 (a merger's successor) has had 143 days to a 20/11 cut-off, of the
+    184 it has in the year: its estimate scales by 184/143, not by 365/324."""
+    import datetime as dt
+
+    from baocao.config import Project
+    from baocao.estimates import Estimate, estimated_value, rule_text
+
+    from .conftest import ROOT
+
+    ind = Project(ROOT, ROOT / "build").reference.declared["tuyen_truyen_cuoc"]
+    est = Estimate("tuyen_truyen_cuoc", "ty_le_thoi_gian")
+    cutoff, start = dt.date(2025, 11, 20), dt.date(2025, 7, 1)
+    assert estimated_value(est, ind, 100, 2025, cutoff, start) == 129  # 100 × 184 / 143 = 128,67
+    assert estimated_value(est, ind, 100, 2025, cutoff) == 113  # the whole year: 100 × 365 / 324
+    assert "184/143 (số ngày từ ngày 01/07/2025 đến hết năm" in rule_text(est, ind, 2025, cutoff, start)

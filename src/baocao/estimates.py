@@ -146,15 +146,18 @@ def read_estimates(
     return tuple(found)
 
 
-def _days(year: int, cutoff: dt.date) -> tuple[int, int]:
-    """(days from 01/01 to the cut-off inclusive, days of the year)."""
-    start = dt.date(year, 1, 1)
+def _days(year: int, cutoff: dt.date, start: dt.date | None) -> tuple[int, int]:
+    """(days from the period's start to the cut-off inclusive, days from its start to 31/12):
+    the start is 01/01, or the day a unit formed during the year came into being."""
+    start = start or dt.date(year, 1, 1)
     return (cutoff - start).days + 1, (dt.date(year, 12, 31) - start).days + 1
 
 
-def estimated_value(est: Estimate, ind: Indicator, at_cutoff: float | None, year: int, cutoff: dt.date) -> float | None:
+def estimated_value(
+    est: Estimate, ind: Indicator, at_cutoff: float | None, year: int, cutoff: dt.date, start: dt.date | None = None
+) -> float | None:
     """The declared rule applied to the result at the cut-off, rounded as the figure is printed
-    (a count to a whole number)."""
+    (a count to a whole number). ``start``: the period's first day when it is not 01/01."""
     if at_cutoff is None:
         return None
     if est.rule == "giu_nguyen":
@@ -163,14 +166,14 @@ def estimated_value(est: Estimate, ind: Indicator, at_cutoff: float | None, year
         assert est.remaining is not None  # read_estimates requires it
         value = Decimal(str(at_cutoff)) + Decimal(str(est.remaining))
     else:
-        done, days = _days(year, cutoff)
+        done, days = _days(year, cutoff, start)
         value = Decimal(str(at_cutoff)) * days / done
     places = Decimal(1).scaleb(-(0 if ind.kind == "count" else ind.decimals))
     rounded = value.quantize(places, rounding=ROUND_HALF_UP)
     return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
-def rule_text(est: Estimate, ind: Indicator, year: int, cutoff: dt.date) -> str:
+def rule_text(est: Estimate, ind: Indicator, year: int, cutoff: dt.date, start: dt.date | None = None) -> str:
     """How the estimate was made, in the report's words (after the figure's name)."""
     cut = vn.fmt_date_short(cutoff)
     if est.rule == "giu_nguyen":
@@ -180,18 +183,19 @@ def rule_text(est: Estimate, ind: Indicator, year: int, cutoff: dt.date) -> str:
         amount = vn.fmt_number(est.remaining, 0 if float(est.remaining).is_integer() else ind.decimals)
         basis = f" ({est.basis})" if est.basis else ""
         return f"số thực hiện đến ngày {cut} cộng {amount} {ind.unit} dự kiến thực hiện đến ngày 31/12/{year} theo kế hoạch{basis}"
-    done, days = _days(year, cutoff)
-    return (
-        f"số thực hiện đến ngày {cut} nhân với {days}/{done} (số ngày cả năm trên số ngày đã qua đến ngày chốt số liệu)"
-    )
+    done, days = _days(year, cutoff, start)
+    whole = f"số ngày từ ngày {vn.fmt_date_short(start)} đến hết năm" if start else "số ngày cả năm"
+    return f"số thực hiện đến ngày {cut} nhân với {days}/{done} ({whole} trên số ngày đã qua đến ngày chốt số liệu)"
 
 
-def as_record(est: Estimate, ind: Indicator, at_cutoff: float | None, year: int, cutoff: dt.date) -> dict:
+def as_record(
+    est: Estimate, ind: Indicator, at_cutoff: float | None, year: int, cutoff: dt.date, start: dt.date | None = None
+) -> dict:
     """What metrics.json keeps of an estimate, beside the figure's (estimated) value."""
     return {
         "rule": est.rule,
         "remaining": est.remaining,
         "basis": est.basis,
         "at_cutoff": at_cutoff,
-        "how": rule_text(est, ind, year, cutoff),
+        "how": rule_text(est, ind, year, cutoff, start),
     }

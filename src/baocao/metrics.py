@@ -179,11 +179,13 @@ def compute_metrics(
     estimates = declared_estimates(project, year) if not period.whole_year else ()
     at_cutoff = {e.code: values[e.code] for e in estimates}
     for e in estimates:  # a declared estimate to 31/12 is the value judged; the result at the cut-off is kept
-        values[e.code] = estimated_value(e, ref.declared[e.code], at_cutoff[e.code], year, period.cutoff)
+        values[e.code] = estimated_value(e, ref.declared[e.code], at_cutoff[e.code], year, period.cutoff, period.start)
 
     indicators = _entries(ref, values, past, targets, next_targets, prev_year)
     for e in estimates:
-        indicators[e.code]["estimate"] = as_record(e, ref.declared[e.code], at_cutoff[e.code], year, period.cutoff)
+        indicators[e.code]["estimate"] = as_record(
+            e, ref.declared[e.code], at_cutoff[e.code], year, period.cutoff, period.start
+        )
     for code in targets:  # a target for a code that is no chỉ tiêu cannot pass the cleaner
         assert code in indicators, code
 

@@ -67,7 +67,10 @@ bỏ qua {{ q.blank | n }} dòng trống và {{ q.total_rows | n }} dòng không
 <li>Đối chiếu với số liệu năm {{ year - 1 }}: {% if continuity %}{{ continuity | length }} số đã so,
 {{ continuity | selectattr("status", "equalto", "ok") | list | length }} khớp,
 {{ continuity | rejectattr("status", "equalto", "ok") | list | length }} lệch hoặc không đối chiếu được{% else %}không có số liệu năm {{ year - 1 }} để đối chiếu{% endif %}.</li>
-<li>{{ warnings | length }} cảnh báo (dòng vẫn được dùng, cần người kiểm tra).</li>
+{% set outside = (period.rows_after | length) + ((period.get("rows_before") or []) | length) %}
+<li>{{ warnings | length }} cảnh báo, cần người kiểm tra: dòng có cảnh báo vẫn được dùng{% if outside %}, trừ {{ outside | n }} dòng
+ghi ngày ngoài kỳ số liệu, không được tính (mục 8){% endif %}. / Rows with a warning are still used{% if outside %},
+except the {{ outside }} rows dated outside the data period, which are not counted (section 8){% endif %}.</li>
 </ul>
 
 <h2>2. Số dòng theo tệp / Rows per file</h2>
@@ -134,6 +137,14 @@ is not counted anywhere.</p>
 {% for r in period.rows_after %}<tr><td>{{ r.file }}</td><td>{{ r.sheet }}</td><td class="n">{{ r.row }}</td>
 <td>{{ r.table_title }}</td><td>{{ r.date }}</td><td>không tính vào báo cáo / not counted</td></tr>
 {% endfor %}</table></div>{% else %}<p>Không có dòng nào ghi ngày sau ngày chốt số liệu.</p>{% endif %}
+{% if period.get("rows_before") %}<p>Đơn vị thành lập trong năm: dòng ghi ngày trước ngày {{ period.start | date }} thuộc báo cáo của
+các đơn vị trước đó, không được tính. / A unit formed during the year: rows dated before its start belong to its
+predecessors' reports and are not counted.</p>
+<div class="wrap"><table>
+<tr><th>Tệp</th><th>Sheet</th><th>Dòng</th><th>Bảng</th><th>Ngày</th><th>Đã xử lý / Done</th></tr>
+{% for r in period.get("rows_before") %}<tr><td>{{ r.file }}</td><td>{{ r.sheet }}</td><td class="n">{{ r.row }}</td>
+<td>{{ r.table_title }}</td><td>{{ r.date }}</td><td>không tính vào báo cáo / not counted</td></tr>
+{% endfor %}</table></div>{% endif %}
 
 <h2>9. Chỉ tiêu năm {{ year + 1 }} so với kết quả năm {{ year }} / Next year's targets</h2>
 <p>Chỉ tiêu năm sau thấp hơn kết quả đã đạt năm nay (với chỉ tiêu "không quá": cao hơn), hoặc chỉ tiêu năm nay

@@ -6,6 +6,7 @@ runs the real one), never a stand-in; where Quarto is absent only the .docx dati
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import os
 import shutil
@@ -26,13 +27,20 @@ needs_quarto = pytest.mark.skipif(not quarto_available(), reason=NO_QUARTO)
 
 
 def logging_quarto(folder: Path) -> tuple[Path, Path]:
-    """A `quarto` that logs "<working folder> <arguments>" of each call and runs the real one."""
+    """A `quarto` that logs "<working folder> <arguments>" of each call and runs the real one
+    (unless told by FAIL_DOC to fail)."""
     real = shutil.which("quarto")
     assert real is not None
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "calls.log"
     wrapper = folder / "quarto"
-    wrapper.write_text(f'#!/bin/sh\necho "$(pwd) $*" >> "{log}"\nexec "{real}" "$@"\n', encoding="utf-8")
+    wrapper.write_text(
+        f'#!/bin/sh\necho "$(pwd) $*" >> "{log}"\n'
+        # FAIL_DOC: a render whose scratch project holds that document fails, as Quarto does on a bad one
+        'if [ -n "$FAIL_DOC" ] && [ -d "$FAIL_DOC" ]; then echo "ERROR: $FAIL_DOC: boom" >&2; exit 1; fi\n'
+        f'exec "{real}" "$@"\n',
+        encoding="utf-8",
+    )
     wrapper.chmod(0o755)
     return wrapper, log
 
@@ -166,3 +174,22 @@ def test_a_multi_year_quarto_build_starts_quarto_once(tmp_path):
     assert (project / "build" / "2022" / "bao-cao-2022.pdf").read_bytes() == kept  # the last good report
     assert (project / "build" / "2021" / "bao-cao-2021.html").read_bytes() == together[2021, "html"]
     assert not list((project / "build").glob(".*.staging"))
+
+    # A report Quarto fails on, in the shared render: each is rendered again alone; that year
+    # fails naming its document and Quarto's message, the other is promoted.
+    shutil.copy(ROOT / "data" / "raw" / "2022" / "nhan-dinh.md", project / "data" / "raw" / "2022")
+    with (project / "_quarto.yml").open("a", encoding="utf-8") as config:
+        config.write("\n# edited: every render step is stale, nothing before it\n")
+    log.unlink()
+    failing = run_cli(
+        "build", "--all", "--renderer", "quarto", cwd=project, env={**env, "FAIL_DOC": "bao-cao-2022"}, check=False
+    )
+    assert failing.returncode == 1, failing.stderr
+    assert len(renders(log)) == 3  # the shared render, then each report alone
+    assert (
+        "[2022]" in failing.stderr and "bao-cao-2022.qmd" in failing.stderr and "bao-cao-2022: boom" in failing.stderr
+    )
+    assert "[2021]" not in failing.stderr and "xuất HTML: xong" in failing.stdout
+    assert (project / "build" / "2022" / "bao-cao-2022.pdf").read_bytes() == kept
+    manifest = (project / "build" / "2021" / "manifest.json").read_text(encoding="utf-8")
+    assert hashlib.sha256((project / "_quarto.yml").read_bytes()).hexdigest() in manifest  # promoted

@@ -11,7 +11,7 @@ year, then every unit's next one); results come back in the planned order.
 Serially, the notebooks of every job run in one Jupyter kernel (:class:`baocao.notebooks.NotebookKernel`,
 its session reset between notebooks); with a renderer that renders many documents with one
 start-up (Quarto), the wards' years are built together (:func:`run_serial`,
-:func:`baocao.pipeline.build_years_together`): every year up to its render, one Quarto process
+:func:`build_years_together`): every year up to its render, one Quarto process
 for every year's document, then every year's checks and promotion; the same bytes as each year
 built alone.
 
@@ -26,13 +26,19 @@ build has a kernel of its own. No home-made scheduler.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .atomic import year_lock
 from .config import Project
 from .errors import BaocaoError, EnvironmentWriteError
 from .notebooks import NotebookKernel
+
+if TYPE_CHECKING:
+    from .pipeline import BuildResult, PendingRender, YearBuild
 
 ProgressEvent = Callable[[str, str, str, float], None]  # job label, step, state, seconds
 
@@ -134,9 +140,9 @@ def run_job(job: Job, queue=None, kernel: NotebookKernel | None = None) -> dict:
 
 def run_together(jobs: Sequence[Job], queue=None, kernel: NotebookKernel | None = None) -> list[dict]:
     """Wards' unit-years built together, their documents rendered in one call of the renderer
-    (one Quarto process: :func:`baocao.pipeline.build_years_together`); the summaries of
+    (one Quarto process: :func:`build_years_together`); the summaries of
     :func:`run_job`, in order. ``kernel``: the notebooks' kernel, kept by the caller."""
-    from .pipeline import build_years_together, open_year
+    from .pipeline import open_year
 
     _quiet_kernel_client_logs()
     summaries: dict[int, dict] = {}
@@ -156,6 +162,73 @@ def run_together(jobs: Sequence[Job], queue=None, kernel: NotebookKernel | None 
     outcomes = build_years_together(list(builds.values()), wait=all(jobs[i].wait for i in builds))
     summaries.update((i, summary(jobs[i], outcome)) for i, outcome in zip(builds, outcomes, strict=True))
     return [summaries[i] for i in range(len(jobs))]
+
+
+def build_years_together(builds: Sequence[YearBuild], *, wait: bool = False) -> list[BuildResult | Exception]:
+    """Several years' builds whose renders are one call of the renderer (for Quarto: one
+    process for every year's document, :meth:`Renderer.render_many`), in three phases: each
+    year prepared under its lock (every stale step before the render), then one render of
+    every year's document, then each year completed (the output checks were made for each
+    document; the manifest; the promotion). A year that fails, in any phase, fails alone, with
+    the message its own build gives; the others go on. For each build: its result, or the
+    error that stopped it."""
+    outcomes: dict[int, BuildResult | Exception] = {}
+    pending: dict[int, PendingRender] = {}
+    locks = {}
+    try:
+        for i, build in enumerate(builds):  # 1. each year up to its render, under its lock
+            try:
+                locks[i] = year_lock(build.project, build.year, wait)
+            except (BaocaoError, OSError) as exc:  # held by another build: said as `build --year` says it
+                outcomes[i] = exc
+                continue
+            try:
+                if (render := build.prepare()) is not None:
+                    pending[i] = render
+            except (BaocaoError, OSError) as exc:
+                build.discard()
+                outcomes[i] = build.failed(exc)
+        rendered = _render_together(builds, pending)  # 2. one render of every year's document
+        for i, build in enumerate(builds):  # 3. each year's manifest and promotion
+            if i in outcomes:
+                continue
+            try:
+                if i in pending:
+                    build.record(pending[i].steps, pending[i].keys, rendered[i])
+                outcomes[i] = build.complete()
+            except (BaocaoError, OSError) as exc:
+                build.discard()
+                outcomes[i] = build.failed(exc)
+    finally:
+        for i, build in enumerate(builds):
+            build.discard()
+            if i in locks:
+                locks[i].release()
+    return [outcomes[i] for i in range(len(builds))]
+
+
+def _render_together(builds: Sequence[YearBuild], pending: dict[int, PendingRender]) -> dict[int, float | Exception]:
+    """The pending renders of :func:`build_years_together`, one :meth:`Renderer.render_many`
+    per project folder (its `_quarto.yml`): for each year, its share of the time, or the error
+    that stopped its render."""
+    done: dict[int, float | Exception] = {}
+    by_root: dict[Path, list[int]] = {}
+    for i in pending:
+        by_root.setdefault(builds[i].project.root, []).append(i)
+    for indices in by_root.values():
+        for i in indices:
+            builds[i].started(pending[i].steps)
+        first = builds[indices[0]]
+        t0 = time.perf_counter()
+        try:
+            found = first.renderer.render_many(
+                [(pending[i].qmd, pending[i].formats) for i in indices], options=first.options
+            )
+        except (BaocaoError, OSError) as exc:
+            found = [exc] * len(indices)
+        share = (time.perf_counter() - t0) / len(indices)
+        done.update((i, r if isinstance(r, Exception) else share) for i, r in zip(indices, found, strict=True))
+    return done
 
 
 def run_serial(jobs: Sequence[Job], queue, kernel: NotebookKernel | None = None) -> list[dict]:

@@ -13,9 +13,9 @@ a thread that asks the tool versions for the manifest.
 
 A build has three phases, which :meth:`YearBuild.run` calls in turn: ``prepare`` (plan, stage,
 the steps before the render), the render, ``complete`` (the manifest, the promotion). A serial
-multi-year Quarto build calls them itself (:func:`build_years_together`, from
-:mod:`baocao.batch`): every year prepared, then one Quarto process renders every year's
-document, then every year completed; Quarto's start-up is paid once, not once a year.
+multi-year Quarto build calls them itself (:func:`baocao.batch.build_years_together`): every
+year prepared, then one Quarto process renders every year's document, then every year
+completed; Quarto's start-up is paid once, not once a year.
 """
 
 from __future__ import annotations
@@ -122,67 +122,6 @@ def open_year(
     return YearBuild(project, year, renderer, formats, force=force, progress=progress, kernel=kernel)
 
 
-def build_years_together(builds: Sequence[YearBuild], *, wait: bool = False) -> list[BuildResult | Exception]:
-    """Several years' builds whose renders are one call of the renderer (for Quarto: one
-    process for every year's document, :meth:`Renderer.render_many`), in three phases: each
-    year prepared under its lock (every stale step before the render), then one render of
-    every year's document, then each year completed (the output checks were made for each
-    document; the manifest; the promotion). A year that fails, in any phase, fails alone, with
-    the message its own build gives; the others go on. For each build: its result, or the
-    error that stopped it."""
-    outcomes: dict[int, BuildResult | Exception] = {}
-    pending: dict[int, PendingRender] = {}
-    locks = {}
-    try:
-        for i, build in enumerate(builds):  # 1. each year up to its render, under its lock
-            try:
-                locks[i] = year_lock(build.project, build.year, wait)
-                if (render := build.prepare()) is not None:
-                    pending[i] = render
-            except (BaocaoError, OSError) as exc:
-                outcomes[i] = build.failed(exc)
-        rendered = _render_together(builds, pending)  # 2. one render of every year's document
-        for i, build in enumerate(builds):  # 3. each year's manifest and promotion
-            if i in outcomes:
-                continue
-            try:
-                if i in pending:
-                    build.record(pending[i].steps, pending[i].keys, rendered[i])
-                outcomes[i] = build.complete()
-            except (BaocaoError, OSError) as exc:
-                outcomes[i] = build.failed(exc)
-    finally:
-        for i, build in enumerate(builds):
-            build.discard()
-            if i in locks:
-                locks[i].release()
-    return [outcomes[i] for i in range(len(builds))]
-
-
-def _render_together(builds: Sequence[YearBuild], pending: dict[int, PendingRender]) -> dict[int, float | Exception]:
-    """The pending renders of :func:`build_years_together`, one :meth:`Renderer.render_many`
-    per project folder (its `_quarto.yml`): for each year, its share of the time, or the error
-    that stopped its render."""
-    done: dict[int, float | Exception] = {}
-    by_root: dict[Path, list[int]] = {}
-    for i in pending:
-        by_root.setdefault(builds[i].project.root, []).append(i)
-    for indices in by_root.values():
-        for i in indices:
-            builds[i].started(pending[i].steps)
-        first = builds[indices[0]]
-        t0 = time.perf_counter()
-        try:
-            found = first.renderer.render_many(
-                [(pending[i].qmd, pending[i].formats) for i in indices], options=first.options
-            )
-        except (BaocaoError, OSError) as exc:
-            found = [exc] * len(indices)
-        share = (time.perf_counter() - t0) / len(indices)
-        done.update((i, r if isinstance(r, Exception) else share) for i, r in zip(indices, found, strict=True))
-    return done
-
-
 @dataclass
 class PendingRender:
     """The stale render steps of a year, once the steps before them ran: one render call."""
@@ -228,8 +167,8 @@ class YearBuild:
 
     def run(self) -> BuildResult:
         """Prepare (plan, stage, run the stale steps before the render), render, complete
-        (check the inputs, write the manifest, promote). :func:`build_years_together` calls
-        the three phases itself, to render several years in one call of the renderer."""
+        (check the inputs, write the manifest, promote). :func:`baocao.batch.build_years_together`
+        calls the three phases itself, to render several years in one call of the renderer."""
         try:
             render = self.prepare()
             if render is not None:

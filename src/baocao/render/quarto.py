@@ -22,7 +22,7 @@ renders every format the scratch project's `_quarto.yml` lists (Quarto 1.7 accep
 `_quarto.yml` lists only the formats wanted (a build's `baocao.formats`, or the steps that
 are stale). And one `quarto render` renders every document of the project, which saves a
 Quarto start-up per report: :meth:`QuartoRenderer.render_many` renders several years'
-reports in one process (a serial multi-year build, :func:`baocao.pipeline.build_years_together`);
+reports in one process (a serial multi-year build, :func:`baocao.batch.build_years_together`);
 a lone report goes the same way, in a project of one.
 
 Dates: one process has one environment, so SOURCE_DATE_EPOCH is one fixed time

@@ -224,11 +224,18 @@ def _render_together(builds: Sequence[YearBuild], pending: dict[int, PendingRend
             found = first.renderer.render_many(
                 [(pending[i].qmd, pending[i].formats) for i in indices], options=first.options
             )
-        except (BaocaoError, OSError) as exc:
-            found = [exc] * len(indices)
+        except (BaocaoError, OSError):  # the call as a whole: each year's own render says why, for that year
+            found = [_render_alone(builds[i], pending[i]) for i in indices]
         share = (time.perf_counter() - t0) / len(indices)
         done.update((i, r if isinstance(r, Exception) else share) for i, r in zip(indices, found, strict=True))
     return done
+
+
+def _render_alone(build: YearBuild, render: PendingRender) -> dict[str, Path] | Exception:
+    try:
+        return build.renderer.render(render.qmd, render.formats, options=build.options)
+    except (BaocaoError, OSError) as exc:
+        return exc
 
 
 def run_serial(jobs: Sequence[Job], queue, kernel: NotebookKernel | None = None) -> list[dict]:

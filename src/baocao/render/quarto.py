@@ -124,7 +124,7 @@ class QuartoRenderer(Renderer):
     ) -> list[dict[str, Path] | Exception]:
         try:
             produced = self._render_together(quarto, qmds, wanted, options)
-        except RenderError as exc:
+        except (BaocaoError, OSError) as exc:
             if len(qmds) == 1:
                 return [exc]
             return [self._outcomes(quarto, [qmd], wanted, options)[0] for qmd in qmds]

@@ -481,11 +481,20 @@ def bench_batch(
                 t = build(f"jobs2-{r}", "--jobs", "2")
                 print(f"    --jobs 2 (round {r + 1}): {t:7.1f} s, {total / t * 60:6.1f} unit-years/min")
                 out["jobs2"] = min(out.get("jobs2", t), t)
+            jobs2 = Path(tmp) / "b-jobs2"
+            if r == 0 and jobs2.is_dir():  # Dask builds into the same folder name: the same bytes?
+                jobs2.rename(jobs2.with_name("b-jobs2-kept"))
             with (
                 _workers_as_recommended(),
                 LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
             ):
-                t = build(f"dask-{r}", "--scheduler", cluster.scheduler_address)
+                t = build("jobs2" if r == 0 else f"dask-{r}", "--scheduler", cluster.scheduler_address)
+            if r == 0 and jobs2.with_name("b-jobs2-kept").is_dir():
+                same, differ = _same_trees(jobs2.with_name("b-jobs2-kept"), jobs2)
+                print(
+                    f"    --jobs 2 and Dask, every file of the build folder: {same} identical, {len(differ)} differ {differ[:5]}"
+                )
+                out["files_differ"] = len(differ)
             out["dask"] = min(out.get("dask", t), t)
             print(
                 f"    --scheduler (Dask LocalCluster, 2 workers × 1 thread, profiler off){f' (round {r + 1})' if r else ''}: "
@@ -506,6 +515,28 @@ def bench_batch(
             print(f"    Dask vs --jobs 2: {out['dask'] / out['jobs2'] - 1:+.1%} in time (target within ±10%)")
     out["unit_years"] = total
     return out
+
+
+def _same_trees(a: Path, b: Path) -> tuple[int, list[str]]:
+    """(files with the same bytes in both, files that differ or exist in one only), lock files and
+    the tidy cache's bookkeeping left out."""
+
+    def files(root: Path) -> set[str]:
+        return {
+            p.relative_to(root).as_posix()
+            for p in root.rglob("*")
+            if p.is_file() and ".lock" not in p.name and ".cache" not in p.relative_to(root).parts
+        }
+
+    names_a, names_b = files(a), files(b)
+    differ = sorted(names_a ^ names_b)
+    same = 0
+    for name in sorted(names_a & names_b):
+        if (a / name).read_bytes() == (b / name).read_bytes():
+            same += 1
+        else:
+            differ.append(name)
+    return same, differ
 
 
 def bench_preview(rounds: int = 3) -> dict[str, float]:

@@ -171,14 +171,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_quarto_preview_rebuilds_a_year_on_save_and_the_page_shows_it(rendered):
-    project, _ = rendered
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (.ci/run installs it)")
-    port = free_port()
-    log = project.parent / "preview.log"
+def start_quarto_preview(project: Path, port: int, log: Path) -> subprocess.Popen:
+    """`quarto preview` at the project's root as a user starts it (no browser), its output in ``log``."""
     with log.open("w") as out:
-        server = subprocess.Popen(
+        return subprocess.Popen(
             ["quarto", "preview", "--no-browser", "--port", str(port)],
             cwd=project,
             stdout=out,
@@ -186,6 +182,15 @@ def test_quarto_preview_rebuilds_a_year_on_save_and_the_page_shows_it(rendered):
             env=user_env(),
             start_new_session=True,
         )
+
+
+def test_quarto_preview_rebuilds_a_year_on_save_and_the_page_shows_it(rendered):
+    project, _ = rendered
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (.ci/run installs it)")
+    port = free_port()
+    log = project.parent / "preview.log"
+    server = start_quarto_preview(project, port, log)
     narrative = project / "data" / "raw" / "2023" / "nhan-dinh.md"
     original = narrative.read_text(encoding="utf-8")
     try:
@@ -230,15 +235,7 @@ def test_quarto_preview_goes_on_serving_when_a_year_fails(rendered):
     workbook.write_text("not a workbook", encoding="utf-8")
     port = free_port()
     log = project.parent / "preview-failed.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            ["quarto", "preview", "--no-browser", "--port", str(port)],
-            cwd=project,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=user_env(),
-            start_new_session=True,
-        )
+    server = start_quarto_preview(project, port, log)
     try:
         wait_for(lambda: "Browse at" in log.read_text(encoding="utf-8") or server.poll() is not None, 600, log)
         said = log.read_text(encoding="utf-8")

@@ -19,12 +19,14 @@ built alone.
 job until none is left, and runs the notebooks of all its jobs in one Jupyter kernel it keeps,
 so the libraries the notebooks import are imported once per worker; each job renders its own
 document. ``--scheduler ADDRESS`` sends the same jobs to a ``dask.distributed`` cluster whose
-workers see the project and build folders at the same paths (shared storage); there each job's
-build has a kernel of its own. No home-made scheduler.
+workers see the project and build folders at the same paths (shared storage); there too each
+worker keeps one kernel for the run (:mod:`baocao.daskworker`, a worker plugin). No home-made
+scheduler.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -382,11 +384,14 @@ def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list
             hint_vi="kiểm tra địa chỉ (tcp://máy:8786) và bộ lập lịch đang chạy",
             hint_en="check the address (tcp://host:8786) and that the scheduler is running",
         ) from None
+    from .daskworker import KeptKernel, run_job_on_worker
+
     try:
-        futures = {
-            client.submit(run_job, jobs[i], key=f"baocao-{jobs[i].label}-{i}", pure=False, priority=-n): jobs[i]
-            for n, i in enumerate(start_order(jobs))
-        }
+        client.register_plugin(KeptKernel())  # one notebook kernel per worker, for this run
+        futures = {}
+        for n, i in enumerate(start_order(jobs)):
+            key = f"baocao-{jobs[i].label}-{i}"
+            futures[client.submit(run_job_on_worker, jobs[i], key=key, pure=False, priority=-n)] = jobs[i]
         by_label: dict[str, dict] = {}
         for future in as_completed(futures):
             job = futures[future]
@@ -400,6 +405,8 @@ def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list
             )
         return [by_label[j.label] for j in jobs]
     finally:
+        with contextlib.suppress(Exception):  # a cluster that is gone has no kernel left to stop
+            client.unregister_worker_plugin(KeptKernel.name)
         client.close()
 
 

@@ -201,35 +201,34 @@ def cutoff_warnings(project: Project, tables: Tables, period: Period) -> list[Re
     """One warning per row dated after the cut-off, or before a unit formed during the year
     came into being (file, sheet, row, date), saying it is not counted: what ``validate``
     prints and the data-quality record lists."""
-    cut = vn.fmt_date_short(period.cutoff)
-    early = []
-    if period.start is not None:
-        formed = vn.fmt_date_short(period.start)
-        early = [
-            Reject(
-                r["file"],
-                r["sheet"],
-                r["row"],
-                r["column"],
-                r["date"],
-                f"ghi ngày {r['date']}, trước ngày đơn vị được thành lập {formed}: không tính vào báo cáo năm "
-                f"{period.year} (báo cáo của đơn vị tiền thân tính)",
-                f"dated {r['date']}, before the unit was formed on {formed}: not counted in the {period.year} "
-                "report (its predecessors' reports count it)",
-                "warning",
-            )
-            for r in rows_after(project, tables, period, before_mask)
-        ]
-    return early + [
-        Reject(
+
+    def warning(r: dict, why_vi: str, why_en: str, whose_vi: str = "", whose_en: str = "") -> Reject:
+        return Reject(
             r["file"],
             r["sheet"],
             r["row"],
             r["column"],
             r["date"],
-            f"ghi ngày {r['date']}, sau ngày chốt số liệu {cut}: không tính vào báo cáo năm {period.year}",
-            f"dated {r['date']}, after the data cut-off {cut}: not counted in the {period.year} report",
+            f"ghi ngày {r['date']}, {why_vi}: không tính vào báo cáo năm {period.year}{whose_vi}",
+            f"dated {r['date']}, {why_en}: not counted in the {period.year} report{whose_en}",
             "warning",
         )
+
+    early = []
+    if period.start is not None:
+        formed = vn.fmt_date_short(period.start)
+        early = [
+            warning(
+                r,
+                f"trước ngày đơn vị được thành lập {formed}",
+                f"before the unit was formed on {formed}",
+                " (báo cáo của đơn vị tiền thân tính)",
+                " (its predecessors' reports count it)",
+            )
+            for r in rows_after(project, tables, period, before_mask)
+        ]
+    cut = vn.fmt_date_short(period.cutoff)
+    return early + [
+        warning(r, f"sau ngày chốt số liệu {cut}", f"after the data cut-off {cut}")
         for r in rows_after(project, tables, period)
     ]

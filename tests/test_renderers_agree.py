@@ -144,11 +144,14 @@ def test_a_quarto_that_ignores_the_configuration_fails_the_build(builds, tmp_pat
     real = shutil.which("quarto")
     shim = tmp_path / "bin" / "quarto"
     shim.parent.mkdir()
-    # Without _quarto.yml, `quarto render doc.qmd` renders HTML only: ask for every format.
+    # Without _quarto.yml, `quarto render doc.qmd` renders HTML only: ask for every format, for
+    # the document named or (a project render, as baocao asks) each document of the project.
     shim.write_text(
         f'#!/bin/sh\nif [ "$1" = render ]; then rm -f _quarto.yml\n'
-        f'  "{real}" render "$2" --to html && "{real}" render "$2" --to typst && '
-        f'exec "{real}" render "$2" --to docx; fi\n'
+        f'  for doc in ${{2:-*/*.qmd}}; do\n'
+        f'    "{real}" render "$doc" --to html && "{real}" render "$doc" --to typst && '
+        f'"{real}" render "$doc" --to docx || exit 1\n'
+        f"  done\n  exit 0\nfi\n"
         f'exec "{real}" "$@"\n',
         encoding="utf-8",
     )
@@ -160,9 +163,12 @@ def test_a_quarto_that_ignores_the_configuration_fails_the_build(builds, tmp_pat
     assert "paper is not a4" in proc.stderr and "Content-Security-Policy" in proc.stderr
     assert "DOCX: " in proc.stderr and "has no page size" in proc.stderr  # no reference.docx: Word's default
     assert "Traceback" not in proc.stderr
-    # and one that writes no PDF at all (exit 0): the same
+    # and one that writes no PDF at all (exit 0; without _quarto.yml, HTML alone): the same
     shim.write_text(
-        f'#!/bin/sh\nif [ "$1" = render ]; then rm -f _quarto.yml; fi\nexec "{real}" "$@"\n', encoding="utf-8"
+        f'#!/bin/sh\nif [ "$1" = render ]; then rm -f _quarto.yml\n'
+        f'  for doc in ${{2:-*/*.qmd}}; do "{real}" render "$doc" || exit 1; done\n  exit 0\nfi\n'
+        f'exec "{real}" "$@"\n',
+        encoding="utf-8",
     )
     proc = run_cli("build", "--year", "2023", "--renderer", "quarto", "--force", cwd=project, env=env, check=False)
     assert proc.returncode == 3 and "wrote no bao-cao-2023.pdf" in proc.stderr, proc.stdout + proc.stderr

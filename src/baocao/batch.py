@@ -360,19 +360,17 @@ def run_worker(jobs: Sequence[Job], todo, queue) -> list[tuple[int, dict]]:
             done.append((i, run_job(jobs[i], queue, kernel)))
 
 
+def run_job_on_worker(job: Job) -> dict:
+    """:func:`run_job` on a Dask worker, in the notebook kernel the worker keeps for the run."""
+    from .daskworker import borrowed_kernel
+
+    with borrowed_kernel() as kernel:
+        return run_job(job, None, kernel)
+
+
 def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list[dict]:
     """The same jobs on a dask.distributed cluster; progress per finished job."""
-    try:
-        from dask.distributed import Client, as_completed
-    except ImportError:
-        from .errors import ToolMissingError
-
-        raise ToolMissingError(
-            "chưa cài dask.distributed để chạy trên cụm máy",
-            "dask.distributed is not installed (needed for --scheduler)",
-            hint_vi="pip install 'dask[distributed]'",
-            hint_en="pip install 'dask[distributed]'",
-        ) from None
+    from .daskworker import Client, KeptKernel, as_completed  # says so when dask.distributed is not installed
     from .errors import ToolMissingError
 
     try:
@@ -384,8 +382,6 @@ def run_dask(jobs: Sequence[Job], address: str, on_event: ProgressEvent) -> list
             hint_vi="kiểm tra địa chỉ (tcp://máy:8786) và bộ lập lịch đang chạy",
             hint_en="check the address (tcp://host:8786) and that the scheduler is running",
         ) from None
-    from .daskworker import KeptKernel, run_job_on_worker
-
     try:
         client.register_plugin(KeptKernel())  # one notebook kernel per worker, for this run
         futures = {}

@@ -3,19 +3,32 @@
 A :class:`KeptKernel` is registered on the cluster's workers for the length of one
 ``baocao build --scheduler …`` (a ``distributed`` worker plugin, Dask's documented way to hold
 a resource per worker) and unregistered at its end, which stops each worker's kernel. A job
-runs its notebooks in its worker's kernel, as a ``--jobs N`` pool worker does
-(:class:`baocao.notebooks.NotebookKernel`: its session reset between notebooks); on a worker
-with several threads, a job that finds the kernel busy starts one of its own.
+borrows its worker's kernel (:func:`borrowed_kernel`) and runs its notebooks there, as a
+``--jobs N`` pool worker does (:class:`baocao.notebooks.NotebookKernel`: its session reset
+between notebooks); on a worker with several threads, a job that finds the kernel busy starts
+one of its own.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from distributed import WorkerPlugin, get_worker
-
-from .batch import Job, run_job
+from .errors import ToolMissingError
 from .notebooks import NotebookKernel
+
+__all__ = ["Client", "KeptKernel", "as_completed", "borrowed_kernel"]  # the Dask side of baocao.batch
+
+try:
+    from dask.distributed import Client, WorkerPlugin, as_completed, get_worker
+except ImportError:  # --scheduler without the cluster extra
+    raise ToolMissingError(
+        "chưa cài dask.distributed để chạy trên cụm máy",
+        "dask.distributed is not installed (needed for --scheduler)",
+        hint_vi="pip install 'baocao[cluster]' (hoặc pip install 'dask[distributed]')",
+        hint_en="pip install 'baocao[cluster]' (or pip install 'dask[distributed]')",
+    ) from None
 
 
 class KeptKernel(WorkerPlugin):
@@ -30,13 +43,15 @@ class KeptKernel(WorkerPlugin):
             self.kernel.close()
 
 
-def run_job_on_worker(job: Job) -> dict:
-    """:func:`baocao.batch.run_job` in the worker's kept kernel (or a kernel of the job's own
-    when the worker has none, or another of its threads is using it)."""
+@contextmanager
+def borrowed_kernel() -> Iterator[NotebookKernel | None]:
+    """The kernel of the worker this runs on, for one job; None when the worker has none or
+    another of its threads is using it (the job's build then starts a kernel of its own)."""
     plugin = get_worker().plugins.get(KeptKernel.name)
     if not isinstance(plugin, KeptKernel) or not plugin.lock.acquire(blocking=False):
-        return run_job(job)
+        yield None
+        return
     try:
-        return run_job(job, None, plugin.kernel)
+        yield plugin.kernel
     finally:
         plugin.lock.release()

@@ -148,7 +148,7 @@ def test_a_quarto_that_ignores_the_configuration_fails_the_build(builds, tmp_pat
     # the document named or (a project render, as baocao asks) each document of the project.
     shim.write_text(
         f'#!/bin/sh\nif [ "$1" = render ]; then rm -f _quarto.yml\n'
-        f'  for doc in ${{2:-*/*.qmd}}; do\n'
+        f"  for doc in ${{2:-*/*.qmd}}; do\n"
         f'    "{real}" render "$doc" --to html && "{real}" render "$doc" --to typst && '
         f'"{real}" render "$doc" --to docx || exit 1\n'
         f"  done\n  exit 0\nfi\n"

@@ -68,9 +68,10 @@ bỏ qua {{ q.blank | n }} dòng trống và {{ q.total_rows | n }} dòng không
 {{ continuity | selectattr("status", "equalto", "ok") | list | length }} khớp,
 {{ continuity | rejectattr("status", "equalto", "ok") | list | length }} lệch hoặc không đối chiếu được{% else %}không có số liệu năm {{ year - 1 }} để đối chiếu{% endif %}.</li>
 {% set outside = (period.rows_after | length) + ((period.get("rows_before") or []) | length) %}
-<li>{{ warnings | length }} cảnh báo, cần người kiểm tra: dòng có cảnh báo vẫn được dùng{% if outside %}, trừ {{ outside | n }} dòng
+{% if warnings %}<li>{{ warnings | length }} cảnh báo, cần người kiểm tra: dòng có cảnh báo vẫn được dùng{% if outside %}, trừ {{ outside | n }} dòng
 ghi ngày ngoài kỳ số liệu, không được tính (mục 8){% endif %}. / Rows with a warning are still used{% if outside %},
 except the {{ outside }} rows dated outside the data period, which are not counted (section 8){% endif %}.</li>
+{% else %}<li>Không có cảnh báo. / No warnings.</li>{% endif %}
 </ul>
 
 <h2>2. Số dòng theo tệp / Rows per file</h2>

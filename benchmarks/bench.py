@@ -599,13 +599,19 @@ def bench_preview(rounds: int = 3) -> dict[str, float]:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
+    median, floor = _preview_summary("quarto preview", times)
+    return {"preview_s": median, "floor_s": floor}
+
+
+def _preview_summary(label: str, times: list[float]) -> tuple[float, float]:
+    """Print a preview's save-to-page times beside the tool floor measured now: (median, floor)."""
     floor = sum(tool_floor(Path(tempfile.gettempdir()), repeat=1).values())
     best, median = min(times), statistics.median(times)
     print(
-        f"(f) quarto preview, narrative saved → page shows it: best {best:.2f} s, median {median:.2f} s "
-        f"of {rounds}; tool floor {floor:.2f} s (goal: under half the floor, {floor / 2:.2f} s)"
+        f"(f) {label}, narrative saved → page shows it: best {best:.2f} s, median {median:.2f} s "
+        f"of {len(times)}; tool floor {floor:.2f} s (goal: under half the floor, {floor / 2:.2f} s)"
     )
-    return {"preview_s": median, "floor_s": floor}
+    return median, floor
 
 
 def bench_baocao_preview(rounds: int = 5) -> dict[str, float]:
@@ -655,12 +661,7 @@ def bench_baocao_preview(rounds: int = 5) -> dict[str, float]:
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
-    floor = sum(tool_floor(Path(tempfile.gettempdir()), repeat=1).values())
-    best, median = min(times), statistics.median(times)
-    print(
-        f"(f) baocao preview, narrative saved → page shows it: best {best:.2f} s, median {median:.2f} s "
-        f"of {rounds}; tool floor {floor:.2f} s (goal: under half the floor, {floor / 2:.2f} s)"
-    )
+    median, floor = _preview_summary("baocao preview", times)
     return {"baocao_preview_s": median, "floor_s": floor}
 
 
